@@ -1,0 +1,187 @@
+"""The `safe-pip` command: the one place that prints final results and picks the exit code.
+
+Exit codes (see CONTRACT.md): pip's own exit code when pip ran; 130/143/129 when interrupted by
+SIGINT/SIGTERM/SIGHUP; 2 for a usage error in safe-pip's own options or an unusable target interpreter;
+70 when safe-pip itself failed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from safe_pip import __version__
+from safe_pip.options import OWN_COMMANDS, PIP_COMMANDS_DIAGNOSED, Invocation, UsageError, parse_argv
+from safe_pip.render import Console
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+HELP = f"""\
+usage: safe-pip [OPTIONS] install|download|wheel [PIP ARGS...]
+       safe-pip [OPTIONS] <other pip command> [ARGS...]
+       safe-pip --version | --help
+
+safe-pip {__version__} runs pip in the target interpreter, streams its output unchanged, and when an
+install fails says why and how to fix it. pip's exit code is returned unchanged.
+
+Options (before the pip command; everything after it goes to pip):
+  --python PATH     interpreter (or environment folder) whose pip runs [env: SAFE_PIP_PYTHON]
+                    default: $VIRTUAL_ENV, else $CONDA_PREFIX, else python3/python on PATH
+  --no-color        no colour in safe-pip's own messages [env: NO_COLOR]
+  -q, --quiet       fewer messages of safe-pip's own (pip's output is never altered)
+  -v, --verbose     more messages of safe-pip's own
+  --version         print safe-pip's version
+  -h, --help        print this help
+
+Saved logs: the whole output of each run is kept in the user log folder; its path is printed on failure.
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `safe-pip` command; returns the process exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    console = Console(color=False)
+    try:
+        invocation = parse_argv(args, os.environ)
+        options = invocation.options
+        console = Console(color=None if not options.no_color else False, quiet=options.quiet,
+                          verbose=options.verbose)
+        return _dispatch(invocation, console)
+    except UsageError as error:
+        console.error(f"{error}\nsee `safe-pip --help`")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except Exception as error:  # the one place that turns a bug into a message instead of a traceback
+        console.error(f"internal error: {type(error).__name__}: {error}; please report it with the command line")
+        if os.environ.get("SAFE_PIP_DEBUG"):
+            raise
+        return EXIT_INTERNAL
+
+
+def _dispatch(invocation: Invocation, console: Console) -> int:
+    options = invocation.options
+    if options.show_version:
+        print(f"safe-pip {__version__}")
+        return 0
+    if options.show_help:
+        print(HELP, end="")
+        return 0
+    if invocation.command is None:
+        raise UsageError("no command given (e.g. `safe-pip install requests`)")
+    if invocation.command in OWN_COMMANDS:
+        raise UsageError(f"command {invocation.command!r} is not available in this version")
+    return _cmd_pip(invocation, console)
+
+
+def _cmd_pip(invocation: Invocation, console: Console) -> int:
+    from safe_pip.probe import SystemPathLookup
+    from safe_pip.runner import LaunchError, run_captured, run_passthrough
+    from safe_pip.target import TargetError, choose_target
+
+    command = invocation.command
+    assert command is not None
+    try:
+        target = choose_target(
+            option=invocation.options.python,
+            environ=os.environ,
+            own_prefix=_own_prefix(),
+            lookup=SystemPathLookup(),
+        )
+    except TargetError as error:
+        console.error(str(error))
+        return EXIT_USAGE
+    argv = [target.path, "-m", "pip", command, *invocation.args]
+    console.say(f"running {' '.join(argv)} (interpreter from {target.source})", style="note", level=1)
+    try:
+        if command in PIP_COMMANDS_DIAGNOSED:
+            from safe_pip.capture import CaptureBuffer
+
+            capture = CaptureBuffer()
+            result = run_captured(argv, capture, _log_directory)
+        else:
+            capture = None
+            result = run_passthrough(argv)
+    except LaunchError as error:
+        console.error(f"{error} ({target.source}); pass a working Python with --python")
+        return EXIT_USAGE
+    if result.log_problem:
+        console.warning(result.log_problem)
+    if result.signal_received is not None:
+        console.say(f"interrupted: pip was stopped (exit code {result.exit_code})")
+        return result.exit_code
+    if result.exit_code == 0:
+        return 0
+    unusable = _unusable_interpreter(target.path, target.source)
+    if unusable:
+        console.error(unusable)
+        return EXIT_USAGE
+    if capture is not None:
+        _report_failure(console, command, result.exit_code, capture, result.log_path)
+    return result.exit_code
+
+
+def _report_failure(console: Console, command: str, exit_code: int, capture: object, log_path: str | None) -> None:
+    from safe_pip.capture import CaptureBuffer
+    from safe_pip.logtext import NumberedLine, clean_line, last_error_lines
+
+    assert isinstance(capture, CaptureBuffer)
+    lines = (NumberedLine(line.number, clean_line(line.raw)) for line in capture.lines())
+    errors = last_error_lines(lines)
+    console.say(f"pip {command} failed (exit code {exit_code}).", style="error")
+    if errors:
+        console.say("pip's last error lines:")
+        for line in errors:
+            console.say(f"  line {line.number}: {line.text.strip()}")
+    if log_path:
+        console.say(f"full log: {log_path}")
+
+
+def _unusable_interpreter(python: str, source: str) -> str | None:
+    """After a failure: a message when the interpreter itself is the problem (not Python, no pip)."""
+    from safe_pip.probe import check_interpreter
+
+    check = check_interpreter(python)
+    if not check.runs:
+        problem = check.problem or "it did not run"
+        if len(problem) > 120:
+            problem = problem[:117] + "..."
+        return (
+            f"{python!r} ({source}) is not a working Python interpreter ({problem}); "
+            "pass a working one with --python"
+        )
+    if check.pip_version is None:
+        return (
+            f"{python!r} ({source}, Python {check.python_version}) has no pip; "
+            f"run `{python} -m ensurepip --upgrade`, or pass another interpreter with --python"
+        )
+    return None
+
+
+# Files that mark an environment made for one tool alone: pipx's and uv's (`uv tool install`).
+_TOOL_ENVIRONMENT_MARKERS = ("pipx_metadata.json", "uv-receipt.toml")
+
+
+def _own_prefix() -> str | None:
+    """safe-pip's own environment when a tool installer made it (pipx, uv tool), else None.
+
+    Only such an environment is skipped when looking for python on PATH. A plain venv that safe-pip was
+    pip-installed into is the user's own (a Dockerfile's `ENV PATH=/opt/venv/bin:$PATH`): it stays a target.
+    """
+    if sys.prefix == getattr(sys, "base_prefix", sys.prefix):
+        return None
+    if any(os.path.exists(os.path.join(sys.prefix, name)) for name in _TOOL_ENVIRONMENT_MARKERS):
+        return sys.prefix
+    return None
+
+
+def _log_directory() -> str:
+    # Imported here, after pip has started: platformdirs' import is the largest part of safe-pip's start-up.
+    from platformdirs import user_log_dir
+
+    return user_log_dir("safe-pip", appauthor=False)

@@ -1,0 +1,112 @@
+"""Split a safe-pip command line into safe-pip's own options, the command, and the command's arguments.
+
+`safe-pip [GLOBAL OPTIONS] COMMAND [ARGS...]`: everything after COMMAND belongs to pip (or to one of
+safe-pip's own commands) and is passed on unchanged, in order. This scanner is hand-written rather than
+argparse because it runs in front of every `pip install`, where start-up time is budgeted (importing
+argparse alone costs more than the rest of safe-pip's start-up); safe-pip's own commands use argparse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["OWN_COMMANDS", "PIP_COMMANDS_DIAGNOSED", "GlobalOptions", "Invocation", "UsageError", "parse_argv"]
+
+# pip commands whose failures safe-pip explains; every other pip command is passed through untouched.
+PIP_COMMANDS_DIAGNOSED = frozenset({"install", "download", "wheel"})
+# safe-pip's own commands (they never run pip).
+OWN_COMMANDS = frozenset({"diagnose", "doctor", "rules", "history"})
+
+
+class UsageError(Exception):
+    """A mistake in safe-pip's own options (exit code 2); the message names the bad argument."""
+
+
+@dataclass(frozen=True)
+class GlobalOptions:
+    python: str | None = None
+    no_color: bool = False
+    quiet: int = 0
+    verbose: int = 0
+    show_help: bool = False
+    show_version: bool = False
+
+
+@dataclass(frozen=True)
+class Invocation:
+    options: GlobalOptions
+    command: str | None
+    args: tuple[str, ...] = field(default_factory=tuple)
+
+
+# Options that take a value, and flags, by every spelling.
+_VALUE_OPTIONS = {"--python": "python"}
+_FLAGS = {
+    "--no-color": "no_color",
+    "--help": "show_help",
+    "-h": "show_help",
+    "--version": "show_version",
+}
+_COUNTS = {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
+
+
+def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
+    """Scan global options up to the first non-option word, which is the command."""
+    values: dict[str, object] = {"no_color": "NO_COLOR" in environ and environ["NO_COLOR"] != ""}
+    counts = {"quiet": 0, "verbose": 0}
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word == "--":
+            index += 1
+            break
+        if not word.startswith("-") or word == "-":
+            break
+        name, has_value, inline = word.partition("=")
+        if name in _VALUE_OPTIONS:
+            if has_value:
+                value = inline
+            else:
+                index += 1
+                if index >= len(argv):
+                    raise UsageError(f"option {name} needs a value")
+                value = argv[index]
+            if not value:
+                raise UsageError(f"option {name} needs a non-empty value")
+            values[_VALUE_OPTIONS[name]] = value
+        elif has_value:
+            raise UsageError(f"option {name} does not take a value (got {word!r})")
+        elif word in _FLAGS:
+            values[_FLAGS[word]] = True
+        elif word in _COUNTS:
+            counts[_COUNTS[word]] += 1
+        elif _is_short_cluster(word):
+            # -qq, -vv
+            for letter in word[1:]:
+                counts[_COUNTS["-" + letter]] += 1
+        else:
+            raise UsageError(
+                f"unknown option {word!r}; safe-pip's own options go before the pip command, "
+                "pip's options after it (e.g. `safe-pip install --user pkg`)"
+            )
+        index += 1
+    command = argv[index] if index < len(argv) else None
+    args = tuple(argv[index + 1 :]) if command is not None else ()
+    options = GlobalOptions(
+        python=_str_or_none(values.get("python")),
+        no_color=bool(values.get("no_color", False)),
+        quiet=counts["quiet"],
+        verbose=counts["verbose"],
+        show_help=bool(values.get("show_help", False)),
+        show_version=bool(values.get("show_version", False)),
+    )
+    return Invocation(options, command, args)
+
+
+def _is_short_cluster(word: str) -> bool:
+    return len(word) > 2 and word[0] == "-" and word[1] != "-" and all(c in "qv" for c in word[1:])
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None

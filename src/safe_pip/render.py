@@ -1,0 +1,67 @@
+"""safe-pip's own messages: on stderr, after pip's output, each line prefixed `safe-pip:`.
+
+Colour only when stderr is a terminal and neither `NO_COLOR` nor `--no-color` says otherwise.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+__all__ = ["Console"]
+
+_STYLES = {"error": "1;31", "warning": "33", "note": "2", "title": "1", "ok": "32"}
+
+
+class Console:
+    def __init__(self, *, color: bool | None = None, quiet: int = 0, verbose: int = 0,
+                 stream: TextIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        if color is None:
+            color = _isatty(self.stream)
+        self.color = color
+        self.quiet = quiet
+        self.verbose = verbose
+
+    def style(self, text: str, style: str) -> str:
+        if not self.color:
+            return text
+        return f"\x1b[{_STYLES[style]}m{text}\x1b[0m"
+
+    def say(self, text: str = "", *, style: str | None = None, level: int = 0) -> None:
+        """Print one message line (or several); `level` 1 is shown only with -v."""
+        if self.quiet or level > self.verbose:
+            return
+        self._emit(text, style)
+
+    def error(self, text: str) -> None:
+        """Errors are shown even with -q: they explain a non-zero exit code."""
+        self._emit(f"{self.style('error:', 'error')} {text}", None)
+
+    def warning(self, text: str) -> None:
+        if self.quiet > 1:
+            return
+        self._emit(f"{self.style('warning:', 'warning')} {text}", None)
+
+    def _emit(self, text: str, style: str | None) -> None:
+        prefix = self.style("safe-pip:", "title")
+        for line in text.splitlines() or [""]:
+            body = self.style(line, style) if style and line else line
+            try:
+                self.stream.write(f"{prefix} {body}\n" if body else f"{prefix}\n")
+            except UnicodeEncodeError:
+                # A console that cannot show some character (box glyphs on a legacy code page).
+                encoding = getattr(self.stream, "encoding", None) or "ascii"
+                safe = f"{prefix} {body}\n".encode(encoding, "replace").decode(encoding)
+                self.stream.write(safe)
+        try:
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (OSError, ValueError, AttributeError):
+        return False

@@ -1,0 +1,444 @@
+"""Run pip: its output reaches the user live and byte for byte, while a bounded copy is kept for diagnosis and
+the whole of it is saved to a log file; signals meant for safe-pip are passed on to pip, which is waited for.
+
+When the user's stdout (or stderr) is a terminal, pip writes to a pseudo-terminal instead, so that it still
+sees a terminal and draws its progress bars and colours as it would on its own; otherwise it writes to pipes.
+Either way safe-pip copies each chunk to the same stream pip meant, as soon as it arrives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import IO, Callable, Optional
+
+from safe_pip.capture import CaptureBuffer
+
+__all__ = ["LaunchError", "RunResult", "SavedLog", "exit_code_of", "run_captured", "run_passthrough"]
+
+_CHUNK = 1 << 16
+_KEEP_LOGS = 20  # saved logs kept in the log folder; older ones are removed when a new run starts
+# Once pip has exited, how long to keep reading from a stream that a leftover grandchild (a build daemon,
+# a compiler server) still holds open, before giving up on it.
+_DRAIN_AFTER_EXIT_S = 2.0
+
+
+class LaunchError(Exception):
+    """The interpreter could not be started at all (missing, not executable, not a program)."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    exit_code: int  # pip's exit status; 128+N when pip was killed by signal N or safe-pip was sent signal N
+    signal_received: int | None  # a SIGINT/SIGTERM/SIGHUP that safe-pip received and passed on to pip
+    duration_s: float
+    log_path: str | None
+    log_problem: str | None  # why the log could not be (fully) saved, for a warning
+
+
+def exit_code_of(returncode: int) -> int:
+    """Shell convention: a process killed by signal N reports 128+N (pip killed by SIGKILL -> 137)."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+class SavedLog:
+    """The whole output of one run, in a file only the user can read (index URLs can hold tokens).
+
+    A log that cannot be written (read-only or full disk) must never stop the install: the problem is
+    remembered and reported once, and writing stops.
+    """
+
+    def __init__(self, directory: str, *, stamp: float | None = None) -> None:
+        self.path: str | None = None
+        self.problem: str | None = None
+        self._file: IO[bytes] | None = None
+        when = time.localtime(stamp)
+        name = f"pip-{time.strftime('%Y%m%d-%H%M%S', when)}-{os.getpid()}.log"
+        try:
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            _remove_old_logs(directory, keep=_KEEP_LOGS - 1)
+            path = os.path.join(directory, name)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+            self._file = os.fdopen(os.open(path, flags, 0o600), "wb")
+            self.path = path
+        except OSError as error:
+            self.problem = f"cannot save the log in {directory}: {error.strerror or error}"
+
+    def write(self, data: bytes) -> None:
+        if self._file is None:
+            return
+        try:
+            self._file.write(data)
+        except OSError as error:
+            self.problem = f"the saved log {self.path} is incomplete: {error.strerror or error}"
+            self._close_quietly()
+
+    def close(self) -> None:
+        if self._file is None:
+            return
+        try:
+            self._file.close()
+        except OSError as error:
+            self.problem = f"the saved log {self.path} is incomplete: {error.strerror or error}"
+        self._file = None
+
+    def _close_quietly(self) -> None:
+        file, self._file = self._file, None
+        if file is not None:
+            with contextlib.suppress(OSError):
+                file.close()
+
+
+def _remove_old_logs(directory: str, *, keep: int) -> None:
+    names = sorted(name for name in os.listdir(directory) if name.startswith("pip-") and name.endswith(".log"))
+    for name in names[: max(0, len(names) - keep)]:
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(directory, name))
+
+
+def run_passthrough(argv: Sequence[str], env: Mapping[str, str] | None = None) -> RunResult:
+    """Run a pip command that needs no diagnosis (`list`, `show`, ...) on the user's own stdio."""
+    started = time.monotonic()
+    with _SignalRelay() as relay:
+        process = _launch(argv, env, stdout=None, stderr=None)
+        relay.attach(process)
+        returncode = process.wait()
+    return RunResult(_final_code(returncode, relay), relay.received, time.monotonic() - started, None, None)
+
+
+def run_captured(
+    argv: Sequence[str],
+    capture: CaptureBuffer,
+    log_directory: Callable[[], str] | None,
+    env: Mapping[str, str] | None = None,
+) -> RunResult:
+    """Run pip with its output streamed to the user, fed to `capture`, and saved under `log_directory()`.
+
+    `log_directory` is called only after pip has started, so that finding it (importing platformdirs)
+    overlaps pip's own start-up instead of adding to it.
+    """
+    started = time.monotonic()
+    streams = _Streams.for_terminal_state()
+    child_env = dict(os.environ if env is None else env)
+    if not streams.uses_pty:
+        # Python buffers stdout in blocks when it is a pipe: unbuffered, pip's lines reach the user as they
+        # are printed and interleave with its stderr in the order they happened.
+        child_env["PYTHONUNBUFFERED"] = "1"
+    with _SignalRelay() as relay, streams:
+        process = _launch(argv, child_env, stdout=streams.child_stdout, stderr=streams.child_stderr)
+        relay.attach(process)
+        streams.after_launch()
+        relay.on_resize = streams.copy_window_size
+        log = SavedLog(log_directory()) if log_directory is not None else None
+
+        def sink(chunk: bytes) -> None:
+            if log is not None:
+                log.write(chunk)
+            capture.feed(chunk)
+
+        streams.pump(process, sink)
+        returncode = process.wait()
+        if log is not None:
+            log.close()
+    return RunResult(
+        _final_code(returncode, relay),
+        relay.received,
+        time.monotonic() - started,
+        log.path if log is not None else None,
+        log.problem if log is not None else None,
+    )
+
+
+def _final_code(returncode: int, relay: _SignalRelay) -> int:
+    if relay.received is not None:
+        return 128 + relay.received
+    return exit_code_of(returncode)
+
+
+def _launch(
+    argv: Sequence[str], env: Mapping[str, str] | None, *, stdout: int | None, stderr: int | None
+) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(list(argv), stdout=stdout, stderr=stderr, env=env)
+    except OSError as error:
+        raise LaunchError(f"cannot run {argv[0]!r}: {error.strerror or error}") from error
+
+
+class _SignalRelay:
+    """Passes SIGINT/SIGTERM/SIGHUP on to pip and remembers the first one, for the exit code.
+
+    Ctrl-C in a terminal signals the whole foreground process group, pip included, so it is not passed on a
+    second time (pip would abort its own clean-up). A SIGINT sent to safe-pip alone (`kill -INT`, a CI
+    runner) is passed on. A second signal is always passed on; a third kills pip.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.on_resize: Callable[[], None] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._count = 0
+        self._pending: list[int] = []
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> _SignalRelay:
+        for signum in _relayed_signals():
+            self._previous[signum] = signal.signal(signum, self._handle)
+        if hasattr(signal, "SIGWINCH"):
+            self._previous[signal.SIGWINCH] = signal.signal(signal.SIGWINCH, self._resize)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+
+    def attach(self, process: subprocess.Popen[bytes]) -> None:
+        self._process = process
+        for signum in self._pending:
+            self._send(signum)
+        self._pending.clear()
+
+    def _handle(self, signum: int, frame: Optional[FrameType]) -> None:  # noqa: UP045 (signal API)
+        self._count += 1
+        if self.received is None:
+            self.received = signum
+        if self._count >= 3:
+            signum = getattr(signal, "SIGKILL", signal.SIGTERM)
+        elif self._count == 1 and signum == signal.SIGINT and _terminal_signalled_our_group():
+            return
+        if self._process is None:
+            self._pending.append(signum)
+        else:
+            self._send(signum)
+
+    def _resize(self, signum: int, frame: Optional[FrameType]) -> None:  # noqa: UP045 (signal API)
+        if self.on_resize is not None:
+            self.on_resize()
+        if self._process is not None:
+            self._send(signum)
+
+    def _send(self, signum: int) -> None:
+        process = self._process
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(OSError):
+                process.send_signal(signum)
+
+
+def _relayed_signals() -> list[int]:
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    return [getattr(signal, name) for name in names if hasattr(signal, name)]
+
+
+def _terminal_signalled_our_group() -> bool:
+    """True when safe-pip (and so pip, in the same process group) is the terminal's foreground job."""
+    if os.name == "nt":
+        return True  # a console Ctrl-C reaches every process attached to the console
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY | getattr(os, "O_NOCTTY", 0))
+    except OSError:
+        return False  # no controlling terminal: the signal was sent to safe-pip alone
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+class _Streams:
+    """Where pip writes (pty or pipes), and the loop that copies its output to the user's streams."""
+
+    def __init__(self, *, stdout_tty: bool, stderr_tty: bool) -> None:
+        self.uses_pty = (stdout_tty or stderr_tty) and _pty_available()
+        self._master: int | None = None
+        self._slave: int | None = None
+        self.child_stdout: int | None = subprocess.PIPE
+        self.child_stderr: int | None = subprocess.PIPE
+        self._terminal_fd = 1 if stdout_tty else 2
+        if self.uses_pty:
+            import pty
+
+            self._master, self._slave = pty.openpty()
+            self._prepare_pty(self._slave)
+            if stdout_tty:
+                self.child_stdout = self._slave
+            if stderr_tty:
+                self.child_stderr = self._slave
+
+    @classmethod
+    def for_terminal_state(cls) -> _Streams:
+        return cls(stdout_tty=_isatty(1), stderr_tty=_isatty(2))
+
+    def __enter__(self) -> _Streams:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for fd in (self._slave, self._master):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._slave = self._master = None
+
+    def _prepare_pty(self, slave: int) -> None:
+        import termios
+
+        self.copy_window_size(slave)
+        attributes = termios.tcgetattr(slave)
+        # Let "\n" through as "\n": the user's terminal adds its own "\r", and the saved log stays as pip
+        # wrote it.
+        attributes[1] &= ~termios.ONLCR
+        termios.tcsetattr(slave, termios.TCSANOW, attributes)
+
+    def copy_window_size(self, target: int | None = None) -> None:
+        """Give the pty the user's terminal size, so progress bars and boxes are drawn to fit it."""
+        fd = target if target is not None else self._master
+        if fd is None:
+            return
+        import fcntl
+        import termios
+
+        with contextlib.suppress(OSError):
+            size = fcntl.ioctl(self._terminal_fd, termios.TIOCGWINSZ, b"\0" * 8)
+            fcntl.ioctl(fd, termios.TIOCSWINSZ, size)
+
+    def after_launch(self) -> None:
+        if self._slave is not None:
+            # Only pip holds the pty's slave now, so reading the master ends when pip (and its children) do.
+            os.close(self._slave)
+            self._slave = None
+
+    def pump(self, process: subprocess.Popen[bytes], sink: Callable[[bytes], None]) -> None:
+        sources: list[tuple[int, int]] = []  # (fd to read, user fd to copy to)
+        if self._master is not None:
+            sources.append((self._master, self._terminal_fd))
+        if process.stdout is not None:
+            sources.append((process.stdout.fileno(), 1))
+        if process.stderr is not None:
+            sources.append((process.stderr.fileno(), 2))
+        if os.name == "nt":
+            _pump_with_threads(process, sources, sink)
+        else:
+            _pump_with_select(process, sources, sink)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def _pump_with_select(
+    process: subprocess.Popen[bytes], sources: list[tuple[int, int]], sink: Callable[[bytes], None]
+) -> None:
+    import selectors
+
+    writer = _UserStreams()
+    selector = selectors.DefaultSelector()
+    for fd, destination in sources:
+        selector.register(fd, selectors.EVENT_READ, destination)
+    exited_at: float | None = None
+    try:
+        while selector.get_map():
+            events = selector.select(timeout=0.25)
+            for key, _ in events:
+                try:
+                    chunk = os.read(key.fd, _CHUNK)
+                except OSError:
+                    chunk = b""  # EIO: the pty's last writer closed it
+                if not chunk:
+                    selector.unregister(key.fd)
+                    continue
+                writer.write(key.data, chunk)
+                sink(chunk)
+            if events:
+                continue
+            if exited_at is None and process.poll() is not None:
+                exited_at = time.monotonic()
+            if exited_at is not None and time.monotonic() - exited_at > _DRAIN_AFTER_EXIT_S:
+                break
+    finally:
+        selector.close()
+
+
+def _pump_with_threads(
+    process: subprocess.Popen[bytes], sources: list[tuple[int, int]], sink: Callable[[bytes], None]
+) -> None:
+    # Windows cannot select() on pipes: one reader thread per pipe, the copying stays in the main thread.
+    import queue
+    import threading
+
+    chunks: queue.Queue[tuple[int, bytes]] = queue.Queue(maxsize=64)
+
+    def read(fd: int, destination: int) -> None:
+        while True:
+            try:
+                chunk = os.read(fd, _CHUNK)
+            except OSError:
+                chunk = b""
+            chunks.put((destination, chunk))
+            if not chunk:
+                return
+
+    for fd, destination in sources:
+        threading.Thread(target=read, args=(fd, destination), daemon=True).start()
+    writer = _UserStreams()
+    open_sources = len(sources)
+    while open_sources:
+        try:
+            destination, chunk = chunks.get(timeout=0.25)
+        except queue.Empty:
+            continue
+        if not chunk:
+            open_sources -= 1
+            continue
+        writer.write(destination, chunk)
+        sink(chunk)
+
+
+class _UserStreams:
+    """Writes pip's bytes to the user's stdout/stderr unchanged; a closed stream (`| head`) is dropped
+    silently so the install itself still finishes and is logged."""
+
+    def __init__(self) -> None:
+        self._closed: set[int] = set()
+        for stream in (sys.stdout, sys.stderr):
+            # Anything safe-pip printed before pip started must come first.
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                stream.flush()
+
+    def write(self, fd: int, data: bytes) -> None:
+        if fd in self._closed:
+            return
+        view = memoryview(data)
+        while view:
+            try:
+                written = os.write(fd, view)
+            except BlockingIOError:
+                _wait_writable(fd)
+                continue
+            except OSError:
+                self._closed.add(fd)  # EPIPE and the like: the reader went away
+                return
+            view = view[written:]
+
+
+def _wait_writable(fd: int) -> None:
+    # Some CI runners hand their children non-blocking stdout; wait instead of losing output.
+    import select
+
+    with contextlib.suppress(OSError):
+        select.select([], [fd], [], 1.0)
+
+
+def _isatty(fd: int) -> bool:
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
+
+
+def _pty_available() -> bool:
+    return os.name == "posix"

@@ -1,0 +1,154 @@
+"""Which interpreter's pip safe-pip drives.
+
+safe-pip is usually installed with pipx, in an environment of its own; installing into *that* environment
+would be useless, so the target is chosen the way a user expects `pip` to be chosen:
+`--python` / `SAFE_PIP_PYTHON`, else the active virtual environment (`$VIRTUAL_ENV`), else the active conda
+environment (`$CONDA_PREFIX`), else the first `python3`/`python` on PATH that is not safe-pip's own.
+
+The choice is pure: file-system questions go through a `PathLookup`, so tests can answer them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = [
+    "PathLookup",
+    "TargetError",
+    "TargetInterpreter",
+    "choose_target",
+    "interpreter_in_prefix",
+]
+
+_SEARCH_NAMES = ("python3", "python")
+
+
+class PathLookup(Protocol):
+    """The few file-system questions the choice needs."""
+
+    def is_file(self, path: str) -> bool: ...
+
+    def is_dir(self, path: str) -> bool: ...
+
+    def is_executable(self, path: str) -> bool: ...
+
+    def real_path(self, path: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class TargetInterpreter:
+    """The interpreter whose `-m pip` runs, and where that choice came from (for messages)."""
+
+    path: str
+    source: str  # "--python", "SAFE_PIP_PYTHON", "VIRTUAL_ENV", "CONDA_PREFIX" or "PATH"
+
+
+class TargetError(Exception):
+    """No usable target interpreter; the message names the bad input and says what to do."""
+
+
+def interpreter_in_prefix(prefix: str, lookup: PathLookup, *, windows: bool) -> str | None:
+    """The interpreter of an environment folder (venv, virtualenv, conda), or None when it has none."""
+    if windows:
+        # venv puts it in Scripts\, conda at the top of the environment.
+        names = [os.path.join(prefix, "Scripts", "python.exe"), os.path.join(prefix, "python.exe")]
+    else:
+        names = [os.path.join(prefix, "bin", "python"), os.path.join(prefix, "bin", "python3")]
+    return next((name for name in names if lookup.is_file(name)), None)
+
+
+def choose_target(
+    *,
+    option: str | None,
+    environ: Mapping[str, str],
+    own_prefix: str | None,
+    lookup: PathLookup,
+    windows: bool = os.name == "nt",
+) -> TargetInterpreter:
+    """Pick the target interpreter; raise TargetError with a one-line explanation when there is none.
+
+    `option` is the value of `--python`; `own_prefix` is safe-pip's own environment when it runs in one
+    (a pipx or other virtual environment), whose interpreters are never chosen from PATH.
+    """
+    if option:
+        return _explicit(option, "--python", environ, lookup, windows)
+    if environ.get("SAFE_PIP_PYTHON"):
+        return _explicit(environ["SAFE_PIP_PYTHON"], "SAFE_PIP_PYTHON", environ, lookup, windows)
+    for variable, undo in (("VIRTUAL_ENV", "deactivate"), ("CONDA_PREFIX", "conda deactivate")):
+        prefix = environ.get(variable)
+        if not prefix:
+            continue
+        found = interpreter_in_prefix(prefix, lookup, windows=windows)
+        if found is None:
+            # Falling back to another interpreter would install into a place the user did not mean.
+            raise TargetError(
+                f"${variable} is {prefix!r} but it holds no Python interpreter; "
+                f"re-create that environment, run `{undo}`, or pass --python PATH"
+            )
+        return TargetInterpreter(found, variable)
+    found = _first_on_path(environ.get("PATH", os.defpath), own_prefix, lookup, windows)
+    if found is None:
+        raise TargetError(
+            "no python3 or python on PATH to run pip with (safe-pip's own environment is never used); "
+            "activate a virtual environment or pass --python PATH"
+        )
+    return TargetInterpreter(found, "PATH")
+
+
+def _explicit(
+    value: str, source: str, environ: Mapping[str, str], lookup: PathLookup, windows: bool
+) -> TargetInterpreter:
+    if lookup.is_dir(value):
+        found = interpreter_in_prefix(value, lookup, windows=windows)
+        if found is None:
+            raise TargetError(
+                f"{source} {value!r} is a folder without a Python interpreter in it; "
+                "pass a Python executable or a virtual environment's folder"
+            )
+        return TargetInterpreter(found, source)
+    if os.sep in value or "/" in value or (os.altsep is not None and os.altsep in value):
+        if not lookup.is_file(value):
+            raise TargetError(f"{source} {value!r} does not exist; pass the path of a Python executable")
+        if not lookup.is_executable(value):
+            raise TargetError(f"{source} {value!r} is not executable; pass the path of a Python executable")
+        return TargetInterpreter(value, source)
+    # A bare name such as `python3.12`, looked up on PATH like a shell would.
+    found = _search(value, _path_dirs(environ.get("PATH", os.defpath)), lookup, windows)
+    if found is None:
+        raise TargetError(f"{source} {value!r} is not on PATH; pass the full path of a Python executable")
+    return TargetInterpreter(found, source)
+
+
+def _first_on_path(
+    path: str, own_prefix: str | None, lookup: PathLookup, windows: bool
+) -> str | None:
+    own_dirs = set()
+    if own_prefix:
+        for sub in ("bin", "Scripts", ""):
+            own_dirs.add(lookup.real_path(os.path.join(own_prefix, sub)))
+    for directory in _path_dirs(path):
+        if own_dirs and lookup.real_path(directory) in own_dirs:
+            continue
+        for name in _SEARCH_NAMES:
+            found = _search(name, [directory], lookup, windows)
+            if found is not None:
+                return found
+    return None
+
+
+def _search(name: str, directories: Sequence[str], lookup: PathLookup, windows: bool) -> str | None:
+    names = [name, name + ".exe"] if windows and not name.lower().endswith(".exe") else [name]
+    for directory in directories:
+        for candidate_name in names:
+            candidate = os.path.join(directory, candidate_name)
+            if lookup.is_file(candidate) and lookup.is_executable(candidate):
+                return candidate
+    return None
+
+
+def _path_dirs(path: str) -> list[str]:
+    # An empty PATH entry means the current directory to a shell; pip users never mean that here.
+    return [entry for entry in path.split(os.pathsep) if entry]

@@ -1,0 +1,90 @@
+"""Shared fixtures: a hermetic environment for pip, real virtual environments, and the offline wheelhouse."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# Wheels of build dependencies (setuptools, hatchling, ...) that scripts/test downloads once, so that no test
+# needs the network.
+WHEELHOUSE = Path(os.environ.get("SAFE_PIP_TEST_WHEELHOUSE", ROOT / ".cache" / "wheelhouse"))
+
+
+def hermetic_env(home: Path) -> dict[str, str]:
+    """The environment every test runs pip (and safe-pip) in."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # The host's pip settings (find-links, extra index URLs) must not reach the pip under test, nor an
+        # activated environment decide which interpreter safe-pip picks.
+        if not key.startswith(("PIP_", "SAFE_PIP_")) and key not in ("VIRTUAL_ENV", "CONDA_PREFIX", "NO_COLOR")
+    }
+    env.update(
+        {
+            # No pip.conf from the host either.
+            "PIP_CONFIG_FILE": os.devnull,
+            # pip would otherwise ask PyPI whether it is outdated.
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            # A test must never hang on a prompt.
+            "PIP_NO_INPUT": "1",
+            # safe-pip's log folder (platformdirs' user_log_dir) and pip's cache, inside the test's folder.
+            "XDG_STATE_HOME": str(home / "state"),
+            "XDG_CACHE_HOME": str(home / "cache"),
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "XDG_DATA_HOME": str(home / "data"),
+        }
+    )
+    return env
+
+
+def make_venv(path: Path, *, python: str | None = None) -> Path:
+    """A real virtual environment with pip; returns its interpreter."""
+    base = python or _base_python()
+    subprocess.run([base, "-m", "venv", str(path)], check=True, capture_output=True)
+    return path / "bin" / "python"
+
+
+def _base_python() -> str:
+    # venv from inside a venv builds on the base interpreter; name it directly so the result is the same.
+    candidate = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    return str(candidate) if candidate.exists() else sys.executable
+
+
+def safe_pip_argv(*args: str) -> list[str]:
+    """The safe-pip command under test, as a user runs it."""
+    return [sys.executable, "-m", "safe_pip", *args]
+
+
+def require_wheelhouse() -> Path:
+    if not (WHEELHOUSE / ".complete").exists():
+        message = f"the offline wheelhouse {WHEELHOUSE} is not filled; run scripts/test (it downloads it once)"
+        if os.environ.get("SAFE_PIP_TEST_STRICT"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return WHEELHOUSE
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return hermetic_env(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def shared_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv for tests that do not change it (failing installs, `list`): created once, saves seconds."""
+    return make_venv(tmp_path_factory.mktemp("shared") / "venv")
+
+
+@pytest.fixture
+def fresh_venv(tmp_path: Path) -> Path:
+    return make_venv(tmp_path / "venv")
+
+
+@pytest.fixture
+def wheelhouse() -> Path:
+    return require_wheelhouse()
