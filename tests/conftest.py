@@ -22,7 +22,8 @@ def hermetic_env(home: Path) -> dict[str, str]:
         for key, value in os.environ.items()
         # The host's pip settings (find-links, extra index URLs) must not reach the pip under test, nor an
         # activated environment decide which interpreter safe-pip picks.
-        if not key.startswith(("PIP_", "SAFE_PIP_")) and key not in ("VIRTUAL_ENV", "CONDA_PREFIX", "NO_COLOR")
+        if not key.startswith(("PIP_", "SAFE_PIP_"))
+        and key not in ("VIRTUAL_ENV", "CONDA_PREFIX", "NO_COLOR")
     }
     env.update(
         {
@@ -44,12 +45,12 @@ def hermetic_env(home: Path) -> dict[str, str]:
 
 def make_venv(path: Path, *, python: str | None = None) -> Path:
     """A real virtual environment with pip; returns its interpreter."""
-    base = python or _base_python()
+    base = python or base_python()
     subprocess.run([base, "-m", "venv", str(path)], check=True, capture_output=True)
     return path / "bin" / "python"
 
 
-def _base_python() -> str:
+def base_python() -> str:
     # venv from inside a venv builds on the base interpreter; name it directly so the result is the same.
     candidate = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
     return str(candidate) if candidate.exists() else sys.executable
@@ -62,7 +63,9 @@ def safe_pip_argv(*args: str) -> list[str]:
 
 def require_wheelhouse() -> Path:
     if not (WHEELHOUSE / ".complete").exists():
-        message = f"the offline wheelhouse {WHEELHOUSE} is not filled; run scripts/test (it downloads it once)"
+        message = (
+            f"the offline wheelhouse {WHEELHOUSE} is not filled; run scripts/test (it downloads it once)"
+        )
         if os.environ.get("SAFE_PIP_TEST_STRICT"):
             pytest.fail(message)
         pytest.skip(message)

@@ -20,7 +20,7 @@ def _numbered(data: bytes) -> dict[int, bytes]:
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
-    return {number: line for number, line in enumerate(lines, start=1)}
+    return dict(enumerate(lines, start=1))
 
 
 def test_small_output_is_kept_whole_with_exact_line_numbers() -> None:

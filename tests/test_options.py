@@ -14,7 +14,10 @@ from safe_pip.options import GlobalOptions, Invocation, UsageError, parse_argv
             ["install", "-v", "--python", "x", "-q", "pkg"],
             Invocation(GlobalOptions(), "install", ("-v", "--python", "x", "-q", "pkg")),
         ),
-        (["--python", "/v/bin/python", "list"], Invocation(GlobalOptions(python="/v/bin/python"), "list", ())),
+        (
+            ["--python", "/v/bin/python", "list"],
+            Invocation(GlobalOptions(python="/v/bin/python"), "list", ()),
+        ),
         (["--python=/v", "install", "x"], Invocation(GlobalOptions(python="/v"), "install", ("x",))),
         (["-qq", "-v", "wheel", "."], Invocation(GlobalOptions(quiet=2, verbose=1), "wheel", (".",))),
         (["--no-color", "--", "install"], Invocation(GlobalOptions(no_color=True), "install", ())),
@@ -24,8 +27,18 @@ from safe_pip.options import GlobalOptions, Invocation, UsageError, parse_argv
         # An argument that looks like a path is a command word, as pip would see it.
         (["-", "x"], Invocation(GlobalOptions(), "-", ("x",))),
     ],
-    ids=["plain", "pip-options-after-command", "python", "python-equals", "counts", "double-dash", "version",
-         "help", "empty", "dash"],
+    ids=[
+        "plain",
+        "pip-options-after-command",
+        "python",
+        "python-equals",
+        "counts",
+        "double-dash",
+        "version",
+        "help",
+        "empty",
+        "dash",
+    ],
 )
 def test_parse_argv(argv: list[str], expected: Invocation) -> None:
     assert parse_argv(argv, {}) == expected
@@ -47,7 +60,14 @@ def test_no_color_comes_from_the_environment() -> None:
         (["--no-color=yes", "list"], "does not take a value"),
         (["-qx", "list"], "unknown option '-qx'"),
     ],
-    ids=["unknown", "pip-option-before-command", "missing-value", "empty-value", "flag-with-value", "bad-cluster"],
+    ids=[
+        "unknown",
+        "pip-option-before-command",
+        "missing-value",
+        "empty-value",
+        "flag-with-value",
+        "bad-cluster",
+    ],
 )
 def test_usage_errors_name_the_bad_argument(argv: list[str], message: str) -> None:
     with pytest.raises(UsageError, match=message):

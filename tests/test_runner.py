@@ -28,7 +28,8 @@ DRIVER = textwrap.dedent(
     result = run_captured(sys.argv[1:], capture, lambda: log_dir)
     summary = {
         "exit_code": result.exit_code, "signal": result.signal_received, "log": result.log_path,
-        "problem": result.log_problem, "captured": [[l.number, l.raw.decode("latin-1")] for l in capture.lines()],
+        "problem": result.log_problem,
+        "captured": [[line.number, line.raw.decode("latin-1")] for line in capture.lines()],
     }
     with os.fdopen(int(os.environ["REPORT_FD"]), "w") as report:
         json.dump(summary, report)
@@ -49,14 +50,19 @@ PRODUCER = textwrap.dedent(
 )
 
 
-def _drive(tmp_path: Path, program: str, *, env: dict[str, str] | None = None) -> tuple[bytes, bytes, dict[str, object]]:
+def _drive(
+    tmp_path: Path, program: str, *, env: dict[str, str] | None = None
+) -> tuple[bytes, bytes, dict[str, object]]:
     read_fd, write_fd = os.pipe()
     environment = dict(
         os.environ if env is None else env, TEST_LOG_DIR=str(tmp_path / "logs"), REPORT_FD=str(write_fd)
     )
     process = subprocess.Popen(
         [sys.executable, "-c", DRIVER, sys.executable, "-c", program],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(write_fd,), env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        pass_fds=(write_fd,),
+        env=environment,
     )
     os.close(write_fd)
     stdout, stderr = process.communicate(timeout=60)
@@ -67,7 +73,9 @@ def _drive(tmp_path: Path, program: str, *, env: dict[str, str] | None = None) -
 
 
 def _direct(program: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-c", program], capture_output=True, env=env, check=False, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, env=env, check=False, timeout=60
+    )
 
 
 def test_output_reaches_each_stream_byte_for_byte(tmp_path: Path) -> None:
@@ -143,7 +151,9 @@ def test_pty_when_stdout_is_a_terminal(tmp_path: Path) -> None:
     read_fd, write_fd = os.pipe()
     process = subprocess.Popen(
         [sys.executable, "-c", DRIVER, sys.executable, "-c", program],
-        stdout=secondary, stderr=secondary, pass_fds=(write_fd,),
+        stdout=secondary,
+        stderr=secondary,
+        pass_fds=(write_fd,),
         env=dict(os.environ, TEST_LOG_DIR=str(tmp_path / "logs"), REPORT_FD=str(write_fd)),
     )
     os.close(secondary)
@@ -180,10 +190,13 @@ SLEEPER = textwrap.dedent(
 
 
 @pytest.mark.parametrize(
-    ("signum", "expected"), [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)],
+    ("signum", "expected"),
+    [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)],
     ids=["sigterm", "sigint", "sighup"],
 )
-def test_signals_are_passed_on_and_the_child_is_waited_for(tmp_path: Path, signum: int, expected: int) -> None:
+def test_signals_are_passed_on_and_the_child_is_waited_for(
+    tmp_path: Path, signum: int, expected: int
+) -> None:
     cli = [sys.executable, "-m", "safe_pip", "--python", sys.executable, "install"]
     # safe-pip runs `<python> -m pip install ...`; a fake `pip` module on PYTHONPATH stands in for it here, so
     # the test controls exactly when the child is ready. (Real pip under Ctrl-C is in test_e2e_core.py.)
@@ -192,8 +205,9 @@ def test_signals_are_passed_on_and_the_child_is_waited_for(tmp_path: Path, signu
     (fake / "pip" / "__init__.py").write_text("")
     (fake / "pip" / "__main__.py").write_text(SLEEPER)
     env = dict(os.environ, PYTHONPATH=str(fake), XDG_STATE_HOME=str(tmp_path / "state"))
-    process = subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                               start_new_session=True)  # no controlling terminal: nothing else signals pip
+    process = subprocess.Popen(
+        cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+    )  # no controlling terminal: nothing else signals pip
     assert process.stdout is not None
     ready = process.stdout.readline().decode()
     child = int(ready.split()[1])

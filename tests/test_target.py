@@ -28,7 +28,7 @@ def tree(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def choose(tree: Path, option: str | None = None, own: bool = False, **environ: str) -> TargetInterpreter:
+def choose(tree: Path, option: str | None = None, *, own: bool = False, **environ: str) -> TargetInterpreter:
     environ.setdefault("PATH", os.pathsep.join([str(tree / "own" / "bin"), str(tree / "usr" / "bin")]))
     return choose_target(
         option=option,
@@ -74,7 +74,9 @@ def test_path_prefers_python3_then_python_in_path_order(tree: Path) -> None:
 
 def test_option_accepts_an_environment_folder_and_a_name_on_path(tree: Path) -> None:
     assert choose(tree, str(tree / "venv")).path == str(tree / "venv" / "bin" / "python")
-    assert choose(tree, "python3", PATH=str(tree / "usr" / "bin")).path == str(tree / "usr" / "bin" / "python3")
+    assert choose(tree, "python3", PATH=str(tree / "usr" / "bin")).path == str(
+        tree / "usr" / "bin" / "python3"
+    )
 
 
 def test_non_executable_files_on_path_are_skipped(tree: Path) -> None:
@@ -90,15 +92,24 @@ def test_non_executable_files_on_path_are_skipped(tree: Path) -> None:
         ("/does/not/exist", {}, r"--python '/does/not/exist' does not exist"),
         ("python9.9", {}, r"--python 'python9.9' is not on PATH"),
         (None, {"SAFE_PIP_PYTHON": "/nope/python"}, r"SAFE_PIP_PYTHON '/nope/python' does not exist"),
-        (None, {"VIRTUAL_ENV": "/gone/venv"}, r"\$VIRTUAL_ENV is '/gone/venv' but it holds no Python.*deactivate"),
+        (
+            None,
+            {"VIRTUAL_ENV": "/gone/venv"},
+            r"\$VIRTUAL_ENV is '/gone/venv' but it holds no Python.*deactivate",
+        ),
         (None, {"CONDA_PREFIX": "/gone/conda"}, r"\$CONDA_PREFIX is '/gone/conda'.*conda deactivate"),
         (None, {"PATH": "/nothing/here"}, r"no python3 or python on PATH"),
     ],
     ids=["missing-path", "missing-name", "missing-env-var", "dead-venv", "dead-conda", "empty-path"],
 )
-def test_errors_name_the_bad_input(option: str | None, environ: dict[str, str], message: str, tree: Path) -> None:
+def test_errors_name_the_bad_input(
+    option: str | None, environ: dict[str, str], message: str, tree: Path
+) -> None:
+    environ.setdefault("PATH", str(tree / "usr" / "bin"))
     with pytest.raises(TargetError, match=message):
-        choose(tree, option, **environ)
+        choose_target(
+            option=option, environ=environ, own_prefix=None, lookup=SystemPathLookup(), windows=False
+        )
 
 
 def test_folder_without_interpreter_is_an_error(tree: Path) -> None:

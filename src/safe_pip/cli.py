@@ -10,10 +10,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from safe_pip import __version__
 from safe_pip.options import OWN_COMMANDS, PIP_COMMANDS_DIAGNOSED, Invocation, UsageError, parse_argv
 from safe_pip.render import Console
+
+if TYPE_CHECKING:
+    from safe_pip.capture import CaptureBuffer
 
 __all__ = ["main"]
 
@@ -49,8 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         invocation = parse_argv(args, os.environ)
         options = invocation.options
-        console = Console(color=None if not options.no_color else False, quiet=options.quiet,
-                          verbose=options.verbose)
+        console = Console(
+            color=None if not options.no_color else False, quiet=options.quiet, verbose=options.verbose
+        )
         return _dispatch(invocation, console)
     except UsageError as error:
         console.error(f"{error}\nsee `safe-pip --help`")
@@ -58,7 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except Exception as error:  # the one place that turns a bug into a message instead of a traceback
-        console.error(f"internal error: {type(error).__name__}: {error}; please report it with the command line")
+        console.error(
+            f"internal error: {type(error).__name__}: {error}; please report it with the command line"
+        )
         if os.environ.get("SAFE_PIP_DEBUG"):
             raise
         return EXIT_INTERNAL
@@ -84,8 +91,7 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
     from safe_pip.runner import LaunchError, run_captured, run_passthrough
     from safe_pip.target import TargetError, choose_target
 
-    command = invocation.command
-    assert command is not None
+    command = invocation.command or ""
     try:
         target = choose_target(
             option=invocation.options.python,
@@ -102,8 +108,9 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         if command in PIP_COMMANDS_DIAGNOSED:
             from safe_pip.capture import CaptureBuffer
 
-            capture = CaptureBuffer()
-            result = run_captured(argv, capture, _log_directory)
+            buffer = CaptureBuffer()
+            capture: CaptureBuffer | None = buffer
+            result = run_captured(argv, buffer, _log_directory)
         else:
             capture = None
             result = run_passthrough(argv)
@@ -126,11 +133,11 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
     return result.exit_code
 
 
-def _report_failure(console: Console, command: str, exit_code: int, capture: object, log_path: str | None) -> None:
-    from safe_pip.capture import CaptureBuffer
+def _report_failure(
+    console: Console, command: str, exit_code: int, capture: CaptureBuffer, log_path: str | None
+) -> None:
     from safe_pip.logtext import NumberedLine, clean_line, last_error_lines
 
-    assert isinstance(capture, CaptureBuffer)
     lines = (NumberedLine(line.number, clean_line(line.raw)) for line in capture.lines())
     errors = last_error_lines(lines)
     console.say(f"pip {command} failed (exit code {exit_code}).", style="error")

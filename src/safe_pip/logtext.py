@@ -19,7 +19,9 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|
 _ERROR_LINE = re.compile(r"(?i)(?:^|[\s:(\[])(?:error|fatal|failed|failure)\b|^\s*[×x] \S")
 # pip's boilerplate around the real error, which says nothing about its cause:
 #   "note: This error originates from a subprocess, and is likely not a problem with pip."
-_BOILERPLATE = re.compile(r"(?i)^\s*(?:note|hint): |error: subprocess-exited-with-error|^\s*\[end of output\]")
+_BOILERPLATE = re.compile(
+    r"(?i)^\s*(?:note|hint): |error: subprocess-exited-with-error|^\s*\[end of output\]"
+)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["OWN_COMMANDS", "PIP_COMMANDS_DIAGNOSED", "GlobalOptions", "Invocation", "UsageError", "parse_argv"]
+__all__ = [
+    "OWN_COMMANDS",
+    "PIP_COMMANDS_DIAGNOSED",
+    "GlobalOptions",
+    "Invocation",
+    "UsageError",
+    "parse_argv",
+]
 
 # pip commands whose failures safe-pip explains; every other pip command is passed through untouched.
 PIP_COMMANDS_DIAGNOSED = frozenset({"install", "download", "wheel"})

@@ -27,7 +27,9 @@ _CHECK_SCRIPT = (
     "    v = getattr(pip, '__version__', 'unknown')\n"
     "except Exception:\n"
     "    v = '-'\n"
-    "sys.stdout.write('%s %d.%d.%d %s\\n' % (('" + _CHECK_MARK + "',) + tuple(sys.version_info[:3]) + (v,)))\n"
+    "sys.stdout.write('%s %d.%d.%d %s\\n' % (('"
+    + _CHECK_MARK
+    + "',) + tuple(sys.version_info[:3]) + (v,)))\n"
 )
 
 
@@ -70,7 +72,9 @@ def parse_interpreter_check(output: str) -> tuple[str, str | None] | None:
     return None
 
 
-def check_interpreter(python: str, env: Mapping[str, str] | None = None, timeout: float = 30) -> InterpreterCheck:
+def check_interpreter(
+    python: str, env: Mapping[str, str] | None = None, timeout: float = 30
+) -> InterpreterCheck:
     """Run `python` on a tiny script to tell a missing pip from a broken or non-Python program."""
     try:
         completed = subprocess.run(

@@ -5,6 +5,7 @@ Colour only when stderr is a terminal and neither `NO_COLOR` nor `--no-color` sa
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import TextIO
 
@@ -14,8 +15,9 @@ _STYLES = {"error": "1;31", "warning": "33", "note": "2", "title": "1", "ok": "3
 
 
 class Console:
-    def __init__(self, *, color: bool | None = None, quiet: int = 0, verbose: int = 0,
-                 stream: TextIO | None = None) -> None:
+    def __init__(
+        self, *, color: bool | None = None, quiet: int = 0, verbose: int = 0, stream: TextIO | None = None
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         if color is None:
             color = _isatty(self.stream)
@@ -54,10 +56,8 @@ class Console:
                 encoding = getattr(self.stream, "encoding", None) or "ascii"
                 safe = f"{prefix} {body}\n".encode(encoding, "replace").decode(encoding)
                 self.stream.write(safe)
-        try:
+        with contextlib.suppress(OSError, ValueError):
             self.stream.flush()
-        except (OSError, ValueError):
-            pass
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -97,7 +97,9 @@ class SavedLog:
 
 
 def _remove_old_logs(directory: str, *, keep: int) -> None:
-    names = sorted(name for name in os.listdir(directory) if name.startswith("pip-") and name.endswith(".log"))
+    names = sorted(
+        name for name in os.listdir(directory) if name.startswith("pip-") and name.endswith(".log")
+    )
     for name in names[: max(0, len(names) - keep)]:
         with contextlib.suppress(OSError):
             os.unlink(os.path.join(directory, name))

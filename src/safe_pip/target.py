@@ -122,9 +122,7 @@ def _explicit(
     return TargetInterpreter(found, source)
 
 
-def _first_on_path(
-    path: str, own_prefix: str | None, lookup: PathLookup, windows: bool
-) -> str | None:
+def _first_on_path(path: str, own_prefix: str | None, lookup: PathLookup, windows: bool) -> str | None:
     own_dirs = set()
     if own_prefix:
         for sub in ("bin", "Scripts", ""):

@@ -1,0 +1,234 @@
+"""safe-pip driving real pip in real virtual environments, offline, against local fixtures."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import base_python, make_venv, safe_pip_argv
+from tests.lab.factory import make_wheel
+
+pytestmark = pytest.mark.e2e
+
+
+def _run(argv: list[str], env: dict[str, str], *, merged: bool = False) -> subprocess.CompletedProcess[bytes]:
+    stderr = subprocess.STDOUT if merged else subprocess.PIPE
+    return subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=stderr, timeout=120, check=False)
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("wheels")
+    make_wheel(folder, "tinypkg", "1.0")
+    return folder
+
+
+def test_successful_install_from_a_local_wheel(fresh_venv: Path, wheels: Path, env: dict[str, str]) -> None:
+    argv = safe_pip_argv(
+        "--python", str(fresh_venv), "install", "--no-index", "--find-links", str(wheels), "tinypkg"
+    )
+    result = _run(argv, env)
+    assert result.returncode == 0, result.stderr
+    assert b"Successfully installed tinypkg-1.0" in result.stdout
+    assert b"safe-pip:" not in result.stderr  # nothing of safe-pip's own when nothing failed
+    imported = _run([str(fresh_venv), "-c", "import tinypkg; print(tinypkg.VERSION)"], env)
+    assert imported.stdout == b"1.0\n"
+
+
+def test_virtual_env_is_the_target(fresh_venv: Path, wheels: Path, env: dict[str, str]) -> None:
+    venv = fresh_venv.parent.parent
+    result = _run(
+        safe_pip_argv("install", "--no-index", "--find-links", str(wheels), "tinypkg"),
+        dict(env, VIRTUAL_ENV=str(venv)),
+    )
+    assert result.returncode == 0, result.stderr
+    assert _run([str(fresh_venv), "-c", "import tinypkg"], env).returncode == 0
+
+
+def _normalise(output: bytes, *venvs: Path) -> bytes:
+    for venv in venvs:
+        output = output.replace(str(venv.parent.parent).encode(), b"<venv>")
+    return output
+
+
+def test_output_is_identical_to_plain_pip(tmp_path: Path, wheels: Path, env: dict[str, str]) -> None:
+    plain_venv, wrapped_venv = make_venv(tmp_path / "a"), make_venv(tmp_path / "b")
+    pip_args = ["install", "--no-index", "--find-links", str(wheels), "tinypkg", "missing-thing"]
+    plain = _run([str(plain_venv), "-m", "pip", *pip_args], env)
+    wrapped = _run(safe_pip_argv("--python", str(wrapped_venv), *pip_args), env)
+    assert plain.returncode == wrapped.returncode == 1
+    assert _normalise(wrapped.stdout, wrapped_venv) == _normalise(plain.stdout, plain_venv)
+    pip_part = wrapped.stderr.split(b"safe-pip:", 1)[0]
+    assert _normalise(pip_part, wrapped_venv) == _normalise(plain.stderr, plain_venv)
+
+
+def test_failure_keeps_exit_code_and_saves_the_whole_log(
+    shared_venv: Path, wheels: Path, env: dict[str, str]
+) -> None:
+    pip_args = ["install", "--no-index", "--find-links", str(wheels), "no-such-project==1.0"]
+    plain = _run([str(shared_venv), "-m", "pip", *pip_args], env, merged=True)
+    result = _run(safe_pip_argv("--python", str(shared_venv), *pip_args), env)
+    assert result.returncode == plain.returncode == 1
+    message = result.stderr.decode()
+    log_match = re.search(r"safe-pip: full log: (\S+)", message)
+    assert log_match, message
+    log = Path(log_match.group(1))
+    assert log.is_relative_to(Path(env["XDG_STATE_HOME"]))
+    assert sorted(log.read_bytes().splitlines()) == sorted(plain.stdout.splitlines())
+    assert "pip install failed (exit code 1)" in message
+    assert "ERROR: No matching distribution found for no-such-project==1.0" in message
+
+
+def test_other_pip_commands_pass_through(shared_venv: Path, env: dict[str, str]) -> None:
+    plain = _run([str(shared_venv), "-m", "pip", "list", "--format", "json"], env)
+    wrapped = _run(safe_pip_argv("--python", str(shared_venv), "list", "--format", "json"), env)
+    assert wrapped.returncode == 0
+    assert wrapped.stdout == plain.stdout
+    assert wrapped.stderr == plain.stderr
+    # A failing pass-through command keeps pip's exit code too.
+    unknown = _run(safe_pip_argv("--python", str(shared_venv), "show", "no-such-project"), env)
+    assert unknown.returncode == 1
+    assert b"Package(s) not found" in unknown.stderr
+
+
+def test_interpreter_without_pip_is_a_usage_error(tmp_path: Path, env: dict[str, str]) -> None:
+    bare = tmp_path / "bare"
+    subprocess.run([base_python(), "-m", "venv", "--without-pip", str(bare)], check=True)
+    result = _run(safe_pip_argv("--python", str(bare), "install", "x"), env)
+    assert result.returncode == 2
+    assert re.search(
+        rb"safe-pip: error: '.*bare/bin/python' \(--python, Python 3\.\d+\.\d+\) has no pip; run",
+        result.stderr,
+    )
+    assert b"Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("python", "message"),
+    [
+        ("/no/such/python", b"--python '/no/such/python' does not exist"),
+        ("/bin/false", b"'/bin/false' (--python) is not a working Python interpreter"),
+    ],
+    ids=["missing", "not-python"],
+)
+def test_unusable_interpreter_is_a_usage_error(python: str, message: bytes, env: dict[str, str]) -> None:
+    result = _run(safe_pip_argv("--python", python, "install", "x"), env)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+def test_a_terminal_gets_pips_colours(shared_venv: Path, env: dict[str, str]) -> None:
+    """In a terminal pip runs in a pty, so it colours its errors as it would on its own."""
+    primary, secondary = pty.openpty()
+    argv = safe_pip_argv("--python", str(shared_venv), "install", "--no-index", "no-such-project")
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=secondary, stderr=secondary, env=env)
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert process.wait(timeout=60) == 1
+    os.close(primary)
+    pip_part = seen.split(b"safe-pip", 1)[0]
+    assert b"\x1b[31mERROR: No matching distribution found for no-such-project" in pip_part
+    # ...while through pipes pip prints no colour at all.
+    piped = _run(argv, env)
+    assert b"\x1b[" not in piped.stderr
+
+
+class _StallingIndex:
+    """An HTTP server on 127.0.0.1 that accepts connections and never answers: pip waits on it."""
+
+    def __init__(self) -> None:
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(8)
+        self.port = self.server.getsockname()[1]
+        self.connected = threading.Event()
+        self.clients: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            self.clients.append(client)
+            self.connected.set()
+
+    def close(self) -> None:
+        self.server.close()
+        for client in self.clients:
+            client.close()
+
+
+@pytest.fixture
+def stalling_index() -> Iterator[_StallingIndex]:
+    index = _StallingIndex()
+    yield index
+    index.close()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("signum", "expected"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
+def test_interrupting_a_stalled_pip_leaves_no_process_behind(
+    shared_venv: Path, env: dict[str, str], stalling_index: _StallingIndex, signum: int, expected: int
+) -> None:
+    argv = safe_pip_argv(
+        "--python",
+        str(shared_venv),
+        "install",
+        "--timeout",
+        "120",
+        "--retries",
+        "0",
+        "--index-url",
+        f"http://127.0.0.1:{stalling_index.port}/simple",
+        "anything",
+    )
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+    )  # no terminal: the signal reaches safe-pip alone
+    assert stalling_index.connected.wait(60), "pip never reached the index"
+    pips = _children(process.pid)
+    assert pips, "safe-pip has no child process"
+    started = time.monotonic()
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == expected, stderr
+    assert time.monotonic() - started < 30
+    assert b"Traceback" not in stderr
+    for pid in pips:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
