@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from safe_pip.logtext import NumberedLine, clean_line, last_error_lines
+from safe_pip.logtext import NumberedLine, clean_line, last_error_lines, looks_like_pip_output
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,18 @@ def test_last_error_lines_limit_keeps_the_last() -> None:
 def test_no_error_lines_in_a_successful_log() -> None:
     log = _lines("Collecting x\nInstalling collected packages: x\nSuccessfully installed x-1.0\n")
     assert last_error_lines(log) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ERROR: No matching distribution found for x\n", True),
+        ("Collecting x\n  error: subprocess-exited-with-error\n", True),
+        ("/venv/bin/python: No module named pip\n", False),
+        ("/bin/ls: cannot access 'pip': No such file or directory\n", False),
+        ("", False),
+    ],
+    ids=["pip-error", "pip-build", "no-pip", "not-python", "silent"],
+)
+def test_looks_like_pip_output(text: str, expected: bool) -> None:
+    assert looks_like_pip_output(_lines(text)) is expected

@@ -66,7 +66,7 @@ def test_wheel_metadata_declares_only_the_allowed_dependencies(built_wheel: Path
     assert str(runtime[2].marker) == 'python_version < "3.11"'
     assert metadata["Requires-Python"] == ">=3.9"
     entry_points = archive.read(f"safe_pip-{__version__}.dist-info/entry_points.txt").decode()
-    assert "safe-pip = safe_pip.cli:main" in entry_points
+    assert "safe-pip = safe_pip.cli:run" in entry_points
 
 
 def test_installed_wheel_reads_its_rules_with_importlib_resources(

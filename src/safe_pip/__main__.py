@@ -1,7 +1,5 @@
 """`python -m safe_pip` behaves exactly like the `safe-pip` command."""
 
-import sys
+from safe_pip.cli import run
 
-from safe_pip.cli import main
-
-sys.exit(main())
+run()

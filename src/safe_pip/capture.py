@@ -13,8 +13,13 @@ lines in Python except the few it keeps, so it keeps up with pip whatever the vo
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
-from dataclasses import dataclass
+
+from safe_pip._value import FrozenValue
+
+# `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 __all__ = ["KEEP_WORDS", "CaptureBuffer", "CapturedLine"]
 
@@ -43,12 +48,15 @@ KEEP_WORDS = (
 )
 
 
-@dataclass(frozen=True)
-class CapturedLine:
+class CapturedLine(FrozenValue):
     """One line of pip's output: its 1-based number in the whole output and its raw bytes (no newline)."""
 
+    __slots__ = ("number", "raw")
     number: int
     raw: bytes
+
+    def __init__(self, number: int, raw: bytes) -> None:
+        self._set(number=number, raw=raw)
 
 
 class CaptureBuffer:

@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from safe_pip import __version__
 from safe_pip.options import OWN_COMMANDS, PIP_COMMANDS_DIAGNOSED, Invocation, UsageError, parse_argv
 from safe_pip.render import Console
 
+# `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from safe_pip.capture import CaptureBuffer
+    from collections.abc import Sequence
 
-__all__ = ["main"]
+    from safe_pip.logtext import NumberedLine
+
+__all__ = ["main", "run"]
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
+_INTERRUPTED_CODES = (129, 130, 143)  # SIGHUP, SIGINT, SIGTERM as shells report them
 
 HELP = f"""\
 usage: safe-pip [OPTIONS] install|download|wheel [PIP ARGS...]
@@ -44,6 +47,22 @@ Options (before the pip command; everything after it goes to pip):
 
 Saved logs: the whole output of each run is kept in the user log folder; its path is printed on failure.
 """
+
+
+def run() -> None:
+    """The `safe-pip` console command: `main()`, then exit at once.
+
+    Exiting with os._exit skips the interpreter's tear-down of every imported module, a few milliseconds
+    that `safe-pip install` would otherwise add after pip has finished. Nothing of safe-pip's relies on
+    atexit handlers or finalizers; what must reach the disk is closed before `main` returns.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing left to flush into
+            pass
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -87,7 +106,6 @@ def _dispatch(invocation: Invocation, console: Console) -> int:
 
 
 def _cmd_pip(invocation: Invocation, console: Console) -> int:
-    from safe_pip.probe import SystemPathLookup
     from safe_pip.runner import LaunchError, run_captured, run_passthrough
     from safe_pip.target import TargetError, choose_target
 
@@ -97,23 +115,31 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
             option=invocation.options.python,
             environ=os.environ,
             own_prefix=_own_prefix(),
-            lookup=SystemPathLookup(),
+            lookup=_SystemPathLookup(),
         )
     except TargetError as error:
         console.error(str(error))
         return EXIT_USAGE
     argv = [target.path, "-m", "pip", command, *invocation.args]
     console.say(f"running {' '.join(argv)} (interpreter from {target.source})", style="note", level=1)
-    try:
-        if command in PIP_COMMANDS_DIAGNOSED:
-            from safe_pip.capture import CaptureBuffer
-
-            buffer = CaptureBuffer()
-            capture: CaptureBuffer | None = buffer
-            result = run_captured(argv, buffer, _log_directory)
-        else:
-            capture = None
+    if command not in PIP_COMMANDS_DIAGNOSED:
+        try:
             result = run_passthrough(argv)
+        except LaunchError as error:
+            console.error(f"{error} ({target.source}); pass a working Python with --python")
+            return EXIT_USAGE
+        if result.exit_code not in (0, *_INTERRUPTED_CODES) and result.signal_received is None:
+            unusable = _unusable_interpreter(target.path, target.source)
+            if unusable:
+                console.error(unusable)
+                return EXIT_USAGE
+        return result.exit_code
+
+    from safe_pip.capture import CaptureBuffer
+
+    capture = CaptureBuffer()
+    try:
+        result = run_captured(argv, capture, _log_directory)
     except LaunchError as error:
         console.error(f"{error} ({target.source}); pass a working Python with --python")
         return EXIT_USAGE
@@ -124,21 +150,25 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         return result.exit_code
     if result.exit_code == 0:
         return 0
-    unusable = _unusable_interpreter(target.path, target.source)
-    if unusable:
-        console.error(unusable)
-        return EXIT_USAGE
-    if capture is not None:
-        _report_failure(console, command, result.exit_code, capture, result.log_path)
+
+    from safe_pip.logtext import NumberedLine, clean_line, looks_like_pip_output
+
+    lines = [NumberedLine(line.number, clean_line(line.raw)) for line in capture.lines()]
+    if not looks_like_pip_output(lines):
+        # Only now is it worth starting the interpreter again, to tell "no pip" from "not Python".
+        unusable = _unusable_interpreter(target.path, target.source)
+        if unusable:
+            console.error(unusable)
+            return EXIT_USAGE
+    _report_failure(console, command, result.exit_code, lines, result.log_path)
     return result.exit_code
 
 
 def _report_failure(
-    console: Console, command: str, exit_code: int, capture: CaptureBuffer, log_path: str | None
+    console: Console, command: str, exit_code: int, lines: list[NumberedLine], log_path: str | None
 ) -> None:
-    from safe_pip.logtext import NumberedLine, clean_line, last_error_lines
+    from safe_pip.logtext import last_error_lines
 
-    lines = (NumberedLine(line.number, clean_line(line.raw)) for line in capture.lines())
     errors = last_error_lines(lines)
     console.say(f"pip {command} failed (exit code {exit_code}).", style="error")
     if errors:
@@ -172,6 +202,22 @@ def _unusable_interpreter(python: str, source: str) -> str | None:
 
 # Files that mark an environment made for one tool alone: pipx's and uv's (`uv tool install`).
 _TOOL_ENVIRONMENT_MARKERS = ("pipx_metadata.json", "uv-receipt.toml")
+
+
+class _SystemPathLookup:
+    """The real file system, for `target.choose_target`."""
+
+    def is_file(self, path: str) -> bool:
+        return os.path.isfile(path)
+
+    def is_dir(self, path: str) -> bool:
+        return os.path.isdir(path)
+
+    def is_executable(self, path: str) -> bool:
+        return os.access(path, os.X_OK)
+
+    def real_path(self, path: str) -> str:
+        return os.path.realpath(path)
 
 
 def _own_prefix() -> str | None:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["NumberedLine", "clean_line", "last_error_lines"]
+__all__ = ["NumberedLine", "clean_line", "last_error_lines", "looks_like_pip_output"]
 
 # CSI sequences ("\x1b[31m", "\x1b[2K"), OSC sequences (terminal titles, hyperlinks: "\x1b]8;;url\x1b\\"),
 # and two-byte escapes ("\x1b7").
@@ -22,6 +22,16 @@ _ERROR_LINE = re.compile(r"(?i)(?:^|[\s:(\[])(?:error|fatal|failed|failure)\b|^\
 _BOILERPLATE = re.compile(
     r"(?i)^\s*(?:note|hint): |error: subprocess-exited-with-error|^\s*\[end of output\]"
 )
+
+
+# Lines only pip prints: "ERROR: ...", "Usage:", "Collecting x", "Looking in indexes: ...", and the new
+# error boxes' "error: subprocess-exited-with-error".
+_PIP_LINE = re.compile(
+    r"^(?:ERROR: |WARNING: |error: |Usage:|Collecting |Processing |Looking in |Requirement already "
+    r"|DEPRECATION: )"
+)
+# What python prints when the module is missing: "/venv/bin/python: No module named pip"
+_NO_PIP = re.compile(r": No module named pip\b")
 
 
 @dataclass(frozen=True)
@@ -53,3 +63,13 @@ def last_error_lines(lines: Iterable[NumberedLine], limit: int = 8) -> list[Numb
             if len(found) > limit * 4:
                 del found[: len(found) - limit]
     return found[-limit:]
+
+
+def looks_like_pip_output(lines: Iterable[NumberedLine]) -> bool:
+    """True when pip itself ran and printed (so a failure is pip's, not a missing pip or a non-Python)."""
+    seen_pip = False
+    for line in lines:
+        if _NO_PIP.search(line.text):
+            return False
+        seen_pip = seen_pip or bool(_PIP_LINE.match(line.text))
+    return seen_pip

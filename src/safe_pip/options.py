@@ -8,8 +8,12 @@ argparse alone costs more than the rest of safe-pip's start-up); safe-pip's own 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from safe_pip._value import FrozenValue
+
+# `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 __all__ = [
     "OWN_COMMANDS",
@@ -30,21 +34,47 @@ class UsageError(Exception):
     """A mistake in safe-pip's own options (exit code 2); the message names the bad argument."""
 
 
-@dataclass(frozen=True)
-class GlobalOptions:
-    python: str | None = None
-    no_color: bool = False
-    quiet: int = 0
-    verbose: int = 0
-    show_help: bool = False
-    show_version: bool = False
+class GlobalOptions(FrozenValue):
+    """safe-pip's own options, from the command line and the environment."""
+
+    __slots__ = ("no_color", "python", "quiet", "show_help", "show_version", "verbose")
+    python: str | None
+    no_color: bool
+    quiet: int
+    verbose: int
+    show_help: bool
+    show_version: bool
+
+    def __init__(
+        self,
+        *,
+        python: str | None = None,
+        no_color: bool = False,
+        quiet: int = 0,
+        verbose: int = 0,
+        show_help: bool = False,
+        show_version: bool = False,
+    ) -> None:
+        self._set(
+            python=python,
+            no_color=no_color,
+            quiet=quiet,
+            verbose=verbose,
+            show_help=show_help,
+            show_version=show_version,
+        )
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(FrozenValue):
+    """The options, the command word (None when there is none) and the words after it, unchanged."""
+
+    __slots__ = ("args", "command", "options")
     options: GlobalOptions
     command: str | None
-    args: tuple[str, ...] = field(default_factory=tuple)
+    args: tuple[str, ...]
+
+    def __init__(self, options: GlobalOptions, command: str | None, args: tuple[str, ...] = ()) -> None:
+        self._set(options=options, command=command, args=args)
 
 
 # Options that take a value, and flags, by every spelling.

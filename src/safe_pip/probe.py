@@ -6,14 +6,12 @@ raises, and answers None (or a result that says "unknown") when it cannot tell.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = [
     "InterpreterCheck",
-    "SystemPathLookup",
     "check_interpreter",
     "parse_interpreter_check",
 ]
@@ -31,22 +29,6 @@ _CHECK_SCRIPT = (
     + _CHECK_MARK
     + "',) + tuple(sys.version_info[:3]) + (v,)))\n"
 )
-
-
-class SystemPathLookup:
-    """The real file system, for `target.choose_target`."""
-
-    def is_file(self, path: str) -> bool:
-        return os.path.isfile(path)
-
-    def is_dir(self, path: str) -> bool:
-        return os.path.isdir(path)
-
-    def is_executable(self, path: str) -> bool:
-        return os.access(path, os.X_OK)
-
-    def real_path(self, path: str) -> str:
-        return os.path.realpath(path)
 
 
 @dataclass(frozen=True)

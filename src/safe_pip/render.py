@@ -5,9 +5,12 @@ Colour only when stderr is a terminal and neither `NO_COLOR` nor `--no-color` sa
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from typing import TextIO
+
+# `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 __all__ = ["Console"]
 
@@ -56,8 +59,10 @@ class Console:
                 encoding = getattr(self.stream, "encoding", None) or "ascii"
                 safe = f"{prefix} {body}\n".encode(encoding, "replace").decode(encoding)
                 self.stream.write(safe)
-        with contextlib.suppress(OSError, ValueError):
+        try:
             self.stream.flush()
+        except (OSError, ValueError):  # stderr is closed: nothing more can be said
+            pass
 
 
 def _isatty(stream: TextIO) -> bool:

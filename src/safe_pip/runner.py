@@ -4,6 +4,10 @@ the whole of it is saved to a log file; signals meant for safe-pip are passed on
 When the user's stdout (or stderr) is a terminal, pip writes to a pseudo-terminal instead, so that it still
 sees a terminal and draws its progress bars and colours as it would on its own; otherwise it writes to pipes.
 Either way safe-pip copies each chunk to the same stream pip meant, as soon as it arrives.
+
+pip is started with `os.posix_spawn` rather than `subprocess`: importing `subprocess` alone costs several
+milliseconds, which would come straight out of the start-up budget; everything that is not needed to start
+pip (the copying loop, the log folder) is imported after pip has started, while pip starts up itself.
 """
 
 from __future__ import annotations
@@ -11,15 +15,19 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from types import FrameType
-from typing import IO, Callable, Optional
 
-from safe_pip.capture import CaptureBuffer
+from safe_pip._value import FrozenValue
+
+# `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from types import FrameType
+    from typing import IO, Callable, Optional
+
+    from safe_pip.capture import CaptureBuffer
 
 __all__ = ["LaunchError", "RunResult", "SavedLog", "exit_code_of", "run_captured", "run_passthrough"]
 
@@ -34,13 +42,31 @@ class LaunchError(Exception):
     """The interpreter could not be started at all (missing, not executable, not a program)."""
 
 
-@dataclass(frozen=True)
-class RunResult:
+class RunResult(FrozenValue):
+    """How one pip run ended."""
+
+    __slots__ = ("duration_s", "exit_code", "log_path", "log_problem", "signal_received")
     exit_code: int  # pip's exit status; 128+N when pip was killed by signal N or safe-pip was sent signal N
     signal_received: int | None  # a SIGINT/SIGTERM/SIGHUP that safe-pip received and passed on to pip
     duration_s: float
     log_path: str | None
     log_problem: str | None  # why the log could not be (fully) saved, for a warning
+
+    def __init__(
+        self,
+        exit_code: int,
+        signal_received: int | None,
+        duration_s: float,
+        log_path: str | None,
+        log_problem: str | None,
+    ) -> None:
+        self._set(
+            exit_code=exit_code,
+            signal_received=signal_received,
+            duration_s=duration_s,
+            log_path=log_path,
+            log_problem=log_problem,
+        )
 
 
 def exit_code_of(returncode: int) -> int:
@@ -109,9 +135,9 @@ def run_passthrough(argv: Sequence[str], env: Mapping[str, str] | None = None) -
     """Run a pip command that needs no diagnosis (`list`, `show`, ...) on the user's own stdio."""
     started = time.monotonic()
     with _SignalRelay() as relay:
-        process = _launch(argv, env, stdout=None, stderr=None)
-        relay.attach(process)
-        returncode = process.wait()
+        child = _spawn(argv, env, stdout=None, stderr=None)
+        relay.attach(child)
+        returncode = child.wait()
     return RunResult(_final_code(returncode, relay), relay.received, time.monotonic() - started, None, None)
 
 
@@ -134,8 +160,8 @@ def run_captured(
         # are printed and interleave with its stderr in the order they happened.
         child_env["PYTHONUNBUFFERED"] = "1"
     with _SignalRelay() as relay, streams:
-        process = _launch(argv, child_env, stdout=streams.child_stdout, stderr=streams.child_stderr)
-        relay.attach(process)
+        child = _spawn(argv, child_env, stdout=streams.child_stdout, stderr=streams.child_stderr)
+        relay.attach(child)
         streams.after_launch()
         relay.on_resize = streams.copy_window_size
         log = SavedLog(log_directory()) if log_directory is not None else None
@@ -145,8 +171,8 @@ def run_captured(
                 log.write(chunk)
             capture.feed(chunk)
 
-        streams.pump(process, sink)
-        returncode = process.wait()
+        streams.pump(child, sink)
+        returncode = child.wait()
         if log is not None:
             log.close()
     return RunResult(
@@ -164,13 +190,62 @@ def _final_code(returncode: int, relay: _SignalRelay) -> int:
     return exit_code_of(returncode)
 
 
-def _launch(
+class _Child:
+    """A started pip process: its pid and, once it has ended, its return code (negative: killed by signal)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self) -> int:
+        while self.returncode is None:
+            # waitpid is retried by Python after a signal handler ran (PEP 475).
+            _, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, signum)
+
+
+def _spawn(
     argv: Sequence[str], env: Mapping[str, str] | None, *, stdout: int | None, stderr: int | None
-) -> subprocess.Popen[bytes]:
+) -> _Child:
+    """Start `argv` with its stdout/stderr on the given descriptors (None: safe-pip's own)."""
+    environment = dict(os.environ if env is None else env)
+    if not hasattr(os, "posix_spawn"):
+        return _spawn_with_subprocess(argv, environment, stdout=stdout, stderr=stderr)
+    actions = [
+        (os.POSIX_SPAWN_DUP2, fd, target) for fd, target in ((stdout, 1), (stderr, 2)) if fd is not None
+    ]
+    # Python ignores SIGPIPE and SIGXFSZ for itself; pip and its compilers expect the defaults.
+    defaults = [getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ") if hasattr(signal, name)]
     try:
-        return subprocess.Popen(list(argv), stdout=stdout, stderr=stderr, env=env)
+        pid = os.posix_spawn(argv[0], list(argv), environment, file_actions=actions, setsigdef=defaults)
     except OSError as error:
         raise LaunchError(f"cannot run {argv[0]!r}: {error.strerror or error}") from error
+    return _Child(pid)
+
+
+def _spawn_with_subprocess(
+    argv: Sequence[str], env: Mapping[str, str], *, stdout: int | None, stderr: int | None
+) -> _Child:
+    # Windows: no posix_spawn. Popen has the same poll/wait/send_signal/returncode as _Child.
+    import subprocess
+
+    try:
+        process = subprocess.Popen(list(argv), stdout=stdout, stderr=stderr, env=env)
+    except OSError as error:
+        raise LaunchError(f"cannot run {argv[0]!r}: {error.strerror or error}") from error
+    return process  # type: ignore[return-value]
 
 
 class _SignalRelay:
@@ -184,7 +259,7 @@ class _SignalRelay:
     def __init__(self) -> None:
         self.received: int | None = None
         self.on_resize: Callable[[], None] | None = None
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: _Child | None = None
         self._count = 0
         self._pending: list[int] = []
         self._previous: dict[int, object] = {}
@@ -200,7 +275,7 @@ class _SignalRelay:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)  # type: ignore[arg-type]
 
-    def attach(self, process: subprocess.Popen[bytes]) -> None:
+    def attach(self, process: _Child) -> None:
         self._process = process
         for signum in self._pending:
             self._send(signum)
@@ -254,24 +329,30 @@ def _terminal_signalled_our_group() -> bool:
 
 
 class _Streams:
-    """Where pip writes (pty or pipes), and the loop that copies its output to the user's streams."""
+    """Where pip writes (a pty or pipes), and the loop that copies its output to the user's streams."""
 
     def __init__(self, *, stdout_tty: bool, stderr_tty: bool) -> None:
         self.uses_pty = (stdout_tty or stderr_tty) and _pty_available()
-        self._master: int | None = None
-        self._slave: int | None = None
-        self.child_stdout: int | None = subprocess.PIPE
-        self.child_stderr: int | None = subprocess.PIPE
         self._terminal_fd = 1 if stdout_tty else 2
+        self._sources: list[tuple[int, int]] = []  # (fd safe-pip reads, user fd it copies to)
+        self._child_ends: list[int] = []  # fds that only pip should hold once it has started
+        self._pty_master: int | None = None
+        pty_slave: int | None = None
         if self.uses_pty:
             import pty
 
-            self._master, self._slave = pty.openpty()
-            self._prepare_pty(self._slave)
-            if stdout_tty:
-                self.child_stdout = self._slave
-            if stderr_tty:
-                self.child_stderr = self._slave
+            self._pty_master, pty_slave = pty.openpty()
+            self._prepare_pty(pty_slave)
+            self._sources.append((self._pty_master, self._terminal_fd))
+            self._child_ends.append(pty_slave)
+        self.child_stdout = pty_slave if stdout_tty and pty_slave is not None else self._pipe(1)
+        self.child_stderr = pty_slave if stderr_tty and pty_slave is not None else self._pipe(2)
+
+    def _pipe(self, user_fd: int) -> int:
+        read_end, write_end = os.pipe()
+        self._sources.append((read_end, user_fd))
+        self._child_ends.append(write_end)
+        return write_end
 
     @classmethod
     def for_terminal_state(cls) -> _Streams:
@@ -281,11 +362,11 @@ class _Streams:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for fd in (self._slave, self._master):
-            if fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self._slave = self._master = None
+        self.after_launch()
+        for fd, _ in self._sources:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._sources = []
 
     def _prepare_pty(self, slave: int) -> None:
         import termios
@@ -299,7 +380,9 @@ class _Streams:
 
     def copy_window_size(self, target: int | None = None) -> None:
         """Give the pty the user's terminal size, so progress bars and boxes are drawn to fit it."""
-        fd = target if target is not None else self._master
+        fd = (
+            target if target is not None else next((fd for fd, _ in self._sources[:1] if self.uses_pty), None)
+        )
         if fd is None:
             return
         import fcntl
@@ -310,31 +393,20 @@ class _Streams:
             fcntl.ioctl(fd, termios.TIOCSWINSZ, size)
 
     def after_launch(self) -> None:
-        if self._slave is not None:
-            # Only pip holds the pty's slave now, so reading the master ends when pip (and its children) do.
-            os.close(self._slave)
-            self._slave = None
+        # Only pip holds the writing ends now, so reading them ends when pip (and its children) are done.
+        for fd in self._child_ends:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._child_ends = []
 
-    def pump(self, process: subprocess.Popen[bytes], sink: Callable[[bytes], None]) -> None:
-        sources: list[tuple[int, int]] = []  # (fd to read, user fd to copy to)
-        if self._master is not None:
-            sources.append((self._master, self._terminal_fd))
-        if process.stdout is not None:
-            sources.append((process.stdout.fileno(), 1))
-        if process.stderr is not None:
-            sources.append((process.stderr.fileno(), 2))
+    def pump(self, child: _Child, sink: Callable[[bytes], None]) -> None:
         if os.name == "nt":
-            _pump_with_threads(process, sources, sink)
+            _pump_with_threads(self._sources, sink)
         else:
-            _pump_with_select(process, sources, sink)
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+            _pump_with_select(child, self._sources, sink)
 
 
-def _pump_with_select(
-    process: subprocess.Popen[bytes], sources: list[tuple[int, int]], sink: Callable[[bytes], None]
-) -> None:
+def _pump_with_select(child: _Child, sources: list[tuple[int, int]], sink: Callable[[bytes], None]) -> None:
     import selectors
 
     writer = _UserStreams()
@@ -357,7 +429,7 @@ def _pump_with_select(
                 sink(chunk)
             if events:
                 continue
-            if exited_at is None and process.poll() is not None:
+            if exited_at is None and child.poll() is not None:
                 exited_at = time.monotonic()
             if exited_at is not None and time.monotonic() - exited_at > _DRAIN_AFTER_EXIT_S:
                 break
@@ -365,9 +437,7 @@ def _pump_with_select(
         selector.close()
 
 
-def _pump_with_threads(
-    process: subprocess.Popen[bytes], sources: list[tuple[int, int]], sink: Callable[[bytes], None]
-) -> None:
+def _pump_with_threads(sources: list[tuple[int, int]], sink: Callable[[bytes], None]) -> None:
     # Windows cannot select() on pipes: one reader thread per pipe, the copying stays in the main thread.
     import queue
     import threading

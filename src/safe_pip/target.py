@@ -5,18 +5,35 @@ would be useless, so the target is chosen the way a user expects `pip` to be cho
 `--python` / `SAFE_PIP_PYTHON`, else the active virtual environment (`$VIRTUAL_ENV`), else the active conda
 environment (`$CONDA_PREFIX`), else the first `python3`/`python` on PATH that is not safe-pip's own.
 
-The choice is pure: file-system questions go through a `PathLookup`, so tests can answer them.
+The choice is pure: file-system questions go through a `PathLookup` (a protocol, for type checking only),
+so tests can answer them.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+
+from safe_pip._value import FrozenValue
+
+# `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Protocol
+
+    class PathLookup(Protocol):
+        """The few file-system questions the choice needs."""
+
+        def is_file(self, path: str) -> bool: ...
+
+        def is_dir(self, path: str) -> bool: ...
+
+        def is_executable(self, path: str) -> bool: ...
+
+        def real_path(self, path: str) -> str: ...
+
 
 __all__ = [
-    "PathLookup",
     "TargetError",
     "TargetInterpreter",
     "choose_target",
@@ -26,24 +43,15 @@ __all__ = [
 _SEARCH_NAMES = ("python3", "python")
 
 
-class PathLookup(Protocol):
-    """The few file-system questions the choice needs."""
-
-    def is_file(self, path: str) -> bool: ...
-
-    def is_dir(self, path: str) -> bool: ...
-
-    def is_executable(self, path: str) -> bool: ...
-
-    def real_path(self, path: str) -> str: ...
-
-
-@dataclass(frozen=True)
-class TargetInterpreter:
+class TargetInterpreter(FrozenValue):
     """The interpreter whose `-m pip` runs, and where that choice came from (for messages)."""
 
+    __slots__ = ("path", "source")
     path: str
     source: str  # "--python", "SAFE_PIP_PYTHON", "VIRTUAL_ENV", "CONDA_PREFIX" or "PATH"
+
+    def __init__(self, path: str, source: str) -> None:
+        self._set(path=path, source=source)
 
 
 class TargetError(Exception):
