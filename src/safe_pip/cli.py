@@ -19,8 +19,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from safe_pip.logtext import NumberedLine
-
 __all__ = ["main", "run"]
 
 EXIT_USAGE = 2
@@ -101,7 +99,9 @@ def _dispatch(invocation: Invocation, console: Console) -> int:
     if invocation.command is None:
         raise UsageError("no command given (e.g. `safe-pip install requests`)")
     if invocation.command in OWN_COMMANDS:
-        raise UsageError(f"command {invocation.command!r} is not available in this version")
+        from safe_pip import commands
+
+        return commands.run_own_command(invocation, console)
     return _cmd_pip(invocation, console)
 
 
@@ -151,32 +151,27 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
     if result.exit_code == 0:
         return 0
 
-    from safe_pip.logtext import NumberedLine, clean_line, looks_like_pip_output
+    from safe_pip.logtext import NumberedLine, looks_like_pip_output, normalise_line
 
-    lines = [NumberedLine(line.number, clean_line(line.raw)) for line in capture.lines()]
+    lines = [NumberedLine(line.number, normalise_line(line.raw)) for line in capture.lines()]
     if not looks_like_pip_output(lines):
         # Only now is it worth starting the interpreter again, to tell "no pip" from "not Python".
         unusable = _unusable_interpreter(target.path, target.source)
         if unusable:
             console.error(unusable)
             return EXIT_USAGE
-    _report_failure(console, command, result.exit_code, lines, result.log_path)
+    from safe_pip import commands
+
+    commands.explain_failure(
+        console,
+        invocation,
+        capture,
+        lines,
+        exit_code=result.exit_code,
+        log_path=result.log_path,
+        python=target.path,
+    )
     return result.exit_code
-
-
-def _report_failure(
-    console: Console, command: str, exit_code: int, lines: list[NumberedLine], log_path: str | None
-) -> None:
-    from safe_pip.logtext import last_error_lines
-
-    errors = last_error_lines(lines)
-    console.say(f"pip {command} failed (exit code {exit_code}).", style="error")
-    if errors:
-        console.say("pip's last error lines:")
-        for line in errors:
-            console.say(f"  line {line.number}: {line.text.strip()}")
-    if log_path:
-        console.say(f"full log: {log_path}")
 
 
 def _unusable_interpreter(python: str, source: str) -> str | None:

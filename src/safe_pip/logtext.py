@@ -1,37 +1,57 @@
-"""Turn raw pip output into the text a person (or a rule) reads: no colours, no redraws, no NUL bytes."""
+"""Turn raw pip output into numbered lines of plain text, as a rule (or a person) reads them.
+
+A log can be anything a user pastes: colours, CI timestamps, CRLF, progress redraws, invalid UTF-8, NUL bytes,
+pip's box glyphs and indentation, gigabytes of compiler output. It is read in blocks; line numbers are those
+of the input (1-based, one per "\\n"). Only lines that hold a keyword are decoded and normalised
+(`scan_block`), which is what keeps a 1 GB log fast: everything else stays bytes.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
-__all__ = ["NumberedLine", "clean_line", "last_error_lines", "looks_like_pip_output"]
+__all__ = [
+    "MAX_LINE_CHARS",
+    "NumberedLine",
+    "clean_line",
+    "iter_lines",
+    "last_error_lines",
+    "looks_like_pip_output",
+    "normalise_line",
+    "read_blocks",
+    "scan_block",
+]
+
+# Matching looks at most this much of a line, so no pattern can run away on a 50 MB line.
+MAX_LINE_CHARS = 4096
+_BLOCK = 1 << 20
+# Of a line longer than this, only the start is kept (the rest is skipped up to the next newline).
+_MAX_RAW_LINE = 64 << 10
 
 # CSI sequences ("\x1b[31m", "\x1b[2K"), OSC sequences (terminal titles, hyperlinks: "\x1b]8;;url\x1b\\"),
 # and two-byte escapes ("\x1b7").
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
+_ANSI_BYTES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
 
-# A line that reports an error, in pip's words or a build tool's:
-#   "ERROR: Failed building wheel for psutil", "error: command 'gcc' failed: No such file or directory",
-#   "× Building wheel for psutil (pyproject.toml) did not run successfully.",
-#   "fastmath.c:1:10: fatal error: Python.h: No such file or directory"
-_ERROR_LINE = re.compile(r"(?i)(?:^|[\s:(\[])(?:error|fatal|failed|failure)\b|^\s*[×x] \S")
-# pip's boilerplate around the real error, which says nothing about its cause:
-#   "note: This error originates from a subprocess, and is likely not a problem with pip."
-_BOILERPLATE = re.compile(
-    r"(?i)^\s*(?:note|hint): |error: subprocess-exited-with-error|^\s*\[end of output\]"
+# Prefixes that CI systems and Docker put before each line, removed repeatedly from the start:
+#   GitHub Actions, Azure: "2024-05-01T10:23:45.1234567Z "   GitLab: "2024-05-01T10:23:45.123456Z 00O "
+#   Jenkins timestamper: "[2024-05-01T10:23:45.123Z] " or "10:23:45  "   BuildKit: "#12 34.56 "
+#   Azure/GitHub annotations: "##[error]", "::error::"   GitLab sections: "section_start:1714558000:step\r"
+_CI_PREFIX = re.compile(
+    r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?(?: \d\d[OE]\+?)? ?"
+    r"|\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?\] ?"
+    r"|\d\d:\d\d:\d\d(?:[.,]\d+)? +"
+    r"|#\d+ \d+(?:\.\d+)? "
+    r"|##\[(?:error|warning|section|debug|command|group|endgroup)\]"
+    r"|::(?:error|warning|notice|debug)[^:]*::"
+    r"|section_(?:start|end):\d+:[\w.-]+(?:\[[^\]]*\])?)"
 )
-
-
-# Lines only pip prints: "ERROR: ...", "Usage:", "Collecting x", "Looking in indexes: ...", and the new
-# error boxes' "error: subprocess-exited-with-error".
-_PIP_LINE = re.compile(
-    r"^(?:ERROR: |WARNING: |error: |Usage:|Collecting |Processing |Looking in |Requirement already "
-    r"|DEPRECATION: )"
-)
-# What python prints when the module is missing: "/venv/bin/python: No module named pip"
-_NO_PIP = re.compile(r": No module named pip\b")
+# pip's boxes: "× Building wheel ...", "│ exit code: 1", "╰─> [6 lines of output]", the same glyphs read as
+# cp1252 by a Windows console ("Ã—", "â”‚", "â•°â”€>"), and ASCII stand-ins some CI log viewers substitute.
+_BOX = re.compile(r"^(?:×|│|╰─>|Ã—|â”‚|â•°â”€>|\|(?= )|\+->)\s*")
 
 
 @dataclass(frozen=True)
@@ -41,17 +61,124 @@ class NumberedLine:
 
 
 def clean_line(raw: bytes) -> str:
-    """Decode one line of output and strip what a terminal would not show as text."""
+    """Decode one line and strip what a terminal would not show as text (colours, redraws, NUL)."""
+    if b"\r" in raw:
+        # "\r" redraws a progress bar in place: what stays on screen is the last thing drawn.
+        parts = [part for part in raw.split(b"\r") if part.strip()]
+        raw = parts[-1] if parts else b""
     text = raw.decode("utf-8", "replace")
     if "\x1b" in text:
         text = _ANSI.sub("", text)
-    if "\r" in text:
-        # "\r" redraws a progress bar in place: what stays on screen is the last thing drawn.
-        parts = [part for part in text.split("\r") if part.strip()]
-        text = parts[-1] if parts else ""
     if "\x00" in text:
         text = text.replace("\x00", "")
     return text
+
+
+def normalise_line(raw: bytes) -> str:
+    """The text rules match: clean, without CI prefixes, pip's box glyphs or indentation, at most 4 KiB."""
+    text = clean_line(raw[: MAX_LINE_CHARS * 4])
+    while True:
+        match = _CI_PREFIX.match(text)
+        if not match or not match.end():
+            break
+        text = text[match.end() :]
+    text = text.strip()
+    match = _BOX.match(text)
+    if match:
+        text = text[match.end() :]
+    return text[:MAX_LINE_CHARS]
+
+
+def read_blocks(stream: BinaryIO, block_size: int = _BLOCK) -> Iterator[bytes]:
+    """Blocks of whole lines (each ends with "\\n", except perhaps the last), with bounded memory.
+
+    A line longer than 64 KiB keeps its first 64 KiB; the rest of it is skipped, so line numbers stay right.
+    """
+    pending = b""
+    skipping = False  # inside the unkept rest of an overlong line
+    while True:
+        data = stream.read(block_size)
+        if not data:
+            break
+        if skipping:
+            cut = data.find(b"\n")
+            if cut < 0:
+                continue
+            data = data[cut:]  # keep the newline: it ends the overlong line
+            skipping = False
+        data = pending + data if pending else data
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            pending = data
+        else:
+            pending = data[cut + 1 :]
+            yield data[: cut + 1]
+        if len(pending) > _MAX_RAW_LINE:
+            yield pending[:_MAX_RAW_LINE]
+            pending = b""
+            skipping = True
+    if pending:
+        yield pending
+
+
+def scan_block(
+    block: bytes, first_line: int, keywords: Sequence[bytes]
+) -> Iterator[tuple[int, bytes, frozenset[int]]]:
+    """The lines of `block` that contain one of `keywords` (lower-case), with the indexes of those found.
+
+    Yields (line number, raw line without its newline, keyword indexes), in order. Each keyword is searched
+    over the whole block with `bytes.find`, skipping to the end of a line once it is found there: the cost
+    is a few C-level scans per block, not a Python loop over lines.
+    """
+    if b"\x1b" in block:
+        # Colour codes can split a keyword ("\x1b[1mERROR\x1b[0m:"); they hold no newline, so numbering holds.
+        block = _ANSI_BYTES.sub(b"", block)
+    lowered = block.lower()
+    hits: dict[int, set[int]] = {}
+    for index, keyword in enumerate(keywords):
+        find = lowered.find
+        position = find(keyword)
+        while position >= 0:
+            start = lowered.rfind(b"\n", 0, position) + 1
+            found = hits.get(start)
+            if found is None:
+                hits[start] = {index}
+            else:
+                found.add(index)
+            end = find(b"\n", position)
+            if end < 0:
+                break
+            position = find(keyword, end)
+    number, counted_to = first_line, 0
+    for start in sorted(hits):
+        number += block.count(b"\n", counted_to, start)
+        counted_to = start
+        end = block.find(b"\n", start)
+        yield number, block[start : end if end >= 0 else len(block)], frozenset(hits[start])
+
+
+def iter_lines(stream: BinaryIO) -> Iterator[NumberedLine]:
+    """Every line of a log, normalised and numbered (for small logs and tests; rules use `scan_block`)."""
+    number = 1
+    for block in read_blocks(stream):
+        lines = block.split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()
+        for raw in lines:
+            yield NumberedLine(number, normalise_line(raw))
+            number += 1
+
+
+# A line that reports an error, in pip's words or a build tool's:
+#   "ERROR: Failed building wheel for psutil", "error: command 'gcc' failed: No such file or directory",
+#   "Building wheel for psutil (pyproject.toml) did not run successfully.",
+#   "fastmath.c:1:10: fatal error: Python.h: No such file or directory"
+_ERROR_LINE = re.compile(r"(?i)(?:^|[\s:(\[])(?:error|fatal|failed|failure)\b|did not run successfully")
+# pip's boilerplate around the real error, which says nothing about its cause:
+#   "note: This error originates from a subprocess, and is likely not a problem with pip."
+_BOILERPLATE = re.compile(
+    r"(?i)^(?:note|hint): |^error: subprocess-exited-with-error|^\[end of output\]|^error: [a-z-]+-failed$"
+)
 
 
 def last_error_lines(lines: Iterable[NumberedLine], limit: int = 8) -> list[NumberedLine]:
@@ -63,6 +190,16 @@ def last_error_lines(lines: Iterable[NumberedLine], limit: int = 8) -> list[Numb
             if len(found) > limit * 4:
                 del found[: len(found) - limit]
     return found[-limit:]
+
+
+# Lines only pip prints: "ERROR: ...", "Usage:", "Collecting x", "Looking in indexes: ...", and the new
+# error boxes' "error: subprocess-exited-with-error".
+_PIP_LINE = re.compile(
+    r"^(?:ERROR: |WARNING: |error: |Usage:|Collecting |Processing |Looking in |Requirement already "
+    r"|DEPRECATION: )"
+)
+# What python prints when the module is missing: "/venv/bin/python: No module named pip"
+_NO_PIP = re.compile(r": No module named pip\b")
 
 
 def looks_like_pip_output(lines: Iterable[NumberedLine]) -> bool:

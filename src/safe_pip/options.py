@@ -27,7 +27,7 @@ __all__ = [
 # pip commands whose failures safe-pip explains; every other pip command is passed through untouched.
 PIP_COMMANDS_DIAGNOSED = frozenset({"install", "download", "wheel"})
 # safe-pip's own commands (they never run pip).
-OWN_COMMANDS = frozenset({"diagnose", "doctor", "rules", "history"})
+OWN_COMMANDS = frozenset({"diagnose", "rules"})
 
 
 class UsageError(Exception):
@@ -37,8 +37,9 @@ class UsageError(Exception):
 class GlobalOptions(FrozenValue):
     """safe-pip's own options, from the command line and the environment."""
 
-    __slots__ = ("no_color", "python", "quiet", "show_help", "show_version", "verbose")
+    __slots__ = ("no_color", "python", "quiet", "rules", "show_help", "show_version", "verbose")
     python: str | None
+    rules: tuple[str, ...]  # extra rule folders (--rules, repeatable), after SAFE_PIP_RULES
     no_color: bool
     quiet: int
     verbose: int
@@ -49,6 +50,7 @@ class GlobalOptions(FrozenValue):
         self,
         *,
         python: str | None = None,
+        rules: tuple[str, ...] = (),
         no_color: bool = False,
         quiet: int = 0,
         verbose: int = 0,
@@ -57,6 +59,7 @@ class GlobalOptions(FrozenValue):
     ) -> None:
         self._set(
             python=python,
+            rules=rules,
             no_color=no_color,
             quiet=quiet,
             verbose=verbose,
@@ -78,7 +81,8 @@ class Invocation(FrozenValue):
 
 
 # Options that take a value, and flags, by every spelling.
-_VALUE_OPTIONS = {"--python": "python"}
+_VALUE_OPTIONS = {"--python": "python", "--rules": "rules"}
+_REPEATABLE = frozenset({"rules"})
 _FLAGS = {
     "--no-color": "no_color",
     "--help": "show_help",
@@ -111,7 +115,11 @@ def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
                 value = argv[index]
             if not value:
                 raise UsageError(f"option {name} needs a non-empty value")
-            values[_VALUE_OPTIONS[name]] = value
+            key = _VALUE_OPTIONS[name]
+            if key in _REPEATABLE:
+                values[key] = (*_tuple(values.get(key)), value)
+            else:
+                values[key] = value
         elif has_value:
             raise UsageError(f"option {name} does not take a value (got {word!r})")
         elif word in _FLAGS:
@@ -132,6 +140,7 @@ def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
     args = tuple(argv[index + 1 :]) if command is not None else ()
     options = GlobalOptions(
         python=_str_or_none(values.get("python")),
+        rules=_tuple(values.get("rules")),
         no_color=bool(values.get("no_color", False)),
         quiet=counts["quiet"],
         verbose=counts["verbose"],
@@ -143,6 +152,10 @@ def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
 
 def _is_short_cluster(word: str) -> bool:
     return len(word) > 2 and word[0] == "-" and word[1] != "-" and all(c in "qv" for c in word[1:])
+
+
+def _tuple(value: object) -> tuple[str, ...]:
+    return tuple(str(item) for item in value) if isinstance(value, tuple) else ()
 
 
 def _str_or_none(value: object) -> str | None:

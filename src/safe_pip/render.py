@@ -10,9 +10,12 @@ import sys
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import TextIO
 
-__all__ = ["Console"]
+    from safe_pip.classify import Diagnosis
+
+__all__ = ["Console", "diagnoses_json", "diagnosis_lines"]
 
 _STYLES = {"error": "1;31", "warning": "33", "note": "2", "title": "1", "ok": "32"}
 
@@ -70,3 +73,44 @@ def _isatty(stream: TextIO) -> bool:
         return stream.isatty()
     except (OSError, ValueError, AttributeError):
         return False
+
+
+def diagnosis_lines(diagnoses: Sequence[Diagnosis], *, console: Console | None = None) -> list[str]:
+    """The human form of diagnoses: what failed, why (with evidence), and the commands that fix it."""
+
+    def style(text: str, name: str) -> str:
+        return console.style(text, name) if console is not None else text
+
+    lines: list[str] = []
+    for position, diagnosis in enumerate(diagnoses, start=1):
+        head = f"{diagnosis.category} (rule {diagnosis.rule}, confidence {diagnosis.confidence:.2f})"
+        if len(diagnoses) > 1:
+            head = f"{position}. {head}"
+        lines.append(style(head, "title"))
+        lines.append(f"  {diagnosis.summary}")
+        for item in diagnosis.evidence:
+            lines.append(style(f"  line {item.line}: ", "note") + item.text)
+        if diagnosis.hint:
+            lines.append(f"  hint: {diagnosis.hint}")
+        for fix in diagnosis.fixes:
+            if not fix.command:
+                lines.append(f"  fix: {fix.title}")
+                continue
+            if fix.safety == "unsafe":
+                label = style("  unsafe, not recommended: ", "warning")
+            elif fix.auto:
+                label = "  fix (--fix applies it): "
+            else:
+                label = "  fix: "
+            lines.append(f"{label}{fix.command}")
+            lines.append(style(f"      {fix.title}", "note"))
+    return lines
+
+
+def diagnoses_json(diagnoses: Sequence[Diagnosis], version: str) -> dict[str, object]:
+    """The contract's `diagnose --json` object."""
+    return {
+        "schema_version": 1,
+        "safe_pip_version": version,
+        "diagnoses": [diagnosis.to_json() for diagnosis in diagnoses],
+    }

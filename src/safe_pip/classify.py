@@ -1,0 +1,443 @@
+"""Rules x lines x facts -> ranked diagnoses. Pure: fed bytes, returns values.
+
+Lines reach the rules only through their keywords (see `logtext.scan_block`), so the cost of a log is a few
+C-level scans per megabyte plus Python work on the few lines that can matter. Memory is bounded whatever the
+log's size: per rule only the first and last few hits are kept.
+
+Ranking puts the root cause first: higher `priority` (specific rules) before lower (generic ones), then higher
+confidence, then the earlier evidence. One diagnosis per category. The `build-failed` category is a fallback:
+it is reported only when no other rule explains the log, with the most relevant error lines as evidence.
+An install-time diagnosis is dropped when pip went on to succeed (a retry, a legacy fallback build).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from safe_pip.fixes import Fix, FixContext, render_fix
+from safe_pip.logtext import normalise_line, read_blocks, scan_block
+from safe_pip.rules import Rule, RuleSet
+
+__all__ = ["Classifier", "Diagnosis", "Evidence", "MachineFacts", "classify_stream", "rank"]
+
+_KEEP_HITS = 4  # first and last hits kept per pattern
+_EVIDENCE_LINES = 4
+FALLBACK_CATEGORY = "build-failed"
+
+
+@dataclass(frozen=True)
+class MachineFacts:
+    """What rule conditions may ask about this machine; None means unknown (the condition is then ignored)."""
+
+    platform: str | None = None  # "linux", "darwin", "win32"
+    tools_on_path: Mapping[str, bool] | None = None  # tool -> found on PATH (only the probed ones)
+    headers: Mapping[str, bool] | None = None  # header file -> found in the include path
+    package_manager: str | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    line: int
+    text: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"line": self.line, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    rule: str
+    category: str
+    confidence: float
+    package: str | None
+    summary: str
+    hint: str
+    evidence: tuple[Evidence, ...]
+    fixes: tuple[Fix, ...] = ()
+    title: str = ""
+    priority: int = 50
+    references: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "category": self.category,
+            "confidence": round(self.confidence, 2),
+            "package": self.package,
+            "summary": self.summary,
+            "hint": self.hint,
+            "evidence": [item.to_json() for item in self.evidence],
+            "fixes": [fix.to_json() for fix in self.fixes],
+        }
+
+
+# pip's own lines that say which package is being worked on (the failing package is the one in effect at
+# the evidence line):
+#   "Collecting psutil==5.9.8", "Collecting psutil>=5 (from -r requirements.txt (line 2))",
+#   "Processing ./dist/fastmath-1.0.tar.gz", "  Building wheel for psutil (pyproject.toml): started",
+#   "Running setup.py install for psutil ... error",
+#   "Running setup.py bdist_wheel for psutil ... error" (pip 9),
+#   "cwd: /tmp/pip-install-3k2j1h0g/psutil_5f8a.../", "in /tmp/pip-build-8h3k2j/psutil/" (pip 9)
+_PACKAGE_LINES = (
+    re.compile(r"^Collecting (?P<name>[^\s;<>=!~\[(]+)"),
+    re.compile(r"^Processing (?P<name>\S+)"),
+    re.compile(r"^Building wheel for (?P<name>\S+) \("),
+    re.compile(r"^Running setup\.py (?:install|bdist_wheel|develop|egg_info) for (?P<name>\S+)"),
+    re.compile(
+        r"pip-(?:install|build|req-build)-[^/\\\s]+[/\\](?P<name>[A-Za-z0-9][\w.-]*?)(?:_[0-9a-f]{32})?[/\\]"
+    ),
+)
+# "Failed building wheel for psutil", "Failed to build psutil numpy", "Could not build wheels for psutil,"
+_FAILED_BUILD = re.compile(
+    r"(?:Failed building wheel for|Failed to build|Could not build wheels for) (?P<names>[^,]+?)(?:,|$)"
+)
+# The end of a successful run: "Successfully installed psutil-5.9.8", "Successfully built psutil" (pip wheel),
+# "Successfully downloaded psutil" (old pip download), "Saved ./psutil-5.9.8.tar.gz" (pip download).
+_SUCCESS = re.compile(r"^(?:Successfully (?:installed|built|downloaded) |Saved \S)")
+# A pip-level error: a later one means the run did not succeed after all.
+_PIP_ERROR = re.compile(r"^(?:ERROR: |error: [a-z]+(?:-[a-z]+)+$)")
+# Lines that are errors of the build itself, for the fallback's evidence:
+#   "src/x.c:12:5: error: 'foo' undeclared", "fatal error: foo.h: No such file", "RuntimeError: ...",
+#   "error: command '/usr/bin/gcc' failed with exit code 1"
+_BUILD_ERROR = re.compile(r"(?i)\b(?:error|fatal)\b|^\w*(?:Error|Exception): ")
+_NOT_EVIDENCE = re.compile(
+    r"(?i)^(?:note|hint): |subprocess-exited-with-error|^\[end of output\]|did not run successfully|"
+    r"^error: [a-z]+(?:-[a-z]+)+$|^ERROR: (?:Failed building wheel|Could not build wheels|Failed to build)|"
+    r"^Failed to build |^ERROR: Command errored out|^(?:-Werror|\S*-Werror)|warning:|See above for output"
+)
+_STRUCTURE_KEYWORDS = (
+    "collecting ",
+    "processing ",
+    "building wheel for ",
+    "running setup.py",
+    "pip-install-",
+    "pip-build-",
+    "pip-req-build-",
+    "failed building wheel",
+    "failed to build",
+    "could not build wheels",
+    "successfully installed",
+    "successfully built",
+    "successfully downloaded",
+    "saved ",
+    "error",
+    "fatal",
+    "exception",
+)
+
+
+@dataclass
+class _Hits:
+    """First and last few (line, text, captures) hits of one pattern kind of one rule."""
+
+    first: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)
+    last: deque[tuple[int, str, dict[str, str]]] = field(default_factory=lambda: deque(maxlen=_KEEP_HITS))
+
+    def add(self, hit: tuple[int, str, dict[str, str]]) -> None:
+        if len(self.first) < _KEEP_HITS:
+            self.first.append(hit)
+        else:
+            self.last.append(hit)
+
+    def all(self) -> list[tuple[int, str, dict[str, str]]]:
+        return self.first + list(self.last)
+
+    def __bool__(self) -> bool:
+        return bool(self.first)
+
+
+@dataclass
+class _RuleState:
+    any: _Hits = field(default_factory=_Hits)
+    all: list[_Hits] = field(default_factory=list)
+    vetoed: bool = False
+
+
+class Classifier:
+    """Feed it a log (blocks or lines), then ask for the diagnoses."""
+
+    def __init__(
+        self,
+        rules: RuleSet | Sequence[Rule],
+        facts: MachineFacts | None = None,
+        context: FixContext | None = None,
+    ) -> None:
+        all_rules = rules.rules if isinstance(rules, RuleSet) else tuple(rules)
+        self.facts = facts
+        self.context = context or FixContext()
+        self.rules = tuple(rule for rule in all_rules if _conditions_hold(rule, facts))
+        keyword_index: dict[str, int] = {}
+        self._keyword_rules: list[list[int]] = []
+        for rule_index, rule in enumerate(self.rules):
+            for keyword in rule.keywords:
+                index = keyword_index.setdefault(keyword, len(keyword_index))
+                if index == len(self._keyword_rules):
+                    self._keyword_rules.append([])
+                self._keyword_rules[index].append(rule_index)
+        for keyword in _STRUCTURE_KEYWORDS:
+            index = keyword_index.setdefault(keyword, len(keyword_index))
+            if index == len(self._keyword_rules):
+                self._keyword_rules.append([])
+        self.keywords = [keyword.encode() for keyword in keyword_index]
+        self._states = [_RuleState(all=[_Hits() for _ in rule.all]) for rule in self.rules]
+        self._package_lines: list[int] = []
+        self._package_names: list[str] = []
+        self._failed_builds: list[str] = []
+        self._success_line = 0
+        self._error_after_success = False
+        self._build_errors: deque[Evidence] = deque(maxlen=64)
+        self._first_build_errors: list[Evidence] = []
+        self.lines_seen = 0
+
+    # -- feeding ---------------------------------------------------------------------------------------
+    def feed_block(self, block: bytes, first_line: int) -> None:
+        """A block of whole lines starting at line `first_line` (1-based)."""
+        for number, raw, hits in scan_block(block, first_line, self.keywords):
+            self._consume(number, raw, hits)
+        self.lines_seen = first_line - 1 + block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+
+    def feed_line(self, number: int, raw: bytes) -> None:
+        """One line (without newline); slower than blocks, for lines already split (a capture)."""
+        lowered = raw.lower()
+        hits = frozenset(index for index, keyword in enumerate(self.keywords) if keyword in lowered)
+        if hits:
+            self._consume(number, raw, hits)
+        self.lines_seen = max(self.lines_seen, number)
+
+    def _consume(self, number: int, raw: bytes, hits: frozenset[int]) -> None:
+        text = normalise_line(raw)
+        if not text:
+            return
+        self._track_structure(number, text)
+        candidates: set[int] = set()
+        for index in hits:
+            candidates.update(self._keyword_rules[index])
+        for rule_index in candidates:
+            rule = self.rules[rule_index]
+            state = self._states[rule_index]
+            patterns = rule.compiled()
+            if not state.vetoed and any(p.search(text) for p in patterns.none):
+                state.vetoed = True
+            for pattern in patterns.any:
+                match = pattern.search(text)
+                if match:
+                    state.any.add((number, text, _captures(match)))
+                    break
+            for position, pattern in enumerate(patterns.all):
+                match = pattern.search(text)
+                if match:
+                    state.all[position].add((number, text, _captures(match)))
+
+    def _track_structure(self, number: int, text: str) -> None:
+        for pattern in _PACKAGE_LINES:
+            match = pattern.search(text)
+            if match:
+                name = _package_name(match.groupdict().get("name"))
+                if name:
+                    self._package_lines.append(number)
+                    self._package_names.append(name)
+                break
+        failed = _FAILED_BUILD.search(text)
+        if failed:
+            names = failed.group("names").strip().split()
+            if names and len(self._failed_builds) < 100:
+                self._failed_builds.extend(n for n in names if n not in self._failed_builds)
+        if _SUCCESS.match(text):
+            self._success_line = number
+            self._error_after_success = False
+        elif self._success_line and _PIP_ERROR.match(text):
+            self._error_after_success = True
+        if _BUILD_ERROR.search(text) and not _NOT_EVIDENCE.search(text):
+            evidence = Evidence(number, text)
+            if len(self._first_build_errors) < 16:
+                self._first_build_errors.append(evidence)
+            self._build_errors.append(evidence)
+
+    def feed_stream(self, stream: BinaryIO) -> None:
+        line = 1
+        for block in read_blocks(stream):
+            self.feed_block(block, line)
+            line += block.count(b"\n")
+
+    # -- results ---------------------------------------------------------------------------------------
+    def diagnoses(self) -> list[Diagnosis]:
+        found = []
+        for rule, state in zip(self.rules, self._states):
+            diagnosis = self._diagnose(rule, state)
+            if diagnosis is not None:
+                found.append(diagnosis)
+        return rank(found)
+
+    def _diagnose(self, rule: Rule, state: _RuleState) -> Diagnosis | None:
+        if state.vetoed or not state.any:
+            return None
+        chosen = self._first_complete_hit(rule, state)
+        if chosen is None:
+            return None
+        hit, supporting = chosen
+        number = hit[0]
+        if rule.phase == "install" and self._succeeded_after(max([number] + [h[0] for h in supporting])):
+            return None
+        captures: dict[str, str] = dict(rule.defaults)
+        for _, _, found in [*supporting, hit]:
+            captures.update({k: v for k, v in found.items() if v})
+        package = captures.get("package") or self.package_at(number)
+        values = dict(captures, package=package or "the package")
+        evidence_hits = sorted({(h[0], h[1]) for h in [hit, *supporting]})
+        if rule.category == FALLBACK_CATEGORY:
+            # pip's last failure line ("ERROR: Failed building wheel for x") comes after the build's output.
+            evidence = self._fallback_evidence(state.any.all()[-1][0])
+        else:
+            evidence = tuple(Evidence(line, text) for line, text in evidence_hits[:_EVIDENCE_LINES])
+        context = FixContext(
+            package=package,
+            pip_command=self.context.pip_command,
+            pip_args=self.context.pip_args,
+            package_manager=self.context.package_manager
+            or (self.facts.package_manager if self.facts else None),
+            python=self.context.python,
+        )
+        fixes = []
+        for spec in rule.fixes:
+            params = {key: _fill(value, values) for key, value in spec.params.items()}
+            fix = render_fix(
+                spec.action,
+                params,
+                context,
+                title=_fill(spec.title, values) if spec.title else None,
+                allow_auto=spec.auto,
+            )
+            if fix is not None:
+                fixes.append(fix)
+        return Diagnosis(
+            rule=rule.id,
+            category=rule.category,
+            confidence=rule.confidence,
+            package=package,
+            summary=_fill(rule.summary, values),
+            hint=_fill(rule.hint, values),
+            evidence=evidence,
+            fixes=tuple(fixes),
+            title=rule.title,
+            priority=rule.priority,
+            references=rule.references,
+        )
+
+    def _first_complete_hit(
+        self, rule: Rule, state: _RuleState
+    ) -> tuple[tuple[int, str, dict[str, str]], list[tuple[int, str, dict[str, str]]]] | None:
+        """The first `any` hit for which every `all` pattern has a hit (within the window); its supports."""
+        for hit in state.any.all():
+            supporting = []
+            for hits in state.all:
+                near = [h for h in hits.all() if rule.window == 0 or abs(h[0] - hit[0]) <= rule.window]
+                if not near:
+                    break
+                supporting.append(min(near, key=lambda h: abs(h[0] - hit[0])))
+            else:
+                return hit, supporting
+        return None
+
+    def _succeeded_after(self, line: int) -> bool:
+        return self._success_line > line and not self._error_after_success
+
+    def package_at(self, line: int) -> str | None:
+        """The package pip was working on at `line`, else the first one that failed to build."""
+        position = bisect.bisect_right(self._package_lines, line)
+        if position:
+            return self._package_names[position - 1]
+        return self._failed_builds[0] if self._failed_builds else None
+
+    def _fallback_evidence(self, marker_line: int) -> tuple[Evidence, ...]:
+        """The build's own error lines closest before pip's failure marker (not pip's boilerplate)."""
+        errors = [e for e in (*self._first_build_errors, *self._build_errors) if e.line <= marker_line]
+        unique = sorted({e.line: e for e in errors}.values(), key=lambda e: e.line)
+        chosen = unique[-3:]
+        marker = [e for e in self._build_errors if e.line == marker_line]
+        return tuple(sorted({e.line: e for e in [*chosen, *marker]}.values(), key=lambda e: e.line))
+
+
+def rank(diagnoses: Iterable[Diagnosis]) -> list[Diagnosis]:
+    """Most likely root cause first; one diagnosis per category; the fallback only when alone."""
+    ordered = sorted(
+        diagnoses, key=lambda d: (-d.priority, -d.confidence, d.evidence[0].line if d.evidence else 0, d.rule)
+    )
+    best: dict[str, Diagnosis] = {}
+    for diagnosis in ordered:
+        best.setdefault(diagnosis.category, diagnosis)
+    result = list(best.values())
+    if any(d.category != FALLBACK_CATEGORY for d in result):
+        result = [d for d in result if d.category != FALLBACK_CATEGORY]
+    return result
+
+
+def classify_stream(
+    stream: BinaryIO,
+    rules: RuleSet | Sequence[Rule],
+    facts: MachineFacts | None = None,
+    context: FixContext | None = None,
+) -> list[Diagnosis]:
+    classifier = Classifier(rules, facts, context)
+    classifier.feed_stream(stream)
+    return classifier.diagnoses()
+
+
+def _conditions_hold(rule: Rule, facts: MachineFacts | None) -> bool:
+    if facts is None or not rule.when:
+        return True
+    tools = facts.tools_on_path
+    for key, values in rule.when.items():
+        if key == "platform" and facts.platform is not None and facts.platform not in values:
+            return False
+        if key == "tool_missing" and tools is not None:
+            known = [tools[name] for name in values if name in tools]
+            if known and any(known):
+                return False
+        if key == "tool_present" and tools is not None:
+            known = [tools[name] for name in values if name in tools]
+            if known and not any(known):
+                return False
+        if key == "header_missing" and facts.headers is not None:
+            known = [facts.headers[name] for name in values if name in facts.headers]
+            if known and any(known):
+                return False
+    return True
+
+
+def _captures(match: re.Match[str]) -> dict[str, str]:
+    return {name: value for name, value in match.groupdict().items() if value}
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    return template.format_map(_Blank(values))
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+_ARCHIVE = re.compile(r"^(?P<name>.+?)-\d[^/\\]*?(?:\.tar\.gz|\.zip|\.tar\.bz2|\.tgz|\.whl)$")
+
+
+def _package_name(token: str | None) -> str | None:
+    """A project name from what pip printed: a name, a requirement, a path or URL to an archive or folder."""
+    if not token:
+        return None
+    token = token.rstrip("/\\")
+    if "/" in token or "\\" in token or token.startswith("."):
+        token = re.split(r"[/\\]", token)[-1].split("#")[0].split("?")[0]
+        archive = _ARCHIVE.match(token)
+        if archive:
+            token = archive.group("name")
+        elif token.endswith((".tar.gz", ".zip", ".whl")):
+            return None
+    token = token.split("@")[0].strip()
+    if token.startswith("git+"):
+        return None
+    return token or None

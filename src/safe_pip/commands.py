@@ -1,0 +1,220 @@
+"""The rest of the command line: safe-pip's own commands and the explanation after a failed pip run.
+
+Split from `cli` so that `safe-pip install` imports none of this (argparse, the rule engine) unless pip
+failed or one of these commands was asked for. Like `cli`, this module prints results and picks exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from safe_pip import __version__
+from safe_pip.capture import CaptureBuffer
+from safe_pip.classify import Classifier, Diagnosis
+from safe_pip.fixes import FixContext
+from safe_pip.logtext import NumberedLine, last_error_lines
+from safe_pip.options import Invocation, UsageError
+from safe_pip.render import Console, diagnoses_json, diagnosis_lines
+from safe_pip.rules import (
+    RuleError,
+    RuleSet,
+    env_rule_folders,
+    iter_rule_paths,
+    load_rule_file,
+    load_rules,
+    read_config,
+)
+
+__all__ = ["explain_failure", "load_rule_library", "run_own_command"]
+
+EXIT_USAGE = 2
+
+
+def run_own_command(invocation: Invocation, console: Console) -> int:
+    parser = argparse.ArgumentParser(prog="safe-pip", description="safe-pip's own commands")
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_diagnose(commands)
+    _add_rules(commands)
+    try:
+        args = parser.parse_args([invocation.command or "", *invocation.args])
+    except SystemExit as exit_request:  # argparse has printed its usage message
+        return int(exit_request.code or 0)
+    if args.command == "diagnose":
+        return _cmd_diagnose(args, invocation, console)
+    return _cmd_rules(args, invocation, console)
+
+
+# -- rule library ---------------------------------------------------------------------------------------
+def load_rule_library(invocation: Invocation, console: Console) -> RuleSet:
+    """Built-in rules, then the user's folder, then SAFE_PIP_RULES, then --rules; broken ones reported."""
+    from platformdirs import user_config_dir
+
+    config_dir = Path(user_config_dir("safe-pip", appauthor=False))
+    disabled, problems = read_config(config_dir / "config.toml")
+    extra = [*env_rule_folders(os.environ), *(Path(folder) for folder in invocation.options.rules)]
+    user_folder = config_dir / "rules"
+    rules = load_rules(
+        extra_folders=extra, user_folder=user_folder if user_folder.is_dir() else None, disabled=disabled
+    )
+    for problem in (*problems, *rules.problems):
+        console.warning(f"rule skipped: {problem}")
+    return rules
+
+
+# -- after a failed pip run -----------------------------------------------------------------------------
+def explain_failure(
+    console: Console,
+    invocation: Invocation,
+    capture: CaptureBuffer,
+    lines: Sequence[NumberedLine],
+    *,
+    exit_code: int,
+    log_path: str | None,
+    python: str,
+) -> None:
+    rules = load_rule_library(invocation, console)
+    context = FixContext(pip_command=invocation.command or "install", pip_args=invocation.args, python=python)
+    classifier = Classifier(rules, context=context)
+    if capture.dropped_lines and log_path:
+        # The capture skipped part of a long log: read the saved log, which has every line.
+        try:
+            with open(log_path, "rb") as saved:
+                classifier.feed_stream(saved)
+        except OSError:
+            _feed_capture(classifier, capture)
+    else:
+        _feed_capture(classifier, capture)
+    diagnoses = classifier.diagnoses()
+    command = invocation.command or "install"
+    if diagnoses:
+        top = diagnoses[0]
+        what = f"pip {command} failed (exit code {exit_code})"
+        if top.package:
+            what += f" while installing {top.package}"
+        console.say(f"{what}: {top.category}", style="error")
+        console.say("\n".join(diagnosis_lines(diagnoses, console=console)))
+    else:
+        console.say(
+            f"pip {command} failed (exit code {exit_code}); safe-pip does not recognise the cause.",
+            style="error",
+        )
+        errors = last_error_lines(lines)
+        if errors:
+            console.say("pip's last error lines:")
+            for line in errors:
+                console.say(f"  line {line.number}: {line.text}")
+    if log_path:
+        console.say(f"full log: {log_path}")
+
+
+def _feed_capture(classifier: Classifier, capture: CaptureBuffer) -> None:
+    for line in capture.lines():
+        classifier.feed_line(line.number, line.raw)
+
+
+# -- diagnose -------------------------------------------------------------------------------------------
+def _add_diagnose(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("diagnose", help="explain an existing pip log")
+    parser.add_argument("--json", action="store_true", help="print the diagnoses as JSON")
+    parser.add_argument("file", nargs="?", help="the log file; '-' or nothing: standard input")
+
+
+def _cmd_diagnose(args: argparse.Namespace, invocation: Invocation, console: Console) -> int:
+    """Exit 0: at least one diagnosis; 1: nothing recognised; 2: the log cannot be read."""
+    name = args.file or "-"
+    if name == "-" and sys.stdin.isatty():
+        raise UsageError("diagnose needs a log: `safe-pip diagnose build.log`, or pipe one in")
+    rules = load_rule_library(invocation, console)
+    classifier = Classifier(rules)
+    try:
+        if name == "-":
+            classifier.feed_stream(sys.stdin.buffer)
+        else:
+            with _open_log(name) as stream:
+                classifier.feed_stream(stream)
+    except OSError as error:
+        console.error(f"cannot read the log {name!r}: {error.strerror or error}")
+        return EXIT_USAGE
+    diagnoses = classifier.diagnoses()
+    _print_diagnoses(diagnoses, as_json=args.json, console=console)
+    return 0 if diagnoses else 1
+
+
+def _open_log(name: str) -> BinaryIO:
+    if os.path.isdir(name):
+        raise IsADirectoryError(21, "Is a directory", name)
+    return open(name, "rb")
+
+
+def _print_diagnoses(diagnoses: Sequence[Diagnosis], *, as_json: bool, console: Console) -> None:
+    if as_json:
+        print(json.dumps(diagnoses_json(diagnoses, __version__), indent=2, ensure_ascii=False))
+        return
+    if not diagnoses:
+        print("No known failure found in this log.")
+        return
+    stdout = Console(color=console.color and sys.stdout.isatty(), stream=sys.stdout)
+    for line in diagnosis_lines(diagnoses, console=stdout):
+        print(line)
+
+
+# -- rules ----------------------------------------------------------------------------------------------
+def _add_rules(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("rules", help="the rule library")
+    actions = parser.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="list the rules in effect")
+    listing.add_argument("--json", action="store_true")
+    show = actions.add_parser("show", help="show one rule")
+    show.add_argument("id")
+    check = actions.add_parser("check", help="validate rule files")
+    check.add_argument("paths", nargs="+", type=Path)
+
+
+def _cmd_rules(args: argparse.Namespace, invocation: Invocation, console: Console) -> int:
+    if args.action == "check":
+        return _cmd_rules_check(args.paths)
+    rules = load_rule_library(invocation, console)
+    if args.action == "list":
+        if args.json:
+            print(json.dumps([rule.to_json() for rule in rules.rules], indent=2))
+        else:
+            for rule in rules.rules:
+                print(f"{rule.id:40} {rule.category:32} {rule.priority:3}  {rule.title}")
+        return 0
+    shown = rules.by_id(args.id)
+    if shown is None:
+        console.error(f"no rule {args.id!r}; `safe-pip rules list` shows the rules in effect")
+        return EXIT_USAGE
+    print(f"# {shown.source}")
+    print(Path(shown.source).read_text(encoding="utf-8"), end="")
+    return 0
+
+
+def _cmd_rules_check(paths: Sequence[Path]) -> int:
+    """Exit 0 when every rule file is valid, 1 when any is not (each problem: file, rule id, key)."""
+    problems: list[RuleError] = []
+    seen: dict[str, str] = {}
+    count = 0
+    for path in iter_rule_paths(paths):
+        count += 1
+        try:
+            rule = load_rule_file(path)
+        except RuleError as error:
+            problems.append(error)
+            continue
+        if rule.id in seen:
+            problems.append(RuleError(str(path), rule.id, "id", f"duplicate of {seen[rule.id]}"))
+        seen[rule.id] = str(path)
+    for problem in problems:
+        print(f"invalid: {problem}")
+    if count == 0:
+        print("no rule files found")
+        return 1
+    print(f"{count - len(problems)} of {count} rule files valid")
+    return 1 if problems else 0

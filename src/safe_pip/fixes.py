@@ -1,0 +1,297 @@
+"""The closed set of fix actions: what each changes, how safe it is, and how it reads as a command to paste.
+
+A rule names an action and its parameters; it cannot run anything and cannot make an action safer than it is
+here. Safety levels:
+
+- `safe`: `--fix` may apply it by itself (it only changes how pip picks or builds the failing package);
+- `suggest`: printed as a command for the user to run (it changes the system, the Python, or the plan);
+- `unsafe`: printed only with a warning, never applied (it weakens isolation or security).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["ACTIONS", "PACKAGE_MANAGERS", "ActionSpec", "Fix", "FixContext", "render_fix"]
+
+SAFE, SUGGEST, UNSAFE = "safe", "suggest", "unsafe"
+
+# System package managers, and how each installs packages (the first one is the default when the machine's
+# is unknown, e.g. when diagnosing a log from elsewhere).
+PACKAGE_MANAGERS: dict[str, str] = {
+    "apt": "sudo apt-get install -y {}",
+    "dnf": "sudo dnf install -y {}",
+    "yum": "sudo yum install -y {}",
+    "apk": "apk add {}",
+    "zypper": "sudo zypper install -y {}",
+    "pacman": "sudo pacman -S --needed {}",
+    "brew": "brew install {}",
+    "conda": "conda install -y {}",
+    "winget": "winget install {}",
+    "choco": "choco install -y {}",
+}
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One fix action: its safety, the parameters a rule may give it, and its default title."""
+
+    id: str
+    safety: str
+    title: str
+    params: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class FixContext:
+    """What a fix's command needs to know beyond the rule: the package, and the command that failed."""
+
+    package: str | None = None
+    pip_command: str = "install"
+    # The user's arguments after the pip command, when known (an install run); None when diagnosing a log.
+    pip_args: tuple[str, ...] | None = None
+    package_manager: str | None = None
+    python: str = "python3"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A fix ready to show (and, when `auto`, to apply): the contract's JSON `fixes[]` entry."""
+
+    id: str
+    title: str
+    auto: bool
+    pip_args: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    command: str = ""
+    safety: str = SUGGEST
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "auto": self.auto,
+            "pip_args": list(self.pip_args),
+            "env": dict(self.env),
+            "command": self.command,
+        }
+
+
+_SYSTEM_PARAMS = (*PACKAGE_MANAGERS, "what")
+
+ACTIONS: dict[str, ActionSpec] = {
+    spec.id: spec
+    for spec in (
+        ActionSpec("prefer-binary", SAFE, "Prefer releases that have a wheel over building from source"),
+        ActionSpec("only-binary", SAFE, "Use a pre-built wheel of {package}", ("package",), ("package",)),
+        ActionSpec(
+            "no-binary",
+            SAFE,
+            "Build {package} from source instead of using its wheel",
+            ("package",),
+            ("package",),
+        ),
+        ActionSpec(
+            "pin-to-wheel",
+            SAFE,
+            "Install the newest release of {package} that has a wheel for this Python",
+            ("package",),
+            ("package",),
+        ),
+        ActionSpec(
+            "limit-build-jobs",
+            SAFE,
+            "Build with fewer parallel jobs ({jobs}) so the compile fits in memory",
+            ("jobs",),
+        ),
+        ActionSpec(
+            "no-build-isolation",
+            SAFE,
+            "Build {package} against the {module} already installed (--no-build-isolation)",
+            ("module",),
+        ),
+        ActionSpec("upgrade-pip", SAFE, "Upgrade pip, which is too old for the wheels that exist"),
+        ActionSpec("increase-timeout", SAFE, "Retry with a longer network timeout and more retries"),
+        ActionSpec("no-cache", SAFE, "Retry without pip's cache (--no-cache-dir) to save disk space"),
+        ActionSpec(
+            "use-python",
+            SUGGEST,
+            "Use Python {version}, which {package} supports",
+            ("version",),
+            ("version",),
+        ),
+        ActionSpec("create-venv", SUGGEST, "Install into a virtual environment instead"),
+        ActionSpec("use-pipx", SUGGEST, "Install the application {package} with pipx"),
+        ActionSpec("install-system-package", SUGGEST, "Install {what}", _SYSTEM_PARAMS, ("what",)),
+        ActionSpec("set-cuda-home", SUGGEST, "Point CUDA_HOME at the CUDA toolkit", ("path",)),
+        ActionSpec("install-rust", SUGGEST, "Install the Rust toolchain (rustup)"),
+        ActionSpec(
+            "add-requirement",
+            SUGGEST,
+            "Install {requirement} alongside {package}",
+            ("requirement",),
+            ("requirement",),
+        ),
+        ActionSpec("upgrade-package", SUGGEST, "Upgrade {package} to a release built for what you have"),
+        ActionSpec(
+            "constrain-build",
+            SUGGEST,
+            "Build {package} with {requirement} in its build environment",
+            ("requirement",),
+            ("requirement",),
+        ),
+        ActionSpec("set-tmpdir", SUGGEST, "Build in a folder on a disk with free space (TMPDIR)"),
+        ActionSpec("set-cert", SUGGEST, "Tell pip which CA certificate to trust (--cert)"),
+        ActionSpec("use-truststore", SUGGEST, "Let pip use the system's certificate store"),
+        ActionSpec("set-proxy", SUGGEST, "Configure the HTTP(S) proxy pip must use"),
+        ActionSpec("check-network", SUGGEST, "Check that the package index is reachable from here", ("url",)),
+        ActionSpec("regenerate-hashes", SUGGEST, "Regenerate the hashes in your requirements file"),
+        ActionSpec("relax-requirements", SUGGEST, "Loosen one of the conflicting requirements"),
+        ActionSpec("user-install", SUGGEST, "Install for your user only (--user)"),
+        ActionSpec(
+            "break-system-packages",
+            UNSAFE,
+            "Override the OS's protection of its Python (--break-system-packages)",
+        ),
+        ActionSpec(
+            "trusted-host", UNSAFE, "Skip TLS verification for {host} (--trusted-host)", ("host",), ("host",)
+        ),
+    )
+}
+
+_BUILD_JOB_VARIABLES = ("MAX_JOBS", "CMAKE_BUILD_PARALLEL_LEVEL", "CARGO_BUILD_JOBS", "NPY_NUM_BUILD_JOBS")
+
+
+def render_fix(
+    action: str,
+    params: Mapping[str, str],
+    context: FixContext,
+    *,
+    title: str | None = None,
+    allow_auto: bool = True,
+) -> Fix | None:
+    """The fix as the user will see it; None when it cannot be given here (it needs an unknown package)."""
+    spec = ACTIONS[action]
+    values = {"package": context.package or "", **params}
+    if "package" in spec.required and not context.package and "package" not in params:
+        return None
+    if "{package}" in (title or spec.title) and not values["package"]:
+        values["package"] = "the package"
+    pip_args: tuple[str, ...] = ()
+    env: dict[str, str] = {}
+    command = ""
+    package = values["package"]
+    if action == "prefer-binary":
+        pip_args = ("--prefer-binary",)
+    elif action in ("only-binary", "no-binary"):
+        if package.startswith(":"):
+            return None  # ":all:" would also apply to build dependencies: never offered
+        pip_args = (f"--{action}", package)
+    elif action == "pin-to-wheel":
+        # The version is found at fix time, by asking the target pip which releases have a fitting wheel.
+        pip_args = ("--only-binary", package)
+    elif action == "limit-build-jobs":
+        jobs = values.get("jobs") or "1"
+        values["jobs"] = jobs
+        env = dict.fromkeys(_BUILD_JOB_VARIABLES, jobs)
+        env["MAKEFLAGS"] = f"-j{jobs}"
+    elif action == "no-build-isolation":
+        pip_args = ("--no-build-isolation",)
+        module = values.get("module")
+        if module:
+            command = f"safe-pip install {shlex.quote(module)} && " + _pip_command(context, pip_args)
+    elif action == "upgrade-pip":
+        command = f"{context.python} -m pip install --upgrade pip"
+    elif action == "increase-timeout":
+        pip_args = ("--timeout", "60", "--retries", "10")
+    elif action == "no-cache":
+        pip_args = ("--no-cache-dir",)
+    elif action == "use-python":
+        command = (
+            f"python{values['version']} -m venv .venv && .venv/bin/python -m pip install {package}".rstrip()
+        )
+    elif action == "create-venv":
+        command = "python3 -m venv .venv && . .venv/bin/activate && " + _pip_command(context, ())
+    elif action == "use-pipx":
+        command = f"pipx install {package or '<package>'}"
+    elif action == "install-system-package":
+        command = _system_install(params, context.package_manager)
+    elif action == "set-cuda-home":
+        path = values.get("path") or "/usr/local/cuda"
+        env = {"CUDA_HOME": path}
+    elif action == "install-rust":
+        command = "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh"
+    elif action == "add-requirement":
+        command = _pip_command(context, (values["requirement"],))
+    elif action == "upgrade-package":
+        command = f"safe-pip install --upgrade {shlex.quote(package)}" if package else ""
+    elif action == "constrain-build":
+        requirement = shlex.quote(values["requirement"])
+        command = (
+            f"echo {requirement} > build-constraints.txt && "
+            "PIP_CONSTRAINT=build-constraints.txt " + _pip_command(context, ())
+        )
+    elif action == "set-tmpdir":
+        env = {"TMPDIR": values.get("path") or "/path/with/space"}
+    elif action == "set-cert":
+        pip_args = ("--cert", "/path/to/your-ca-bundle.pem")
+    elif action == "use-truststore":
+        pip_args = ("--use-feature=truststore",)
+    elif action == "set-proxy":
+        pip_args = ("--proxy", "http://proxy.example:3128")
+    elif action == "check-network":
+        url = values.get("url") or "https://pypi.org/simple/pip/"
+        command = f"curl -sSI {shlex.quote(url)}"
+    elif action == "regenerate-hashes":
+        command = "pip-compile --generate-hashes requirements.in"
+    elif action == "relax-requirements":
+        command = ""
+    elif action == "user-install":
+        pip_args = ("--user",)
+    elif action == "break-system-packages":
+        pip_args = ("--break-system-packages",)
+    elif action == "trusted-host":
+        pip_args = ("--trusted-host", values["host"])
+    if not command and (pip_args or env):
+        command = _pip_command(context, pip_args, env)
+    text = (title or spec.title).format_map(_Defaulted(values))
+    return Fix(
+        id=action,
+        title=text,
+        auto=allow_auto and spec.safety == SAFE,
+        pip_args=pip_args,
+        env=env,
+        command=command,
+        safety=spec.safety,
+    )
+
+
+def _pip_command(context: FixContext, extra: Sequence[str], env: Mapping[str, str] | None = None) -> str:
+    """`safe-pip install <extra> <the user's args>` (or the package when the args are unknown)."""
+    if context.pip_args is not None:
+        rest = list(context.pip_args)
+    elif context.package:
+        rest = [context.package]
+    else:
+        rest = ["<package>"]
+    words = ["safe-pip", context.pip_command, *extra, *rest]
+    prefix = "".join(f"{name}={shlex.quote(value)} " for name, value in (env or {}).items())
+    return prefix + " ".join(shlex.quote(word) if word != "<package>" else word for word in words)
+
+
+def _system_install(params: Mapping[str, str], manager: str | None) -> str:
+    if manager and params.get(manager):
+        return PACKAGE_MANAGERS[manager].format(params[manager])
+    for name, template in PACKAGE_MANAGERS.items():
+        if params.get(name):
+            return template.format(params[name])
+    return ""
+
+
+class _Defaulted(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""

@@ -1,0 +1,529 @@
+"""Rule files: the schema, loading and validation, and the layered rule library.
+
+One TOML file per rule, the file stem is its id. A rule is data only: literal keywords that prefilter lines,
+regular expressions whose named groups become captures, conditions on facts about the machine, message
+templates over those captures, and fixes chosen from the closed set in `fixes`. It cannot run anything.
+
+```toml
+id = "compiler-not-found"
+category = "missing-compiler"          # one of categories.CATEGORIES
+title = "No C compiler on PATH"
+priority = 80                          # 0..100: specific rules outrank generic ones
+confidence = 0.95                      # 0..1
+phase = "install"                      # "install" (default): void when the install then succeeded;
+                                       # "any": also after a success (import-time tracebacks)
+references = ["https://docs.python.org/3/extending/building.html"]
+
+[match]
+keywords = ["failed", "not found"]     # lower-case literals; a line is tried only if it holds one
+any = ['''command '(?P<tool>[\\w.+-]*gcc)' failed''']   # one must match a line: the evidence
+all = []                               # each must also match some line (within `window` lines if > 0)
+none = []                              # none may match anywhere (near misses)
+window = 0
+
+[when]                                 # facts about this machine (ignored when unknown)
+tool_missing = ["gcc", "cc"]
+
+[defaults]                             # values for captures a pattern may not set
+tool = "gcc"
+
+[explain]
+summary = "Building {package} failed because the C compiler {tool} is not installed."
+hint = "Install a C compiler, or use a pre-built wheel."
+
+[[fix]]
+action = "only-binary"                 # an id from fixes.ACTIONS
+params = { }                           # the action's parameters; templates over captures allowed
+```
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import string
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from safe_pip.categories import CATEGORIES
+from safe_pip.fixes import ACTIONS, UNSAFE
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on older Pythons only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+__all__ = [
+    "BUILTIN_VALUES",
+    "WHEN_KEYS",
+    "FixSpec",
+    "Rule",
+    "RuleError",
+    "RuleSet",
+    "builtin_rule_files",
+    "load_rule_file",
+    "load_rules",
+    "parse_rule",
+]
+
+# Template values every rule may use besides its captures.
+BUILTIN_VALUES = frozenset({"package"})
+# Conditions a rule may put on facts about the machine (see probe.py), each a list of strings.
+WHEN_KEYS = frozenset({"tool_missing", "tool_present", "platform", "header_missing"})
+_PHASES = ("install", "any")
+_TOP_KEYS = frozenset(
+    {
+        "id",
+        "category",
+        "title",
+        "priority",
+        "confidence",
+        "phase",
+        "references",
+        "match",
+        "when",
+        "defaults",
+        "explain",
+        "fix",
+    }
+)
+_MATCH_KEYS = frozenset({"keywords", "any", "all", "none", "window"})
+_EXPLAIN_KEYS = frozenset({"summary", "hint"})
+_FIX_KEYS = frozenset({"action", "params", "title", "auto"})
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class RuleError(Exception):
+    """A problem with a rule file; the message names the file, the rule id and the key."""
+
+    def __init__(self, path: str, rule_id: str | None, key: str | None, reason: str) -> None:
+        self.path, self.rule_id, self.key, self.reason = path, rule_id, key, reason
+        where = path + (f": rule {rule_id!r}" if rule_id else "") + (f": key {key!r}" if key else "")
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass(frozen=True)
+class FixSpec:
+    action: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    title: str | None = None
+    auto: bool = True  # a rule may only turn automatic application off, never on for an unsafe action
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    category: str
+    title: str
+    priority: int
+    confidence: float
+    phase: str
+    keywords: tuple[str, ...]
+    any: tuple[str, ...]
+    all: tuple[str, ...]
+    none: tuple[str, ...]
+    window: int
+    when: Mapping[str, tuple[str, ...]]
+    defaults: Mapping[str, str]
+    summary: str
+    hint: str
+    fixes: tuple[FixSpec, ...]
+    references: tuple[str, ...]
+    source: str
+
+    def compiled(self) -> CompiledPatterns:
+        """The rule's regular expressions, compiled on first use (most rules never meet their keywords)."""
+        cached = _COMPILED.get(id(self))
+        if cached is None or cached[0] is not self:
+            cached = (
+                self,
+                CompiledPatterns(
+                    tuple(re.compile(p) for p in self.any),
+                    tuple(re.compile(p) for p in self.all),
+                    tuple(re.compile(p) for p in self.none),
+                ),
+            )
+            _COMPILED[id(self)] = cached
+        return cached[1]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "category": self.category,
+            "title": self.title,
+            "priority": self.priority,
+            "confidence": self.confidence,
+            "phase": self.phase,
+            "source": self.source,
+            "keywords": list(self.keywords),
+            "any": list(self.any),
+            "all": list(self.all),
+            "none": list(self.none),
+            "window": self.window,
+            "when": {k: list(v) for k, v in self.when.items()},
+            "summary": self.summary,
+            "hint": self.hint,
+            "fixes": [{"action": f.action, "params": dict(f.params), "auto": f.auto} for f in self.fixes],
+            "references": list(self.references),
+        }
+
+
+@dataclass(frozen=True)
+class CompiledPatterns:
+    any: tuple[re.Pattern[str], ...]
+    all: tuple[re.Pattern[str], ...]
+    none: tuple[re.Pattern[str], ...]
+
+
+_COMPILED: dict[int, tuple[Rule, CompiledPatterns]] = {}
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The rules in effect, and the problems met while loading them (reported, never fatal)."""
+
+    rules: tuple[Rule, ...]
+    problems: tuple[RuleError, ...] = ()
+    disabled: frozenset[str] = frozenset()
+
+    def by_id(self, rule_id: str) -> Rule | None:
+        return next((rule for rule in self.rules if rule.id == rule_id), None)
+
+
+def parse_rule(data: Mapping[str, Any], path: str, *, validate_patterns: bool = True) -> Rule:
+    """Check one rule's data and build the Rule; RuleError names the first problem found."""
+    stem = Path(path).stem
+    rule_id = data.get("id")
+    if not isinstance(rule_id, str) or not rule_id:
+        raise RuleError(path, None, "id", "missing or not a string")
+    problem = _Problem(path, rule_id)
+    if rule_id != stem:
+        raise problem("id", f"must equal the file name {stem!r}")
+    if not _ID.match(rule_id):
+        raise problem("id", "use lower-case words joined by hyphens")
+    _no_unknown_keys(data, _TOP_KEYS, "", problem)
+    category = _string(data, "category", problem)
+    if category not in CATEGORIES:
+        raise problem("category", f"unknown category {category!r} (see CONTRACT.md)")
+    title = _string(data, "title", problem)
+    priority = data.get("priority", 50)
+    if not isinstance(priority, int) or isinstance(priority, bool) or not 0 <= priority <= 100:
+        raise problem("priority", f"must be an integer from 0 to 100, not {priority!r}")
+    confidence = data.get("confidence", 0.8)
+    if not isinstance(confidence, (int, float)) or isinstance(confidence, bool) or not 0 <= confidence <= 1:
+        raise problem("confidence", f"must be a number from 0 to 1, not {confidence!r}")
+    phase = data.get("phase", "install")
+    if phase not in _PHASES:
+        raise problem("phase", f"must be one of {', '.join(_PHASES)}, not {phase!r}")
+    references = _strings(data, "references", problem)
+    for index, url in enumerate(references):
+        if not url.startswith(("https://", "http://")):
+            raise problem(f"references[{index}]", f"not a URL: {url!r}")
+
+    match = data.get("match")
+    if not isinstance(match, dict):
+        raise problem("match", "missing or not a table")
+    _no_unknown_keys(match, _MATCH_KEYS, "match.", problem)
+    keywords = _strings(match, "keywords", problem, prefix="match.")
+    if not keywords:
+        raise problem("match.keywords", "at least one keyword is needed (lines without one are never tried)")
+    for index, keyword in enumerate(keywords):
+        if keyword != keyword.lower() or not keyword.strip():
+            raise problem(f"match.keywords[{index}]", f"keywords are non-empty and lower-case: {keyword!r}")
+    any_patterns = _strings(match, "any", problem, prefix="match.")
+    if not any_patterns:
+        raise problem("match.any", "at least one pattern is needed")
+    all_patterns = _strings(match, "all", problem, prefix="match.")
+    none_patterns = _strings(match, "none", problem, prefix="match.")
+    window = match.get("window", 0)
+    if not isinstance(window, int) or isinstance(window, bool) or window < 0:
+        raise problem("match.window", f"must be a non-negative integer, not {window!r}")
+    groups: dict[str, list[set[str]]] = {"any": [], "all": [], "none": []}
+    if validate_patterns:
+        for kind, patterns in (("any", any_patterns), ("all", all_patterns), ("none", none_patterns)):
+            for index, pattern in enumerate(patterns):
+                groups[kind].append(_check_pattern(pattern, f"match.{kind}[{index}]", problem))
+    else:
+        groups["any"] = [set(re.findall(r"\(\?P<(\w+)>", p)) for p in any_patterns]
+        groups["all"] = [set(re.findall(r"\(\?P<(\w+)>", p)) for p in all_patterns]
+
+    when_data = data.get("when", {})
+    if not isinstance(when_data, dict):
+        raise problem("when", "must be a table")
+    when: dict[str, tuple[str, ...]] = {}
+    for key in when_data:
+        if key not in WHEN_KEYS:
+            raise problem(f"when.{key}", f"unknown condition (known: {', '.join(sorted(WHEN_KEYS))})")
+        when[key] = tuple(_strings(when_data, key, problem, prefix="when."))
+
+    defaults_data = data.get("defaults", {})
+    if not isinstance(defaults_data, dict) or not all(isinstance(v, str) for v in defaults_data.values()):
+        raise problem("defaults", "must be a table of strings")
+    defaults = dict(defaults_data)
+
+    available = set(BUILTIN_VALUES) | set(defaults)
+    available |= set.intersection(*groups["any"]) if groups["any"] else set()
+    for found in groups["all"]:
+        available |= found
+
+    explain = data.get("explain")
+    if not isinstance(explain, dict):
+        raise problem("explain", "missing or not a table")
+    _no_unknown_keys(explain, _EXPLAIN_KEYS, "explain.", problem)
+    summary = _string(explain, "summary", problem, prefix="explain.")
+    hint = explain.get("hint", "")
+    if not isinstance(hint, str):
+        raise problem("explain.hint", "must be a string")
+    _check_template(summary, "explain.summary", available, problem)
+    _check_template(hint, "explain.hint", available, problem)
+
+    fixes = []
+    fix_list = data.get("fix", [])
+    if not isinstance(fix_list, list):
+        raise problem("fix", "must be an array of tables ([[fix]])")
+    for index, fix_data in enumerate(fix_list):
+        fixes.append(_parse_fix(fix_data, f"fix[{index}]", available, problem))
+
+    return Rule(
+        id=rule_id,
+        category=category,
+        title=title,
+        priority=priority,
+        confidence=float(confidence),
+        phase=phase,
+        keywords=tuple(keywords),
+        any=tuple(any_patterns),
+        all=tuple(all_patterns),
+        none=tuple(none_patterns),
+        window=window,
+        when=when,
+        defaults=defaults,
+        summary=summary,
+        hint=hint,
+        fixes=tuple(fixes),
+        references=tuple(references),
+        source=path,
+    )
+
+
+def _parse_fix(data: object, key: str, available: set[str], problem: _Problem) -> FixSpec:
+    if not isinstance(data, dict):
+        raise problem(key, "must be a table")
+    _no_unknown_keys(data, _FIX_KEYS, key + ".", problem)
+    action = data.get("action")
+    if action not in ACTIONS:
+        raise problem(f"{key}.action", f"unknown fix action {action!r} (known: {', '.join(sorted(ACTIONS))})")
+    spec = ACTIONS[action]
+    params = data.get("params", {})
+    if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
+        raise problem(f"{key}.params", "must be a table of strings")
+    for name, value in params.items():
+        if name not in spec.params:
+            raise problem(f"{key}.params.{name}", f"action {action!r} takes no parameter {name!r}")
+        _check_template(value, f"{key}.params.{name}", available, problem)
+    for name in spec.required:
+        if name not in params and name != "package":
+            raise problem(f"{key}.params", f"action {action!r} needs parameter {name!r}")
+    title = data.get("title")
+    if title is not None:
+        if not isinstance(title, str):
+            raise problem(f"{key}.title", "must be a string")
+        _check_template(title, f"{key}.title", available | set(spec.params), problem)
+    auto = data.get("auto", True)
+    if not isinstance(auto, bool):
+        raise problem(f"{key}.auto", "must be true or false")
+    if auto is True and "auto" in data and spec.safety == UNSAFE:
+        raise problem(f"{key}.auto", f"action {action!r} is unsafe and can never be applied automatically")
+    return FixSpec(action=action, params=dict(params), title=title, auto=auto)
+
+
+class _Problem:
+    def __init__(self, path: str, rule_id: str | None) -> None:
+        self.path, self.rule_id = path, rule_id
+
+    def __call__(self, key: str, reason: str) -> RuleError:
+        return RuleError(self.path, self.rule_id, key, reason)
+
+
+def _no_unknown_keys(data: Mapping[str, Any], known: frozenset[str], prefix: str, problem: _Problem) -> None:
+    for key in data:
+        if key not in known:
+            raise problem(prefix + key, f"unknown key (known: {', '.join(sorted(known))})")
+
+
+def _string(data: Mapping[str, Any], key: str, problem: _Problem, prefix: str = "") -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise problem(prefix + key, "missing or not a non-empty string")
+    return value
+
+
+def _strings(data: Mapping[str, Any], key: str, problem: _Problem, prefix: str = "") -> list[str]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise problem(prefix + key, "must be an array of strings")
+    return list(value)
+
+
+def _check_pattern(pattern: str, key: str, problem: _Problem) -> set[str]:
+    try:
+        compiled = re.compile(pattern)
+    except re.error as error:
+        raise problem(key, f"bad regular expression: {error}") from None
+    risky = _nested_unbounded_repeat(pattern)
+    if risky:
+        raise problem(key, f"pattern can backtrack without end (nested unbounded repeat in {risky!r})")
+    return set(compiled.groupindex)
+
+
+def _check_template(template: str, key: str, available: set[str], problem: _Problem) -> None:
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as error:
+        raise problem(key, f"bad template: {error}") from None
+    for name in fields:
+        if not name.isidentifier():
+            raise problem(key, f"bad template field {{{name}}}")
+        if name not in available:
+            raise problem(
+                key,
+                f"template uses {{{name}}}, which the rule does not define "
+                f"(available: {', '.join(sorted(available))})",
+            )
+
+
+def _nested_unbounded_repeat(pattern: str) -> str | None:
+    """A piece of `pattern` where an unbounded repeat holds another one, e.g. `(a+)+`, `(\\w*)*`."""
+    if sys.version_info >= (3, 11):
+        from re import _constants as constants
+        from re import _parser as parser
+    else:  # pragma: no cover - exercised on older Pythons only
+        import sre_constants as constants
+        import sre_parse as parser
+
+    repeats = {constants.MAX_REPEAT, constants.MIN_REPEAT}
+    unbounded = constants.MAXREPEAT
+
+    def walk(items: Iterable[tuple[Any, Any]], inside_unbounded: bool) -> bool:
+        for op, value in items:
+            if op in repeats:
+                _, high, body = value
+                if high == unbounded:
+                    if inside_unbounded or walk(body, True):
+                        return True
+                elif walk(body, inside_unbounded):
+                    return True
+            elif op == constants.SUBPATTERN:
+                if walk(value[-1], inside_unbounded):
+                    return True
+            elif op == constants.BRANCH:
+                if any(walk(branch, inside_unbounded) for branch in value[1]):
+                    return True
+            elif op in (constants.ASSERT, constants.ASSERT_NOT) and walk(value[1], inside_unbounded):
+                return True
+        return False
+
+    try:
+        parsed = parser.parse(pattern)
+    except Exception:  # already reported by re.compile
+        return None
+    return pattern if walk(parsed, False) else None  # type: ignore[arg-type]
+
+
+def load_rule_file(path: Path, *, validate_patterns: bool = True) -> Rule:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise RuleError(str(path), None, None, f"cannot read: {error}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise RuleError(str(path), None, None, f"not valid TOML: {error}") from None
+    return parse_rule(data, str(path), validate_patterns=validate_patterns)
+
+
+def builtin_rule_files() -> list[Path]:
+    """The rule files shipped inside the package (`safe_pip/rules`, found with importlib.resources), or the
+    checkout's top-level `rules/` when safe-pip runs from a source tree (an editable install)."""
+    from importlib.resources import files
+
+    shipped = files("safe_pip").joinpath("rules")
+    if shipped.is_dir():
+        return sorted(Path(str(entry)) for entry in shipped.iterdir() if entry.name.endswith(".toml"))
+    checkout = Path(__file__).resolve().parent.parent.parent / "rules"
+    return sorted(checkout.glob("*.toml")) if checkout.is_dir() else []
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    try:
+        return sorted(folder.glob("*.toml"))
+    except OSError:
+        return []
+
+
+def load_rules(
+    *,
+    extra_folders: Sequence[Path] = (),
+    user_folder: Path | None = None,
+    disabled: Iterable[str] = (),
+    include_builtin: bool = True,
+) -> RuleSet:
+    """The layered library: built-in, then the user's folder, then `extra_folders` in order.
+
+    A later rule with the same id replaces an earlier one. A broken rule outside the built-in set is reported
+    in `problems` and skipped; built-in rules are trusted (validated in CI), their patterns compiled lazily.
+    """
+    by_id: dict[str, Rule] = {}
+    problems: list[RuleError] = []
+    layers: list[tuple[list[Path], bool]] = []
+    if include_builtin:
+        layers.append((builtin_rule_files(), False))
+    if user_folder is not None:
+        layers.append((_folder_files(user_folder), True))
+    for folder in extra_folders:
+        if not folder.is_dir():
+            problems.append(RuleError(str(folder), None, None, "no such rule folder"))
+            continue
+        layers.append((_folder_files(folder), True))
+    for files, validate in layers:
+        for path in files:
+            try:
+                rule = load_rule_file(path, validate_patterns=validate)
+            except RuleError as error:
+                problems.append(error)
+                continue
+            by_id[rule.id] = rule
+    off = frozenset(disabled)
+    rules = tuple(rule for rule_id, rule in sorted(by_id.items()) if rule_id not in off)
+    return RuleSet(rules=rules, problems=tuple(problems), disabled=off)
+
+
+def read_config(path: Path) -> tuple[list[str], list[RuleError]]:
+    """`disable = [...]` from the user's config.toml (missing file: nothing disabled)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return [], []
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        return [], [RuleError(str(path), None, None, f"cannot read the config: {error}")]
+    disable = data.get("disable", [])
+    if not isinstance(disable, list) or not all(isinstance(item, str) for item in disable):
+        return [], [RuleError(str(path), None, "disable", "must be an array of rule ids")]
+    return list(disable), []
+
+
+def iter_rule_paths(paths: Iterable[Path]) -> Iterator[Path]:
+    """Rule files named by `rules check PATH...`: files as given, folders expanded to their *.toml."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(path.glob("*.toml"))
+        else:
+            yield path
+
+
+def env_rule_folders(environ: Mapping[str, str]) -> list[Path]:
+    value = environ.get("SAFE_PIP_RULES", "")
+    return [Path(entry) for entry in value.split(os.pathsep) if entry]
