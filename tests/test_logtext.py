@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from safe_pip.logtext import NumberedLine, clean_line, last_error_lines, looks_like_pip_output
+from safe_pip.logtext import (
+    NumberedLine,
+    clean_line,
+    last_error_lines,
+    looks_like_pip_output,
+    iter_lines,
+    normalise_line,
+    read_blocks,
+    scan_block,
+)
 
 
 @pytest.mark.parametrize(
@@ -23,7 +32,9 @@ def test_clean_line(raw: bytes, text: str) -> None:
 
 
 def _lines(text: str) -> list[NumberedLine]:
-    return [NumberedLine(n, line) for n, line in enumerate(text.splitlines(), start=1)]
+    return [
+        NumberedLine(n, normalise_line(line.encode())) for n, line in enumerate(text.splitlines(), start=1)
+    ]
 
 
 def test_last_error_lines_skip_boilerplate_and_keep_order() -> None:
@@ -47,7 +58,7 @@ Failed to build fastmath
     )
     found = last_error_lines(log)
     assert [line.number for line in found] == [5, 9, 13, 14]
-    assert found[1].text.strip() == "error: command 'gcc' failed: No such file or directory"
+    assert found[1].text == "error: command 'gcc' failed: No such file or directory"
 
 
 def test_last_error_lines_limit_keeps_the_last() -> None:
@@ -73,3 +84,87 @@ def test_no_error_lines_in_a_successful_log() -> None:
 )
 def test_looks_like_pip_output(text: str, expected: bool) -> None:
     assert looks_like_pip_output(_lines(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        (b"      error: command 'gcc' failed", "error: command 'gcc' failed"),
+        (
+            "  \u00d7 Building wheel for x did not run successfully.".encode(),
+            "Building wheel for x did not run successfully.",
+        ),
+        ("  \u2502 exit code: 1".encode(), "exit code: 1"),
+        ("  \u2570\u2500> [6 lines of output]".encode(), "[6 lines of output]"),
+        ("  \u00c3\u2014 Building wheel for x".encode(), "Building wheel for x"),
+        (b"2024-05-01T10:23:45.1234567Z ERROR: boom", "ERROR: boom"),
+        (b"2024-05-01T10:23:45.123456Z 00O ERROR: boom", "ERROR: boom"),
+        (b"[2024-05-01T10:23:45.123Z] ERROR: boom", "ERROR: boom"),
+        (b"10:23:45  ERROR: boom", "ERROR: boom"),
+        (b"#12 34.56 ERROR: boom", "ERROR: boom"),
+        (b"#12 34.56       error: command 'gcc' failed", "error: command 'gcc' failed"),
+        (b"##[error]ERROR: boom", "ERROR: boom"),
+        (
+            b"2024-05-01T10:23:45.1234567Z ##[error]Process completed with exit code 1.",
+            "Process completed with exit code 1.",
+        ),
+        (b"\x1b[31mERROR:\x1b[0m boom\r", "ERROR: boom"),
+        (b"x" * 10000, "x" * 4096),
+    ],
+    ids=[
+        "indent",
+        "box-cross",
+        "box-bar",
+        "box-arrow",
+        "box-mojibake",
+        "github",
+        "gitlab",
+        "jenkins-iso",
+        "jenkins-time",
+        "buildkit",
+        "buildkit-indented",
+        "azure",
+        "github-azure",
+        "ansi-crlf",
+        "long-line",
+    ],
+)
+def test_normalise_line(raw: bytes, text: str) -> None:
+    assert normalise_line(raw) == text
+
+
+def test_read_blocks_keeps_lines_whole_and_skips_the_rest_of_overlong_ones() -> None:
+    import io
+
+    data = b"a\n" + b"x" * (200 << 10) + b"\nlast\nno newline"
+    blocks = list(read_blocks(io.BytesIO(data), block_size=4096))
+    joined = b"".join(blocks)
+    assert all(block.endswith(b"\n") for block in blocks[:-1])
+    # The overlong line keeps its first 64 KiB, and the line count is unchanged.
+    assert joined.count(b"\n") == data.count(b"\n")
+    assert joined.split(b"\n")[2] == b"last"
+    assert joined.endswith(b"no newline")
+    assert len(joined) < 70 << 10
+
+
+def test_scan_block_finds_keyword_lines_with_their_numbers() -> None:
+    block = b"Collecting x\ncompiling\n\x1b[31mERROR\x1b[0m: no such file\nfine\nfatal Error\n"
+    found = list(scan_block(block, 10, [b"error", b"no such file", b"collecting "]))
+    assert [(n, hits) for n, _, hits in found] == [
+        (10, frozenset({2})),
+        (12, frozenset({0, 1})),
+        (14, frozenset({0})),
+    ]
+    assert found[1][1] == b"ERROR: no such file"
+
+
+def test_iter_lines_numbers_every_line() -> None:
+    import io
+
+    data = b"one\r\ntwo\r\n\r\nthree"
+    assert list(iter_lines(io.BytesIO(data))) == [
+        NumberedLine(1, "one"),
+        NumberedLine(2, "two"),
+        NumberedLine(3, ""),
+        NumberedLine(4, "three"),
+    ]

@@ -104,7 +104,7 @@ def read_blocks(stream: BinaryIO, block_size: int = _BLOCK) -> Iterator[bytes]:
             cut = data.find(b"\n")
             if cut < 0:
                 continue
-            data = data[cut:]  # keep the newline: it ends the overlong line
+            data = data[cut + 1 :]  # the newline that ended the overlong line was already given
             skipping = False
         data = pending + data if pending else data
         cut = data.rfind(b"\n")
@@ -114,7 +114,7 @@ def read_blocks(stream: BinaryIO, block_size: int = _BLOCK) -> Iterator[bytes]:
             pending = data[cut + 1 :]
             yield data[: cut + 1]
         if len(pending) > _MAX_RAW_LINE:
-            yield pending[:_MAX_RAW_LINE]
+            yield pending[:_MAX_RAW_LINE] + b"\n"
             pending = b""
             skipping = True
     if pending:

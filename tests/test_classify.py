@@ -1,0 +1,202 @@
+"""The engine, with tiny invented rules (the real rules are tested with real logs in test_rule_catalog.py)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from safe_pip.classify import Classifier, Diagnosis, MachineFacts, classify_stream
+from safe_pip.fixes import FixContext
+from safe_pip.rules import Rule, parse_rule
+
+
+def make_rule(rule_id: str, **overrides: Any) -> Rule:
+    data: dict[str, Any] = {
+        "id": rule_id,
+        "category": "missing-compiler",
+        "title": rule_id,
+        "priority": 50,
+        "confidence": 0.9,
+        "match": {"keywords": ["boom"], "any": [r"boom (?P<thing>\w+)"]},
+        "explain": {"summary": "{package} went boom on {thing}.", "hint": "Fix {thing}."},
+        "fix": [{"action": "only-binary"}],
+    }
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return parse_rule(data, f"{rule_id}.toml")
+
+
+def run(
+    log: str, *rules: Rule, facts: MachineFacts | None = None, context: FixContext | None = None
+) -> list[Diagnosis]:
+    return classify_stream(io.BytesIO(log.encode()), rules, facts, context)
+
+
+LOG = """\
+Collecting alpha==1.0
+  Downloading alpha-1.0.tar.gz
+Building wheels for collected packages: alpha
+  Building wheel for alpha (pyproject.toml): started
+  error: subprocess-exited-with-error
+      boom gcc
+  ERROR: Failed building wheel for alpha
+Failed to build alpha
+"""
+
+
+def test_a_match_gives_summary_evidence_package_and_fixes() -> None:
+    (diagnosis,) = run(LOG, make_rule("boom-rule"))
+    assert diagnosis.rule == "boom-rule"
+    assert diagnosis.package == "alpha"
+    assert diagnosis.summary == "alpha went boom on gcc."
+    assert diagnosis.hint == "Fix gcc."
+    assert [(e.line, e.text) for e in diagnosis.evidence] == [(6, "boom gcc")]
+    assert diagnosis.fixes[0].command == "safe-pip install --only-binary alpha alpha"
+    assert diagnosis.fixes[0].auto
+
+
+def test_fix_commands_keep_the_users_arguments() -> None:
+    context = FixContext(pip_args=("-r", "requirements.txt"))
+    (diagnosis,) = run(LOG, make_rule("boom-rule"), context=context)
+    assert diagnosis.fixes[0].command == "safe-pip install --only-binary alpha -r requirements.txt"
+
+
+def test_lines_without_a_keyword_are_never_tried() -> None:
+    rule = make_rule("keyed", match={"keywords": ["kaboom"]})
+    assert run(LOG, rule) == []
+
+
+def test_all_patterns_must_match_within_the_window() -> None:
+    rule = make_rule(
+        "needs-both", match={"keywords": ["boom", "failed"], "all": [r"Failed building wheel"], "window": 1}
+    )
+    assert run(LOG, rule)[0].evidence[-1].line == 7
+    far = make_rule(
+        "needs-both", match={"keywords": ["boom", "collecting"], "all": [r"^Collecting"], "window": 2}
+    )
+    assert run(LOG, far) == []
+    anywhere = make_rule("needs-both", match={"keywords": ["boom", "collecting"], "all": [r"^Collecting"]})
+    assert [e.line for e in run(LOG, anywhere)[0].evidence] == [1, 6]
+
+
+def test_a_none_pattern_vetoes_the_rule() -> None:
+    rule = make_rule("vetoed", match={"keywords": ["boom", "downloading"], "none": [r"^Downloading alpha"]})
+    assert run(LOG, rule) == []
+
+
+def test_specific_rules_rank_first_and_one_per_category() -> None:
+    generic = make_rule("generic", priority=10)
+    specific = make_rule("specific", priority=90, confidence=0.5)
+    same_category_lower = make_rule("also-compiler", priority=20)
+    other = make_rule("other", priority=30, category="out-of-memory")
+    found = run(LOG, generic, specific, same_category_lower, other)
+    assert [d.rule for d in found] == ["specific", "other"]
+
+
+def test_build_failed_is_only_a_fallback_with_the_builds_own_error_lines() -> None:
+    fallback = make_rule(
+        "build-failed",
+        category="build-failed",
+        priority=0,
+        match={"keywords": ["failed building wheel"], "any": [r"Failed building wheel for"]},
+        explain={"summary": "Building {package} failed.", "hint": ""},
+        fix=[],
+    )
+    log = LOG.replace("boom gcc", "src/a.c:3:1: error: expected ';' before '}' token")
+    (diagnosis,) = run(log, fallback, make_rule("boom-rule"))
+    assert diagnosis.category == "build-failed"
+    assert diagnosis.package == "alpha"
+    assert [e.line for e in diagnosis.evidence] == [6]
+    assert [d.rule for d in run(LOG, fallback, make_rule("boom-rule"))] == ["boom-rule"]
+
+
+def test_install_time_diagnoses_vanish_when_pip_then_succeeded() -> None:
+    retried = LOG + "Running setup.py install for alpha ... done\nSuccessfully installed alpha-1.0\n"
+    assert run(retried, make_rule("boom-rule")) == []
+    # ... unless the rule is about what happens after an install (an import-time traceback).
+    assert run(retried, make_rule("boom-rule", phase="any"))
+    # ... and a pip error after the success line means the run did fail.
+    failed_later = retried + "ERROR: Could not install packages due to an OSError\n"
+    assert run(failed_later, make_rule("boom-rule"))
+
+
+@pytest.mark.parametrize(
+    ("line", "package"),
+    [
+        ("Collecting beta>=2 (from -r requirements.txt (line 3))", "beta"),
+        ("Collecting gamma[extra]==1.0", "gamma"),
+        ("Processing ./dist/delta-2.0.tar.gz", "delta"),
+        ("Processing /tmp/src/epsilon", "epsilon"),
+        ("    cwd: /tmp/pip-install-3k2j1h0g/zeta_0123456789abcdef0123456789abcdef/", "zeta"),
+        ("  in /tmp/pip-build-8h3k2j/eta/", "eta"),
+        ("Running setup.py install for theta ... error", "theta"),
+    ],
+    ids=[
+        "requirement-file",
+        "extras",
+        "sdist-path",
+        "folder",
+        "pip20-cwd",
+        "pip9-build-dir",
+        "legacy-install",
+    ],
+)
+def test_the_failing_package_comes_from_pips_own_lines(line: str, package: str) -> None:
+    (diagnosis,) = run(f"{line}\n  boom x\n", make_rule("boom-rule"))
+    assert diagnosis.package == package
+
+
+def test_unknown_package_is_null_and_reads_naturally() -> None:
+    (diagnosis,) = run("boom gcc\n", make_rule("boom-rule"))
+    assert diagnosis.package is None
+    assert diagnosis.summary == "the package went boom on gcc."
+    assert diagnosis.fixes == ()  # only-binary needs a package name
+
+
+def test_conditions_on_facts_filter_rules_and_are_ignored_when_unknown() -> None:
+    rule = make_rule("needs-missing-gcc", when={"tool_missing": ["gcc", "cc"]})
+    assert run(LOG, rule, facts=MachineFacts(tools_on_path={"gcc": True})) == []
+    assert run(LOG, rule, facts=MachineFacts(tools_on_path={"gcc": False, "cc": False}))
+    assert run(LOG, rule, facts=MachineFacts())
+    assert run(LOG, rule)
+
+
+def test_blocks_and_lines_give_the_same_evidence() -> None:
+    rule = make_rule("boom-rule")
+    log = ("filler line\n" * 5000) + LOG + ("more filler\n" * 5000)
+    whole = Classifier([rule])
+    whole.feed_stream(io.BytesIO(log.encode()))
+    by_line = Classifier([rule])
+    for number, raw in enumerate(log.encode().split(b"\n"), start=1):
+        by_line.feed_line(number, raw)
+    assert whole.diagnoses() == by_line.diagnoses()
+    assert whole.diagnoses()[0].evidence[0].line == 5006
+
+
+def test_json_shape_is_the_contracts() -> None:
+    (diagnosis,) = run(LOG, make_rule("boom-rule"))
+    assert diagnosis.to_json() == {
+        "rule": "boom-rule",
+        "category": "missing-compiler",
+        "confidence": 0.9,
+        "package": "alpha",
+        "summary": "alpha went boom on gcc.",
+        "hint": "Fix gcc.",
+        "evidence": [{"line": 6, "text": "boom gcc"}],
+        "fixes": [
+            {
+                "id": "only-binary",
+                "title": "Use a pre-built wheel of alpha",
+                "auto": True,
+                "pip_args": ["--only-binary", "alpha"],
+                "env": {},
+                "command": "safe-pip install --only-binary alpha alpha",
+            }
+        ],
+    }

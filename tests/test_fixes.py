@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import pytest
+
+from safe_pip.fixes import ACTIONS, SAFE, UNSAFE, FixContext, render_fix
+
+PSUTIL = FixContext(package="psutil")
+
+
+@pytest.mark.parametrize(
+    ("action", "params", "context", "command", "auto"),
+    [
+        ("only-binary", {}, PSUTIL, "safe-pip install --only-binary psutil psutil", True),
+        (
+            "only-binary",
+            {},
+            FixContext(package="psutil", pip_args=("-r", "req.txt")),
+            "safe-pip install --only-binary psutil -r req.txt",
+            True,
+        ),
+        ("no-binary", {}, PSUTIL, "safe-pip install --no-binary psutil psutil", True),
+        ("prefer-binary", {}, PSUTIL, "safe-pip install --prefer-binary psutil", True),
+        (
+            "limit-build-jobs",
+            {"jobs": "2"},
+            PSUTIL,
+            "MAX_JOBS=2 CMAKE_BUILD_PARALLEL_LEVEL=2 CARGO_BUILD_JOBS=2 NPY_NUM_BUILD_JOBS=2 MAKEFLAGS=-j2 "
+            "safe-pip install psutil",
+            True,
+        ),
+        (
+            "no-build-isolation",
+            {"module": "torch"},
+            FixContext(package="flash-attn"),
+            "safe-pip install torch && safe-pip install --no-build-isolation flash-attn",
+            True,
+        ),
+        (
+            "install-system-package",
+            {"what": "libpq", "apt": "libpq-dev", "dnf": "libpq-devel"},
+            PSUTIL,
+            "sudo apt-get install -y libpq-dev",
+            False,
+        ),
+        (
+            "install-system-package",
+            {"what": "libpq", "apt": "libpq-dev", "dnf": "libpq-devel"},
+            FixContext(package="psycopg2", package_manager="dnf"),
+            "sudo dnf install -y libpq-devel",
+            False,
+        ),
+        ("set-cuda-home", {}, PSUTIL, "CUDA_HOME=/usr/local/cuda safe-pip install psutil", False),
+        (
+            "upgrade-pip",
+            {},
+            FixContext(python="/v/bin/python"),
+            "/v/bin/python -m pip install --upgrade pip",
+            True,
+        ),
+        ("break-system-packages", {}, PSUTIL, "safe-pip install --break-system-packages psutil", False),
+        (
+            "trusted-host",
+            {"host": "pypi.example"},
+            PSUTIL,
+            "safe-pip install --trusted-host pypi.example psutil",
+            False,
+        ),
+        (
+            "use-python",
+            {"version": "3.11"},
+            PSUTIL,
+            "python3.11 -m venv .venv && .venv/bin/python -m pip install psutil",
+            False,
+        ),
+    ],
+    ids=[
+        "only-binary",
+        "only-binary-requirements",
+        "no-binary",
+        "prefer-binary",
+        "build-jobs",
+        "no-build-isolation",
+        "system-default-apt",
+        "system-dnf",
+        "cuda-home",
+        "upgrade-pip",
+        "break-system-packages",
+        "trusted-host",
+        "use-python",
+    ],
+)
+def test_render(action: str, params: dict[str, str], context: FixContext, command: str, auto: bool) -> None:
+    fix = render_fix(action, params, context)
+    assert fix is not None
+    assert fix.command == command
+    assert fix.auto is auto
+
+
+def test_package_fixes_need_a_package_and_never_all() -> None:
+    assert render_fix("only-binary", {}, FixContext()) is None
+    assert render_fix("no-binary", {}, FixContext(package=":all:")) is None
+
+
+def test_a_rule_can_turn_auto_off_but_unsafe_actions_are_never_auto() -> None:
+    only = render_fix("only-binary", {}, PSUTIL, allow_auto=False)
+    assert only is not None
+    assert not only.auto
+    for action, spec in ACTIONS.items():
+        params = dict.fromkeys(spec.required, "x")
+        fix = render_fix(action, params, PSUTIL)
+        assert fix is not None, action
+        assert fix.auto is (spec.safety == SAFE), action
+        if spec.safety == UNSAFE:
+            assert not fix.auto

@@ -1,0 +1,160 @@
+"""Rule files: schema validation (each problem names file, rule and key) and layered loading."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from safe_pip.rules import RuleError, builtin_rule_files, load_rule_file, load_rules
+
+VALID = textwrap.dedent(
+    """\
+    id = "{id}"
+    category = "missing-compiler"
+    title = "No compiler"
+    priority = 70
+    confidence = 0.9
+
+    [match]
+    keywords = ["failed"]
+    any = ['''command '(?P<tool>gcc)' failed''']
+
+    [explain]
+    summary = "Building {{package}} needs {{tool}}."
+    hint = "Install {{tool}}."
+
+    [[fix]]
+    action = "only-binary"
+    """
+)
+
+
+def write_rule(folder: Path, rule_id: str, text: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{rule_id}.toml"
+    path.write_text(text if text is not None else VALID.format(id=rule_id))
+    return path
+
+
+def test_a_valid_rule_loads(tmp_path: Path) -> None:
+    rule = load_rule_file(write_rule(tmp_path, "my-rule"))
+    assert rule.id == "my-rule"
+    assert rule.category == "missing-compiler"
+    assert rule.keywords == ("failed",)
+    assert rule.compiled().any[0].search("command 'gcc' failed")
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "reason"),
+    [
+        (('id = "{id}"', 'id = "other"'), "id", "must equal the file name"),
+        (
+            ('category = "missing-compiler"', 'category = "compiler"'),
+            "category",
+            "unknown category 'compiler'",
+        ),
+        (("priority = 70", "priority = 700"), "priority", "integer from 0 to 100"),
+        (("confidence = 0.9", "confidence = 2"), "confidence", "number from 0 to 1"),
+        (('keywords = ["failed"]', 'keywords = ["Failed"]'), "match.keywords[0]", "lower-case"),
+        (('keywords = ["failed"]', "keywords = []"), "match.keywords", "at least one keyword"),
+        (
+            ("any = ['''command '(?P<tool>gcc)' failed''']", "any = ['(unclosed']"),
+            "match.any[0]",
+            "bad regular expression",
+        ),
+        (
+            ("any = ['''command '(?P<tool>gcc)' failed''']", "any = ['(a+)+b']"),
+            "match.any[0]",
+            "backtrack without end",
+        ),
+        (
+            ('summary = "Building {{package}} needs {{tool}}."', 'summary = "needs {{compiler}}"'),
+            "explain.summary",
+            "uses {compiler}, which the rule does not define",
+        ),
+        (('action = "only-binary"', 'action = "sudo-rm"'), "fix[0].action", "unknown fix action 'sudo-rm'"),
+        (
+            ('action = "only-binary"', 'action = "trusted-host"\nparams = { host = "x" }\nauto = true'),
+            "fix[0].auto",
+            "can never be applied automatically",
+        ),
+        (
+            ('action = "only-binary"', 'action = "only-binary"\nparams = { host = "x" }'),
+            "fix[0].params.host",
+            "takes no parameter 'host'",
+        ),
+        (("priority = 70", "priority = 70\ncolour = 'red'"), "colour", "unknown key"),
+        (("[match]", "[when]\nmoon = ['full']\n\n[match]"), "when.moon", "unknown condition"),
+    ],
+    ids=[
+        "id-stem",
+        "category",
+        "priority",
+        "confidence",
+        "keyword-case",
+        "no-keywords",
+        "bad-regex",
+        "redos",
+        "undefined-capture",
+        "unknown-action",
+        "unsafe-auto",
+        "unknown-param",
+        "unknown-key",
+        "unknown-when",
+    ],
+)
+def test_each_problem_names_file_rule_and_key(
+    tmp_path: Path, change: tuple[str, str], key: str, reason: str
+) -> None:
+    text = VALID.format(id="bad-rule")
+    old, new = (part.replace("{id}", "bad-rule").replace("{{", "{").replace("}}", "}") for part in change)
+    assert old in text, old
+    path = write_rule(tmp_path, "bad-rule", text.replace(old, new))
+    with pytest.raises(RuleError) as caught:
+        load_rule_file(path)
+    assert caught.value.path == str(path)
+    assert caught.value.key == key
+    assert reason in caught.value.reason
+    assert str(path) in str(caught.value)
+
+
+def test_not_toml_is_reported(tmp_path: Path) -> None:
+    path = write_rule(tmp_path, "broken", "id = [unclosed")
+    with pytest.raises(RuleError, match="not valid TOML"):
+        load_rule_file(path)
+
+
+def test_optional_capture_needs_a_default(tmp_path: Path) -> None:
+    text = VALID.format(id="two-patterns").replace(
+        "any = ['''command '(?P<tool>gcc)' failed''']",
+        "any = ['''command '(?P<tool>gcc)' failed''', 'cc failed']",
+    )
+    with pytest.raises(RuleError, match=r"uses \{tool\}"):
+        load_rule_file(write_rule(tmp_path, "two-patterns", text))
+    fixed = text.replace("[explain]", '[defaults]\ntool = "gcc"\n\n[explain]')
+    assert load_rule_file(write_rule(tmp_path, "two-patterns", fixed)).defaults == {"tool": "gcc"}
+
+
+def test_layers_override_by_id_disable_and_report_broken_rules(tmp_path: Path) -> None:
+    user = tmp_path / "user"
+    extra = tmp_path / "extra"
+    write_rule(user, "shared-id")
+    write_rule(user, "user-only")
+    write_rule(extra, "shared-id", VALID.format(id="shared-id").replace("priority = 70", "priority = 99"))
+    write_rule(extra, "broken", "not toml [")
+    ruleset = load_rules(
+        include_builtin=False, user_folder=user, extra_folders=[extra], disabled=["user-only"]
+    )
+    assert [rule.id for rule in ruleset.rules] == ["shared-id"]
+    assert ruleset.rules[0].priority == 99  # the later layer wins
+    assert [problem.path for problem in ruleset.problems] == [str(extra / "broken.toml")]
+    missing = load_rules(include_builtin=False, extra_folders=[tmp_path / "nope"])
+    assert "no such rule folder" in str(missing.problems[0])
+
+
+def test_builtin_rules_are_found() -> None:
+    files = builtin_rule_files()
+    assert files
+    assert all(path.suffix == ".toml" for path in files)
