@@ -104,6 +104,7 @@ def test_build_failed_is_only_a_fallback_with_the_builds_own_error_lines() -> No
         "build-failed",
         category="build-failed",
         priority=0,
+        fallback=True,
         match={"keywords": ["failed building wheel"], "any": [r"Failed building wheel for"]},
         explain={"summary": "Building {package} failed.", "hint": ""},
         fix=[],

@@ -5,9 +5,9 @@ import pytest
 from safe_pip.logtext import (
     NumberedLine,
     clean_line,
+    iter_lines,
     last_error_lines,
     looks_like_pip_output,
-    iter_lines,
     normalise_line,
     read_blocks,
     scan_block,

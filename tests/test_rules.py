@@ -43,7 +43,7 @@ def test_a_valid_rule_loads(tmp_path: Path) -> None:
     assert rule.id == "my-rule"
     assert rule.category == "missing-compiler"
     assert rule.keywords == ("failed",)
-    assert rule.compiled().any[0].search("command 'gcc' failed")
+    assert rule.compiled.any[0].search("command 'gcc' failed")
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,9 @@ C-level scans per megabyte plus Python work on the few lines that can matter. Me
 log's size: per rule only the first and last few hits are kept.
 
 Ranking puts the root cause first: higher `priority` (specific rules) before lower (generic ones), then higher
-confidence, then the earlier evidence. One diagnosis per category. The `build-failed` category is a fallback:
-it is reported only when no other rule explains the log, with the most relevant error lines as evidence.
+confidence, then the earlier evidence. One diagnosis per category. Fallback rules (pip's generic "Failed building
+wheel", "No matching distribution") are reported only when no other rule explains the log; a `build-failed`
+diagnosis cites the build's own most relevant error lines as evidence.
 An install-time diagnosis is dropped when pip went on to succeed (a retry, a legacy fallback build).
 """
 
@@ -62,6 +63,7 @@ class Diagnosis:
     title: str = ""
     priority: int = 50
     references: tuple[str, ...] = ()
+    fallback: bool = False
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -87,14 +89,18 @@ _PACKAGE_LINES = (
     re.compile(r"^Collecting (?P<name>[^\s;<>=!~\[(]+)"),
     re.compile(r"^Processing (?P<name>\S+)"),
     re.compile(r"^Building wheel for (?P<name>\S+) \("),
-    re.compile(r"^Running setup\.py (?:install|bdist_wheel|develop|egg_info) for (?P<name>\S+)"),
+    re.compile(r"^Running setup\.py (?:install|bdist_wheel|develop|egg_info) for (?P<name>[^\s:]+)"),
+    # (not "pip-build-env-x/overlay/...": that is the isolated build environment, not a package)
     re.compile(
-        r"pip-(?:install|build|req-build)-[^/\\\s]+[/\\](?P<name>[A-Za-z0-9][\w.-]*?)(?:_[0-9a-f]{32})?[/\\]"
+        r"pip-(?:install|build(?!-env)|req-build)-[^/\\\s]+[/\\](?P<name>[A-Za-z0-9][\w.-]*?)(?:_[0-9a-f]{32})?[/\\]"
     ),
 )
-# "Failed building wheel for psutil", "Failed to build psutil numpy", "Could not build wheels for psutil,"
+# "Failed building wheel for psutil", "Failed to build psutil numpy", "Could not build wheels for psutil,",
+# "Failed to build 'x' when getting requirements to build wheel" (pip 25.1+),
+# "Failed to build installable wheels for some pyproject.toml based projects (psutil)" (pip 24.1-25.1)
 _FAILED_BUILD = re.compile(
-    r"(?:Failed building wheel for|Failed to build|Could not build wheels for) (?P<names>[^,]+?)(?:,|$)"
+    r"(?:Failed to build installable wheels for some pyproject\.toml based projects \((?P<listed>[^)]+)\)"
+    r"|(?:Failed building wheel for|Failed to build|Could not build wheels for) '?(?P<names>[^,']+?)'?(?:,| when |$))"
 )
 # The end of a successful run: "Successfully installed psutil-5.9.8", "Successfully built psutil" (pip wheel),
 # "Successfully downloaded psutil" (old pip download), "Saved ./psutil-5.9.8.tar.gz" (pip download).
@@ -108,7 +114,17 @@ _BUILD_ERROR = re.compile(r"(?i)\b(?:error|fatal)\b|^\w*(?:Error|Exception): ")
 _NOT_EVIDENCE = re.compile(
     r"(?i)^(?:note|hint): |subprocess-exited-with-error|^\[end of output\]|did not run successfully|"
     r"^error: [a-z]+(?:-[a-z]+)+$|^ERROR: (?:Failed building wheel|Could not build wheels|Failed to build)|"
-    r"^Failed to build |^ERROR: Command errored out|^(?:-Werror|\S*-Werror)|warning:|See above for output"
+    r"^Failed to build |^ERROR: Command errored out|^(?:-Werror|\S*-Werror)|warning:|See above for output|"
+    r"finished with status 'error'|^Running setup\.py install for .*error$|^Command \".*\" failed with error code"
+)
+# How telling an error line is, for the fallback's evidence: a compiler diagnostic or an exception says what
+# went wrong; "error: command 'gcc' failed with exit code 1" only says that something did.
+#   "src/x.c:3:1: error: expected ';'", "fatal error: foo.h: No such file", "RuntimeError: need FOO_ROOT"
+_TELLING_ERROR = re.compile(
+    r"^\S+?:\d+(?::\d+)?: (?:fatal )?error|^(?:\w+\.)*\w*(?:Error|Exception): |fatal error"
+)
+_CONSEQUENCE_ERROR = re.compile(
+    r"(?i)^error: command .* (?:failed|returned non-zero exit status)|exit status \d+$"
 )
 _STRUCTURE_KEYWORDS = (
     "collecting ",
@@ -155,6 +171,7 @@ class _Hits:
 class _RuleState:
     any: _Hits = field(default_factory=_Hits)
     all: list[_Hits] = field(default_factory=list)
+    context: list[_Hits] = field(default_factory=list)
     vetoed: bool = False
 
 
@@ -184,7 +201,10 @@ class Classifier:
             if index == len(self._keyword_rules):
                 self._keyword_rules.append([])
         self.keywords = [keyword.encode() for keyword in keyword_index]
-        self._states = [_RuleState(all=[_Hits() for _ in rule.all]) for rule in self.rules]
+        self._states = [
+            _RuleState(all=[_Hits() for _ in rule.all], context=[_Hits() for _ in rule.context])
+            for rule in self.rules
+        ]
         self._package_lines: list[int] = []
         self._package_names: list[str] = []
         self._failed_builds: list[str] = []
@@ -220,7 +240,7 @@ class Classifier:
         for rule_index in candidates:
             rule = self.rules[rule_index]
             state = self._states[rule_index]
-            patterns = rule.compiled()
+            patterns = rule.compiled
             if not state.vetoed and any(p.search(text) for p in patterns.none):
                 state.vetoed = True
             for pattern in patterns.any:
@@ -232,6 +252,10 @@ class Classifier:
                 match = pattern.search(text)
                 if match:
                     state.all[position].add((number, text, _captures(match)))
+            for position, pattern in enumerate(patterns.context):
+                match = pattern.search(text)
+                if match:
+                    state.context[position].add((number, text, _captures(match)))
 
     def _track_structure(self, number: int, text: str) -> None:
         for pattern in _PACKAGE_LINES:
@@ -244,7 +268,7 @@ class Classifier:
                 break
         failed = _FAILED_BUILD.search(text)
         if failed:
-            names = failed.group("names").strip().split()
+            names = (failed.group("listed") or failed.group("names") or "").replace(",", " ").split()
             if names and len(self._failed_builds) < 100:
                 self._failed_builds.extend(n for n in names if n not in self._failed_builds)
         if _SUCCESS.match(text):
@@ -284,9 +308,9 @@ class Classifier:
         if rule.phase == "install" and self._succeeded_after(max([number] + [h[0] for h in supporting])):
             return None
         captures: dict[str, str] = dict(rule.defaults)
-        for _, _, found in [*supporting, hit]:
+        for _, _, found in [*self._nearest_context(rule, state, number), *supporting, hit]:
             captures.update({k: v for k, v in found.items() if v})
-        package = captures.get("package") or self.package_at(number)
+        package = captures.get("package") or (self.package_at(number) if rule.package_context else None)
         values = dict(captures, package=package or "the package")
         evidence_hits = sorted({(h[0], h[1]) for h in [hit, *supporting]})
         if rule.category == FALLBACK_CATEGORY:
@@ -326,6 +350,7 @@ class Classifier:
             title=rule.title,
             priority=rule.priority,
             references=rule.references,
+            fallback=rule.fallback,
         )
 
     def _first_complete_hit(
@@ -343,6 +368,16 @@ class Classifier:
                 return hit, supporting
         return None
 
+    def _nearest_context(
+        self, rule: Rule, state: _RuleState, line: int
+    ) -> list[tuple[int, str, dict[str, str]]]:
+        found = []
+        for hits in state.context:
+            near = [h for h in hits.all() if rule.window == 0 or abs(h[0] - line) <= rule.window]
+            if near:
+                found.append(min(near, key=lambda h: abs(h[0] - line)))
+        return found
+
     def _succeeded_after(self, line: int) -> bool:
         return self._success_line > line and not self._error_after_success
 
@@ -355,15 +390,21 @@ class Classifier:
 
     def _fallback_evidence(self, marker_line: int) -> tuple[Evidence, ...]:
         """The build's own error lines closest before pip's failure marker (not pip's boilerplate)."""
-        errors = [e for e in (*self._first_build_errors, *self._build_errors) if e.line <= marker_line]
-        unique = sorted({e.line: e for e in errors}.values(), key=lambda e: e.line)
-        chosen = unique[-3:]
-        marker = [e for e in self._build_errors if e.line == marker_line]
-        return tuple(sorted({e.line: e for e in [*chosen, *marker]}.values(), key=lambda e: e.line))
+        errors = {
+            e.line: e for e in (*self._first_build_errors, *self._build_errors) if e.line <= marker_line
+        }
+
+        def weight(item: Evidence) -> tuple[int, int]:
+            if _TELLING_ERROR.search(item.text):
+                return 2, item.line
+            return (0 if _CONSEQUENCE_ERROR.search(item.text) else 1), item.line
+
+        chosen = sorted(errors.values(), key=weight)[-3:]
+        return tuple(sorted(chosen, key=lambda e: e.line))
 
 
 def rank(diagnoses: Iterable[Diagnosis]) -> list[Diagnosis]:
-    """Most likely root cause first; one diagnosis per category; the fallback only when alone."""
+    """Most likely root cause first; one diagnosis per category; fallbacks only when nothing else matched."""
     ordered = sorted(
         diagnoses, key=lambda d: (-d.priority, -d.confidence, d.evidence[0].line if d.evidence else 0, d.rule)
     )
@@ -371,8 +412,8 @@ def rank(diagnoses: Iterable[Diagnosis]) -> list[Diagnosis]:
     for diagnosis in ordered:
         best.setdefault(diagnosis.category, diagnosis)
     result = list(best.values())
-    if any(d.category != FALLBACK_CATEGORY for d in result):
-        result = [d for d in result if d.category != FALLBACK_CATEGORY]
+    if any(not d.fallback for d in result):
+        result = [d for d in result if not d.fallback]
     return result
 
 

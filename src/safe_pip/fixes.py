@@ -129,6 +129,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec("install-system-package", SUGGEST, "Install {what}", _SYSTEM_PARAMS, ("what",)),
         ActionSpec("set-cuda-home", SUGGEST, "Point CUDA_HOME at the CUDA toolkit", ("path",)),
         ActionSpec("install-rust", SUGGEST, "Install the Rust toolchain (rustup)"),
+        ActionSpec("install-xcode-tools", SUGGEST, "Install the Xcode Command Line Tools"),
         ActionSpec(
             "add-requirement",
             SUGGEST,
@@ -225,6 +226,8 @@ def render_fix(
         env = {"CUDA_HOME": path}
     elif action == "install-rust":
         command = "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh"
+    elif action == "install-xcode-tools":
+        command = "xcode-select --install"
     elif action == "add-requirement":
         command = _pip_command(context, (values["requirement"],))
     elif action == "upgrade-package":

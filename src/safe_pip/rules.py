@@ -12,6 +12,10 @@ priority = 80                          # 0..100: specific rules outrank generic 
 confidence = 0.95                      # 0..1
 phase = "install"                      # "install" (default): void when the install then succeeded;
                                        # "any": also after a success (import-time tracebacks)
+fallback = false                       # true: reported only when no other rule explains the log
+                                       # (pip's generic "Failed building wheel", "No matching distribution")
+package_context = true                 # false: the failure is not one package's (a conflict), so the
+                                       # package comes only from captures, never from pip's progress lines
 references = ["https://docs.python.org/3/extending/building.html"]
 
 [match]
@@ -19,6 +23,8 @@ keywords = ["failed", "not found"]     # lower-case literals; a line is tried on
 any = ['''command '(?P<tool>[\\w.+-]*gcc)' failed''']   # one must match a line: the evidence
 all = []                               # each must also match some line (within `window` lines if > 0)
 none = []                              # none may match anywhere (near misses)
+context = []                           # optional: captures from the nearest match (within `window`),
+                                       # e.g. the package from a traceback's site-packages path
 window = 0
 
 [when]                                 # facts about this machine (ignored when unknown)
@@ -45,6 +51,7 @@ import string
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +89,8 @@ _TOP_KEYS = frozenset(
         "priority",
         "confidence",
         "phase",
+        "fallback",
+        "package_context",
         "references",
         "match",
         "when",
@@ -90,7 +99,7 @@ _TOP_KEYS = frozenset(
         "fix",
     }
 )
-_MATCH_KEYS = frozenset({"keywords", "any", "all", "none", "window"})
+_MATCH_KEYS = frozenset({"keywords", "any", "all", "none", "context", "window"})
 _EXPLAIN_KEYS = frozenset({"summary", "hint"})
 _FIX_KEYS = frozenset({"action", "params", "title", "auto"})
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -121,10 +130,13 @@ class Rule:
     priority: int
     confidence: float
     phase: str
+    fallback: bool
+    package_context: bool
     keywords: tuple[str, ...]
     any: tuple[str, ...]
     all: tuple[str, ...]
     none: tuple[str, ...]
+    context: tuple[str, ...]
     window: int
     when: Mapping[str, tuple[str, ...]]
     defaults: Mapping[str, str]
@@ -134,20 +146,15 @@ class Rule:
     references: tuple[str, ...]
     source: str
 
+    @cached_property
     def compiled(self) -> CompiledPatterns:
         """The rule's regular expressions, compiled on first use (most rules never meet their keywords)."""
-        cached = _COMPILED.get(id(self))
-        if cached is None or cached[0] is not self:
-            cached = (
-                self,
-                CompiledPatterns(
-                    tuple(re.compile(p) for p in self.any),
-                    tuple(re.compile(p) for p in self.all),
-                    tuple(re.compile(p) for p in self.none),
-                ),
-            )
-            _COMPILED[id(self)] = cached
-        return cached[1]
+        return CompiledPatterns(
+            tuple(re.compile(p) for p in self.any),
+            tuple(re.compile(p) for p in self.all),
+            tuple(re.compile(p) for p in self.none),
+            tuple(re.compile(p) for p in self.context),
+        )
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -157,6 +164,7 @@ class Rule:
             "priority": self.priority,
             "confidence": self.confidence,
             "phase": self.phase,
+            "fallback": self.fallback,
             "source": self.source,
             "keywords": list(self.keywords),
             "any": list(self.any),
@@ -176,9 +184,7 @@ class CompiledPatterns:
     any: tuple[re.Pattern[str], ...]
     all: tuple[re.Pattern[str], ...]
     none: tuple[re.Pattern[str], ...]
-
-
-_COMPILED: dict[int, tuple[Rule, CompiledPatterns]] = {}
+    context: tuple[re.Pattern[str], ...]
 
 
 @dataclass(frozen=True)
@@ -218,6 +224,12 @@ def parse_rule(data: Mapping[str, Any], path: str, *, validate_patterns: bool = 
     phase = data.get("phase", "install")
     if phase not in _PHASES:
         raise problem("phase", f"must be one of {', '.join(_PHASES)}, not {phase!r}")
+    fallback = data.get("fallback", False)
+    if not isinstance(fallback, bool):
+        raise problem("fallback", f"must be true or false, not {fallback!r}")
+    package_context = data.get("package_context", True)
+    if not isinstance(package_context, bool):
+        raise problem("package_context", f"must be true or false, not {package_context!r}")
     references = _strings(data, "references", problem)
     for index, url in enumerate(references):
         if not url.startswith(("https://", "http://")):
@@ -238,12 +250,19 @@ def parse_rule(data: Mapping[str, Any], path: str, *, validate_patterns: bool = 
         raise problem("match.any", "at least one pattern is needed")
     all_patterns = _strings(match, "all", problem, prefix="match.")
     none_patterns = _strings(match, "none", problem, prefix="match.")
+    context_patterns = _strings(match, "context", problem, prefix="match.")
     window = match.get("window", 0)
     if not isinstance(window, int) or isinstance(window, bool) or window < 0:
         raise problem("match.window", f"must be a non-negative integer, not {window!r}")
-    groups: dict[str, list[set[str]]] = {"any": [], "all": [], "none": []}
+    groups: dict[str, list[set[str]]] = {"any": [], "all": [], "none": [], "context": []}
     if validate_patterns:
-        for kind, patterns in (("any", any_patterns), ("all", all_patterns), ("none", none_patterns)):
+        kinds = (
+            ("any", any_patterns),
+            ("all", all_patterns),
+            ("none", none_patterns),
+            ("context", context_patterns),
+        )
+        for kind, patterns in kinds:
             for index, pattern in enumerate(patterns):
                 groups[kind].append(_check_pattern(pattern, f"match.{kind}[{index}]", problem))
     else:
@@ -294,10 +313,13 @@ def parse_rule(data: Mapping[str, Any], path: str, *, validate_patterns: bool = 
         priority=priority,
         confidence=float(confidence),
         phase=phase,
+        fallback=fallback,
+        package_context=package_context,
         keywords=tuple(keywords),
         any=tuple(any_patterns),
         all=tuple(all_patterns),
         none=tuple(none_patterns),
+        context=tuple(context_patterns),
         window=window,
         when=when,
         defaults=defaults,

@@ -1,0 +1,99 @@
+"""The built-in rule library against real logs: every rule, its fixtures, and the success logs.
+
+tests/fixtures/logs/<rule-id>/match-*.log   -> that rule is the top diagnosis
+tests/fixtures/logs/<rule-id>/nomatch-*.log -> that rule is not among the diagnoses (near misses)
+tests/fixtures/logs/_success/*.log          -> no diagnosis at all
+A `<log>.expect.toml` beside a match log may pin `package` and the `evidence` line numbers.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from safe_pip.classify import Diagnosis, classify_stream
+from safe_pip.rules import RuleSet, builtin_rule_files, load_rule_file, load_rules
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGS = ROOT / "tests" / "fixtures" / "logs"
+RULE_FILES = sorted((ROOT / "rules").glob("*.toml"))
+RULE_IDS = [path.stem for path in RULE_FILES]
+
+
+@cache
+def library() -> RuleSet:
+    return load_rules()
+
+
+@cache
+def diagnose(path: Path) -> tuple[Diagnosis, ...]:
+    with path.open("rb") as stream:
+        return tuple(classify_stream(stream, library()))
+
+
+def _logs(pattern: str) -> list[Path]:
+    return sorted(LOGS.glob(pattern))
+
+
+def _id(path: Path) -> str:
+    return f"{path.parent.name}/{path.stem}"
+
+
+@pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.stem)
+def test_every_rule_file_is_valid(path: Path) -> None:
+    load_rule_file(path)
+
+
+def test_the_shipped_library_is_the_rules_folder() -> None:
+    assert [path.name for path in builtin_rule_files()] == [path.name for path in RULE_FILES]
+    assert {rule.id for rule in library().rules} == set(RULE_IDS)
+    assert library().problems == ()
+
+
+@pytest.mark.parametrize("rule_id", RULE_IDS)
+def test_every_rule_has_positive_and_near_miss_fixtures(rule_id: str) -> None:
+    folder = LOGS / rule_id
+    assert len(list(folder.glob("match-*.log"))) >= 2, f"{rule_id}: needs at least 2 match-*.log"
+    assert len(list(folder.glob("nomatch-*.log"))) >= 1, f"{rule_id}: needs at least 1 nomatch-*.log"
+
+
+def test_no_fixture_folder_without_a_rule() -> None:
+    folders = {path.name for path in LOGS.iterdir() if path.is_dir()}
+    assert folders - set(RULE_IDS) == {"_success"}
+
+
+@pytest.mark.parametrize("path", _logs("*/match-*.log"), ids=_id)
+def test_match_logs_give_their_rule_first(path: Path) -> None:
+    diagnoses = diagnose(path)
+    assert diagnoses, f"nothing recognised in {path}"
+    top = diagnoses[0]
+    assert top.rule == path.parent.name, [(d.rule, d.evidence[:1]) for d in diagnoses]
+    assert top.evidence, "a diagnosis must cite its evidence"
+    lines = path.read_bytes().split(b"\n")
+    for item in top.evidence:
+        assert 1 <= item.line <= len(lines)
+    expect = path.with_suffix(".expect.toml")
+    if expect.exists():
+        wanted = tomllib.loads(expect.read_text())
+        if "package" in wanted:
+            assert top.package == wanted["package"]
+        if "evidence" in wanted:
+            assert [item.line for item in top.evidence] == wanted["evidence"]
+
+
+@pytest.mark.parametrize("path", _logs("*/nomatch-*.log"), ids=_id)
+def test_near_miss_logs_do_not_give_their_rule(path: Path) -> None:
+    assert path.parent.name not in [d.rule for d in diagnose(path)]
+
+
+@pytest.mark.parametrize("path", _logs("_success/*.log"), ids=_id)
+def test_successful_runs_give_no_diagnosis(path: Path) -> None:
+    assert diagnose(path) == ()
