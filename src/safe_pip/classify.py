@@ -5,9 +5,9 @@ C-level scans per megabyte plus Python work on the few lines that can matter. Me
 log's size: per rule only the first and last few hits are kept.
 
 Ranking puts the root cause first: higher `priority` (specific rules) before lower (generic ones), then higher
-confidence, then the earlier evidence. One diagnosis per category. Fallback rules (pip's generic "Failed building
-wheel", "No matching distribution") are reported only when no other rule explains the log; a `build-failed`
-diagnosis cites the build's own most relevant error lines as evidence.
+confidence, then the earlier evidence. One diagnosis per category. Fallback rules (pip's generic "Failed
+building wheel", "No matching distribution") are reported only when no other rule explains the log; a
+`build-failed` diagnosis cites the build's own most relevant error lines as evidence.
 An install-time diagnosis is dropped when pip went on to succeed (a retry, a legacy fallback build).
 """
 
@@ -100,7 +100,8 @@ _PACKAGE_LINES = (
 # "Failed to build installable wheels for some pyproject.toml based projects (psutil)" (pip 24.1-25.1)
 _FAILED_BUILD = re.compile(
     r"(?:Failed to build installable wheels for some pyproject\.toml based projects \((?P<listed>[^)]+)\)"
-    r"|(?:Failed building wheel for|Failed to build|Could not build wheels for) '?(?P<names>[^,']+?)'?(?:,| when |$))"
+    r"|(?:Failed building wheel for|Failed to build|Could not build wheels for) "
+    r"'?(?P<names>[^,']+?)'?(?:,| when |$))"
 )
 # The end of a successful run: "Successfully installed psutil-5.9.8", "Successfully built psutil" (pip wheel),
 # "Successfully downloaded psutil" (old pip download), "Saved ./psutil-5.9.8.tar.gz" (pip download).
@@ -115,7 +116,8 @@ _NOT_EVIDENCE = re.compile(
     r"(?i)^(?:note|hint): |subprocess-exited-with-error|^\[end of output\]|did not run successfully|"
     r"^error: [a-z]+(?:-[a-z]+)+$|^ERROR: (?:Failed building wheel|Could not build wheels|Failed to build)|"
     r"^Failed to build |^ERROR: Command errored out|^(?:-Werror|\S*-Werror)|warning:|See above for output|"
-    r"finished with status 'error'|^Running setup\.py install for .*error$|^Command \".*\" failed with error code"
+    r"finished with status 'error'|^Running setup\.py install for .*error$|"
+    r"^Command \".*\" failed with error code"
 )
 # How telling an error line is, for the fallback's evidence: a compiler diagnostic or an exception says what
 # went wrong; "error: command 'gcc' failed with exit code 1" only says that something did.

@@ -46,8 +46,10 @@ def c_source_project(
             setup(
                 name={name!r},
                 version={version!r},
-                ext_modules=[Extension({module!r}, sources=["{module}.{suffix}"], libraries={list(libraries)!r},
-                                       language={language!r})],
+                ext_modules=[
+                    Extension({module!r}, sources=["{module}.{suffix}"], libraries={list(libraries)!r},
+                              language={language!r})
+                ],
             )
             """
         ),
