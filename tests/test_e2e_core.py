@@ -232,3 +232,36 @@ def test_interrupting_a_stalled_pip_leaves_no_process_behind(
     for pid in pips:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_a_failed_build_is_explained_under_pips_output(
+    tmp_path: Path, shared_venv: Path, env: dict[str, str], wheelhouse: Path
+) -> None:
+    from tests.lab.factory import c_extension_project, make_sdist
+
+    make_sdist(tmp_path / "src", "fastmath", "1.0", c_extension_project("fastmath"))
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    # No gcc or cc anywhere on PATH: what a slim image looks like to setuptools.
+    no_compiler = dict(env, PATH=str(empty))
+    argv = safe_pip_argv(
+        "--python",
+        str(shared_venv),
+        "install",
+        "--no-index",
+        "--find-links",
+        str(wheelhouse),
+        "--find-links",
+        str(tmp_path / "src"),
+        "fastmath",
+    )
+    result = _run(argv, no_compiler)
+    assert result.returncode == 1
+    message = result.stderr.decode()
+    assert "safe-pip: pip install failed (exit code 1) while installing fastmath: missing-compiler" in message
+    assert "Building fastmath from source failed because the C compiler `gcc` is not installed" in message
+    evidence = re.search(r"safe-pip:   line (\d+): (.*)", message)
+    assert evidence, message
+    log = Path(re.search(r"safe-pip: full log: (\S+)", message).group(1))  # type: ignore[union-attr]
+    assert log.read_text().splitlines()[int(evidence.group(1)) - 1].strip() == evidence.group(2)
+    assert "safe-pip install --only-binary fastmath --no-index" in message

@@ -83,7 +83,8 @@ def diagnosis_lines(diagnoses: Sequence[Diagnosis], *, console: Console | None =
 
     lines: list[str] = []
     for position, diagnosis in enumerate(diagnoses, start=1):
-        head = f"{diagnosis.category} (rule {diagnosis.rule}, confidence {diagnosis.confidence:.2f})"
+        where = f"rule {diagnosis.rule}, confidence {diagnosis.confidence:.2f}"
+        head = f"likely cause: {diagnosis.category} ({where})"
         if len(diagnoses) > 1:
             head = f"{position}. {head}"
         lines.append(style(head, "title"))
@@ -99,7 +100,7 @@ def diagnosis_lines(diagnoses: Sequence[Diagnosis], *, console: Console | None =
             if fix.safety == "unsafe":
                 label = style("  unsafe, not recommended: ", "warning")
             elif fix.auto:
-                label = "  fix (--fix applies it): "
+                label = "  fix (safe to apply automatically): "
             else:
                 label = "  fix: "
             lines.append(f"{label}{fix.command}")
