@@ -18,11 +18,15 @@ import re
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO
 
 from safe_pip.fixes import Fix, FixContext, render_fix
 from safe_pip.logtext import normalise_line, read_blocks, scan_block
 from safe_pip.rules import Rule, RuleSet
+
+# `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 __all__ = ["Classifier", "Diagnosis", "Evidence", "MachineFacts", "classify_stream", "rank"]
 

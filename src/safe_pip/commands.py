@@ -6,13 +6,10 @@ failed or one of these commands was asked for. Like `cli`, this module prints re
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
 
 from safe_pip import __version__
 from safe_pip.capture import CaptureBuffer
@@ -31,12 +28,20 @@ from safe_pip.rules import (
     read_config,
 )
 
+# `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import BinaryIO
+
 __all__ = ["explain_failure", "load_rule_library", "run_own_command"]
 
 EXIT_USAGE = 2
 
 
 def run_own_command(invocation: Invocation, console: Console) -> int:
+    import argparse
+
     parser = argparse.ArgumentParser(prog="safe-pip", description="safe-pip's own commands")
     commands = parser.add_subparsers(dest="command", required=True)
     _add_diagnose(commands)
@@ -53,14 +58,17 @@ def run_own_command(invocation: Invocation, console: Console) -> int:
 # -- rule library ---------------------------------------------------------------------------------------
 def load_rule_library(invocation: Invocation, console: Console) -> RuleSet:
     """Built-in rules, then the user's folder, then SAFE_PIP_RULES, then --rules; broken ones reported."""
-    from platformdirs import user_config_dir
+    from platformdirs import user_cache_dir, user_config_dir
 
     config_dir = Path(user_config_dir("safe-pip", appauthor=False))
     disabled, problems = read_config(config_dir / "config.toml")
     extra = [*env_rule_folders(os.environ), *(Path(folder) for folder in invocation.options.rules)]
     user_folder = config_dir / "rules"
     rules = load_rules(
-        extra_folders=extra, user_folder=user_folder if user_folder.is_dir() else None, disabled=disabled
+        extra_folders=extra,
+        user_folder=user_folder if user_folder.is_dir() else None,
+        disabled=disabled,
+        cache_folder=Path(user_cache_dir("safe-pip", appauthor=False)),
     )
     for problem in (*problems, *rules.problems):
         console.warning(f"rule skipped: {problem}")
@@ -154,6 +162,8 @@ def _open_log(name: str) -> BinaryIO:
 
 def _print_diagnoses(diagnoses: Sequence[Diagnosis], *, as_json: bool, console: Console) -> None:
     if as_json:
+        import json
+
         print(json.dumps(diagnoses_json(diagnoses, __version__), indent=2, ensure_ascii=False))
         return
     if not diagnoses:
@@ -182,6 +192,8 @@ def _cmd_rules(args: argparse.Namespace, invocation: Invocation, console: Consol
     rules = load_rule_library(invocation, console)
     if args.action == "list":
         if args.json:
+            import json
+
             print(json.dumps([rule.to_json() for rule in rules.rules], indent=2))
         else:
             for rule in rules.rules:

@@ -53,15 +53,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from safe_pip.categories import CATEGORIES
 from safe_pip.fixes import ACTIONS, UNSAFE
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on older Pythons only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+# `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "BUILTIN_VALUES",
@@ -156,7 +155,8 @@ class Rule:
             tuple(re.compile(p) for p in self.context),
         )
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, Any]:
+        """Every field, as JSON data (`rules list --json`, and the cache of the built-in library)."""
         return {
             "id": self.id,
             "category": self.category,
@@ -165,18 +165,35 @@ class Rule:
             "confidence": self.confidence,
             "phase": self.phase,
             "fallback": self.fallback,
-            "source": self.source,
+            "package_context": self.package_context,
             "keywords": list(self.keywords),
             "any": list(self.any),
             "all": list(self.all),
             "none": list(self.none),
+            "context": list(self.context),
             "window": self.window,
-            "when": {k: list(v) for k, v in self.when.items()},
+            "when": {key: list(values) for key, values in self.when.items()},
+            "defaults": dict(self.defaults),
             "summary": self.summary,
             "hint": self.hint,
-            "fixes": [{"action": f.action, "params": dict(f.params), "auto": f.auto} for f in self.fixes],
+            "fixes": [
+                {"action": fix.action, "params": dict(fix.params), "title": fix.title, "auto": fix.auto}
+                for fix in self.fixes
+            ],
             "references": list(self.references),
+            "source": self.source,
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Rule:
+        """The inverse of `to_json`, without validation: only for data `to_json` wrote."""
+        tuples = ("keywords", "any", "all", "none", "context", "references")
+        fields: dict[str, Any] = {
+            key: (tuple(value) if key in tuples else value) for key, value in data.items()
+        }
+        fields["when"] = {key: tuple(values) for key, values in data["when"].items()}
+        fields["fixes"] = tuple(FixSpec(**fix) for fix in data["fixes"])
+        return cls(**fields)
 
 
 @dataclass(frozen=True)
@@ -455,11 +472,21 @@ def _nested_unbounded_repeat(pattern: str) -> str | None:
     return pattern if walk(parsed, False) else None  # type: ignore[arg-type]
 
 
+def _toml() -> Any:
+    """tomllib (tomli before Python 3.11), imported only when a TOML file is actually read."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on older Pythons only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    return tomllib
+
+
 def load_rule_file(path: Path, *, validate_patterns: bool = True) -> Rule:
     try:
         text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise RuleError(str(path), None, None, f"cannot read: {error}") from None
+    tomllib = _toml()
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -470,12 +497,17 @@ def load_rule_file(path: Path, *, validate_patterns: bool = True) -> Rule:
 def builtin_rule_files() -> list[Path]:
     """The rule files shipped inside the package (`safe_pip/rules`, found with importlib.resources), or the
     checkout's top-level `rules/` when safe-pip runs from a source tree (an editable install)."""
+    here = Path(__file__).resolve().parent
+    if (here / "rules").is_dir():
+        # A regular install: the package folder is on disk (importlib.resources would say the same, but its
+        # import alone costs more than reading the folder).
+        return sorted((here / "rules").glob("*.toml"))
     from importlib.resources import files
 
     shipped = files("safe_pip").joinpath("rules")
     if shipped.is_dir():
         return sorted(Path(str(entry)) for entry in shipped.iterdir() if entry.name.endswith(".toml"))
-    checkout = Path(__file__).resolve().parent.parent.parent / "rules"
+    checkout = here.parent.parent / "rules"
     return sorted(checkout.glob("*.toml")) if checkout.is_dir() else []
 
 
@@ -492,28 +524,27 @@ def load_rules(
     user_folder: Path | None = None,
     disabled: Iterable[str] = (),
     include_builtin: bool = True,
+    cache_folder: Path | None = None,
 ) -> RuleSet:
     """The layered library: built-in, then the user's folder, then `extra_folders` in order.
 
     A later rule with the same id replaces an earlier one. A broken rule outside the built-in set is reported
-    in `problems` and skipped; built-in rules are trusted (validated in CI), their patterns compiled lazily.
+    in `problems` and skipped; built-in rules are trusted (validated in CI), their patterns compiled lazily,
+    and, given a `cache_folder`, read from a JSON cache of the parsed library after the first time.
     """
     by_id: dict[str, Rule] = {}
     problems: list[RuleError] = []
-    layers: list[tuple[list[Path], bool]] = []
     if include_builtin:
-        layers.append((builtin_rule_files(), False))
-    if user_folder is not None:
-        layers.append((_folder_files(user_folder), True))
-    for folder in extra_folders:
+        for rule in _builtin_rules(builtin_rule_files(), cache_folder):
+            by_id[rule.id] = rule
+    folders: list[Path] = [user_folder] if user_folder is not None else []
+    for folder in [*folders, *extra_folders]:
         if not folder.is_dir():
             problems.append(RuleError(str(folder), None, None, "no such rule folder"))
             continue
-        layers.append((_folder_files(folder), True))
-    for files, validate in layers:
-        for path in files:
+        for path in _folder_files(folder):
             try:
-                rule = load_rule_file(path, validate_patterns=validate)
+                rule = load_rule_file(path)
             except RuleError as error:
                 problems.append(error)
                 continue
@@ -523,8 +554,43 @@ def load_rules(
     return RuleSet(rules=rules, problems=tuple(problems), disabled=off)
 
 
+def _builtin_rules(files: Sequence[Path], cache_folder: Path | None) -> list[Rule]:
+    """The built-in rules; parsing 50+ TOML files costs more than a failed install's whole diagnosis
+    budget, so the parsed library is kept as JSON, keyed by the files' names, sizes and times."""
+    import hashlib
+    import json
+
+    from safe_pip import __version__
+
+    if cache_folder is None:
+        return [load_rule_file(path, validate_patterns=False) for path in files]
+    stamp = hashlib.sha256(__version__.encode())
+    for path in files:
+        info = path.stat()
+        stamp.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    cache = cache_folder / f"builtin-rules-{stamp.hexdigest()[:16]}.json"
+    try:
+        return [Rule.from_json(item) for item in json.loads(cache.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError, KeyError):
+        pass  # no cache yet, or an unreadable one: parse the files and write it again
+    rules = [load_rule_file(path, validate_patterns=False) for path in files]
+    try:
+        cache_folder.mkdir(parents=True, exist_ok=True)
+        for old in cache_folder.glob("builtin-rules-*.json"):
+            old.unlink()
+        temporary = cache.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps([rule.to_json() for rule in rules]), encoding="utf-8")
+        os.replace(temporary, cache)
+    except OSError:
+        pass  # a read-only cache folder only costs the parsing next time
+    return rules
+
+
 def read_config(path: Path) -> tuple[list[str], list[RuleError]]:
     """`disable = [...]` from the user's config.toml (missing file: nothing disabled)."""
+    if not path.is_file():
+        return [], []
+    tomllib = _toml()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
