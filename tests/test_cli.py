@@ -1,0 +1,173 @@
+"""safe-pip's own commands, run as a user runs them: exit codes, output, JSON (the contract's shape)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from safe_pip import __version__
+from tests.conftest import safe_pip_argv
+
+LOGS = Path(__file__).resolve().parent / "fixtures" / "logs"
+COMPILER_LOG = LOGS / "compiler-not-found" / "match-compiler-missing-pip26.log"
+
+
+def run(*args: str, env: dict[str, str], stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        safe_pip_argv(*args),
+        env=env,
+        input=stdin.decode() if stdin is not None else None,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_version_and_help(env: dict[str, str]) -> None:
+    assert run("--version", env=env).stdout == f"safe-pip {__version__}\n"
+    help_text = run("--help", env=env)
+    assert help_text.returncode == 0
+    assert "usage: safe-pip" in help_text.stdout
+
+
+def test_no_command_is_a_usage_error(env: dict[str, str]) -> None:
+    result = run(env=env)
+    assert result.returncode == 2
+    assert "safe-pip: error: no command given" in result.stderr
+
+
+def test_diagnose_prints_the_diagnosis_and_exits_0(env: dict[str, str]) -> None:
+    result = run("diagnose", str(COMPILER_LOG), env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:3] == [
+        "likely cause: missing-compiler (rule compiler-not-found, confidence 0.95)",
+        "  Building fastmath from source failed because the C compiler `gcc` is not installed (not on PATH).",
+        "  line 22: error: [Errno 2] No such file or directory: 'gcc'",
+    ]
+    assert "  fix: sudo apt-get install -y build-essential" in result.stdout
+
+
+def test_diagnose_json_has_the_contracts_shape(env: dict[str, str]) -> None:
+    result = run("diagnose", "--json", str(COMPILER_LOG), env=env)
+    assert result.returncode == 0
+    report = json.loads(result.stdout)
+    assert report["schema_version"] == 1
+    assert report["safe_pip_version"] == __version__
+    (diagnosis,) = report["diagnoses"]
+    assert set(diagnosis) == {
+        "rule",
+        "category",
+        "confidence",
+        "package",
+        "summary",
+        "hint",
+        "evidence",
+        "fixes",
+    }
+    assert diagnosis["category"] == "missing-compiler"
+    assert diagnosis["package"] == "fastmath"
+    assert diagnosis["evidence"] == [
+        {"line": 22, "text": "error: [Errno 2] No such file or directory: 'gcc'"}
+    ]
+    for fix in diagnosis["fixes"]:
+        assert set(fix) == {"id", "title", "auto", "pip_args", "env", "command"}
+    assert diagnosis["fixes"][0]["auto"] is True
+    assert diagnosis["fixes"][1]["auto"] is False
+
+
+def test_diagnose_reads_stdin(env: dict[str, str]) -> None:
+    result = run("diagnose", "--json", "-", env=env, stdin=COMPILER_LOG.read_bytes())
+    assert json.loads(result.stdout)["diagnoses"][0]["rule"] == "compiler-not-found"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"Successfully installed requests-2.31.0\n", bytes(range(256)) * 100, b"\x00" * 1000],
+    ids=["empty", "success", "binary", "nul-bytes"],
+)
+def test_diagnose_exits_1_when_nothing_is_recognised(
+    tmp_path: Path, content: bytes, env: dict[str, str]
+) -> None:
+    log = tmp_path / "log.txt"
+    log.write_bytes(content)
+    result = run("diagnose", str(log), env=env)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == "No known failure found in this log.\n"
+    assert json.loads(run("diagnose", "--json", str(log), env=env).stdout)["diagnoses"] == []
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [("missing.log", "No such file or directory"), (".", "Is a directory")],
+    ids=["missing", "directory"],
+)
+def test_diagnose_input_errors_exit_2(tmp_path: Path, target: str, message: str, env: dict[str, str]) -> None:
+    result = run("diagnose", str(tmp_path / target), env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("safe-pip: error: cannot read the log")
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_diagnose_usage_error_exits_2(env: dict[str, str]) -> None:
+    result = run("diagnose", "--bogus", env=env)
+    assert result.returncode == 2
+    assert "unrecognized arguments: --bogus" in result.stderr
+
+
+def test_rules_list_show_and_check(env: dict[str, str]) -> None:
+    listed = run("rules", "list", env=env)
+    assert listed.returncode == 0
+    assert any(line.startswith("compiler-not-found ") for line in listed.stdout.splitlines())
+    as_json = json.loads(run("rules", "list", "--json", env=env).stdout)
+    assert {"compiler-not-found", "externally-managed", "build-failed"} <= {rule["id"] for rule in as_json}
+    shown = run("rules", "show", "compiler-not-found", env=env)
+    assert shown.returncode == 0
+    assert 'id = "compiler-not-found"' in shown.stdout
+    assert run("rules", "show", "no-such-rule", env=env).returncode == 2
+    rules_folder = Path(__file__).resolve().parent.parent / "rules"
+    checked = run("rules", "check", str(rules_folder), env=env)
+    assert checked.returncode == 0
+    assert checked.stdout.strip().endswith("rule files valid")
+
+
+def test_rules_check_reports_each_problem_and_exits_1(tmp_path: Path, env: dict[str, str]) -> None:
+    (tmp_path / "bad-regex.toml").write_text(
+        'id = "bad-regex"\ncategory = "missing-compiler"\ntitle = "t"\n'
+        "[match]\nkeywords = ['x']\nany = ['(']\n[explain]\nsummary = 's'\n"
+    )
+    (tmp_path / "not-toml.toml").write_text("id = [")
+    result = run("rules", "check", str(tmp_path), env=env)
+    assert result.returncode == 1
+    bad = tmp_path / "bad-regex.toml"
+    assert f"invalid: {bad}: rule 'bad-regex': key 'match.any[0]': bad regular expression" in result.stdout
+    assert f"invalid: {tmp_path / 'not-toml.toml'}: not valid TOML" in result.stdout
+    assert "0 of 2 rule files valid" in result.stdout
+
+
+def test_user_rules_layer_over_the_builtin_ones(tmp_path: Path, env: dict[str, str]) -> None:
+    # A user's rule with a built-in id replaces it; a broken one is reported and skipped.
+    folder = tmp_path / "my-rules"
+    folder.mkdir()
+    builtin = (Path(__file__).resolve().parent.parent / "rules" / "compiler-not-found.toml").read_text()
+    (folder / "compiler-not-found.toml").write_text(
+        builtin.replace('title = "No C/C++ compiler on PATH"', 'title = "Mine"')
+    )
+    (folder / "broken.toml").write_text("nope = [")
+    result = run("--rules", str(folder), "rules", "list", "--json", env=env)
+    assert result.returncode == 0
+    titles = {rule["id"]: rule["title"] for rule in json.loads(result.stdout)}
+    assert titles["compiler-not-found"] == "Mine"
+    assert f"safe-pip: warning: rule skipped: {folder / 'broken.toml'}: not valid TOML" in result.stderr
+    # The same through SAFE_PIP_RULES, and a config file that disables a rule.
+    config = Path(env["XDG_CONFIG_HOME"]) / "safe-pip"
+    config.mkdir(parents=True)
+    (config / "config.toml").write_text('disable = ["compiler-not-found"]\n')
+    listed = run("rules", "list", "--json", env=dict(env, SAFE_PIP_RULES=str(folder)))
+    assert "compiler-not-found" not in {rule["id"] for rule in json.loads(listed.stdout)}
+    # Without it, the log still shows a failed build: the fallback explains it.
+    assert "(rule build-failed," in run("diagnose", str(COMPILER_LOG), env=env).stdout
