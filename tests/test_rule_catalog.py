@@ -97,3 +97,24 @@ def test_near_miss_logs_do_not_give_their_rule(path: Path) -> None:
 @pytest.mark.parametrize("path", _logs("_success/*.log"), ids=_id)
 def test_successful_runs_give_no_diagnosis(path: Path) -> None:
     assert diagnose(path) == ()
+
+
+def test_keywords_hold_on_every_line_a_pattern_matches() -> None:
+    """A rule only sees lines holding one of its keywords: a pattern matching a line without one is
+    silently dead. Checked on every line of every fixture log, for every pattern of every rule."""
+    from safe_pip.logtext import normalise_line
+
+    lines = []
+    for path in _logs("**/*.log"):
+        for raw in path.read_bytes().split(b"\n"):
+            text = normalise_line(raw)
+            if text:
+                lines.append((raw.lower(), text, path))
+    dead = []
+    for rule in library().rules:
+        keywords = [keyword.encode() for keyword in rule.keywords]
+        patterns = [*rule.compiled.any, *rule.compiled.all, *rule.compiled.none, *rule.compiled.context]
+        for lowered, text, path in lines:
+            if any(p.search(text) for p in patterns) and not any(k in lowered for k in keywords):
+                dead.append((rule.id, path.name, text[:80]))
+    assert dead == []

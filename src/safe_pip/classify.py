@@ -99,6 +99,7 @@ _PACKAGE_LINES = (
         r"pip-(?:install|build(?!-env)|req-build)-[^/\\\s]+[/\\](?P<name>[A-Za-z0-9][\w.-]*?)(?:_[0-9a-f]{32})?[/\\]"
     ),
 )
+_PACKAGE_LINE_STARTS = ("Collecting ", "Processing ", "Building wheel for ", "Running setup.py ")
 # "Failed building wheel for psutil", "Failed to build psutil numpy", "Could not build wheels for psutil,",
 # "Failed to build 'x' when getting requirements to build wheel" (pip 25.1+),
 # "Failed to build installable wheels for some pyproject.toml based projects (psutil)" (pip 24.1-25.1)
@@ -132,25 +133,39 @@ _TELLING_ERROR = re.compile(
 _CONSEQUENCE_ERROR = re.compile(
     r"(?i)^error: command .* (?:failed|returned non-zero exit status)|exit status \d+$"
 )
-_STRUCTURE_KEYWORDS = (
-    "collecting ",
-    "processing ",
-    "building wheel for ",
-    "running setup.py",
-    "pip-install-",
-    "pip-build-",
-    "pip-req-build-",
-    "failed building wheel",
-    "failed to build",
-    "could not build wheels",
-    "successfully installed",
-    "successfully built",
-    "successfully downloaded",
-    "saved ",
+# The block scan looks for these broad words first; a rule keyword that contains one of them is checked
+# only on the lines where the word was found. Each word scanned costs a pass over the log, so this list is
+# short, and the built-in rules choose keywords that contain one of these words. A keyword that contains
+# none (a user's rule, say) is scanned for itself.
+SCAN_WORDS = (
     "error",
-    "fatal",
+    "errno",
+    "fail",
+    "not found",
+    "no such file",
+    "cannot",
+    "could not",
+    "unable",
+    "kill",
+    "denied",
+    "timed out",
+    "success",
+    "building wheel",
+    "exit ",
+    "invalid",
+    "hash",
+    "memory",
+    "require",
+    "connect",
+    "supported",
+    "resolution",
+    "not installed",
+    'file "',
     "exception",
 )
+# pip's own lines the classifier follows (the package being worked on, success): each holds a scan word.
+#   "Collecting x", "Processing ./x.tar.gz" -> "collecting ", "processing "
+_STRUCTURE_KEYWORDS = ("collecting ", "processing ")
 
 
 @dataclass
@@ -194,19 +209,11 @@ class Classifier:
         self.facts = facts
         self.context = context or FixContext()
         self.rules = tuple(rule for rule in all_rules if _conditions_hold(rule, facts))
-        keyword_index: dict[str, int] = {}
-        self._keyword_rules: list[list[int]] = []
+        self._keyword_rules: dict[bytes, list[int]] = {}
         for rule_index, rule in enumerate(self.rules):
             for keyword in rule.keywords:
-                index = keyword_index.setdefault(keyword, len(keyword_index))
-                if index == len(self._keyword_rules):
-                    self._keyword_rules.append([])
-                self._keyword_rules[index].append(rule_index)
-        for keyword in _STRUCTURE_KEYWORDS:
-            index = keyword_index.setdefault(keyword, len(keyword_index))
-            if index == len(self._keyword_rules):
-                self._keyword_rules.append([])
-        self.keywords = [keyword.encode() for keyword in keyword_index]
+                self._keyword_rules.setdefault(keyword.encode(), []).append(rule_index)
+        self.scan_terms, self._term_keywords = _scan_plan(list(self._keyword_rules))
         self._states = [
             _RuleState(all=[_Hits() for _ in rule.all], context=[_Hits() for _ in rule.context])
             for rule in self.rules
@@ -223,14 +230,14 @@ class Classifier:
     # -- feeding ---------------------------------------------------------------------------------------
     def feed_block(self, block: bytes, first_line: int) -> None:
         """A block of whole lines starting at line `first_line` (1-based)."""
-        for number, raw, hits in scan_block(block, first_line, self.keywords):
+        for number, raw, hits in scan_block(block, first_line, self.scan_terms):
             self._consume(number, raw, hits)
         self.lines_seen = first_line - 1 + block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
 
     def feed_line(self, number: int, raw: bytes) -> None:
         """One line (without newline); slower than blocks, for lines already split (a capture)."""
         lowered = raw.lower()
-        hits = frozenset(index for index, keyword in enumerate(self.keywords) if keyword in lowered)
+        hits = frozenset(index for index, term in enumerate(self.scan_terms) if term in lowered)
         if hits:
             self._consume(number, raw, hits)
         self.lines_seen = max(self.lines_seen, number)
@@ -239,50 +246,64 @@ class Classifier:
         text = normalise_line(raw)
         if not text:
             return
-        self._track_structure(number, text)
+        lowered = raw.lower()
+        text_lower = text.lower()
+        self._track_structure(number, text, text_lower)
         candidates: set[int] = set()
         for index in hits:
-            candidates.update(self._keyword_rules[index])
+            term = self.scan_terms[index]
+            for keyword in self._term_keywords[index]:
+                if keyword == term or keyword in lowered:
+                    candidates.update(self._keyword_rules.get(keyword, ()))
         for rule_index in candidates:
             rule = self.rules[rule_index]
+            if rule.gate is not None and not any(literal in text_lower for literal in rule.gate):
+                continue  # none of the literals its patterns need: no regex search for this rule
             state = self._states[rule_index]
             patterns = rule.compiled
-            if not state.vetoed and any(p.search(text) for p in patterns.none):
+            if not state.vetoed and any(matcher.search(text) for matcher in patterns.none):
                 state.vetoed = True
-            for pattern in patterns.any:
-                match = pattern.search(text)
+            for matcher in patterns.any:
+                match = matcher.search(text)
                 if match:
                     state.any.add((number, text, _captures(match)))
                     break
-            for position, pattern in enumerate(patterns.all):
-                match = pattern.search(text)
+            for position, matcher in enumerate(patterns.all):
+                match = matcher.search(text)
                 if match:
                     state.all[position].add((number, text, _captures(match)))
-            for position, pattern in enumerate(patterns.context):
-                match = pattern.search(text)
+            for position, matcher in enumerate(patterns.context):
+                match = matcher.search(text)
                 if match:
                     state.context[position].add((number, text, _captures(match)))
 
-    def _track_structure(self, number: int, text: str) -> None:
-        for pattern in _PACKAGE_LINES:
-            match = pattern.search(text)
-            if match:
-                name = _package_name(match.groupdict().get("name"))
-                if name:
-                    self._package_lines.append(number)
-                    self._package_names.append(name)
-                break
-        failed = _FAILED_BUILD.search(text)
-        if failed:
-            names = (failed.group("listed") or failed.group("names") or "").replace(",", " ").split()
-            if names and len(self._failed_builds) < 100:
-                self._failed_builds.extend(n for n in names if n not in self._failed_builds)
-        if _SUCCESS.match(text):
+    def _track_structure(self, number: int, text: str, text_lower: str) -> None:
+        # Each regex runs only on lines that hold its literal: this runs for every candidate line.
+        if text.startswith(_PACKAGE_LINE_STARTS) or "pip-" in text:
+            for pattern in _PACKAGE_LINES:
+                match = pattern.search(text)
+                if match:
+                    name = _package_name(match.groupdict().get("name"))
+                    if name:
+                        self._package_lines.append(number)
+                        self._package_names.append(name)
+                    break
+        if "ailed" in text or "Could not build" in text:
+            failed = _FAILED_BUILD.search(text)
+            if failed:
+                names = (failed.group("listed") or failed.group("names") or "").replace(",", " ").split()
+                if names and len(self._failed_builds) < 100:
+                    self._failed_builds.extend(n for n in names if n not in self._failed_builds)
+        if text.startswith(("Successfully ", "Saved ")) and _SUCCESS.match(text):
             self._success_line = number
             self._error_after_success = False
         elif self._success_line and _PIP_ERROR.match(text):
             self._error_after_success = True
-        if _BUILD_ERROR.search(text) and not _NOT_EVIDENCE.search(text):
+        if (
+            ("error" in text_lower or "fatal" in text_lower or "exception" in text_lower)
+            and _BUILD_ERROR.search(text)
+            and not _NOT_EVIDENCE.search(text)
+        ):
             evidence = Evidence(number, text)
             if len(self._first_build_errors) < 16:
                 self._first_build_errors.append(evidence)
@@ -407,6 +428,26 @@ class Classifier:
 
         chosen = sorted(errors.values(), key=weight)[-3:]
         return tuple(sorted(chosen, key=lambda e: e.line))
+
+
+def _scan_plan(keywords: Sequence[bytes]) -> tuple[list[bytes], list[list[bytes]]]:
+    """Which terms to scan blocks for, and for each term the rule keywords to check on its lines."""
+    words = [word.encode() for word in SCAN_WORDS]
+    terms: list[bytes] = []
+    covered: list[list[bytes]] = []
+
+    def term_index(term: bytes) -> int:
+        if term not in terms:
+            terms.append(term)
+            covered.append([])
+        return terms.index(term)
+
+    for keyword in [*keywords, *(k.encode() for k in _STRUCTURE_KEYWORDS)]:
+        word = next((word for word in words if word in keyword), keyword)
+        covered[term_index(word)].append(keyword)
+    for word in words:  # pip's structure lines (errors, "Successfully installed") are followed regardless
+        term_index(word)
+    return terms, covered
 
 
 def rank(diagnoses: Iterable[Diagnosis]) -> list[Diagnosis]:
