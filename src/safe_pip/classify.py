@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from safe_pip.fixes import Fix, FixContext, render_fix
-from safe_pip.logtext import normalise_line, read_blocks, scan_block
+from safe_pip.logtext import normalise_with_indent, read_blocks, scan_block
 from safe_pip.rules import Rule, RuleSet
 
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
@@ -243,12 +243,12 @@ class Classifier:
         self.lines_seen = max(self.lines_seen, number)
 
     def _consume(self, number: int, raw: bytes, hits: frozenset[int]) -> None:
-        text = normalise_line(raw)
+        text, indent = normalise_with_indent(raw)
         if not text:
             return
         lowered = raw.lower()
         text_lower = text.lower()
-        self._track_structure(number, text, text_lower)
+        self._track_structure(number, text, text_lower, indent)
         candidates: set[int] = set()
         for index in hits:
             term = self.scan_terms[index]
@@ -277,9 +277,11 @@ class Classifier:
                 if match:
                     state.context[position].add((number, text, _captures(match)))
 
-    def _track_structure(self, number: int, text: str, text_lower: str) -> None:
+    def _track_structure(self, number: int, text: str, text_lower: str, indent: int) -> None:
         # Each regex runs only on lines that hold its literal: this runs for every candidate line.
-        if text.startswith(_PACKAGE_LINE_STARTS) or "pip-" in text:
+        # pip's own progress lines sit at most 2 columns in (pip 9 prints "    Running setup.py install for
+        # x: finished" at 4); deeper ones are a subprocess's, e.g. the pip that installs build dependencies.
+        if indent <= 4 and text.startswith(_PACKAGE_LINE_STARTS) or "pip-" in text:
             for pattern in _PACKAGE_LINES:
                 match = pattern.search(text)
                 if match:
@@ -451,7 +453,7 @@ def _scan_plan(keywords: Sequence[bytes]) -> tuple[list[bytes], list[list[bytes]
 
 
 def rank(diagnoses: Iterable[Diagnosis]) -> list[Diagnosis]:
-    """Most likely root cause first; one diagnosis per category; fallbacks only when nothing else matched."""
+    """Most likely root cause first; one diagnosis per category; a fallback only when nothing else matched."""
     ordered = sorted(
         diagnoses, key=lambda d: (-d.priority, -d.confidence, d.evidence[0].line if d.evidence else 0, d.rule)
     )
@@ -461,6 +463,8 @@ def rank(diagnoses: Iterable[Diagnosis]) -> list[Diagnosis]:
     result = list(best.values())
     if any(not d.fallback for d in result):
         result = [d for d in result if not d.fallback]
+    elif len(result) > 1:
+        result = result[:1]  # generic explanations do not add up: the highest one alone
     return result
 
 

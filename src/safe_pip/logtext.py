@@ -25,6 +25,7 @@ __all__ = [
     "last_error_lines",
     "looks_like_pip_output",
     "normalise_line",
+    "normalise_with_indent",
     "read_blocks",
     "scan_block",
 ]
@@ -80,17 +81,25 @@ def clean_line(raw: bytes) -> str:
 
 def normalise_line(raw: bytes) -> str:
     """The text rules match: clean, without CI prefixes, pip's box glyphs or indentation, at most 4 KiB."""
+    return normalise_with_indent(raw)[0]
+
+
+def normalise_with_indent(raw: bytes) -> tuple[str, int]:
+    """`normalise_line`, and how far the line was indented after any CI prefix: pip prints its own progress
+    lines at the margin (or 2 spaces in), a subprocess's output further in, so indentation tells them apart."""
     text = clean_line(raw[: MAX_LINE_CHARS * 4])
     while True:
         match = _CI_PREFIX.match(text)
         if not match or not match.end():
             break
         text = text[match.end() :]
-    text = text.strip()
+    stripped = text.lstrip()
+    indent = len(text) - len(stripped)
+    text = stripped.rstrip()
     match = _BOX.match(text)
     if match:
         text = text[match.end() :]
-    return text[:MAX_LINE_CHARS]
+    return text[:MAX_LINE_CHARS], indent
 
 
 def read_blocks(stream: BinaryIO, block_size: int = _BLOCK) -> Iterator[bytes]:
