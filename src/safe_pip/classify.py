@@ -279,9 +279,10 @@ class Classifier:
 
     def _track_structure(self, number: int, text: str, text_lower: str, indent: int) -> None:
         # Each regex runs only on lines that hold its literal: this runs for every candidate line.
-        # pip's own progress lines sit at most 2 columns in (pip 9 prints "    Running setup.py install for
-        # x: finished" at 4); deeper ones are a subprocess's, e.g. the pip that installs build dependencies.
-        if indent <= 4 and text.startswith(_PACKAGE_LINE_STARTS) or "pip-" in text:
+        # pip's own progress lines sit at most 4 columns in (pip 9's "    Running setup.py install for x:
+        # finished"); a subprocess's output in pip's box sits at 6, e.g. the pip that installs build
+        # dependencies, whose "Processing ./setuptools-x.whl" is not the package being installed.
+        if (indent <= 4 and text.startswith(_PACKAGE_LINE_STARTS)) or "pip-" in text:
             for pattern in _PACKAGE_LINES:
                 match = pattern.search(text)
                 if match:

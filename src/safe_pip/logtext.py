@@ -86,7 +86,7 @@ def normalise_line(raw: bytes) -> str:
 
 def normalise_with_indent(raw: bytes) -> tuple[str, int]:
     """`normalise_line`, and how far the line was indented after any CI prefix: pip prints its own progress
-    lines at the margin (or 2 spaces in), a subprocess's output further in, so indentation tells them apart."""
+    lines near the margin and a subprocess's output further in, so indentation tells them apart."""
     text = clean_line(raw[: MAX_LINE_CHARS * 4])
     while True:
         match = _CI_PREFIX.match(text)
