@@ -265,3 +265,25 @@ def test_a_failed_build_is_explained_under_pips_output(
     log = Path(re.search(r"safe-pip: full log: (\S+)", message).group(1))  # type: ignore[union-attr]
     assert log.read_text().splitlines()[int(evidence.group(1)) - 1].strip() == evidence.group(2)
     assert "safe-pip install --only-binary fastmath --no-index" in message
+
+
+def test_no_color_environment_keeps_safe_pips_messages_plain(shared_venv: Path, env: dict[str, str]) -> None:
+    primary, secondary = pty.openpty()
+    argv = safe_pip_argv("--python", str(shared_venv), "install", "--no-index", "no-such-project")
+    process = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=secondary, stderr=secondary, env=dict(env, NO_COLOR="1")
+    )
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    process.wait(timeout=60)
+    os.close(primary)
+    ours = seen[seen.index(b"safe-pip:") :]
+    assert b"\x1b[" not in ours

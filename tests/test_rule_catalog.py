@@ -118,3 +118,9 @@ def test_keywords_hold_on_every_line_a_pattern_matches() -> None:
             if any(p.search(text) for p in patterns) and not any(k in lowered for k in keywords):
                 dead.append((rule.id, path.name, text[:80]))
     assert dead == []
+
+
+def test_every_category_of_the_contract_has_a_rule() -> None:
+    from safe_pip.categories import CATEGORIES
+
+    assert {rule.category for rule in library().rules} == set(CATEGORIES)
