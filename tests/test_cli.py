@@ -163,9 +163,15 @@ def test_user_rules_layer_over_the_builtin_ones(tmp_path: Path, env: dict[str, s
     titles = {rule["id"]: rule["title"] for rule in json.loads(result.stdout)}
     assert titles["compiler-not-found"] == "Mine"
     assert f"safe-pip: warning: rule skipped: {folder / 'broken.toml'}: not valid TOML" in result.stderr
-    # The same through SAFE_PIP_RULES, and a config file that disables a rule.
+    # The user's own rule folder (platformdirs' user config folder) is a layer too.
     config = Path(env["XDG_CONFIG_HOME"]) / "safe-pip"
-    config.mkdir(parents=True)
+    (config / "rules").mkdir(parents=True)
+    (config / "rules" / "compiler-not-found.toml").write_text(
+        builtin.replace('title = "No C/C++ compiler on PATH"', 'title = "User"')
+    )
+    listed = run("rules", "list", "--json", env=env)
+    assert {rule["id"]: rule["title"] for rule in json.loads(listed.stdout)}["compiler-not-found"] == "User"
+    # ... under SAFE_PIP_RULES, which comes after it; and a config file that disables a rule.
     (config / "config.toml").write_text('disable = ["compiler-not-found"]\n')
     listed = run("rules", "list", "--json", env=dict(env, SAFE_PIP_RULES=str(folder)))
     assert "compiler-not-found" not in {rule["id"] for rule in json.loads(listed.stdout)}
