@@ -112,3 +112,10 @@ def test_a_rule_can_turn_auto_off_but_unsafe_actions_are_never_auto() -> None:
         assert fix.auto is (spec.safety == SAFE), action
         if spec.safety == UNSAFE:
             assert not fix.auto
+
+
+def test_only_binary_can_replace_a_wheel_path_by_the_package() -> None:
+    context = FixContext(package="winonly", pip_args=("./dist/winonly-1.0-cp311-cp311-win_amd64.whl", "-q"))
+    fix = render_fix("only-binary", {"instead_of": "winonly-1.0-cp311-cp311-win_amd64.whl"}, context)
+    assert fix is not None
+    assert fix.command == "safe-pip install --only-binary winonly winonly -q"

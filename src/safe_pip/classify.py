@@ -28,6 +28,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import BinaryIO
 
+    from safe_pip.wheeltags import InterpreterTags
+
 __all__ = ["Classifier", "Diagnosis", "Evidence", "MachineFacts", "classify_stream", "rank"]
 
 _KEEP_HITS = 4  # first and last hits kept per pattern
@@ -43,6 +45,7 @@ class MachineFacts:
     tools_on_path: Mapping[str, bool] | None = None  # tool -> found on PATH (only the probed ones)
     headers: Mapping[str, bool] | None = None  # header file -> found in the include path
     package_manager: str | None = None
+    interpreter: InterpreterTags | None = None  # the target interpreter's tags, to explain wheel misfits
 
 
 @dataclass(frozen=True)
@@ -342,6 +345,8 @@ class Classifier:
             captures.update({k: v for k, v in found.items() if v})
         package = captures.get("package") or (self.package_at(number) if rule.package_context else None)
         values = dict(captures, package=package or "the package")
+        if "wheel" in captures:
+            values["wheel_why"] = self._wheel_why(captures["wheel"], captures.get("tags", ""))
         evidence_hits = sorted({(h[0], h[1]) for h in [hit, *supporting]})
         if rule.category == FALLBACK_CATEGORY:
             # pip's last failure line ("ERROR: Failed building wheel for x") comes after the build's output.
@@ -397,6 +402,19 @@ class Classifier:
             else:
                 return hit, supporting
         return None
+
+    def _wheel_why(self, wheel: str, tags: str) -> str:
+        """Why the wheel does not fit, in words, when the target's facts are known."""
+        target = self.facts.interpreter if self.facts is not None else None
+        if target is not None:
+            from safe_pip.wheeltags import explain_wheel
+
+            mismatches = explain_wheel(wheel if wheel.endswith(".whl") else wheel + ".whl", target)
+            if mismatches:
+                return "; ".join(item.message for item in mismatches)
+        return (
+            f"its tags ({tags}) do not fit this Python and platform" if tags else "its tags do not fit here"
+        )
 
     def _nearest_context(
         self, rule: Rule, state: _RuleState, line: int

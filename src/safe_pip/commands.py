@@ -99,6 +99,15 @@ def explain_failure(
     else:
         _feed_capture(classifier, capture)
     diagnoses = classifier.diagnoses()
+    if any(diagnosis.category == "unsupported-wheel" for diagnosis in diagnoses):
+        # Only now is it worth asking the interpreter for its tags: to say which of the wheel's fails.
+        from safe_pip.classify import MachineFacts
+        from safe_pip.probe import detect_interpreter_facts
+
+        facts = detect_interpreter_facts(python)
+        if facts is not None:
+            classifier.facts = MachineFacts(interpreter=facts.wheel_target())
+            diagnoses = classifier.diagnoses()
     command = invocation.command or "install"
     if diagnoses:
         top = diagnoses[0]

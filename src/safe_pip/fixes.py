@@ -87,7 +87,11 @@ ACTIONS: dict[str, ActionSpec] = {
     spec.id: spec
     for spec in (
         ActionSpec("prefer-binary", SAFE, "Prefer releases that have a wheel over building from source"),
-        ActionSpec("only-binary", SAFE, "Use a pre-built wheel of {package}", ("package",), ("package",)),
+        # `instead_of`: a wheel file or URL in the user's arguments to replace by the package's name, so pip
+        # picks the wheel that fits from the index.
+        ActionSpec(
+            "only-binary", SAFE, "Use a pre-built wheel of {package}", ("package", "instead_of"), ("package",)
+        ),
         ActionSpec(
             "no-binary",
             SAFE,
@@ -192,6 +196,12 @@ def render_fix(
         if package.startswith(":"):
             return None  # ":all:" would also apply to build dependencies: never offered
         pip_args = (f"--{action}", package)
+        instead_of = values.get("instead_of")
+        if instead_of and context.pip_args is not None:
+            replaced = tuple(package if arg.endswith(instead_of) else arg for arg in context.pip_args)
+            context = FixContext(
+                context.package, context.pip_command, replaced, context.package_manager, context.python
+            )
     elif action == "pin-to-wheel":
         # The version is found at fix time, by asking the target pip which releases have a fitting wheel.
         pip_args = ("--only-binary", package)

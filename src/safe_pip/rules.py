@@ -76,7 +76,8 @@ __all__ = [
 ]
 
 # Template values every rule may use besides its captures.
-BUILTIN_VALUES = frozenset({"package"})
+# (`wheel_why`: why a captured `wheel` does not fit the target interpreter, in words.)
+BUILTIN_VALUES = frozenset({"package", "wheel_why"})
 # Conditions a rule may put on facts about the machine (see probe.py), each a list of strings.
 WHEN_KEYS = frozenset({"tool_missing", "tool_present", "platform", "header_missing"})
 _PHASES = ("install", "any")
