@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     import argparse
     from typing import BinaryIO
 
+    from safe_pip.probe import InterpreterFacts, MachineFacts
+
 __all__ = ["explain_failure", "load_rule_library", "run_own_command"]
 
 EXIT_USAGE = 2
@@ -45,6 +47,7 @@ def run_own_command(invocation: Invocation, console: Console) -> int:
     parser = argparse.ArgumentParser(prog="safe-pip", description="safe-pip's own commands")
     commands = parser.add_subparsers(dest="command", required=True)
     _add_diagnose(commands)
+    _add_doctor(commands)
     _add_rules(commands)
     try:
         args = parser.parse_args([invocation.command or "", *invocation.args])
@@ -52,6 +55,8 @@ def run_own_command(invocation: Invocation, console: Console) -> int:
         return int(exit_request.code or 0)
     if args.command == "diagnose":
         return _cmd_diagnose(args, invocation, console)
+    if args.command == "doctor":
+        return _cmd_doctor(args, invocation, console)
     return _cmd_rules(args, invocation, console)
 
 
@@ -86,8 +91,15 @@ def explain_failure(
     log_path: str | None,
     python: str,
 ) -> None:
+    from safe_pip.probe import detect_package_manager
+
     rules = load_rule_library(invocation, console)
-    context = FixContext(pip_command=invocation.command or "install", pip_args=invocation.args, python=python)
+    context = FixContext(
+        pip_command=invocation.command or "install",
+        pip_args=invocation.args,
+        python=python,
+        package_manager=detect_package_manager(),  # apt, dnf, apk, brew...: the fix commands for this machine
+    )
     classifier = Classifier(rules, context=context)
     if capture.dropped_lines and log_path:
         # The capture skipped part of a long log: read the saved log, which has every line.
@@ -181,6 +193,108 @@ def _print_diagnoses(diagnoses: Sequence[Diagnosis], *, as_json: bool, console: 
     stdout = Console(color=console.color and sys.stdout.isatty(), stream=sys.stdout)
     for line in diagnosis_lines(diagnoses, console=stdout):
         print(line)
+
+
+# -- doctor ---------------------------------------------------------------------------------------------
+def _add_doctor(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("doctor", help="what this interpreter and machine can install and build")
+    parser.add_argument("--json", action="store_true", help="print the facts and findings as JSON")
+
+
+def _cmd_doctor(args: argparse.Namespace, invocation: Invocation, console: Console) -> int:
+    """Exit 0 with the report (findings included); 2 when there is no target interpreter at all."""
+    from safe_pip.cli import _own_prefix, _SystemPathLookup
+    from safe_pip.doctor import doctor_json, findings
+    from safe_pip.probe import detect_interpreter_facts, detect_machine
+    from safe_pip.target import TargetError, choose_target
+
+    try:
+        target = choose_target(
+            option=invocation.options.python,
+            environ=os.environ,
+            own_prefix=_own_prefix(),
+            lookup=_SystemPathLookup(),
+        )
+    except TargetError as error:
+        console.error(str(error))
+        return EXIT_USAGE
+    interpreter = detect_interpreter_facts(target.path)
+    machine = detect_machine(interpreter.site_packages if interpreter else None)
+    if args.json:
+        import json
+
+        print(json.dumps(doctor_json(interpreter, machine, target.path, __version__), indent=2))
+        return 0
+    for line in _doctor_lines(target.path, target.source, interpreter, machine):
+        print(line)
+    found = findings(interpreter, machine, target.path)
+    print("Findings")
+    if not found:
+        print("  nothing stands in the way of installing and building packages here")
+    for finding in found:
+        print(f"  {finding.severity}: {finding.message}")
+        print(f"    fix: {finding.fix}")
+    return 0
+
+
+def _doctor_lines(
+    python: str, source: str, interpreter: InterpreterFacts | None, machine: MachineFacts
+) -> list[str]:
+    from safe_pip.facts import parse_torch_version
+
+    gb = 1 << 30
+    lines = []
+    if interpreter is not None:
+        target = interpreter.wheel_target()
+        pip = ".".join(map(str, interpreter.pip_version)) if interpreter.pip_version else "none"
+        kind = "venv" if interpreter.venv else "not a venv"
+        first = interpreter.tags[0] if interpreter.tags else "?"
+        lines.append(f"Interpreter  {python} ({source}): {target.description}, pip {pip}, {kind}")
+        lines.append(f"             ABI {target.abi}; {len(interpreter.tags)} wheel tags, best {first}")
+        yes = {True: "yes", False: "no"}
+        lines.append(
+            f"             Python.h: {yes[interpreter.python_h]}; site-packages writable: "
+            f"{yes[interpreter.site_packages_writable]}; externally managed (PEP 668): "
+            f"{yes[interpreter.externally_managed]}"
+        )
+        torch = interpreter.packages.get("torch")
+        if torch:
+            build = parse_torch_version(torch)
+            what = f"CUDA {build['cuda']}" if build["cuda"] else (build["build"] or "build unknown")
+            lines.append(f"             torch {torch} ({what})")
+        if interpreter.packages.get("numpy"):
+            lines.append(f"             numpy {interpreter.packages['numpy']}")
+    else:
+        lines.append(f"Interpreter  {python} ({source}): could not be probed")
+    distro = machine.distro.pretty_name if machine.distro and machine.distro.pretty_name else machine.platform
+    libc = f", {machine.libc[0]} {'.'.join(map(str, machine.libc[1]))}" if machine.libc else ""
+    manager = f", package manager {machine.package_manager}" if machine.package_manager else ""
+    lines.append(f"Machine      {distro}, {machine.machine}{libc}{manager}")
+
+    def tools(names: tuple[str, ...]) -> str:
+        return ", ".join(
+            f"{name} {tool.version or '?'}" if tool else f"{name} -"
+            for name in names
+            for tool in [machine.tools.get(name)]
+        )
+
+    lines.append(f"Compilers    {tools(('cc', 'gcc', 'clang', 'c++', 'g++'))}")
+    lines.append(f"Build tools  {tools(('cmake', 'ninja', 'meson', 'pkg-config', 'swig', 'make'))}")
+    lines.append(f"Rust         {tools(('cargo', 'rustc'))}")
+    cuda_home = machine.cuda_home or "unset"
+    lines.append(
+        f"CUDA         nvcc {machine.nvcc_version or '-'}, CUDA_HOME {cuda_home}, "
+        f"NVIDIA driver {machine.driver_version or '-'}"
+    )
+    memory = (
+        f"{machine.memory_available / gb:.1f} GB memory available" if machine.memory_available else "memory ?"
+    )
+    cpus = f"{machine.cpus:g} CPUs" if machine.cpus else "CPUs ?"
+    disks = ", ".join(
+        f"{free / gb:.1f} GB free in {folder}" for folder, free in machine.disk_free.items() if free
+    )
+    lines.append(f"Resources    {memory}, {cpus}, {disks}")
+    return lines
 
 
 # -- rules ----------------------------------------------------------------------------------------------

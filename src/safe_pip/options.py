@@ -27,7 +27,7 @@ __all__ = [
 # pip commands whose failures safe-pip explains; every other pip command is passed through untouched.
 PIP_COMMANDS_DIAGNOSED = frozenset({"install", "download", "wheel"})
 # safe-pip's own commands (they never run pip).
-OWN_COMMANDS = frozenset({"diagnose", "rules"})
+OWN_COMMANDS = frozenset({"diagnose", "doctor", "rules"})
 
 
 class UsageError(Exception):

@@ -7,20 +7,44 @@ raises, and answers None (or a result that says "unknown") when it cannot tell.
 from __future__ import annotations
 
 import json
+import os
+import platform
 import re
+import shutil
 import subprocess
-from collections.abc import Mapping
-from dataclasses import dataclass
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from safe_pip.facts import (
+    OsRelease,
+    parse_cgroup_cpu_max,
+    parse_cgroup_memory_limit,
+    parse_cgroup_v1_cpu,
+    parse_driver_version,
+    parse_glibc_version,
+    parse_ldd_version,
+    parse_meminfo_available,
+    parse_nvcc_version,
+    parse_os_release,
+    parse_tool_version,
+)
 
 if TYPE_CHECKING:
     from safe_pip.wheeltags import InterpreterTags
 
 __all__ = [
+    "BUILD_TOOLS",
     "InterpreterCheck",
     "InterpreterFacts",
+    "MachineFacts",
+    "ToolInfo",
     "check_interpreter",
     "detect_interpreter_facts",
+    "detect_machine",
+    "detect_package_manager",
     "parse_interpreter_check",
     "parse_interpreter_facts",
 ]
@@ -123,6 +147,15 @@ paths = sysconfig.get_paths()
 facts["externally_managed"] = os.path.exists(os.path.join(paths.get("stdlib", ""), "EXTERNALLY-MANAGED"))
 facts["python_h"] = os.path.exists(os.path.join(paths.get("include", ""), "Python.h"))
 facts["site_packages_writable"] = os.access(paths.get("purelib", ""), os.W_OK)
+facts["site_packages"] = paths.get("purelib")
+versions = {}
+for name in ("torch", "numpy"):
+    try:
+        from importlib.metadata import version as _version
+        versions[name] = _version(name)
+    except Exception:
+        versions[name] = None
+facts["packages"] = versions
 sys.stdout.write("safe-pip-facts " + json.dumps(facts) + "\n")
 """
 
@@ -142,6 +175,8 @@ class InterpreterFacts:
     externally_managed: bool
     python_h: bool
     site_packages_writable: bool
+    site_packages: str | None = None
+    packages: Mapping[str, str | None] = field(default_factory=dict)  # torch, numpy versions (metadata)
 
     def wheel_target(self) -> InterpreterTags:
         """The facts wheel-tag arithmetic needs; the ABI and implementation from the first tag."""
@@ -183,6 +218,8 @@ def parse_interpreter_facts(output: str) -> InterpreterFacts | None:
                 externally_managed=bool(data.get("externally_managed")),
                 python_h=bool(data.get("python_h")),
                 site_packages_writable=bool(data.get("site_packages_writable")),
+                site_packages=data.get("site_packages") or None,
+                packages={str(k): (str(v) if v else None) for k, v in (data.get("packages") or {}).items()},
             )
         except (ValueError, KeyError, TypeError, IndexError):
             return None
@@ -215,3 +252,183 @@ def _two(parts: tuple[int, ...] | None) -> tuple[int, int] | None:
     if not parts:
         return None
     return (parts[0], parts[1] if len(parts) > 1 else 0)
+
+
+# -- the machine ---------------------------------------------------------------------------------------
+BUILD_TOOLS = (
+    "cc",
+    "gcc",
+    "clang",
+    "c++",
+    "g++",
+    "cargo",
+    "rustc",
+    "nvcc",
+    "cmake",
+    "ninja",
+    "meson",
+    "pkg-config",
+    "swig",
+    "make",
+)
+
+
+@dataclass(frozen=True)
+class ToolInfo:
+    name: str
+    path: str
+    version: str | None
+
+
+@dataclass(frozen=True)
+class MachineFacts:
+    """What this machine can build with; every field None (or empty) when it could not be told."""
+
+    platform: str
+    machine: str
+    distro: OsRelease | None
+    libc: tuple[str, tuple[int, int]] | None
+    tools: Mapping[str, ToolInfo | None]
+    cuda_home: str | None  # CUDA_HOME / CUDA_PATH, when set
+    cuda_home_has_nvcc: bool | None
+    nvcc_version: str | None
+    driver_version: str | None
+    memory_available: int | None  # bytes: the smaller of the host's and the cgroup's
+    cpus: float | None  # usable CPUs: affinity, capped by a cgroup quota
+    disk_free: Mapping[str, int | None]  # folder -> free bytes
+
+    @property
+    def package_manager(self) -> str | None:
+        if self.platform == "darwin":
+            return "brew"
+        if self.platform == "win32":
+            return "winget"
+        return self.distro.package_manager if self.distro else None
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            return file.read()
+    except OSError:
+        return None
+
+
+def _run(argv: list[str], timeout: float = 5) -> str | None:
+    try:
+        completed = subprocess.run(
+            argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (completed.stdout or completed.stderr).decode("utf-8", "replace")
+
+
+def detect_distro() -> OsRelease | None:
+    text = _read("/etc/os-release") or _read("/usr/lib/os-release")
+    return parse_os_release(text) if text else None
+
+
+def detect_package_manager() -> str | None:
+    """The system package manager fix commands should use here (a file read, no subprocess)."""
+    if sys.platform == "darwin":
+        return "brew"
+    if sys.platform == "win32":
+        return "winget"
+    distro = detect_distro()
+    return distro.package_manager if distro else None
+
+
+def detect_libc() -> tuple[str, tuple[int, int]] | None:
+    try:
+        glibc = parse_glibc_version(os.confstr("CS_GNU_LIBC_VERSION"))
+    except (ValueError, OSError, AttributeError):
+        glibc = None
+    if glibc:
+        return ("glibc", glibc)
+    if sys.platform.startswith("linux"):
+        text = _run(["ldd", "--version"])
+        return parse_ldd_version(text) if text else None
+    return None
+
+
+def detect_tools(names: Sequence[str] = BUILD_TOOLS) -> dict[str, ToolInfo | None]:
+    """Which build tools are on PATH and their versions (run in parallel, each with a timeout)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(name: str) -> ToolInfo | None:
+        path = shutil.which(name)
+        if path is None:
+            return None
+        text = _run([path, "--version"])
+        version = (parse_nvcc_version(text) if name == "nvcc" else parse_tool_version(text)) if text else None
+        return ToolInfo(name, path, version)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return dict(zip(names, pool.map(one, names)))
+
+
+def detect_memory_available() -> int | None:
+    limits: list[int | None] = [parse_meminfo_available(_read("/proc/meminfo") or "")]
+    v2 = _read("/sys/fs/cgroup/memory.max")
+    if v2 is not None:
+        limits.append(parse_cgroup_memory_limit(v2, _read("/sys/fs/cgroup/memory.current")))
+    v1 = _read("/sys/fs/cgroup/memory/memory.limit_in_bytes")
+    if v1 is not None:
+        limits.append(parse_cgroup_memory_limit(v1, _read("/sys/fs/cgroup/memory/memory.usage_in_bytes")))
+    known = [limit for limit in limits if limit is not None]
+    return min(known) if known else None
+
+
+def detect_cpus() -> float | None:
+    try:
+        cpus: float | None = float(len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        cpus = float(os.cpu_count() or 0) or None
+    quota = parse_cgroup_cpu_max(_read("/sys/fs/cgroup/cpu.max") or "")
+    if quota is None:
+        v1_quota = _read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+        v1_period = _read("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+        if v1_quota is not None and v1_period is not None:
+            quota = parse_cgroup_v1_cpu(v1_quota, v1_period)
+    if quota is not None and cpus is not None:
+        return min(cpus, quota)
+    return quota if cpus is None else cpus
+
+
+def detect_disk_free(folders: Sequence[str]) -> dict[str, int | None]:
+    free: dict[str, int | None] = {}
+    for folder in folders:
+        try:
+            free[folder] = shutil.disk_usage(folder).free
+        except OSError:
+            free[folder] = None
+    return free
+
+
+def detect_machine(site_packages: str | None = None) -> MachineFacts:
+    """Everything doctor reports about the machine; never raises."""
+    tools = detect_tools()
+    cuda_home = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH")
+    has_nvcc = None
+    if cuda_home:
+        has_nvcc = any(os.path.exists(os.path.join(cuda_home, "bin", name)) for name in ("nvcc", "nvcc.exe"))
+    nvcc = tools.get("nvcc")
+    driver_text = _read("/proc/driver/nvidia/version")
+    if driver_text is None and shutil.which("nvidia-smi"):
+        driver_text = _run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"])
+    folders = [tempfile.gettempdir(), *([site_packages] if site_packages else [])]
+    return MachineFacts(
+        platform=sys.platform,
+        machine=platform.machine(),
+        distro=detect_distro(),
+        libc=detect_libc(),
+        tools=tools,
+        cuda_home=cuda_home,
+        cuda_home_has_nvcc=has_nvcc,
+        nvcc_version=nvcc.version if nvcc else None,
+        driver_version=parse_driver_version(driver_text) if driver_text else None,
+        memory_available=detect_memory_available(),
+        cpus=detect_cpus(),
+        disk_free=detect_disk_free(folders),
+    )

@@ -1,0 +1,193 @@
+"""Pure parsers for facts about the machine: each takes text a probe captured and returns a value, or None
+when the text does not say. `probe.py` runs the commands and reads the files; everything here is tested with
+pasted output.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = [
+    "OsRelease",
+    "package_manager_for",
+    "parse_cgroup_cpu_max",
+    "parse_cgroup_memory_limit",
+    "parse_cgroup_v1_cpu",
+    "parse_driver_version",
+    "parse_glibc_version",
+    "parse_ldd_version",
+    "parse_meminfo_available",
+    "parse_nvcc_version",
+    "parse_os_release",
+    "parse_tool_version",
+    "parse_torch_version",
+]
+
+
+@dataclass(frozen=True)
+class OsRelease:
+    id: str  # "debian", "ubuntu", "alpine", "fedora", "rhel", "arch", ...
+    version: str | None
+    like: tuple[str, ...]  # ID_LIKE: the families it follows
+    pretty_name: str | None
+
+    @property
+    def package_manager(self) -> str | None:
+        return package_manager_for(self.id, self.like)
+
+
+_MANAGERS = {
+    "debian": "apt",
+    "ubuntu": "apt",
+    "linuxmint": "apt",
+    "pop": "apt",
+    "raspbian": "apt",
+    "fedora": "dnf",
+    "rhel": "dnf",
+    "centos": "dnf",
+    "rocky": "dnf",
+    "almalinux": "dnf",
+    "amzn": "dnf",
+    "ol": "dnf",
+    "alpine": "apk",
+    "opensuse": "zypper",
+    "opensuse-leap": "zypper",
+    "opensuse-tumbleweed": "zypper",
+    "sles": "zypper",
+    "suse": "zypper",
+    "arch": "pacman",
+    "manjaro": "pacman",
+    "endeavouros": "pacman",
+}
+
+
+def package_manager_for(distro: str, like: tuple[str, ...] = ()) -> str | None:
+    """The system package manager of a distribution (by its ID, else by the families in ID_LIKE)."""
+    for name in (distro, *like):
+        if name in _MANAGERS:
+            return _MANAGERS[name]
+    return None
+
+
+def parse_os_release(text: str) -> OsRelease | None:
+    """/etc/os-release: `ID=ubuntu`, `VERSION_ID="22.04"`, `ID_LIKE=debian`, `PRETTY_NAME="..."`."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key and not key.startswith("#"):
+            values[key] = value.strip().strip('"').strip("'")
+    if "ID" not in values:
+        return None
+    return OsRelease(
+        id=values["ID"].lower(),
+        version=values.get("VERSION_ID") or None,
+        like=tuple(values.get("ID_LIKE", "").lower().split()),
+        pretty_name=values.get("PRETTY_NAME") or None,
+    )
+
+
+def parse_glibc_version(text: str | None) -> tuple[int, int] | None:
+    """`os.confstr("CS_GNU_LIBC_VERSION")`: "glibc 2.36" -> (2, 36)."""
+    match = re.search(r"glibc (\d+)\.(\d+)", text or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def parse_ldd_version(text: str) -> tuple[str, tuple[int, int]] | None:
+    """`ldd --version` (or the musl loader run bare): ("glibc", (2, 31)) or ("musl", (1, 2)).
+
+    glibc: "ldd (Ubuntu GLIBC 2.35-0ubuntu3.6) 2.35"; musl prints "musl libc (x86_64)" then "Version 1.2.4".
+    """
+    if "musl" in text:
+        match = re.search(r"Version (\d+)\.(\d+)", text)
+        return ("musl", (int(match.group(1)), int(match.group(2)))) if match else None
+    first = text.splitlines()[0] if text.strip() else ""
+    match = re.search(r"(\d+)\.(\d+)\s*$", first)
+    if match and ("GLIBC" in first.upper() or "GNU" in first.upper() or first.startswith("ldd")):
+        return ("glibc", (int(match.group(1)), int(match.group(2))))
+    return None
+
+
+def parse_tool_version(text: str) -> str | None:
+    """The first dotted version in a tool's first non-empty `--version` line:
+    "gcc (Debian 12.2.0-14) 12.2.0" -> "12.2.0"; "cmake version 3.25.1" -> "3.25.1"; "GNU Make 4.3" -> "4.3";
+    "cargo 1.95.0 (f2d3ce0bd 2026-03-21)" -> "1.95.0"; "1.11.1" (ninja) -> "1.11.1"."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    match = re.search(r"(?<![\w.])v?(\d+(?:\.\d+)+)", first)
+    return match.group(1) if match else None
+
+
+def parse_nvcc_version(text: str) -> str | None:
+    """`nvcc --version`: "Cuda compilation tools, release 12.4, V12.4.131" -> "12.4"."""
+    match = re.search(r"release (\d+\.\d+)", text)
+    return match.group(1) if match else None
+
+
+def parse_driver_version(text: str) -> str | None:
+    """The NVIDIA driver version, from /proc/driver/nvidia/version
+    ("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC 2023")
+    or from `nvidia-smi --query-gpu=driver_version --format=csv,noheader` ("535.104.05")."""
+    match = re.search(r"Kernel Module\s+(\d+(?:\.\d+)+)", text)
+    if match:
+        return match.group(1)
+    match = re.match(r"^\s*(\d+\.\d+(?:\.\d+)?)\s*$", text.splitlines()[0] if text.strip() else "")
+    return match.group(1) if match else None
+
+
+def parse_meminfo_available(text: str) -> int | None:
+    """/proc/meminfo: "MemAvailable:   16203728 kB" -> bytes."""
+    match = re.search(r"^MemAvailable:\s+(\d+) kB", text, re.MULTILINE)
+    return int(match.group(1)) * 1024 if match else None
+
+
+def parse_cgroup_memory_limit(limit: str, usage: str | None = None) -> int | None:
+    """Memory a cgroup still allows, in bytes, from its limit and usage files:
+    v2 `memory.max` ("max" or bytes) with `memory.current`; v1 `memory.limit_in_bytes` with
+    `memory.usage_in_bytes` (v1 reports 9223372036854771712, about 2**63, for "no limit")."""
+    value = limit.strip()
+    if not value or value == "max" or not value.isdigit():
+        return None
+    limit_bytes = int(value)
+    if limit_bytes >= 1 << 60:
+        return None
+    used = int(usage.strip()) if usage and usage.strip().isdigit() else 0
+    return max(0, limit_bytes - used)
+
+
+def parse_cgroup_cpu_max(text: str) -> float | None:
+    """cgroup v2 `cpu.max`: "200000 100000" -> 2.0 CPUs; "max 100000" -> None (no quota)."""
+    parts = text.split()
+    if len(parts) != 2 or parts[0] == "max":
+        return None
+    try:
+        return int(parts[0]) / int(parts[1])
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def parse_cgroup_v1_cpu(quota: str, period: str) -> float | None:
+    """cgroup v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`: "-1" means no quota."""
+    try:
+        quota_us, period_us = int(quota.strip()), int(period.strip())
+    except ValueError:
+        return None
+    if quota_us <= 0 or period_us <= 0:
+        return None
+    return quota_us / period_us
+
+
+def parse_torch_version(version: str) -> Mapping[str, str | None]:
+    """A torch version's local tag: "2.3.0+cu121" -> CUDA 12.1; "2.13.0+cpu" -> CPU build;
+    "2.3.0" -> unknown (PyPI's default Linux build is CUDA, but which one the version alone does not say)."""
+    base, _, local = version.partition("+")
+    cuda: str | None = None
+    kind: str | None = None
+    match = re.fullmatch(r"cu(\d+?)(\d)", local)
+    if match:
+        cuda, kind = f"{match.group(1)}.{match.group(2)}", "cuda"
+    elif local == "cpu":
+        kind = "cpu"
+    elif local.startswith("rocm"):
+        kind = "rocm"
+    return {"version": base, "cuda": cuda, "build": kind}
