@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from safe_pip.classify import Classifier, Diagnosis, MachineFacts, classify_stream
+from safe_pip.classify import Classifier, Diagnosis, RuleFacts, classify_stream
 from safe_pip.fixes import FixContext
 from safe_pip.rules import Rule, parse_rule
 
@@ -33,7 +33,7 @@ def make_rule(rule_id: str, **overrides: Any) -> Rule:
 
 
 def run(
-    log: str, *rules: Rule, facts: MachineFacts | None = None, context: FixContext | None = None
+    log: str, *rules: Rule, facts: RuleFacts | None = None, context: FixContext | None = None
 ) -> list[Diagnosis]:
     return classify_stream(io.BytesIO(log.encode()), rules, facts, context)
 
@@ -160,9 +160,9 @@ def test_unknown_package_is_null_and_reads_naturally() -> None:
 
 def test_conditions_on_facts_filter_rules_and_are_ignored_when_unknown() -> None:
     rule = make_rule("needs-missing-gcc", when={"tool_missing": ["gcc", "cc"]})
-    assert run(LOG, rule, facts=MachineFacts(tools_on_path={"gcc": True})) == []
-    assert run(LOG, rule, facts=MachineFacts(tools_on_path={"gcc": False, "cc": False}))
-    assert run(LOG, rule, facts=MachineFacts())
+    assert run(LOG, rule, facts=RuleFacts(tools_on_path={"gcc": True})) == []
+    assert run(LOG, rule, facts=RuleFacts(tools_on_path={"gcc": False, "cc": False}))
+    assert run(LOG, rule, facts=RuleFacts())
     assert run(LOG, rule)
 
 

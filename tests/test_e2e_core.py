@@ -287,3 +287,39 @@ def test_no_color_environment_keeps_safe_pips_messages_plain(shared_venv: Path, 
     os.close(primary)
     ours = seen[seen.index(b"safe-pip:") :]
     assert b"\x1b[" not in ours
+
+
+def test_rule_conditions_use_facts_about_this_machine(
+    tmp_path: Path, shared_venv: Path, env: dict[str, str]
+) -> None:
+    """[when] conditions: a rule for a tool that is missing here applies; one for a tool that is present
+    here does not."""
+    rule = """\
+id = "{id}"
+category = "no-matching-distribution"
+title = "t"
+priority = 99
+[match]
+keywords = ["no matching distribution"]
+any = ['''No matching distribution found for (?P<package>\\S+)''']
+[when]
+tool_missing = ["{tool}"]
+[explain]
+summary = "{id} explains it."
+"""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "when-missing.toml").write_text(rule.format(id="when-missing", tool="no-such-tool-xyz"))
+    present = rule.format(id="when-present", tool="python3").replace(
+        "no-matching-distribution", "network-error"
+    )
+    (folder / "when-present.toml").write_text(present)
+    result = _run(
+        safe_pip_argv(
+            "--rules", str(folder), "--python", str(shared_venv), "install", "--no-index", "no-such-project"
+        ),
+        env,
+    )
+    message = result.stderr.decode()
+    assert "when-missing explains it." in message
+    assert "when-present" not in message

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from safe_pip.wheeltags import InterpreterTags
 
-__all__ = ["Classifier", "Diagnosis", "Evidence", "MachineFacts", "classify_stream", "rank"]
+__all__ = ["Classifier", "Diagnosis", "Evidence", "RuleFacts", "classify_stream", "rank"]
 
 _KEEP_HITS = 4  # first and last hits kept per pattern
 _EVIDENCE_LINES = 4
@@ -38,8 +38,9 @@ FALLBACK_CATEGORY = "build-failed"
 
 
 @dataclass(frozen=True)
-class MachineFacts:
-    """What rule conditions may ask about this machine; None means unknown (the condition is then ignored)."""
+class RuleFacts:
+    """What rule conditions ([when]) and derived template values may ask about the target and its machine;
+    None means unknown (the condition is then ignored)."""
 
     platform: str | None = None  # "linux", "darwin", "win32"
     tools_on_path: Mapping[str, bool] | None = None  # tool -> found on PATH (only the probed ones)
@@ -205,7 +206,7 @@ class Classifier:
     def __init__(
         self,
         rules: RuleSet | Sequence[Rule],
-        facts: MachineFacts | None = None,
+        facts: RuleFacts | None = None,
         context: FixContext | None = None,
     ) -> None:
         all_rules = rules.rules if isinstance(rules, RuleSet) else tuple(rules)
@@ -490,7 +491,7 @@ def rank(diagnoses: Iterable[Diagnosis]) -> list[Diagnosis]:
 def classify_stream(
     stream: BinaryIO,
     rules: RuleSet | Sequence[Rule],
-    facts: MachineFacts | None = None,
+    facts: RuleFacts | None = None,
     context: FixContext | None = None,
 ) -> list[Diagnosis]:
     classifier = Classifier(rules, facts, context)
@@ -498,7 +499,7 @@ def classify_stream(
     return classifier.diagnoses()
 
 
-def _conditions_hold(rule: Rule, facts: MachineFacts | None) -> bool:
+def _conditions_hold(rule: Rule, facts: RuleFacts | None) -> bool:
     if facts is None or not rule.when:
         return True
     tools = facts.tools_on_path

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import argparse
     from typing import BinaryIO
 
+    from safe_pip.classify import RuleFacts
     from safe_pip.probe import InterpreterFacts, MachineFacts
 
 __all__ = ["explain_failure", "load_rule_library", "run_own_command"]
@@ -100,7 +101,7 @@ def explain_failure(
         python=python,
         package_manager=detect_package_manager(),  # apt, dnf, apk, brew...: the fix commands for this machine
     )
-    classifier = Classifier(rules, context=context)
+    classifier = Classifier(rules, _rule_facts(rules), context=context)
     if capture.dropped_lines and log_path:
         # The capture skipped part of a long log: read the saved log, which has every line.
         try:
@@ -113,12 +114,14 @@ def explain_failure(
     diagnoses = classifier.diagnoses()
     if any(diagnosis.category == "unsupported-wheel" for diagnosis in diagnoses):
         # Only now is it worth asking the interpreter for its tags: to say which of the wheel's fails.
-        from safe_pip.classify import MachineFacts
+        from safe_pip.classify import RuleFacts
         from safe_pip.probe import detect_interpreter_facts
 
         facts = detect_interpreter_facts(python)
         if facts is not None:
-            classifier.facts = MachineFacts(interpreter=facts.wheel_target())
+            from dataclasses import replace
+
+            classifier.facts = replace(classifier.facts or RuleFacts(), interpreter=facts.wheel_target())
             diagnoses = classifier.diagnoses()
     command = invocation.command or "install"
     if diagnoses:
@@ -140,6 +143,26 @@ def explain_failure(
                 console.say(f"  line {line.number}: {line.text}")
     if log_path:
         console.say(f"full log: {log_path}")
+
+
+def _rule_facts(rules: RuleSet) -> RuleFacts:
+    """The facts rules' [when] conditions ask about, for this machine: cheap ones only (PATH lookups)."""
+    import shutil
+
+    from safe_pip.classify import RuleFacts
+    from safe_pip.probe import detect_package_manager
+
+    tools = {
+        tool
+        for rule in rules.rules
+        for key in ("tool_missing", "tool_present")
+        for tool in rule.when.get(key, ())
+    }
+    return RuleFacts(
+        platform=sys.platform,
+        tools_on_path={tool: shutil.which(tool) is not None for tool in sorted(tools)},
+        package_manager=detect_package_manager(),
+    )
 
 
 def _feed_capture(classifier: Classifier, capture: CaptureBuffer) -> None:

@@ -1,11 +1,13 @@
 """Facts about the target interpreter and this machine.
 
-Each fact has a pure `parse_*` over captured text and a `detect_*`/`check_*` that runs the probe, never
-raises, and answers None (or a result that says "unknown") when it cannot tell.
+Each fact has a pure `parse_*` over captured text (in `facts.py` for the machine) and a `detect_*`/`check_*`
+that runs the probe once per process (cached), with a timeout, never raises, and answers None (or a result
+that says "unknown") when it cannot tell.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -226,6 +228,7 @@ def parse_interpreter_facts(output: str) -> InterpreterFacts | None:
     return None
 
 
+@functools.cache
 def detect_interpreter_facts(python: str, timeout: float = 20) -> InterpreterFacts | None:
     """Run the facts script in `python`; None when it cannot tell (never raises)."""
     try:
@@ -324,11 +327,13 @@ def _run(argv: list[str], timeout: float = 5) -> str | None:
     return (completed.stdout or completed.stderr).decode("utf-8", "replace")
 
 
+@functools.cache
 def detect_distro() -> OsRelease | None:
     text = _read("/etc/os-release") or _read("/usr/lib/os-release")
     return parse_os_release(text) if text else None
 
 
+@functools.cache
 def detect_package_manager() -> str | None:
     """The system package manager fix commands should use here (a file read, no subprocess)."""
     if sys.platform == "darwin":
@@ -339,6 +344,7 @@ def detect_package_manager() -> str | None:
     return distro.package_manager if distro else None
 
 
+@functools.cache
 def detect_libc() -> tuple[str, tuple[int, int]] | None:
     try:
         glibc = parse_glibc_version(os.confstr("CS_GNU_LIBC_VERSION"))
@@ -352,6 +358,7 @@ def detect_libc() -> tuple[str, tuple[int, int]] | None:
     return None
 
 
+@functools.cache
 def detect_tools(names: Sequence[str] = BUILD_TOOLS) -> dict[str, ToolInfo | None]:
     """Which build tools are on PATH and their versions (run in parallel, each with a timeout)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -368,6 +375,7 @@ def detect_tools(names: Sequence[str] = BUILD_TOOLS) -> dict[str, ToolInfo | Non
         return dict(zip(names, pool.map(one, names)))
 
 
+@functools.cache
 def detect_memory_available() -> int | None:
     limits: list[int | None] = [parse_meminfo_available(_read("/proc/meminfo") or "")]
     v2 = _read("/sys/fs/cgroup/memory.max")
@@ -380,6 +388,7 @@ def detect_memory_available() -> int | None:
     return min(known) if known else None
 
 
+@functools.cache
 def detect_cpus() -> float | None:
     try:
         cpus: float | None = float(len(os.sched_getaffinity(0)))
