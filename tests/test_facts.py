@@ -214,3 +214,11 @@ def test_parse_cgroup_cpu_quotas() -> None:
 )
 def test_parse_torch_version(version: str, expected: dict[str, str | None]) -> None:
     assert dict(parse_torch_version(version)) == expected
+
+
+def test_parse_vswhere() -> None:
+    from safe_pip.facts import parse_vswhere
+
+    assert parse_vswhere("17.9.2\r\n") == "17.9.2"
+    assert parse_vswhere("") is None
+    assert parse_vswhere("Visual Studio Locator version 3.1.7 [query version 3.7.1]\r\n") is None

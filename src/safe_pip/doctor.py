@@ -18,7 +18,7 @@ __all__ = ["Finding", "doctor_json", "findings"]
 _GB = 1 << 30
 LOW_MEMORY = 4 * _GB  # below this, parallel C++/CUDA builds get killed
 LOW_DISK = 2 * _GB  # torch alone needs more than this while unpacking
-_COMPILERS = ("cc", "gcc", "clang")
+_COMPILERS = ("cc", "gcc", "clang", "msvc")
 _COMPILER_PACKAGES = {
     "apt": "build-essential",
     "dnf": "gcc gcc-c++ make",

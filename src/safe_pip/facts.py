@@ -23,6 +23,7 @@ __all__ = [
     "parse_os_release",
     "parse_tool_version",
     "parse_torch_version",
+    "parse_vswhere",
 ]
 
 
@@ -191,3 +192,11 @@ def parse_torch_version(version: str) -> Mapping[str, str | None]:
     elif local.startswith("rocm"):
         kind = "rocm"
     return {"version": base, "cuda": cuda, "build": kind}
+
+
+def parse_vswhere(text: str) -> str | None:
+    """`vswhere -latest -products * -requires Microsoft.VisualStudio.Component.VC.Tools.x86.x64
+    -property catalog_productDisplayVersion` prints the Build Tools' version ("17.9.2"); nothing when the
+    C++ tools are not installed."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first if re.fullmatch(r"\d+(?:\.\d+)+", first) else None

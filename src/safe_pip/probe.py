@@ -32,6 +32,7 @@ from safe_pip.facts import (
     parse_nvcc_version,
     parse_os_release,
     parse_tool_version,
+    parse_vswhere,
 )
 
 if TYPE_CHECKING:
@@ -372,7 +373,38 @@ def detect_tools(names: Sequence[str] = BUILD_TOOLS) -> dict[str, ToolInfo | Non
         return ToolInfo(name, path, version)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return dict(zip(names, pool.map(one, names)))
+        found = dict(zip(names, pool.map(one, names)))
+    if sys.platform == "win32":
+        found["msvc"] = detect_msvc()
+    return found
+
+
+_VSWHERE = os.path.join(
+    os.environ.get("PROGRAMFILES(X86)", r"C:\Program Files (x86)"),
+    "Microsoft Visual Studio",
+    "Installer",
+    "vswhere.exe",
+)
+
+
+def detect_msvc() -> ToolInfo | None:
+    """The Microsoft C++ Build Tools, found with vswhere (installed with every Visual Studio since 2017)."""
+    if not os.path.exists(_VSWHERE):
+        return None
+    text = _run(
+        [
+            _VSWHERE,
+            "-latest",
+            "-products",
+            "*",
+            "-requires",
+            "Microsoft.VisualStudio.Component.VC.Tools.x86.x64",
+            "-property",
+            "catalog_productDisplayVersion",
+        ]
+    )
+    version = parse_vswhere(text) if text else None
+    return ToolInfo("msvc", _VSWHERE, version) if version else None
 
 
 @functools.cache
