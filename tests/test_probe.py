@@ -102,3 +102,11 @@ def test_an_unsupported_wheel_is_explained_dimension_by_dimension(
         "(win_amd64); this is Linux x86_64."
     ) in result.stderr
     assert "safe-pip install --only-binary winonly winonly" in result.stderr
+
+
+def test_parse_torch_abi() -> None:
+    from safe_pip.probe import parse_torch_abi
+
+    assert parse_torch_abi("some warning\nsafe-pip-torch-abi 1\n") is True
+    assert parse_torch_abi("safe-pip-torch-abi 0\n") is False
+    assert parse_torch_abi("ModuleNotFoundError: No module named 'torch'\n") is None

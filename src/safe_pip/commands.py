@@ -243,12 +243,20 @@ def _cmd_doctor(args: argparse.Namespace, invocation: Invocation, console: Conso
         return EXIT_USAGE
     interpreter = detect_interpreter_facts(target.path)
     machine = detect_machine(interpreter.site_packages if interpreter else None)
+    torch_abi = None
+    if interpreter is not None and interpreter.packages.get("torch"):
+        from safe_pip.probe import detect_torch_abi
+
+        torch_abi = detect_torch_abi(target.path)
     if args.json:
         import json
 
-        print(json.dumps(doctor_json(interpreter, machine, target.path, __version__), indent=2))
+        report = doctor_json(interpreter, machine, target.path, __version__)
+        if report["interpreter"] and report["interpreter"]["torch"]:
+            report["interpreter"]["torch"]["cxx11_abi"] = torch_abi
+        print(json.dumps(report, indent=2))
         return 0
-    for line in _doctor_lines(target.path, target.source, interpreter, machine):
+    for line in _doctor_lines(target.path, target.source, interpreter, machine, torch_abi):
         print(line)
     found = findings(interpreter, machine, target.path)
     print("Findings")
@@ -261,7 +269,11 @@ def _cmd_doctor(args: argparse.Namespace, invocation: Invocation, console: Conso
 
 
 def _doctor_lines(
-    python: str, source: str, interpreter: InterpreterFacts | None, machine: MachineFacts
+    python: str,
+    source: str,
+    interpreter: InterpreterFacts | None,
+    machine: MachineFacts,
+    torch_abi: bool | None,
 ) -> list[str]:
     from safe_pip.facts import parse_torch_version
 
@@ -284,7 +296,8 @@ def _doctor_lines(
         if torch:
             build = parse_torch_version(torch)
             what = f"CUDA {build['cuda']}" if build["cuda"] else (build["build"] or "build unknown")
-            lines.append(f"             torch {torch} ({what})")
+            abi = {True: ", C++11 ABI", False: ", pre-C++11 ABI", None: ""}[torch_abi]
+            lines.append(f"             torch {torch} ({what}{abi})")
         if interpreter.packages.get("numpy"):
             lines.append(f"             numpy {interpreter.packages['numpy']}")
     else:

@@ -48,8 +48,10 @@ __all__ = [
     "detect_interpreter_facts",
     "detect_machine",
     "detect_package_manager",
+    "detect_torch_abi",
     "parse_interpreter_check",
     "parse_interpreter_facts",
+    "parse_torch_abi",
 ]
 
 _CHECK_MARK = "safe-pip-check"
@@ -473,3 +475,22 @@ def detect_machine(site_packages: str | None = None) -> MachineFacts:
         cpus=detect_cpus(),
         disk_free=detect_disk_free(folders),
     )
+
+
+_TORCH_ABI_SCRIPT = (
+    "import torch, sys; sys.stdout.write('safe-pip-torch-abi %d\\n' % int(torch._C._GLIBCXX_USE_CXX11_ABI))"
+)
+
+
+def parse_torch_abi(output: str) -> bool | None:
+    """The C++11 ABI flag torch was built with, from the abi script's output."""
+    match = re.search(r"^safe-pip-torch-abi ([01])$", output, re.MULTILINE)
+    return match.group(1) == "1" if match else None
+
+
+@functools.cache
+def detect_torch_abi(python: str, timeout: float = 60) -> bool | None:
+    """Whether the target's torch uses the C++11 ABI (extensions must match it). This imports torch, which
+    takes seconds: only `doctor` asks, and only when torch is installed."""
+    text = _run([python, "-c", _TORCH_ABI_SCRIPT], timeout=timeout)
+    return parse_torch_abi(text) if text else None
