@@ -119,3 +119,26 @@ def test_only_binary_can_replace_a_wheel_path_by_the_package() -> None:
     fix = render_fix("only-binary", {"instead_of": "winonly-1.0-cp311-cp311-win_amd64.whl"}, context)
     assert fix is not None
     assert fix.command == "safe-pip install --only-binary winonly winonly -q"
+
+
+@pytest.mark.parametrize(
+    ("params", "manager", "command"),
+    [
+        ({"what": "x", "header": "ffi.h"}, "apt", "sudo apt-get install -y libffi-dev"),
+        ({"what": "x", "header": "ffi.h"}, "dnf", "sudo dnf install -y libffi-devel"),
+        ({"what": "x", "header": "libxml/xmlversion.h"}, "apk", "apk add libxml2-dev libxslt-dev"),
+        ({"what": "x", "library": "ssl"}, "brew", "brew install openssl"),
+        ({"what": "x", "library": "pq"}, "apt", "sudo apt-get install -y libpq-dev"),
+        ({"what": "x", "tool": "pg_config"}, "dnf", "sudo dnf install -y libpq-devel"),
+        ({"what": "x", "header": "portaudio.h"}, None, "sudo apt-get install -y portaudio19-dev"),
+    ],
+    ids=["ffi-apt", "ffi-dnf", "libxml-apk", "ssl-brew", "pq-apt", "pg-config-dnf", "unknown-manager-apt"],
+)
+def test_system_packages_from_the_table(params: dict[str, str], manager: str | None, command: str) -> None:
+    fix = render_fix("install-system-package", params, FixContext(package="x", package_manager=manager))
+    assert fix is not None
+    assert fix.command == command
+
+
+def test_no_command_for_something_no_package_is_known_to_provide() -> None:
+    assert render_fix("install-system-package", {"what": "x", "header": "myown.h"}, PSUTIL) is None

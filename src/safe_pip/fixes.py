@@ -81,7 +81,8 @@ class Fix:
         }
 
 
-_SYSTEM_PARAMS = (*PACKAGE_MANAGERS, "what")
+# Either the packages per manager, or what is missing (looked up in `syspackages`).
+_SYSTEM_PARAMS = (*PACKAGE_MANAGERS, "what", "header", "library", "tool")
 
 ACTIONS: dict[str, ActionSpec] = {
     spec.id: spec
@@ -230,7 +231,16 @@ def render_fix(
     elif action == "use-pipx":
         command = f"pipx install {package or '<package>'}"
     elif action == "install-system-package":
-        command = _system_install(params, context.package_manager)
+        packages: Mapping[str, str] = params
+        wanted = next((params[key] for key in ("header", "library", "tool") if params.get(key)), None)
+        if wanted is not None and not any(params.get(manager) for manager in PACKAGE_MANAGERS):
+            from safe_pip.syspackages import packages_for
+
+            found = packages_for(wanted)
+            if found is None:
+                return None  # nothing known provides it: better no command than a guessed one
+            packages = found
+        command = _system_install(packages, context.package_manager)
     elif action == "set-cuda-home":
         path = values.get("path") or "/usr/local/cuda"
         env = {"CUDA_HOME": path}
