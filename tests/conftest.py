@@ -91,3 +91,29 @@ def fresh_venv(tmp_path: Path) -> Path:
 @pytest.fixture
 def wheelhouse() -> Path:
     return require_wheelhouse()
+
+
+def read_until_closed(primary: int) -> bytes:
+    """Everything written to a pty until its last writer closes it (then close our end)."""
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # EIO: the pty's last writer closed it
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(primary)
+    return seen
+
+
+def run_in_terminal(argv: list[str], env: dict[str, str]) -> tuple[int, bytes]:
+    """Run `argv` with a pseudo-terminal as stdout and stderr, as in an interactive shell."""
+    import pty
+
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=secondary, stderr=secondary, env=env)
+    os.close(secondary)
+    seen = read_until_closed(primary)
+    return process.wait(timeout=60), seen

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import pty
 import re
 import signal
 import socket
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import base_python, make_venv, safe_pip_argv
+from tests.conftest import base_python, make_venv, run_in_terminal, safe_pip_argv
 from tests.lab.factory import make_wheel
 
 pytestmark = pytest.mark.e2e
@@ -130,21 +129,9 @@ def test_unusable_interpreter_is_a_usage_error(python: str, message: bytes, env:
 
 def test_a_terminal_gets_pips_colours(shared_venv: Path, env: dict[str, str]) -> None:
     """In a terminal pip runs in a pty, so it colours its errors as it would on its own."""
-    primary, secondary = pty.openpty()
     argv = safe_pip_argv("--python", str(shared_venv), "install", "--no-index", "no-such-project")
-    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=secondary, stderr=secondary, env=env)
-    os.close(secondary)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(primary, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    assert process.wait(timeout=60) == 1
-    os.close(primary)
+    code, seen = run_in_terminal(argv, env)
+    assert code == 1
     pip_part = seen.split(b"safe-pip", 1)[0]
     assert b"\x1b[31mERROR: No matching distribution found for no-such-project" in pip_part
     # ...while through pipes pip prints no colour at all.
@@ -268,23 +255,8 @@ def test_a_failed_build_is_explained_under_pips_output(
 
 
 def test_no_color_environment_keeps_safe_pips_messages_plain(shared_venv: Path, env: dict[str, str]) -> None:
-    primary, secondary = pty.openpty()
     argv = safe_pip_argv("--python", str(shared_venv), "install", "--no-index", "no-such-project")
-    process = subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=secondary, stderr=secondary, env=dict(env, NO_COLOR="1")
-    )
-    os.close(secondary)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(primary, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    process.wait(timeout=60)
-    os.close(primary)
+    _, seen = run_in_terminal(argv, dict(env, NO_COLOR="1"))
     ours = seen[seen.index(b"safe-pip:") :]
     assert b"\x1b[" not in ours
 

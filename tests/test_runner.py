@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import read_until_closed
+
 # Runs run_captured on the program given as argv[1:] and writes a JSON summary to the file descriptor named
 # by REPORT_FD (stdout and stderr are the streams under test).
 DRIVER = textwrap.dedent(
@@ -158,17 +160,8 @@ def test_pty_when_stdout_is_a_terminal(tmp_path: Path) -> None:
     )
     os.close(secondary)
     os.close(write_fd)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(primary, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
+    seen = read_until_closed(primary)
     process.wait(timeout=60)
-    os.close(primary)
     with os.fdopen(read_fd) as report:
         summary = json.load(report)
     assert b"tty 123" in seen

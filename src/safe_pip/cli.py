@@ -19,6 +19,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from safe_pip.target import TargetInterpreter
+
 __all__ = ["main", "run"]
 
 EXIT_USAGE = 2
@@ -107,18 +109,10 @@ def _dispatch(invocation: Invocation, console: Console) -> int:
 
 def _cmd_pip(invocation: Invocation, console: Console) -> int:
     from safe_pip.runner import LaunchError, run_captured, run_passthrough
-    from safe_pip.target import TargetError, choose_target
 
     command = invocation.command or ""
-    try:
-        target = choose_target(
-            option=invocation.options.python,
-            environ=os.environ,
-            own_prefix=_own_prefix(),
-            lookup=_SystemPathLookup(),
-        )
-    except TargetError as error:
-        console.error(str(error))
+    target = resolve_target(invocation, console)
+    if target is None:
         return EXIT_USAGE
     argv = [target.path, "-m", "pip", command, *invocation.args]
     console.say(f"running {' '.join(argv)} (interpreter from {target.source})", style="note", level=1)
@@ -197,6 +191,22 @@ def _unusable_interpreter(python: str, source: str) -> str | None:
 
 # Files that mark an environment made for one tool alone: pipx's and uv's (`uv tool install`).
 _TOOL_ENVIRONMENT_MARKERS = ("pipx_metadata.json", "uv-receipt.toml")
+
+
+def resolve_target(invocation: Invocation, console: Console) -> TargetInterpreter | None:
+    """The interpreter whose pip runs (or that doctor examines); None after saying why there is none."""
+    from safe_pip.target import TargetError, choose_target
+
+    try:
+        return choose_target(
+            option=invocation.options.python,
+            environ=os.environ,
+            own_prefix=_own_prefix(),
+            lookup=_SystemPathLookup(),
+        )
+    except TargetError as error:
+        console.error(str(error))
+        return None
 
 
 class _SystemPathLookup:

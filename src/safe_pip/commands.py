@@ -226,20 +226,12 @@ def _add_doctor(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 def _cmd_doctor(args: argparse.Namespace, invocation: Invocation, console: Console) -> int:
     """Exit 0 with the report (findings included); 2 when there is no target interpreter at all."""
-    from safe_pip.cli import _own_prefix, _SystemPathLookup
+    from safe_pip.cli import resolve_target
     from safe_pip.doctor import doctor_json, findings
     from safe_pip.probe import detect_interpreter_facts, detect_machine
-    from safe_pip.target import TargetError, choose_target
 
-    try:
-        target = choose_target(
-            option=invocation.options.python,
-            environ=os.environ,
-            own_prefix=_own_prefix(),
-            lookup=_SystemPathLookup(),
-        )
-    except TargetError as error:
-        console.error(str(error))
+    target = resolve_target(invocation, console)
+    if target is None:
         return EXIT_USAGE
     interpreter = detect_interpreter_facts(target.path)
     machine = detect_machine(interpreter.site_packages if interpreter else None)
