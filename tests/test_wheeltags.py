@@ -248,3 +248,29 @@ def test_parse_platform(
 ) -> None:
     parsed = parse_platform(tag)
     assert (parsed.os, parsed.archs, parsed.libc, parsed.minimum) == (os, archs, libc, minimum)
+
+
+@pytest.mark.parametrize(
+    ("filename", "described"),
+    [
+        ("w-1.0-cp311-cp311-win_amd64.whl", "CPython 3.11 on Windows x86_64 (cp311-cp311-win_amd64)"),
+        (
+            "m-1.0-cp311-cp311-macosx_11_0_arm64.whl",
+            "CPython 3.11 on macOS >= 11.0 on arm64 (cp311-cp311-macosx_11_0_arm64)",
+        ),
+        (
+            "l-1.0-cp39-cp39-manylinux_2_28_aarch64.whl",
+            "CPython 3.9 on Linux aarch64 with glibc >= 2.28 (cp39-cp39-manylinux_2_28_aarch64)",
+        ),
+        (
+            "s-1.0-cp38-abi3-musllinux_1_1_x86_64.whl",
+            "CPython 3.8+ (stable ABI) on Linux x86_64 with musl >= 1.1 (cp38-abi3-musllinux_1_1_x86_64)",
+        ),
+        ("p-1.0-py2-none-any.whl", "Python 2 on any platform (py2-none-any)"),
+        ("bad.whl", None),
+    ],
+)
+def test_describe_wheel(filename: str, described: str | None) -> None:
+    from safe_pip.wheeltags import describe_wheel
+
+    assert describe_wheel(filename) == described

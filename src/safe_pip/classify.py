@@ -405,14 +405,19 @@ class Classifier:
         return None
 
     def _wheel_why(self, wheel: str, tags: str) -> str:
-        """Why the wheel does not fit, in words, when the target's facts are known."""
+        """Why the wheel does not fit, in words: by dimension when the target's facts are known."""
+        from safe_pip.wheeltags import describe_wheel, explain_wheel
+
+        filename = wheel if wheel.endswith(".whl") else wheel + ".whl"
         target = self.facts.interpreter if self.facts is not None else None
         if target is not None:
-            from safe_pip.wheeltags import explain_wheel
-
-            mismatches = explain_wheel(wheel if wheel.endswith(".whl") else wheel + ".whl", target)
+            mismatches = explain_wheel(filename, target)
             if mismatches:
                 return "; ".join(item.message for item in mismatches)
+        # Without facts about the interpreter pip ran (a log from elsewhere): say what the wheel needs.
+        described = describe_wheel(filename)
+        if described:
+            return f"it is built for {described}, and pip ran on another Python or platform"
         return (
             f"its tags ({tags}) do not fit this Python and platform" if tags else "its tags do not fit here"
         )

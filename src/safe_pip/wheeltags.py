@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from packaging.tags import Tag, parse_tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-__all__ = ["InterpreterTags", "WheelMismatch", "explain_wheel", "parse_platform"]
+__all__ = ["InterpreterTags", "WheelMismatch", "describe_wheel", "explain_wheel", "parse_platform"]
 
 _OS_NAMES = {"linux": "Linux", "darwin": "macOS", "win32": "Windows"}
 _IMPLEMENTATIONS = {"cp": "CPython", "pp": "PyPy", "ip": "IronPython", "jy": "Jython", "gp": "GraalPy"}
@@ -137,6 +137,36 @@ def explain_wheel(filename: str, target: InterpreterTags) -> list[WheelMismatch]
     if not best and supported:
         return _pip_too_old(tags, target)
     return best
+
+
+def describe_wheel(filename: str) -> str | None:
+    """What a wheel is built for, in words, without comparing it to anything (a log from elsewhere):
+    `x-1.0-cp311-cp311-win_amd64.whl` -> "CPython 3.11 on Windows x86_64 (cp311-cp311-win_amd64)"."""
+    try:
+        _, _, _, tags = parse_wheel_filename(filename)
+    except InvalidWheelFilename:
+        return None
+    tag = sorted(tags, key=str)[0]
+    match = re.match(r"^([a-z]+)(\d)(\d*)$", tag.interpreter)
+    python = tag.interpreter
+    if match:
+        family = "Python" if match.group(1) == "py" else _IMPLEMENTATIONS.get(match.group(1), match.group(1))
+        python = f"{family} {match.group(2)}" + (f".{match.group(3)}" if match.group(3) else "")
+        if tag.abi == "abi3":
+            python += "+ (stable ABI)"
+        elif tag.abi.endswith("t"):
+            python += " (free-threaded)"
+    platform = parse_platform(tag.platform)
+    where = "any platform"
+    if platform.os == "darwin":
+        archs = " / ".join("arm64" if arch == "aarch64" else arch for arch in platform.archs)
+        where = f"macOS >= {_version(platform.minimum or (10, 0))} on {archs}"
+    elif platform.os is not None:
+        where = f"{_OS_NAMES.get(platform.os, platform.os)} {' / '.join(platform.archs)}"
+        if platform.libc and platform.minimum:
+            where += f" with {platform.libc} >= {_version(platform.minimum)}"
+    tags_text = ", ".join(sorted(str(item) for item in tags))
+    return f"{python} on {where} ({tags_text})"
 
 
 def _order(found: Sequence[WheelMismatch]) -> tuple[int, ...]:
