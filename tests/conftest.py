@@ -117,3 +117,14 @@ def run_in_terminal(argv: list[str], env: dict[str, str]) -> tuple[int, bytes]:
     os.close(secondary)
     seen = read_until_closed(primary)
     return process.wait(timeout=60), seen
+
+
+# `HYPOTHESIS_PROFILE=deep` for a long fuzzing run; the default keeps scripts/test fast.
+try:
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("deep", max_examples=3000, deadline=None)
+    _hypothesis_settings.register_profile("default", deadline=None)
+    _hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+except ImportError:  # pragma: no cover - hypothesis is a test dependency
+    pass

@@ -350,8 +350,10 @@ class Classifier:
             values["wheel_why"] = self._wheel_why(captures["wheel"], captures.get("tags", ""))
         evidence_hits = sorted({(h[0], h[1]) for h in [hit, *supporting]})
         if rule.category == FALLBACK_CATEGORY:
-            # pip's last failure line ("ERROR: Failed building wheel for x") comes after the build's output.
-            evidence = self._fallback_evidence(state.any.all()[-1][0])
+            # pip's last failure line ("ERROR: Failed building wheel for x") comes after the build's output;
+            # with no error line of the build's own, pip's line is the evidence.
+            last = state.any.all()[-1]
+            evidence = self._fallback_evidence(last[0]) or (Evidence(last[0], last[1]),)
         else:
             evidence = tuple(Evidence(line, text) for line, text in evidence_hits[:_EVIDENCE_LINES])
         context = FixContext(

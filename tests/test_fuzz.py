@@ -1,0 +1,142 @@
+"""Property tests: on arbitrary input, normalisation, capture, classification and rule loading never raise
+anything but their documented errors, and line numbers stay right."""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from safe_pip.capture import CaptureBuffer
+from safe_pip.classify import classify_stream
+from safe_pip.logtext import MAX_LINE_CHARS, normalise_line, read_blocks, scan_block
+from safe_pip.rules import RuleError, RuleSet, load_rules, parse_rule
+
+# Log-like bytes: pip's words, box glyphs, escapes, CR, NUL, invalid UTF-8 and newlines, mixed at random.
+FRAGMENTS = [
+    b"ERROR: ",
+    b"error: ",
+    b"No such file or directory",
+    b"fatal error: x.h",
+    b"\n",
+    b"\r\n",
+    b"\r",
+    b"\x1b[31m",
+    b"\x1b[0m",
+    "\u00d7 ".encode(),
+    "\u2502 ".encode(),
+    b"\x00",
+    b"\xff\xfe",
+    b"  ",
+    b"Collecting psutil",
+    b"Killed",
+    b"Successfully installed x-1.0",
+    b"[Errno 2] ",
+    b"'gcc'",
+    b"2024-05-01T10:23:45.1234567Z ",
+    b"#12 3.45 ",
+    b"Failed building wheel for x",
+]
+log_bytes = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.binary(max_size=40)), max_size=200).map(
+    b"".join
+)
+
+
+@cache
+def library() -> RuleSet:
+    return load_rules()
+
+
+@given(st.binary(max_size=20000))
+def test_normalise_line_never_raises_and_is_bounded(raw: bytes) -> None:
+    text = normalise_line(raw)
+    assert isinstance(text, str)
+    assert len(text) <= MAX_LINE_CHARS
+    assert "\x00" not in text
+
+
+@given(log_bytes, st.integers(min_value=1, max_value=64))
+def test_blocks_and_scans_keep_line_numbers(data: bytes, block_size: int) -> None:
+    data = data.replace(b"\x1b", b"")  # scan_block removes colour codes; compare plain lines
+    truth = data.split(b"\n")
+    number = 1
+    for block in read_blocks(io.BytesIO(data), block_size=block_size):
+        for line, raw, _ in scan_block(block, number, [b"error", b"killed", b"collecting "]):
+            assert raw == truth[line - 1]
+        number += block.count(b"\n")
+
+
+@given(log_bytes, st.lists(st.integers(min_value=1, max_value=300), max_size=30))
+@settings(suppress_health_check=[HealthCheck.too_slow])
+def test_capture_keeps_true_line_numbers(data: bytes, cuts: list[int]) -> None:
+    buffer = CaptureBuffer(head_bytes=64, tail_bytes=128, kept_bytes=64, max_line_bytes=10000)
+    position = 0
+    for size in [*cuts, len(data)]:
+        buffer.feed(data[position : position + size])
+        position += size
+    truth = data.split(b"\n")
+    for line in buffer.lines():
+        assert line.raw == truth[line.number - 1]
+
+
+@given(log_bytes)
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+def test_classification_never_raises_and_cites_real_lines(data: bytes) -> None:
+    diagnoses = classify_stream(io.BytesIO(data), library())
+    lines = data.count(b"\n") + 1
+    for diagnosis in diagnoses:
+        assert diagnosis.evidence
+        for item in diagnosis.evidence:
+            assert 1 <= item.line <= lines
+
+
+toml_values = st.recursive(
+    st.one_of(st.text(max_size=20), st.integers(), st.booleans(), st.floats(allow_nan=False)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+rule_keys = st.sampled_from(
+    [
+        "id",
+        "category",
+        "title",
+        "priority",
+        "confidence",
+        "phase",
+        "fallback",
+        "match",
+        "explain",
+        "fix",
+        "when",
+        "defaults",
+        "references",
+        "package_context",
+        "other",
+    ]
+)
+
+
+@given(st.dictionaries(rule_keys, toml_values, max_size=10))
+def test_arbitrary_rule_data_only_raises_rule_error(data: dict[str, Any]) -> None:
+    try:
+        parse_rule(data, "fuzz.toml")
+    except RuleError:
+        pass
+
+
+@given(st.text(max_size=300))
+def test_arbitrary_rule_files_only_raise_rule_error(tmp_path_factory: Any, text: str) -> None:
+    from safe_pip.rules import load_rule_file
+
+    path = Path(tmp_path_factory.mktemp("fuzz")) / "fuzz.toml"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        load_rule_file(path)
+    except RuleError:
+        pass
