@@ -72,3 +72,39 @@ def test_no_color_comes_from_the_environment() -> None:
 def test_usage_errors_name_the_bad_argument(argv: list[str], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         parse_argv(argv, {})
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "fix", "suggest", "attempts", "report"),
+    [
+        (["--fix", "install"], {}, True, False, 3, None),
+        (["install"], {"SAFE_PIP_FIX": "1"}, True, False, 3, None),
+        (["--suggest", "install"], {"SAFE_PIP_FIX": "1"}, False, True, 3, None),
+        (["--max-attempts", "5", "--json-report=r.json", "install"], {}, False, False, 5, "r.json"),
+        (
+            ["install"],
+            {"SAFE_PIP_MAX_ATTEMPTS": "2", "SAFE_PIP_JSON_REPORT": "x.json"},
+            False,
+            False,
+            2,
+            "x.json",
+        ),
+    ],
+    ids=["fix", "fix-env", "suggest-wins", "options", "env"],
+)
+def test_fix_mode_options(
+    argv: list[str], environ: dict[str, str], fix: bool, suggest: bool, attempts: int, report: str | None
+) -> None:
+    options = parse_argv(argv, environ).options
+    assert (options.fix, options.suggest, options.max_attempts, options.json_report) == (
+        fix,
+        suggest,
+        attempts,
+        report,
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "x", "-1"])
+def test_max_attempts_must_be_a_positive_number(value: str) -> None:
+    with pytest.raises(UsageError, match="--max-attempts needs a whole number of 1 or more"):
+        parse_argv(["--max-attempts", value, "install"], {})

@@ -17,7 +17,7 @@ import bisect
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from safe_pip.fixes import Fix, FixContext, render_fix
 from safe_pip.logtext import normalise_with_indent, read_blocks, scan_block
@@ -356,13 +356,11 @@ class Classifier:
             evidence = self._fallback_evidence(last[0]) or (Evidence(last[0], last[1]),)
         else:
             evidence = tuple(Evidence(line, text) for line, text in evidence_hits[:_EVIDENCE_LINES])
-        context = FixContext(
+        context = replace(
+            self.context,
             package=package,
-            pip_command=self.context.pip_command,
-            pip_args=self.context.pip_args,
             package_manager=self.context.package_manager
             or (self.facts.package_manager if self.facts else None),
-            python=self.context.python,
         )
         fixes = []
         for spec in rule.fixes:

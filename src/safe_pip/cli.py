@@ -31,6 +31,9 @@ _INTERRUPTED_CODES = (129, 130, 143)  # SIGHUP, SIGINT, SIGTERM as shells report
 HELP = f"""\
 usage: safe-pip [OPTIONS] install|download|wheel [PIP ARGS...]
        safe-pip [OPTIONS] <other pip command> [ARGS...]
+       safe-pip diagnose [--json] [FILE | -]
+       safe-pip doctor [--json]
+       safe-pip rules list [--json] | rules show ID | rules check PATH...
        safe-pip --version | --help
 
 safe-pip {__version__} runs pip in the target interpreter, streams its output unchanged, and when an
@@ -39,6 +42,11 @@ install fails says why and how to fix it. pip's exit code is returned unchanged.
 Options (before the pip command; everything after it goes to pip):
   --python PATH     interpreter (or environment folder) whose pip runs [env: SAFE_PIP_PYTHON]
                     default: $VIRTUAL_ENV, else $CONDA_PREFIX, else python3/python on PATH
+  --fix             apply safe fixes and retry [env: SAFE_PIP_FIX=1]
+  --suggest         never retry: print the command --fix would run (wins over SAFE_PIP_FIX)
+  --max-attempts N  pip runs allowed with --fix, first one included (default 3) [env: SAFE_PIP_MAX_ATTEMPTS]
+  --json-report FILE  write the run's attempts and diagnoses as JSON [env: SAFE_PIP_JSON_REPORT]
+  --rules DIR       extra rule folder (repeatable) [env: SAFE_PIP_RULES, a path list]
   --no-color        no colour in safe-pip's own messages [env: NO_COLOR]
   -q, --quiet       fewer messages of safe-pip's own (pip's output is never altered)
   -v, --verbose     more messages of safe-pip's own
@@ -143,6 +151,14 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         console.say(f"interrupted: pip was stopped (exit code {result.exit_code})")
         return result.exit_code
     if result.exit_code == 0:
+        if invocation.options.json_report:
+            from safe_pip import commands
+            from safe_pip.retry import Attempt, RunOutcome
+
+            outcome = RunOutcome(0, result.duration_s, (), result.log_path)
+            commands.write_report(
+                console, invocation, target.path, [Attempt(invocation.args, {}, None, outcome)], 0
+            )
         return 0
 
     from safe_pip.logtext import NumberedLine, looks_like_pip_output, normalise_line
@@ -156,7 +172,7 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
             return EXIT_USAGE
     from safe_pip import commands
 
-    commands.explain_failure(
+    return commands.explain_failure(
         console,
         invocation,
         capture,
@@ -164,8 +180,8 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         exit_code=result.exit_code,
         log_path=result.log_path,
         python=target.path,
+        duration_s=result.duration_s,
     )
-    return result.exit_code
 
 
 def _unusable_interpreter(python: str, source: str) -> str | None:

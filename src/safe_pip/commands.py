@@ -32,10 +32,12 @@ from safe_pip.rules import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from typing import BinaryIO
+    from collections.abc import Mapping
+    from typing import Any, BinaryIO
 
     from safe_pip.classify import RuleFacts
     from safe_pip.probe import InterpreterFacts, MachineFacts
+    from safe_pip.retry import Attempt, RunOutcome
 
 __all__ = ["explain_failure", "load_rule_library", "run_own_command"]
 
@@ -91,15 +93,63 @@ def explain_failure(
     exit_code: int,
     log_path: str | None,
     python: str,
-) -> None:
-    from safe_pip.probe import detect_package_manager
+    duration_s: float = 0.0,
+) -> int:
+    """After a failed pip run: the diagnosis, then (with --fix, or when the user says yes) the attempt loop;
+    --suggest prints what --fix would run. Returns the exit code of the last pip run."""
+    from safe_pip.retry import RunOutcome
 
     rules = load_rule_library(invocation, console)
+    args = invocation.args
+    diagnoses = diagnose_run(
+        rules, invocation, python, capture=capture, log_path=log_path, args=args, env_changes={}
+    )
+    _print_failure(
+        console,
+        invocation.command or "install",
+        exit_code=exit_code,
+        diagnoses=diagnoses,
+        lines=lines,
+        log_path=log_path,
+    )
+    first = RunOutcome(exit_code, duration_s, tuple(diagnoses), log_path)
+    options = invocation.options
+    plan_fixes = [
+        fix for fix in (diagnoses[0].fixes if diagnoses else ()) if fix.auto and fix.args is not None
+    ]
+    if options.suggest:
+        if plan_fixes:
+            console.say(f"--fix would run: {plan_fixes[0].command}")
+        else:
+            console.say("--fix would not retry: no safe fix applies")
+        return _finish(console, invocation, python, outcomes=[first], args=args)
+    fix_mode = options.fix
+    if not fix_mode and plan_fixes and _interactive():
+        fix_mode = _ask(f"Retry with {' '.join(plan_fixes[0].pip_args) or plan_fixes[0].title}? [y/N] ")
+    if not fix_mode:
+        return _finish(console, invocation, python, outcomes=[first], args=args)
+    return _fix_loop(console, invocation, python, rules=rules, first=first, max_attempts=options.max_attempts)
+
+
+def diagnose_run(
+    rules: RuleSet,
+    invocation: Invocation,
+    python: str,
+    *,
+    capture: CaptureBuffer,
+    log_path: str | None,
+    args: tuple[str, ...],
+    env_changes: Mapping[str, str],
+) -> list[Diagnosis]:
+    """The diagnoses of one pip run (its fixes written for `args`, the arguments that run used)."""
+    from safe_pip.probe import detect_package_manager
+
     context = FixContext(
         pip_command=invocation.command or "install",
-        pip_args=invocation.args,
+        pip_args=args,
         python=python,
         package_manager=detect_package_manager(),  # apt, dnf, apk, brew...: the fix commands for this machine
+        build_jobs=_build_jobs(env_changes),
     )
     classifier = Classifier(rules, _rule_facts(rules), context=context)
     if capture.dropped_lines and log_path:
@@ -114,16 +164,39 @@ def explain_failure(
     diagnoses = classifier.diagnoses()
     if any(diagnosis.category == "unsupported-wheel" for diagnosis in diagnoses):
         # Only now is it worth asking the interpreter for its tags: to say which of the wheel's fails.
+        from dataclasses import replace
+
         from safe_pip.classify import RuleFacts
         from safe_pip.probe import detect_interpreter_facts
 
         facts = detect_interpreter_facts(python)
         if facts is not None:
-            from dataclasses import replace
-
             classifier.facts = replace(classifier.facts or RuleFacts(), interpreter=facts.wheel_target())
             diagnoses = classifier.diagnoses()
-    command = invocation.command or "install"
+    return diagnoses
+
+
+def _build_jobs(env_changes: Mapping[str, str]) -> int | None:
+    """Parallel build jobs: half of the last try's when it already limited them, else what fits in memory
+    (about 2.5 GB per C++/CUDA compile job) and the usable CPUs."""
+    from safe_pip.probe import detect_cpus, detect_memory_available
+
+    if env_changes.get("MAX_JOBS", "").isdigit():
+        return max(1, int(env_changes["MAX_JOBS"]) // 2)
+    memory, cpus = detect_memory_available(), detect_cpus()
+    by_memory = int(memory // (2.5 * (1 << 30))) if memory else 1
+    return max(1, min(by_memory, int(cpus or 1)))
+
+
+def _print_failure(
+    console: Console,
+    command: str,
+    *,
+    exit_code: int,
+    diagnoses: Sequence[Diagnosis],
+    lines: Sequence[NumberedLine],
+    log_path: str | None,
+) -> None:
     if diagnoses:
         top = diagnoses[0]
         what = f"pip {command} failed (exit code {exit_code})"
@@ -143,6 +216,149 @@ def explain_failure(
                 console.say(f"  line {line.number}: {line.text}")
     if log_path:
         console.say(f"full log: {log_path}")
+
+
+def _fix_loop(
+    console: Console,
+    invocation: Invocation,
+    python: str,
+    *,
+    rules: RuleSet,
+    first: RunOutcome,
+    max_attempts: int,
+) -> int:
+    from safe_pip.capture import CaptureBuffer
+    from safe_pip.cli import _log_directory
+    from safe_pip.logtext import NumberedLine, normalise_line
+    from safe_pip.retry import RunOutcome, run_with_fixes
+    from safe_pip.runner import run_captured
+
+    command = invocation.command or "install"
+
+    def run(args: tuple[str, ...], env_changes: Mapping[str, str]) -> RunOutcome:
+        capture = CaptureBuffer()
+        result = run_captured(
+            [python, "-m", "pip", command, *args], capture, _log_directory, env={**os.environ, **env_changes}
+        )
+        if result.log_problem:
+            console.warning(result.log_problem)
+        if result.exit_code == 0 or result.signal_received is not None:
+            return RunOutcome(
+                result.exit_code, result.duration_s, (), result.log_path, result.signal_received is not None
+            )
+        lines = [NumberedLine(line.number, normalise_line(line.raw)) for line in capture.lines()]
+        diagnoses = diagnose_run(
+            rules,
+            invocation,
+            python,
+            capture=capture,
+            log_path=result.log_path,
+            args=args,
+            env_changes=env_changes,
+        )
+        _print_failure(
+            console,
+            command,
+            exit_code=result.exit_code,
+            diagnoses=diagnoses,
+            lines=lines,
+            log_path=result.log_path,
+        )
+        return RunOutcome(result.exit_code, result.duration_s, tuple(diagnoses), result.log_path)
+
+    def announce(number: int, plan: Any, cause: Diagnosis) -> None:
+        change = " ".join([*(f"{key}={value}" for key, value in plan.fix.env.items()), *plan.fix.pip_args])
+        console.say(
+            f"attempt {number}/{max_attempts}: retrying with {change} ({cause.category})", style="title"
+        )
+
+    attempts = run_with_fixes(invocation.args, run, max_attempts=max_attempts, announce=announce, first=first)
+    last = attempts[-1]
+    applied = [attempt.fix.id for attempt in attempts if attempt.fix]
+    if last.outcome.exit_code == 0 and applied:
+        console.say(
+            f"fixed in {len(attempts)} attempts ({', '.join(applied)}): "
+            f"{' '.join(['safe-pip', command, *last.args])}",
+            style="ok",
+        )
+    elif len(attempts) > 1:
+        console.say(
+            f"still failing after {len(attempts)} attempts ({', '.join(applied) or 'no fix'})", style="error"
+        )
+    elif last.outcome.exit_code != 0:
+        console.say("--fix found no safe fix to apply", style="note")
+    return _finish(
+        console,
+        invocation,
+        python,
+        outcomes=[attempt.outcome for attempt in attempts],
+        args=invocation.args,
+        attempts=attempts,
+    )
+
+
+def _finish(
+    console: Console,
+    invocation: Invocation,
+    python: str,
+    *,
+    outcomes: Sequence[RunOutcome],
+    args: tuple[str, ...],
+    attempts: Sequence[Attempt] | None = None,
+) -> int:
+    """Write the --json-report when asked, and return the last run's exit code."""
+    from safe_pip.retry import Attempt as AttemptRecord
+
+    records = list(attempts) if attempts is not None else [AttemptRecord(args, {}, None, outcomes[-1])]
+    code = records[-1].outcome.exit_code
+    if invocation.options.json_report:
+        write_report(console, invocation, python, records, code)
+    return code
+
+
+def write_report(
+    console: Console, invocation: Invocation, python: str, attempts: Sequence[Attempt], exit_code: int
+) -> None:
+    """The contract's --json-report: the command, every attempt, the exit code, the last log."""
+    import json
+
+    from safe_pip.probe import detect_interpreter_facts
+
+    facts = detect_interpreter_facts(python)
+    command = [python, "-m", "pip", invocation.command or "install"]
+    report = {
+        "schema_version": 1,
+        "safe_pip_version": __version__,
+        "python": python,
+        "pip_version": ".".join(map(str, facts.pip_version)) if facts and facts.pip_version else None,
+        "command": [*command, *invocation.args],
+        "attempts": [attempt.to_json(command) for attempt in attempts],
+        "exit_code": exit_code,
+        "log_file": attempts[-1].outcome.log_path if attempts else None,
+    }
+    path = invocation.options.json_report or ""
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            json.dump(report, out, indent=2)
+            out.write("\n")
+    except OSError as error:
+        console.warning(f"cannot write the JSON report {path!r}: {error.strerror or error}")
+
+
+def _interactive() -> bool:
+    try:
+        return sys.stdin.isatty() and sys.stderr.isatty()
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _ask(question: str) -> bool:
+    try:
+        sys.stderr.write(f"safe-pip: {question}")
+        sys.stderr.flush()
+        return input().strip().lower() in ("y", "yes")
+    except (EOFError, OSError, KeyboardInterrupt):
+        return False
 
 
 def _rule_facts(rules: RuleSet) -> RuleFacts:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 __all__ = ["ACTIONS", "PACKAGE_MANAGERS", "ActionSpec", "Fix", "FixContext", "render_fix"]
 
@@ -56,6 +56,7 @@ class FixContext:
     pip_args: tuple[str, ...] | None = None
     package_manager: str | None = None
     python: str = "python3"
+    build_jobs: int | None = None  # parallel build jobs that fit in this machine's memory, when known
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ class Fix:
     env: Mapping[str, str] = field(default_factory=dict)
     command: str = ""
     safety: str = SUGGEST
+    # The whole argument list after the pip command once this fix is applied to the user's (None when the
+    # user's arguments are unknown, or the fix is not a pip re-run): what `--fix` runs.
+    args: tuple[str, ...] | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -200,14 +204,12 @@ def render_fix(
         instead_of = values.get("instead_of")
         if instead_of and context.pip_args is not None:
             replaced = tuple(package if arg.endswith(instead_of) else arg for arg in context.pip_args)
-            context = FixContext(
-                context.package, context.pip_command, replaced, context.package_manager, context.python
-            )
+            context = replace(context, pip_args=replaced)
     elif action == "pin-to-wheel":
         # The version is found at fix time, by asking the target pip which releases have a fitting wheel.
         pip_args = ("--only-binary", package)
     elif action == "limit-build-jobs":
-        jobs = values.get("jobs") or "1"
+        jobs = values.get("jobs") or str(context.build_jobs or 1)
         values["jobs"] = jobs
         env = dict.fromkeys(_BUILD_JOB_VARIABLES, jobs)
         env["MAKEFLAGS"] = f"-j{jobs}"
@@ -279,17 +281,19 @@ def render_fix(
         pip_args = ("--break-system-packages",)
     elif action == "trusted-host":
         pip_args = ("--trusted-host", values["host"])
-    if not command and (pip_args or env):
+    rerun = not command and bool(pip_args or env)
+    if rerun:
         command = _pip_command(context, pip_args, env)
     text = (title or spec.title).format_map(_Defaulted(values))
     return Fix(
         id=action,
         title=text,
-        auto=allow_auto and spec.safety == SAFE,
+        auto=allow_auto and spec.safety == SAFE and rerun,
         pip_args=pip_args,
         env=env,
         command=command,
         safety=spec.safety,
+        args=(*pip_args, *context.pip_args) if rerun and context.pip_args is not None else None,
     )
 
 

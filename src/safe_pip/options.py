@@ -37,8 +37,24 @@ class UsageError(Exception):
 class GlobalOptions(FrozenValue):
     """safe-pip's own options, from the command line and the environment."""
 
-    __slots__ = ("no_color", "python", "quiet", "rules", "show_help", "show_version", "verbose")
+    __slots__ = (
+        "fix",
+        "json_report",
+        "max_attempts",
+        "no_color",
+        "python",
+        "quiet",
+        "rules",
+        "show_help",
+        "show_version",
+        "suggest",
+        "verbose",
+    )
     python: str | None
+    fix: bool  # apply safe fixes and retry (--fix, SAFE_PIP_FIX=1)
+    suggest: bool  # never retry, print the commands --fix would run (wins over SAFE_PIP_FIX)
+    max_attempts: int  # total pip runs allowed with --fix
+    json_report: str | None
     rules: tuple[str, ...]  # extra rule folders (--rules, repeatable), after SAFE_PIP_RULES
     no_color: bool
     quiet: int
@@ -50,6 +66,10 @@ class GlobalOptions(FrozenValue):
         self,
         *,
         python: str | None = None,
+        fix: bool = False,
+        suggest: bool = False,
+        max_attempts: int = 3,
+        json_report: str | None = None,
         rules: tuple[str, ...] = (),
         no_color: bool = False,
         quiet: int = 0,
@@ -59,6 +79,10 @@ class GlobalOptions(FrozenValue):
     ) -> None:
         self._set(
             python=python,
+            fix=fix,
+            suggest=suggest,
+            max_attempts=max_attempts,
+            json_report=json_report,
             rules=rules,
             no_color=no_color,
             quiet=quiet,
@@ -81,9 +105,16 @@ class Invocation(FrozenValue):
 
 
 # Options that take a value, and flags, by every spelling.
-_VALUE_OPTIONS = {"--python": "python", "--rules": "rules"}
+_VALUE_OPTIONS = {
+    "--python": "python",
+    "--rules": "rules",
+    "--max-attempts": "max_attempts",
+    "--json-report": "json_report",
+}
 _REPEATABLE = frozenset({"rules"})
 _FLAGS = {
+    "--fix": "fix",
+    "--suggest": "suggest",
     "--no-color": "no_color",
     "--help": "show_help",
     "-h": "show_help",
@@ -138,8 +169,17 @@ def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
         index += 1
     command = argv[index] if index < len(argv) else None
     args = tuple(argv[index + 1 :]) if command is not None else ()
+    suggest = bool(values.get("suggest", False))
+    attempts_text = _str_or_none(values.get("max_attempts")) or environ.get("SAFE_PIP_MAX_ATTEMPTS") or "3"
+    if not attempts_text.isdigit() or int(attempts_text) < 1:
+        raise UsageError(f"--max-attempts needs a whole number of 1 or more, not {attempts_text!r}")
     options = GlobalOptions(
         python=_str_or_none(values.get("python")),
+        fix=not suggest
+        and (bool(values.get("fix", False)) or environ.get("SAFE_PIP_FIX", "") in ("1", "true", "yes")),
+        suggest=suggest,
+        max_attempts=int(attempts_text),
+        json_report=_str_or_none(values.get("json_report")) or environ.get("SAFE_PIP_JSON_REPORT") or None,
         rules=_tuple(values.get("rules")),
         no_color=bool(values.get("no_color", False)),
         quiet=counts["quiet"],

@@ -1,0 +1,156 @@
+"""--fix, --suggest and --json-report with real pip against local fixtures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_venv, safe_pip_argv
+from tests.lab.factory import c_extension_project, make_sdist, make_wheel
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def compiler_case(
+    tmp_path: Path, wheelhouse: Path, env: dict[str, str]
+) -> tuple[Path, list[str], dict[str, str]]:
+    """fastmath 2.0 is an sdist that needs a C compiler (none on PATH); fastmath 1.0 has a wheel."""
+    make_sdist(tmp_path / "src", "fastmath", "2.0", c_extension_project("fastmath", "2.0"))
+    make_wheel(tmp_path / "src", "fastmath", "1.0")
+    (tmp_path / "bin").mkdir()
+    python = make_venv(tmp_path / "venv")
+    pip_args = [
+        "install",
+        "--no-index",
+        "--find-links",
+        str(wheelhouse),
+        "--find-links",
+        str(tmp_path / "src"),
+        "fastmath",
+    ]
+    return python, pip_args, dict(env, PATH=str(tmp_path / "bin"))
+
+
+def _logs(env: dict[str, str]) -> list[Path]:
+    return sorted((Path(env["XDG_STATE_HOME"]) / "safe-pip" / "log").glob("pip-*.log"))
+
+
+def test_fix_installs_the_newest_release_with_a_wheel(
+    compiler_case: tuple[Path, list[str], dict[str, str]], tmp_path: Path
+) -> None:
+    python, pip_args, env = compiler_case
+    report = tmp_path / "report.json"
+    result = subprocess.run(
+        safe_pip_argv("--fix", "--json-report", str(report), "--python", str(python), *pip_args),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "safe-pip: attempt 2/3: retrying with --only-binary fastmath (missing-compiler)" in result.stderr
+    assert "safe-pip: fixed in 2 attempts (only-binary)" in result.stderr
+    installed = subprocess.run(
+        [str(python), "-c", "import fastmath; print(fastmath.VERSION)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    assert installed.stdout == "1.0\n"
+    data = json.loads(report.read_text())
+    assert data["schema_version"] == 1
+    assert data["exit_code"] == 0
+    assert [(a["fix"], a["exit_code"]) for a in data["attempts"]] == [(None, 1), ("only-binary", 0)]
+    assert data["attempts"][0]["diagnoses"][0]["category"] == "missing-compiler"
+    assert data["attempts"][1]["argv"][4:6] == ["--only-binary", "fastmath"]
+    assert Path(data["log_file"]).exists()
+
+
+def test_safe_pip_fix_environment_variable(compiler_case: tuple[Path, list[str], dict[str, str]]) -> None:
+    python, pip_args, env = compiler_case
+    result = subprocess.run(
+        safe_pip_argv("--python", str(python), *pip_args),
+        env=dict(env, SAFE_PIP_FIX="1"),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_suggest_never_runs_pip_a_second_time(compiler_case: tuple[Path, list[str], dict[str, str]]) -> None:
+    python, pip_args, env = compiler_case
+    result = subprocess.run(
+        safe_pip_argv("--suggest", "--python", str(python), *pip_args),
+        env=dict(env, SAFE_PIP_FIX="1"),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert "safe-pip: --fix would run: safe-pip install --only-binary fastmath --no-index" in result.stderr
+    assert len(_logs(env)) == 1  # one pip run, one saved log
+
+
+def test_a_wheel_for_another_platform_is_replaced_by_the_right_one(
+    tmp_path: Path, shared_venv: Path, env: dict[str, str]
+) -> None:
+    wrong = make_wheel(tmp_path / "download", "winonly", "1.0", "cp311-cp311-win_amd64")
+    make_wheel(tmp_path / "index", "winonly", "1.0")  # the py3-none-any one, on the find-links "index"
+    result = subprocess.run(
+        safe_pip_argv(
+            "--fix",
+            "--python",
+            str(shared_venv),
+            "install",
+            "--no-index",
+            "--find-links",
+            str(tmp_path / "index"),
+            str(wrong),
+        ),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "retrying with --only-binary winonly (unsupported-wheel)" in result.stderr
+
+
+def test_an_externally_managed_python_is_not_retried(tmp_path: Path, env: dict[str, str]) -> None:
+    from tests.lab.interpreters import externally_managed_copy
+
+    python = externally_managed_copy(tmp_path / "os-python")
+    if python is None:
+        pytest.skip("cannot copy this interpreter")
+    make_wheel(tmp_path / "wheels", "tinypkg", "1.0")
+    result = subprocess.run(
+        safe_pip_argv(
+            "--fix",
+            "--python",
+            str(python),
+            "install",
+            "--no-index",
+            "--find-links",
+            str(tmp_path / "wheels"),
+            "tinypkg",
+        ),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert "externally-managed-environment (rule externally-managed" in result.stderr
+    assert "--fix found no safe fix to apply" in result.stderr
+    assert "attempt 2" not in result.stderr

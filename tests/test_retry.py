@@ -1,0 +1,114 @@
+"""The attempt loop with a scripted pip: what it runs, in which order, and when it stops."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from safe_pip.classify import Diagnosis, Evidence
+from safe_pip.fixes import Fix
+from safe_pip.retry import RunOutcome, run_with_fixes
+
+
+def _diagnosis(category: str, *fixes: Fix, package: str = "psutil") -> Diagnosis:
+    return Diagnosis("rule", category, 0.9, package, "summary", "", (Evidence(1, "x"),), tuple(fixes))
+
+
+def _fix(fix_id: str, args: tuple[str, ...], env: Mapping[str, str] | None = None, auto: bool = True) -> Fix:
+    return Fix(fix_id, fix_id, auto, args[:2], dict(env or {}), "cmd", "safe", args)
+
+
+class ScriptedPip:
+    """Answers each run from a table keyed by (args, env); records every run."""
+
+    def __init__(
+        self, answers: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], RunOutcome]
+    ) -> None:
+        self.answers = answers
+        self.runs: list[tuple[tuple[str, ...], dict[str, str]]] = []
+
+    def __call__(self, args: tuple[str, ...], env: Mapping[str, str]) -> RunOutcome:
+        self.runs.append((args, dict(env)))
+        return self.answers[(args, tuple(sorted(env.items())))]
+
+
+ONLY_BINARY = ("--only-binary", "psutil", "psutil")
+FAILED = RunOutcome(1, 0.1, (_diagnosis("missing-compiler", _fix("only-binary", ONLY_BINARY)),))
+
+
+def _loop(pip: ScriptedPip, max_attempts: int = 3) -> list[tuple[int, str]]:
+    announced: list[tuple[int, str]] = []
+    attempts = run_with_fixes(
+        ("psutil",),
+        pip,
+        max_attempts=max_attempts,
+        announce=lambda n, plan, cause: announced.append((n, plan.fix.id)),
+    )
+    assert len(attempts) == len(pip.runs)
+    return announced
+
+
+def test_a_safe_fix_is_applied_and_the_loop_stops_at_success() -> None:
+    pip = ScriptedPip({(("psutil",), ()): FAILED, (ONLY_BINARY, ()): RunOutcome(0, 0.1)})
+    assert _loop(pip) == [(2, "only-binary")]
+    assert [args for args, _ in pip.runs] == [("psutil",), ONLY_BINARY]
+
+
+def test_no_retry_without_a_safe_fix() -> None:
+    unsafe = RunOutcome(
+        1,
+        0.1,
+        (
+            _diagnosis(
+                "externally-managed-environment",
+                _fix("break-system-packages", ("--break-system-packages", "psutil"), auto=False),
+            ),
+        ),
+    )
+    pip = ScriptedPip({(("psutil",), ()): unsafe})
+    assert _loop(pip) == []
+    assert len(pip.runs) == 1
+
+
+def test_a_fix_that_changed_nothing_ends_the_loop() -> None:
+    second = RunOutcome(
+        1,
+        0.1,
+        (
+            _diagnosis(
+                "missing-compiler",
+                _fix("only-binary", ONLY_BINARY),
+                _fix("prefer-binary", ("--prefer-binary", "psutil")),
+            ),
+        ),
+    )
+    pip = ScriptedPip({(("psutil",), ()): FAILED, (ONLY_BINARY, ()): second})
+    assert _loop(pip) == [(2, "only-binary")]
+
+
+def test_never_the_same_arguments_twice_and_never_over_the_limit() -> None:
+    looping = RunOutcome(1, 0.1, (_diagnosis("out-of-memory", _fix("only-binary", ONLY_BINARY)),))
+    other = RunOutcome(1, 0.1, (_diagnosis("missing-compiler", _fix("only-binary", ONLY_BINARY)),))
+    pip = ScriptedPip({(("psutil",), ()): looping, (ONLY_BINARY, ()): other})
+    _loop(pip)
+    runs = [(args, tuple(sorted(env.items()))) for args, env in pip.runs]
+    assert len(runs) == len(set(runs)) == 2
+    pip = ScriptedPip({(("psutil",), ()): FAILED, (ONLY_BINARY, ()): RunOutcome(1, 0.1, FAILED.diagnoses)})
+    _loop(pip, max_attempts=1)
+    assert len(pip.runs) == 1
+
+
+def test_fewer_build_jobs_may_be_halved_again() -> None:
+    def oom(jobs: str) -> RunOutcome:
+        return RunOutcome(
+            1, 0.1, (_diagnosis("out-of-memory", _fix("limit-build-jobs", ("psutil",), {"MAX_JOBS": jobs})),)
+        )
+
+    pip = ScriptedPip(
+        {
+            (("psutil",), ()): oom("4"),
+            (("psutil",), (("MAX_JOBS", "4"),)): oom("2"),
+            (("psutil",), (("MAX_JOBS", "2"),)): RunOutcome(0, 0.1),
+        }
+    )
+    assert _loop(pip, max_attempts=3) == [(2, "limit-build-jobs"), (3, "limit-build-jobs")]
+    assert pip.runs[-1] == (("psutil",), {"MAX_JOBS": "2"})
