@@ -154,3 +154,56 @@ def test_an_externally_managed_python_is_not_retried(tmp_path: Path, env: dict[s
     assert "externally-managed-environment (rule externally-managed" in result.stderr
     assert "--fix found no safe fix to apply" in result.stderr
     assert "attempt 2" not in result.stderr
+
+
+CGROUP_V1 = Path("/sys/fs/cgroup/memory")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (CGROUP_V1 / "cgroup.procs").exists() or __import__("os").geteuid() != 0,
+    reason="needs root and the cgroup v1 memory controller",
+)
+def test_a_build_out_of_memory_succeeds_with_fewer_jobs(
+    tmp_path: Path, wheelhouse: Path, env: dict[str, str]
+) -> None:
+    """Three 265 MB compiles at once in a 450 MB cgroup: killed; safe-pip sizes MAX_JOBS from the cgroup's
+    memory and the retry fits."""
+    import os
+
+    from tests.lab.projects import parallel_build_project
+
+    make_sdist(tmp_path / "src", "bigbuild", "1.0", parallel_build_project("bigbuild"))
+    python = make_venv(tmp_path / "venv")
+    group = CGROUP_V1 / f"safe-pip-test-{os.getpid()}"
+    group.mkdir()
+    try:
+        (group / "memory.limit_in_bytes").write_text(str(450 << 20))
+        into_group = ["/bin/sh", "-c", f'echo $$ > {group}/cgroup.procs && exec "$@"', "sh"]
+        result = subprocess.run(
+            [
+                *into_group,
+                *safe_pip_argv(
+                    "--fix",
+                    "--python",
+                    str(python),
+                    "install",
+                    "--no-index",
+                    "--find-links",
+                    str(wheelhouse),
+                    "--find-links",
+                    str(tmp_path / "src"),
+                    "bigbuild",
+                ),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+    finally:
+        group.rmdir()
+    assert "out-of-memory" in result.stderr, result.stderr[-3000:]
+    assert "retrying with MAX_JOBS=1" in result.stderr
+    assert result.returncode == 0, result.stderr[-3000:]

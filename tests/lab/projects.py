@@ -128,3 +128,48 @@ def import_at_build_project(
         version=version,
         pyproject_toml=pyproject(setuptools_spec),
     )
+
+
+def parallel_build_project(
+    name: str, modules: int = 3, elements: int = 800_000, version: str = "1.0"
+) -> dict[str, str]:
+    """C++ extensions compiled in parallel, as many at once as MAX_JOBS says (all of them by default), each
+    compile needing about 265 MB: under a memory limit it only fits with fewer jobs."""
+    module = normalize(name)
+    files = {
+        "pyproject.toml": pyproject(),
+        "setup.py": textwrap.dedent(
+            f"""\
+            import os
+            from concurrent.futures import ThreadPoolExecutor
+            from setuptools import Extension, setup
+            from setuptools.command.build_ext import build_ext
+
+            MODULES = [f"{module}_{{i}}" for i in range({modules})]
+
+
+            class ParallelBuild(build_ext):
+                def build_extensions(self):
+                    jobs = int(os.environ.get("MAX_JOBS", len(self.extensions)))
+                    print(f"building {{len(self.extensions)}} extensions with {{jobs}} jobs", flush=True)
+                    with ThreadPoolExecutor(max_workers=jobs) as pool:
+                        list(pool.map(self.build_extension, self.extensions))
+
+
+            setup(
+                name={name!r},
+                version={version!r},
+                ext_modules=[Extension(m, sources=[f"{{m}}.cpp"], language="c++") for m in MODULES],
+                cmdclass={{"build_ext": ParallelBuild}},
+            )
+            """
+        ),
+    }
+    values = ",".join(str(i % 1000) for i in range(elements))
+    for index in range(modules):
+        name_i = f"{module}_{index}"
+        files[f"{name_i}.cpp"] = (
+            module_source(name_i, ("Python.h", "vector"))
+            + f"std::vector<int> table_{index} = {{{values}}};\n"
+        )
+    return files
