@@ -177,3 +177,51 @@ def test_user_rules_layer_over_the_builtin_ones(tmp_path: Path, env: dict[str, s
     assert "compiler-not-found" not in {rule["id"] for rule in json.loads(listed.stdout)}
     # Without it, the log still shows a failed build: the fallback explains it.
     assert "(rule build-failed," in run("diagnose", str(COMPILER_LOG), env=env).stdout
+
+
+def test_history_lists_clears_and_moves_a_corrupt_file_aside(env: dict[str, str]) -> None:
+    from safe_pip.history import FixRecord, HistoryStore
+
+    path = Path(env["XDG_DATA_HOME"]) / "safe-pip" / "history.sqlite3"
+    empty = run("history", env=env)
+    assert empty.returncode == 0
+    assert f"no fixes recorded yet ({path})" in empty.stderr
+    HistoryStore(path).record(
+        [
+            FixRecord(
+                "psutil", "5.9.8", "missing-compiler", "only-binary", "cp311-cp311-linux_x86_64", True, 0.0
+            )
+        ]
+    )
+    listed = run("history", env=env)
+    assert listed.returncode == 0
+    assert listed.stdout.splitlines()[1].split() == [
+        "1970-01-01",
+        "00:00",
+        "psutil",
+        "missing-compiler",
+        "only-binary",
+        "worked",
+        "cp311-cp311-linux_x86_64",
+    ]
+    as_json = json.loads(run("history", "--json", env=env).stdout)
+    assert as_json["records"] == [
+        {
+            "package": "psutil",
+            "version": "5.9.8",
+            "category": "missing-compiler",
+            "fix": "only-binary",
+            "interpreter": "cp311-cp311-linux_x86_64",
+            "worked": True,
+            "recorded_at": "1970-01-01T00:00:00Z",
+        }
+    ]
+    cleared = run("history", "--clear", env=env)
+    assert (cleared.returncode, cleared.stderr.strip()) == (0, f"safe-pip: forgot 1 record ({path})")
+    path.write_bytes(b"garbage" * 100)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    recovered = run("history", env=env)
+    assert recovered.returncode == 0
+    assert "could not be read" in recovered.stderr
+    assert len(list(path.parent.glob("history.sqlite3.corrupt-*"))) == 1

@@ -207,3 +207,69 @@ def test_a_build_out_of_memory_succeeds_with_fewer_jobs(
     assert "out-of-memory" in result.stderr, result.stderr[-3000:]
     assert "retrying with MAX_JOBS=1" in result.stderr
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_the_history_makes_the_second_run_take_the_working_fix_first(
+    tmp_path: Path, wheelhouse: Path, env: dict[str, str]
+) -> None:
+    """hungry 2.0's build asks for more memory than any machine has (a real MemoryError, so fewer build jobs
+    cannot help); hungry 1.0 has a wheel. The first run learns that fewer jobs failed and the wheel worked;
+    the second run, in a new venv of the same Python, goes straight to the wheel."""
+    from tests.lab.projects import setup_py_project
+
+    build = """\
+        from setuptools import setup
+        print("reserving the build's working memory", flush=True)
+        workspace = bytearray(1 << 47)  # 128 TiB: more than a 47-bit address space holds
+        setup(name="hungry", version="2.0")
+        """
+    make_sdist(tmp_path / "src", "hungry", "2.0", setup_py_project("hungry", build, version="2.0"))
+    make_wheel(tmp_path / "src", "hungry", "1.0")
+    pip_args = [
+        "install",
+        "--no-index",
+        "--find-links",
+        str(wheelhouse),
+        "--find-links",
+        str(tmp_path / "src"),
+    ]
+
+    def install(venv: str, *options: str) -> subprocess.CompletedProcess[str]:
+        python = make_venv(tmp_path / venv)
+        return subprocess.run(
+            safe_pip_argv(
+                "--fix", "--max-attempts", "4", *options, "--python", str(python), *pip_args, "hungry"
+            ),
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+
+    first = install("venv1")
+    assert first.returncode == 0, first.stderr
+    assert "attempt 2/4: retrying with MAX_JOBS=" in first.stderr, first.stderr[-4000:]
+    assert "(out-of-memory)" in first.stderr
+    assert "--only-binary hungry (out-of-memory)" in first.stderr
+    history = subprocess.run(
+        safe_pip_argv("history", "--json"), env=env, capture_output=True, text=True, check=True
+    )
+    records = [
+        (r["package"], r["category"], r["fix"], r["worked"]) for r in json.loads(history.stdout)["records"]
+    ]
+    assert records[-1] == ("hungry", "out-of-memory", "only-binary", True)
+    assert ("hungry", "out-of-memory", "limit-build-jobs", False) in records
+
+    second = install("venv2")
+    assert second.returncode == 0, second.stderr
+    assert (
+        "attempt 2/4: retrying with --only-binary hungry (out-of-memory; it worked before for hungry)"
+        in second.stderr
+    )
+    assert "attempt 3" not in second.stderr
+    assert "safe-pip: fixed in 2 attempts (only-binary)" in second.stderr
+
+    third = install("venv3", "--no-history")
+    assert "attempt 2/4: retrying with MAX_JOBS=" in third.stderr
+    assert "worked before" not in third.stderr

@@ -146,3 +146,20 @@ def test_system_packages_from_the_table(params: dict[str, str], manager: str | N
 
 def test_no_command_for_something_no_package_is_known_to_provide() -> None:
     assert render_fix("install-system-package", {"what": "x", "header": "myown.h"}, PSUTIL) is None
+
+
+def test_options_the_command_already_has_are_not_offered_again() -> None:
+    applied = FixContext(package="psutil", pip_args=("--no-cache-dir", "psutil"))
+    assert render_fix("no-cache", {}, applied) is None
+    assert (
+        render_fix(
+            "only-binary", {}, FixContext(package="psutil", pip_args=("--only-binary", "psutil", "psutil"))
+        )
+        is None
+    )
+    # another package's --only-binary is not this one's
+    other = render_fix(
+        "only-binary", {}, FixContext(package="psutil", pip_args=("--only-binary", "numpy", "psutil"))
+    )
+    assert other is not None
+    assert other.args == ("--only-binary", "psutil", "--only-binary", "numpy", "psutil")

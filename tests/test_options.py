@@ -108,3 +108,18 @@ def test_fix_mode_options(
 def test_max_attempts_must_be_a_positive_number(value: str) -> None:
     with pytest.raises(UsageError, match="--max-attempts needs a whole number of 1 or more"):
         parse_argv(["--max-attempts", value, "install"], {})
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "no_history"),
+    [
+        (["install"], {}, False),
+        (["--no-history", "install"], {}, True),
+        (["install"], {"SAFE_PIP_NO_HISTORY": "1"}, True),
+        (["install"], {"SAFE_PIP_NO_HISTORY": "0"}, False),
+        (["install", "--no-history"], {}, False),  # after the command it is pip's word
+    ],
+    ids=["default", "option", "env", "env-off", "pip-word"],
+)
+def test_no_history(argv: list[str], environ: dict[str, str], no_history: bool) -> None:
+    assert parse_argv(argv, environ).options.no_history is no_history

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from safe_pip.classify import Diagnosis, Evidence
 from safe_pip.fixes import Fix
-from safe_pip.retry import RunOutcome, run_with_fixes
+from safe_pip.retry import RunOutcome, fix_records, order_fixes, run_with_fixes
 
 
 def _diagnosis(category: str, *fixes: Fix, package: str = "psutil") -> Diagnosis:
@@ -112,3 +112,68 @@ def test_fewer_build_jobs_may_be_halved_again() -> None:
     )
     assert _loop(pip, max_attempts=3) == [(2, "limit-build-jobs"), (3, "limit-build-jobs")]
     assert pip.runs[-1] == (("psutil",), {"MAX_JOBS": "2"})
+
+
+OOM_THEN_WHEEL = RunOutcome(
+    1,
+    0.1,
+    (
+        _diagnosis(
+            "out-of-memory",
+            _fix("limit-build-jobs", ("psutil",), {"MAX_JOBS": "1"}),
+            _fix("only-binary", ONLY_BINARY),
+        ),
+    ),
+)
+
+
+def test_a_fix_that_worked_before_is_tried_first() -> None:
+    pip = ScriptedPip({(("psutil",), ()): OOM_THEN_WHEEL, (ONLY_BINARY, ()): RunOutcome(0, 0.1)})
+    announced: list[tuple[str, bool]] = []
+    asked: list[tuple[str | None, str]] = []
+
+    def remembered(diagnosis: Diagnosis) -> tuple[str, ...]:
+        asked.append((diagnosis.package, diagnosis.category))
+        return ("only-binary",)
+
+    run_with_fixes(
+        ("psutil",),
+        pip,
+        max_attempts=3,
+        announce=lambda n, plan, cause: announced.append((plan.fix.id, plan.worked_before)),
+        remembered=remembered,
+    )
+    assert announced == [("only-binary", True)]
+    assert asked == [("psutil", "out-of-memory")]
+
+
+def test_without_a_memory_the_rule_order_holds() -> None:
+    pip = ScriptedPip(
+        {
+            (("psutil",), ()): OOM_THEN_WHEEL,
+            (("psutil",), (("MAX_JOBS", "1"),)): RunOutcome(0, 0.1),
+        }
+    )
+    assert _loop(pip) == [(2, "limit-build-jobs")]
+
+
+def test_order_fixes_puts_the_latest_success_first_and_keeps_the_rest_in_rule_order() -> None:
+    fixes = [_fix(name, (name,)) for name in ("a", "b", "c", "d")]
+    assert [fix.id for fix in order_fixes(fixes, ("c", "b"))] == ["c", "b", "a", "d"]
+    assert [fix.id for fix in order_fixes(fixes, ("unknown",))] == ["a", "b", "c", "d"]
+
+
+def test_fix_records_say_what_each_fix_was_for_and_whether_it_worked() -> None:
+    pip = ScriptedPip(
+        {
+            (("psutil",), ()): OOM_THEN_WHEEL,
+            (("psutil",), (("MAX_JOBS", "1"),)): OOM_THEN_WHEEL,
+            (ONLY_BINARY, (("MAX_JOBS", "1"),)): RunOutcome(0, 0.1),
+        }
+    )
+    attempts = run_with_fixes(("psutil",), pip, max_attempts=3, announce=lambda n, plan, cause: None)
+    learned = [(cause.category, cause.package, fix, worked) for cause, fix, worked in fix_records(attempts)]
+    assert learned == [
+        ("out-of-memory", "psutil", "limit-build-jobs", False),
+        ("out-of-memory", "psutil", "only-binary", True),
+    ]

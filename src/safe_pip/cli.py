@@ -34,6 +34,7 @@ usage: safe-pip [OPTIONS] install|download|wheel [PIP ARGS...]
        safe-pip diagnose [--json] [FILE | -]
        safe-pip doctor [--json]
        safe-pip rules list [--json] | rules show ID | rules check PATH...
+       safe-pip history [--json] [--clear]
        safe-pip --version | --help
 
 safe-pip {__version__} runs pip in the target interpreter, streams its output unchanged, and when an
@@ -47,6 +48,7 @@ Options (before the pip command; everything after it goes to pip):
   --max-attempts N  pip runs allowed with --fix, first one included (default 3) [env: SAFE_PIP_MAX_ATTEMPTS]
   --json-report FILE  write the run's attempts and diagnoses as JSON [env: SAFE_PIP_JSON_REPORT]
   --rules DIR       extra rule folder (repeatable) [env: SAFE_PIP_RULES, a path list]
+  --no-history      neither read nor write the memory of fixes that worked [env: SAFE_PIP_NO_HISTORY=1]
   --no-color        no colour in safe-pip's own messages [env: NO_COLOR]
   -q, --quiet       fewer messages of safe-pip's own (pip's output is never altered)
   -v, --verbose     more messages of safe-pip's own

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
     from safe_pip.classify import RuleFacts
+    from safe_pip.history import FixMemory
     from safe_pip.probe import InterpreterFacts, MachineFacts
     from safe_pip.retry import Attempt, RunOutcome
 
@@ -52,6 +53,7 @@ def run_own_command(invocation: Invocation, console: Console) -> int:
     _add_diagnose(commands)
     _add_doctor(commands)
     _add_rules(commands)
+    _add_history(commands)
     try:
         args = parser.parse_args([invocation.command or "", *invocation.args])
     except SystemExit as exit_request:  # argparse has printed its usage message
@@ -60,6 +62,8 @@ def run_own_command(invocation: Invocation, console: Console) -> int:
         return _cmd_diagnose(args, invocation, console)
     if args.command == "doctor":
         return _cmd_doctor(args, invocation, console)
+    if args.command == "history":
+        return _cmd_history(args, console)
     return _cmd_rules(args, invocation, console)
 
 
@@ -112,23 +116,59 @@ def explain_failure(
         lines=lines,
         log_path=log_path,
     )
+    from safe_pip.retry import order_fixes
+
     first = RunOutcome(exit_code, duration_s, tuple(diagnoses), log_path)
     options = invocation.options
-    plan_fixes = [
-        fix for fix in (diagnoses[0].fixes if diagnoses else ()) if fix.auto and fix.args is not None
-    ]
+    usable = [fix for fix in (diagnoses[0].fixes if diagnoses else ()) if fix.auto and fix.args is not None]
+    # The history costs a probe of the interpreter (its tags): only when a fix may be picked from it.
+    picking = usable and (options.suggest or options.fix or _interactive())
+    memory = _fix_memory(console, invocation, python) if picking else None
+    worked_before = memory.worked_before(diagnoses[0]) if memory is not None else ()
+    plan_fixes = order_fixes(usable, worked_before)
+    because = (
+        f" (it worked before for {diagnoses[0].package})"
+        if plan_fixes and plan_fixes[0].id in worked_before
+        else ""
+    )
     if options.suggest:
         if plan_fixes:
-            console.say(f"--fix would run: {plan_fixes[0].command}")
+            console.say(f"--fix would run: {plan_fixes[0].command}{because}")
         else:
             console.say("--fix would not retry: no safe fix applies")
         return _finish(console, invocation, python, outcomes=[first], args=args)
     fix_mode = options.fix
     if not fix_mode and plan_fixes and _interactive():
-        fix_mode = _ask(f"Retry with {' '.join(plan_fixes[0].pip_args) or plan_fixes[0].title}? [y/N] ")
+        change = " ".join(plan_fixes[0].pip_args) or plan_fixes[0].title
+        fix_mode = _ask(f"Retry with {change}{because}? [y/N] ")
     if not fix_mode:
         return _finish(console, invocation, python, outcomes=[first], args=args)
-    return _fix_loop(console, invocation, python, rules=rules, first=first, max_attempts=options.max_attempts)
+    return _fix_loop(
+        console,
+        invocation,
+        python,
+        rules=rules,
+        first=first,
+        max_attempts=options.max_attempts,
+        memory=memory,
+    )
+
+
+def _fix_memory(console: Console, invocation: Invocation, python: str) -> FixMemory | None:
+    """The history of fixes for this kind of interpreter; None with --no-history or when the target cannot
+    say what it is."""
+    if invocation.options.no_history:
+        return None
+    from safe_pip.history import FixMemory, HistoryStore, default_history_path, interpreter_kind
+    from safe_pip.probe import detect_interpreter_facts
+
+    facts = detect_interpreter_facts(python)
+    if facts is None:
+        return None
+    target = facts.wheel_target()
+    python_tag = f"{target.implementation}{target.version[0]}{target.version[1]}"
+    kind = interpreter_kind(f"{python_tag}-{target.abi}", target.os, target.machine)
+    return FixMemory(HistoryStore(default_history_path()), kind, console.warning)
 
 
 def diagnose_run(
@@ -226,11 +266,12 @@ def _fix_loop(
     rules: RuleSet,
     first: RunOutcome,
     max_attempts: int,
+    memory: FixMemory | None = None,
 ) -> int:
     from safe_pip.capture import CaptureBuffer
     from safe_pip.cli import _log_directory
     from safe_pip.logtext import NumberedLine, normalise_line
-    from safe_pip.retry import RunOutcome, run_with_fixes
+    from safe_pip.retry import RunOutcome, fix_records, run_with_fixes
     from safe_pip.runner import run_captured
 
     command = invocation.command or "install"
@@ -268,11 +309,23 @@ def _fix_loop(
 
     def announce(number: int, plan: Any, cause: Diagnosis) -> None:
         change = " ".join([*(f"{key}={value}" for key, value in plan.fix.env.items()), *plan.fix.pip_args])
-        console.say(
-            f"attempt {number}/{max_attempts}: retrying with {change} ({cause.category})", style="title"
+        why = (
+            f"{cause.category}; it worked before for {cause.package}"
+            if plan.worked_before
+            else cause.category
         )
+        console.say(f"attempt {number}/{max_attempts}: retrying with {change} ({why})", style="title")
 
-    attempts = run_with_fixes(invocation.args, run, max_attempts=max_attempts, announce=announce, first=first)
+    attempts = run_with_fixes(
+        invocation.args,
+        run,
+        max_attempts=max_attempts,
+        announce=announce,
+        first=first,
+        remembered=memory.worked_before if memory is not None else None,
+    )
+    if memory is not None:
+        memory.learn(fix_records(attempts))
     last = attempts[-1]
     applied = [attempt.fix.id for attempt in attempts if attempt.fix]
     if last.outcome.exit_code == 0 and applied:
@@ -597,3 +650,53 @@ def _cmd_rules_check(paths: Sequence[Path]) -> int:
         return 1
     print(f"{count - len(problems)} of {count} rule files valid")
     return 1 if problems else 0
+
+
+# -- history --------------------------------------------------------------------------------------------
+def _add_history(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "history", help="fixes tried before on this machine, and whether they worked"
+    )
+    parser.add_argument("--json", action="store_true", help="print the records as JSON")
+    parser.add_argument("--clear", action="store_true", help="forget every record")
+
+
+def _cmd_history(args: argparse.Namespace, console: Console) -> int:
+    import json
+    import sqlite3
+
+    from safe_pip.history import HistoryStore, default_history_path
+
+    store = HistoryStore(default_history_path())
+    try:
+        if args.clear:
+            count = store.clear()
+            console.say(f"forgot {count} record{'' if count == 1 else 's'} ({store.path})")
+            return 0
+        records = store.records()
+    except (sqlite3.Error, OSError) as error:
+        console.error(f"cannot read the fix history {store.path}: {error}")
+        return 1
+    finally:
+        for warning in store.warnings:
+            console.warning(warning)
+    if args.json:
+        print(
+            json.dumps(
+                {"path": str(store.path), "records": [record.to_json() for record in records]}, indent=2
+            )
+        )
+        return 0
+    if not records:
+        console.say(f"no fixes recorded yet ({store.path})")
+        return 0
+    print(f"{'when (UTC)':<17}  {'package':<20}  {'failure':<26}  {'fix':<18}  {'result':<6}  interpreter")
+    for record in records:
+        when = record.to_json()["recorded_at"]
+        result = "worked" if record.worked else "failed"
+        print(
+            f"{str(when)[:16].replace('T', ' '):<17}  {record.package:<20}  {record.category:<26}  "
+            f"{record.fix:<18}  {result:<6}  {record.interpreter}"
+        )
+    print(f"({len(records)} record{'' if len(records) == 1 else 's'} in {store.path})")
+    return 0

@@ -281,6 +281,8 @@ def render_fix(
         pip_args = ("--break-system-packages",)
     elif action == "trusted-host":
         pip_args = ("--trusted-host", values["host"])
+    if pip_args and context.pip_args is not None and _has_run(context.pip_args, pip_args):
+        return None  # the command already has these options (an earlier fix added them): nothing to offer
     rerun = not command and bool(pip_args or env)
     if rerun:
         command = _pip_command(context, pip_args, env)
@@ -322,3 +324,9 @@ def _system_install(params: Mapping[str, str], manager: str | None) -> str:
 class _Defaulted(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return ""
+
+
+def _has_run(words: Sequence[str], run: Sequence[str]) -> bool:
+    """Whether `run` appears in `words` as consecutive words."""
+    width = len(run)
+    return any(tuple(words[start : start + width]) == tuple(run) for start in range(len(words) - width + 1))

@@ -27,7 +27,7 @@ __all__ = [
 # pip commands whose failures safe-pip explains; every other pip command is passed through untouched.
 PIP_COMMANDS_DIAGNOSED = frozenset({"install", "download", "wheel"})
 # safe-pip's own commands (they never run pip).
-OWN_COMMANDS = frozenset({"diagnose", "doctor", "rules"})
+OWN_COMMANDS = frozenset({"diagnose", "doctor", "history", "rules"})
 
 
 class UsageError(Exception):
@@ -42,6 +42,7 @@ class GlobalOptions(FrozenValue):
         "json_report",
         "max_attempts",
         "no_color",
+        "no_history",
         "python",
         "quiet",
         "rules",
@@ -56,6 +57,7 @@ class GlobalOptions(FrozenValue):
     max_attempts: int  # total pip runs allowed with --fix
     json_report: str | None
     rules: tuple[str, ...]  # extra rule folders (--rules, repeatable), after SAFE_PIP_RULES
+    no_history: bool  # neither read nor write the fix history (--no-history, SAFE_PIP_NO_HISTORY=1)
     no_color: bool
     quiet: int
     verbose: int
@@ -71,6 +73,7 @@ class GlobalOptions(FrozenValue):
         max_attempts: int = 3,
         json_report: str | None = None,
         rules: tuple[str, ...] = (),
+        no_history: bool = False,
         no_color: bool = False,
         quiet: int = 0,
         verbose: int = 0,
@@ -84,6 +87,7 @@ class GlobalOptions(FrozenValue):
             max_attempts=max_attempts,
             json_report=json_report,
             rules=rules,
+            no_history=no_history,
             no_color=no_color,
             quiet=quiet,
             verbose=verbose,
@@ -115,6 +119,7 @@ _REPEATABLE = frozenset({"rules"})
 _FLAGS = {
     "--fix": "fix",
     "--suggest": "suggest",
+    "--no-history": "no_history",
     "--no-color": "no_color",
     "--help": "show_help",
     "-h": "show_help",
@@ -181,6 +186,8 @@ def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
         max_attempts=int(attempts_text),
         json_report=_str_or_none(values.get("json_report")) or environ.get("SAFE_PIP_JSON_REPORT") or None,
         rules=_tuple(values.get("rules")),
+        no_history=bool(values.get("no_history", False))
+        or environ.get("SAFE_PIP_NO_HISTORY", "") in ("1", "true", "yes"),
         no_color=bool(values.get("no_color", False)),
         quiet=counts["quiet"],
         verbose=counts["verbose"],

@@ -3,6 +3,7 @@ again; bounded. Pure: running pip and diagnosing a run are given as functions, s
 
 It stops at success, at the attempt limit, when no safe untried fix is left, or when a fix changed nothing
 (the same diagnosis for the same package right after it). The same arguments and environment never run twice.
+Fixes that worked before for the same package and failure (the history) are tried first.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from safe_pip.classify import Diagnosis
 from safe_pip.fixes import Fix
 
-__all__ = ["Attempt", "RunOutcome", "next_fix", "run_with_fixes"]
+__all__ = ["Attempt", "Remembered", "RunOutcome", "fix_records", "next_fix", "order_fixes", "run_with_fixes"]
 
 
 @dataclass(frozen=True)
@@ -45,14 +46,25 @@ class Attempt:
         }
 
 
+# The fix ids that worked before for a diagnosis (its package and category), the latest first.
+Remembered = Callable[[Diagnosis], Sequence[str]]
+
+
 @dataclass(frozen=True)
 class _Plan:
     fix: Fix
     args: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)
+    worked_before: bool = False
 
 
-def next_fix(attempts: Sequence[Attempt]) -> _Plan | None:
+def order_fixes(fixes: Sequence[Fix], worked_before: Sequence[str]) -> list[Fix]:
+    """The rule's order, except that fixes which worked before come first (the latest first)."""
+    rank = {fix_id: index for index, fix_id in enumerate(worked_before)}
+    return sorted(fixes, key=lambda fix: rank.get(fix.id, len(rank)))  # sorted() is stable
+
+
+def next_fix(attempts: Sequence[Attempt], remembered: Remembered | None = None) -> _Plan | None:
     """The first safe fix of the last attempt's top diagnosis that would run something not run yet."""
     last = attempts[-1]
     if not last.outcome.diagnoses:
@@ -64,12 +76,13 @@ def next_fix(attempts: Sequence[Attempt]) -> _Plan | None:
     if last.fix is not None and same_failure and last.fix.id != "limit-build-jobs":
         return None
     tried = {(attempt.args, tuple(sorted(attempt.env_changes.items()))) for attempt in attempts}
-    for fix in top.fixes:
+    worked_before = tuple(remembered(top)) if remembered is not None and top.package else ()
+    for fix in order_fixes(top.fixes, worked_before):
         if not fix.auto or fix.args is None:
             continue
         env = {**last.env_changes, **fix.env}
         if (fix.args, tuple(sorted(env.items()))) not in tried:
-            return _Plan(fix, fix.args, env)
+            return _Plan(fix, fix.args, env, fix.id in worked_before)
     return None
 
 
@@ -80,6 +93,7 @@ def run_with_fixes(
     max_attempts: int,
     announce: Callable[[int, _Plan, Diagnosis], None],
     first: RunOutcome | None = None,
+    remembered: Remembered | None = None,
 ) -> list[Attempt]:
     """Run (or take `first` as the first run), then fix and re-run until one of the stop conditions."""
     attempts = [Attempt(args, {}, None, first if first is not None else run(args, {}))]
@@ -87,9 +101,22 @@ def run_with_fixes(
         last = attempts[-1]
         if last.outcome.exit_code == 0 or last.outcome.interrupted:
             break
-        plan = next_fix(attempts)
+        plan = next_fix(attempts, remembered)
         if plan is None:
             break
         announce(len(attempts) + 1, plan, last.outcome.diagnoses[0])
         attempts.append(Attempt(plan.args, plan.env, plan.fix, run(plan.args, plan.env)))
     return attempts
+
+
+def fix_records(attempts: Sequence[Attempt]) -> list[tuple[Diagnosis, str, bool]]:
+    """What the history should learn from a loop: for each fix applied, the diagnosis it was applied for, the
+    fix id, and whether the run after it succeeded. Diagnoses without a package teach nothing."""
+    learned: list[tuple[Diagnosis, str, bool]] = []
+    for before, after in zip(attempts, attempts[1:]):
+        if after.fix is None or not before.outcome.diagnoses or after.outcome.interrupted:
+            continue
+        cause = before.outcome.diagnoses[0]
+        if cause.package:
+            learned.append((cause, after.fix.id, after.outcome.exit_code == 0))
+    return learned

@@ -1,0 +1,240 @@
+"""The memory of fixes: which fix was tried for which package, failure and kind of interpreter, and whether it
+worked. Stored in SQLite under `platformdirs.user_data_dir("safe-pip")`.
+
+This module is the one store safe-pip keeps between runs, so it does its own file I/O (like the runner's saved
+logs); what to do with what it remembers is decided in `retry.py`, which is pure.
+
+Several safe-pip runs may write at once (parallel CI jobs, `make -j`): the database is in WAL mode with a busy
+timeout, and every write is one short transaction. A database that cannot be read is moved aside and a new one
+started: the memory is a convenience and never stops an install.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from safe_pip.classify import Diagnosis
+
+__all__ = [
+    "FixMemory",
+    "FixRecord",
+    "HistoryStore",
+    "default_history_path",
+    "interpreter_kind",
+    "normalise_package",
+]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS fix_outcomes (
+    package     TEXT NOT NULL,  -- normalised name (PEP 503)
+    version     TEXT,           -- the failing release, when the log said
+    category    TEXT NOT NULL,  -- the diagnosis the fix was applied for
+    fix         TEXT NOT NULL,  -- the fix action id
+    interpreter TEXT NOT NULL,  -- interpreter_kind(): cp311-cp311-linux_x86_64
+    worked      INTEGER NOT NULL,
+    recorded_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fix_outcomes_lookup ON fix_outcomes (package, category, interpreter);
+"""
+# A second writer waits this long for the first one's transaction instead of failing.
+_BUSY_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class FixRecord:
+    package: str
+    version: str | None
+    category: str
+    fix: str
+    interpreter: str
+    worked: bool
+    recorded_at: float
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "package": self.package,
+            "version": self.version,
+            "category": self.category,
+            "fix": self.fix,
+            "interpreter": self.interpreter,
+            "worked": self.worked,
+            "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.recorded_at)),
+        }
+
+
+def default_history_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("safe-pip", appauthor=False)) / "history.sqlite3"
+
+
+def normalise_package(name: str) -> str:
+    """PEP 503 normalisation, so `PyYAML` and `pyyaml` are one package."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def interpreter_kind(implementation_abi: str, os_name: str, machine: str) -> str:
+    """What makes two interpreters 'the same kind' for a fix: ABI tag, OS and architecture
+    (`cp311-cp311-linux_x86_64`). Two venvs of one Python share it; a 3.12 or an arm64 machine does not."""
+    return f"{implementation_abi}-{os_name}_{machine}".lower()
+
+
+class HistoryStore:
+    """The database at `path`, opened on first use. `warnings` collects what the caller should tell the user
+    (a database moved aside)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.warnings: list[str] = []
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        try:
+            connection = self._open()
+        except sqlite3.DatabaseError as error:
+            self._move_aside(error)
+            connection = self._open()
+        with closing(connection):
+            yield connection
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        connection = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.executescript(_SCHEMA)
+            # A file that is SQLite but not ours (or half-written) fails here rather than mid-install.
+            connection.execute(
+                "SELECT package, version, category, fix, interpreter, worked FROM fix_outcomes"
+            )
+        except sqlite3.DatabaseError:
+            connection.close()
+            raise
+        return connection
+
+    def _move_aside(self, error: sqlite3.DatabaseError) -> None:
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+        for suffix in ("-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        os.replace(self.path, aside)
+        self.warnings.append(f"the fix history {self.path} could not be read ({error}); moved it to {aside}")
+
+    def record(self, records: Sequence[FixRecord]) -> None:
+        if not records:
+            return
+        with self._connection() as connection:
+            connection.executemany(
+                "INSERT INTO fix_outcomes VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        normalise_package(record.package),
+                        record.version,
+                        record.category,
+                        record.fix,
+                        record.interpreter,
+                        int(record.worked),
+                        record.recorded_at,
+                    )
+                    for record in records
+                ],
+            )
+
+    def fixes_that_worked(self, package: str, category: str, interpreter: str) -> tuple[str, ...]:
+        """Fix ids that made this package's install succeed after this failure here, the latest first."""
+        with self._connection() as connection:
+            rows = connection.execute(
+                "SELECT fix FROM fix_outcomes WHERE package = ? AND category = ? AND interpreter = ? "
+                "AND worked = 1 GROUP BY fix ORDER BY MAX(recorded_at) DESC",
+                (normalise_package(package), category, interpreter),
+            ).fetchall()
+        return tuple(str(row[0]) for row in rows)
+
+    def records(self) -> list[FixRecord]:
+        if not self.path.exists():
+            return []
+        with self._connection() as connection:
+            rows = connection.execute(
+                "SELECT package, version, category, fix, interpreter, worked, recorded_at "
+                "FROM fix_outcomes ORDER BY recorded_at"
+            ).fetchall()
+        return [
+            FixRecord(str(p), None if v is None else str(v), str(c), str(f), str(i), bool(w), float(t))
+            for p, v, c, f, i, w, t in rows
+        ]
+
+    def clear(self) -> int:
+        """Forget everything; how many records there were."""
+        if not self.path.exists():
+            return 0
+        with self._connection() as connection:
+            count = int(connection.execute("SELECT COUNT(*) FROM fix_outcomes").fetchone()[0])
+            connection.execute("DELETE FROM fix_outcomes")
+        return count
+
+
+class FixMemory:
+    """The history as the attempt loop uses it, for one interpreter kind. Never fatal: a database that cannot
+    be used is reported once through `warn` and then left alone for the rest of the run."""
+
+    def __init__(self, store: HistoryStore, interpreter: str, warn: Callable[[str], None]) -> None:
+        self.store = store
+        self.interpreter = interpreter
+        self._warn = warn
+        self._broken = False
+
+    def worked_before(self, diagnosis: Diagnosis) -> tuple[str, ...]:
+        if self._broken or not diagnosis.package:
+            return ()
+        try:
+            return self.store.fixes_that_worked(diagnosis.package, diagnosis.category, self.interpreter)
+        except (sqlite3.Error, OSError) as error:
+            self._give_up(error)
+            return ()
+        finally:
+            self._flush_warnings()
+
+    def learn(self, outcomes: Sequence[tuple[Diagnosis, str, bool]], now: float | None = None) -> None:
+        if self._broken or not outcomes:
+            return
+        stamp = time.time() if now is None else now
+        records = [
+            FixRecord(
+                cause.package or "", _version_of(cause), cause.category, fix, self.interpreter, worked, stamp
+            )
+            for cause, fix, worked in outcomes
+        ]
+        try:
+            self.store.record(records)
+        except (sqlite3.Error, OSError) as error:
+            self._give_up(error)
+        finally:
+            self._flush_warnings()
+
+    def _give_up(self, error: Exception) -> None:
+        self._broken = True
+        self._warn(f"the fix history {self.store.path} is not used this time: {error}")
+
+    def _flush_warnings(self) -> None:
+        for warning in self.store.warnings:
+            self._warn(warning)
+        self.store.warnings.clear()
+
+
+def _version_of(diagnosis: Diagnosis) -> str | None:
+    """The failing release when the diagnosis' evidence names its file (`foo-2.0.tar.gz`, `foo-2.0-*.whl`)."""
+    stem = re.escape(normalise_package(diagnosis.package or "")).replace("\\-", "[-_.]")
+    pattern = re.compile(rf"(?i)\b{stem}-(\d[\w.!+]*?)(?:\.tar\.gz|\.zip|-[\w.]+-[\w.]+-[\w.]+\.whl)\b")
+    for line in diagnosis.evidence:
+        found = pattern.search(line.text)
+        if found:
+            return found.group(1)
+    return None
