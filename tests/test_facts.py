@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from safe_pip.facts import (
+    cgroup_ancestors,
     parse_cgroup_cpu_max,
     parse_cgroup_memory_limit,
     parse_cgroup_v1_cpu,
@@ -14,6 +15,7 @@ from safe_pip.facts import (
     parse_meminfo_available,
     parse_nvcc_version,
     parse_os_release,
+    parse_proc_cgroup,
     parse_tool_version,
     parse_torch_version,
 )
@@ -222,3 +224,24 @@ def test_parse_vswhere() -> None:
     assert parse_vswhere("17.9.2\r\n") == "17.9.2"
     assert parse_vswhere("") is None
     assert parse_vswhere("Visual Studio Locator version 3.1.7 [query version 3.7.1]\r\n") is None
+
+
+def test_proc_cgroup_gives_the_group_of_each_controller() -> None:
+    text = "12:cpu,cpuacct:/ci\n4:memory:/process_api/110f82\n1:name=systemd:/\n0::/user.slice/x.scope\nbroken line\n"
+    assert parse_proc_cgroup(text) == {
+        "cpu": "/ci",
+        "cpuacct": "/ci",
+        "memory": "/process_api/110f82",
+        "name=systemd": "/",
+        "": "/user.slice/x.scope",
+    }
+    assert parse_proc_cgroup("") == {}
+
+
+@pytest.mark.parametrize(
+    ("group", "ancestors"),
+    [("/a/b", ["/a/b", "/a", ""]), ("/", [""]), ("", [""]), ("/a/../b", ["/a/b", "/a", ""])],
+    ids=["nested", "root", "none", "no-escape"],
+)
+def test_cgroup_ancestors_deepest_first(group: str, ancestors: list[str]) -> None:
+    assert cgroup_ancestors(group) == ancestors

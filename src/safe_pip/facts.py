@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "OsRelease",
+    "cgroup_ancestors",
     "package_manager_for",
     "parse_cgroup_cpu_max",
     "parse_cgroup_memory_limit",
@@ -21,6 +22,7 @@ __all__ = [
     "parse_meminfo_available",
     "parse_nvcc_version",
     "parse_os_release",
+    "parse_proc_cgroup",
     "parse_tool_version",
     "parse_torch_version",
     "parse_vswhere",
@@ -154,6 +156,26 @@ def parse_cgroup_memory_limit(limit: str, usage: str | None = None) -> int | Non
         return None
     used = int(usage.strip()) if usage and usage.strip().isdigit() else 0
     return max(0, limit_bytes - used)
+
+
+def parse_proc_cgroup(text: str) -> dict[str, str]:
+    """`/proc/self/cgroup`: the process's group per controller. v1 lines are `4:memory:/ci/job-7`
+    (`memory` -> `/ci/job-7`); the v2 line is `0::/user.slice/x.scope` (key "")."""
+    groups: dict[str, str] = {}
+    for line in text.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3 or not parts[2].startswith("/"):
+            continue
+        for controller in parts[1].split(",") if parts[1] else [""]:
+            groups.setdefault(controller, parts[2])
+    return groups
+
+
+def cgroup_ancestors(group: str) -> list[str]:
+    """The group and each group above it, deepest first (`/a/b` -> `/a/b`, `/a`, ``): a limit anywhere
+    above a process applies to it."""
+    parts = [part for part in group.split("/") if part and part not in (".", "..")]
+    return ["/" + "/".join(parts[:depth]) if depth else "" for depth in range(len(parts), -1, -1)]
 
 
 def parse_cgroup_cpu_max(text: str) -> float | None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from safe_pip.facts import (
     OsRelease,
+    cgroup_ancestors,
     parse_cgroup_cpu_max,
     parse_cgroup_memory_limit,
     parse_cgroup_v1_cpu,
@@ -31,6 +32,7 @@ from safe_pip.facts import (
     parse_meminfo_available,
     parse_nvcc_version,
     parse_os_release,
+    parse_proc_cgroup,
     parse_tool_version,
     parse_vswhere,
 )
@@ -412,12 +414,17 @@ def detect_msvc() -> ToolInfo | None:
 @functools.cache
 def detect_memory_available() -> int | None:
     limits: list[int | None] = [parse_meminfo_available(_read("/proc/meminfo") or "")]
-    v2 = _read("/sys/fs/cgroup/memory.max")
-    if v2 is not None:
-        limits.append(parse_cgroup_memory_limit(v2, _read("/sys/fs/cgroup/memory.current")))
-    v1 = _read("/sys/fs/cgroup/memory/memory.limit_in_bytes")
-    if v1 is not None:
-        limits.append(parse_cgroup_memory_limit(v1, _read("/sys/fs/cgroup/memory/memory.usage_in_bytes")))
+    # This process's own group and every group above it (a CI job's group inside a runner's): the tightest
+    # limit wins. Inside a container the group's path may not exist in its view of /sys: then its root is it.
+    groups = parse_proc_cgroup(_read("/proc/self/cgroup") or "")
+    for controller, root, limit_file, usage_file in (
+        ("", "/sys/fs/cgroup", "memory.max", "memory.current"),
+        ("memory", "/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.usage_in_bytes"),
+    ):
+        for group in cgroup_ancestors(groups.get(controller, "")):
+            limit = _read(f"{root}{group}/{limit_file}")
+            if limit is not None:
+                limits.append(parse_cgroup_memory_limit(limit, _read(f"{root}{group}/{usage_file}")))
     known = [limit for limit in limits if limit is not None]
     return min(known) if known else None
 
@@ -428,12 +435,18 @@ def detect_cpus() -> float | None:
         cpus: float | None = float(len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         cpus = float(os.cpu_count() or 0) or None
-    quota = parse_cgroup_cpu_max(_read("/sys/fs/cgroup/cpu.max") or "")
-    if quota is None:
-        v1_quota = _read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
-        v1_period = _read("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+    # The tightest quota on this process's group or any group above it (see detect_memory_available).
+    groups = parse_proc_cgroup(_read("/proc/self/cgroup") or "")
+    quotas: list[float | None] = []
+    for group in cgroup_ancestors(groups.get("", "")):
+        quotas.append(parse_cgroup_cpu_max(_read(f"/sys/fs/cgroup{group}/cpu.max") or ""))
+    for group in cgroup_ancestors(groups.get("cpu", "")):
+        v1_quota = _read(f"/sys/fs/cgroup/cpu{group}/cpu.cfs_quota_us")
+        v1_period = _read(f"/sys/fs/cgroup/cpu{group}/cpu.cfs_period_us")
         if v1_quota is not None and v1_period is not None:
-            quota = parse_cgroup_v1_cpu(v1_quota, v1_period)
+            quotas.append(parse_cgroup_v1_cpu(v1_quota, v1_period))
+    known = [quota for quota in quotas if quota is not None]
+    quota = min(known) if known else None
     if quota is not None and cpus is not None:
         return min(cpus, quota)
     return quota if cpus is None else cpus
