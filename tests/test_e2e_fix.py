@@ -297,3 +297,64 @@ def test_the_history_makes_the_second_run_take_the_working_fix_first(
     third = install("venv3", "--no-history")
     assert "attempt 2/4: retrying with MAX_JOBS=" in third.stderr
     assert "worked before" not in third.stderr
+
+
+def test_verify_import_diagnoses_a_module_that_installs_but_does_not_import(
+    tmp_path: Path, wheelhouse: Path, env: dict[str, str]
+) -> None:
+    """undefsym builds and installs (the linker allows undefined symbols in a shared object), then fails to
+    import; tinypkg imports. Without --verify-import the install is a success; with it, exit 1 and the
+    undefined-symbol diagnosis."""
+    from tests.lab.projects import c_source_project, module_source
+
+    body = "extern int missing_function_xyz(void);\nint call_it(void) { return missing_function_xyz(); }"
+    make_sdist(
+        tmp_path / "src",
+        "undefsym",
+        "1.0",
+        c_source_project("undefsym", module_source("undefsym", body=body)),
+    )
+    make_wheel(tmp_path / "src", "tinypkg", "1.0")
+    python = make_venv(tmp_path / "venv")
+    pip_args = [
+        "install",
+        "--no-index",
+        "--find-links",
+        str(wheelhouse),
+        "--find-links",
+        str(tmp_path / "src"),
+    ]
+    plain = subprocess.run(
+        safe_pip_argv("--python", str(python), *pip_args, "tinypkg", "undefsym"),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert plain.returncode == 0, plain.stderr
+    assert "import" not in plain.stderr
+    checked = subprocess.run(
+        safe_pip_argv(
+            "--verify-import", "--python", str(python), *pip_args, "--force-reinstall", "tinypkg", "undefsym"
+        ),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert checked.returncode == 1, checked.stderr
+    assert "safe-pip: installed, but importing failed: undefsym (from undefsym)" in checked.stderr
+    assert "abi-mismatch (rule undefined-symbol" in checked.stderr
+    assert "undefined symbol: missing_function_xyz" in checked.stderr
+    good = subprocess.run(
+        safe_pip_argv("--verify-import", "--python", str(python), *pip_args, "--force-reinstall", "tinypkg"),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert good.returncode == 0, good.stderr
+    assert "safe-pip: --verify-import: imported tinypkg" in good.stderr

@@ -11,6 +11,7 @@ from safe_pip.facts import (
     parse_cgroup_v1_cpu,
     parse_driver_version,
     parse_glibc_version,
+    parse_installed,
     parse_ldd_version,
     parse_meminfo_available,
     parse_nvcc_version,
@@ -18,6 +19,7 @@ from safe_pip.facts import (
     parse_proc_cgroup,
     parse_tool_version,
     parse_torch_version,
+    requirement_names,
 )
 
 OS_RELEASES = {
@@ -245,3 +247,32 @@ def test_proc_cgroup_gives_the_group_of_each_controller() -> None:
 )
 def test_cgroup_ancestors_deepest_first(group: str, ancestors: list[str]) -> None:
     assert cgroup_ancestors(group) == ancestors
+
+
+def test_installed_distributions_from_pips_last_line() -> None:
+    lines = [
+        "Installing collected packages: scikit-learn, numpy",
+        "Successfully installed numpy-2.1.0 scikit-learn-1.5.2 zope.interface-7.0",
+        "  Successfully installed not-this-0.1 (indented: a build dependency's install inside a box)",
+    ]
+    assert parse_installed(lines) == [
+        ("numpy", "2.1.0"),
+        ("scikit-learn", "1.5.2"),
+        ("zope.interface", "7.0"),
+    ]
+    assert parse_installed(["Requirement already satisfied: numpy in ./lib"]) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["-q", "numpy>=2", "scikit-learn[all]==1.5", "psutil"], ["numpy", "scikit-learn", "psutil"]),
+        (["--no-index", "--find-links", "wheels", "-r", "req.txt", "tinypkg"], ["tinypkg"]),
+        (["./dist/winonly-1.0-cp311-cp311-win_amd64.whl", "."], ["winonly"]),
+        (["-e", "./src/project", "https://example.org/x-1.0.tar.gz", "pkg-2.0.tar.gz"], []),
+        (["--only-binary", "psutil", "psutil"], ["psutil"]),
+    ],
+    ids=["specifiers", "options-with-values", "wheel-path", "paths-and-urls", "only-binary-value"],
+)
+def test_requirement_names_from_the_command_line(args: list[str], names: list[str]) -> None:
+    assert requirement_names(args) == names

@@ -123,3 +123,8 @@ def test_max_attempts_must_be_a_positive_number(value: str) -> None:
 )
 def test_no_history(argv: list[str], environ: dict[str, str], no_history: bool) -> None:
     assert parse_argv(argv, environ).options.no_history is no_history
+
+
+def test_verify_import_is_a_global_flag() -> None:
+    assert parse_argv(["--verify-import", "install", "x"], {}).options.verify_import is True
+    assert parse_argv(["install", "--verify-import"], {}).options.verify_import is False

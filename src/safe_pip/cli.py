@@ -49,6 +49,7 @@ Options (before the pip command; everything after it goes to pip):
   --json-report FILE  write the run's attempts and diagnoses as JSON [env: SAFE_PIP_JSON_REPORT]
   --rules DIR       extra rule folder (repeatable) [env: SAFE_PIP_RULES, a path list]
   --no-history      neither read nor write the memory of fixes that worked [env: SAFE_PIP_NO_HISTORY=1]
+  --verify-import   after a successful install, import what was installed; diagnose a failing import
   --no-color        no colour in safe-pip's own messages [env: NO_COLOR]
   -q, --quiet       fewer messages of safe-pip's own (pip's output is never altered)
   -v, --verbose     more messages of safe-pip's own
@@ -153,15 +154,22 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         console.say(f"interrupted: pip was stopped (exit code {result.exit_code})")
         return result.exit_code
     if result.exit_code == 0:
+        code = 0
+        if invocation.options.verify_import and command == "install":
+            from safe_pip import commands
+            from safe_pip.logtext import normalise_line
+
+            installed = (normalise_line(line.raw) for line in capture.lines())
+            code = commands.verify_imports(console, invocation, target.path, lines=installed)
         if invocation.options.json_report:
             from safe_pip import commands
             from safe_pip.retry import Attempt, RunOutcome
 
             outcome = RunOutcome(0, result.duration_s, (), result.log_path)
             commands.write_report(
-                console, invocation, target.path, [Attempt(invocation.args, {}, None, outcome)], 0
+                console, invocation, target.path, [Attempt(invocation.args, {}, None, outcome)], code
             )
-        return 0
+        return code
 
     from safe_pip.logtext import NumberedLine, looks_like_pip_output, normalise_line
 

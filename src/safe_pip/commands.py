@@ -6,9 +6,10 @@ failed or one of these commands was asked for. Like `cli`, this module prints re
 
 from __future__ import annotations
 
+import io
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from safe_pip import __version__
@@ -364,9 +365,69 @@ def _finish(
 
     records = list(attempts) if attempts is not None else [AttemptRecord(args, {}, None, outcomes[-1])]
     code = records[-1].outcome.exit_code
+    log_path = records[-1].outcome.log_path
+    installing = (invocation.command or "install") == "install"
+    if code == 0 and invocation.options.verify_import and installing and log_path:
+        code = verify_imports(console, invocation, python, lines=_saved_lines(log_path))
     if invocation.options.json_report:
         write_report(console, invocation, python, records, code)
     return code
+
+
+def _saved_lines(path: str) -> Iterator[str]:
+    from safe_pip.logtext import normalise_line
+
+    try:
+        with open(path, "rb") as saved:
+            for raw in saved:
+                yield normalise_line(raw)
+    except OSError:
+        return
+
+
+# -- after a successful install: --verify-import ----------------------------------------------------------
+def verify_imports(console: Console, invocation: Invocation, python: str, *, lines: Iterable[str]) -> int:
+    """Import what pip just installed, in the target; a failing import is diagnosed like a failed install.
+    Returns 0 when every module imported, else 1."""
+    from safe_pip.facts import parse_installed, requirement_names
+    from safe_pip.probe import detect_package_manager, import_installed, parse_import_results
+
+    # pip's "Successfully installed" line, else (pip -q prints none) the names on the command line.
+    installed = [name for name, _version in parse_installed(lines)] or requirement_names(invocation.args)
+    if not installed:
+        console.say(
+            "--verify-import: pip installed nothing new and named no package, nothing to import", style="note"
+        )
+        return 0
+    code, output = import_installed(python, installed)
+    results = parse_import_results(output)
+    failed = [(name, module) for name, module, imported in results if not imported]
+    if not failed and code == 0:
+        modules = ", ".join(module for _name, module, _imported in results) or "no importable modules"
+        console.say(f"--verify-import: imported {modules}", style="ok")
+        return 0
+    rules = load_rule_library(invocation, console)
+    context = FixContext(
+        pip_command=invocation.command or "install",
+        pip_args=invocation.args,
+        python=python,
+        package_manager=detect_package_manager(),
+    )
+    classifier = Classifier(rules, _rule_facts(rules), context=context)
+    classifier.feed_stream(io.BytesIO(output.encode("utf-8", "replace")))
+    diagnoses = [diagnosis for diagnosis in classifier.diagnoses() if not diagnosis.fallback]
+    if failed:
+        what = ", ".join(f"{module} (from {name})" for name, module in failed)
+    else:
+        what = f"the import check itself (exit code {code}; an import may have crashed the interpreter)"
+    console.say(f"installed, but importing failed: {what}", style="error")
+    output_lines = [NumberedLine(number, text) for number, text in enumerate(output.splitlines(), 1)]
+    if diagnoses:
+        console.say("\n".join(diagnosis_lines(diagnoses, console=console)))
+    else:
+        for line in last_error_lines(output_lines) or output_lines[-5:]:
+            console.say(f"  {line.text}")
+    return 1
 
 
 def write_report(

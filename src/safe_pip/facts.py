@@ -6,7 +6,7 @@ pasted output.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "parse_cgroup_v1_cpu",
     "parse_driver_version",
     "parse_glibc_version",
+    "parse_installed",
     "parse_ldd_version",
     "parse_meminfo_available",
     "parse_nvcc_version",
@@ -26,6 +27,7 @@ __all__ = [
     "parse_tool_version",
     "parse_torch_version",
     "parse_vswhere",
+    "requirement_names",
 ]
 
 
@@ -222,3 +224,94 @@ def parse_vswhere(text: str) -> str | None:
     C++ tools are not installed."""
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     return first if re.fullmatch(r"\d+(?:\.\d+)+", first) else None
+
+
+# "Successfully installed numpy-2.1.0 scikit-learn-1.5.2": pip's last line after an install.
+_INSTALLED_LINE = re.compile(r"^Successfully installed (.+)$")
+
+
+def parse_installed(lines: Iterable[str]) -> list[tuple[str, str]]:
+    """(name, version) of each distribution pip's "Successfully installed" lines name; the version is after
+    the last hyphen (names may hold hyphens, versions do not)."""
+    found: list[tuple[str, str]] = []
+    for line in lines:
+        match = _INSTALLED_LINE.match(line.rstrip())  # not indented: pip's own line
+        if match:
+            for item in match.group(1).split():
+                name, _, version = item.rpartition("-")
+                if name and version:
+                    found.append((name, version))
+    return found
+
+
+# pip install options that take a value (the value is not a requirement).
+_VALUE_OPTIONS = frozenset(
+    [
+        "-r",
+        "--requirement",
+        "-c",
+        "--constraint",
+        "-e",
+        "--editable",
+        "-i",
+        "--index-url",
+        "--extra-index-url",
+        "-f",
+        "--find-links",
+        "-t",
+        "--target",
+        "--prefix",
+        "--root",
+        "--platform",
+        "--python-version",
+        "--implementation",
+        "--abi",
+        "--src",
+        "--upgrade-strategy",
+        "--progress-bar",
+        "--log",
+        "--log-file",
+        "--cert",
+        "--client-cert",
+        "--proxy",
+        "--retries",
+        "--timeout",
+        "--exists-action",
+        "--trusted-host",
+        "-C",
+        "--config-settings",
+        "--global-option",
+        "--build-option",
+        "--report",
+        "--cache-dir",
+        "--only-binary",
+        "--no-binary",
+        "--python",
+        "--keyring-provider",
+        "--use-feature",
+        "--use-deprecated",
+        "--root-user-action",
+        "--resume-retries",
+    ]
+)
+
+
+def requirement_names(args: Sequence[str]) -> list[str]:
+    """The distributions named on a pip install command line (`numpy>=2`, `./dist/x-1.0-py3-none-any.whl`);
+    requirement files, paths to projects and URLs are left out."""
+    names: list[str] = []
+    skip_value = False
+    for word in args:
+        if skip_value:
+            skip_value = False
+            continue
+        if word.startswith("-"):
+            skip_value = word in _VALUE_OPTIONS
+            continue
+        if word.endswith(".whl"):
+            names.append(word.replace("\\", "/").rsplit("/", 1)[-1].split("-")[0])
+            continue
+        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?:[<>=!~;@ ]|$)", word)
+        if match and "/" not in word and not word.endswith((".tar.gz", ".zip")):
+            names.append(match.group(1))
+    return names

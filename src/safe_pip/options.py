@@ -50,6 +50,7 @@ class GlobalOptions(FrozenValue):
         "show_version",
         "suggest",
         "verbose",
+        "verify_import",
     )
     python: str | None
     fix: bool  # apply safe fixes and retry (--fix, SAFE_PIP_FIX=1)
@@ -58,6 +59,7 @@ class GlobalOptions(FrozenValue):
     json_report: str | None
     rules: tuple[str, ...]  # extra rule folders (--rules, repeatable), after SAFE_PIP_RULES
     no_history: bool  # neither read nor write the fix history (--no-history, SAFE_PIP_NO_HISTORY=1)
+    verify_import: bool  # after a successful install, import what was installed (--verify-import)
     no_color: bool
     quiet: int
     verbose: int
@@ -74,6 +76,7 @@ class GlobalOptions(FrozenValue):
         json_report: str | None = None,
         rules: tuple[str, ...] = (),
         no_history: bool = False,
+        verify_import: bool = False,
         no_color: bool = False,
         quiet: int = 0,
         verbose: int = 0,
@@ -88,6 +91,7 @@ class GlobalOptions(FrozenValue):
             json_report=json_report,
             rules=rules,
             no_history=no_history,
+            verify_import=verify_import,
             no_color=no_color,
             quiet=quiet,
             verbose=verbose,
@@ -120,6 +124,7 @@ _FLAGS = {
     "--fix": "fix",
     "--suggest": "suggest",
     "--no-history": "no_history",
+    "--verify-import": "verify_import",
     "--no-color": "no_color",
     "--help": "show_help",
     "-h": "show_help",
@@ -188,6 +193,7 @@ def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
         rules=_tuple(values.get("rules")),
         no_history=bool(values.get("no_history", False))
         or environ.get("SAFE_PIP_NO_HISTORY", "") in ("1", "true", "yes"),
+        verify_import=bool(values.get("verify_import", False)),
         no_color=bool(values.get("no_color", False)),
         quiet=counts["quiet"],
         verbose=counts["verbose"],

@@ -507,3 +507,75 @@ def detect_torch_abi(python: str, timeout: float = 60) -> bool | None:
     takes seconds: only `doctor` asks, and only when torch is installed."""
     text = _run([python, "-c", _TORCH_ABI_SCRIPT], timeout=timeout)
     return parse_torch_abi(text) if text else None
+
+
+# Run in the target after an install (--verify-import): import each top-level module of the named
+# distributions (top_level.txt, else the RECORD's top-level packages and modules) and print a traceback for
+# each that fails, the way `python -c "import x"` would. Python 2.7-compatible like the facts script.
+_IMPORT_SCRIPT = r"""
+import sys, traceback
+names = sys.argv[1:]
+try:
+    from importlib import metadata
+except ImportError:
+    metadata = None
+def modules(name):
+    if metadata is None:
+        return [name.replace("-", "_")]
+    try:
+        dist = metadata.distribution(name)
+    except Exception:
+        return []
+    top = dist.read_text("top_level.txt")
+    if top:
+        return [line.strip() for line in top.splitlines() if line.strip() and "/" not in line]
+    found = []
+    for path in dist.files or []:
+        parts = str(path).replace("\\", "/").split("/")
+        first = parts[0]
+        if first in ("..", "__pycache__") or first.endswith((".dist-info", ".data", ".egg-info", ".pth")):
+            continue
+        if len(parts) > 1 and parts[1] == "__init__.py":
+            found.append(first)
+        elif len(parts) == 1 and first.endswith((".py", ".so", ".pyd")):
+            found.append(first.split(".")[0])
+    return sorted(set(found))
+for name in names:
+    for module in modules(name):
+        if module.startswith("_") and module != "_cffi_backend":
+            continue
+        try:
+            __import__(module)
+            sys.stdout.write("safe-pip-import ok %s %s\n" % (name, module))
+        except BaseException:
+            sys.stdout.write("safe-pip-import failed %s %s\n" % (name, module))
+            sys.stdout.write(traceback.format_exc())
+        sys.stdout.flush()
+"""
+
+
+def import_installed(python: str, distributions: Sequence[str], timeout: float = 300) -> tuple[int, str]:
+    """Import the distributions' modules in the target; (exit code, output). Imports may be slow (torch):
+    a generous timeout."""
+    try:
+        completed = subprocess.run(
+            [python, "-c", _IMPORT_SCRIPT, *distributions],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return -1, f"the import check did not finish in {timeout:.0f} s\n"
+    except OSError as error:
+        return -1, f"the import check could not start: {error}\n"
+    return completed.returncode, completed.stdout.decode("utf-8", "replace")
+
+
+def parse_import_results(output: str) -> list[tuple[str, str, bool]]:
+    """(distribution, module, imported?) from the import script's marker lines."""
+    return [
+        (match.group(2), match.group(3), match.group(1) == "ok")
+        for match in re.finditer(r"^safe-pip-import (ok|failed) (\S+) (\S+)$", output, re.MULTILINE)
+    ]
