@@ -358,3 +358,53 @@ def test_verify_import_diagnoses_a_module_that_installs_but_does_not_import(
     )
     assert good.returncode == 0, good.stderr
     assert "safe-pip: --verify-import: imported tinypkg" in good.stderr
+
+
+def test_an_undeclared_build_dependency_that_is_installed_is_built_against(
+    tmp_path: Path, wheelhouse: Path, env: dict[str, str]
+) -> None:
+    """needsdep's setup.py imports tinydep without declaring it. With tinydep installed in the target, --fix
+    retries with --no-build-isolation; without it, that fix is only printed (install tinydep first)."""
+    from tests.lab.projects import import_at_build_project
+
+    make_sdist(tmp_path / "src", "needsdep", "1.0", import_at_build_project("needsdep", "tinydep"))
+    make_wheel(tmp_path / "src", "tinydep", "1.0")
+    pip_args = [
+        "install",
+        "--no-index",
+        "--find-links",
+        str(wheelhouse),
+        "--find-links",
+        str(tmp_path / "src"),
+    ]
+    # First, before pip's cache holds a built wheel of needsdep:
+    bare = make_venv(tmp_path / "bare")
+    printed = subprocess.run(
+        safe_pip_argv("--suggest", "--python", str(bare), *pip_args, "needsdep"),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert printed.returncode == 1
+    assert "fix: safe-pip install tinydep && safe-pip install --no-build-isolation" in printed.stderr
+    assert "--fix would run: safe-pip install --only-binary needsdep" in printed.stderr
+
+    python = make_venv(tmp_path / "venv")
+    subprocess.run(
+        [str(python), "-m", "pip", *pip_args, "tinydep", "setuptools", "wheel"],
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    fixed = subprocess.run(
+        safe_pip_argv("--fix", "--python", str(python), *pip_args, "needsdep"),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert fixed.returncode == 0, fixed.stderr[-3000:]
+    assert "attempt 2/3: retrying with --no-build-isolation (undeclared-build-dependency)" in fixed.stderr

@@ -163,3 +163,18 @@ def test_options_the_command_already_has_are_not_offered_again() -> None:
     )
     assert other is not None
     assert other.args == ("--only-binary", "psutil", "--only-binary", "numpy", "psutil")
+
+
+def test_no_build_isolation_is_a_safe_rerun_only_when_the_module_is_installed() -> None:
+    installed = {"torch"}
+    context = FixContext(package="flash-attn", pip_args=("flash-attn",), importable=installed.__contains__)
+    there = render_fix("no-build-isolation", {"module": "torch"}, context)
+    assert there is not None
+    assert (there.auto, there.args) == (True, ("--no-build-isolation", "flash-attn"))
+    missing = render_fix("no-build-isolation", {"module": "numpy"}, context)
+    assert missing is not None
+    assert missing.auto is False
+    assert missing.command.startswith("safe-pip install numpy && ")
+    unknown = render_fix("no-build-isolation", {"module": "torch"}, FixContext(package="flash-attn"))
+    assert unknown is not None
+    assert unknown.auto is False

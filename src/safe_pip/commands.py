@@ -183,7 +183,9 @@ def diagnose_run(
     env_changes: Mapping[str, str],
 ) -> list[Diagnosis]:
     """The diagnoses of one pip run (its fixes written for `args`, the arguments that run used)."""
-    from safe_pip.probe import detect_package_manager
+    import functools
+
+    from safe_pip.probe import detect_module_installed, detect_package_manager
 
     context = FixContext(
         pip_command=invocation.command or "install",
@@ -191,6 +193,7 @@ def diagnose_run(
         python=python,
         package_manager=detect_package_manager(),  # apt, dnf, apk, brew...: the fix commands for this machine
         build_jobs=_build_jobs(env_changes),
+        importable=functools.partial(detect_module_installed, python),
     )
     classifier = Classifier(rules, _rule_facts(rules), context=context)
     if capture.dropped_lines and log_path:

@@ -11,7 +11,7 @@ here. Safety levels:
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 __all__ = ["ACTIONS", "PACKAGE_MANAGERS", "ActionSpec", "Fix", "FixContext", "render_fix"]
@@ -57,6 +57,8 @@ class FixContext:
     package_manager: str | None = None
     python: str = "python3"
     build_jobs: int | None = None  # parallel build jobs that fit in this machine's memory, when known
+    # Whether a module is installed in the target (asked only by no-build-isolation); None: unknown.
+    importable: Callable[[str], bool] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,9 @@ def render_fix(
     elif action == "no-build-isolation":
         pip_args = ("--no-build-isolation",)
         module = values.get("module")
-        if module:
+        # Building against the target's own packages only works when the one the build imports is there:
+        # then it is a plain re-run (safe to apply); otherwise it has to be installed first (printed only).
+        if module and not (context.importable is not None and context.importable(module)):
             command = f"safe-pip install {shlex.quote(module)} && " + _pip_command(context, pip_args)
     elif action == "upgrade-pip":
         command = f"{context.python} -m pip install --upgrade pip"

@@ -579,3 +579,15 @@ def parse_import_results(output: str) -> list[tuple[str, str, bool]]:
         (match.group(2), match.group(3), match.group(1) == "ok")
         for match in re.finditer(r"^safe-pip-import (ok|failed) (\S+) (\S+)$", output, re.MULTILINE)
     ]
+
+
+@functools.cache
+def detect_module_installed(python: str, module: str, timeout: float = 20) -> bool:
+    """Whether `module` can be found (not imported: that may be slow) in the target interpreter."""
+    script = (
+        "import importlib.util, sys\n"
+        "sys.stdout.write('found' if importlib.util.find_spec(sys.argv[1]) else '-')"
+    )
+    if not re.fullmatch(r"[A-Za-z_][\w.]*", module):
+        return False
+    return _run([python, "-c", script, module], timeout=timeout) == "found"
