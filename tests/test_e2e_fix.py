@@ -53,8 +53,12 @@ def test_fix_installs_the_newest_release_with_a_wheel(
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert "safe-pip: attempt 2/3: retrying with --only-binary fastmath (missing-compiler)" in result.stderr
-    assert "safe-pip: fixed in 2 attempts (only-binary)" in result.stderr
+    # the target's pip, asked with the user's --find-links, found 1.0 as the newest release with a wheel
+    assert (
+        "safe-pip: attempt 2/3: retrying with --only-binary fastmath fastmath==1.0 (missing-compiler)"
+        in result.stderr
+    )
+    assert "safe-pip: fixed in 2 attempts (pin-to-wheel)" in result.stderr
     installed = subprocess.run(
         [str(python), "-c", "import fastmath; print(fastmath.VERSION)"],
         capture_output=True,
@@ -66,9 +70,10 @@ def test_fix_installs_the_newest_release_with_a_wheel(
     data = json.loads(report.read_text())
     assert data["schema_version"] == 1
     assert data["exit_code"] == 0
-    assert [(a["fix"], a["exit_code"]) for a in data["attempts"]] == [(None, 1), ("only-binary", 0)]
+    assert [(a["fix"], a["exit_code"]) for a in data["attempts"]] == [(None, 1), ("pin-to-wheel", 0)]
     assert data["attempts"][0]["diagnoses"][0]["category"] == "missing-compiler"
     assert data["attempts"][1]["argv"][4:6] == ["--only-binary", "fastmath"]
+    assert data["attempts"][1]["argv"][-1] == "fastmath==1.0"
     assert Path(data["log_file"]).exists()
 
 
@@ -97,7 +102,15 @@ def test_suggest_never_runs_pip_a_second_time(compiler_case: tuple[Path, list[st
     )
     assert result.returncode == 1
     assert "safe-pip: --fix would run: safe-pip install --only-binary fastmath --no-index" in result.stderr
-    assert len(_logs(env)) == 1  # one pip run, one saved log
+    assert result.stderr.rstrip().endswith("fastmath==1.0") or "fastmath==1.0\n" in result.stderr
+    # one install run, one saved log (pin-to-wheel's `pip install --dry-run` query installs nothing)
+    assert len(_logs(env)) == 1
+    assert (
+        "fastmath"
+        not in subprocess.run(
+            [str(python), "-m", "pip", "list"], env=env, capture_output=True, text=True, check=True
+        ).stdout
+    )
 
 
 def test_a_wheel_for_another_platform_is_replaced_by_the_right_one(

@@ -11,6 +11,7 @@ from safe_pip.facts import (
     parse_cgroup_v1_cpu,
     parse_driver_version,
     parse_glibc_version,
+    parse_install_report,
     parse_installed,
     parse_ldd_version,
     parse_meminfo_available,
@@ -20,6 +21,7 @@ from safe_pip.facts import (
     parse_tool_version,
     parse_torch_version,
     requirement_names,
+    source_options,
 )
 
 OS_RELEASES = {
@@ -276,3 +278,27 @@ def test_installed_distributions_from_pips_last_line() -> None:
 )
 def test_requirement_names_from_the_command_line(args: list[str], names: list[str]) -> None:
     assert requirement_names(args) == names
+
+
+def test_install_report_gives_the_version_pip_would_install() -> None:
+    report = '{"version": "1", "install": [{"metadata": {"name": "Fast_Math", "version": "1.0"}}]}'
+    assert parse_install_report(report, "fast-math") == "1.0"
+    assert parse_install_report(report, "other") is None
+    assert parse_install_report("ERROR: no such option: --report", "fast-math") is None
+    assert parse_install_report('{"install": "nonsense"}', "fast-math") is None
+
+
+def test_source_options_keep_where_packages_come_from() -> None:
+    args = [
+        "-q",
+        "--index-url",
+        "https://i/simple",
+        "--find-links=./w",
+        "-r",
+        "req.txt",
+        "--pre",
+        "x",
+        "-f",
+        "d",
+    ]
+    assert source_options(args) == ["--index-url", "https://i/simple", "--find-links=./w", "--pre", "-f", "d"]

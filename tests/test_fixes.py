@@ -109,7 +109,9 @@ def test_a_rule_can_turn_auto_off_but_unsafe_actions_are_never_auto() -> None:
     assert not only.auto
     for action, spec in ACTIONS.items():
         params = dict.fromkeys(spec.required, "x")
-        fix = render_fix(action, params, replace(PSUTIL, pip_args=("psutil",)))
+        fix = render_fix(
+            action, params, replace(PSUTIL, pip_args=("psutil",), wheel_version=lambda _: "5.9.8")
+        )
         assert fix is not None, action
         # Automatic only when safe, and when applying it is re-running pip with other arguments or variables
         # (upgrading pip, or installing a build dependency first, are not applied by themselves yet).
@@ -178,3 +180,31 @@ def test_no_build_isolation_is_a_safe_rerun_only_when_the_module_is_installed() 
     unknown = render_fix("no-build-isolation", {"module": "torch"}, FixContext(package="flash-attn"))
     assert unknown is not None
     assert unknown.auto is False
+
+
+@pytest.mark.parametrize(
+    ("pip_args", "expected"),
+    [
+        (("psutil", "-q"), ("--only-binary", "psutil", "psutil==5.9.8", "-q")),
+        (("-r", "req.txt"), ("--only-binary", "psutil", "-r", "req.txt", "psutil==5.9.8")),
+    ],
+    ids=["bare-name-replaced", "requirements-file-added"],
+)
+def test_pin_to_wheel_pins_the_version_pip_found(
+    pip_args: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    asked: list[str] = []
+
+    def newest(package: str) -> str | None:
+        asked.append(package)
+        return "5.9.8"
+
+    fix = render_fix(
+        "pin-to-wheel", {}, FixContext(package="psutil", pip_args=pip_args, wheel_version=newest)
+    )
+    assert fix is not None
+    assert (fix.auto, fix.args, asked) == (True, expected, ["psutil"])
+    assert fix.title == "Install psutil 5.9.8, its newest release with a wheel for this Python"
+    # No answer from pip (or not asked): no pin is offered; only-binary is the rule's next fix.
+    assert render_fix("pin-to-wheel", {}, FixContext(package="psutil", wheel_version=lambda _: None)) is None
+    assert render_fix("pin-to-wheel", {}, FixContext(package="psutil")) is None

@@ -106,8 +106,18 @@ def explain_failure(
 
     rules = load_rule_library(invocation, console)
     args = invocation.args
+    options = invocation.options
+    # Only when a fix may be picked is it worth asking pip (seconds) which release has a wheel.
+    picking = options.suggest or options.fix or _interactive()
     diagnoses = diagnose_run(
-        rules, invocation, python, capture=capture, log_path=log_path, args=args, env_changes={}
+        rules,
+        invocation,
+        python,
+        capture=capture,
+        log_path=log_path,
+        args=args,
+        env_changes={},
+        pin_wheels=picking,
     )
     _print_failure(
         console,
@@ -120,11 +130,9 @@ def explain_failure(
     from safe_pip.retry import order_fixes
 
     first = RunOutcome(exit_code, duration_s, tuple(diagnoses), log_path)
-    options = invocation.options
     usable = [fix for fix in (diagnoses[0].fixes if diagnoses else ()) if fix.auto and fix.args is not None]
     # The history costs a probe of the interpreter (its tags): only when a fix may be picked from it.
-    picking = usable and (options.suggest or options.fix or _interactive())
-    memory = _fix_memory(console, invocation, python) if picking else None
+    memory = _fix_memory(console, invocation, python) if usable and picking else None
     worked_before = memory.worked_before(diagnoses[0]) if memory is not None else ()
     plan_fixes = order_fixes(usable, worked_before)
     because = (
@@ -181,11 +189,14 @@ def diagnose_run(
     log_path: str | None,
     args: tuple[str, ...],
     env_changes: Mapping[str, str],
+    pin_wheels: bool = False,
 ) -> list[Diagnosis]:
-    """The diagnoses of one pip run (its fixes written for `args`, the arguments that run used)."""
+    """The diagnoses of one pip run (its fixes written for `args`, the arguments that run used). With
+    `pin_wheels` (a fix may be picked), pin-to-wheel asks the target's pip which release has a wheel."""
     import functools
 
-    from safe_pip.probe import detect_module_installed, detect_package_manager
+    from safe_pip.facts import source_options
+    from safe_pip.probe import detect_module_installed, detect_newest_wheel, detect_package_manager
 
     context = FixContext(
         pip_command=invocation.command or "install",
@@ -194,6 +205,9 @@ def diagnose_run(
         package_manager=detect_package_manager(),  # apt, dnf, apk, brew...: the fix commands for this machine
         build_jobs=_build_jobs(env_changes),
         importable=functools.partial(detect_module_installed, python),
+        wheel_version=functools.partial(detect_newest_wheel, python, sources=tuple(source_options(args)))
+        if pin_wheels
+        else None,
     )
     classifier = Classifier(rules, _rule_facts(rules), context=context)
     if capture.dropped_lines and log_path:
@@ -300,6 +314,7 @@ def _fix_loop(
             log_path=result.log_path,
             args=args,
             env_changes=env_changes,
+            pin_wheels=True,
         )
         _print_failure(
             console,
@@ -312,7 +327,10 @@ def _fix_loop(
         return RunOutcome(result.exit_code, result.duration_s, tuple(diagnoses), result.log_path)
 
     def announce(number: int, plan: Any, cause: Diagnosis) -> None:
-        change = " ".join([*(f"{key}={value}" for key, value in plan.fix.env.items()), *plan.fix.pip_args])
+        # What differs from the user's command: variables, options, and words such as a pin (`psutil==5.9.8`).
+        added = [word for word in plan.args if word not in invocation.args and word not in plan.fix.pip_args]
+        env_words = [f"{key}={value}" for key, value in plan.fix.env.items()]
+        change = " ".join([*env_words, *plan.fix.pip_args, *added])
         why = (
             f"{cause.category}; it worked before for {cause.package}"
             if plan.worked_before

@@ -18,6 +18,7 @@ __all__ = [
     "parse_cgroup_v1_cpu",
     "parse_driver_version",
     "parse_glibc_version",
+    "parse_install_report",
     "parse_installed",
     "parse_ldd_version",
     "parse_meminfo_available",
@@ -28,6 +29,7 @@ __all__ = [
     "parse_torch_version",
     "parse_vswhere",
     "requirement_names",
+    "source_options",
 ]
 
 
@@ -315,3 +317,62 @@ def requirement_names(args: Sequence[str]) -> list[str]:
         if match and "/" not in word and not word.endswith((".tar.gz", ".zip")):
             names.append(match.group(1))
     return names
+
+
+def parse_install_report(text: str, package: str) -> str | None:
+    """The version of `package` a `pip install --dry-run --report -` would install (pip >= 22.2's JSON)."""
+    import json
+
+    wanted = re.sub(r"[-_.]+", "-", package).lower()
+    try:
+        report = json.loads(text)
+        for item in report.get("install", []):
+            metadata = item.get("metadata", {})
+            if re.sub(r"[-_.]+", "-", str(metadata.get("name", ""))).lower() == wanted:
+                version = metadata.get("version")
+                return str(version) if version else None
+    except (ValueError, AttributeError, TypeError):
+        return None
+    return None
+
+
+# pip options that say where packages come from: kept when asking pip which release has a wheel.
+_SOURCE_OPTIONS_WITH_VALUE = frozenset(
+    [
+        "-i",
+        "--index-url",
+        "--extra-index-url",
+        "-f",
+        "--find-links",
+        "--trusted-host",
+        "--cert",
+        "--client-cert",
+        "--proxy",
+        "--timeout",
+        "--retries",
+        "--platform",
+        "--python-version",
+        "--implementation",
+        "--abi",
+        "--keyring-provider",
+    ]
+)
+_SOURCE_FLAGS = frozenset({"--no-index", "--pre", "--isolated"})
+
+
+def source_options(args: Sequence[str]) -> list[str]:
+    """The user's options that choose the index, in order (`--index-url X`, `--find-links=Y`, `--pre`)."""
+    kept: list[str] = []
+    index = 0
+    while index < len(args):
+        word = args[index]
+        name, has_value, _ = word.partition("=")
+        if name in _SOURCE_OPTIONS_WITH_VALUE:
+            kept.append(word)
+            if not has_value and index + 1 < len(args):
+                index += 1
+                kept.append(args[index])
+        elif word in _SOURCE_FLAGS:
+            kept.append(word)
+        index += 1
+    return kept

@@ -59,6 +59,8 @@ class FixContext:
     build_jobs: int | None = None  # parallel build jobs that fit in this machine's memory, when known
     # Whether a module is installed in the target (asked only by no-build-isolation); None: unknown.
     importable: Callable[[str], bool] | None = field(default=None, compare=False)
+    # The newest version of a package that has a wheel for the target (asked only by pin-to-wheel).
+    wheel_version: Callable[[str], str | None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec(
             "pin-to-wheel",
             SAFE,
-            "Install the newest release of {package} that has a wheel for this Python",
+            "Install {package} {version}, its newest release with a wheel for this Python",
             ("package",),
             ("package",),
         ),
@@ -208,8 +210,19 @@ def render_fix(
             replaced = tuple(package if arg.endswith(instead_of) else arg for arg in context.pip_args)
             context = replace(context, pip_args=replaced)
     elif action == "pin-to-wheel":
-        # The version is found at fix time, by asking the target pip which releases have a fitting wheel.
+        # The version is found at fix time, by asking the target's pip which release has a fitting wheel;
+        # the pin replaces the package's bare name in the user's arguments (or is added, for -r files).
+        version = context.wheel_version(package) if context.wheel_version and package else None
+        if not version:
+            return None
+        values["version"] = version
+        pin = f"{package}=={version}"
         pip_args = ("--only-binary", package)
+        if context.pip_args is not None:
+            user = context.pip_args
+            named = [arg for arg in user if arg.lower() == package.lower()]
+            replaced = tuple(pin if arg.lower() == package.lower() else arg for arg in user)
+            context = replace(context, pip_args=replaced if named else (*user, pin))
     elif action == "limit-build-jobs":
         jobs = values.get("jobs") or str(context.build_jobs or 1)
         values["jobs"] = jobs

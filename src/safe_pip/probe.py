@@ -591,3 +591,18 @@ def detect_module_installed(python: str, module: str, timeout: float = 20) -> bo
     if not re.fullmatch(r"[A-Za-z_][\w.]*", module):
         return False
     return _run([python, "-c", script, module], timeout=timeout) == "found"
+
+
+@functools.cache
+def detect_newest_wheel(
+    python: str, package: str, sources: tuple[str, ...], timeout: float = 120
+) -> str | None:
+    """The newest release of `package` that has a wheel for the target, as the target's own pip sees it
+    with the user's index options (and environment): `pip install --dry-run --report -` (pip >= 22.2);
+    None when pip cannot say (older pip, no such wheel, no network)."""
+    from safe_pip.facts import parse_install_report
+
+    argv = [python, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed", "--no-deps"]
+    argv += ["--only-binary", package, "--report", "-", *sources, package]
+    text = _run(argv, timeout=timeout)
+    return parse_install_report(text, package) if text else None
