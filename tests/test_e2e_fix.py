@@ -35,6 +35,13 @@ def compiler_case(
     return python, pip_args, dict(env, PATH=str(tmp_path / "bin"))
 
 
+def _safe_pip(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """safe-pip as a user runs it, with its output captured as text."""
+    return subprocess.run(
+        safe_pip_argv(*args), env=env, capture_output=True, text=True, check=False, timeout=300
+    )
+
+
 def _logs(env: dict[str, str]) -> list[Path]:
     return sorted((Path(env["XDG_STATE_HOME"]) / "safe-pip" / "log").glob("pip-*.log"))
 
@@ -44,14 +51,7 @@ def test_fix_installs_the_newest_release_with_a_wheel(
 ) -> None:
     python, pip_args, env = compiler_case
     report = tmp_path / "report.json"
-    result = subprocess.run(
-        safe_pip_argv("--fix", "--json-report", str(report), "--python", str(python), *pip_args),
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    result = _safe_pip("--fix", "--json-report", str(report), "--python", str(python), *pip_args, env=env)
     assert result.returncode == 0, result.stderr
     # the target's pip, asked with the user's --find-links, found 1.0 as the newest release with a wheel
     assert (
@@ -79,27 +79,13 @@ def test_fix_installs_the_newest_release_with_a_wheel(
 
 def test_safe_pip_fix_environment_variable(compiler_case: tuple[Path, list[str], dict[str, str]]) -> None:
     python, pip_args, env = compiler_case
-    result = subprocess.run(
-        safe_pip_argv("--python", str(python), *pip_args),
-        env=dict(env, SAFE_PIP_FIX="1"),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    result = _safe_pip("--python", str(python), *pip_args, env=dict(env, SAFE_PIP_FIX="1"))
     assert result.returncode == 0, result.stderr
 
 
 def test_suggest_never_runs_pip_a_second_time(compiler_case: tuple[Path, list[str], dict[str, str]]) -> None:
     python, pip_args, env = compiler_case
-    result = subprocess.run(
-        safe_pip_argv("--suggest", "--python", str(python), *pip_args),
-        env=dict(env, SAFE_PIP_FIX="1"),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    result = _safe_pip("--suggest", "--python", str(python), *pip_args, env=dict(env, SAFE_PIP_FIX="1"))
     assert result.returncode == 1
     assert "safe-pip: --fix would run: safe-pip install --only-binary fastmath --no-index" in result.stderr
     assert result.stderr.rstrip().endswith("fastmath==1.0") or "fastmath==1.0\n" in result.stderr
@@ -118,22 +104,16 @@ def test_a_wheel_for_another_platform_is_replaced_by_the_right_one(
 ) -> None:
     wrong = make_wheel(tmp_path / "download", "winonly", "1.0", "cp311-cp311-win_amd64")
     make_wheel(tmp_path / "index", "winonly", "1.0")  # the py3-none-any one, on the find-links "index"
-    result = subprocess.run(
-        safe_pip_argv(
-            "--fix",
-            "--python",
-            str(shared_venv),
-            "install",
-            "--no-index",
-            "--find-links",
-            str(tmp_path / "index"),
-            str(wrong),
-        ),
+    result = _safe_pip(
+        "--fix",
+        "--python",
+        str(shared_venv),
+        "install",
+        "--no-index",
+        "--find-links",
+        str(tmp_path / "index"),
+        str(wrong),
         env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert "retrying with --only-binary winonly (unsupported-wheel)" in result.stderr
@@ -146,22 +126,16 @@ def test_an_externally_managed_python_is_not_retried(tmp_path: Path, env: dict[s
     if python is None:
         pytest.skip("cannot copy this interpreter")
     make_wheel(tmp_path / "wheels", "tinypkg", "1.0")
-    result = subprocess.run(
-        safe_pip_argv(
-            "--fix",
-            "--python",
-            str(python),
-            "install",
-            "--no-index",
-            "--find-links",
-            str(tmp_path / "wheels"),
-            "tinypkg",
-        ),
+    result = _safe_pip(
+        "--fix",
+        "--python",
+        str(python),
+        "install",
+        "--no-index",
+        "--find-links",
+        str(tmp_path / "wheels"),
+        "tinypkg",
         env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
     )
     assert result.returncode == 1
     assert "externally-managed-environment (rule externally-managed" in result.stderr
@@ -273,15 +247,8 @@ def test_the_history_makes_the_second_run_take_the_working_fix_first(
 
     def install(venv: str, *options: str) -> subprocess.CompletedProcess[str]:
         python = make_venv(tmp_path / venv)
-        return subprocess.run(
-            safe_pip_argv(
-                "--fix", "--max-attempts", "4", *options, "--python", str(python), *pip_args, "hungry"
-            ),
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
+        return _safe_pip(
+            "--fix", "--max-attempts", "4", *options, "--python", str(python), *pip_args, "hungry", env=env
         )
 
     first = install("venv1")
@@ -337,37 +304,25 @@ def test_verify_import_diagnoses_a_module_that_installs_but_does_not_import(
         "--find-links",
         str(tmp_path / "src"),
     ]
-    plain = subprocess.run(
-        safe_pip_argv("--python", str(python), *pip_args, "tinypkg", "undefsym"),
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    plain = _safe_pip("--python", str(python), *pip_args, "tinypkg", "undefsym", env=env)
     assert plain.returncode == 0, plain.stderr
     assert "import" not in plain.stderr
-    checked = subprocess.run(
-        safe_pip_argv(
-            "--verify-import", "--python", str(python), *pip_args, "--force-reinstall", "tinypkg", "undefsym"
-        ),
+    checked = _safe_pip(
+        "--verify-import",
+        "--python",
+        str(python),
+        *pip_args,
+        "--force-reinstall",
+        "tinypkg",
+        "undefsym",
         env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
     )
     assert checked.returncode == 1, checked.stderr
     assert "safe-pip: installed, but importing failed: undefsym (from undefsym)" in checked.stderr
     assert "abi-mismatch (rule undefined-symbol" in checked.stderr
     assert "undefined symbol: missing_function_xyz" in checked.stderr
-    good = subprocess.run(
-        safe_pip_argv("--verify-import", "--python", str(python), *pip_args, "--force-reinstall", "tinypkg"),
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
+    good = _safe_pip(
+        "--verify-import", "--python", str(python), *pip_args, "--force-reinstall", "tinypkg", env=env
     )
     assert good.returncode == 0, good.stderr
     assert "safe-pip: --verify-import: imported tinypkg" in good.stderr
@@ -392,14 +347,7 @@ def test_an_undeclared_build_dependency_that_is_installed_is_built_against(
     ]
     # First, before pip's cache holds a built wheel of needsdep:
     bare = make_venv(tmp_path / "bare")
-    printed = subprocess.run(
-        safe_pip_argv("--suggest", "--python", str(bare), *pip_args, "needsdep"),
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    printed = _safe_pip("--suggest", "--python", str(bare), *pip_args, "needsdep", env=env)
     assert printed.returncode == 1
     assert "fix: safe-pip install tinydep && safe-pip install --no-build-isolation" in printed.stderr
     assert "--fix would run: safe-pip install --only-binary needsdep" in printed.stderr
@@ -411,13 +359,6 @@ def test_an_undeclared_build_dependency_that_is_installed_is_built_against(
         capture_output=True,
         check=True,
     )
-    fixed = subprocess.run(
-        safe_pip_argv("--fix", "--python", str(python), *pip_args, "needsdep"),
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    fixed = _safe_pip("--fix", "--python", str(python), *pip_args, "needsdep", env=env)
     assert fixed.returncode == 0, fixed.stderr[-3000:]
     assert "attempt 2/3: retrying with --no-build-isolation (undeclared-build-dependency)" in fixed.stderr
