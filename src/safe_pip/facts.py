@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "OsRelease",
+    "canonical_name",
     "cgroup_ancestors",
     "package_manager_for",
     "parse_cgroup_cpu_max",
@@ -228,6 +229,11 @@ def parse_vswhere(text: str) -> str | None:
     return first if re.fullmatch(r"\d+(?:\.\d+)+", first) else None
 
 
+def canonical_name(name: str) -> str:
+    """PEP 503 normalisation, so `PyYAML`, `pyyaml` and `Py_Yaml` are one distribution."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 # "Successfully installed numpy-2.1.0 scikit-learn-1.5.2": pip's last line after an install.
 _INSTALLED_LINE = re.compile(r"^Successfully installed (.+)$")
 
@@ -246,8 +252,29 @@ def parse_installed(lines: Iterable[str]) -> list[tuple[str, str]]:
     return found
 
 
-# pip install options that take a value (the value is not a requirement).
-_VALUE_OPTIONS = frozenset(
+# pip options that say where packages come from: kept when asking pip which release has a wheel.
+_SOURCE_OPTIONS_WITH_VALUE = frozenset(
+    [
+        "-i",
+        "--index-url",
+        "--extra-index-url",
+        "-f",
+        "--find-links",
+        "--trusted-host",
+        "--cert",
+        "--client-cert",
+        "--proxy",
+        "--timeout",
+        "--retries",
+        "--platform",
+        "--python-version",
+        "--implementation",
+        "--abi",
+        "--keyring-provider",
+    ]
+)
+# pip install options that take a value (the value is not a requirement): the source options and these.
+_VALUE_OPTIONS = _SOURCE_OPTIONS_WITH_VALUE | frozenset(
     [
         "-r",
         "--requirement",
@@ -255,31 +282,16 @@ _VALUE_OPTIONS = frozenset(
         "--constraint",
         "-e",
         "--editable",
-        "-i",
-        "--index-url",
-        "--extra-index-url",
-        "-f",
-        "--find-links",
         "-t",
         "--target",
         "--prefix",
         "--root",
-        "--platform",
-        "--python-version",
-        "--implementation",
-        "--abi",
         "--src",
         "--upgrade-strategy",
         "--progress-bar",
         "--log",
         "--log-file",
-        "--cert",
-        "--client-cert",
-        "--proxy",
-        "--retries",
-        "--timeout",
         "--exists-action",
-        "--trusted-host",
         "-C",
         "--config-settings",
         "--global-option",
@@ -289,7 +301,6 @@ _VALUE_OPTIONS = frozenset(
         "--only-binary",
         "--no-binary",
         "--python",
-        "--keyring-provider",
         "--use-feature",
         "--use-deprecated",
         "--root-user-action",
@@ -323,12 +334,12 @@ def parse_install_report(text: str, package: str) -> str | None:
     """The version of `package` a `pip install --dry-run --report -` would install (pip >= 22.2's JSON)."""
     import json
 
-    wanted = re.sub(r"[-_.]+", "-", package).lower()
+    wanted = canonical_name(package)
     try:
         report = json.loads(text)
         for item in report.get("install", []):
             metadata = item.get("metadata", {})
-            if re.sub(r"[-_.]+", "-", str(metadata.get("name", ""))).lower() == wanted:
+            if canonical_name(str(metadata.get("name", ""))) == wanted:
                 version = metadata.get("version")
                 return str(version) if version else None
     except (ValueError, AttributeError, TypeError):
@@ -336,27 +347,6 @@ def parse_install_report(text: str, package: str) -> str | None:
     return None
 
 
-# pip options that say where packages come from: kept when asking pip which release has a wheel.
-_SOURCE_OPTIONS_WITH_VALUE = frozenset(
-    [
-        "-i",
-        "--index-url",
-        "--extra-index-url",
-        "-f",
-        "--find-links",
-        "--trusted-host",
-        "--cert",
-        "--client-cert",
-        "--proxy",
-        "--timeout",
-        "--retries",
-        "--platform",
-        "--python-version",
-        "--implementation",
-        "--abi",
-        "--keyring-provider",
-    ]
-)
 _SOURCE_FLAGS = frozenset({"--no-index", "--pre", "--isolated"})
 
 

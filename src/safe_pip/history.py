@@ -20,6 +20,8 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from safe_pip.facts import canonical_name
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from safe_pip.classify import Diagnosis
@@ -30,7 +32,6 @@ __all__ = [
     "HistoryStore",
     "default_history_path",
     "interpreter_kind",
-    "normalise_package",
 ]
 
 _SCHEMA = """
@@ -75,11 +76,6 @@ def default_history_path() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("safe-pip", appauthor=False)) / "history.sqlite3"
-
-
-def normalise_package(name: str) -> str:
-    """PEP 503 normalisation, so `PyYAML` and `pyyaml` are one package."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def interpreter_kind(implementation_abi: str, os_name: str, machine: str) -> str:
@@ -136,7 +132,7 @@ class HistoryStore:
                 "INSERT INTO fix_outcomes VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
-                        normalise_package(record.package),
+                        canonical_name(record.package),
                         record.version,
                         record.category,
                         record.fix,
@@ -154,7 +150,7 @@ class HistoryStore:
             rows = connection.execute(
                 "SELECT fix FROM fix_outcomes WHERE package = ? AND category = ? AND interpreter = ? "
                 "AND worked = 1 GROUP BY fix ORDER BY MAX(recorded_at) DESC",
-                (normalise_package(package), category, interpreter),
+                (canonical_name(package), category, interpreter),
             ).fetchall()
         return tuple(str(row[0]) for row in rows)
 
@@ -231,7 +227,7 @@ class FixMemory:
 
 def _version_of(diagnosis: Diagnosis) -> str | None:
     """The failing release when the diagnosis' evidence names its file (`foo-2.0.tar.gz`, `foo-2.0-*.whl`)."""
-    stem = re.escape(normalise_package(diagnosis.package or "")).replace("\\-", "[-_.]")
+    stem = re.escape(canonical_name(diagnosis.package or "")).replace("\\-", "[-_.]")
     pattern = re.compile(rf"(?i)\b{stem}-(\d[\w.!+]*?)(?:\.tar\.gz|\.zip|-[\w.]+-[\w.]+-[\w.]+\.whl)\b")
     for line in diagnosis.evidence:
         found = pattern.search(line.text)

@@ -236,17 +236,8 @@ def parse_interpreter_facts(output: str) -> InterpreterFacts | None:
 @functools.cache
 def detect_interpreter_facts(python: str, timeout: float = 20) -> InterpreterFacts | None:
     """Run the facts script in `python`; None when it cannot tell (never raises)."""
-    try:
-        completed = subprocess.run(
-            [python, "-c", _FACTS_SCRIPT],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return parse_interpreter_facts(completed.stdout.decode("utf-8", "replace"))
+    output = _run([python, "-c", _FACTS_SCRIPT], timeout=timeout)
+    return parse_interpreter_facts(output) if output else None
 
 
 def _version_tuple(text: object) -> tuple[int, ...] | None:
