@@ -154,15 +154,17 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         console.say(f"interrupted: pip was stopped (exit code {result.exit_code})")
         return result.exit_code
     if result.exit_code == 0:
+        if not invocation.options.json_report and not invocation.options.verify_import:
+            return 0
+        from safe_pip import commands
+
         code = 0
         if invocation.options.verify_import and command == "install":
-            from safe_pip import commands
             from safe_pip.logtext import normalise_line
 
             installed = (normalise_line(line.raw) for line in capture.lines())
             code = commands.verify_imports(console, invocation, target.path, lines=installed)
         if invocation.options.json_report:
-            from safe_pip import commands
             from safe_pip.retry import Attempt, RunOutcome
 
             outcome = RunOutcome(0, result.duration_s, (), result.log_path)
