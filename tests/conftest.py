@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Wheels of build dependencies (setuptools, hatchling, ...) that scripts/test downloads once, so that no test
 # needs the network.
 WHEELHOUSE = Path(os.environ.get("SAFE_PIP_TEST_WHEELHOUSE", ROOT / ".cache" / "wheelhouse"))
+# Older pips (scripts/fill-wheelhouse), for scenarios run with each of them.
+OLD_PIPS = WHEELHOUSE.parent / "pips"
 
 
 def hermetic_env(home: Path) -> dict[str, str]:
@@ -70,6 +72,20 @@ def require_wheelhouse() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return WHEELHOUSE
+
+
+def install_pip(python: Path, version: str, env: dict[str, str]) -> None:
+    """Put pip `version` (from the wheelhouse's old pips) into the venv of `python`."""
+    require_wheelhouse()
+    wheel = next(OLD_PIPS.glob(f"pip-{version}-*.whl"), None)
+    if wheel is None:
+        pytest.fail(f"pip {version} is not in {OLD_PIPS}; add it to scripts/fill-wheelhouse")
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--no-index", str(wheel)],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_venv, safe_pip_argv
+from tests.conftest import install_pip, make_venv, safe_pip_argv
 from tests.lab.factory import c_extension_project, make_sdist, make_wheel
 
 pytestmark = pytest.mark.e2e
@@ -117,6 +117,44 @@ def test_a_wheel_for_another_platform_is_replaced_by_the_right_one(
     )
     assert result.returncode == 0, result.stderr
     assert "retrying with --only-binary winonly (unsupported-wheel)" in result.stderr
+
+
+def test_a_pip_too_old_for_the_wheels_is_upgraded_in_the_venv_and_the_command_rerun(
+    tmp_path: Path, wheelhouse: Path, env: dict[str, str]
+) -> None:
+    """pip 19.3.1 does not know manylinux_2_28, the only wheel of `fresh`: it finds no release at all."""
+    import platform
+
+    make_wheel(tmp_path / "links", "fresh", "1.0", f"py3-none-manylinux_2_28_{platform.machine()}")
+    python = make_venv(tmp_path / "venv")
+    install_pip(python, "19.3.1", env)
+    pip_args = [
+        "install",
+        "--no-index",
+        "--find-links",
+        str(tmp_path / "links"),
+        "--find-links",
+        str(wheelhouse),
+    ]
+    report = tmp_path / "report.json"
+    result = _safe_pip(
+        "--fix", "--json-report", str(report), "--python", str(python), *pip_args, "fresh", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert "this pip (19.3.1) is too old to recognise the manylinux_x_y wheels" in result.stderr
+    sources = f"--no-index --find-links {tmp_path / 'links'} --find-links {wheelhouse}"
+    assert (
+        f"safe-pip: attempt 2/3: retrying with the same command after `pip install --upgrade pip {sources}` "
+        "(no-matching-distribution)" in result.stderr
+    )
+    assert "safe-pip: fixed in 2 attempts (upgrade-pip)" in result.stderr
+    data = json.loads(report.read_text())
+    assert [(a["fix"], a["exit_code"]) for a in data["attempts"]] == [(None, 1), ("upgrade-pip", 0)]
+    assert data["attempts"][0]["argv"] == data["attempts"][1]["argv"]  # the user's command, run again
+    version = subprocess.run(
+        [str(python), "-m", "pip", "--version"], env=env, capture_output=True, text=True, check=True
+    )
+    assert not version.stdout.startswith("pip 19."), version.stdout
 
 
 def test_an_externally_managed_python_is_not_retried(tmp_path: Path, env: dict[str, str]) -> None:
@@ -362,3 +400,45 @@ def test_an_undeclared_build_dependency_that_is_installed_is_built_against(
     fixed = _safe_pip("--fix", "--python", str(python), *pip_args, "needsdep", env=env)
     assert fixed.returncode == 0, fixed.stderr[-3000:]
     assert "attempt 2/3: retrying with --no-build-isolation (undeclared-build-dependency)" in fixed.stderr
+
+
+def _answer_in_terminal(argv: list[str], env: dict[str, str], answer: bytes) -> tuple[int, bytes]:
+    """Run `argv` on a pseudo-terminal (stdin too, as in a shell); type `answer` when it asks [y/N]."""
+    import os
+    import pty
+    import select
+
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(argv, stdin=secondary, stdout=secondary, stderr=secondary, env=env)
+    os.close(secondary)
+    seen = b""
+    answered = False
+    while True:
+        ready, _, _ = select.select([primary], [], [], 120)
+        if not ready:
+            process.kill()
+            break
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # EIO: the last writer closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not answered and seen.rstrip().endswith(b"[y/N]"):
+            os.write(primary, answer)
+            answered = True
+    os.close(primary)
+    return process.wait(timeout=60), seen
+
+
+@pytest.mark.parametrize(("answer", "exit_code", "runs"), [(b"y\n", 0, 2), (b"\n", 1, 1)], ids=["yes", "no"])
+def test_in_a_terminal_the_top_safe_fix_is_offered_and_applied_only_on_yes(
+    compiler_case: tuple[Path, list[str], dict[str, str]], answer: bytes, exit_code: int, runs: int
+) -> None:
+    python, pip_args, env = compiler_case
+    code, seen = _answer_in_terminal(safe_pip_argv("--python", str(python), *pip_args), env, answer)
+    text = seen.decode(errors="replace")
+    assert "safe-pip: Retry with --only-binary fastmath fastmath==1.0? [y/N]" in text
+    assert code == exit_code, text
+    assert len(_logs(env)) == runs

@@ -20,7 +20,9 @@ from safe_pip.facts import (
     parse_proc_cgroup,
     parse_tool_version,
     parse_torch_version,
+    pinned_requirement,
     requirement_names,
+    requirement_words,
     source_options,
 )
 
@@ -302,3 +304,20 @@ def test_source_options_keep_where_packages_come_from() -> None:
         "d",
     ]
     assert source_options(args) == ["--index-url", "https://i/simple", "--find-links=./w", "--pre", "-f", "d"]
+
+
+def test_requirement_words_say_where_each_requirement_is() -> None:
+    args = ["-r", "numpy", "--only-binary", "scipy", "Pillow[extra]>=10", "./dist/x_y-1.0-py3-none-any.whl"]
+    assert requirement_words(args) == [(4, "Pillow"), (5, "x_y")]
+
+
+@pytest.mark.parametrize(
+    ("word", "pinned"),
+    [
+        ("psutil", "psutil==5.9.8"),
+        ("uvicorn[standard] >= 0.30", "uvicorn[standard]==5.9.8"),
+        ("a.b<2", "a.b==5.9.8"),
+    ],
+)
+def test_pinned_requirement_keeps_name_and_extras(word: str, pinned: str) -> None:
+    assert pinned_requirement(word, "5.9.8") == pinned

@@ -183,15 +183,23 @@ def test_no_build_isolation_is_a_safe_rerun_only_when_the_module_is_installed() 
 
 
 @pytest.mark.parametrize(
-    ("pip_args", "expected"),
+    ("pip_args", "expected", "asked_for"),
     [
-        (("psutil", "-q"), ("--only-binary", "psutil", "psutil==5.9.8", "-q")),
-        (("-r", "req.txt"), ("--only-binary", "psutil", "-r", "req.txt", "psutil==5.9.8")),
+        (("psutil", "-q"), ("--only-binary", "psutil", "psutil==5.9.8", "-q"), "psutil"),
+        (("-r", "req.txt"), ("--only-binary", "psutil", "-r", "req.txt", "psutil==5.9.8"), "psutil"),
+        # pip is asked within the user's range, and the pin keeps the extras.
+        (
+            ("PSUtil[test]<6", "six"),
+            ("--only-binary", "psutil", "PSUtil[test]==5.9.8", "six"),
+            "PSUtil[test]<6",
+        ),
+        # "-c psutil" would be a constraints file named psutil, not the requirement.
+        (("-c", "psutil", "psutil"), ("--only-binary", "psutil", "-c", "psutil", "psutil==5.9.8"), "psutil"),
     ],
-    ids=["bare-name-replaced", "requirements-file-added"],
+    ids=["bare-name-replaced", "requirements-file-added", "range-and-extras", "option-value-skipped"],
 )
 def test_pin_to_wheel_pins_the_version_pip_found(
-    pip_args: tuple[str, ...], expected: tuple[str, ...]
+    pip_args: tuple[str, ...], expected: tuple[str, ...], asked_for: str
 ) -> None:
     asked: list[str] = []
 
@@ -203,8 +211,35 @@ def test_pin_to_wheel_pins_the_version_pip_found(
         "pin-to-wheel", {}, FixContext(package="psutil", pip_args=pip_args, wheel_version=newest)
     )
     assert fix is not None
-    assert (fix.auto, fix.args, asked) == (True, expected, ["psutil"])
+    assert (fix.auto, fix.args, asked) == (True, expected, [asked_for])
     assert fix.title == "Install psutil 5.9.8, its newest release with a wheel for this Python"
     # No answer from pip (or not asked): no pin is offered; only-binary is the rule's next fix.
     assert render_fix("pin-to-wheel", {}, FixContext(package="psutil", wheel_version=lambda _: None)) is None
     assert render_fix("pin-to-wheel", {}, FixContext(package="psutil")) is None
+
+
+def test_upgrade_pip_runs_first_in_a_venv_with_the_users_sources() -> None:
+    user = ("--no-index", "--find-links", "/wheels", "fresh")
+    in_venv = render_fix(
+        "upgrade-pip",
+        {},
+        FixContext(package="fresh", pip_args=user, python="/v/bin/python", target_venv=lambda: True),
+    )
+    assert in_venv is not None
+    assert in_venv.auto
+    assert in_venv.before == ("install", "--upgrade", "pip", "--no-index", "--find-links", "/wheels")
+    assert in_venv.args == user  # then the user's command, unchanged
+    assert in_venv.command == (
+        "/v/bin/python -m pip install --upgrade pip --no-index --find-links /wheels"
+        " && safe-pip install --no-index --find-links /wheels fresh"
+    )
+    # Outside a venv (or not knowing), the same command is printed but never run by --fix.
+    for target_venv in (lambda: False, None):
+        system = render_fix(
+            "upgrade-pip",
+            {},
+            FixContext(package="fresh", pip_args=user, python="/usr/bin/python3", target_venv=target_venv),
+        )
+        assert system is not None
+        assert (system.auto, system.before, system.args) == (False, (), None)
+        assert system.command.startswith("/usr/bin/python3 -m pip install --upgrade pip --no-index")

@@ -18,17 +18,21 @@ def _fix(fix_id: str, args: tuple[str, ...], env: Mapping[str, str] | None = Non
 
 
 class ScriptedPip:
-    """Answers each run from a table keyed by (args, env); records every run."""
+    """Answers each run from a table keyed by (args, env), or (args, env, command run first); records every
+    run, and every command run first."""
 
-    def __init__(
-        self, answers: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], RunOutcome]
-    ) -> None:
+    def __init__(self, answers: Mapping[tuple[object, ...], RunOutcome]) -> None:
         self.answers = answers
         self.runs: list[tuple[tuple[str, ...], dict[str, str]]] = []
+        self.befores: list[tuple[str, ...]] = []
 
-    def __call__(self, args: tuple[str, ...], env: Mapping[str, str]) -> RunOutcome:
+    def __call__(self, args: tuple[str, ...], env: Mapping[str, str], before: tuple[str, ...]) -> RunOutcome:
         self.runs.append((args, dict(env)))
-        return self.answers[(args, tuple(sorted(env.items())))]
+        key: tuple[object, ...] = (args, tuple(sorted(env.items())))
+        if before:
+            self.befores.append(before)
+            key = (*key, before)
+        return self.answers[key]
 
 
 ONLY_BINARY = ("--only-binary", "psutil", "psutil")
@@ -177,3 +181,25 @@ def test_fix_records_say_what_each_fix_was_for_and_whether_it_worked() -> None:
         ("out-of-memory", "psutil", "limit-build-jobs", False),
         ("out-of-memory", "psutil", "only-binary", True),
     ]
+
+
+UPGRADE = ("install", "--upgrade", "pip")
+
+
+def _upgrade_pip() -> Fix:
+    return Fix("upgrade-pip", "upgrade-pip", True, (), {}, "cmd", "safe", ("psutil",), UPGRADE)
+
+
+def test_a_fix_that_changes_the_target_first_reruns_the_same_command_once() -> None:
+    old_pip = RunOutcome(1, 0.1, (_diagnosis("no-matching-distribution", _upgrade_pip()),))
+    pip = ScriptedPip({(("psutil",), ()): old_pip, (("psutil",), (), UPGRADE): RunOutcome(0, 0.1)})
+    assert _loop(pip) == [(2, "upgrade-pip")]
+    assert pip.befores == [UPGRADE]
+    assert [args for args, _ in pip.runs] == [("psutil",), ("psutil",)]
+
+
+def test_upgrading_pip_is_not_repeated_when_it_did_not_help() -> None:
+    old_pip = RunOutcome(1, 0.1, (_diagnosis("no-matching-distribution", _upgrade_pip()),))
+    pip = ScriptedPip({(("psutil",), ()): old_pip, (("psutil",), (), UPGRADE): old_pip})
+    assert _loop(pip, max_attempts=5) == [(2, "upgrade-pip")]
+    assert pip.befores == [UPGRADE]

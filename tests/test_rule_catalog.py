@@ -3,7 +3,8 @@
 tests/fixtures/logs/<rule-id>/match-*.log   -> that rule is the top diagnosis
 tests/fixtures/logs/<rule-id>/nomatch-*.log -> that rule is not among the diagnoses (near misses)
 tests/fixtures/logs/_success/*.log          -> no diagnosis at all
-A `<log>.expect.toml` beside a match log may pin `package` and the `evidence` line numbers.
+A `<log>.expect.toml` beside a match log may pin `package` and the `evidence` line numbers; beside any log, its
+`[facts]` table gives what safe-pip knew about the target when pip ran (`pip_version`), for rules that ask.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from safe_pip.classify import Diagnosis, classify_stream
+from safe_pip.classify import Diagnosis, RuleFacts, classify_stream
 from safe_pip.rules import RuleSet, builtin_rule_files, load_rule_file, load_rules
 
 if sys.version_info >= (3, 11):
@@ -33,10 +34,19 @@ def library() -> RuleSet:
     return load_rules()
 
 
+def _facts(path: Path) -> RuleFacts | None:
+    expect = path.with_suffix(".expect.toml")
+    known = tomllib.loads(expect.read_text()).get("facts") if expect.exists() else None
+    if not known:
+        return None
+    pip_version = tuple(int(part) for part in known["pip_version"].split("."))
+    return RuleFacts(pip_version=pip_version)
+
+
 @cache
 def diagnose(path: Path) -> tuple[Diagnosis, ...]:
     with path.open("rb") as stream:
-        return tuple(classify_stream(stream, library()))
+        return tuple(classify_stream(stream, library(), _facts(path)))
 
 
 def _logs(pattern: str) -> list[Path]:
@@ -97,6 +107,18 @@ def test_near_miss_logs_do_not_give_their_rule(path: Path) -> None:
 @pytest.mark.parametrize("path", _logs("_success/*.log"), ids=_id)
 def test_successful_runs_give_no_diagnosis(path: Path) -> None:
     assert diagnose(path) == ()
+
+
+def test_a_pip_too_old_diagnosis_needs_the_pip_version() -> None:
+    """Without knowing the target's pip (a log from elsewhere), pip's age is not guessed."""
+    path = LOGS / "pip-too-old" / "match-manylinux-2-28-only-pip19.log"
+    with path.open("rb") as stream:
+        unknown = classify_stream(stream, library())
+    assert [d.rule for d in unknown] == ["no-matching-distribution"]
+    assert diagnose(path)[0].summary == (
+        "pip found no release of fresh it can install, and this pip (19.3.1) is too old to recognise the "
+        "manylinux_x_y wheels most projects publish today."
+    )
 
 
 def test_keywords_hold_on_every_line_a_pattern_matches() -> None:

@@ -47,6 +47,7 @@ class RuleFacts:
     headers: Mapping[str, bool] | None = None  # header file -> found in the include path
     package_manager: str | None = None
     interpreter: InterpreterTags | None = None  # the target interpreter's tags, to explain wheel misfits
+    pip_version: tuple[int, ...] | None = None  # the target's pip
 
 
 @dataclass(frozen=True)
@@ -332,7 +333,7 @@ class Classifier:
         return rank(found)
 
     def _diagnose(self, rule: Rule, state: _RuleState) -> Diagnosis | None:
-        if state.vetoed or not state.any:
+        if state.vetoed or not state.any or not _pip_condition_holds(rule, self.facts):
             return None
         chosen = self._first_complete_hit(rule, state)
         if chosen is None:
@@ -346,6 +347,8 @@ class Classifier:
             captures.update({k: v for k, v in found.items() if v})
         package = captures.get("package") or (self.package_at(number) if rule.package_context else None)
         values = dict(captures, package=package or "the package")
+        if self.facts is not None and self.facts.pip_version:
+            values["pip_version"] = ".".join(map(str, self.facts.pip_version))
         if "wheel" in captures:
             values["wheel_why"] = self._wheel_why(captures["wheel"], captures.get("tags", ""))
         evidence_hits = sorted({(h[0], h[1]) for h in [hit, *supporting]})
@@ -524,6 +527,18 @@ def _conditions_hold(rule: Rule, facts: RuleFacts | None) -> bool:
             if known and any(known):
                 return False
     return True
+
+
+def _pip_condition_holds(rule: Rule, facts: RuleFacts | None) -> bool:
+    """`pip_older_than`, checked when diagnosing (the pip version may be learnt after the log is read): it
+    holds only when the target's pip is known to be older, never on a guess."""
+    limits = rule.when.get("pip_older_than")
+    if not limits:
+        return True
+    known = facts.pip_version if facts is not None else None
+    return known is not None and any(
+        known < tuple(int(part) for part in limit.split(".")) for limit in limits
+    )
 
 
 def _captures(match: re.Match[str]) -> dict[str, str]:

@@ -10,12 +10,13 @@ import io
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from safe_pip import __version__
 from safe_pip.capture import CaptureBuffer
-from safe_pip.classify import Classifier, Diagnosis
-from safe_pip.fixes import FixContext
+from safe_pip.classify import Classifier, Diagnosis, RuleFacts
+from safe_pip.fixes import Fix, FixContext
 from safe_pip.logtext import NumberedLine, last_error_lines
 from safe_pip.options import Invocation, UsageError
 from safe_pip.render import Console, diagnoses_json, diagnosis_lines
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any, BinaryIO
 
-    from safe_pip.classify import RuleFacts
     from safe_pip.history import FixMemory
     from safe_pip.probe import InterpreterFacts, MachineFacts
     from safe_pip.retry import Attempt, RunOutcome
@@ -148,8 +148,7 @@ def explain_failure(
         return _finish(console, invocation, python, outcomes=[first], args=args)
     fix_mode = options.fix
     if not fix_mode and plan_fixes and _interactive():
-        change = " ".join(plan_fixes[0].pip_args) or plan_fixes[0].title
-        fix_mode = _ask(f"Retry with {change}{because}? [y/N] ")
+        fix_mode = _ask(f"Retry with {_change(plan_fixes[0], args)}{because}? [y/N] ")
     if not fix_mode:
         return _finish(console, invocation, python, outcomes=[first], args=args)
     return _fix_loop(
@@ -196,7 +195,17 @@ def diagnose_run(
     import functools
 
     from safe_pip.facts import source_options
-    from safe_pip.probe import detect_module_installed, detect_newest_wheel, detect_package_manager
+    from safe_pip.probe import (
+        detect_interpreter_facts,
+        detect_module_installed,
+        detect_newest_wheel,
+        detect_package_manager,
+        detect_pip_version,
+    )
+
+    def target_venv() -> bool:
+        facts = detect_interpreter_facts(python)
+        return facts is not None and facts.venv
 
     context = FixContext(
         pip_command=invocation.command or "install",
@@ -208,6 +217,7 @@ def diagnose_run(
         wheel_version=functools.partial(detect_newest_wheel, python, sources=tuple(source_options(args)))
         if pin_wheels
         else None,
+        target_venv=target_venv,
     )
     classifier = Classifier(rules, _rule_facts(rules), context=context)
     if capture.dropped_lines and log_path:
@@ -220,17 +230,19 @@ def diagnose_run(
     else:
         _feed_capture(classifier, capture)
     diagnoses = classifier.diagnoses()
-    if any(diagnosis.category == "unsupported-wheel" for diagnosis in diagnoses):
-        # Only now is it worth asking the interpreter for its tags: to say which of the wheel's fails.
-        from dataclasses import replace
-
-        from safe_pip.classify import RuleFacts
-        from safe_pip.probe import detect_interpreter_facts
-
+    categories = {diagnosis.category for diagnosis in diagnoses}
+    # Only now is it worth asking about the interpreter: for an unsupported wheel, its tags (to say which of
+    # the wheel's fails); for a release pip did not find, its pip's age (too old for today's wheel tags?).
+    learnt = classifier.facts or RuleFacts()
+    if "unsupported-wheel" in categories:
         facts = detect_interpreter_facts(python)
         if facts is not None:
-            classifier.facts = replace(classifier.facts or RuleFacts(), interpreter=facts.wheel_target())
-            diagnoses = classifier.diagnoses()
+            learnt = replace(learnt, interpreter=facts.wheel_target(), pip_version=facts.pip_version)
+    elif "no-matching-distribution" in categories:
+        learnt = replace(learnt, pip_version=detect_pip_version(python, ask=pin_wheels))
+    if learnt != (classifier.facts or RuleFacts()):
+        classifier.facts = learnt
+        diagnoses = classifier.diagnoses()
     return diagnoses
 
 
@@ -294,7 +306,27 @@ def _fix_loop(
 
     command = invocation.command or "install"
 
-    def run(args: tuple[str, ...], env_changes: Mapping[str, str]) -> RunOutcome:
+    def run(args: tuple[str, ...], env_changes: Mapping[str, str], before: tuple[str, ...]) -> RunOutcome:
+        spent = 0.0  # the attempt's time includes the command run first
+        if before:
+            # A pip command that changes the target first (upgrading pip): shown live like any pip run; when
+            # it fails, the attempt ends there, with its exit code and no diagnosis to fix further.
+            prepared = run_captured(
+                [python, "-m", "pip", *before],
+                CaptureBuffer(),
+                _log_directory,
+                env={**os.environ, **env_changes},
+            )
+            if prepared.exit_code != 0 or prepared.signal_received is not None:
+                console.warning(f"`pip {' '.join(before)}` failed (exit code {prepared.exit_code})")
+                return RunOutcome(
+                    prepared.exit_code,
+                    prepared.duration_s,
+                    (),
+                    prepared.log_path,
+                    prepared.signal_received is not None,
+                )
+            spent = prepared.duration_s
         capture = CaptureBuffer()
         result = run_captured(
             [python, "-m", "pip", command, *args], capture, _log_directory, env={**os.environ, **env_changes}
@@ -303,7 +335,11 @@ def _fix_loop(
             console.warning(result.log_problem)
         if result.exit_code == 0 or result.signal_received is not None:
             return RunOutcome(
-                result.exit_code, result.duration_s, (), result.log_path, result.signal_received is not None
+                result.exit_code,
+                spent + result.duration_s,
+                (),
+                result.log_path,
+                result.signal_received is not None,
             )
         lines = [NumberedLine(line.number, normalise_line(line.raw)) for line in capture.lines()]
         diagnoses = diagnose_run(
@@ -324,13 +360,10 @@ def _fix_loop(
             lines=lines,
             log_path=result.log_path,
         )
-        return RunOutcome(result.exit_code, result.duration_s, tuple(diagnoses), result.log_path)
+        return RunOutcome(result.exit_code, spent + result.duration_s, tuple(diagnoses), result.log_path)
 
     def announce(number: int, plan: Any, cause: Diagnosis) -> None:
-        # What differs from the user's command: variables, options, and words such as a pin (`psutil==5.9.8`).
-        added = [word for word in plan.args if word not in invocation.args and word not in plan.fix.pip_args]
-        env_words = [f"{key}={value}" for key, value in plan.fix.env.items()]
-        change = " ".join([*env_words, *plan.fix.pip_args, *added])
+        change = _change(plan.fix, invocation.args)
         why = (
             f"{cause.category}; it worked before for {cause.package}"
             if plan.worked_before
@@ -370,6 +403,18 @@ def _fix_loop(
         args=invocation.args,
         attempts=attempts,
     )
+
+
+def _change(fix: Fix, user_args: Sequence[str]) -> str:
+    """What a fix changes in the user's command, in a few words: variables, options, words such as a pin
+    (`psutil==5.9.8`), and a command run first (`pip install --upgrade pip`)."""
+    added = [word for word in fix.args or () if word not in user_args and word not in fix.pip_args]
+    env_words = [f"{key}={value}" for key, value in fix.env.items()]
+    change = " ".join([*env_words, *fix.pip_args, *added])
+    if fix.before:
+        first = " ".join(["pip", *fix.before])
+        return f"{change} after `{first}`" if change else f"the same command after `{first}`"
+    return change or fix.title
 
 
 def _finish(

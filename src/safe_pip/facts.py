@@ -29,7 +29,9 @@ __all__ = [
     "parse_tool_version",
     "parse_torch_version",
     "parse_vswhere",
+    "pinned_requirement",
     "requirement_names",
+    "requirement_words",
     "source_options",
 ]
 
@@ -312,9 +314,19 @@ _VALUE_OPTIONS = _SOURCE_OPTIONS_WITH_VALUE | frozenset(
 def requirement_names(args: Sequence[str]) -> list[str]:
     """The distributions named on a pip install command line (`numpy>=2`, `./dist/x-1.0-py3-none-any.whl`);
     requirement files, paths to projects and URLs are left out."""
-    names: list[str] = []
+    return [name for _, name in requirement_words(args)]
+
+
+# A requirement's name and extras, as typed on a command line: `numpy`, `uvicorn[standard] >= 0.30`.
+_REQUIREMENT_HEAD = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(?:[<>=!~;@ ]|$)")
+
+
+def requirement_words(args: Sequence[str]) -> list[tuple[int, str]]:
+    """(position in `args`, distribution name) of each requirement or wheel file on a pip install command
+    line; requirement files, paths to projects and URLs are left out."""
+    found: list[tuple[int, str]] = []
     skip_value = False
-    for word in args:
+    for position, word in enumerate(args):
         if skip_value:
             skip_value = False
             continue
@@ -322,12 +334,19 @@ def requirement_names(args: Sequence[str]) -> list[str]:
             skip_value = word in _VALUE_OPTIONS
             continue
         if word.endswith(".whl"):
-            names.append(word.replace("\\", "/").rsplit("/", 1)[-1].split("-")[0])
+            found.append((position, word.replace("\\", "/").rsplit("/", 1)[-1].split("-")[0]))
             continue
-        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?:[<>=!~;@ ]|$)", word)
+        match = _REQUIREMENT_HEAD.match(word)
         if match and "/" not in word and not word.endswith((".tar.gz", ".zip")):
-            names.append(match.group(1))
-    return names
+            found.append((position, match.group(1)))
+    return found
+
+
+def pinned_requirement(word: str, version: str) -> str:
+    """`word` (a requirement as typed: `Foo[bar]>=1`) pinned to exactly `version`, its extras kept."""
+    match = _REQUIREMENT_HEAD.match(word)
+    head = match.group(1) + (match.group(2) or "") if match else word
+    return f"{head}=={version}"
 
 
 def parse_install_report(text: str, package: str) -> str | None:

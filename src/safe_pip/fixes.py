@@ -14,6 +14,8 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from safe_pip.facts import canonical_name, pinned_requirement, requirement_words, source_options
+
 __all__ = ["ACTIONS", "PACKAGE_MANAGERS", "ActionSpec", "Fix", "FixContext", "render_fix"]
 
 SAFE, SUGGEST, UNSAFE = "safe", "suggest", "unsafe"
@@ -59,8 +61,12 @@ class FixContext:
     build_jobs: int | None = None  # parallel build jobs that fit in this machine's memory, when known
     # Whether a module is installed in the target (asked only by no-build-isolation); None: unknown.
     importable: Callable[[str], bool] | None = field(default=None, compare=False)
-    # The newest version of a package that has a wheel for the target (asked only by pin-to-wheel).
+    # The newest version that has a wheel for the target, of a requirement (`psutil`, `psutil<6`), asked
+    # only by pin-to-wheel.
     wheel_version: Callable[[str], str | None] | None = field(default=None, compare=False)
+    # Whether the target is a virtual environment (asked only by upgrade-pip, which changes the target's pip
+    # by itself only there); None: unknown.
+    target_venv: Callable[[], bool] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,9 @@ class Fix:
     # The whole argument list after the pip command once this fix is applied to the user's (None when the
     # user's arguments are unknown, or the fix is not a pip re-run): what `--fix` runs.
     args: tuple[str, ...] | None = None
+    # A pip command (the words after `python -m pip`) that `--fix` runs in the target before the re-run,
+    # such as upgrading pip itself; empty for fixes that only change the re-run.
+    before: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -197,6 +206,7 @@ def render_fix(
         values["package"] = "the package"
     pip_args: tuple[str, ...] = ()
     env: dict[str, str] = {}
+    before: tuple[str, ...] = ()
     command = ""
     package = values["package"]
     if action == "prefer-binary":
@@ -210,19 +220,27 @@ def render_fix(
             replaced = tuple(package if arg.endswith(instead_of) else arg for arg in context.pip_args)
             context = replace(context, pip_args=replaced)
     elif action == "pin-to-wheel":
-        # The version is found at fix time, by asking the target's pip which release has a fitting wheel;
-        # the pin replaces the package's bare name in the user's arguments (or is added, for -r files).
-        version = context.wheel_version(package) if context.wheel_version and package else None
+        # The version is found at fix time, by asking the target's pip which release has a fitting wheel
+        # (within the user's own version range, when the command line names the package with one); the pin
+        # replaces that requirement in the user's arguments (or is added, for -r files).
+        user = context.pip_args
+        position = _requirement_position(user, package) if user is not None and package else None
+        requirement = user[position] if user is not None and position is not None else package
+        version = context.wheel_version(requirement) if context.wheel_version and package else None
         if not version:
             return None
         values["version"] = version
-        pin = f"{package}=={version}"
         pip_args = ("--only-binary", package)
-        if context.pip_args is not None:
-            user = context.pip_args
-            named = [arg for arg in user if arg.lower() == package.lower()]
-            replaced = tuple(pin if arg.lower() == package.lower() else arg for arg in user)
-            context = replace(context, pip_args=replaced if named else (*user, pin))
+        if user is not None:
+            if position is None:
+                pinned = (*user, f"{package}=={version}")
+            else:
+                pinned = (
+                    *user[:position],
+                    pinned_requirement(user[position], version),
+                    *user[position + 1 :],
+                )
+            context = replace(context, pip_args=pinned)
     elif action == "limit-build-jobs":
         jobs = values.get("jobs") or str(context.build_jobs or 1)
         values["jobs"] = jobs
@@ -236,7 +254,16 @@ def render_fix(
         if module and not (context.importable is not None and context.importable(module)):
             command = f"safe-pip install {shlex.quote(module)} && " + _pip_command(context, pip_args)
     elif action == "upgrade-pip":
-        command = f"{context.python} -m pip install --upgrade pip"
+        # The new pip comes from where the user's packages come from (their index options), and the user's
+        # command then runs unchanged with it. Outside a virtual environment pip belongs to the system or to
+        # the user's base Python: printed, never done by --fix.
+        before = ("install", "--upgrade", "pip", *source_options(context.pip_args or ()))
+        command = " ".join(shlex.quote(word) for word in (context.python, "-m", "pip", *before))
+        if context.pip_args is not None:
+            command += " && " + _pip_command(context, ())
+        in_venv = context.target_venv is not None and context.target_venv()
+        if not in_venv:
+            before = ()
     elif action == "increase-timeout":
         pip_args = ("--timeout", "60", "--retries", "10")
     elif action == "no-cache":
@@ -300,8 +327,8 @@ def render_fix(
         pip_args = ("--trusted-host", values["host"])
     if pip_args and context.pip_args is not None and _has_run(context.pip_args, pip_args):
         return None  # the command already has these options (an earlier fix added them): nothing to offer
-    rerun = not command and bool(pip_args or env)
-    if rerun:
+    rerun = bool(before) or (not command and bool(pip_args or env))
+    if rerun and not before:
         command = _pip_command(context, pip_args, env)
     text = (title or spec.title).format_map(_Defaulted(values))
     return Fix(
@@ -313,6 +340,7 @@ def render_fix(
         command=command,
         safety=spec.safety,
         args=(*pip_args, *context.pip_args) if rerun and context.pip_args is not None else None,
+        before=before if context.pip_args is not None else (),
     )
 
 
@@ -341,6 +369,14 @@ def _system_install(params: Mapping[str, str], manager: str | None) -> str:
 class _Defaulted(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return ""
+
+
+def _requirement_position(args: Sequence[str], package: str) -> int | None:
+    """Where the user's command line names `package` as a requirement (`psutil`, `psutil>=5`), if it does."""
+    wanted = canonical_name(package)
+    return next(
+        (position for position, name in requirement_words(args) if canonical_name(name) == wanted), None
+    )
 
 
 def _has_run(words: Sequence[str], run: Sequence[str]) -> bool:

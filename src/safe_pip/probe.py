@@ -586,14 +586,43 @@ def detect_module_installed(python: str, module: str, timeout: float = 20) -> bo
 
 @functools.cache
 def detect_newest_wheel(
-    python: str, package: str, sources: tuple[str, ...], timeout: float = 120
+    python: str, requirement: str, sources: tuple[str, ...], timeout: float = 120
 ) -> str | None:
-    """The newest release of `package` that has a wheel for the target, as the target's own pip sees it
-    with the user's index options (and environment): `pip install --dry-run --report -` (pip >= 22.2);
-    None when pip cannot say (older pip, no such wheel, no network)."""
-    from safe_pip.facts import parse_install_report
+    """The newest release that has a wheel for the target and fits `requirement` (`psutil`, `psutil<6`), as
+    the target's own pip sees it with the user's index options (and environment): `pip install --dry-run
+    --report -` (pip >= 22.2); None when pip cannot say (older pip, no such wheel, no network)."""
+    from safe_pip.facts import parse_install_report, requirement_names
 
+    names = requirement_names([requirement])
+    if not names:
+        return None
+    package = names[0]
     argv = [python, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed", "--no-deps"]
-    argv += ["--only-binary", package, "--report", "-", *sources, package]
+    argv += ["--only-binary", package, "--report", "-", *sources, requirement]
     text = _run(argv, timeout=timeout)
     return parse_install_report(text, package) if text else None
+
+
+@functools.cache
+def detect_pip_version(python: str, *, ask: bool = False) -> tuple[int, ...] | None:
+    """The target's pip version: read from its `pip-X.Y.dist-info` folder beside the interpreter when that is
+    unambiguous (a venv, a plain prefix: no process started); otherwise, with `ask`, from the interpreter
+    itself (about 0.1 s). None when unknown."""
+    from glob import escape, glob
+
+    # Not resolving links: a venv's `bin/python` links to the base interpreter, whose pip is another.
+    prefix = os.path.dirname(os.path.dirname(os.path.abspath(python)))
+    patterns = ("lib/python3*/site-packages", "lib/python3/dist-packages", "Lib/site-packages")
+    found = {
+        os.path.basename(path)[len("pip-") : -len(".dist-info")]
+        for pattern in patterns
+        for path in glob(os.path.join(escape(prefix), pattern, "pip-*.dist-info"))
+    }
+    if len(found) == 1:
+        version = _version_tuple(found.pop())
+        if version is not None:
+            return version
+    if ask:
+        facts = detect_interpreter_facts(python)
+        return facts.pip_version if facts is not None else None
+    return None

@@ -2,7 +2,8 @@
 again; bounded. Pure: running pip and diagnosing a run are given as functions, so the loop is tested alone.
 
 It stops at success, at the attempt limit, when no safe untried fix is left, or when a fix changed nothing
-(the same diagnosis for the same package right after it). The same arguments and environment never run twice.
+(the same diagnosis for the same package right after it). The same arguments and environment never run twice,
+except once after a fix that changes the target first (upgrading pip), which is what makes that run different.
 Fixes that worked before for the same package and failure (the history) are tried first.
 """
 
@@ -34,6 +35,7 @@ class Attempt:
     env_changes: Mapping[str, str]
     fix: Fix | None  # the fix applied before this attempt (None: the user's own command)
     outcome: RunOutcome
+    before: tuple[str, ...] = ()  # a pip command run in the target first (the fix's), e.g. upgrading pip
 
     def to_json(self, command: Sequence[str]) -> dict[str, object]:
         return {
@@ -56,6 +58,7 @@ class _Plan:
     args: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)
     worked_before: bool = False
+    before: tuple[str, ...] = ()
 
 
 def order_fixes(fixes: Sequence[Fix], worked_before: Sequence[str]) -> list[Fix]:
@@ -75,28 +78,33 @@ def next_fix(attempts: Sequence[Attempt], remembered: Remembered | None = None) 
     # A fix that changed nothing ends the loop; fewer build jobs may need one more halving.
     if last.fix is not None and same_failure and last.fix.id != "limit-build-jobs":
         return None
-    tried = {(attempt.args, tuple(sorted(attempt.env_changes.items()))) for attempt in attempts}
+    tried = {_key(attempt.before, attempt.args, attempt.env_changes) for attempt in attempts}
     worked_before = tuple(remembered(top)) if remembered is not None and top.package else ()
     for fix in order_fixes(top.fixes, worked_before):
         if not fix.auto or fix.args is None:
             continue
         env = {**last.env_changes, **fix.env}
-        if (fix.args, tuple(sorted(env.items()))) not in tried:
-            return _Plan(fix, fix.args, env, fix.id in worked_before)
+        if _key(fix.before, fix.args, env) not in tried:
+            return _Plan(fix, fix.args, env, fix.id in worked_before, fix.before)
     return None
+
+
+def _key(before: tuple[str, ...], args: tuple[str, ...], env: Mapping[str, str]) -> tuple[object, ...]:
+    return before, args, tuple(sorted(env.items()))
 
 
 def run_with_fixes(
     args: tuple[str, ...],
-    run: Callable[[tuple[str, ...], Mapping[str, str]], RunOutcome],
+    run: Callable[[tuple[str, ...], Mapping[str, str], tuple[str, ...]], RunOutcome],
     *,
     max_attempts: int,
     announce: Callable[[int, _Plan, Diagnosis], None],
     first: RunOutcome | None = None,
     remembered: Remembered | None = None,
 ) -> list[Attempt]:
-    """Run (or take `first` as the first run), then fix and re-run until one of the stop conditions."""
-    attempts = [Attempt(args, {}, None, first if first is not None else run(args, {}))]
+    """Run (or take `first` as the first run), then fix and re-run until one of the stop conditions. `run`
+    gets the arguments, the environment changes, and a pip command to run first (empty: none)."""
+    attempts = [Attempt(args, {}, None, first if first is not None else run(args, {}, ()))]
     while len(attempts) < max_attempts:
         last = attempts[-1]
         if last.outcome.exit_code == 0 or last.outcome.interrupted:
@@ -105,7 +113,9 @@ def run_with_fixes(
         if plan is None:
             break
         announce(len(attempts) + 1, plan, last.outcome.diagnoses[0])
-        attempts.append(Attempt(plan.args, plan.env, plan.fix, run(plan.args, plan.env)))
+        attempts.append(
+            Attempt(plan.args, plan.env, plan.fix, run(plan.args, plan.env, plan.before), plan.before)
+        )
     return attempts
 
 

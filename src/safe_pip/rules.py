@@ -28,7 +28,9 @@ context = []                           # optional: captures from the nearest mat
 window = 0
 
 [when]                                 # facts about this machine (ignored when unknown)
-tool_missing = ["gcc", "cc"]
+tool_missing = ["gcc", "cc"]           # also tool_present, header_missing, platform
+                                       # pip_older_than = ["20.3"]: the target's pip is older (holds only
+                                       # when its version is known)
 
 [defaults]                             # values for captures a pattern may not set
 tool = "gcc"
@@ -76,10 +78,11 @@ __all__ = [
 ]
 
 # Template values every rule may use besides its captures.
-# (`wheel_why`: why a captured `wheel` does not fit the target interpreter, in words.)
-BUILTIN_VALUES = frozenset({"package", "wheel_why"})
+# (`wheel_why`: why a captured `wheel` does not fit the target interpreter, in words; `pip_version`: the
+# target's pip, when known.)
+BUILTIN_VALUES = frozenset({"package", "wheel_why", "pip_version"})
 # Conditions a rule may put on facts about the machine (see probe.py), each a list of strings.
-WHEN_KEYS = frozenset({"tool_missing", "tool_present", "platform", "header_missing"})
+WHEN_KEYS = frozenset({"tool_missing", "tool_present", "platform", "header_missing", "pip_older_than"})
 _PHASES = ("install", "any")
 _TOP_KEYS = frozenset(
     {
@@ -324,6 +327,8 @@ def parse_rule(data: Mapping[str, Any], path: str, *, validate_patterns: bool = 
         if key not in WHEN_KEYS:
             raise problem(f"when.{key}", f"unknown condition (known: {', '.join(sorted(WHEN_KEYS))})")
         when[key] = tuple(_strings(when_data, key, problem, prefix="when."))
+        if key == "pip_older_than" and not all(re.fullmatch(r"\d+(?:\.\d+)*", v) for v in when[key]):
+            raise problem(f"when.{key}", 'must be versions such as "20.3"')
 
     defaults_data = data.get("defaults", {})
     if not isinstance(defaults_data, dict) or not all(isinstance(v, str) for v in defaults_data.values()):
