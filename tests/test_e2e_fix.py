@@ -364,6 +364,23 @@ def test_verify_import_diagnoses_a_module_that_installs_but_does_not_import(
     )
     assert good.returncode == 0, good.stderr
     assert "safe-pip: --verify-import: imported tinypkg" in good.stderr
+    # pip -q prints no "Successfully installed": the names come from the requirement files, nested too.
+    (tmp_path / "req").mkdir()
+    (tmp_path / "req" / "base.txt").write_text("undefsym==1.0\n")
+    (tmp_path / "requirements.txt").write_text("tinypkg  # pure\n-r req/base.txt\n")
+    quiet = _safe_pip(
+        "--verify-import",
+        "--python",
+        str(python),
+        *pip_args,
+        "-q",
+        "--force-reinstall",
+        "-r",
+        str(tmp_path / "requirements.txt"),
+        env=env,
+    )
+    assert quiet.returncode == 1, quiet.stderr
+    assert "safe-pip: installed, but importing failed: undefsym (from undefsym)" in quiet.stderr
 
 
 def test_an_undeclared_build_dependency_that_is_installed_is_built_against(

@@ -458,8 +458,12 @@ def verify_imports(console: Console, invocation: Invocation, python: str, *, lin
     from safe_pip.facts import parse_installed, requirement_names
     from safe_pip.probe import detect_package_manager, import_installed, parse_import_results
 
-    # pip's "Successfully installed" line, else (pip -q prints none) the names on the command line.
-    installed = [name for name, _version in parse_installed(lines)] or requirement_names(invocation.args)
+    # pip's "Successfully installed" line, else (pip -q prints none) the names on the command line and in
+    # its requirement files.
+    installed = [name for name, _version in parse_installed(lines)] or [
+        *requirement_names(invocation.args),
+        *_names_in_requirement_files(invocation.args),
+    ]
     if not installed:
         console.say(
             "--verify-import: pip installed nothing new and named no package, nothing to import", style="note"
@@ -494,6 +498,29 @@ def verify_imports(console: Console, invocation: Invocation, python: str, *, lin
         for line in last_error_lines(output_lines) or output_lines[-5:]:
             console.say(f"  {line.text}")
     return 1
+
+
+def _names_in_requirement_files(args: Sequence[str]) -> list[str]:
+    """The distributions the command's requirement files name, nested `-r` files followed (relative to the
+    file that names them, as pip does); unreadable files and URLs are skipped."""
+    from safe_pip.facts import parse_requirements_file, requirement_files
+
+    names: list[str] = []
+    pending = [Path(name) for name in requirement_files(args) if "://" not in name]
+    seen: set[Path] = set()
+    while pending and len(seen) < 100:
+        path = pending.pop(0)
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        found, nested = parse_requirements_file(text)
+        names += found
+        pending += [path.parent / name for name in nested if "://" not in name]
+    return names
 
 
 def write_report(
