@@ -140,3 +140,65 @@ def test_arbitrary_rule_files_only_raise_rule_error(tmp_path_factory: Any, text:
         load_rule_file(path)
     except RuleError:
         pass
+
+
+# A scripted pip for the attempt loop: each run fails (or not) with a diagnosis whose fixes are drawn at random
+# from a small pool, so that fixes repeat, collide and change nothing in every way.
+_FIX_POOL = [
+    ("only-binary", ("--only-binary", "x"), {}, ()),
+    ("prefer-binary", ("--prefer-binary",), {}, ()),
+    ("limit-build-jobs", (), {"MAX_JOBS": "2"}, ()),
+    ("limit-build-jobs", (), {"MAX_JOBS": "1"}, ()),
+    ("upgrade-pip", (), {}, ("install", "--upgrade", "pip")),
+    ("no-cache", ("--no-cache-dir",), {}, ()),
+]
+_outcome_plan = st.lists(
+    st.tuples(
+        st.booleans(),  # succeeded
+        st.sampled_from(["missing-compiler", "out-of-memory", "network-error"]),
+        st.sampled_from(["x", "y", None]),
+        st.lists(st.tuples(st.integers(0, len(_FIX_POOL) - 1), st.booleans()), max_size=4),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@given(_outcome_plan, st.integers(1, 6), st.lists(st.sampled_from([f[0] for f in _FIX_POOL]), max_size=3))
+def test_the_attempt_loop_is_bounded_and_never_repeats_a_run(
+    plan: list[tuple[bool, str, str | None, list[tuple[int, bool]]]],
+    max_attempts: int,
+    remembered: list[str],
+) -> None:
+    from collections.abc import Mapping
+
+    from safe_pip.classify import Diagnosis, Evidence
+    from safe_pip.fixes import Fix
+    from safe_pip.retry import RunOutcome, run_with_fixes
+
+    user = ("x",)
+    runs: list[tuple[object, ...]] = []
+
+    def run(args: tuple[str, ...], env: Mapping[str, str], before: tuple[str, ...]) -> RunOutcome:
+        runs.append((before, args, tuple(sorted(env.items()))))
+        succeeded, category, package, fixes = plan[min(len(runs), len(plan)) - 1]
+        if succeeded:
+            return RunOutcome(0, 0.0)
+        offered = tuple(
+            Fix(name, name, auto, pip_args, env_changes, "cmd", "safe", (*pip_args, *user), before_run)
+            for (name, pip_args, env_changes, before_run), auto in ((_FIX_POOL[i], a) for i, a in fixes)
+        )
+        diagnosis = Diagnosis("rule", category, 0.9, package, "s", "", (Evidence(1, "e"),), offered)
+        return RunOutcome(1, 0.0, (diagnosis,))
+
+    attempts = run_with_fixes(
+        user, run, max_attempts=max_attempts, announce=lambda *_: None, remembered=lambda _: remembered
+    )
+    assert 1 <= len(attempts) == len(runs) <= max_attempts
+    assert len(set(runs)) == len(runs)  # never the same argv, environment and command run first twice
+    # every retry applied an automatic fix the run before it offered
+    for before, after in zip(attempts, attempts[1:]):
+        assert after.fix is not None
+        assert after.fix.auto
+        assert after.fix in before.outcome.diagnoses[0].fixes
+        assert before.outcome.exit_code != 0
