@@ -164,6 +164,8 @@ _outcome_plan = st.lists(
 )
 
 
+# Cheap examples, and a repeat needs a particular sequence of failures: many more than the default 100.
+@settings(max_examples=1500)
 @given(_outcome_plan, st.integers(1, 6), st.lists(st.sampled_from([f[0] for f in _FIX_POOL]), max_size=3))
 def test_the_attempt_loop_is_bounded_and_never_repeats_a_run(
     plan: list[tuple[bool, str, str | None, list[tuple[int, bool]]]],
