@@ -22,6 +22,7 @@ from safe_pip.facts import (
     parse_tool_version,
     parse_torch_version,
     pinned_requirement,
+    python_version_for,
     requirement_files,
     requirement_names,
     requirement_words,
@@ -345,3 +346,18 @@ def test_parse_requirements_file_names_distributions_and_nested_files() -> None:
         "mylib @ https://example.org/mylib-1.0.tar.gz\n"
     )
     assert parse_requirements_file(text) == (["numpy", "Pillow", "mylib"], ["base.txt"])
+
+
+@pytest.mark.parametrize(
+    ("requires", "version"),
+    [
+        (">=3.99", None),
+        ("<3.8", "3.7"),
+        (">=3.8.1,<3.11", "3.10"),
+        ("0.9 Requires-Python >=3.6,<3.9; 1.0 Requires-Python <3.10", "3.9"),
+        (">=2.7, !=3.0.*, !=3.1.*", "3.14"),
+        ("not a specifier", None),
+    ],
+)
+def test_python_version_for_is_the_newest_python_allowed(requires: str, version: str | None) -> None:
+    assert python_version_for(requires) == version

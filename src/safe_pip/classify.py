@@ -347,6 +347,12 @@ class Classifier:
             captures.update({k: v for k, v in found.items() if v})
         package = captures.get("package") or (self.package_at(number) if rule.package_context else None)
         values = dict(captures, package=package or "the package")
+        if "requires" in captures or "versions" in captures:
+            from safe_pip.facts import python_version_for
+
+            values["supported_python"] = (
+                python_version_for(captures.get("requires") or captures["versions"]) or ""
+            )
         if self.facts is not None and self.facts.pip_version:
             values["pip_version"] = ".".join(map(str, self.facts.pip_version))
         if "wheel" in captures:

@@ -31,6 +31,7 @@ __all__ = [
     "parse_torch_version",
     "parse_vswhere",
     "pinned_requirement",
+    "python_version_for",
     "requirement_files",
     "requirement_names",
     "requirement_words",
@@ -342,6 +343,27 @@ def requirement_words(args: Sequence[str]) -> list[tuple[int, str]]:
         if match and "/" not in word and not word.endswith((".tar.gz", ".zip")):
             found.append((position, match.group(1)))
     return found
+
+
+# CPython versions a fix may suggest, newest first.
+_PYTHON_VERSIONS = ("3.14", "3.13", "3.12", "3.11", "3.10", "3.9", "3.8", "3.7", "3.6", "2.7")
+
+
+def python_version_for(requires: str) -> str | None:
+    """The newest Python (X.Y) that a Requires-Python text allows; with several (`0.9 Requires-Python >=3.8;
+    1.0 Requires-Python >=3.99`, pip's list of ignored releases) the newest release's. None when no released
+    Python fits (`>=3.99`) or the text is not a specifier."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    specs = re.findall(r"Requires-Python ([^;]+)", requires) or [requires]
+    try:
+        allowed = SpecifierSet(specs[-1].strip().rstrip(","))
+    except InvalidSpecifier:
+        return None
+    for version in _PYTHON_VERSIONS:
+        if allowed.contains(f"{version}.0") or allowed.contains(f"{version}.99"):
+            return version
+    return None
 
 
 def requirement_files(args: Sequence[str]) -> list[str]:

@@ -269,6 +269,8 @@ def render_fix(
     elif action == "no-cache":
         pip_args = ("--no-cache-dir",)
     elif action == "use-python":
+        if not values.get("version"):
+            return None  # no released Python fits: better no command than a guess
         command = (
             f"python{values['version']} -m venv .venv && .venv/bin/python -m pip install {package}".rstrip()
         )

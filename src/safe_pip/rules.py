@@ -79,8 +79,9 @@ __all__ = [
 
 # Template values every rule may use besides its captures.
 # (`wheel_why`: why a captured `wheel` does not fit the target interpreter, in words; `pip_version`: the
-# target's pip, when known.)
-BUILTIN_VALUES = frozenset({"package", "wheel_why", "pip_version"})
+# target's pip, when known; `supported_python`: the newest Python X.Y a captured `requires` (or pip's list of
+# `versions` with their Requires-Python) allows, empty when none does.)
+BUILTIN_VALUES = frozenset({"package", "wheel_why", "pip_version", "supported_python"})
 # Conditions a rule may put on facts about the machine (see probe.py), each a list of strings.
 WHEN_KEYS = frozenset({"tool_missing", "tool_present", "platform", "header_missing", "pip_older_than"})
 _PHASES = ("install", "any")

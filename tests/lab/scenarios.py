@@ -1,0 +1,575 @@
+"""The failure lab's scenarios: each makes one failure happen for real (real pip, real builds, local files and
+loopback servers) and says what safe-pip must conclude from it.
+
+A scenario's `setup` gets a `Lab` (a fresh folder, the offline wheelhouse, the target venv's interpreter, its
+pip version) and returns a `Setup`: the pip install arguments, environment changes (a PATH without a tool),
+optionally another interpreter or a command prefix (another user). It raises `Unavailable` when this machine
+cannot stage it (not root, no openssl...), which the tests turn into a skip that says why.
+
+`kind` says which pips run it: "build" and "wheel" scenarios run with every pip of the matrix, "other" ones
+with the newest pip only.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.lab.factory import c_extension_project, make_sdist, make_wheel
+from tests.lab.interpreters import externally_managed_copy
+from tests.lab.projects import (
+    c_source_project,
+    command_project,
+    import_at_build_project,
+    module_source,
+    setup_py_project,
+)
+from tests.lab.servers import dead_port, self_signed_certificate, serve_index, silent_server
+
+__all__ = ["SCENARIOS", "Lab", "Scenario", "Setup", "Unavailable"]
+
+
+class Unavailable(Exception):
+    """This machine cannot stage the scenario (the message says why)."""
+
+
+@dataclass
+class Lab:
+    folder: Path
+    wheelhouse: Path
+    python: Path  # the target venv's interpreter
+    pip_version: tuple[int, ...]
+    # Servers and mounts a setup starts; closed after the run.
+    resources: ExitStack = field(default_factory=ExitStack)
+
+    def path_without(self, *tools: str) -> str:
+        """A PATH with every folder of this one except those holding `tools` (gcc, cmake, nvcc...); the
+        tools the build still needs stay reachable (a tool folder such as /usr/bin is replaced by a folder
+        of links to its other programs)."""
+        kept: list[str] = []
+        for index, folder in enumerate(os.environ.get("PATH", "").split(os.pathsep)):
+            if not folder or not os.path.isdir(folder):
+                continue
+            if not any(os.path.exists(os.path.join(folder, tool)) for tool in tools):
+                kept.append(folder)
+                continue
+            mirror = self.folder / f"path-{index}"
+            mirror.mkdir(exist_ok=True)
+            for entry in os.listdir(folder):
+                if entry not in tools and not (mirror / entry).exists():
+                    (mirror / entry).symlink_to(os.path.join(folder, entry))
+            kept.append(str(mirror))
+        return os.pathsep.join(kept)
+
+    def sources(self, *extra: str) -> list[str]:
+        """Offline index options: the wheelhouse (build dependencies, pip) and the scenario's own files."""
+        return [
+            "--no-index",
+            "--find-links",
+            str(self.wheelhouse),
+            "--find-links",
+            str(self.folder / "src"),
+            *extra,
+        ]
+
+
+@dataclass
+class Setup:
+    args: list[str]  # after `pip install`
+    env: dict[str, str] = field(default_factory=dict)
+    python: Path | None = None  # another interpreter than the lab venv's
+    prefix: list[str] = field(default_factory=list)  # e.g. run as another user
+    verify_import: bool = False
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    category: str
+    package: str | None  # the package safe-pip must name (None: not checked)
+    evidence: str  # a piece of text one evidence line must hold
+    setup: Callable[[Lab], Setup]
+    kind: str = "other"  # "build", "wheel" (run with every pip of the matrix) or "other"
+    fixed: bool = False  # --fix must make the install succeed
+    min_pip: tuple[int, ...] = ()  # older pips cannot produce this failure (e.g. no resolver before 20.3)
+
+
+# -- wheels -------------------------------------------------------------------------------------------------
+
+
+def _other_machine() -> str:
+    return "aarch64" if platform.machine() != "aarch64" else "x86_64"
+
+
+def _wheel_by_path(tag: str) -> Callable[[Lab], Setup]:
+    """A wheel file for something else, passed by path; the index has a pure-Python wheel of it."""
+
+    def setup(lab: Lab) -> Setup:
+        wrong = make_wheel(lab.folder / "download", "misfit", "1.0", tag)
+        make_wheel(lab.folder / "src", "misfit", "1.0")
+        return Setup(["--no-index", "--find-links", str(lab.folder / "src"), str(wrong)])
+
+    return setup
+
+
+def _requires_python(lab: Lab) -> Setup:
+    make_wheel(lab.folder / "src", "futurepy", "1.0", requires_python=">=3.99")
+    make_wheel(lab.folder / "src", "futurepy", "1.1", requires_python=">=3.99")
+    return Setup(lab.sources("futurepy"))
+
+
+def _no_release(lab: Lab) -> Setup:
+    make_wheel(lab.folder / "src", "present", "1.0")
+    return Setup(lab.sources("present==9.9"))
+
+
+def _conflict(lab: Lab) -> Setup:
+    make_wheel(lab.folder / "src", "left", "1.0", requires=["shared==1.0"])
+    make_wheel(lab.folder / "src", "right", "1.0", requires=["shared==2.0"])
+    make_wheel(lab.folder / "src", "shared", "1.0")
+    make_wheel(lab.folder / "src", "shared", "2.0")
+    return Setup(lab.sources("left", "right"))
+
+
+def _wrong_hash(lab: Lab) -> Setup:
+    make_wheel(lab.folder / "src", "hashed", "1.0")
+    requirements = lab.folder / "requirements.txt"
+    requirements.write_text("hashed==1.0 --hash=sha256:" + "0" * 64 + "\n")
+    return Setup(lab.sources("--require-hashes", "-r", str(requirements)))
+
+
+# -- builds -------------------------------------------------------------------------------------------------
+
+
+def _build(
+    name: str,
+    files: Callable[[], dict[str, str]],
+    *,
+    without: tuple[str, ...] = (),
+    older_wheel: bool = True,
+    env: dict[str, str] | None = None,
+    unset: tuple[str, ...] = (),
+) -> Callable[[Lab], Setup]:
+    """An sdist `name` 2.0 that fails to build (with `without` tools off PATH), and, with `older_wheel`, a
+    wheel of 1.0 for a fix to fall back to."""
+
+    def setup(lab: Lab) -> Setup:
+        make_sdist(lab.folder / "src", name, "2.0", files())
+        if older_wheel:
+            make_wheel(lab.folder / "src", name, "1.0")
+        changes = dict(env or {})
+        if without:
+            changes["PATH"] = lab.path_without(*without)
+        for variable in unset:
+            changes[variable] = ""
+        return Setup(lab.sources(name), changes)
+
+    return setup
+
+
+def _c_module(
+    name: str, *, includes: tuple[str, ...] = ("Python.h",), body: str = "", libraries: tuple[str, ...] = ()
+) -> Callable[[], dict[str, str]]:
+    return lambda: c_source_project(
+        name, module_source(name, includes, body), version="2.0", libraries=libraries
+    )
+
+
+def _memory_error() -> dict[str, str]:
+    # A build step that asks for more memory than any machine has: a real MemoryError in the build.
+    return setup_py_project(
+        "hungry",
+        """\
+        from setuptools import setup
+        workspace = bytearray(1 << 47)
+        setup(name="hungry", version="2.0")
+        """,
+        version="2.0",
+    )
+
+
+def _use_2to3() -> dict[str, str]:
+    # Setuptools removed use_2to3 in 58: an old project's setup.py that asks for it no longer builds.
+    return setup_py_project(
+        "oldstyle",
+        """\
+        from setuptools import setup
+        setup(name="oldstyle", version="2.0", py_modules=["oldstyle"], use_2to3=True)
+        """,
+        version="2.0",
+        extra_files={"oldstyle.py": "VALUE = 1\n"},
+    )
+
+
+def _undeclared_dependency(lab: Lab) -> Setup:
+    make_sdist(lab.folder / "src", "needsdep", "1.0", import_at_build_project("needsdep", "tinydep"))
+    make_wheel(lab.folder / "src", "tinydep", "1.0")
+    # tinydep is installed in the target (as torch is before flash-attn): building against it works.
+    subprocess.run(
+        [str(lab.python), "-m", "pip", "install", "--quiet", *lab.sources("tinydep", "setuptools", "wheel")],
+        check=True,
+        capture_output=True,
+        env=_pip_env(),
+    )
+    return Setup(lab.sources("needsdep"))
+
+
+def _pip_env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PIP_")}
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
+    return env
+
+
+# -- the environment ----------------------------------------------------------------------------------------
+
+
+def _abi_mismatch(lab: Lab) -> Setup:
+    """An extension linked against libfoo.so.1 that has foo_v2(); then a libfoo.so.1 without it: the
+    install succeeds, the import fails with `undefined symbol: foo_v2` (caught by --verify-import)."""
+    if shutil.which("gcc") is None:
+        raise Unavailable("no gcc")
+    lib = lab.folder / "lib"
+    lib.mkdir()
+    source = lib / "foo.c"
+    source.write_text("int foo_v1(void) { return 1; }\nint foo_v2(void) { return 2; }\n")
+    _shared_library(source, lib / "libfoo.so.1")
+    (lib / "libfoo.so").symlink_to("libfoo.so.1")
+    body = "extern int foo_v2(void);\nint call_foo(void) { return foo_v2(); }"
+    files = c_source_project("usesfoo", module_source("usesfoo", body=body), libraries=("foo",))
+    files["setup.cfg"] = f"[build_ext]\nlibrary_dirs = {lib}\nrpath = {lib}\n"
+    make_sdist(lab.folder / "src", "usesfoo", "1.0", files)
+    # Built against the new library, then the library is replaced by the old one (an OS downgrade, a
+    # library from another distribution): what the dynamic loader finds at import lacks foo_v2.
+    built = subprocess.run(
+        [
+            str(lab.python),
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--wheel-dir",
+            str(lab.folder / "wheels"),
+            *lab.sources("usesfoo"),
+        ],
+        capture_output=True,
+        env=_pip_env(),
+        check=False,
+    )
+    if built.returncode != 0:
+        raise Unavailable(f"building usesfoo failed: {built.stderr.decode(errors='replace')[-300:]}")
+    source.write_text("int foo_v1(void) { return 1; }\n")
+    (lib / "libfoo.so.1").unlink()
+    _shared_library(source, lib / "libfoo.so.1")
+    return Setup(["--no-index", "--find-links", str(lab.folder / "wheels"), "usesfoo"], verify_import=True)
+
+
+def _shared_library(source: Path, target: Path) -> None:
+    subprocess.run(
+        ["gcc", "-shared", "-fPIC", "-Wl,-soname,libfoo.so.1", "-o", str(target), str(source)],
+        check=True,
+        capture_output=True,
+    )
+
+
+def _externally_managed(lab: Lab) -> Setup:
+    python = externally_managed_copy(lab.folder / "os-python")
+    if python is None:
+        raise Unavailable("this interpreter's layout cannot be copied")
+    make_wheel(lab.folder / "src", "tinypkg", "1.0")
+    return Setup(lab.sources("tinypkg"), python=python)
+
+
+def _permission_denied(lab: Lab) -> Setup:
+    """pip run as `nobody` into a venv root owns: pip cannot write its site-packages."""
+    runuser = shutil.which("runuser")
+    if os.geteuid() != 0 or runuser is None:
+        raise Unavailable("needs root (and runuser) to run pip as an unprivileged user")
+    # The unprivileged user cannot enter root's home (pyenv) nor the tests' temporary folders: the venv
+    # comes from the system's Python, in a folder of its own that it can read.
+    system = Path("/usr/bin/python3")
+    if not system.exists():
+        raise Unavailable("no interpreter outside root's home for the unprivileged user")
+    shared = Path(tempfile.mkdtemp(prefix="safe-pip-lab-"))
+    lab.resources.callback(shutil.rmtree, shared, ignore_errors=True)
+    shared.chmod(0o755)
+    made = subprocess.run([str(system), "-m", "venv", str(shared / "venv")], capture_output=True, check=False)
+    if made.returncode != 0:
+        raise Unavailable(
+            f"the system Python cannot make a venv: {made.stderr.decode(errors='replace')[-200:]}"
+        )
+    wheel = make_wheel(shared / "wheels", "tinypkg", "1.0")
+    wheel.chmod(0o644)
+    (shared / "wheels").chmod(0o755)
+    as_nobody = shared / "python-as-nobody"
+    as_nobody.write_text(
+        f'#!/bin/sh\nexec {runuser} -u nobody -- {shared / "venv" / "bin" / "python"} "$@"\n'
+    )
+    as_nobody.chmod(0o755)
+    return Setup(
+        ["--no-index", "--no-cache-dir", "--find-links", str(shared / "wheels"), "tinypkg"], python=as_nobody
+    )
+
+
+def _disk_full(lab: Lab) -> Setup:
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        raise Unavailable("needs root to mount a small tmpfs")
+    tiny = lab.folder / "tiny"
+    tiny.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(tiny)], capture_output=True, check=False
+    )
+    if mounted.returncode != 0:
+        raise Unavailable(f"mounting a tmpfs is not allowed here: {mounted.stderr.decode(errors='replace')}")
+    lab.resources.callback(subprocess.run, ["umount", "-l", str(tiny)], check=False)
+    # Incompressible data bigger than the tmpfs: unpacking it into --target fills the disk.
+    make_wheel(lab.folder / "src", "bulky", "1.0", files={"bulky/data.bin": os.urandom(2 << 20)})
+    return Setup(["--no-index", "--find-links", str(lab.folder / "src"), "--target", str(tiny), "bulky"])
+
+
+def _connection_refused(lab: Lab) -> Setup:
+    url = f"http://127.0.0.1:{dead_port()}/simple"
+    # One retry: pip reports a failed connection only in its "Retrying ..." warning (with --retries 0 it
+    # prints nothing but "No matching distribution").
+    return Setup(["--index-url", url, "--retries", "1", "--timeout", "5", "tinypkg"])
+
+
+def _no_answer(lab: Lab) -> Setup:
+    url = lab.resources.enter_context(silent_server())
+    return Setup(["--index-url", url, "--retries", "1", "--timeout", "1", "tinypkg"])
+
+
+def _self_signed(lab: Lab) -> Setup:
+    certificate = self_signed_certificate(lab.folder / "tls")
+    if certificate is None:
+        raise Unavailable("no openssl to make a certificate")
+    make_wheel(lab.folder / "index", "tinypkg", "1.0")
+    url = lab.resources.enter_context(serve_index(lab.folder / "index", certificate=certificate))
+    return Setup(["--index-url", url, "--retries", "0", "--timeout", "5", "tinypkg"])
+
+
+def _http_index(lab: Lab) -> Setup:
+    """The plain-HTTP index works (the control for the HTTPS one): a missing release is reported as such."""
+    make_wheel(lab.folder / "index", "tinypkg", "1.0")
+    url = lab.resources.enter_context(serve_index(lab.folder / "index"))
+    return Setup(["--index-url", url, "--trusted-host", "127.0.0.1", "--retries", "0", "tinypkg==2.0"])
+
+
+def _no_python_headers(lab: Lab) -> Setup:
+    python = headerless_copy(lab.folder / "headerless")
+    if python is None:
+        raise Unavailable("this interpreter's layout cannot be copied without its headers")
+    subprocess.run([str(python), "-m", "venv", str(lab.folder / "venv-nh")], check=True, capture_output=True)
+    venv_python = lab.folder / "venv-nh" / "bin" / "python"
+    make_sdist(lab.folder / "src", "fastmath", "2.0", c_extension_project("fastmath", "2.0"))
+    make_wheel(lab.folder / "src", "fastmath", "1.0")
+    return Setup(lab.sources("fastmath"), python=venv_python)
+
+
+def headerless_copy(dest: Path) -> Path | None:
+    """A copy of the base interpreter without its include folder, whose build configuration points at the
+    copy (so the headers are not found through the original prefix either); None where not POSIX."""
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    base = Path(sys.base_prefix)
+    binary = base / "bin" / f"python{version}"
+    stdlib = base / "lib" / f"python{version}"
+    if not binary.exists() or not stdlib.is_dir():
+        return None
+    (dest / "bin").mkdir(parents=True)
+    shutil.copy2(binary, dest / "bin" / binary.name)
+    copied = dest / "lib" / f"python{version}"
+    copied.mkdir(parents=True)
+    for entry in stdlib.iterdir():
+        if entry.name.startswith("_sysconfigdata"):
+            # The build configuration names the original prefix (-I.../include/python3.X): point it here.
+            (copied / entry.name).write_text(entry.read_text().replace(str(base), str(dest)))
+        else:
+            (copied / entry.name).symlink_to(entry)
+    for library in (base / "lib").glob("libpython*"):
+        shutil.copy2(library, dest / "lib" / library.name)
+    return dest / "bin" / binary.name
+
+
+SCENARIOS: list[Scenario] = [
+    # wheels that do not fit
+    Scenario(
+        "wheel-python-tag",
+        "unsupported-wheel",
+        "misfit",
+        "is not a supported wheel",
+        _wheel_by_path("cp27-cp27mu-manylinux1_x86_64"),
+        kind="wheel",
+        fixed=True,
+    ),
+    Scenario(
+        "wheel-os",
+        "unsupported-wheel",
+        "misfit",
+        "is not a supported wheel",
+        _wheel_by_path("py3-none-win_amd64"),
+        kind="wheel",
+        fixed=True,
+    ),
+    Scenario(
+        "wheel-arch",
+        "unsupported-wheel",
+        "misfit",
+        "is not a supported wheel",
+        _wheel_by_path(f"py3-none-manylinux2014_{_other_machine()}"),
+        kind="wheel",
+        fixed=True,
+    ),
+    Scenario(
+        "wheel-glibc-too-new",
+        "unsupported-wheel",
+        "misfit",
+        "is not a supported wheel",
+        _wheel_by_path(f"py3-none-manylinux_2_99_{platform.machine()}"),
+        kind="wheel",
+        fixed=True,
+    ),
+    Scenario(
+        "requires-python",
+        "python-version-unsupported",
+        "futurepy",
+        "futurepy",
+        _requires_python,
+        kind="wheel",
+        min_pip=(21, 2),
+    ),
+    Scenario("no-release", "no-matching-distribution", "present", "present==9.9", _no_release, kind="wheel"),
+    Scenario("conflicting-pins", "resolution-conflict", None, "conflict", _conflict, kind="wheel"),
+    Scenario("wrong-hash", "hash-mismatch", None, "DO NOT MATCH THE HASHES", _wrong_hash, kind="wheel"),
+    # builds
+    Scenario(
+        "no-compiler",
+        "missing-compiler",
+        "fastmath",
+        "gcc",
+        _build("fastmath", lambda: c_extension_project("fastmath", "2.0"), without=("gcc", "cc")),
+        kind="build",
+        fixed=True,
+    ),
+    Scenario(
+        "no-cuda",
+        "missing-cuda",
+        "cudaext",
+        "cuda_runtime.h",
+        _build(
+            "cudaext",
+            _c_module("cudaext", includes=("Python.h", "cuda_runtime.h")),
+            without=("nvcc",),
+            unset=("CUDA_HOME", "CUDA_PATH"),
+        ),
+        kind="build",
+        fixed=True,
+    ),
+    Scenario(
+        "no-rust",
+        "missing-rust",
+        "rusty",
+        "cargo",
+        _build(
+            "rusty",
+            lambda: command_project("rusty", ["cargo", "build", "--release"], version="2.0"),
+            without=("cargo", "rustc"),
+        ),
+        kind="build",
+        fixed=True,
+    ),
+    Scenario(
+        "no-cmake",
+        "build-tool-missing",
+        "cmaky",
+        "cmake",
+        _build(
+            "cmaky",
+            lambda: command_project("cmaky", ["cmake", "--version"], version="2.0"),
+            without=("cmake",),
+        ),
+        kind="build",
+        fixed=True,
+    ),
+    Scenario(
+        "no-system-header",
+        "missing-system-library",
+        "usesxyz",
+        "xyzlab.h",
+        _build("usesxyz", _c_module("usesxyz", includes=("Python.h", "xyzlab.h"))),
+        kind="build",
+        fixed=True,
+    ),
+    Scenario(
+        "no-system-library",
+        "missing-system-library",
+        "linksxyz",
+        "-lxyzlab",
+        _build("linksxyz", _c_module("linksxyz", libraries=("xyzlab",))),
+        kind="build",
+        fixed=True,
+    ),
+    Scenario(
+        "build-memory-error",
+        "out-of-memory",
+        "hungry",
+        "MemoryError",
+        _build("hungry", _memory_error),
+        kind="build",
+        fixed=True,
+    ),
+    Scenario(
+        "old-setup-py",
+        "build-backend-error",
+        "oldstyle",
+        "use_2to3",
+        _build("oldstyle", _use_2to3, older_wheel=False),
+        kind="build",
+    ),
+    Scenario(
+        "undeclared-build-dependency",
+        "undeclared-build-dependency",
+        "needsdep",
+        "tinydep",
+        _undeclared_dependency,
+        kind="build",
+        fixed=True,
+    ),
+    Scenario(
+        "c-syntax-error",
+        "build-failed",
+        "broken",
+        "error",
+        _build("broken", _c_module("broken", body="this is not C;"), older_wheel=False),
+        kind="build",
+    ),
+    # the environment
+    Scenario(
+        "python-headers-missing",
+        "missing-python-headers",
+        "fastmath",
+        "Python.h",
+        _no_python_headers,
+        fixed=True,
+    ),
+    Scenario("abi-mismatch", "abi-mismatch", "usesfoo", "undefined symbol: foo_v2", _abi_mismatch),
+    Scenario(
+        "externally-managed",
+        "externally-managed-environment",
+        None,
+        "externally-managed",
+        _externally_managed,
+    ),
+    Scenario("permission-denied", "permission-denied", None, "Permission denied", _permission_denied),
+    Scenario("disk-full", "disk-full", None, "No space left on device", _disk_full),
+    Scenario("connection-refused", "network-error", None, "Connection refused", _connection_refused),
+    Scenario("no-answer", "network-error", None, "timed out", _no_answer),
+    Scenario("self-signed-https", "ssl-error", None, "CERTIFICATE_VERIFY_FAILED", _self_signed),
+    Scenario("http-index-no-release", "no-matching-distribution", "tinypkg", "tinypkg==2.0", _http_index),
+]

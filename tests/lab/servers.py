@@ -1,0 +1,148 @@
+"""Package indexes on 127.0.0.1 for the lab: a PEP 503 "simple" index over a folder of distributions (plain
+HTTP, or HTTPS with a self-signed certificate), a port where nothing listens, and a server that accepts
+connections and never answers.
+
+Each runs in a daemon thread of the test process; `close()` stops it. Nothing listens beyond loopback.
+"""
+
+from __future__ import annotations
+
+import html
+import http.server
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.lab.factory import normalize
+
+__all__ = ["dead_port", "self_signed_certificate", "serve_index", "silent_server"]
+
+LOOPBACK = "127.0.0.1"
+
+
+def _project_of(filename: str) -> str:
+    """The PEP 503 name of a distribution file's project (`Fresh_Pkg-1.0-py3-none-any.whl` -> `fresh-pkg`)."""
+    stem = filename.removesuffix(".tar.gz").removesuffix(".whl").removesuffix(".zip")
+    return normalize(stem.split("-")[0]).replace("_", "-")
+
+
+class _IndexHandler(http.server.SimpleHTTPRequestHandler):
+    """/simple/<project>/ lists the folder's files of that project; /files/<name> serves one."""
+
+    folder: Path
+
+    def do_GET(self) -> None:
+        parts = [part for part in self.path.split("?")[0].split("/") if part]
+        if len(parts) == 2 and parts[0] == "simple":
+            files = sorted(p.name for p in self.folder.iterdir() if _project_of(p.name) == parts[1])
+            if not files:
+                self.send_error(404)
+                return
+            links = "".join(
+                f'<a href="/files/{html.escape(name)}">{html.escape(name)}</a>\n' for name in files
+            )
+            body = f"<!DOCTYPE html><html><body>\n{links}</body></html>\n".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        elif len(parts) == 2 and parts[0] == "files" and (self.folder / parts[1]).is_file():
+            data = (self.folder / parts[1]).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        else:
+            self.send_error(404)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # quiet: pip's output is what the tests read
+
+
+@contextmanager
+def serve_index(folder: Path, *, certificate: tuple[Path, Path] | None = None) -> Iterator[str]:
+    """Serve `folder` as a simple index; yields its URL (`http://127.0.0.1:PORT/simple`, or https with a
+    (certificate, key) pair)."""
+    handler = type("Handler", (_IndexHandler,), {"folder": folder})
+    server = http.server.ThreadingHTTPServer((LOOPBACK, 0), handler)
+    scheme = "http"
+    if certificate is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(certificate[0]), str(certificate[1]))
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"{scheme}://{LOOPBACK}:{server.server_address[1]}/simple"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path] | None:
+    """A certificate for 127.0.0.1 signed by itself (openssl), and its key; None without openssl."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    certificate, key = folder / "cert.pem", folder / "key.pem"
+    command = [
+        openssl,
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]
+    command += ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(certificate)]
+    completed = subprocess.run(command, capture_output=True, check=False)
+    return (certificate, key) if completed.returncode == 0 else None
+
+
+def dead_port() -> int:
+    """A loopback port nothing listens on (bound, then closed: connecting is refused)."""
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def silent_server() -> Iterator[str]:
+    """A server that accepts connections and never answers; yields its index URL."""
+    listener = socket.socket()
+    listener.bind((LOOPBACK, 0))
+    listener.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            accepted.append(connection)  # held open, never read nor answered
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{LOOPBACK}:{listener.getsockname()[1]}/simple"
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        for connection in accepted:
+            connection.close()
+        listener.close()
