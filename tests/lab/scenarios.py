@@ -30,6 +30,7 @@ from tests.lab.projects import (
     command_project,
     import_at_build_project,
     module_source,
+    pyproject,
     setup_py_project,
 )
 from tests.lab.servers import dead_port, self_signed_certificate, serve_index, silent_server
@@ -184,15 +185,26 @@ def _c_module(
 
 
 def _memory_error() -> dict[str, str]:
-    # A build step that asks for more memory than any machine has: a real MemoryError in the build.
+    # A build step that asks for more memory than any machine has: a real MemoryError while building (not
+    # while reading the metadata, which pip 20.3-21.x would discard in favour of the older wheel).
     return setup_py_project(
         "hungry",
         """\
         from setuptools import setup
-        workspace = bytearray(1 << 47)
-        setup(name="hungry", version="2.0")
+        from setuptools.command.build_py import build_py
+
+
+        class HungryBuild(build_py):
+            def run(self):
+                workspace = bytearray(1 << 47)
+                super().run()
+
+
+        setup(name="hungry", version="2.0", py_modules=["hungry"], cmdclass={"build_py": HungryBuild})
         """,
         version="2.0",
+        pyproject_toml=pyproject(),
+        extra_files={"hungry.py": "VERSION = '2.0'\n"},
     )
 
 
@@ -439,7 +451,7 @@ SCENARIOS: list[Scenario] = [
         "requires-python",
         "python-version-unsupported",
         "futurepy",
-        "futurepy",
+        "different python",
         _requires_python,
         kind="wheel",
         min_pip=(21, 2),
