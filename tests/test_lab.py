@@ -84,7 +84,34 @@ def test_lab(
 ) -> None:
     venv = tmp_path / "venv"
     shutil.copytree(venv_template(pip), venv, symlinks=True)
-    python = venv / "bin" / "python"
+    _run(scenario, pip, venv / "bin" / "python", tmp_path, wheelhouse)
+
+
+OTHER_PYTHON = "3.13"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "scenario",
+    [s for s in SCENARIOS if s.id in ("wheel-os", "requires-python", "no-compiler")],
+    ids=lambda s: s.id,
+)
+def test_lab_with_another_python(scenario: Scenario, tmp_path: Path, wheelhouse: Path) -> None:
+    """The same scenarios with a Python 3.13 target (pyenv's, with the pip it bundles)."""
+    pyenv = shutil.which("pyenv")
+    root = os.environ.get("PYENV_ROOT") or (
+        subprocess.run([pyenv, "root"], capture_output=True, text=True, check=False).stdout.strip()
+        if pyenv
+        else ""
+    )
+    found = sorted(Path(root).glob(f"versions/{OTHER_PYTHON}.*/bin/python{OTHER_PYTHON}")) if root else []
+    if not found:
+        pytest.skip(f"no Python {OTHER_PYTHON} from pyenv on this machine")
+    python = make_venv(tmp_path / "venv", python=str(found[-1]))
+    _run(scenario, f"py{OTHER_PYTHON}", python, tmp_path, wheelhouse)
+
+
+def _run(scenario: Scenario, pip: str, python: Path, tmp_path: Path, wheelhouse: Path) -> None:
     env = hermetic_env(tmp_path)
     lab = Lab(tmp_path / "lab", wheelhouse, python, _pip_version(python, env))
     (lab.folder / "src").mkdir(parents=True)
@@ -149,7 +176,9 @@ def _record(
         return
     line = {
         "scenario": scenario.id,
-        "pip": ".".join(map(str, version)) if pip == NEWEST else pip,
+        "pip": pip
+        if pip[0].isdigit()
+        else ".".join(map(str, version)) + ("" if pip == NEWEST else f" {pip}"),
         "expected": scenario.category,
         "category": category,
         "fix_expected": scenario.fixed,
