@@ -199,3 +199,33 @@ def test_json_shape_is_the_contracts() -> None:
             }
         ],
     }
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        ("ERROR: Package 'oldpkg' requires a different Python: 3.11.7 not in '<3.8'", "python3.7 -m venv"),
+        ("ERROR: Package 'futurepy' requires a different Python: 3.11.7 not in '>=3.99'", None),
+    ],
+    ids=["older-python-exists", "no-python-fits"],
+)
+def test_use_python_names_a_python_the_requirement_allows_or_nothing(line: str, command: str | None) -> None:
+    from safe_pip.rules import load_rules
+
+    diagnoses = classify_stream(io.BytesIO(line.encode() + b"\n"), load_rules())
+    assert diagnoses[0].rule == "requires-python"
+    suggested = [fix.command for fix in diagnoses[0].fixes if fix.id == "use-python"]
+    if command is None:
+        assert suggested == []
+    else:
+        assert len(suggested) == 1
+        assert suggested[0].startswith(command)
+
+
+def test_template_fields_are_the_values_a_rule_asks_for() -> None:
+    from safe_pip.rules import load_rules
+
+    rules = {rule.id: rule for rule in load_rules().rules}
+    assert "supported_python" in rules["requires-python"].template_fields
+    assert "supported_python" not in rules["no-matching-distribution"].template_fields
+    assert {"package", "spec", "versions"} <= rules["no-matching-distribution"].template_fields

@@ -163,6 +163,14 @@ class Rule:
             tuple(Matcher(p) for p in self.context),
         )
 
+    @cached_property
+    def template_fields(self) -> frozenset[str]:
+        """The values the rule's messages and fixes ask for (so derived ones are computed only when used)."""
+        templates = [self.summary, self.hint]
+        for fix in self.fixes:
+            templates += [fix.title or "", *fix.params.values()]
+        return frozenset(name for template in templates for name in _template_fields(template))
+
     def to_json(self) -> dict[str, Any]:
         """Every field, as JSON data (`rules list --json`, and the cache of the built-in library)."""
         return {
@@ -455,9 +463,14 @@ def _check_pattern(pattern: str, key: str, problem: _Problem) -> set[str]:
     return set(compiled.groupindex)
 
 
+def _template_fields(template: str) -> list[str]:
+    """The `{name}` fields of a message template (ValueError when it is malformed)."""
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+
+
 def _check_template(template: str, key: str, available: set[str], problem: _Problem) -> None:
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        fields = _template_fields(template)
     except ValueError as error:
         raise problem(key, f"bad template: {error}") from None
     for name in fields:
