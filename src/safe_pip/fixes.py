@@ -257,13 +257,12 @@ def render_fix(
         # The new pip comes from where the user's packages come from (their index options), and the user's
         # command then runs unchanged with it. Outside a virtual environment pip belongs to the system or to
         # the user's base Python: printed, never done by --fix.
-        before = ("install", "--upgrade", "pip", *source_options(context.pip_args or ()))
-        command = " ".join(shlex.quote(word) for word in (context.python, "-m", "pip", *before))
+        upgrade = ("install", "--upgrade", "pip", *source_options(context.pip_args or ()))
+        command = " ".join(shlex.quote(word) for word in (context.python, "-m", "pip", *upgrade))
         if context.pip_args is not None:
             command += " && " + _pip_command(context, ())
-        in_venv = context.target_venv is not None and context.target_venv()
-        if not in_venv:
-            before = ()
+            if context.target_venv is not None and context.target_venv():
+                before = upgrade
     elif action == "increase-timeout":
         pip_args = ("--timeout", "60", "--retries", "10")
     elif action == "no-cache":
@@ -342,7 +341,7 @@ def render_fix(
         command=command,
         safety=spec.safety,
         args=(*pip_args, *context.pip_args) if rerun and context.pip_args is not None else None,
-        before=before if context.pip_args is not None else (),
+        before=before,
     )
 
 

@@ -35,7 +35,11 @@ class Attempt:
     env_changes: Mapping[str, str]
     fix: Fix | None  # the fix applied before this attempt (None: the user's own command)
     outcome: RunOutcome
-    before: tuple[str, ...] = ()  # a pip command run in the target first (the fix's), e.g. upgrading pip
+
+    @property
+    def before(self) -> tuple[str, ...]:
+        """The pip command run in the target first (the fix's, e.g. upgrading pip); empty for most."""
+        return self.fix.before if self.fix is not None else ()
 
     def to_json(self, command: Sequence[str]) -> dict[str, object]:
         return {
@@ -58,7 +62,6 @@ class _Plan:
     args: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)
     worked_before: bool = False
-    before: tuple[str, ...] = ()
 
 
 def order_fixes(fixes: Sequence[Fix], worked_before: Sequence[str]) -> list[Fix]:
@@ -85,7 +88,7 @@ def next_fix(attempts: Sequence[Attempt], remembered: Remembered | None = None) 
             continue
         env = {**last.env_changes, **fix.env}
         if _key(fix.before, fix.args, env) not in tried:
-            return _Plan(fix, fix.args, env, fix.id in worked_before, fix.before)
+            return _Plan(fix, fix.args, env, fix.id in worked_before)
     return None
 
 
@@ -113,9 +116,7 @@ def run_with_fixes(
         if plan is None:
             break
         announce(len(attempts) + 1, plan, last.outcome.diagnoses[0])
-        attempts.append(
-            Attempt(plan.args, plan.env, plan.fix, run(plan.args, plan.env, plan.before), plan.before)
-        )
+        attempts.append(Attempt(plan.args, plan.env, plan.fix, run(plan.args, plan.env, plan.fix.before)))
     return attempts
 
 
