@@ -513,6 +513,8 @@ def classify_stream(
 
 
 def _conditions_hold(rule: Rule, facts: RuleFacts | None) -> bool:
+    """The [when] conditions on facts known before the log is read (`pip_older_than` is checked later, by
+    `_pip_condition_holds`: the target's pip may only be looked up once a diagnosis asks for it)."""
     if facts is None or not rule.when:
         return True
     tools = facts.tools_on_path

@@ -16,15 +16,15 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.conftest import hermetic_env
 from tests.lab.factory import c_extension_project, make_sdist, make_wheel
-from tests.lab.interpreters import externally_managed_copy
+from tests.lab.interpreters import externally_managed_copy, headerless_copy
 from tests.lab.projects import (
     c_source_project,
     command_project,
@@ -229,15 +229,9 @@ def _undeclared_dependency(lab: Lab) -> Setup:
         [str(lab.python), "-m", "pip", "install", "--quiet", *lab.sources("tinydep", "setuptools", "wheel")],
         check=True,
         capture_output=True,
-        env=_pip_env(),
+        env=hermetic_env(lab.folder),
     )
     return Setup(lab.sources("needsdep"))
-
-
-def _pip_env() -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PIP_")}
-    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
-    return env
 
 
 # -- the environment ----------------------------------------------------------------------------------------
@@ -272,7 +266,7 @@ def _abi_mismatch(lab: Lab) -> Setup:
             *lab.sources("usesfoo"),
         ],
         capture_output=True,
-        env=_pip_env(),
+        env=hermetic_env(lab.folder),
         check=False,
     )
     if built.returncode != 0:
@@ -383,30 +377,6 @@ def _no_python_headers(lab: Lab) -> Setup:
     make_sdist(lab.folder / "src", "fastmath", "2.0", c_extension_project("fastmath", "2.0"))
     make_wheel(lab.folder / "src", "fastmath", "1.0")
     return Setup(lab.sources("fastmath"), python=venv_python)
-
-
-def headerless_copy(dest: Path) -> Path | None:
-    """A copy of the base interpreter without its include folder, whose build configuration points at the
-    copy (so the headers are not found through the original prefix either); None where not POSIX."""
-    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    base = Path(sys.base_prefix)
-    binary = base / "bin" / f"python{version}"
-    stdlib = base / "lib" / f"python{version}"
-    if not binary.exists() or not stdlib.is_dir():
-        return None
-    (dest / "bin").mkdir(parents=True)
-    shutil.copy2(binary, dest / "bin" / binary.name)
-    copied = dest / "lib" / f"python{version}"
-    copied.mkdir(parents=True)
-    for entry in stdlib.iterdir():
-        if entry.name.startswith("_sysconfigdata"):
-            # The build configuration names the original prefix (-I.../include/python3.X): point it here.
-            (copied / entry.name).write_text(entry.read_text().replace(str(base), str(dest)))
-        else:
-            (copied / entry.name).symlink_to(entry)
-    for library in (base / "lib").glob("libpython*"):
-        shutil.copy2(library, dest / "lib" / library.name)
-    return dest / "bin" / binary.name
 
 
 SCENARIOS: list[Scenario] = [
