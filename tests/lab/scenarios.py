@@ -156,21 +156,19 @@ def _build(
     *,
     without: tuple[str, ...] = (),
     older_wheel: bool = True,
-    env: dict[str, str] | None = None,
     unset: tuple[str, ...] = (),
 ) -> Callable[[Lab], Setup]:
-    """An sdist `name` 2.0 that fails to build (with `without` tools off PATH), and, with `older_wheel`, a
-    wheel of 1.0 for a fix to fall back to."""
+    """An sdist `name` 2.0 that fails to build (with `without` tools off PATH, and the `unset` variables
+    emptied: the run's environment is this one's with changes, so a variable can be blanked, not removed),
+    and, with `older_wheel`, a wheel of 1.0 for a fix to fall back to."""
 
     def setup(lab: Lab) -> Setup:
         make_sdist(lab.folder / "src", name, "2.0", files())
         if older_wheel:
             make_wheel(lab.folder / "src", name, "1.0")
-        changes = dict(env or {})
+        changes = dict.fromkeys(unset, "")
         if without:
             changes["PATH"] = lab.path_without(*without)
-        for variable in unset:
-            changes[variable] = ""
         return Setup(lab.sources(name), changes)
 
     return setup
