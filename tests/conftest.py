@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WHEELHOUSE = Path(os.environ.get("SAFE_PIP_TEST_WHEELHOUSE", ROOT / ".cache" / "wheelhouse"))
 # Older pips (scripts/fill-wheelhouse), for scenarios run with each of them.
 OLD_PIPS = WHEELHOUSE.parent / "pips"
+# A CUDA build of torch and the NVIDIA libraries it loads (scripts/fill-wheelhouse, when there is room).
+CUDA_TORCH = WHEELHOUSE.parent / "cuda-torch"
 
 
 def hermetic_env(home: Path) -> dict[str, str]:

@@ -10,6 +10,7 @@ here. Safety levels:
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -149,7 +150,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec("create-venv", SUGGEST, "Install into a virtual environment instead"),
         ActionSpec("use-pipx", SUGGEST, "Install the application {package} with pipx"),
         ActionSpec("install-system-package", SUGGEST, "Install {what}", _SYSTEM_PARAMS, ("what",)),
-        ActionSpec("set-cuda-home", SUGGEST, "Point CUDA_HOME at the CUDA toolkit", ("path",)),
+        ActionSpec("set-cuda-home", SUGGEST, "Point CUDA_HOME at the CUDA toolkit", ("path", "version")),
         ActionSpec("install-rust", SUGGEST, "Install the Rust toolchain (rustup)"),
         ActionSpec("install-xcode-tools", SUGGEST, "Install the Xcode Command Line Tools"),
         ActionSpec(
@@ -289,7 +290,11 @@ def render_fix(
             packages = found
         command = _system_install(packages, context.package_manager)
     elif action == "set-cuda-home":
-        path = values.get("path") or "/usr/local/cuda"
+        # A toolkit of one version installs as /usr/local/cuda-X.Y (/usr/local/cuda links to one of them): a
+        # fix that needs another version than the current one must not point at the link.
+        version = values.get("version", "")
+        versioned = f"/usr/local/cuda-{version}" if re.fullmatch(r"\d+\.\d+", version) else None
+        path = values.get("path") or versioned or "/usr/local/cuda"
         env = {"CUDA_HOME": path}
     elif action == "install-rust":
         command = "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
 import subprocess
 import tempfile
@@ -22,7 +23,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.conftest import hermetic_env
+from tests.conftest import CUDA_TORCH, hermetic_env
 from tests.lab.factory import c_extension_project, make_sdist, make_wheel
 from tests.lab.interpreters import externally_managed_copy, headerless_copy
 from tests.lab.projects import (
@@ -273,6 +274,62 @@ def _abi_mismatch(lab: Lab) -> Setup:
     (lib / "libfoo.so.1").unlink()
     _shared_library(source, lib / "libfoo.so.1")
     return Setup(["--no-index", "--find-links", str(lab.folder / "wheels"), "usesfoo"], verify_import=True)
+
+
+def _cuda_version_mismatch(lab: Lab) -> Setup:
+    """A CUDA extension built, as flash-attn is, without build isolation against the installed torch: a CUDA
+    build of torch whose CUDA major version differs from the toolkit's nvcc. torch's own check stops the build
+    before anything is compiled, so no GPU is needed."""
+    nvcc = shutil.which("nvcc")
+    if nvcc is None:
+        raise Unavailable("no nvcc on PATH")
+    if not (CUDA_TORCH / ".complete").exists():
+        raise Unavailable(
+            f"no CUDA build of torch in {CUDA_TORCH} (scripts/fill-wheelhouse downloads one when there is "
+            "an nvcc and 16 GB free); a CPU build never compares CUDA versions"
+        )
+    env = hermetic_env(lab.folder)
+    sources = ["--no-index", "--find-links", str(CUDA_TORCH), "--find-links", str(lab.wheelhouse)]
+    subprocess.run(
+        [str(lab.python), "-m", "pip", "install", "--quiet", *sources, "torch", "setuptools", "wheel"],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    toolkit = _release(subprocess.run([nvcc, "--version"], capture_output=True, text=True, check=True).stdout)
+    asked = "import torch; print(torch.version.cuda or '')"
+    torch_cuda = subprocess.run(
+        [str(lab.python), "-c", asked], capture_output=True, text=True, env=env, check=True
+    ).stdout.strip()
+    if not torch_cuda or torch_cuda.split(".")[0] == toolkit.split(".")[0]:
+        raise Unavailable(
+            f"torch's CUDA ({torch_cuda or 'none'}) has the toolkit's major version ({toolkit})"
+        )
+    files = setup_py_project(
+        "cudaops",
+        """\
+        from setuptools import setup
+        from torch.utils.cpp_extension import BuildExtension, CUDAExtension
+
+        setup(
+            name="cudaops",
+            version="1.0",
+            ext_modules=[CUDAExtension("cudaops", ["cudaops.cu"])],
+            cmdclass={"build_ext": BuildExtension},
+        )
+        """,
+        extra_files={"cudaops.cu": "__global__ void scale(float *x, float by) { x[threadIdx.x] *= by; }\n"},
+    )
+    make_sdist(lab.folder / "src", "cudaops", "1.0", files)
+    return Setup(lab.sources("--no-build-isolation", "cudaops"))
+
+
+def _release(nvcc_version: str) -> str:
+    """ "12.8" from nvcc --version's "Cuda compilation tools, release 12.8, V12.8.93"."""
+    found = re.search(r"release (\d+\.\d+)", nvcc_version)
+    if found is None:
+        raise Unavailable(f"nvcc --version printed no release: {nvcc_version[-200:]!r}")
+    return found.group(1)
 
 
 def _shared_library(source: Path, target: Path) -> None:
@@ -537,6 +594,13 @@ SCENARIOS: list[Scenario] = [
         "Python.h",
         _no_python_headers,
         fixed=True,
+    ),
+    Scenario(
+        "cuda-version-mismatch",
+        "cuda-version-mismatch",
+        "cudaops",
+        "mismatches the version",
+        _cuda_version_mismatch,
     ),
     Scenario("abi-mismatch", "abi-mismatch", "usesfoo", "undefined symbol: foo_v2", _abi_mismatch),
     Scenario(
