@@ -19,6 +19,7 @@ from safe_pip.classify import Classifier, Diagnosis, RuleFacts
 from safe_pip.fixes import Fix, FixContext
 from safe_pip.logtext import NumberedLine, last_error_lines
 from safe_pip.options import Invocation, UsageError
+from safe_pip.redact import redact, redact_json
 from safe_pip.render import Console, diagnoses_json, diagnosis_lines
 from safe_pip.rules import (
     RuleError,
@@ -546,7 +547,7 @@ def write_report(
     path = invocation.options.json_report or ""
     try:
         with open(path, "w", encoding="utf-8") as out:
-            json.dump(report, out, indent=2)
+            json.dump(redact_json(report), out, indent=2)
             out.write("\n")
     except OSError as error:
         console.warning(f"cannot write the JSON report {path!r}: {error.strerror or error}")
@@ -561,7 +562,7 @@ def _interactive() -> bool:
 
 def _ask(question: str) -> bool:
     try:
-        sys.stderr.write(f"safe-pip: {question}")
+        sys.stderr.write(f"safe-pip: {redact(question)}")
         sys.stderr.flush()
         return input().strip().lower() in ("y", "yes")
     except (EOFError, OSError, KeyboardInterrupt):
@@ -631,14 +632,14 @@ def _print_diagnoses(diagnoses: Sequence[Diagnosis], *, as_json: bool, console: 
     if as_json:
         import json
 
-        print(json.dumps(diagnoses_json(diagnoses, __version__), indent=2, ensure_ascii=False))
+        print(json.dumps(redact_json(diagnoses_json(diagnoses, __version__)), indent=2, ensure_ascii=False))
         return
     if not diagnoses:
         print("No known failure found in this log.")
         return
     stdout = Console(color=console.color and sys.stdout.isatty(), stream=sys.stdout)
     for line in diagnosis_lines(diagnoses, console=stdout):
-        print(line)
+        print(redact(line))
 
 
 # -- doctor ---------------------------------------------------------------------------------------------

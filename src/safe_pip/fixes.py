@@ -187,6 +187,10 @@ ACTIONS: dict[str, ActionSpec] = {
     )
 }
 
+# The actions that put the package's name on pip's command line, and what a name may be (PEP 508).
+_NAMED_ACTIONS = frozenset({"only-binary", "no-binary", "pin-to-wheel"})
+_PROJECT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+
 _BUILD_JOB_VARIABLES = ("MAX_JOBS", "CMAKE_BUILD_PARALLEL_LEVEL", "CARGO_BUILD_JOBS", "NPY_NUM_BUILD_JOBS")
 
 
@@ -210,15 +214,21 @@ def render_fix(
     before: tuple[str, ...] = ()
     command = ""
     package = values["package"]
+    if action in _NAMED_ACTIONS and not _PROJECT_NAME.fullmatch(package):
+        # A rule's parameter or a capture from the log is not a project name ("--index-url=...", ":all:"):
+        # it never reaches pip's command line, where it could be read as an option.
+        return None
     if action == "prefer-binary":
         pip_args = ("--prefer-binary",)
     elif action in ("only-binary", "no-binary"):
-        if package.startswith(":"):
-            return None  # ":all:" would also apply to build dependencies: never offered
         pip_args = (f"--{action}", package)
-        instead_of = values.get("instead_of")
-        if instead_of and context.pip_args is not None:
-            replaced = tuple(package if arg.endswith(instead_of) else arg for arg in context.pip_args)
+        instead_of = values.get("instead_of", "")
+        if instead_of.endswith(".whl") and context.pip_args is not None:
+            # Only the wheel file or URL the user named is replaced, never an option (--require-hashes).
+            replaced = tuple(
+                package if arg.endswith(instead_of) and not arg.startswith("-") else arg
+                for arg in context.pip_args
+            )
             context = replace(context, pip_args=replaced)
     elif action == "pin-to-wheel":
         # The version is found at fix time, by asking the target's pip which release has a fitting wheel
@@ -243,7 +253,9 @@ def render_fix(
                 )
             context = replace(context, pip_args=pinned)
     elif action == "limit-build-jobs":
-        jobs = values.get("jobs") or str(context.build_jobs or 1)
+        jobs = values.get("jobs", "")
+        if not jobs.isdigit() or int(jobs) < 1:
+            jobs = str(context.build_jobs or 1)
         values["jobs"] = jobs
         env = dict.fromkeys(_BUILD_JOB_VARIABLES, jobs)
         env["MAKEFLAGS"] = f"-j{jobs}"

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from safe_pip.facts import canonical_name
+from safe_pip.redact import redact
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -132,8 +133,9 @@ class HistoryStore:
                 "INSERT INTO fix_outcomes VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
-                        canonical_name(record.package),
-                        record.version,
+                        # The package may come from a URL on the command line: no credentials are kept.
+                        canonical_name(redact(record.package)),
+                        redact(record.version) if record.version else None,
                         record.category,
                         record.fix,
                         record.interpreter,

@@ -52,8 +52,10 @@ class Console:
         self._emit(f"{self.style('warning:', 'warning')} {text}", None)
 
     def _emit(self, text: str, style: str | None) -> None:
+        from safe_pip.redact import redact
+
         prefix = self.style("safe-pip:", "title")
-        for line in text.splitlines() or [""]:
+        for line in redact(text).splitlines() or [""]:
             body = self.style(line, style) if style and line else line
             try:
                 self.stream.write(f"{prefix} {body}\n" if body else f"{prefix}\n")

@@ -1,0 +1,233 @@
+"""What safe-pip must never do, whatever a rule file or a log says: change where packages come from, trust a
+host, override the OS's protection, weaken hash checking, or show credentials; and never run a shell."""
+
+from __future__ import annotations
+
+import ast
+import json
+import sqlite3
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from safe_pip.fixes import ACTIONS, SAFE, FixContext, render_fix
+from safe_pip.redact import redact, redact_json
+from tests.conftest import hermetic_env, make_venv, require_wheelhouse, safe_pip_argv
+from tests.lab.factory import make_sdist
+from tests.lab.projects import c_source_project, module_source
+from tests.lab.servers import serve_index
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "safe_pip"
+
+# What a fix applied by --fix may add to the user's command line, and the options among them that take a value.
+ALLOWED_OPTIONS = {
+    "--only-binary",
+    "--no-binary",
+    "--prefer-binary",
+    "--no-build-isolation",
+    "--timeout",
+    "--retries",
+    "--no-cache-dir",
+}
+TAKES_VALUE = {"--only-binary", "--no-binary", "--timeout", "--retries"}
+BUILD_JOB_ENV = {
+    "MAX_JOBS",
+    "CMAKE_BUILD_PARALLEL_LEVEL",
+    "CARGO_BUILD_JOBS",
+    "NPY_NUM_BUILD_JOBS",
+    "MAKEFLAGS",
+}
+
+hostile = st.one_of(
+    st.sampled_from(
+        [
+            "--index-url=http://evil.example/simple",
+            "-ihttp://evil.example/simple",
+            "--extra-index-url",
+            "--trusted-host=evil.example",
+            "--break-system-packages",
+            "--user",
+            "--require-hashes",
+            "hashes",
+            "s",
+            ":all:",
+            "psutil",
+            "psutil.whl",
+            "1 --index-url http://evil.example",
+            "",
+        ]
+    ),
+    st.text(max_size=30),
+)
+user_args = st.lists(
+    st.sampled_from(
+        [
+            "psutil",
+            "psutil<6",
+            "-r",
+            "requirements.txt",
+            "--require-hashes",
+            "--index-url",
+            "https://user:token@pypi.example/simple",
+            "./dist/psutil-5.9.0-cp27-cp27mu-manylinux1_x86_64.whl",
+            "--no-deps",
+        ]
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    action=st.sampled_from(sorted(name for name, spec in ACTIONS.items() if spec.safety == SAFE)),
+    params=st.dictionaries(st.sampled_from(["package", "instead_of", "jobs", "module", "version"]), hostile),
+    package=st.one_of(st.none(), hostile),
+    args=user_args,
+    found_version=st.one_of(st.none(), hostile),
+)
+def test_an_automatic_fix_only_adds_safe_options_and_keeps_the_users(
+    action: str, params: dict[str, str], package: str | None, args: list[str], found_version: str | None
+) -> None:
+    context = FixContext(
+        package=package,
+        pip_args=tuple(args),
+        wheel_version=lambda _requirement: found_version,
+        importable=lambda _module: True,
+        target_venv=lambda: True,
+        build_jobs=2,
+    )
+    fix = render_fix(action, params, context)
+    if fix is None or not fix.auto:
+        return
+    assert fix.args is not None
+    added = list((Counter(fix.args) - Counter(args)).elements())
+    position = 0
+    while position < len(added):
+        word = added[position]
+        if word.startswith("-"):
+            assert word in ALLOWED_OPTIONS, fix
+            position += 2 if word in TAKES_VALUE else 1
+            continue
+        # a requirement replacing the user's, or the pin of a package: a name, never an option
+        assert word[0].isalnum(), fix
+        position += 1
+    # every option the user gave is still there (--require-hashes, their index)
+    options = Counter(arg for arg in args if arg.startswith("-"))
+    assert not options - Counter(fix.args), fix
+    assert set(fix.env) <= BUILD_JOB_ENV, fix
+    assert all(value.lstrip("-j").isdigit() for value in fix.env.values()), fix
+    if fix.before:
+        assert fix.before[:3] == ("install", "--upgrade", "pip"), fix
+        assert set(fix.before[3:]) <= set(args), fix
+
+
+def test_unsafe_and_index_changing_actions_are_never_applied() -> None:
+    context = FixContext(package="psutil", pip_args=("psutil",))
+    for action in ("break-system-packages", "trusted-host", "user-install", "set-cert", "set-proxy"):
+        fix = render_fix(action, {"host": "pypi.org"}, context)
+        assert fix is not None
+        assert not fix.auto, action
+    assert render_fix("break-system-packages", {}, context).safety == "unsafe"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://user:s3cret@pypi.example/simple", "https://user:****@pypi.example/simple"),
+        ("--index-url=https://ghp_abc123@host/simple/", "--index-url=https://****@host/simple/"),
+        (
+            "Looking in indexes: http://u:p@127.0.0.1:8080/simple",
+            "Looking in indexes: http://u:****@127.0.0.1:8080/simple",
+        ),
+        (
+            "git+https://oauth2:tok@gitlab.example/g/p.git@v1.0",
+            "git+https://oauth2:****@gitlab.example/g/p.git@v1.0",
+        ),
+        ("a https://a:1@x b https://b:2@y", "a https://a:****@x b https://b:****@y"),
+        ("https://pypi.org/simple/ no credentials", "https://pypi.org/simple/ no credentials"),
+        ("pkg @ file:///tmp/pkg.whl, mail me@example.com", "pkg @ file:///tmp/pkg.whl, mail me@example.com"),
+        ("https://pypi.example/simple/@scope/pkg", "https://pypi.example/simple/@scope/pkg"),
+    ],
+)
+def test_credentials_in_urls_are_masked(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+def test_json_values_are_masked_at_any_depth() -> None:
+    report = {
+        "command": ["pip", "-i", "https://u:pw@h/simple"],
+        "attempts": [{"env": {"X": "https://t@h"}}],
+        "n": 1,
+    }
+    assert redact_json(report) == {
+        "command": ["pip", "-i", "https://u:****@h/simple"],
+        "attempts": [{"env": {"X": "https://****@h"}}],
+        "n": 1,
+    }
+
+
+@settings(max_examples=300)
+@given(
+    user=st.text("abc-_.%", min_size=1, max_size=8), secret=st.text("xyz0123456789!$&()*+,;=~", min_size=3)
+)
+def test_a_masked_url_never_holds_its_password(user: str, secret: str) -> None:
+    url = f"https://{user}:{secret}@host.example/simple"
+    assert secret not in redact(f"pip install -i {url} pkg").replace("host.example", "")
+
+
+def test_safe_pip_runs_no_shell() -> None:
+    """No `shell=True`, os.system or os.popen anywhere in safe-pip: user arguments are never a shell's input."""
+    for path in sorted(SRC.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                for keyword in node.keywords:
+                    shell_true = isinstance(keyword.value, ast.Constant) and keyword.value.value is True
+                    assert not (keyword.arg == "shell" and shell_true), f"{path.name}:{node.lineno}"
+                function = node.func
+                if isinstance(function, ast.Attribute) and isinstance(function.value, ast.Name):
+                    called = f"{function.value.id}.{function.attr}"
+                    assert called not in ("os.system", "os.popen"), f"{path.name}:{node.lineno}"
+
+
+@pytest.mark.e2e
+def test_credentials_never_reach_messages_reports_or_history(tmp_path: Path) -> None:
+    """A real failing build from an index whose URL holds a password, with --fix: the password is in no line
+    safe-pip prints, not in the JSON report, not in the history database; the saved log is the user's only."""
+    wheelhouse = require_wheelhouse()
+    index = tmp_path / "index"
+    make_sdist(index, "broken", "1.0", c_source_project("broken", module_source("broken", body="not C;")))
+    for wheel in wheelhouse.glob("*.whl"):  # the build's setuptools and wheel come from the same index
+        (index / wheel.name).symlink_to(wheel)
+    python = make_venv(tmp_path / "venv")
+    env = hermetic_env(tmp_path)
+    report = tmp_path / "report.json"
+    with serve_index(index) as url:
+        secret_url = url.replace("http://", "http://builder:hunter2-s3cret@")
+        result = subprocess.run(
+            safe_pip_argv(
+                "--fix", "--json-report", str(report), "--python", str(python),
+                "install", "--index-url", secret_url, "--retries", "0", "broken",
+            ),
+            env=env, capture_output=True, text=True, check=False, timeout=300,
+        )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    messages = [line for line in result.stderr.splitlines() if line.startswith("safe-pip:")]
+    assert any("builder:****@" in line for line in messages), result.stderr  # the command is shown, masked
+    assert "hunter2" not in "\n".join(messages)
+    data = json.loads(report.read_text())
+    assert len(data["attempts"]) >= 2, data  # a fix was tried, so its command is in the report too
+    assert "hunter2" not in report.read_text()
+    assert "builder:****@" in json.dumps(data["command"])
+    history = list((tmp_path / "data").rglob("history.sqlite3"))
+    assert history, "the fix that was tried is remembered"
+    with sqlite3.connect(history[0]) as database:
+        rows = database.execute("SELECT * FROM fix_outcomes").fetchall()
+    assert rows
+    assert "hunter2" not in repr(rows)
+    log = Path(data["log_file"])
+    assert log.stat().st_mode & 0o777 == 0o600
