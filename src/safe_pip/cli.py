@@ -149,7 +149,7 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         console.error(f"{error} ({target.source}); pass a working Python with --python")
         return EXIT_USAGE
     if result.log_problem:
-        console.warning(result.log_problem)
+        console.warning_once(result.log_problem)
     if result.signal_received is not None:
         console.say(f"interrupted: pip was stopped (exit code {result.exit_code})")
         return result.exit_code

@@ -333,7 +333,8 @@ def _fix_loop(
             [python, "-m", "pip", command, *args], capture, _log_directory, env={**os.environ, **env_changes}
         )
         if result.log_problem:
-            console.warning(result.log_problem)
+            # Every attempt meets the same unwritable folder: said once per safe-pip run.
+            console.warning_once(result.log_problem)
         if result.exit_code == 0 or result.signal_received is not None:
             return RunOutcome(
                 result.exit_code,

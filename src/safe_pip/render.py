@@ -30,6 +30,7 @@ class Console:
         self.color = color
         self.quiet = quiet
         self.verbose = verbose
+        self._warned: set[str] = set()
 
     def style(self, text: str, style: str) -> str:
         if not self.color:
@@ -50,6 +51,12 @@ class Console:
         if self.quiet > 1:
             return
         self._emit(f"{self.style('warning:', 'warning')} {text}", None)
+
+    def warning_once(self, text: str) -> None:
+        """A warning that repeats itself (each attempt's) is shown the first time only."""
+        if text not in self._warned:
+            self._warned.add(text)
+            self.warning(text)
 
     def _emit(self, text: str, style: str | None) -> None:
         from safe_pip.redact import redact
