@@ -7,7 +7,6 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -187,7 +186,6 @@ def test_a_locked_history_is_warned_about_once_and_the_fix_still_runs(tmp_path: 
     path = Path(env["XDG_DATA_HOME"]) / "safe-pip" / "history.sqlite3"
     path.parent.mkdir(parents=True)
     # Another process holds the database locked for writing for the whole run (a hung CI job).
-    release = threading.Event()
     locker = subprocess.Popen(
         [
             sys.executable,
@@ -203,10 +201,10 @@ def test_a_locked_history_is_warned_about_once_and_the_fix_still_runs(tmp_path: 
         text=True,
     )
     try:
-        assert locker.stdout is not None and locker.stdout.readline() == "locked\n"
+        assert locker.stdout is not None
+        assert locker.stdout.readline() == "locked\n"
         result = run("--fix", "--python", str(python), "install", *args, env=env, timeout=300)
     finally:
-        release.set()
         locker.communicate("", timeout=30)
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if "history" in line and "warning" in line]

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import base_python, make_venv, run_in_terminal, safe_pip_argv
-from tests.lab.factory import make_wheel
+from tests.lab.factory import make_sdist, make_wheel
+from tests.lab.projects import setup_py_project
 
 pytestmark = pytest.mark.e2e
 
@@ -295,3 +296,116 @@ summary = "{id} explains it."
     message = result.stderr.decode()
     assert "when-missing explains it." in message
     assert "when-present" not in message
+
+
+def _wait_for_pip(process: subprocess.Popen[bytes], index: _StallingIndex) -> list[int]:
+    assert index.connected.wait(60), "pip never reached the index"
+    pips = _children(process.pid)
+    assert pips, "safe-pip has no child process"
+    return pips
+
+
+def test_a_signal_during_a_retry_ends_the_run_with_no_further_attempt(
+    tmp_path: Path, shared_venv: Path, env: dict[str, str], stalling_index: _StallingIndex
+) -> None:
+    # Attempt 1 fails at once (a wheel for Windows, by path); the fix asks the index for the package, which
+    # never answers: the SIGTERM arrives while attempt 2's pip waits.
+    wrong = make_wheel(tmp_path / "dist", "misfit", "1.0", "py3-none-win_amd64")
+    argv = safe_pip_argv(
+        "--fix", "--python", str(shared_venv), "install", "--timeout", "120", "--retries", "0",
+        "--index-url", f"http://127.0.0.1:{stalling_index.port}/simple", str(wrong),
+    )  # fmt: skip
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+    )
+    pips = _wait_for_pip(process, stalling_index)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143, stderr
+    assert b"is not a supported wheel" in stderr  # attempt 1 ran and failed
+    assert b"attempt 2/" in stderr
+    assert b"attempt 3/" not in stderr
+    assert b"Traceback" not in stderr
+    for pid in pips:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_a_pip_killed_by_a_signal_reports_128_plus_it_and_is_not_retried(
+    shared_venv: Path, env: dict[str, str], stalling_index: _StallingIndex
+) -> None:
+    argv = safe_pip_argv(
+        "--fix", "--python", str(shared_venv), "install", "--timeout", "120", "--retries", "0",
+        "--index-url", f"http://127.0.0.1:{stalling_index.port}/simple", "anything",
+    )  # fmt: skip
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    for pid in _wait_for_pip(process, stalling_index):
+        os.kill(pid, signal.SIGKILL)  # the OOM killer, or `kill -9` from another shell
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGKILL, stderr
+    assert b"attempt 2/" not in stderr
+    assert b"Traceback" not in stderr
+
+
+def test_a_reader_that_stops_early_does_not_stop_the_install(
+    tmp_path: Path, fresh_venv: Path, env: dict[str, str], wheelhouse: Path
+) -> None:
+    """`safe-pip install -v chatty | head -1`: the pipe closes after one line while the build still prints
+    (1.5 MB, far more than a pipe holds); pip goes on, the install succeeds, the saved log is whole."""
+    make_sdist(
+        tmp_path / "src",
+        "chatty",
+        "1.0",
+        setup_py_project(
+            "chatty",
+            """\
+            import sys
+            from setuptools import setup
+            for number in range(30000):
+                print(f"chatty build line {number} " + "." * 40)
+            sys.stdout.flush()
+            setup(name="chatty", version="1.0", py_modules=["chatty"])
+            """,
+            extra_files={"chatty.py": "VALUE = 1\n"},
+        ),
+    )
+    argv = safe_pip_argv(
+        "--python", str(fresh_venv), "install", "-v", "--no-index",
+        "--find-links", str(wheelhouse), "--find-links", str(tmp_path / "src"), "chatty",
+    )  # fmt: skip
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert process.stdout is not None
+    assert process.stderr is not None
+    assert process.stdout.readline()
+    process.stdout.close()
+    with process.stderr:
+        stderr = process.stderr.read()
+    assert process.wait(timeout=300) == 0, stderr
+    assert b"Traceback" not in stderr
+    installed = subprocess.run([str(fresh_venv), "-c", "import chatty"], check=False)
+    assert installed.returncode == 0
+    logs = list(Path(env["XDG_STATE_HOME"]).rglob("*.log"))
+    assert len(logs) == 1
+    saved = logs[0].read_bytes()
+    assert b"chatty build line 29999 " in saved
+    assert b"Successfully installed chatty-1.0" in saved
+
+
+def test_a_terminal_that_cannot_show_unicode_gets_replacements_not_an_error(
+    tmp_path: Path, shared_venv: Path, env: dict[str, str]
+) -> None:
+    # LANG=C or a legacy console: safe-pip's own text (here the log's path, under a folder named "état"; in
+    # `diagnose`, a build's line naming "café.h") shows `?` for what the stream cannot encode.
+    ascii_env = {**env, "PYTHONIOENCODING": "ascii", "XDG_STATE_HOME": str(tmp_path / "\u00e9tat")}
+    argv = safe_pip_argv("--python", str(shared_venv), "install", "--no-index", "no-such-project")
+    result = _run(argv, ascii_env)
+    assert result.returncode == 1, result.stderr
+    assert b"Traceback" not in result.stderr
+    assert b"internal error" not in result.stderr
+    assert b"safe-pip: full log: " + str(tmp_path).encode() + b"/?tat/" in result.stderr
+    log = tmp_path / "build.log"
+    log.write_text("  accent.c:2:10: fatal error: caf\u00e9.h: No such file or directory\n", encoding="utf-8")
+    diagnosed = _run(safe_pip_argv("diagnose", str(log)), ascii_env)
+    assert diagnosed.returncode == 0, diagnosed.stderr
+    assert b"line 1: accent.c:2:10: fatal error: caf?.h: No such file or directory" in diagnosed.stdout
+    assert diagnosed.stderr == b""

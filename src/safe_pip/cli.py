@@ -79,6 +79,7 @@ def run() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `safe-pip` command; returns the process exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    _tolerate_any_encoding()
     console = Console(color=False)
     try:
         invocation = parse_argv(args, os.environ)
@@ -99,6 +100,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("SAFE_PIP_DEBUG"):
             raise
         return EXIT_INTERNAL
+
+
+def _tolerate_any_encoding() -> None:
+    """A terminal or pipe that cannot show some character (LANG=C, a legacy code page) gets a `?` for it, not
+    an error: safe-pip's text holds what pip and builds printed (box glyphs, names in any script). pip's own
+    output passes as bytes and is not affected."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="replace")
+            except (OSError, ValueError):  # closed, or not a text stream that can change
+                pass
 
 
 def _dispatch(invocation: Invocation, console: Console) -> int:
