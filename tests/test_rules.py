@@ -163,19 +163,24 @@ def test_builtin_rules_are_found() -> None:
 def test_the_builtin_library_cache_round_trips_and_follows_changes(tmp_path: Path) -> None:
     from safe_pip.rules import _builtin_rules
 
+    assert load_rules(cache_folder=tmp_path / "library") == load_rules()  # the JSON round trip loses nothing
     cache = tmp_path / "cache"
-    assert load_rules(cache_folder=cache) == load_rules()  # the parsed library survives the JSON round trip
     path = write_rule(tmp_path / "rules", "cached-rule")
     assert [rule.title for rule in _builtin_rules([path], cache)] == ["No compiler"]
     (cached,) = cache.glob("builtin-rules-*.json")
     # The second load reads the cache: what is in it is what comes back.
     cached.write_text(cached.read_text().replace("No compiler", "From the cache"))
     assert [rule.title for rule in _builtin_rules([path], cache)] == ["From the cache"]
-    # A changed rule file is a new key: parsed again, the old cache removed.
+    # A changed rule file no longer fits the cache: parsed again, the cache rewritten in place.
     path.write_text(path.read_text().replace("No compiler", "Changed title!"))
     assert [rule.title for rule in _builtin_rules([path], cache)] == ["Changed title!"]
-    assert len(list(cache.glob("builtin-rules-*.json"))) == 1
+    assert list(cache.glob("builtin-rules-*.json")) == [cached]
     # A corrupt cache is replaced, never trusted.
-    (cached,) = cache.glob("builtin-rules-*.json")
     cached.write_text("{not json")
     assert [rule.title for rule in _builtin_rules([path], cache)] == ["Changed title!"]
+    # Another installation (another rules folder) keeps a cache of its own beside this one.
+    other = write_rule(tmp_path / "other-install" / "rules", "cached-rule")
+    other.write_text(other.read_text().replace("No compiler", "Other install"))
+    assert [rule.title for rule in _builtin_rules([other], cache)] == ["Other install"]
+    assert [rule.title for rule in _builtin_rules([path], cache)] == ["Changed title!"]
+    assert len(list(cache.glob("builtin-rules-*.json"))) == 2

@@ -102,6 +102,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def _import_diagnosis_meanwhile() -> None:
+    """Import what explaining a failure needs on a second thread while pip runs. pip takes hundreds of
+    milliseconds, during which this thread only waits for its output; a failed install's explanation then no
+    longer begins with ~40 ms of imports. The thread prints and writes nothing; a success exits without
+    waiting for it; an import that fails there fails again, and is reported, in the main thread."""
+    import _thread  # the C module: `threading` itself would cost an import on every run
+
+    _thread.start_new_thread(_import_diagnosis, ())
+
+
+def _import_diagnosis() -> None:
+    try:
+        import safe_pip.commands  # noqa: F401
+    except BaseException:  # noqa: S110 - see _import_diagnosis_meanwhile
+        pass
+
+
 def _tolerate_any_encoding() -> None:
     """A terminal or pipe that cannot show some character (LANG=C, a legacy code page) gets a `?` for it, not
     an error: safe-pip's text holds what pip and builds printed (box glyphs, names in any script). pip's own
@@ -157,6 +174,7 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
     from safe_pip.capture import CaptureBuffer
 
     capture = CaptureBuffer()
+    _import_diagnosis_meanwhile()
     try:
         result = run_captured(argv, capture, _log_directory)
     except LaunchError as error:

@@ -152,15 +152,19 @@ class Rule:
     # Lower-case literals one of which every line any pattern of this rule matches contains, or None: a
     # line without any of them is never searched with the rule's regular expressions.
     gate: tuple[str, ...] | None = None
+    # Each pattern's required literals (see Matcher), found once when the rule is parsed and kept in the
+    # library's cache: finding them parses the pattern a second time, which cost more than compiling it.
+    literals: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)
 
     @cached_property
     def compiled(self) -> CompiledPatterns:
         """The rule's regular expressions, compiled on first use (most rules never meet their keywords)."""
+
+        def matchers(patterns: tuple[str, ...]) -> tuple[Matcher, ...]:
+            return tuple(Matcher(p, self.literals.get(p, _UNKNOWN)) for p in patterns)
+
         return CompiledPatterns(
-            tuple(Matcher(p) for p in self.any),
-            tuple(Matcher(p) for p in self.all),
-            tuple(Matcher(p) for p in self.none),
-            tuple(Matcher(p) for p in self.context),
+            matchers(self.any), matchers(self.all), matchers(self.none), matchers(self.context)
         )
 
     @cached_property
@@ -199,6 +203,9 @@ class Rule:
             "references": list(self.references),
             "source": self.source,
             "gate": list(self.gate) if self.gate is not None else None,
+            "literals": {
+                pattern: None if found is None else list(found) for pattern, found in self.literals.items()
+            },
         }
 
     @classmethod
@@ -211,7 +218,14 @@ class Rule:
         fields["when"] = {key: tuple(values) for key, values in data["when"].items()}
         fields["fixes"] = tuple(FixSpec(**fix) for fix in data["fixes"])
         fields["gate"] = tuple(data["gate"]) if data.get("gate") is not None else None
+        fields["literals"] = {
+            pattern: tuple(found) if found is not None else None
+            for pattern, found in data.get("literals", {}).items()
+        }
         return cls(**fields)
+
+
+_UNKNOWN = object()  # a Matcher given this finds its pattern's literals itself
 
 
 class Matcher:
@@ -225,10 +239,12 @@ class Matcher:
 
     __slots__ = ("ignore_case", "literals", "regex")
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, pattern: str, literals: tuple[str, ...] | object | None = _UNKNOWN) -> None:
         self.regex = re.compile(pattern)
         self.ignore_case = bool(self.regex.flags & re.IGNORECASE)
-        self.literals = _required_literals(pattern)
+        self.literals: tuple[str, ...] | None = (
+            _required_literals(pattern) if literals is _UNKNOWN else literals  # type: ignore[assignment]
+        )
 
     def search(self, text: str) -> re.Match[str] | None:
         if self.literals is not None:
@@ -389,7 +405,7 @@ def parse_rule(data: Mapping[str, Any], path: str, *, validate_patterns: bool = 
         fixes=tuple(fixes),
         references=tuple(references),
         source=path,
-        gate=_gate([*any_patterns, *all_patterns, *none_patterns, *context_patterns]),
+        **_gate_and_literals([*any_patterns, *all_patterns, *none_patterns, *context_patterns]),
     )
 
 
@@ -494,15 +510,14 @@ def _sre() -> tuple[Any, Any]:
     return constants, parser
 
 
-def _gate(patterns: Sequence[str]) -> tuple[str, ...] | None:
-    """The lower-cased required literals of all `patterns`; None if any pattern has none."""
-    literals: list[str] = []
-    for pattern in patterns:
-        found = _required_literals(pattern)
-        if found is None:
-            return None
-        literals.extend(literal.lower() for literal in found)
-    return tuple(sorted(set(literals)))
+def _gate_and_literals(patterns: Sequence[str]) -> dict[str, Any]:
+    """Rule fields: `literals`, each pattern's required literals, and `gate`, the lower-cased literals of all
+    of them (None if any pattern has none)."""
+    literals = {pattern: _required_literals(pattern) for pattern in patterns}
+    gate: tuple[str, ...] | None = None
+    if all(found is not None for found in literals.values()):
+        gate = tuple(sorted({literal.lower() for found in literals.values() if found for literal in found}))
+    return {"gate": gate, "literals": literals}
 
 
 def _required_literals(pattern: str) -> tuple[str, ...] | None:
@@ -667,30 +682,36 @@ def load_rules(
 
 def _builtin_rules(files: Sequence[Path], cache_folder: Path | None) -> list[Rule]:
     """The built-in rules; parsing 50+ TOML files costs more than a failed install's whole diagnosis
-    budget, so the parsed library is kept as JSON, keyed by the files' names, sizes and times."""
-    import hashlib
+    budget, so the parsed library is kept as JSON, checked against the files' names, sizes and times.
+
+    One cache file per installation (named after its rules folder): two installs of safe-pip (pipx's and a
+    project's venv) do not replace each other's cache on every run.
+    """
     import json
+    import zlib
 
     from safe_pip import __version__
 
-    if cache_folder is None:
+    if cache_folder is None or not files:
         return [load_rule_file(path, validate_patterns=False) for path in files]
-    stamp = hashlib.sha256(__version__.encode())
+    stamp = [__version__]
     for path in files:
         info = path.stat()
-        stamp.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
-    cache = cache_folder / f"builtin-rules-{stamp.hexdigest()[:16]}.json"
+        stamp.append(f"{path.name}\0{info.st_size}\0{info.st_mtime_ns}")
+    folder = str(files[0].parent).encode("utf-8", "surrogateescape")
+    cache = cache_folder / f"builtin-rules-{zlib.crc32(folder):08x}.json"
     try:
-        return [Rule.from_json(item) for item in json.loads(cache.read_text(encoding="utf-8"))]
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        if cached["stamp"] == stamp:
+            return [Rule.from_json(item) for item in cached["rules"]]
     except (OSError, ValueError, TypeError, KeyError):
         pass  # no cache yet, or an unreadable one: parse the files and write it again
     rules = [load_rule_file(path, validate_patterns=False) for path in files]
     try:
         cache_folder.mkdir(parents=True, exist_ok=True)
-        for old in cache_folder.glob("builtin-rules-*.json"):
-            old.unlink()
         temporary = cache.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps([rule.to_json() for rule in rules]), encoding="utf-8")
+        payload = {"stamp": stamp, "rules": [rule.to_json() for rule in rules]}
+        temporary.write_text(json.dumps(payload), encoding="utf-8")
         os.replace(temporary, cache)
     except OSError:
         pass  # a read-only cache folder only costs the parsing next time
