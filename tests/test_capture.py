@@ -96,3 +96,17 @@ def test_empty_output() -> None:
     buffer.feed(b"")
     assert list(buffer.lines()) == []
     assert buffer.total_lines == 0
+
+
+def test_the_first_error_is_announced_once() -> None:
+    announced: list[int] = []
+    buffer = CaptureBuffer(on_first_error=lambda: announced.append(buffer.total_bytes))
+    buffer.feed(b"Collecting psutil\n  Building wheel: started\n")
+    assert announced == []
+    buffer.feed(b"  ERROR: Failed building wheel for psutil\n")
+    buffer.feed(b"error: command 'gcc' failed\n")
+    assert len(announced) == 1
+    assert [line.raw for line in buffer.lines()][-2:] == [
+        b"  ERROR: Failed building wheel for psutil",
+        b"error: command 'gcc' failed",
+    ]

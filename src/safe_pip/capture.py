@@ -19,7 +19,7 @@ from safe_pip._value import FrozenValue
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 __all__ = ["KEEP_WORDS", "CaptureBuffer", "CapturedLine"]
 
@@ -69,7 +69,10 @@ class CaptureBuffer:
         tail_bytes: int = 4 << 20,
         kept_bytes: int = 1 << 20,
         max_line_bytes: int = 16 << 10,
+        on_first_error: Callable[[], None] | None = None,
     ) -> None:
+        # Called once, with the first chunk that holds "rror" (ERROR:, error:, Error): a failure is likely.
+        self._on_first_error = on_first_error
         self._head_limit = head_bytes
         self._tail_limit = tail_bytes
         self._kept_limit = kept_bytes
@@ -101,6 +104,9 @@ class CaptureBuffer:
     def feed(self, chunk: bytes) -> None:
         """Add the next bytes of output."""
         self.total_bytes += len(chunk)
+        if self._on_first_error is not None and b"rror" in chunk:
+            announce, self._on_first_error = self._on_first_error, None
+            announce()
         cut = chunk.rfind(b"\n")
         if cut < 0:
             self._add_to_pending(chunk)

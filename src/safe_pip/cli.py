@@ -103,10 +103,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _import_diagnosis_meanwhile() -> None:
-    """Import what explaining a failure needs on a second thread while pip runs. pip takes hundreds of
-    milliseconds, during which this thread only waits for its output; a failed install's explanation then no
-    longer begins with ~40 ms of imports. The thread prints and writes nothing; a success exits without
-    waiting for it; an import that fails there fails again, and is reported, in the main thread."""
+    """At pip's first error line, import what explaining a failure needs on a second thread: pip is usually
+    still building or shutting down then, and the main thread only waits for its output, so the explanation
+    no longer begins with ~30 ms of imports. A run without an error never starts it (nothing spent on
+    success). The thread prints and writes nothing; an import that fails there fails again, and is reported,
+    in the main thread."""
     import _thread  # the C module: `threading` itself would cost an import on every run
 
     _thread.start_new_thread(_import_diagnosis, ())
@@ -173,8 +174,7 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
 
     from safe_pip.capture import CaptureBuffer
 
-    capture = CaptureBuffer()
-    _import_diagnosis_meanwhile()
+    capture = CaptureBuffer(on_first_error=_import_diagnosis_meanwhile)
     try:
         result = run_captured(argv, capture, _log_directory)
     except LaunchError as error:
