@@ -233,15 +233,6 @@ _TABLE: dict[str, dict[str, str]] = {
         "pacman": "zstd",
         "brew": "zstd",
     },
-    "pg_config": {
-        "apt": "libpq-dev",
-        "dnf": "libpq-devel",
-        "yum": "postgresql-devel",
-        "apk": "postgresql-dev",
-        "zypper": "postgresql-devel",
-        "pacman": "postgresql-libs",
-        "brew": "libpq",
-    },
     "mysql_config": {
         "apt": "default-libmysqlclient-dev",
         "dnf": "mysql-devel",
@@ -315,6 +306,7 @@ _ALIASES = {
     "zstd": "zstd.h",
     "cargo": "rustc",
     "libpq": "libpq-fe.h",
+    "pg_config": "libpq-fe.h",  # libpq's development package ships the tool with the header
     "pkgconf": "pkg-config",
     "openssl/opensslv.h": "openssl/ssl.h",
     "openssl/crypto.h": "openssl/ssl.h",
