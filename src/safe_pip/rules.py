@@ -149,19 +149,28 @@ class Rule:
     fixes: tuple[FixSpec, ...]
     references: tuple[str, ...]
     source: str
-    # Lower-case literals one of which every line any pattern of this rule matches contains, or None: a
-    # line without any of them is never searched with the rule's regular expressions.
-    gate: tuple[str, ...] | None = None
     # Each pattern's required literals (see Matcher), found once when the rule is parsed and kept in the
     # library's cache: finding them parses the pattern a second time, which cost more than compiling it.
     literals: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)
+
+    def _literals_of(self, pattern: str) -> tuple[str, ...] | None:
+        return self.literals[pattern] if pattern in self.literals else _required_literals(pattern)
+
+    @cached_property
+    def gate(self) -> tuple[str, ...] | None:
+        """Lower-case literals one of which every line any pattern of this rule matches contains, or None: a
+        line without any of them is never searched with the rule's regular expressions."""
+        found = [self._literals_of(p) for p in (*self.any, *self.all, *self.none, *self.context)]
+        if any(literals is None for literals in found):
+            return None
+        return tuple(sorted({literal.lower() for literals in found if literals for literal in literals}))
 
     @cached_property
     def compiled(self) -> CompiledPatterns:
         """The rule's regular expressions, compiled on first use (most rules never meet their keywords)."""
 
         def matchers(patterns: tuple[str, ...]) -> tuple[Matcher, ...]:
-            return tuple(Matcher(p, self.literals.get(p, _UNKNOWN)) for p in patterns)
+            return tuple(Matcher(p, self._literals_of(p)) for p in patterns)
 
         return CompiledPatterns(
             matchers(self.any), matchers(self.all), matchers(self.none), matchers(self.context)
@@ -202,7 +211,6 @@ class Rule:
             ],
             "references": list(self.references),
             "source": self.source,
-            "gate": list(self.gate) if self.gate is not None else None,
             "literals": {
                 pattern: None if found is None else list(found) for pattern, found in self.literals.items()
             },
@@ -217,15 +225,11 @@ class Rule:
         }
         fields["when"] = {key: tuple(values) for key, values in data["when"].items()}
         fields["fixes"] = tuple(FixSpec(**fix) for fix in data["fixes"])
-        fields["gate"] = tuple(data["gate"]) if data.get("gate") is not None else None
         fields["literals"] = {
             pattern: tuple(found) if found is not None else None
             for pattern, found in data.get("literals", {}).items()
         }
         return cls(**fields)
-
-
-_UNKNOWN = object()  # a Matcher given this finds its pattern's literals itself
 
 
 class Matcher:
@@ -239,12 +243,10 @@ class Matcher:
 
     __slots__ = ("ignore_case", "literals", "regex")
 
-    def __init__(self, pattern: str, literals: tuple[str, ...] | object | None = _UNKNOWN) -> None:
+    def __init__(self, pattern: str, literals: tuple[str, ...] | None) -> None:
         self.regex = re.compile(pattern)
         self.ignore_case = bool(self.regex.flags & re.IGNORECASE)
-        self.literals: tuple[str, ...] | None = (
-            _required_literals(pattern) if literals is _UNKNOWN else literals  # type: ignore[assignment]
-        )
+        self.literals = literals
 
     def search(self, text: str) -> re.Match[str] | None:
         if self.literals is not None:
@@ -405,7 +407,10 @@ def parse_rule(data: Mapping[str, Any], path: str, *, validate_patterns: bool = 
         fixes=tuple(fixes),
         references=tuple(references),
         source=path,
-        **_gate_and_literals([*any_patterns, *all_patterns, *none_patterns, *context_patterns]),
+        literals={
+            pattern: _required_literals(pattern)
+            for pattern in (*any_patterns, *all_patterns, *none_patterns, *context_patterns)
+        },
     )
 
 
@@ -508,16 +513,6 @@ def _sre() -> tuple[Any, Any]:
         import sre_constants as constants
         import sre_parse as parser
     return constants, parser
-
-
-def _gate_and_literals(patterns: Sequence[str]) -> dict[str, Any]:
-    """Rule fields: `literals`, each pattern's required literals, and `gate`, the lower-cased literals of all
-    of them (None if any pattern has none)."""
-    literals = {pattern: _required_literals(pattern) for pattern in patterns}
-    gate: tuple[str, ...] | None = None
-    if all(found is not None for found in literals.values()):
-        gate = tuple(sorted({literal.lower() for found in literals.values() if found for literal in found}))
-    return {"gate": gate, "literals": literals}
 
 
 def _required_literals(pattern: str) -> tuple[str, ...] | None:
