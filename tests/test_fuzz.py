@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from safe_pip.capture import CaptureBuffer
 from safe_pip.classify import classify_stream
 from safe_pip.logtext import MAX_LINE_CHARS, normalise_line, read_blocks, scan_block
-from safe_pip.rules import RuleError, RuleSet, load_rules, parse_rule
+from safe_pip.rules import _TOP_KEYS, RuleError, RuleSet, load_rules, parse_rule
 
 # Log-like bytes: pip's words, box glyphs, escapes, CR, NUL, invalid UTF-8 and newlines, mixed at random.
 FRAGMENTS = [
@@ -101,25 +101,8 @@ toml_values = st.recursive(
     ),
     max_leaves=20,
 )
-rule_keys = st.sampled_from(
-    [
-        "id",
-        "category",
-        "title",
-        "priority",
-        "confidence",
-        "phase",
-        "fallback",
-        "match",
-        "explain",
-        "fix",
-        "when",
-        "defaults",
-        "references",
-        "package_context",
-        "other",
-    ]
-)
+# Every key the schema knows, and one it does not.
+rule_keys = st.sampled_from([*sorted(_TOP_KEYS), "other"])
 
 
 @given(st.dictionaries(rule_keys, toml_values, max_size=10))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import shutil
 import subprocess
 import tempfile
@@ -23,6 +22,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from safe_pip.facts import parse_nvcc_version
 from tests.conftest import CUDA_TORCH, hermetic_env
 from tests.lab.factory import c_extension_project, make_sdist, make_wheel
 from tests.lab.interpreters import externally_managed_copy, headerless_copy
@@ -296,7 +296,10 @@ def _cuda_version_mismatch(lab: Lab) -> Setup:
         capture_output=True,
         env=env,
     )
-    toolkit = _release(subprocess.run([nvcc, "--version"], capture_output=True, text=True, check=True).stdout)
+    printed = subprocess.run([nvcc, "--version"], capture_output=True, text=True, check=True).stdout
+    toolkit = parse_nvcc_version(printed)
+    if toolkit is None:
+        raise Unavailable(f"nvcc --version printed no release: {printed[-200:]!r}")
     asked = "import torch; print(torch.version.cuda or '')"
     torch_cuda = subprocess.run(
         [str(lab.python), "-c", asked], capture_output=True, text=True, env=env, check=True
@@ -322,14 +325,6 @@ def _cuda_version_mismatch(lab: Lab) -> Setup:
     )
     make_sdist(lab.folder / "src", "cudaops", "1.0", files)
     return Setup(lab.sources("--no-build-isolation", "cudaops"))
-
-
-def _release(nvcc_version: str) -> str:
-    """ "12.8" from nvcc --version's "Cuda compilation tools, release 12.8, V12.8.93"."""
-    found = re.search(r"release (\d+\.\d+)", nvcc_version)
-    if found is None:
-        raise Unavailable(f"nvcc --version printed no release: {nvcc_version[-200:]!r}")
-    return found.group(1)
 
 
 def _shared_library(source: Path, target: Path) -> None:
