@@ -61,7 +61,7 @@ PSUTIL = FixContext(package="psutil")
         ),
         (
             "set-cuda-home",
-            {"version": "the one torch was built with"},
+            {"version": "see torch.version.cuda"},
             PSUTIL,
             "CUDA_HOME=/usr/local/cuda safe-pip install psutil",
             False,
