@@ -18,51 +18,36 @@ from tests.lab.projects import c_source_project, module_source
 LOGS = Path(__file__).resolve().parent / "fixtures" / "logs"
 COMPILER_FAILURE = b"  error: command 'gcc' failed: No such file or directory\n"
 
-RULE_HEAD = 'id = "{id}"\ncategory = "{category}"\ntitle = "t"\n'
-MATCH = "[match]\nkeywords = ['zzz']\nany = ['{pattern}']\n"
-EXPLAIN = "[explain]\nsummary = '{summary}'\n"
+
+def rule_text(
+    rule_id: str,
+    *,
+    category: str = "build-failed",
+    pattern: str = "zzz",
+    summary: str = "s",
+    top: str = "",
+    after: str = "",
+) -> str:
+    """A rule file that is valid but for what the arguments change."""
+    return (
+        f'id = "{rule_id}"\ncategory = "{category}"\ntitle = "t"\n{top}'
+        f"[match]\nkeywords = ['zzz']\nany = ['{pattern}']\n"
+        f"[explain]\nsummary = '{summary}'\n{after}"
+    )
+
 
 BAD_RULES = {
     # file name: (content, the end of its one-line complaint)
     "not-toml": ("id = [", "not valid TOML"),
-    "unknown-key": (
-        RULE_HEAD.format(id="unknown-key", category="build-failed")
-        + "colour = 'red'\n"
-        + MATCH.format(pattern="zzz")
-        + EXPLAIN.format(summary="s"),
-        "unknown key",
-    ),
-    "bad-regex": (
-        RULE_HEAD.format(id="bad-regex", category="build-failed")
-        + MATCH.format(pattern="(zzz")
-        + EXPLAIN.format(summary="s"),
-        "bad regular expression",
-    ),
-    "hostile-regex": (
-        RULE_HEAD.format(id="hostile-regex", category="build-failed")
-        + MATCH.format(pattern="zzz(a+)+$")
-        + EXPLAIN.format(summary="s"),
-        "nested",
-    ),
-    "unknown-category": (
-        RULE_HEAD.format(id="unknown-category", category="bad-luck")
-        + MATCH.format(pattern="zzz")
-        + EXPLAIN.format(summary="s"),
-        "unknown category",
-    ),
+    "unknown-key": (rule_text("unknown-key", top="colour = 'red'\n"), "unknown key"),
+    "bad-regex": (rule_text("bad-regex", pattern="(zzz"), "bad regular expression"),
+    "hostile-regex": (rule_text("hostile-regex", pattern="zzz(a+)+$"), "nested"),
+    "unknown-category": (rule_text("unknown-category", category="bad-luck"), "unknown category"),
     "unknown-action": (
-        RULE_HEAD.format(id="unknown-action", category="build-failed")
-        + MATCH.format(pattern="zzz")
-        + EXPLAIN.format(summary="s")
-        + "[[fix]]\naction = 'add-index-url'\n",
+        rule_text("unknown-action", after="[[fix]]\naction = 'add-index-url'\n"),
         "unknown fix action",
     ),
-    "undefined-capture": (
-        RULE_HEAD.format(id="undefined-capture", category="build-failed")
-        + MATCH.format(pattern="zzz")
-        + EXPLAIN.format(summary="{nowhere} failed"),
-        "nowhere",
-    ),
+    "undefined-capture": (rule_text("undefined-capture", summary="{nowhere} failed"), "nowhere"),
 }
 
 
