@@ -229,3 +229,19 @@ def test_template_fields_are_the_values_a_rule_asks_for() -> None:
     assert "supported_python" in rules["requires-python"].template_fields
     assert "supported_python" not in rules["no-matching-distribution"].template_fields
     assert {"package", "spec", "versions"} <= rules["no-matching-distribution"].template_fields
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["x{", "x}", "x{0}", "{package}", "{thing.__class__}"],
+    ids=["open", "close", "index", "field", "attr"],
+)
+def test_braces_in_captured_text_are_printed_as_they_are(name: str) -> None:
+    rule = make_rule(
+        "boom-rule",
+        match={"keywords": ["boom"], "any": [r"boom (?P<thing>\S+)"]},
+        fix=[{"action": "only-binary", "title": "Use a wheel, not {thing}"}],
+    )
+    (diagnosis,) = run(LOG.replace("boom gcc", f"boom {name}"), rule)
+    assert diagnosis.summary == f"alpha went boom on {name}."
+    assert diagnosis.fixes[0].title == f"Use a wheel, not {name}"

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from safe_pip.fixes import Fix, FixContext, render_fix
 from safe_pip.logtext import normalise_with_indent, read_blocks, scan_block
 from safe_pip.rules import Rule, RuleSet
+from safe_pip.template import fill_template
 
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
 TYPE_CHECKING = False
@@ -372,12 +373,13 @@ class Classifier:
         )
         fixes = []
         for spec in rule.fixes:
-            params = {key: _fill(value, values) for key, value in spec.params.items()}
+            params = {key: fill_template(value, values) for key, value in spec.params.items()}
             fix = render_fix(
                 spec.action,
                 params,
                 context,
-                title=_fill(spec.title, values) if spec.title else None,
+                # Filled here, once, from the captures and the parameters: render_fix uses it as it is.
+                title=fill_template(spec.title, {**values, **params}) if spec.title else None,
                 allow_auto=spec.auto,
             )
             if fix is not None:
@@ -387,8 +389,8 @@ class Classifier:
             category=rule.category,
             confidence=rule.confidence,
             package=package,
-            summary=_fill(rule.summary, values),
-            hint=_fill(rule.hint, values),
+            summary=fill_template(rule.summary, values),
+            hint=fill_template(rule.hint, values),
             evidence=evidence,
             fixes=tuple(fixes),
             title=rule.title,
@@ -550,15 +552,6 @@ def _pip_condition_holds(rule: Rule, facts: RuleFacts | None) -> bool:
 
 def _captures(match: re.Match[str]) -> dict[str, str]:
     return {name: value for name, value in match.groupdict().items() if value}
-
-
-def _fill(template: str, values: Mapping[str, str]) -> str:
-    return template.format_map(_Blank(values))
-
-
-class _Blank(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return ""
 
 
 _ARCHIVE = re.compile(r"^(?P<name>.+?)-\d[^/\\]*?(?:\.tar\.gz|\.zip|\.tar\.bz2|\.tgz|\.whl)$")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from safe_pip.facts import canonical_name, pinned_requirement, requirement_words, source_options
+from safe_pip.template import fill_template
 
 __all__ = ["ACTIONS", "PACKAGE_MANAGERS", "ActionSpec", "Fix", "FixContext", "render_fix"]
 
@@ -348,7 +349,7 @@ def render_fix(
     rerun = bool(before) or (not command and bool(pip_args or env))
     if rerun and not before:
         command = _pip_command(context, pip_args, env)
-    text = (title or spec.title).format_map(_Defaulted(values))
+    text = title if title is not None else fill_template(spec.title, values)  # a given title is filled
     return Fix(
         id=action,
         title=text,
@@ -382,11 +383,6 @@ def _system_install(params: Mapping[str, str], manager: str | None) -> str:
         if params.get(name):
             return template.format(params[name])
     return ""
-
-
-class _Defaulted(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return ""
 
 
 def _requirement_position(args: Sequence[str], package: str) -> int | None:
