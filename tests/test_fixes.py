@@ -207,7 +207,7 @@ def test_no_build_isolation_is_a_safe_rerun_only_when_the_module_is_installed() 
         (
             ("PSUtil[test]<6", "six"),
             ("--only-binary", "psutil", "PSUtil[test]==5.9.8", "six"),
-            "PSUtil[test]<6",
+            "psutil<6",
         ),
         # "-c psutil" would be a constraints file named psutil, not the requirement.
         (("-c", "psutil", "psutil"), ("--only-binary", "psutil", "-c", "psutil", "psutil==5.9.8"), "psutil"),
@@ -259,3 +259,178 @@ def test_upgrade_pip_runs_first_in_a_venv_with_the_users_sources() -> None:
         assert system is not None
         assert (system.auto, system.before, system.args) == (False, (), None)
         assert system.command.startswith("/usr/bin/python3 -m pip install --upgrade pip --no-index")
+
+
+# -- issue 18: a fix keeps where packages come from and the versions the user gave ---------------------------
+def _wheels(available: dict[str, str | None]) -> tuple[list[str], FixContext]:
+    """A wheel_version stand-in: what pip would say per requirement asked (None: no wheel), and the asks."""
+    asked: list[str] = []
+
+    def newest(requirement: str) -> str | None:
+        asked.append(requirement)
+        return available.get(requirement)
+
+    return asked, FixContext(wheel_version=newest)
+
+
+def test_pin_to_wheel_asks_within_the_requirement_files_pin() -> None:
+    from safe_pip.requested import read_user_requests
+
+    files = {"req.txt": "psutil>=5.9,<6\nsix\n"}
+    asked, context = _wheels({"psutil<6,>=5.9": "5.9.8"})
+    requests = read_user_requests(("-r", "req.txt"), files.get)
+    context = replace(context, package="psutil", pip_args=("-r", "req.txt"), requests=requests)
+    fix = render_fix("pin-to-wheel", {}, context)
+    assert fix is not None
+    assert (fix.auto, fix.args, asked) == (
+        True,
+        ("--only-binary", "psutil", "-r", "req.txt", "psutil==5.9.8"),
+        ["psutil<6,>=5.9"],
+    )
+
+
+def test_a_pin_without_a_wheel_gets_the_nearest_release_as_a_suggestion_only() -> None:
+    from safe_pip.requested import read_user_requests
+
+    files = {"req.txt": "psutil==5.9.0\n"}
+    # Nothing within ==5.9.0; the same major.minor has 5.9.8 (7.2.2 is newer but farther).
+    asked, context = _wheels({"psutil>=5.9,<5.10": "5.9.8", "psutil": "7.2.2"})
+    requests = read_user_requests(("-r", "req.txt"), files.get)
+    context = replace(context, package="psutil", pip_args=("-r", "req.txt"), requests=requests)
+    fix = render_fix("pin-to-wheel", {}, context)
+    assert fix is not None
+    assert asked == ["psutil==5.9.0", "psutil>=5.9,<5.10"]
+    assert fix.auto is False
+    assert "psutil 5.9.0 has no wheel for this Python; 5.9.8 is the nearest release with one" in fix.title
+    assert "req.txt line 1" in fix.title
+    # Even with --fix-versions nearest a pin in a file is not overridden on the command line (a conflict).
+    nearest = render_fix("pin-to-wheel", {}, replace(context, fix_versions="nearest"))
+    assert nearest is not None and nearest.auto is False
+
+
+def test_fix_versions_nearest_moves_a_command_line_pin_and_says_so() -> None:
+    asked, context = _wheels({"numpy>=1.21,<1.22": None, "numpy>=1,<2": "1.26.4"})
+    context = replace(context, package="numpy", pip_args=("numpy==1.21.0 ; python_version>'3'",))
+    plain = render_fix("pin-to-wheel", {}, context)
+    assert plain is not None and plain.auto is False and plain.moves_pin == "numpy 1.21.0 -> 1.26.4"
+    fix = render_fix("pin-to-wheel", {}, replace(context, fix_versions="nearest"))
+    assert fix is not None and fix.auto is True
+    # The marker stays with the requirement.
+    assert fix.args == ("--only-binary", "numpy", "numpy==1.26.4 ; python_version>'3'")
+    assert fix.to_json()["moves_pin"] == "numpy 1.21.0 -> 1.26.4"
+
+
+@pytest.mark.parametrize(
+    "pip_args",
+    [
+        ("./dist/psutil-5.9.0.tar.gz",),
+        ("psutil @ https://files.example/psutil-5.9.0.tar.gz",),
+        ("-e", "git+https://git.example/psutil#egg=psutil"),
+    ],
+    ids=["local-sdist", "direct-url", "editable-vcs"],
+)
+@pytest.mark.parametrize("action", ["pin-to-wheel", "only-binary", "no-binary"])
+def test_no_named_fix_for_a_project_the_user_installs_from_a_file_or_url(
+    action: str, pip_args: tuple[str, ...]
+) -> None:
+    _, context = _wheels({"psutil": "7.2.2"})
+    assert render_fix(action, {}, replace(context, package="psutil", pip_args=pip_args)) is None
+
+
+def test_only_binary_is_offered_only_when_a_wheel_exists_within_the_users_versions() -> None:
+    asked, context = _wheels({"psycopg2": None})
+    context = replace(context, package="psycopg2", pip_args=("psycopg2",))
+    assert render_fix("only-binary", {}, context) is None
+    assert asked == ["psycopg2"]
+    _, with_wheel = _wheels({"psutil==5.9.8": "5.9.8"})
+    fix = render_fix("only-binary", {}, replace(with_wheel, package="psutil", pip_args=("psutil==5.9.8",)))
+    assert fix is not None and fix.auto is True
+
+
+def test_a_wheel_path_is_replaced_only_by_a_fitting_wheel_from_the_same_folder() -> None:
+    named = "./private/utils-1.0-cp312-cp312-win_amd64.whl"
+    params = {"instead_of": "utils-1.0-cp312-cp312-win_amd64.whl"}
+    beside = "./private/utils-1.0-cp312-cp312-manylinux_2_17_x86_64.whl"
+    found = FixContext(package="utils", pip_args=(named,), fitting_wheel=lambda path, project: beside)
+    fix = render_fix("only-binary", params, found)
+    assert fix is not None and fix.auto is True and fix.args == (beside,)
+    # No fitting wheel there: the name would be looked up on the index, which may hold another project.
+    alone = render_fix("only-binary", params, replace(found, fitting_wheel=lambda path, project: None))
+    assert alone is not None and alone.auto is False
+    assert "is the project you meant" in alone.title
+    # With --no-index the name resolves only in the user's own --find-links folders.
+    offline = ("--no-index", "--find-links", "./private", named)
+    local = render_fix("only-binary", params, replace(found, pip_args=offline, fitting_wheel=None))
+    assert local is not None and local.auto is True
+    assert local.args == ("--only-binary", "utils", "--no-index", "--find-links", "./private", "utils")
+
+
+def test_a_fix_whose_option_the_user_already_set_is_not_a_fix() -> None:
+    context = FixContext(package="psutil", pip_args=("--retries", "1", "psutil"))
+    assert render_fix("increase-timeout", {}, context) is None
+    assert render_fix("increase-timeout", {}, replace(context, pip_args=("--timeout=5", "psutil"))) is None
+    assert render_fix("increase-timeout", {}, replace(context, pip_args=("psutil",))) is not None
+
+
+def test_system_commands_drop_sudo_where_it_is_not_needed() -> None:
+    params = {"what": "a compiler", "apt": "build-essential"}
+    assert render_fix("install-system-package", params, PSUTIL) is not None
+    root = render_fix("install-system-package", params, replace(PSUTIL, sudo=False))
+    assert root is not None and root.command == "apt-get install -y build-essential"
+
+
+def test_check_network_names_the_users_index_and_the_package() -> None:
+    fix = render_fix("check-network", {}, replace(PSUTIL, index_url="https://pkgs.example/simple/"))
+    assert fix is not None and fix.command == "curl -sSI https://pkgs.example/simple/psutil/"
+
+
+def test_printed_commands_carry_the_options_that_chose_the_target() -> None:
+    context = FixContext(package="psutil", pip_args=("psutil",), target_options=("--python", "./p9"))
+    fix = render_fix("prefer-binary", {}, context)
+    assert fix is not None and fix.command == "safe-pip --python ./p9 install --prefer-binary psutil"
+
+
+_HOSTILE_NAMES = [
+    "foo|touch${IFS}PWNED",
+    "a;b",
+    "$(id)",
+    "`id`",
+    "x'y",
+    'x"y',
+    "a b",
+    "-rf",
+    "c\u202eb",
+    "\x9b31m",
+]
+
+
+@pytest.mark.parametrize("name", _HOSTILE_NAMES)
+@pytest.mark.parametrize(
+    ("action", "params"),
+    [
+        ("use-pipx", {}),
+        ("use-python", {"version": "3.11"}),
+        ("upgrade-package", {}),
+        ("add-requirement", {"requirement": "{package}"}),
+        ("install-system-package", {"what": "x", "apt": "lib{package}-dev"}),
+        ("set-tmpdir", {"path": "/tmp/{package}"}),
+        ("trusted-host", {"host": "{package}"}),
+        ("check-network", {"url": "https://h/{package}"}),
+    ],
+)
+def test_every_printed_command_parses_into_the_intended_words(
+    name: str, action: str, params: dict[str, str]
+) -> None:
+    import shlex
+
+    from safe_pip.template import fill_template
+
+    filled = {key: fill_template(value, {"package": name}) for key, value in params.items()}
+    fix = render_fix(action, filled, FixContext(package=name, pip_args=(name,)))
+    assert fix is not None
+    words = shlex.split(fix.command.replace("&&", " && "))
+    # Whatever the name holds, it comes back inside one word, never as shell syntax (a system package
+    # parameter is a list of words by design: a space there separates packages).
+    pieces = name.split() if action == "install-system-package" else [name]
+    assert all(any(piece in word for word in words) for piece in pieces), (fix.command, words)
+    assert not any(word in ("|", ";", "&", ">", "<") for word in words)

@@ -128,3 +128,13 @@ def test_no_history(argv: list[str], environ: dict[str, str], no_history: bool) 
 def test_verify_import_is_a_global_flag() -> None:
     assert parse_argv(["--verify-import", "install", "x"], {}).options.verify_import is True
     assert parse_argv(["install", "--verify-import"], {}).options.verify_import is False
+
+
+def test_fix_versions_nearest_from_the_option_or_the_environment() -> None:
+    assert parse_argv(["--fix-versions", "nearest", "install", "x"], {}).options.fix_versions == "nearest"
+    assert parse_argv(["install", "x"], {"SAFE_PIP_FIX_VERSIONS": "nearest"}).options.fix_versions == "nearest"
+    assert parse_argv(["--fix-versions=keep", "install", "x"], {}).options.fix_versions == ""
+    with pytest.raises(UsageError, match="'newest'"):
+        parse_argv(["--fix-versions", "newest", "install", "x"], {})
+    # A bad value in the environment does not stop a command that never retries.
+    assert parse_argv(["--version"], {"SAFE_PIP_FIX_VERSIONS": "x"}).options.show_version

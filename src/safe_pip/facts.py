@@ -36,6 +36,7 @@ __all__ = [
     "requirement_names",
     "requirement_words",
     "source_options",
+    "takes_value",
 ]
 
 
@@ -314,6 +315,11 @@ _VALUE_OPTIONS = _SOURCE_OPTIONS_WITH_VALUE | frozenset(
 )
 
 
+def takes_value(option: str) -> bool:
+    """Whether a pip install option is followed by a value (`--index-url URL`), as opposed to a flag."""
+    return option in _VALUE_OPTIONS
+
+
 def requirement_names(args: Sequence[str]) -> list[str]:
     """The distributions named on a pip install command line (`numpy>=2`, `./dist/x-1.0-py3-none-any.whl`);
     requirement files, paths to projects and URLs are left out."""
@@ -398,10 +404,12 @@ def parse_requirements_file(text: str) -> tuple[list[str], list[str]]:
 
 
 def pinned_requirement(word: str, version: str) -> str:
-    """`word` (a requirement as typed: `Foo[bar]>=1`) pinned to exactly `version`, its extras kept."""
+    """`word` (a requirement as typed: `Foo[bar]>=1 ; python_version>'3'`) pinned to exactly `version`, its
+    extras and environment marker kept."""
     match = _REQUIREMENT_HEAD.match(word)
     head = match.group(1) + (match.group(2) or "") if match else word
-    return f"{head}=={version}"
+    _, has_marker, marker = word.partition(";")
+    return f"{head}=={version}" + (f" ; {marker.strip()}" if has_marker and marker.strip() else "")
 
 
 def parse_install_report(text: str, package: str) -> str | None:

@@ -15,10 +15,11 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from safe_pip.facts import canonical_name, pinned_requirement, requirement_words, source_options
+from safe_pip.facts import pinned_requirement, source_options
+from safe_pip.requested import UserRequests, nearest_ranges, read_user_requests
 from safe_pip.template import fill_template
 
-__all__ = ["ACTIONS", "PACKAGE_MANAGERS", "ActionSpec", "Fix", "FixContext", "render_fix"]
+__all__ = ["ACTIONS", "PACKAGE_MANAGERS", "ActionSpec", "Fix", "FixContext", "render_fix", "shell_words"]
 
 SAFE, SUGGEST, UNSAFE = "safe", "suggest", "unsafe"
 
@@ -69,6 +70,20 @@ class FixContext:
     # Whether the target is a virtual environment (asked only by upgrade-pip, which changes the target's pip
     # by itself only there); None: unknown.
     target_venv: Callable[[], bool] | None = field(default=None, compare=False)
+    # What the user asked for, project by project (command line and requirement files); None: read from
+    # `pip_args` alone.
+    requests: UserRequests | None = None
+    # "nearest": --fix may move a version the user pinned to the nearest release with a wheel here.
+    fix_versions: str = ""
+    # A wheel in the same folder as a wheel file the user named, of the same project, that fits the target
+    # (asked only by only-binary in place of a wheel that does not fit); None: unknown.
+    fitting_wheel: Callable[[str, str], str | None] | None = field(default=None, compare=False)
+    # safe-pip's own options that chose the target (`--python P`): every printed safe-pip command has them.
+    target_options: tuple[str, ...] = ()
+    # Whether system package commands need `sudo` (not as root, nor where there is no sudo).
+    sudo: bool = True
+    # The index the user's pip reads (their --index-url, else PIP_INDEX_URL), when known.
+    index_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,8 @@ class Fix:
     # A pip command (the words after `python -m pip`) that `--fix` runs in the target before the re-run,
     # such as upgrading pip itself; empty for fixes that only change the re-run.
     before: tuple[str, ...] = ()
+    # A version the user pinned that this fix moves (`psutil 5.9.0 -> 5.9.8`): said loudly, and reported.
+    moves_pin: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -97,6 +114,7 @@ class Fix:
             "pip_args": list(self.pip_args),
             "env": dict(self.env),
             "command": self.command,
+            **({"moves_pin": self.moves_pin} if self.moves_pin else {}),
         }
 
 
@@ -214,6 +232,7 @@ def render_fix(
     env: dict[str, str] = {}
     before: tuple[str, ...] = ()
     command = ""
+    moves: str | None = None
     package = values["package"]
     if action in _NAMED_ACTIONS and not _PROJECT_NAME.fullmatch(package):
         # A rule's parameter or a capture from the log is not a project name ("--index-url=...", ":all:"):
@@ -221,38 +240,64 @@ def render_fix(
         return None
     if action == "prefer-binary":
         pip_args = ("--prefer-binary",)
-    elif action in ("only-binary", "no-binary"):
+    elif action == "no-binary":
+        if _direct_source(context, package):
+            return None  # the user named the file or URL to build from: pip takes no choice there
         pip_args = (f"--{action}", package)
+    elif action == "only-binary":
         instead_of = values.get("instead_of", "")
-        if instead_of.endswith(".whl") and context.pip_args is not None:
-            # Only the wheel file or URL the user named is replaced, never an option (--require-hashes).
-            replaced = tuple(
-                package if arg.endswith(instead_of) and not arg.startswith("-") else arg
-                for arg in context.pip_args
-            )
-            context = replace(context, pip_args=replaced)
+        if instead_of.endswith(".whl"):
+            return _wheel_in_place_of(spec, values, context, instead_of)
+        if _direct_source(context, package):
+            return None  # a file, folder or URL the user named is never swapped for a name on the index
+        if context.wheel_version is not None and context.pip_args is not None:
+            # Only worth a retry when a release within the user's own versions has a wheel here.
+            release = _wheel_release(context, package)
+            if release is None or not release[1]:
+                return None
+        pip_args = (f"--{action}", package)
     elif action == "pin-to-wheel":
         # The version is found at fix time, by asking the target's pip which release has a fitting wheel
-        # (within the user's own version range, when the command line names the package with one); the pin
-        # replaces that requirement in the user's arguments (or is added, for -r files).
-        user = context.pip_args
-        position = _requirement_position(user, package) if user is not None and package else None
-        requirement = user[position] if user is not None and position is not None else package
-        version = context.wheel_version(requirement) if context.wheel_version and package else None
-        if not version:
+        # within every version the user gave (command line, requirement and constraint files); the pin
+        # replaces the user's command-line requirement (its extras and marker kept) or is added beside a
+        # requirement file's. A release outside the user's versions is only suggested, unless they opted in
+        # with --fix-versions nearest.
+        if not package or context.wheel_version is None or _direct_source(context, package):
             return None
+        release = _wheel_release(context, package)
+        if release is None:
+            return None
+        version, within = release
         values["version"] = version
+        requests = _requests(context)
+        pinned = requests.pinned_version(package)
+        if not within:
+            title = title or (
+                f"{package} {pinned} has no wheel for this Python; {version} is the nearest release with one"
+                if pinned
+                else f"No release of {package} within your versions has a wheel here; {version} has one"
+            )
+            moves = f"{package} {pinned or requests.specifier(package)} -> {version}"
+            allow_auto = allow_auto and context.fix_versions == "nearest"
         pip_args = ("--only-binary", package)
-        if user is not None:
-            if position is None:
-                pinned = (*user, f"{package}=={version}")
-            else:
-                pinned = (
-                    *user[:position],
-                    pinned_requirement(user[position], version),
-                    *user[position + 1 :],
+        if context.pip_args is not None:
+            typed = requests.on_command_line(package)
+            if typed is not None and typed.position is not None:
+                user = context.pip_args
+                changed = (
+                    *user[: typed.position],
+                    pinned_requirement(typed.text, version),
+                    *user[typed.position + 1 :],
                 )
-            context = replace(context, pip_args=pinned)
+            elif within:
+                marker = next((item.marker for item in requests.of(package) if item.marker), "")
+                changed = (*context.pip_args, f"{package}=={version}" + (f" ; {marker}" if marker else ""))
+            else:
+                # The pin is in a requirement file: a second one beside it would conflict with it.
+                allow_auto = False
+                changed = (*context.pip_args, f"{package}=={version}")
+                title = f"{title} (change it in {_origin_file(requests, package)})"
+            context = replace(context, pip_args=changed)
     elif action == "limit-build-jobs":
         jobs = values.get("jobs", "")
         if not jobs.isdigit() or int(jobs) < 1:
@@ -284,13 +329,13 @@ def render_fix(
     elif action == "use-python":
         if not values.get("version"):
             return None  # no released Python fits: better no command than a guess
-        command = (
-            f"python{values['version']} -m venv .venv && .venv/bin/python -m pip install {package}".rstrip()
+        command = f"python{values['version']} -m venv .venv && " + shell_words(
+            [".venv/bin/python", "-m", "pip", "install", *([package] if package else [])]
         )
     elif action == "create-venv":
         command = "python3 -m venv .venv && . .venv/bin/activate && " + _pip_command(context, ())
     elif action == "use-pipx":
-        command = f"pipx install {package or '<package>'}"
+        command = f"pipx install {shlex.quote(package)}" if package else "pipx install <package>"
     elif action == "install-system-package":
         packages: Mapping[str, str] = params
         wanted = next((params[key] for key in ("header", "library", "tool") if params.get(key)), None)
@@ -301,7 +346,7 @@ def render_fix(
             if found is None:
                 return None  # nothing known provides it: better no command than a guessed one
             packages = found
-        command = _system_install(packages, context.package_manager)
+        command = _system_install(packages, context.package_manager, sudo=context.sudo)
     elif action == "set-cuda-home":
         # A toolkit of one version installs as /usr/local/cuda-X.Y (/usr/local/cuda links to one of them): a
         # fix that needs another version than the current one must not point at the link.
@@ -332,7 +377,9 @@ def render_fix(
     elif action == "set-proxy":
         pip_args = ("--proxy", "http://proxy.example:3128")
     elif action == "check-network":
-        url = values.get("url") or "https://pypi.org/simple/pip/"
+        # The index the user's pip reads, at the failing project's page: where the failure happened.
+        index = (values.get("url") or context.index_url or "https://pypi.org/simple/").rstrip("/")
+        url = f"{index}/{package}/" if package and not values.get("url") else index
         command = f"curl -sSI {shlex.quote(url)}"
     elif action == "regenerate-hashes":
         command = "pip-compile --generate-hashes requirements.in"
@@ -344,8 +391,14 @@ def render_fix(
         pip_args = ("--break-system-packages",)
     elif action == "trusted-host":
         pip_args = ("--trusted-host", values["host"])
-    if pip_args and context.pip_args is not None and _has_run(context.pip_args, pip_args):
-        return None  # the command already has these options (an earlier fix added them): nothing to offer
+    if (
+        pip_args
+        and context.pip_args is not None
+        and (_has_run(context.pip_args, pip_args) or _already_set(context.pip_args, pip_args))
+    ):
+        # The command already has these options (an earlier fix added them), or the user set one of them:
+        # their own value comes later on the command line and wins, so the fix would change nothing.
+        return None
     rerun = bool(before) or (not command and bool(pip_args or env))
     if rerun and not before:
         command = _pip_command(context, pip_args, env)
@@ -360,6 +413,7 @@ def render_fix(
         safety=spec.safety,
         args=(*pip_args, *context.pip_args) if rerun and context.pip_args is not None else None,
         before=before,
+        moves_pin=moves,
     )
 
 
@@ -371,25 +425,159 @@ def _pip_command(context: FixContext, extra: Sequence[str], env: Mapping[str, st
         rest = [context.package]
     else:
         rest = ["<package>"]
-    words = ["safe-pip", context.pip_command, *extra, *rest]
+    words = ["safe-pip", *context.target_options, context.pip_command, *extra, *rest]
     prefix = "".join(f"{name}={shlex.quote(value)} " for name, value in (env or {}).items())
-    return prefix + " ".join(shlex.quote(word) if word != "<package>" else word for word in words)
+    return prefix + shell_words(words)
 
 
-def _system_install(params: Mapping[str, str], manager: str | None) -> str:
-    if manager and params.get(manager):
-        return PACKAGE_MANAGERS[manager].format(params[manager])
-    for name, template in PACKAGE_MANAGERS.items():
-        if params.get(name):
-            return template.format(params[name])
-    return ""
+def shell_words(words: Sequence[str]) -> str:
+    """Words as a command to paste into a POSIX shell: each quoted when it needs it, so that `shlex.split`
+    (and the shell) gives back exactly these words. `<package>` is a placeholder for the user to fill."""
+    return " ".join(word if word == "<package>" else shlex.quote(word) for word in words)
 
 
-def _requirement_position(args: Sequence[str], package: str) -> int | None:
-    """Where the user's command line names `package` as a requirement (`psutil`, `psutil>=5`), if it does."""
-    wanted = canonical_name(package)
-    return next(
-        (position for position, name in requirement_words(args) if canonical_name(name) == wanted), None
+# Options that take one value (or are flags) where the last one on pip's command line wins: a fix adding
+# one the user already gave is overruled by the user's.
+_SINGLE_OPTIONS = frozenset(
+    {
+        "--timeout",
+        "--retries",
+        "--prefer-binary",
+        "--no-cache-dir",
+        "--no-build-isolation",
+        "--cert",
+        "--proxy",
+    }
+)
+
+
+def _already_set(user: Sequence[str], added: Sequence[str]) -> bool:
+    names = {word.partition("=")[0] for word in user if word.startswith("--")}
+    return any(word in _SINGLE_OPTIONS and word in names for word in added)
+
+
+def _system_install(params: Mapping[str, str], manager: str | None, *, sudo: bool = True) -> str:
+    """The package manager's install command; each package a quoted word (a rule's parameter may hold a
+    capture from the log), without `sudo` where it is not needed (as root) or not there."""
+    chosen = (
+        manager
+        if manager and params.get(manager)
+        else next((name for name in PACKAGE_MANAGERS if params.get(name)), None)
+    )
+    if chosen is None:
+        return ""
+    template = PACKAGE_MANAGERS[chosen]
+    if not sudo:
+        template = template.removeprefix("sudo ")
+    words = params[chosen].split()
+    # conda's channel option (`-c conda-forge compilers`) is a word like the packages.
+    return template.format(" ".join(shlex.quote(word) for word in words))
+
+
+def _requests(context: FixContext) -> UserRequests:
+    if context.requests is not None:
+        return context.requests
+    return read_user_requests(context.pip_args or (), lambda _name: None)
+
+
+def _direct_source(context: FixContext, package: str) -> bool:
+    """Whether the user installs `package` from a file, folder or URL they named (a direct reference)."""
+    return bool(package) and _requests(context).direct(package) is not None
+
+
+def _wheel_release(context: FixContext, package: str) -> tuple[str, bool] | None:
+    """The release of `package` to install as a wheel here, and whether it is within the versions the user
+    gave: the newest within them, else the one nearest to the user's pin (same major.minor first, then the
+    same major, then newer, then anything). None when no release has a wheel, or pip cannot say."""
+    if context.wheel_version is None:
+        return None
+    requests = _requests(context)
+    specifier = requests.specifier(package)
+    version = context.wheel_version(f"{package}{specifier}")
+    if version:
+        return version, True
+    if not specifier:
+        return None
+    pinned = requests.pinned_version(package)
+    for nearby in nearest_ranges(pinned) if pinned else [""]:
+        version = context.wheel_version(f"{package}{nearby}")
+        if version:
+            return version, False
+    return None
+
+
+def _origin_file(requests: UserRequests, package: str) -> str:
+    return next((item.origin for item in requests.of(package) if item.position is None), "your requirements")
+
+
+def _wheel_in_place_of(
+    spec: ActionSpec, values: Mapping[str, str], context: FixContext, wheel: str
+) -> Fix | None:
+    """In place of a wheel file the user named that does not fit here: a wheel of the same project from the
+    same folder that does fit (applied by --fix), else the project by name (printed only: a name is resolved
+    on the index, which may hold an unrelated project of that name), except with --no-index, where a name
+    resolves only in the folders the user gave."""
+    package = values["package"]
+    if context.pip_args is None:
+        return _plain(spec, values, context, ("--only-binary", package))
+    position = next(
+        (
+            index
+            for index, arg in enumerate(context.pip_args)
+            if arg.endswith(wheel) and not arg.startswith("-")
+        ),
+        None,
+    )
+    if position is None:
+        return None
+    user = context.pip_args
+    named = user[position]
+    beside = context.fitting_wheel(named, package) if context.fitting_wheel and "://" not in named else None
+    if beside is not None:
+        args = (*user[:position], beside, *user[position + 1 :])
+        return Fix(
+            id=spec.id,
+            title=f"Install {beside}, the wheel of {package} beside it that fits this interpreter",
+            auto=spec.safety == SAFE,
+            command=_pip_command(replace(context, pip_args=args), ()),
+            safety=spec.safety,
+            args=args,
+        )
+    pip_args = ("--only-binary", package)
+    args = (*pip_args, *user[:position], package, *user[position + 1 :])
+    index_only = "--no-index" in user
+    title = (
+        fill_template(spec.title, values)
+        if index_only
+        else (
+            f"Install {package} by name, with a wheel chosen for this interpreter (check that your index's "
+            f"{package} is the project you meant: the name is looked up there, not where {named} came from)"
+        )
+    )
+    return Fix(
+        id=spec.id,
+        title=title,
+        auto=index_only and spec.safety == SAFE,
+        pip_args=pip_args,
+        command=_pip_command(
+            replace(context, pip_args=(*user[:position], package, *user[position + 1 :])), pip_args
+        ),
+        safety=spec.safety,
+        args=args,
+    )
+
+
+def _plain(
+    spec: ActionSpec, values: Mapping[str, str], context: FixContext, pip_args: tuple[str, ...]
+) -> Fix:
+    """A fix that adds options to a command whose arguments are unknown (a log from elsewhere)."""
+    return Fix(
+        id=spec.id,
+        title=fill_template(spec.title, values),
+        auto=False,
+        pip_args=pip_args,
+        command=_pip_command(context, pip_args),
+        safety=spec.safety,
     )
 
 

@@ -39,6 +39,7 @@ class GlobalOptions(FrozenValue):
 
     __slots__ = (
         "fix",
+        "fix_versions",
         "json_report",
         "max_attempts",
         "no_color",
@@ -55,6 +56,9 @@ class GlobalOptions(FrozenValue):
     python: str | None
     fix: bool  # apply safe fixes and retry (--fix, SAFE_PIP_FIX=1)
     suggest: bool  # never retry, print the commands --fix would run (wins over SAFE_PIP_FIX)
+    # "nearest": --fix may move a version the user pinned to the nearest release with a wheel here
+    # (--fix-versions nearest, SAFE_PIP_FIX_VERSIONS=nearest); "" keeps every version the user gave.
+    fix_versions: str
     max_attempts: int  # total pip runs allowed with --fix
     json_report: str | None
     rules: tuple[str, ...]  # extra rule folders (--rules, repeatable), after SAFE_PIP_RULES
@@ -72,6 +76,7 @@ class GlobalOptions(FrozenValue):
         python: str | None = None,
         fix: bool = False,
         suggest: bool = False,
+        fix_versions: str = "",
         max_attempts: int = 3,
         json_report: str | None = None,
         rules: tuple[str, ...] = (),
@@ -87,6 +92,7 @@ class GlobalOptions(FrozenValue):
             python=python,
             fix=fix,
             suggest=suggest,
+            fix_versions=fix_versions,
             max_attempts=max_attempts,
             json_report=json_report,
             rules=rules,
@@ -118,6 +124,7 @@ _VALUE_OPTIONS = {
     "--rules": "rules",
     "--max-attempts": "max_attempts",
     "--json-report": "json_report",
+    "--fix-versions": "fix_versions",
 }
 _REPEATABLE = frozenset({"rules"})
 _FLAGS = {
@@ -130,6 +137,8 @@ _FLAGS = {
     "-h": "show_help",
     "--version": "show_version",
 }
+# What --fix-versions may say: "nearest" (move a pin to the nearest release with a wheel); "" is the default.
+_FIX_VERSIONS = frozenset({"", "nearest", "keep"})
 _COUNTS = {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
 
 
@@ -183,11 +192,19 @@ def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
     attempts_text = _str_or_none(values.get("max_attempts")) or environ.get("SAFE_PIP_MAX_ATTEMPTS") or "3"
     if not attempts_text.isdigit() or int(attempts_text) < 1:
         raise UsageError(f"--max-attempts needs a whole number of 1 or more, not {attempts_text!r}")
+    fix_versions = _str_or_none(values.get("fix_versions")) or environ.get("SAFE_PIP_FIX_VERSIONS") or ""
+    fix_versions = "" if fix_versions == "keep" else fix_versions
+    if fix_versions not in _FIX_VERSIONS and command in PIP_COMMANDS_DIAGNOSED:
+        # Only a pip run that --fix may retry reads it: a bad value does not stop `--version` or `diagnose`.
+        raise UsageError(
+            f"--fix-versions takes {' or '.join(sorted(_FIX_VERSIONS - {''}))}, not {fix_versions!r}"
+        )
     options = GlobalOptions(
         python=_str_or_none(values.get("python")),
         fix=not suggest
         and (bool(values.get("fix", False)) or environ.get("SAFE_PIP_FIX", "") in ("1", "true", "yes")),
         suggest=suggest,
+        fix_versions=fix_versions if fix_versions in _FIX_VERSIONS else "",
         max_attempts=int(attempts_text),
         json_report=_str_or_none(values.get("json_report")) or environ.get("SAFE_PIP_JSON_REPORT") or None,
         rules=_tuple(values.get("rules")),

@@ -1,0 +1,221 @@
+"""What the user asked pip for, project by project: every requirement and constraint on the command line and
+in its requirement and constraint files, with where it came from.
+
+The fix layer asks this before changing a command: a fix may not contradict a version the user gave, drop an
+environment marker, or replace a requirement that names a file, folder or URL (the source of a package) by a
+bare name that the index resolves. Pure: files are read through the `read` function the caller gives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from safe_pip.facts import canonical_name
+
+__all__ = ["Requested", "UserRequests", "nearest_ranges", "read_user_requests"]
+
+# pip install options whose value is a requirement file (-r) or a constraint file (-c).
+_FILE_OPTIONS = {"-r": False, "--requirement": False, "-c": True, "--constraint": True}
+# Options whose value is a project to install in editable mode (a folder or a VCS URL): a direct source.
+_EDITABLE_OPTIONS = ("-e", "--editable")
+# A nested file must not send the reader round a loop or over the whole disk.
+_MAX_FILES = 100
+
+
+@dataclass(frozen=True)
+class Requested:
+    """One requirement or constraint of the user's, as typed."""
+
+    name: str | None  # canonical project name; None when it cannot be known (a folder, a URL without #egg=)
+    text: str  # the requirement as typed (`psutil==5.9.0 ; python_version>'3'`)
+    specifier: str  # its version specifier (`==5.9.0`, `>=1,<2`), empty when none
+    marker: str  # its environment marker, without the `;`, empty when none
+    direct: str | None  # the file, folder or URL it installs from (a direct reference), None for a name
+    origin: str  # where it was typed: "the command line" or "requirements.txt line 3"
+    position: int | None = None  # its index among the command-line arguments, when typed there
+    constraint: bool = False  # from a constraint file (-c): limits versions, installs nothing
+
+
+@dataclass(frozen=True)
+class UserRequests:
+    items: tuple[Requested, ...] = ()
+
+    def of(self, project: str) -> tuple[Requested, ...]:
+        wanted = canonical_name(project)
+        return tuple(item for item in self.items if item.name == wanted)
+
+    def specifier(self, project: str) -> str:
+        """Every version specifier the user gave for `project`, joined (`>=5,==5.9.0`); empty when none."""
+        return ",".join(item.specifier for item in self.of(project) if item.specifier)
+
+    def direct(self, project: str) -> Requested | None:
+        """The user's requirement that installs `project` from a file, folder or URL, if there is one."""
+        return next((item for item in self.of(project) if item.direct is not None), None)
+
+    def on_command_line(self, project: str) -> Requested | None:
+        return next((item for item in self.of(project) if item.position is not None), None)
+
+    def pinned_version(self, project: str) -> str | None:
+        """The version the user pinned `project` to (`==5.9.0`), if they did."""
+        for item in self.of(project):
+            match = re.search(r"===?\s*([\w.!+*-]+)", item.specifier)
+            if match:
+                return match.group(1)
+        return None
+
+    @property
+    def unknown_sources(self) -> tuple[Requested, ...]:
+        """Direct references whose project could not be named (a folder, a bare URL)."""
+        return tuple(item for item in self.items if item.direct is not None and item.name is None)
+
+
+def read_user_requests(args: Sequence[str], read: Callable[[str], str | None]) -> UserRequests:
+    """The requirements and constraints of a pip install command line (`args`, after `install`), following
+    its -r/-c files (relative to the file that names them, as pip does; `read` returns None for a file that
+    cannot be read, and URLs are not followed)."""
+    items: list[Requested] = []
+    pending: list[tuple[str, bool]] = []
+    position = 0
+    while position < len(args):
+        word = args[position]
+        option, has_value, value = word.partition("=")
+        if option in _FILE_OPTIONS or option in _EDITABLE_OPTIONS:
+            if not has_value:
+                position += 1
+                value = args[position] if position < len(args) else ""
+            if option in _FILE_OPTIONS:
+                pending.append((value, _FILE_OPTIONS[option]))
+            elif value:
+                items.append(_direct(value, "the command line", position=position))
+        elif word.startswith(("-r", "-c")) and len(word) > 2 and not word.startswith("--"):
+            pending.append((word[2:], word.startswith("-c")))
+        elif word.startswith("-"):
+            position += _value_words(word)
+        else:
+            items.append(_requirement(word, "the command line", position=position))
+        position += 1
+    seen: set[str] = set()
+    while pending and len(seen) < _MAX_FILES:
+        name, constraint = pending.pop(0)
+        if not name or name in seen or "://" in name:
+            continue
+        seen.add(name)
+        text = read(name)
+        if text is None:
+            continue
+        for number, line in _logical_lines(text):
+            origin = f"{name} line {number}"
+            if line.startswith("-"):
+                words = line.split(None, 1)
+                option, has_value, value = words[0].partition("=")
+                value = value if has_value else (words[1].strip() if len(words) > 1 else "")
+                if option in _FILE_OPTIONS:
+                    # A file named in a constraint file is a constraint file too (pip reads it as one).
+                    nested = (
+                        str(PurePath(name).parent / value) if not PurePath(value).is_absolute() else value
+                    )
+                    pending.append((nested, constraint or _FILE_OPTIONS[option]))
+                elif option in _EDITABLE_OPTIONS and value:
+                    items.append(_direct(value, origin, constraint=constraint))
+                continue
+            items.append(_requirement(line, origin, constraint=constraint))
+    return UserRequests(tuple(items))
+
+
+def nearest_ranges(version: str) -> list[str]:
+    """Where to look for the release nearest to `version`, in order: the same major.minor, the same major,
+    anything newer, then anything (a downgrade across a major only when nothing else exists)."""
+    parts = re.findall(r"\d+", version.split("+", maxsplit=1)[0])
+    if not parts:
+        return [""]
+    major = int(parts[0])
+    minor = int(parts[1]) if len(parts) > 1 else 0
+    return [
+        f">={major}.{minor},<{major}.{minor + 1}",
+        f">={major},<{major + 1}",
+        f">{version}",
+        "",
+    ]
+
+
+def _value_words(option: str) -> int:
+    """How many following words an option takes as its value (0 when written `--opt=value` or a flag)."""
+    from safe_pip.facts import takes_value
+
+    return 1 if "=" not in option and takes_value(option) else 0
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """(first line number, text) of each requirement file line, continuations joined, comments dropped."""
+    lines: list[tuple[int, str]] = []
+    pending = ""
+    start = 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not pending:
+            start = number
+        if raw.endswith("\\"):
+            pending += raw[:-1] + " "
+            continue
+        line = re.sub(r"(^|\s)#.*$", "", pending + raw).strip()
+        pending = ""
+        if line:
+            lines.append((start, line))
+    return lines
+
+
+# A project in a file name: `name-1.0-py3-none-any.whl`, `name-1.0.tar.gz`; in a URL: `#egg=name`.
+_WHEEL_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._]*)-\d")
+_SDIST_NAME = re.compile(r"^(.+?)-\d[^-]*\.(?:tar\.gz|tar\.bz2|tar\.xz|zip|tgz)$")
+_EGG = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _direct(
+    location: str, origin: str, *, position: int | None = None, constraint: bool = False
+) -> Requested:
+    """A requirement that names where to install from: a wheel or sdist file, a folder, a URL."""
+    base = location.split("#", 1)[0].rstrip("/").replace("\\", "/").rsplit("/", 1)[-1]
+    found = _WHEEL_NAME.match(base) if base.endswith(".whl") else _SDIST_NAME.match(base)
+    egg = _EGG.search(location)
+    name = egg.group(1) if egg else (found.group(1) if found else None)
+    return Requested(
+        name=canonical_name(name) if name else None,
+        text=location,
+        specifier="",
+        marker="",
+        direct=location,
+        origin=origin,
+        position=position,
+        constraint=constraint,
+    )
+
+
+def _requirement(
+    text: str, origin: str, *, position: int | None = None, constraint: bool = False
+) -> Requested:
+    """A PEP 508 requirement (`name[extra]>=1 ; marker`, `name @ url`) or a path or URL."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        parsed = Requirement(text)
+    except InvalidRequirement:
+        return _direct(text.split(";", 1)[0].strip(), origin, position=position, constraint=constraint)
+    if _looks_like_path(text.split(";", 1)[0].strip()) and not parsed.specifier and not parsed.url:
+        # `pkg-1.0-py3-none-any.whl` parses as a name only by accident; a name never ends like a file.
+        return _direct(text, origin, position=position, constraint=constraint)
+    return Requested(
+        name=canonical_name(parsed.name),
+        text=text,
+        specifier=str(parsed.specifier),
+        marker=str(parsed.marker) if parsed.marker else "",
+        direct=parsed.url,
+        origin=origin,
+        position=position,
+        constraint=constraint,
+    )
+
+
+def _looks_like_path(word: str) -> bool:
+    return word.endswith((".whl", ".tar.gz", ".zip", ".tgz", ".tar.bz2")) or word in (".", "..")
