@@ -13,7 +13,6 @@ An install-time diagnosis is dropped when pip went on to succeed (a retry, a leg
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -176,16 +175,23 @@ _STRUCTURE_KEYWORDS = ("collecting ", "processing ")
 
 @dataclass
 class _Hits:
-    """First and last few (line, text, captures) hits of one pattern kind of one rule."""
+    """First and last few (line, text, captures) hits of one pattern kind of one rule, and for each kept hit
+    the package pip was working on at its line (when given): the package lines themselves are not kept."""
 
     first: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)
     last: deque[tuple[int, str, dict[str, str]]] = field(default_factory=lambda: deque(maxlen=_KEEP_HITS))
+    packages: dict[int, str | None] = field(default_factory=dict)
 
-    def add(self, hit: tuple[int, str, dict[str, str]]) -> None:
+    def add(self, hit: tuple[int, str, dict[str, str]], package: str | None = None) -> None:
         if len(self.first) < _KEEP_HITS:
             self.first.append(hit)
         else:
+            if len(self.last) == _KEEP_HITS:
+                dropped = self.last[0][0]
+                if all(kept[0] != dropped for kept in self.first):
+                    self.packages.pop(dropped, None)
             self.last.append(hit)
+        self.packages[hit[0]] = package
 
     def all(self) -> list[tuple[int, str, dict[str, str]]]:
         return self.first + list(self.last)
@@ -224,8 +230,9 @@ class Classifier:
             _RuleState(all=[_Hits() for _ in rule.all], context=[_Hits() for _ in rule.context])
             for rule in self.rules
         ]
-        self._package_lines: list[int] = []
-        self._package_names: list[str] = []
+        # The package pip is working on (its last progress line so far); each hit keeps the one at its line,
+        # so memory does not grow with the number of progress lines (a log of 10 million "Collecting x").
+        self._package: str | None = None
         self._failed_builds: list[str] = []
         self._success_line = 0
         self._error_after_success = False
@@ -272,7 +279,7 @@ class Classifier:
             for matcher in patterns.any:
                 match = matcher.search(text)
                 if match:
-                    state.any.add((number, text, _captures(match)))
+                    state.any.add((number, text, _captures(match)), self._package)
                     break
             for position, matcher in enumerate(patterns.all):
                 match = matcher.search(text)
@@ -294,8 +301,7 @@ class Classifier:
                 if match:
                     name = _package_name(match.groupdict().get("name"))
                     if name:
-                        self._package_lines.append(number)
-                        self._package_names.append(name)
+                        self._package = name
                     break
         if "ailed" in text or "Could not build" in text:
             failed = _FAILED_BUILD.search(text)
@@ -346,7 +352,9 @@ class Classifier:
         captures: dict[str, str] = dict(rule.defaults)
         for _, _, found in [*self._nearest_context(rule, state, number), *supporting, hit]:
             captures.update({k: v for k, v in found.items() if v})
-        package = captures.get("package") or (self.package_at(number) if rule.package_context else None)
+        package = captures.get("package") or (
+            self._package_at(state, number) if rule.package_context else None
+        )
         values = dict(captures, package=package or "the package")
         if "supported_python" in rule.template_fields:  # parsing specifiers imports packaging (~20 ms)
             from safe_pip.facts import python_version_for
@@ -445,12 +453,9 @@ class Classifier:
     def _succeeded_after(self, line: int) -> bool:
         return self._success_line > line and not self._error_after_success
 
-    def package_at(self, line: int) -> str | None:
-        """The package pip was working on at `line`, else the first one that failed to build."""
-        position = bisect.bisect_right(self._package_lines, line)
-        if position:
-            return self._package_names[position - 1]
-        return self._failed_builds[0] if self._failed_builds else None
+    def _package_at(self, state: _RuleState, line: int) -> str | None:
+        """The package pip was working on at the rule's hit on `line`, else the first that failed to build."""
+        return state.any.packages.get(line) or (self._failed_builds[0] if self._failed_builds else None)
 
     def _fallback_evidence(self, marker_line: int) -> tuple[Evidence, ...]:
         """The build's own error lines closest before pip's failure marker (not pip's boilerplate)."""
