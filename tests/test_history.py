@@ -111,3 +111,19 @@ def test_an_unusable_history_warns_once_and_never_raises(tmp_path: Path) -> None
     assert len(warnings) == 1
     assert "is not used this time" in warnings[0]
     assert str(blocker / "h.sqlite3") in warnings[0]
+
+
+def test_a_fix_whose_last_try_failed_is_remembered_as_failed(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "history.sqlite3")
+    store.record(
+        [
+            _record("psycopg2", "only-binary", worked=False, at=1.0),
+            _record("psycopg2", "only-binary", worked=False, at=2.0),
+            _record("psycopg2", "prefer-binary", worked=False, at=3.0),
+            _record("psycopg2", "prefer-binary", worked=True, at=4.0),  # the latest try decides
+            _record("psycopg2", "pin-to-wheel", worked=False, interpreter="cp312-cp312-linux_x86_64"),
+        ]
+    )
+    assert store.fixes_that_failed("psycopg2", "missing-compiler", HERE) == ("only-binary",)
+    memory = FixMemory(store, HERE, lambda warning: None)
+    assert memory.failed_before(_diagnosis("psycopg2")) == ("only-binary",)

@@ -203,3 +203,27 @@ def test_upgrading_pip_is_not_repeated_when_it_did_not_help() -> None:
     pip = ScriptedPip({(("psutil",), ()): old_pip, (("psutil",), (), UPGRADE): old_pip})
     assert _loop(pip, max_attempts=5) == [(2, "upgrade-pip")]
     assert pip.befores == [UPGRADE]
+
+
+def test_a_fix_that_failed_before_is_not_repeated() -> None:
+    pip = ScriptedPip({(("psutil",), ()): FAILED})
+    asked: list[str | None] = []
+
+    def failed(diagnosis: Diagnosis) -> tuple[str, ...]:
+        asked.append(diagnosis.package)
+        return ("only-binary",)
+
+    attempts = run_with_fixes(("psutil",), pip, max_attempts=3, announce=lambda *_: None, failed=failed)
+    assert len(attempts) == 1 and asked == ["psutil"]
+    # Without that memory the same failure gets the fix.
+    assert (
+        len(
+            run_with_fixes(
+                ("psutil",),
+                ScriptedPip({**pip.answers, (ONLY_BINARY, ()): RunOutcome(0, 0.1)}),
+                max_attempts=3,
+                announce=lambda *_: None,
+            )
+        )
+        == 2
+    )

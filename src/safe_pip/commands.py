@@ -6,8 +6,10 @@ failed or one of these commands was asked for. Like `cli`, this module prints re
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import shlex
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -16,7 +18,7 @@ from pathlib import Path
 from safe_pip import __version__
 from safe_pip.capture import CaptureBuffer
 from safe_pip.classify import Classifier, Diagnosis, RuleFacts
-from safe_pip.fixes import Fix, FixContext
+from safe_pip.fixes import Fix, FixContext, shell_words
 from safe_pip.logtext import NumberedLine, last_error_lines
 from safe_pip.options import Invocation, UsageError
 from safe_pip.redact import redact, redact_json
@@ -128,14 +130,21 @@ def explain_failure(
         lines=lines,
         log_path=log_path,
     )
-    from safe_pip.retry import order_fixes
+    from safe_pip.retry import usable_fixes
 
     first = RunOutcome(exit_code, duration_s, tuple(diagnoses), log_path)
-    usable = [fix for fix in (diagnoses[0].fixes if diagnoses else ()) if fix.auto and fix.args is not None]
+    usable = usable_fixes(diagnoses[0]) if diagnoses else []
     # The history costs a probe of the interpreter (its tags): only when a fix may be picked from it.
     memory = _fix_memory(console, invocation, python) if usable and picking else None
     worked_before = memory.worked_before(diagnoses[0]) if memory is not None else ()
-    plan_fixes = order_fixes(usable, worked_before)
+    failed_before = memory.failed_before(diagnoses[0]) if memory is not None else ()
+    plan_fixes = usable_fixes(diagnoses[0], worked_before, failed_before) if diagnoses else []
+    for skipped in sorted({fix.id for fix in usable} & set(failed_before)):
+        console.say(
+            f"not retrying with {skipped}: it did not help {diagnoses[0].package} the last time here "
+            "(`safe-pip history --clear` forgets it)",
+            style="note",
+        )
     because = (
         f" (it worked before for {diagnoses[0].package})"
         if plan_fixes and plan_fixes[0].id in worked_before
@@ -203,6 +212,7 @@ def diagnose_run(
         detect_package_manager,
         detect_pip_version,
     )
+    from safe_pip.requested import read_user_requests
 
     def target_venv() -> bool:
         facts = detect_interpreter_facts(python)
@@ -219,6 +229,12 @@ def diagnose_run(
         if pin_wheels
         else None,
         target_venv=target_venv,
+        requests=read_user_requests(args, _read_requirement_file),
+        fix_versions=invocation.options.fix_versions,
+        fitting_wheel=functools.partial(_fitting_wheel_beside, python),
+        target_options=tuple(_target_options(invocation)),
+        sudo=_needs_sudo(),
+        index_url=_index_url(args),
     )
     classifier = Classifier(rules, _rule_facts(rules), context=context)
     if capture.dropped_lines and log_path:
@@ -245,6 +261,65 @@ def diagnose_run(
         classifier.facts = learnt
         diagnoses = classifier.diagnoses()
     return diagnoses
+
+
+def _read_requirement_file(name: str) -> str | None:
+    """A requirement or constraint file the user's command names (relative to the working folder, as pip
+    reads it); None when it cannot be read. Capped: a file is text a person wrote, not a gigabyte."""
+    try:
+        with open(name, "rb") as file:
+            return file.read(4 << 20).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def _fitting_wheel_beside(python: str, named: str, project: str) -> str | None:
+    """A wheel file of `project` in the folder of the wheel file `named` that the target can install (its
+    most preferred tag wins), written as the user wrote the folder; None when there is none."""
+    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+    from safe_pip.probe import detect_interpreter_facts
+
+    facts = detect_interpreter_facts(python)
+    folder = os.path.dirname(named)
+    try:
+        names = sorted(os.listdir(folder or "."))
+    except OSError:
+        return None
+    if facts is None or not facts.tags:
+        return None
+    rank = {tag: position for position, tag in enumerate(facts.tags)}
+    best: tuple[int, str] | None = None
+    for name in names:
+        try:
+            found, _version, _build, tags = parse_wheel_filename(name)
+        except InvalidWheelFilename:
+            continue
+        if found != canonicalize_name(project):
+            continue
+        fits = [rank[str(tag)] for tag in tags if str(tag) in rank]
+        if fits and (best is None or min(fits) < best[0]):
+            best = (min(fits), name)
+    return os.path.join(folder, best[1]) if best is not None else None
+
+
+def _needs_sudo() -> bool:
+    """Whether system package commands need `sudo`: not as root (a Docker build), nor where there is none."""
+    import shutil
+
+    geteuid = getattr(os, "geteuid", None)
+    return not (geteuid is not None and geteuid() == 0) and shutil.which("sudo") is not None
+
+
+def _index_url(args: Sequence[str]) -> str | None:
+    """The index the user's pip reads: their --index-url / -i, else PIP_INDEX_URL; None for pip's default."""
+    for position, word in enumerate(args):
+        name, has_value, value = word.partition("=")
+        if name in ("--index-url", "-i"):
+            if has_value:
+                return value
+            return args[position + 1] if position + 1 < len(args) else None
+    return os.environ.get("PIP_INDEX_URL") or None
 
 
 def _build_jobs(env_changes: Mapping[str, str]) -> int | None:
@@ -372,6 +447,11 @@ def _fix_loop(
             else cause.category
         )
         console.say(f"attempt {number}/{max_attempts}: retrying with {change} ({why})", style="title")
+        if plan.fix.moves_pin:
+            # The user's own version is overruled: never silently (they opted in with --fix-versions nearest).
+            console.say(
+                f"changing a version you pinned: {plan.fix.moves_pin} (--fix-versions nearest)", style="error"
+            )
 
     attempts = run_with_fixes(
         invocation.args,
@@ -380,17 +460,24 @@ def _fix_loop(
         announce=announce,
         first=first,
         remembered=memory.worked_before if memory is not None else None,
+        failed=memory.failed_before if memory is not None else None,
     )
-    if memory is not None:
+    # A --dry-run installs nothing: whether it "worked" says nothing about the fix.
+    if memory is not None and "--dry-run" not in invocation.args:
         memory.learn(fix_records(attempts))
     last = attempts[-1]
     applied = [attempt.fix.id for attempt in attempts if attempt.fix]
     if last.outcome.exit_code == 0 and applied:
         console.say(
             f"fixed in {len(attempts)} attempts ({', '.join(applied)}): "
-            f"{' '.join(['safe-pip', command, *last.args])}",
+            f"{shell_words(['safe-pip', *_target_options(invocation), command, *last.args])}",
             style="ok",
         )
+        moved = [attempt.fix.moves_pin for attempt in attempts if attempt.fix and attempt.fix.moves_pin]
+        if moved:
+            console.say(
+                f"installed a version other than the one you pinned: {'; '.join(moved)}", style="error"
+            )
     elif len(attempts) > 1:
         console.say(
             f"still failing after {len(attempts)} attempts ({', '.join(applied) or 'no fix'})", style="error"
@@ -411,12 +498,17 @@ def _change(fix: Fix, user_args: Sequence[str]) -> str:
     """What a fix changes in the user's command, in a few words: variables, options, words such as a pin
     (`psutil==5.9.8`), and a command run first (`pip install --upgrade pip`)."""
     added = [word for word in fix.args or () if word not in user_args and word not in fix.pip_args]
-    env_words = [f"{key}={value}" for key, value in fix.env.items()]
-    change = " ".join([*env_words, *fix.pip_args, *added])
+    env_words = [f"{key}={shlex.quote(value)}" for key, value in fix.env.items()]
+    change = " ".join([*env_words, shell_words([*fix.pip_args, *added])]).strip()
     if fix.before:
-        first = " ".join(["pip", *fix.before])
+        first = shell_words(["pip", *fix.before])
         return f"{change} after `{first}`" if change else f"the same command after `{first}`"
     return change or fix.title
+
+
+def _target_options(invocation: Invocation) -> list[str]:
+    """safe-pip's options that chose the target, for a command the user may paste."""
+    return ["--python", invocation.options.python] if invocation.options.python else []
 
 
 def _finish(
@@ -546,12 +638,48 @@ def write_report(
         "log_file": attempts[-1].outcome.log_path if attempts else None,
     }
     path = invocation.options.json_report or ""
+    text = json.dumps(redact_json(report), indent=2) + "\n"
     try:
-        with open(path, "w", encoding="utf-8") as out:
-            json.dump(redact_json(report), out, indent=2)
-            out.write("\n")
+        _write_report_file(path, text.encode("utf-8"))
     except OSError as error:
         console.warning(f"cannot write the JSON report {path!r}: {error.strerror or error}")
+
+
+def _write_report_file(path: str, data: bytes) -> None:
+    """Write the report so that a reader sees the old file or the whole new one, never half of it: a temporary
+    file beside it (created 0600: the report holds the command line), then renamed over it. A symbolic link at
+    `path` is refused, not followed, so a link planted in a shared folder cannot redirect the write; a pipe or
+    terminal (`/dev/stdout`, `/dev/fd/3`), which cannot be replaced, is written to directly."""
+    import stat
+    import tempfile
+
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        found = None
+    if found is not None and stat.S_ISLNK(found.st_mode):
+        try:
+            target = os.stat(path)
+        except OSError:
+            target = None
+        if target is None or not (stat.S_ISFIFO(target.st_mode) or stat.S_ISCHR(target.st_mode)):
+            raise OSError(f"{path!r} is a symbolic link; safe-pip does not write a report through one")
+    if found is not None and not stat.S_ISREG(found.st_mode) and not stat.S_ISDIR(found.st_mode):
+        with open(path, "wb") as stream:  # a pipe or terminal (or a link to one)
+            stream.write(data)
+        return
+    folder, name = os.path.split(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _interactive() -> bool:

@@ -156,6 +156,16 @@ class HistoryStore:
             ).fetchall()
         return tuple(str(row[0]) for row in rows)
 
+    def fixes_that_failed(self, package: str, category: str, interpreter: str) -> tuple[str, ...]:
+        """Fix ids whose latest try for this package and failure here did not make the install succeed."""
+        with self._connection() as connection:
+            rows = connection.execute(
+                "SELECT fix, worked, MAX(recorded_at) FROM fix_outcomes "
+                "WHERE package = ? AND category = ? AND interpreter = ? GROUP BY fix",
+                (canonical_name(package), category, interpreter),
+            ).fetchall()
+        return tuple(str(row[0]) for row in rows if not row[1])
+
     def records(self) -> list[FixRecord]:
         if not self.path.exists():
             return []
@@ -194,6 +204,18 @@ class FixMemory:
             return ()
         try:
             return self.store.fixes_that_worked(diagnosis.package, diagnosis.category, self.interpreter)
+        except (sqlite3.Error, OSError) as error:
+            self._give_up(error)
+            return ()
+        finally:
+            self._flush_warnings()
+
+    def failed_before(self, diagnosis: Diagnosis) -> tuple[str, ...]:
+        """Fix ids that did not help the last time they were tried for this package and failure here."""
+        if self._broken or not diagnosis.package:
+            return ()
+        try:
+            return self.store.fixes_that_failed(diagnosis.package, diagnosis.category, self.interpreter)
         except (sqlite3.Error, OSError) as error:
             self._give_up(error)
             return ()

@@ -4,7 +4,8 @@ again; bounded. Pure: running pip and diagnosing a run are given as functions, s
 It stops at success, at the attempt limit, when no safe untried fix is left, or when a fix changed nothing
 (the same diagnosis for the same package right after it). The same arguments and environment never run twice,
 except once after a fix that changes the target first (upgrading pip), which is what makes that run different.
-Fixes that worked before for the same package and failure (the history) are tried first.
+Fixes that worked before for the same package and failure (the history) are tried first; a fix whose last
+try for them failed is not tried again.
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ from dataclasses import dataclass, field
 from safe_pip.classify import Diagnosis
 from safe_pip.fixes import Fix
 
-__all__ = ["Attempt", "Remembered", "RunOutcome", "fix_records", "next_fix", "order_fixes", "run_with_fixes"]
+__all__ = [
+    "Attempt",
+    "Remembered",
+    "RunOutcome",
+    "fix_records",
+    "next_fix",
+    "order_fixes",
+    "run_with_fixes",
+    "usable_fixes",
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,7 @@ class Attempt:
             "duration_s": round(self.outcome.duration_s, 3),
             "diagnoses": [diagnosis.to_json() for diagnosis in self.outcome.diagnoses],
             "fix": self.fix.id if self.fix else None,
+            **({"moves_pin": self.fix.moves_pin} if self.fix and self.fix.moves_pin else {}),
         }
 
 
@@ -70,7 +81,21 @@ def order_fixes(fixes: Sequence[Fix], worked_before: Sequence[str]) -> list[Fix]
     return sorted(fixes, key=lambda fix: rank.get(fix.id, len(rank)))  # sorted() is stable
 
 
-def next_fix(attempts: Sequence[Attempt], remembered: Remembered | None = None) -> _Plan | None:
+def usable_fixes(
+    diagnosis: Diagnosis, worked_before: Sequence[str] = (), failed_before: Sequence[str] = ()
+) -> list[Fix]:
+    """The fixes --fix may apply for a diagnosis, in the order to try them: safe, runnable, and not one
+    whose last try for the same package, failure and kind of interpreter did not help (a fix that failed is
+    not repeated); those that worked before come first."""
+    runnable = [
+        fix for fix in diagnosis.fixes if fix.auto and fix.args is not None and fix.id not in failed_before
+    ]
+    return order_fixes(runnable, worked_before)
+
+
+def next_fix(
+    attempts: Sequence[Attempt], remembered: Remembered | None = None, failed: Remembered | None = None
+) -> _Plan | None:
     """The first safe fix of the last attempt's top diagnosis that would run something not run yet."""
     last = attempts[-1]
     if not last.outcome.diagnoses:
@@ -83,11 +108,10 @@ def next_fix(attempts: Sequence[Attempt], remembered: Remembered | None = None) 
         return None
     tried = {_key(attempt.before, attempt.args, attempt.env_changes) for attempt in attempts}
     worked_before = tuple(remembered(top)) if remembered is not None and top.package else ()
-    for fix in order_fixes(top.fixes, worked_before):
-        if not fix.auto or fix.args is None:
-            continue
+    failed_before = tuple(failed(top)) if failed is not None and top.package else ()
+    for fix in usable_fixes(top, worked_before, failed_before):
         env = {**last.env_changes, **fix.env}
-        if _key(fix.before, fix.args, env) not in tried:
+        if fix.args is not None and _key(fix.before, fix.args, env) not in tried:
             return _Plan(fix, fix.args, env, fix.id in worked_before)
     return None
 
@@ -104,6 +128,7 @@ def run_with_fixes(
     announce: Callable[[int, _Plan, Diagnosis], None],
     first: RunOutcome | None = None,
     remembered: Remembered | None = None,
+    failed: Remembered | None = None,
 ) -> list[Attempt]:
     """Run (or take `first` as the first run), then fix and re-run until one of the stop conditions. `run`
     gets the arguments, the environment changes, and a pip command to run first (empty: none)."""
@@ -112,7 +137,7 @@ def run_with_fixes(
         last = attempts[-1]
         if last.outcome.exit_code == 0 or last.outcome.interrupted:
             break
-        plan = next_fix(attempts, remembered)
+        plan = next_fix(attempts, remembered, failed)
         if plan is None:
             break
         announce(len(attempts) + 1, plan, last.outcome.diagnoses[0])
