@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,27 @@ def run_in_terminal(argv: list[str], env: dict[str, str]) -> tuple[int, bytes]:
     os.close(secondary)
     seen = read_until_closed(primary)
     return process.wait(timeout=60), seen
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a 64 KiB tmpfs: a disk that fills up for real. Mounting needs root; skipped otherwise."""
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    if getattr(os, "geteuid", lambda: -1)() != 0:
+        pytest.skip("needs root to mount a small tmpfs")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"mounting a tmpfs is not allowed here: {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)
 
 
 # `HYPOTHESIS_PROFILE=deep` for a long fuzzing run; the default keeps scripts/test fast.

@@ -4,7 +4,9 @@ host, override the OS's protection, weaken hash checking, or show credentials; a
 from __future__ import annotations
 
 import ast
+import io
 import json
+import shlex
 import sqlite3
 import subprocess
 from collections import Counter
@@ -14,8 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from safe_pip.fixes import ACTIONS, SAFE, FixContext, render_fix
+from safe_pip.fixes import ACTIONS, SAFE, FixContext, render_fix, shell_words
 from safe_pip.redact import redact, redact_json
+from safe_pip.render import Console
 from tests.conftest import hermetic_env, make_venv, require_wheelhouse, safe_pip_argv
 from tests.lab.factory import make_sdist
 from tests.lab.projects import c_source_project, module_source
@@ -151,7 +154,20 @@ def test_unsafe_and_index_changing_actions_are_never_applied() -> None:
         ("https://pypi.org/simple/ no credentials", "https://pypi.org/simple/ no credentials"),
         ("pkg @ file:///tmp/pkg.whl, mail me@example.com", "pkg @ file:///tmp/pkg.whl, mail me@example.com"),
         ("https://pypi.example/simple/@scope/pkg", "https://pypi.example/simple/@scope/pkg"),
+        # The credentials end at the netloc's last `@` (pip's rule), whatever the password holds.
+        ("-i https://alice:p@ssTAIL@host/simple x", "-i https://alice:****@host/simple x"),
+        ("https://tok@en@host/", "https://****@host/"),
+        ("https://alice:it's\"q@host/simple", "https://alice:****@host/simple"),
+        # A fix command, shell-quoted: the quoting survives the mask.
+        (
+            "safe-pip install --index-url 'https://alice:pa'\"'\"'ss@host/simple' foo",
+            "safe-pip install --index-url 'https://alice:****@host/simple' foo",
+        ),
+        ("https://a:b:c@host:8080/x?q=1", "https://a:****@host:8080/x?q=1"),
+        ("https://a@b,https://c:d@e/", "https://****@b,https://c:****@e/"),
+        ("https://o'brien@x:pw@host/", "https://o%27brien%40x:****@host/"),  # the user as pip shows it
     ],
+    ids=lambda value: value[:40],
 )
 def test_credentials_in_urls_are_masked(text: str, expected: str) -> None:
     assert redact(text) == expected
@@ -179,6 +195,43 @@ def test_a_masked_url_never_holds_its_password(user: str, secret: str) -> None:
     assert secret not in redact(f"pip install -i {url} pkg").replace("host.example", "")
 
 
+# What a netloc may hold in a command line: anything but whitespace and the characters that end it.
+_NETLOC_TEXT = st.text(
+    st.characters(min_codepoint=0x21, max_codepoint=0x7E, blacklist_characters="/?#[]\\"),
+    min_size=1,
+    max_size=24,
+)
+
+
+@settings(max_examples=500)
+@given(netloc=_NETLOC_TEXT, path=st.text("abc/._-@", max_size=10))
+def test_a_url_is_masked_exactly_as_pip_masks_it(netloc: str, path: str) -> None:
+    """pip's own redact_auth_from_url is the reference, for any netloc (quotes, `@`, `:`, `%` included)."""
+    from pip._internal.utils.misc import redact_auth_from_url
+
+    url = f"https://{netloc}/{path}"
+    expected = redact_auth_from_url(url)
+    assert redact(url) == expected
+    assert redact(f"safe-pip: retrying with --index-url {url} pkg") == (
+        f"safe-pip: retrying with --index-url {expected} pkg"
+    )
+    assert redact_json({"argv": ["pip", url]}) == {"argv": ["pip", expected]}
+
+
+@settings(max_examples=300)
+@given(user=_NETLOC_TEXT.filter(lambda user: "'" not in user), password=_NETLOC_TEXT)
+def test_a_printed_fix_command_is_masked_and_still_pastes(user: str, password: str) -> None:
+    """A fix command holding an index URL, shell-quoted and printed: the URL word is pip's masked URL. (A user
+    holding `'` is shown as its shell quoting, percent-quoted: masked, but not pip's spelling of it.)"""
+    from pip._internal.utils.misc import redact_auth_from_url
+
+    url = f"https://{user}:{password}@host.example/simple"
+    stream = io.StringIO()
+    Console(color=False, stream=stream).say(f"fix: {shell_words(['safe-pip', 'install', '-i', url, 'pkg'])}")
+    printed = stream.getvalue().removeprefix("safe-pip: fix: ")
+    assert shlex.split(printed) == ["safe-pip", "install", "-i", redact_auth_from_url(url), "pkg"]
+
+
 def test_safe_pip_runs_no_shell() -> None:
     """No `shell=True`, os.system or os.popen anywhere in safe-pip: user arguments are never a shell's input."""
     for path in sorted(SRC.glob("*.py")):
@@ -197,7 +250,8 @@ def test_safe_pip_runs_no_shell() -> None:
 @pytest.mark.e2e
 def test_credentials_never_reach_messages_reports_or_history(tmp_path: Path) -> None:
     """A real failing build from an index whose URL holds a password, with --fix: the password is in no line
-    safe-pip prints, not in the JSON report, not in the history database; the saved log is the user's only."""
+    safe-pip prints, not in the JSON report, not in the history database; the saved log is the user's only.
+    The password holds a raw `@` and quotes, which pip reads as part of it (the netloc's last `@` ends it)."""
     wheelhouse = require_wheelhouse()
     index = tmp_path / "index"
     make_sdist(index, "broken", "1.0", c_source_project("broken", module_source("broken", body="not C;")))
@@ -207,10 +261,10 @@ def test_credentials_never_reach_messages_reports_or_history(tmp_path: Path) -> 
     env = hermetic_env(tmp_path)
     report = tmp_path / "report.json"
     with serve_index(index) as url:
-        secret_url = url.replace("http://", "http://builder:hunter2-s3cret@")
+        secret_url = url.replace("http://", "http://builder:hunter2-'s3\"c@ret@")
         result = subprocess.run(
             safe_pip_argv(
-                "--fix", "--json-report", str(report), "--python", str(python),
+                "-v", "--fix", "--json-report", str(report), "--python", str(python),
                 "install", "--index-url", secret_url, "--retries", "0", "broken",
             ),
             env=env, capture_output=True, text=True, check=False, timeout=300,
@@ -218,10 +272,13 @@ def test_credentials_never_reach_messages_reports_or_history(tmp_path: Path) -> 
     assert result.returncode == 1, result.stderr
     messages = [line for line in result.stderr.splitlines() if line.startswith("safe-pip:")]
     assert any("builder:****@" in line for line in messages), result.stderr  # the command is shown, masked
-    assert "hunter2" not in "\n".join(messages)
+    assert any(line.startswith("safe-pip: running ") for line in messages), result.stderr  # the -v line
+    for secret in ("hunter2", "s3", "ret@"):
+        assert secret not in "\n".join(messages)
     data = json.loads(report.read_text())
     assert len(data["attempts"]) >= 2, data  # a fix was tried, so its command is in the report too
-    assert "hunter2" not in report.read_text()
+    for secret in ("hunter2", "s3", "ret@"):
+        assert secret not in report.read_text()
     assert "builder:****@" in json.dumps(data["command"])
     history = list((tmp_path / "data").rglob("history.sqlite3"))
     assert history, "the fix that was tried is remembered"

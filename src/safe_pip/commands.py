@@ -650,6 +650,7 @@ def _write_report_file(path: str, data: bytes) -> None:
     file beside it (created 0600: the report holds the command line), then renamed over it. A symbolic link at
     `path` is refused, not followed, so a link planted in a shared folder cannot redirect the write; a pipe or
     terminal (`/dev/stdout`, `/dev/fd/3`), which cannot be replaced, is written to directly."""
+    import errno
     import stat
     import tempfile
 
@@ -663,7 +664,7 @@ def _write_report_file(path: str, data: bytes) -> None:
         except OSError:
             target = None
         if target is None or not (stat.S_ISFIFO(target.st_mode) or stat.S_ISCHR(target.st_mode)):
-            raise OSError(f"{path!r} is a symbolic link; safe-pip does not write a report through one")
+            raise OSError(errno.ELOOP, "it is a symbolic link, which safe-pip does not write through")
     if found is not None and not stat.S_ISREG(found.st_mode) and not stat.S_ISDIR(found.st_mode):
         with open(path, "wb") as stream:  # a pipe or terminal (or a link to one)
             stream.write(data)
