@@ -110,3 +110,20 @@ def test_the_first_error_is_announced_once() -> None:
         b"  ERROR: Failed building wheel for psutil",
         b"error: command 'gcc' failed",
     ]
+
+
+def test_an_unfinished_stdout_line_does_not_swallow_a_stderr_line() -> None:
+    """pip prints progress dots on stdout without a newline, then `ERROR:` on stderr: the error stays a
+    line of its own (numbered by the saved log's line it ends on), and the dots line goes on after it."""
+    buffer = CaptureBuffer()
+    buffer.feed(b"Collecting x\n  Running setup.py install ...", source=1)
+    buffer.feed(b"ERROR: boom\n", source=2)
+    buffer.feed(b". done\n", source=1)
+    buffer.feed(b"ERROR: no newline", source=2)
+    assert list(buffer.lines()) == [
+        CapturedLine(1, b"Collecting x"),
+        CapturedLine(2, b"ERROR: boom"),
+        CapturedLine(3, b"  Running setup.py install .... done"),
+        CapturedLine(4, b"ERROR: no newline"),
+    ]
+    assert buffer.total_lines == 4

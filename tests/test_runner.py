@@ -3,6 +3,7 @@ property (bytes, exit status, signals, terminals) is tested on its own. Real pip
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
@@ -228,3 +229,42 @@ def test_output_is_live(tmp_path: Path) -> None:
     assert process.stdout.readline() == b"first\n"
     assert time.monotonic() - started < 2.5
     process.communicate(timeout=30)
+
+
+def test_the_run_ends_soon_after_pip_when_a_leftover_process_keeps_writing(tmp_path: Path) -> None:
+    """A build daemon that inherited pip's stdout writes every 0.1 s for 30 s: the run ends about when pip
+    does, with pip's own output relayed, not when the daemon stops."""
+    pid_file = tmp_path / "daemon.pid"
+    program = textwrap.dedent(
+        f"""\
+        import subprocess, sys
+        ticker = "import sys, time\\nfor _ in range(300): print('.', end='', flush=True); time.sleep(0.1)"
+        daemon = subprocess.Popen([sys.executable, "-c", ticker], start_new_session=True)
+        open({str(pid_file)!r}, "w").write(str(daemon.pid))
+        print("pip is done", flush=True)
+        """
+    )
+    started = time.monotonic()
+    try:
+        stdout, _, summary = _drive(tmp_path, program)
+    finally:
+        if pid_file.exists():  # it ends on its own at its next write to the closed pipe
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    assert time.monotonic() - started < 8
+    assert b"pip is done\n" in stdout
+    assert summary["exit_code"] == 0
+
+
+def test_an_unfinished_stdout_line_does_not_swallow_pips_stderr_error_line(tmp_path: Path) -> None:
+    program = textwrap.dedent(
+        """\
+        import sys, time
+        sys.stdout.write("  Running setup.py install for thing ..."); sys.stdout.flush(); time.sleep(0.2)
+        sys.stderr.write("ERROR: boom\\n"); sys.stderr.flush(); time.sleep(0.2)
+        sys.stdout.write(" error\\n"); sys.stdout.flush()
+        """
+    )
+    stdout, stderr, summary = _drive(tmp_path, program)
+    assert (stdout, stderr) == (b"  Running setup.py install for thing ... error\n", b"ERROR: boom\n")
+    assert summary["captured"] == [[1, "ERROR: boom"], [2, "  Running setup.py install for thing ... error"]]

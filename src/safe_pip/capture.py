@@ -6,6 +6,11 @@ buffer keeps the first `head_bytes`, the last `tail_bytes`, and, as text scrolls
 middle lines that hold one of `KEEP_WORDS`, up to `kept_bytes`. Line numbers stay those of the full output, so
 evidence cited from the capture points at the right line of the saved log.
 
+pip writes to two streams. Each is split into lines on its own (`feed(chunk, source)`): a stdout line that
+is still unfinished (progress dots without a newline) must not absorb an `ERROR:` line pip prints on stderr
+meanwhile. A line is numbered by the line of the merged output (the saved log) on which it ends, so the
+numbers stay consecutive whichever stream a line came from.
+
 The buffer works on whole chunks with C-level byte operations (`count`, `find`); it never loops over
 lines in Python except the few it keeps, so it keeps up with pip whatever the volume.
 """
@@ -86,35 +91,36 @@ class CaptureBuffer:
         self._kept: deque[CapturedLine] = deque()
         self._kept_size = 0
         self._dropped_lines = 0  # middle lines that were neither kept nor are in the tail
-        self._pending = b""  # the unfinished last line
-        self._pending_truncated = False
+        # Each stream's unfinished last line, in the order they started, and whether it was clipped.
+        self._pending: dict[int, bytes] = {}
+        self._pending_truncated: set[int] = set()
         self._next_line = 1  # number of the first line not yet in a block
         self.total_bytes = 0
 
     @property
     def total_lines(self) -> int:
         """Lines seen so far, counting an unfinished last line."""
-        return self._next_line - 1 + (1 if self._pending else 0)
+        return self._next_line - 1 + (1 if self._pending else 0)  # unfinished lines share the last line
 
     @property
     def dropped_lines(self) -> int:
         """How many lines from the middle of the output are in the log file but not in this buffer."""
         return self._dropped_lines
 
-    def feed(self, chunk: bytes) -> None:
-        """Add the next bytes of output."""
+    def feed(self, chunk: bytes, source: int = 1) -> None:
+        """Add the next bytes of output, from stream `source` (pip's stdout or stderr: any key per stream)."""
         self.total_bytes += len(chunk)
         if self._on_first_error is not None and b"rror" in chunk:
             announce, self._on_first_error = self._on_first_error, None
             announce()
         cut = chunk.rfind(b"\n")
         if cut < 0:
-            self._add_to_pending(chunk)
+            self._add_to_pending(source, chunk)
             return
-        block = self._pending + chunk[: cut + 1] if self._pending else chunk[: cut + 1]
-        self._pending = b""
-        self._pending_truncated = False
-        self._add_to_pending(chunk[cut + 1 :])
+        started = self._pending.pop(source, b"")
+        block = started + chunk[: cut + 1] if started else chunk[: cut + 1]
+        self._pending_truncated.discard(source)
+        self._add_to_pending(source, chunk[cut + 1 :])
         self._add_block(block)
 
     def lines(self) -> Iterator[CapturedLine]:
@@ -128,19 +134,20 @@ class CaptureBuffer:
         for first, block in self._tail:
             for offset, raw in enumerate(block.split(b"\n")[:-1]):
                 yield CapturedLine(first + offset, self._clip(raw))
-        if self._pending:
-            yield CapturedLine(self._next_line, self._pending)
+        for pending in self._pending.values():
+            yield CapturedLine(self._next_line, pending)
 
-    def _add_to_pending(self, data: bytes) -> None:
-        if not data or self._pending_truncated:
+    def _add_to_pending(self, source: int, data: bytes) -> None:
+        if not data or source in self._pending_truncated:
             return
-        room = self._max_line - len(self._pending)
+        pending = self._pending.get(source, b"")
+        room = self._max_line - len(pending)
         if len(data) > room:
             # A line longer than any error line (minified JSON, a progress bar drawn without newlines):
             # its start is enough for matching; the log file keeps all of it.
             data = data[:room]
-            self._pending_truncated = True
-        self._pending += data
+            self._pending_truncated.add(source)
+        self._pending[source] = pending + data
 
     def _add_block(self, block: bytes) -> None:
         count = block.count(b"\n")

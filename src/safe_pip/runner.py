@@ -1,6 +1,11 @@
 """Run pip: its output reaches the user live and byte for byte, while a bounded copy is kept for diagnosis and
 the whole of it is saved to a log file; signals meant for safe-pip are passed on to pip, which is waited for.
 
+pip runs in a session (and so a process group) of its own, so that a SIGINT/SIGTERM/SIGHUP reaches everything
+it started (the build backend and its compilers), not only pip's own pid: the signal is passed on to the
+whole group. The terminal's Ctrl-C therefore reaches safe-pip alone and is passed on like any other. A signal
+the user's shell set to be ignored (SIGHUP under `nohup`) stays ignored, by safe-pip and by pip.
+
 When the user's stdout (or stderr) is a terminal, pip writes to a pseudo-terminal instead, so that it still
 sees a terminal and draws its progress bars and colours as it would on its own; otherwise it writes to pipes.
 Either way safe-pip copies each chunk to the same stream pip meant, as soon as it arrives.
@@ -23,19 +28,27 @@ from safe_pip._value import FrozenValue
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
     from types import FrameType
     from typing import IO, Callable, Optional
 
     from safe_pip.capture import CaptureBuffer
 
-__all__ = ["LaunchError", "RunResult", "SavedLog", "exit_code_of", "run_captured", "run_passthrough"]
+__all__ = [
+    "LaunchError",
+    "RunResult",
+    "SavedLog",
+    "exit_code_of",
+    "run_captured",
+    "run_passthrough",
+    "stopped_with_safe_pip",
+]
 
 _CHUNK = 1 << 16
 _KEEP_LOGS = 20  # saved logs kept in the log folder; older ones are removed when a new run starts
 # Once pip has exited, how long to keep reading from a stream that a leftover grandchild (a build daemon,
 # a compiler server) still holds open, before giving up on it.
-_DRAIN_AFTER_EXIT_S = 2.0
+_DRAIN_AFTER_EXIT_S = 1.5
 
 
 class LaunchError(Exception):
@@ -134,7 +147,10 @@ def _remove_old_logs(directory: str, *, keep: int) -> None:
 def run_passthrough(argv: Sequence[str], env: Mapping[str, str] | None = None) -> RunResult:
     """Run a pip command that needs no diagnosis (`list`, `show`, ...) on the user's own stdio."""
     started = time.monotonic()
-    with _SignalRelay() as relay:
+    # Same process group as safe-pip: these commands may use the user's terminal (`pip uninstall` asks
+    # "Proceed (Y/n)?", `pip config edit` opens an editor), which a process outside its foreground group
+    # cannot do without being stopped.
+    with _SignalRelay(own_group=False) as relay:
         child = _spawn(argv, env, stdout=None, stderr=None)
         relay.attach(child)
         returncode = child.wait()
@@ -159,20 +175,26 @@ def run_captured(
         # Python buffers stdout in blocks when it is a pipe: unbuffered, pip's lines reach the user as they
         # are printed and interleave with its stderr in the order they happened.
         child_env["PYTHONUNBUFFERED"] = "1"
-    with _SignalRelay() as relay, streams:
-        child = _spawn(argv, child_env, stdout=streams.child_stdout, stderr=streams.child_stderr)
+    with _SignalRelay(own_group=True) as relay, streams:
+        child = _spawn(
+            argv, child_env, stdout=streams.child_stdout, stderr=streams.child_stderr, own_group=True
+        )
         relay.attach(child)
         streams.after_launch()
         relay.on_resize = streams.copy_window_size
         log = SavedLog(log_directory()) if log_directory is not None else None
 
-        def sink(chunk: bytes) -> None:
+        def sink(source: int, chunk: bytes) -> None:
             if log is not None:
                 log.write(chunk)
-            capture.feed(chunk)
+            capture.feed(chunk, source)
 
         streams.pump(child, sink)
         returncode = child.wait()
+        if relay.received is not None and os.name == "posix":
+            # Interrupted: what pip started and is still there (a compiler that outlived it, a process that
+            # ignores the signal) ends too.
+            child.kill_leftovers()
         if log is not None:
             log.close()
     return RunResult(
@@ -191,10 +213,12 @@ def _final_code(returncode: int, relay: _SignalRelay) -> int:
 
 
 class _Child:
-    """A started pip process: its pid and, once it has ended, its return code (negative: killed by signal)."""
+    """A started pip process: its pid and, once it has ended, its return code (negative: killed by signal).
+    With `own_group`, pip leads a process group of its own, and signals go to the whole group."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, *, own_group: bool = False) -> None:
         self.pid = pid
+        self.own_group = own_group
         self.returncode: int | None = None
 
     def poll(self) -> int | None:
@@ -212,33 +236,65 @@ class _Child:
         return self.returncode
 
     def send_signal(self, signum: int) -> None:
+        """Signal pip and, in its own group, everything it started."""
         if self.returncode is None:
-            os.kill(self.pid, signum)
+            if self.own_group:
+                os.killpg(self.pid, signum)
+            else:
+                os.kill(self.pid, signum)
+
+    def kill_leftovers(self) -> None:
+        """SIGKILL what is left of pip's process group after pip itself ended."""
+        if self.own_group:
+            # The group outlives pip while anything it started is in it; its id is not reused until then.
+            with contextlib.suppress(OSError):
+                os.killpg(self.pid, signal.SIGKILL)
 
 
 def _spawn(
-    argv: Sequence[str], env: Mapping[str, str] | None, *, stdout: int | None, stderr: int | None
+    argv: Sequence[str],
+    env: Mapping[str, str] | None,
+    *,
+    stdout: int | None,
+    stderr: int | None,
+    own_group: bool = False,
 ) -> _Child:
-    """Start `argv` with its stdout/stderr on the given descriptors (None: safe-pip's own)."""
+    """Start `argv` with its stdout/stderr on the given descriptors (None: safe-pip's own); with
+    `own_group`, in a new session, so that it and everything it starts can be signalled as one group."""
     environment = dict(os.environ if env is None else env)
     if not hasattr(os, "posix_spawn"):
         return _spawn_with_subprocess(argv, environment, stdout=stdout, stderr=stderr)
     actions = [
         (os.POSIX_SPAWN_DUP2, fd, target) for fd, target in ((stdout, 1), (stderr, 2)) if fd is not None
     ]
-    # Python ignores SIGPIPE and SIGXFSZ for itself; pip and its compilers expect the defaults.
+    # Python ignores SIGPIPE and SIGXFSZ for itself; pip and its compilers expect the defaults. Signals that
+    # are ignored otherwise (SIGHUP under nohup) stay ignored in pip: no handler was put over them.
     defaults = [getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ") if hasattr(signal, name)]
+    # A new session rather than only a new process group: a process in a background group of the user's
+    # terminal is stopped (SIGTTIN/SIGTTOU) when it reads from it or sets its modes, as pip's password prompt
+    # does; outside the terminal's session, reading stdin and getpass work as before.
     try:
-        pid = os.posix_spawn(argv[0], list(argv), environment, file_actions=actions, setsigdef=defaults)
+        if not own_group:
+            pid = os.posix_spawn(argv[0], list(argv), environment, file_actions=actions, setsigdef=defaults)
+        else:
+            try:
+                pid = os.posix_spawn(
+                    argv[0], list(argv), environment, file_actions=actions, setsigdef=defaults, setsid=True
+                )
+            except NotImplementedError:  # no POSIX_SPAWN_SETSID (old libc, some BSDs): a process group only
+                pid = os.posix_spawn(
+                    argv[0], list(argv), environment, file_actions=actions, setsigdef=defaults, setpgroup=0
+                )
     except OSError as error:
         raise LaunchError(f"cannot run {argv[0]!r}: {error.strerror or error}") from error
-    return _Child(pid)
+    return _Child(pid, own_group=own_group)
 
 
 def _spawn_with_subprocess(
     argv: Sequence[str], env: Mapping[str, str], *, stdout: int | None, stderr: int | None
 ) -> _Child:
-    # Windows: no posix_spawn. Popen has the same poll/wait/send_signal/returncode as _Child.
+    # Windows: no posix_spawn (nor process groups to signal). Popen has the same poll/wait/send_signal/
+    # returncode as _Child.
     import subprocess
 
     try:
@@ -249,15 +305,19 @@ def _spawn_with_subprocess(
 
 
 class _SignalRelay:
-    """Passes SIGINT/SIGTERM/SIGHUP on to pip and remembers the first one, for the exit code.
+    """Passes SIGINT/SIGTERM/SIGHUP on to pip (its whole group when it has one) and remembers the first one,
+    for the exit code. A signal that was ignored when safe-pip started (SIGHUP under `nohup`, SIGINT in a
+    background job of a script) is left ignored: no handler replaces SIG_IGN, so pip inherits it.
 
-    Ctrl-C in a terminal signals the whole foreground process group, pip included, so it is not passed on a
-    second time (pip would abort its own clean-up). A SIGINT sent to safe-pip alone (`kill -INT`, a CI
-    runner) is passed on. A second signal is always passed on; a third kills pip.
+    With pip in safe-pip's own process group (`own_group=False`), Ctrl-C in a terminal signals that whole
+    group, pip included, so it is not passed on a second time (pip would abort its own clean-up); a SIGINT
+    sent to safe-pip alone (`kill -INT`, a CI runner) is. In its own group, pip gets every signal from here.
+    A second signal is always passed on; a third kills pip.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, own_group: bool) -> None:
         self.received: int | None = None
+        self._own_group = own_group
         self.on_resize: Callable[[], None] | None = None
         self._process: _Child | None = None
         self._count = 0
@@ -266,7 +326,8 @@ class _SignalRelay:
 
     def __enter__(self) -> _SignalRelay:
         for signum in _relayed_signals():
-            self._previous[signum] = signal.signal(signum, self._handle)
+            if signal.getsignal(signum) != signal.SIG_IGN:
+                self._previous[signum] = signal.signal(signum, self._handle)
         if hasattr(signal, "SIGWINCH"):
             self._previous[signal.SIGWINCH] = signal.signal(signal.SIGWINCH, self._resize)
         return self
@@ -287,7 +348,12 @@ class _SignalRelay:
             self.received = signum
         if self._count >= 3:
             signum = getattr(signal, "SIGKILL", signal.SIGTERM)
-        elif self._count == 1 and signum == signal.SIGINT and _terminal_signalled_our_group():
+        elif (
+            self._count == 1
+            and signum == signal.SIGINT
+            and not self._own_group
+            and _terminal_signalled_our_group()
+        ):
             return
         if self._process is None:
             self._pending.append(signum)
@@ -326,6 +392,43 @@ def _terminal_signalled_our_group() -> bool:
         return False
     finally:
         os.close(fd)
+
+
+class _Stopped(BaseException):
+    """Raised in the main thread by a SIGTERM/SIGHUP while a probe runs, so that the probe is ended on the way
+    out (subprocess.run kills its child on any exception) before safe-pip ends by that signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, frame: Optional[FrameType]) -> None:  # noqa: UP045 (signal API)
+    raise _Stopped(signum)
+
+
+@contextlib.contextmanager
+def stopped_with_safe_pip() -> Iterator[None]:
+    """Around a child process safe-pip starts itself (a probe, the pin-to-wheel dry run): a SIGTERM or SIGHUP
+    that would end safe-pip at once (their default) first ends that child, then safe-pip, by the same
+    signal. SIGINT already unwinds as KeyboardInterrupt; a signal that is ignored or handled stays so. Only
+    the main thread can take signals; elsewhere this does nothing."""
+    previous: dict[int, object] = {}
+    try:
+        for signum in _relayed_signals():
+            if signum != signal.SIGINT and signal.getsignal(signum) == signal.SIG_DFL:
+                previous[signum] = signal.signal(signum, _raise_stopped)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield
+    except _Stopped as stopped:
+        signal.signal(stopped.signum, signal.SIG_DFL)
+        os.kill(os.getpid(), stopped.signum)
+        os._exit(128 + stopped.signum)  # not reached: the signal's default action ended safe-pip
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
 class _Streams:
@@ -399,25 +502,34 @@ class _Streams:
                 os.close(fd)
         self._child_ends = []
 
-    def pump(self, child: _Child, sink: Callable[[bytes], None]) -> None:
+    def pump(self, child: _Child, sink: Callable[[int, bytes], None]) -> None:
+        """Copy pip's output to the user's streams and to `sink(stream, chunk)` (stream: the user's fd it
+        went to, 1 or 2) until pip and whatever holds its streams are done, or a short while after pip
+        exited: a leftover process that inherited them (a build daemon) must not keep the run going."""
         if os.name == "nt":
-            _pump_with_threads(self._sources, sink)
+            _pump_with_threads(child, self._sources, sink)
         else:
             _pump_with_select(child, self._sources, sink)
 
 
-def _pump_with_select(child: _Child, sources: list[tuple[int, int]], sink: Callable[[bytes], None]) -> None:
+def _pump_with_select(
+    child: _Child, sources: list[tuple[int, int]], sink: Callable[[int, bytes], None]
+) -> None:
     import selectors
 
     writer = _UserStreams()
     selector = selectors.DefaultSelector()
     for fd, destination in sources:
         selector.register(fd, selectors.EVENT_READ, destination)
-    exited_at: float | None = None
+    deadline: float | None = None  # set once pip has exited
     try:
         while selector.get_map():
-            events = selector.select(timeout=0.25)
-            for key, _ in events:
+            # Checked whether or not output arrived: a process that writes steadily (a ticker every 0.1 s)
+            # would otherwise keep the loop from ever noticing that pip is gone.
+            if deadline is None and child.poll() is not None:
+                deadline = time.monotonic() + _DRAIN_AFTER_EXIT_S
+            timeout = 0.25 if deadline is None else max(0.0, min(0.25, deadline - time.monotonic()))
+            for key, _ in selector.select(timeout=timeout):
                 try:
                     chunk = os.read(key.fd, _CHUNK)
                 except OSError:
@@ -426,18 +538,16 @@ def _pump_with_select(child: _Child, sources: list[tuple[int, int]], sink: Calla
                     selector.unregister(key.fd)
                     continue
                 writer.write(key.data, chunk)
-                sink(chunk)
-            if events:
-                continue
-            if exited_at is None and child.poll() is not None:
-                exited_at = time.monotonic()
-            if exited_at is not None and time.monotonic() - exited_at > _DRAIN_AFTER_EXIT_S:
+                sink(key.data, chunk)
+            if deadline is not None and time.monotonic() >= deadline:
                 break
     finally:
         selector.close()
 
 
-def _pump_with_threads(sources: list[tuple[int, int]], sink: Callable[[bytes], None]) -> None:
+def _pump_with_threads(
+    child: _Child, sources: list[tuple[int, int]], sink: Callable[[int, bytes], None]
+) -> None:
     # Windows cannot select() on pipes: one reader thread per pipe, the copying stays in the main thread.
     import queue
     import threading
@@ -458,7 +568,10 @@ def _pump_with_threads(sources: list[tuple[int, int]], sink: Callable[[bytes], N
         threading.Thread(target=read, args=(fd, destination), daemon=True).start()
     writer = _UserStreams()
     open_sources = len(sources)
-    while open_sources:
+    deadline: float | None = None  # as in _pump_with_select: a leftover writer does not keep the run going
+    while open_sources and (deadline is None or time.monotonic() < deadline):
+        if deadline is None and child.poll() is not None:
+            deadline = time.monotonic() + _DRAIN_AFTER_EXIT_S
         try:
             destination, chunk = chunks.get(timeout=0.25)
         except queue.Empty:
@@ -467,7 +580,7 @@ def _pump_with_threads(sources: list[tuple[int, int]], sink: Callable[[bytes], N
             open_sources -= 1
             continue
         writer.write(destination, chunk)
-        sink(chunk)
+        sink(destination, chunk)
 
 
 class _UserStreams:
