@@ -126,7 +126,7 @@ def test_odd_logs_are_read_not_crashed_on(
     ("args", "words"),
     [
         (["--bogus", "install", "x"], "unknown option '--bogus'"),
-        (["--max-attempts", "many", "install", "x"], "--max-attempts"),
+        (["--fix", "--max-attempts", "many", "install", "x"], "--max-attempts"),
         (["--python"], "--python"),
         (["diagnose", "--bogus", "x.log"], "--bogus"),
     ],

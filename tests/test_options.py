@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from safe_pip.options import GlobalOptions, Invocation, UsageError, parse_argv
+from safe_pip.options import GlobalOptions, Invocation, UsageError, misplaced_options, parse_argv
 
 
 @pytest.mark.parametrize(
@@ -104,10 +104,85 @@ def test_fix_mode_options(
     )
 
 
-@pytest.mark.parametrize("value", ["0", "x", "-1"])
+@pytest.mark.parametrize(
+    "value", ["0", "x", "-1", "\u00b2", "\u0661"], ids=["0", "x", "-1", "superscript", "arabic"]
+)
 def test_max_attempts_must_be_a_positive_number(value: str) -> None:
     with pytest.raises(UsageError, match="--max-attempts needs a whole number of 1 or more"):
-        parse_argv(["--max-attempts", value, "install"], {})
+        parse_argv(["--fix", "--max-attempts", value, "install"], {})
+    with pytest.raises(UsageError, match="--max-attempts needs a whole number of 1 or more"):
+        parse_argv(["install"], {"SAFE_PIP_MAX_ATTEMPTS": value, "SAFE_PIP_FIX": "1"})
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ"),
+    [
+        (["--max-attempts", "\u00b2", "--version"], {}),
+        (["--version"], {"SAFE_PIP_MAX_ATTEMPTS": "x"}),
+        (["--suggest", "install"], {"SAFE_PIP_MAX_ATTEMPTS": "0", "SAFE_PIP_FIX": "1"}),
+    ],
+    ids=["version", "version-env", "suggest"],
+)
+def test_a_bad_max_attempts_matters_only_with_fix(argv: list[str], environ: dict[str, str]) -> None:
+    assert parse_argv(argv, environ).options.max_attempts == 3
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--", "install", "x"], (None, "install", ("x",))),
+        (["--", "--python", "/p", "install", "x"], ("/p", "install", ("x",))),
+        (
+            ["--", "--python=/p", "-vv", "--proxy", "h", "install", "x"],
+            ("/p", "install", ("-vv", "--proxy", "h", "x")),
+        ),
+        (["--python", "/p", "--", "--python", "/p", "wheel", "."], ("/p", "wheel", (".",))),
+        (["--", "--version"], (None, "--version", ())),
+        (["--", "--unknown", "install"], (None, "--unknown", ("install",))),
+    ],
+    ids=["plain", "pips-python", "with-pip-options", "same-python-twice", "no-command", "unknown-option"],
+)
+def test_after_double_dash_comes_pips_command_line(
+    argv: list[str], expected: tuple[str | None, str, tuple[str, ...]]
+) -> None:
+    invocation = parse_argv(argv, {})
+    assert (invocation.options.python, invocation.command, invocation.args) == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--python", "/a", "--", "--python", "/b", "install"], "two interpreters given"),
+        (["--", "--python", "/p"], "no pip command after"),
+        (["--", "--python"], "pip's option --python needs a value"),
+    ],
+    ids=["two-pythons", "no-command", "no-value"],
+)
+def test_pips_python_after_double_dash_errors(argv: list[str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse_argv(argv, {})
+
+
+@pytest.mark.parametrize(
+    ("args", "own", "rest"),
+    [
+        (["--fix", "x"], ["--fix"], ["x"]),
+        (
+            ["x", "--max-attempts", "2", "--json-report=r.json"],
+            ["--max-attempts", "2", "--json-report=r.json"],
+            ["x"],
+        ),
+        (
+            ["--rules", "d", "--no-color", "--python", "p", "x"],
+            ["--rules", "d"],
+            ["--no-color", "--python", "p", "x"],
+        ),
+        (["x", "--", "--fix"], [], ["x", "--", "--fix"]),
+    ],
+    ids=["flag", "values", "pips-own-kept", "after-pips-dashes"],
+)
+def test_misplaced_options_are_safe_pips_alone(args: list[str], own: list[str], rest: list[str]) -> None:
+    assert misplaced_options(args) == (tuple(own), tuple(rest))
 
 
 @pytest.mark.parametrize(
@@ -132,7 +207,9 @@ def test_verify_import_is_a_global_flag() -> None:
 
 def test_fix_versions_nearest_from_the_option_or_the_environment() -> None:
     assert parse_argv(["--fix-versions", "nearest", "install", "x"], {}).options.fix_versions == "nearest"
-    assert parse_argv(["install", "x"], {"SAFE_PIP_FIX_VERSIONS": "nearest"}).options.fix_versions == "nearest"
+    assert (
+        parse_argv(["install", "x"], {"SAFE_PIP_FIX_VERSIONS": "nearest"}).options.fix_versions == "nearest"
+    )
     assert parse_argv(["--fix-versions=keep", "install", "x"], {}).options.fix_versions == ""
     with pytest.raises(UsageError, match="'newest'"):
         parse_argv(["--fix-versions", "newest", "install", "x"], {})

@@ -7,11 +7,19 @@ SIGINT/SIGTERM/SIGHUP; 2 for a usage error in safe-pip's own options or an unusa
 
 from __future__ import annotations
 
+import io  # already loaded by the interpreter for sys.stdout: costs nothing
 import os
 import sys
 
 from safe_pip import __version__
-from safe_pip.options import OWN_COMMANDS, PIP_COMMANDS_DIAGNOSED, Invocation, UsageError, parse_argv
+from safe_pip.options import (
+    OWN_COMMANDS,
+    PIP_COMMANDS_DIAGNOSED,
+    Invocation,
+    UsageError,
+    misplaced_options,
+    parse_argv,
+)
 from safe_pip.render import Console
 
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
@@ -71,7 +79,7 @@ def run() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing left to flush into
+        except (OSError, ValueError, AttributeError):  # a closed pipe, or None: nothing left to flush into
             pass
     os._exit(code)
 
@@ -79,6 +87,7 @@ def run() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `safe-pip` command; returns the process exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    _reopen_closed_standard_streams()
     _tolerate_any_encoding()
     console = Console(color=False)
     try:
@@ -133,8 +142,74 @@ def _tolerate_any_encoding() -> None:
                 pass
 
 
+def _reopen_closed_standard_streams() -> None:
+    """A standard stream the caller closed (`safe-pip install x >&-`) is reopened on the null device, as
+    daemons do: otherwise the next file safe-pip opens (the saved log, a pipe to pip) takes its number and
+    gets what was meant for the terminal, and Python has made `sys.stdout` None. What was written there is
+    lost either way; pip's exit code is still the one returned."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            # The lowest free number, which is `fd` itself: the lower ones are open by now.
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            os.set_inheritable(fd, True)  # os.open's are not, and pip inherits the standard streams
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", errors="replace", closefd=False)  # noqa: SIM115 - lives as long as the process
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", errors="replace", closefd=False)  # noqa: SIM115 - lives as long as the process
+
+
+def _let_the_reader_leave() -> None:
+    """safe-pip's own output on stdout (`rules list --json | head -1`): when the reader leaves, the rest is
+    dropped instead of raising BrokenPipeError, so the command ends with its own exit code, as `install`
+    does when the reader of pip's output leaves. Left alone when stdout is not the process's own (a test's
+    capture)."""
+    stream = sys.stdout
+    if stream is not sys.__stdout__ or not isinstance(stream, io.TextIOWrapper):
+        return
+    stream.flush()
+    raw = io.FileIO(stream.fileno(), "w", closefd=False)
+    sys.stdout = _ReaderMayLeave(
+        io.BufferedWriter(raw),
+        encoding=stream.encoding,
+        errors="replace",
+        line_buffering=stream.line_buffering,
+    )
+
+
+def _drop_stdout() -> None:
+    # The null device takes the pipe's place: the text still buffered, and all that follows, goes there.
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.close(null)
+
+
+class _ReaderMayLeave(io.TextIOWrapper):
+    """A text stdout whose reader may leave: see `_let_the_reader_leave`."""
+
+    def write(self, text: str) -> int:
+        try:
+            return super().write(text)
+        except BrokenPipeError:
+            _drop_stdout()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except BrokenPipeError:
+            _drop_stdout()
+            super().flush()
+
+
 def _dispatch(invocation: Invocation, console: Console) -> int:
     options = invocation.options
+    if options.show_version or options.show_help or invocation.command in OWN_COMMANDS:
+        _let_the_reader_leave()
     if options.show_version:
         print(f"safe-pip {__version__}")
         return 0
@@ -157,6 +232,15 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
     target = resolve_target(invocation, console)
     if target is None:
         return EXIT_USAGE
+    from safe_pip.target import looks_like_python
+
+    if not looks_like_python(target.path):
+        # `--python /usr/bin/true` would "succeed" having installed nothing: a program not named like an
+        # interpreter is asked first (one start of it; a python* name costs nothing here).
+        unusable = _unusable_interpreter(target.path, target.source)
+        if unusable:
+            console.error(unusable)
+            return EXIT_USAGE
     argv = [target.path, "-m", "pip", command, *invocation.args]
     console.say(f"running {' '.join(argv)} (interpreter from {target.source})", style="note", level=1)
     if command not in PIP_COMMANDS_DIAGNOSED:
@@ -170,6 +254,7 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
             if unusable:
                 console.error(unusable)
                 return EXIT_USAGE
+            _say_where_options_go(invocation, console)
         return result.exit_code
 
     from safe_pip.capture import CaptureBuffer
@@ -185,6 +270,13 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
     if result.signal_received is not None:
         console.say(f"interrupted: pip was stopped (exit code {result.exit_code})")
         return result.exit_code
+    if result.exit_code == 0 and capture.total_bytes == 0:
+        # pip says something on success unless told to be quiet (`-q`): silence is worth one check that a
+        # Python ran at all, not a program that exits 0 whatever it is given.
+        unusable = _unusable_interpreter(target.path, target.source)
+        if unusable:
+            console.error(unusable)
+            return EXIT_USAGE
     if result.exit_code == 0:
         if not invocation.options.json_report and not invocation.options.verify_import:
             return 0
@@ -214,6 +306,7 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         if unusable:
             console.error(unusable)
             return EXIT_USAGE
+    _say_where_options_go(invocation, console)
     from safe_pip import commands
 
     return commands.explain_failure(
@@ -225,6 +318,21 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         log_path=result.log_path,
         python=target.path,
         duration_s=result.duration_s,
+    )
+
+
+def _say_where_options_go(invocation: Invocation, console: Console) -> None:
+    """After pip failed: safe-pip's options written after the pip command reached pip, which does not know
+    them (`safe-pip install --fix x`); say where they go."""
+    import shlex
+
+    own, rest = misplaced_options(invocation.args)
+    if not own:
+        return
+    meant = " ".join(shlex.quote(word) for word in ("safe-pip", *own, invocation.command or "", *rest))
+    console.warning(
+        f"{' '.join(shlex.quote(word) for word in own)} went to pip: safe-pip's own options go before "
+        f"the pip command, e.g. `{meant}`"
     )
 
 

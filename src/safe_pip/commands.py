@@ -733,7 +733,10 @@ def _add_diagnose(commands: argparse._SubParsersAction[argparse.ArgumentParser])
 
 def _cmd_diagnose(args: argparse.Namespace, invocation: Invocation, console: Console) -> int:
     """Exit 0: at least one diagnosis; 1: nothing recognised; 2: the log cannot be read."""
-    name = args.file or "-"
+    name = "-" if args.file is None else args.file
+    if not name:
+        # An empty name is a script's unset variable (`safe-pip diagnose "$LOG"`), not a request for stdin.
+        raise UsageError("diagnose needs a log file name, not an empty one (or '-' for standard input)")
     if name == "-" and sys.stdin.isatty():
         raise UsageError("diagnose needs a log: `safe-pip diagnose build.log`, or pipe one in")
     rules = load_rule_library(invocation, console)

@@ -21,6 +21,7 @@ __all__ = [
     "GlobalOptions",
     "Invocation",
     "UsageError",
+    "misplaced_options",
     "parse_argv",
 ]
 
@@ -141,16 +142,63 @@ _FLAGS = {
 _FIX_VERSIONS = frozenset({"", "nearest", "keep"})
 _COUNTS = {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
 
+# safe-pip's options that pip does not have (the value: whether one follows). Found after the pip command they
+# reach pip, which rejects them; `--python` and `--no-color` are pip's own too, so they are not in the list.
+_SAFE_PIP_ONLY = {
+    "--fix": False,
+    "--suggest": False,
+    "--no-history": False,
+    "--verify-import": False,
+    "--max-attempts": True,
+    "--json-report": True,
+    "--rules": True,
+    "--fix-versions": True,
+}
+
+# pip's general options (`pip help`), which pip reads after its command as well as before it: after `--` they
+# may come before the command word (the value: whether one follows).
+_PIP_GENERAL = {
+    "--python": True,
+    "--log": True,
+    "--log-file": True,
+    "--local-log": True,
+    "--keyring-provider": True,
+    "--proxy": True,
+    "--retries": True,
+    "--timeout": True,
+    "--exists-action": True,
+    "--trusted-host": True,
+    "--cert": True,
+    "--client-cert": True,
+    "--cache-dir": True,
+    "--use-feature": True,
+    "--use-deprecated": True,
+    "--debug": False,
+    "--isolated": False,
+    "--require-virtualenv": False,
+    "-v": False,
+    "--verbose": False,
+    "-q": False,
+    "--quiet": False,
+    "--no-input": False,
+    "--no-cache-dir": False,
+    "--disable-pip-version-check": False,
+    "--no-color": False,
+    "--no-python-version-warning": False,
+}
+
 
 def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
     """Scan global options up to the first non-option word, which is the command."""
     values: dict[str, object] = {"no_color": "NO_COLOR" in environ and environ["NO_COLOR"] != ""}
     counts = {"quiet": 0, "verbose": 0}
     index = 0
+    after_dashes = False
     while index < len(argv):
         word = argv[index]
         if word == "--":
             index += 1
+            after_dashes = True
             break
         if not word.startswith("-") or word == "-":
             break
@@ -188,10 +236,28 @@ def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
         index += 1
     command = argv[index] if index < len(argv) else None
     args = tuple(argv[index + 1 :]) if command is not None else ()
+    python = _str_or_none(values.get("python"))
+    if after_dashes:
+        pip_python, command, args = _pip_command_line(tuple(argv[index:]))
+        if pip_python is not None:
+            if python is not None and python != pip_python:
+                raise UsageError(
+                    f"two interpreters given: safe-pip's --python {python!r} "
+                    f"and pip's --python {pip_python!r}"
+                )
+            python = pip_python
     suggest = bool(values.get("suggest", False))
-    attempts_text = _str_or_none(values.get("max_attempts")) or environ.get("SAFE_PIP_MAX_ATTEMPTS") or "3"
-    if not attempts_text.isdigit() or int(attempts_text) < 1:
-        raise UsageError(f"--max-attempts needs a whole number of 1 or more, not {attempts_text!r}")
+    fix = not suggest and (
+        bool(values.get("fix", False)) or environ.get("SAFE_PIP_FIX", "") in ("1", "true", "yes")
+    )
+    # The number only matters to --fix: a bad one (option or environment) is no reason to refuse `--version`,
+    # a plain install or --suggest.
+    given = _str_or_none(values.get("max_attempts")) or environ.get("SAFE_PIP_MAX_ATTEMPTS") or "3"
+    attempts = _attempts(given)
+    if attempts is None:
+        if fix:
+            raise UsageError(f"--max-attempts needs a whole number of 1 or more, not {given!r}")
+        attempts = 3
     fix_versions = _str_or_none(values.get("fix_versions")) or environ.get("SAFE_PIP_FIX_VERSIONS") or ""
     fix_versions = "" if fix_versions == "keep" else fix_versions
     if fix_versions not in _FIX_VERSIONS and command in PIP_COMMANDS_DIAGNOSED:
@@ -200,12 +266,11 @@ def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
             f"--fix-versions takes {' or '.join(sorted(_FIX_VERSIONS - {''}))}, not {fix_versions!r}"
         )
     options = GlobalOptions(
-        python=_str_or_none(values.get("python")),
-        fix=not suggest
-        and (bool(values.get("fix", False)) or environ.get("SAFE_PIP_FIX", "") in ("1", "true", "yes")),
+        python=python,
+        fix=fix,
         suggest=suggest,
         fix_versions=fix_versions if fix_versions in _FIX_VERSIONS else "",
-        max_attempts=int(attempts_text),
+        max_attempts=attempts,
         json_report=_str_or_none(values.get("json_report")) or environ.get("SAFE_PIP_JSON_REPORT") or None,
         rules=_tuple(values.get("rules")),
         no_history=bool(values.get("no_history", False))
@@ -218,6 +283,72 @@ def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
         show_version=bool(values.get("show_version", False)),
     )
     return Invocation(options, command, args)
+
+
+def misplaced_options(args: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """safe-pip's own options (with their values) among the words after the pip command, and the other
+    words, in order; nothing after a `--` of pip's counts (it ends pip's options)."""
+    own: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        word = args[index]
+        if word == "--":
+            rest.extend(args[index:])
+            break
+        name, has_value, _ = word.partition("=")
+        if name not in _SAFE_PIP_ONLY:
+            rest.append(word)
+            index += 1
+            continue
+        taken = 2 if _SAFE_PIP_ONLY[name] and not has_value else 1
+        own.extend(args[index : index + taken])
+        index += taken
+    return tuple(own), tuple(rest)
+
+
+def _pip_command_line(words: tuple[str, ...]) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """What follows `--`: pip's command line, whose general options may come before the command word.
+
+    Returns pip's `--python` (None when absent), the command word and its arguments. pip's general options
+    are moved after the command word, where pip reads them the same way, so that the command is known (and
+    diagnosed). pip's `--python P` would run the default interpreter's pip under P; safe-pip runs P's own
+    pip instead, as its own `--python P` does, so the pip that runs and the one diagnosed are one.
+    """
+    python = None
+    general: list[str] = []
+    index = 0
+    while index < len(words):
+        name, has_value, inline = words[index].partition("=")
+        if _is_short_cluster(name):  # -vv, -qq
+            general.append(words[index])
+            index += 1
+            continue
+        if name not in _PIP_GENERAL or (has_value and not _PIP_GENERAL[name]):
+            break
+        taken = [words[index]]
+        if _PIP_GENERAL[name] and not has_value:
+            if index + 1 >= len(words):
+                raise UsageError(f"pip's option {name} needs a value")
+            taken.append(words[index + 1])
+        if name == "--python":
+            python = inline if has_value else taken[1]
+        else:
+            general.extend(taken)
+        index += len(taken)
+    if index >= len(words):
+        if python is not None:
+            raise UsageError(f"no pip command after pip's options {' '.join(words)!r}")
+        return None, words[0] if words else None, words[1:]  # e.g. `-- --version`: pip's, unchanged
+    return python, words[index], (*general, *words[index + 1 :])
+
+
+def _attempts(text: str) -> int | None:
+    """A number of pip runs (1 or more), or None when `text` is not one."""
+    # ASCII digits only: str.isdigit() also accepts '²', which int() refuses.
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        return None
+    return int(text)
 
 
 def _is_short_cluster(word: str) -> bool:

@@ -62,18 +62,20 @@ class Console:
         from safe_pip.redact import redact
 
         prefix = self.style("safe-pip:", "title")
-        for line in redact(text).splitlines() or [""]:
-            body = self.style(line, style) if style and line else line
-            try:
-                self.stream.write(f"{prefix} {body}\n" if body else f"{prefix}\n")
-            except UnicodeEncodeError:
-                # A console that cannot show some character (box glyphs on a legacy code page).
-                encoding = getattr(self.stream, "encoding", None) or "ascii"
-                safe = f"{prefix} {body}\n".encode(encoding, "replace").decode(encoding)
-                self.stream.write(safe)
         try:
+            for line in redact(text).splitlines() or [""]:
+                body = self.style(line, style) if style and line else line
+                try:
+                    self.stream.write(f"{prefix} {body}\n" if body else f"{prefix}\n")
+                except UnicodeEncodeError:
+                    # A console that cannot show some character (box glyphs on a legacy code page).
+                    encoding = getattr(self.stream, "encoding", None) or "ascii"
+                    safe = f"{prefix} {body}\n".encode(encoding, "replace").decode(encoding)
+                    self.stream.write(safe)
             self.stream.flush()
-        except (OSError, ValueError):  # stderr is closed: nothing more can be said
+        except (OSError, ValueError):
+            # stderr is closed or its reader left (`2>&1 | head -1`): nothing more can be said, and the run
+            # still ends with pip's exit code rather than an error about the message.
             pass
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "TargetInterpreter",
     "choose_target",
     "interpreter_in_prefix",
+    "looks_like_python",
 ]
 
 _SEARCH_NAMES = ("python3", "python")
@@ -66,6 +67,14 @@ def interpreter_in_prefix(prefix: str, lookup: PathLookup, *, windows: bool) -> 
     else:
         names = [os.path.join(prefix, "bin", "python"), os.path.join(prefix, "bin", "python3")]
     return next((name for name in names if lookup.is_file(name)), None)
+
+
+def looks_like_python(path: str) -> bool:
+    """Whether `path` is named as an interpreter is (python, python3.12, python3.13t, pypy3, graalpy,
+    python.exe); any other program is started once to check it before pip runs."""
+    name = os.path.basename(path).lower()
+    name = name[:-4] if name.endswith(".exe") else name
+    return name.startswith(("python", "pypy", "graalpy"))
 
 
 def choose_target(
