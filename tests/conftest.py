@@ -159,6 +159,22 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)
 
 
+def fill_disk(folder: Path, *, leave: int = 0) -> Path:
+    """Fill the disk `folder` is on (a small_disk) up to `leave` bytes or fewer; returns the filler file."""
+    filler = folder / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        for size in (1 << 12, 1 << 9, 1):
+            while os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize > leave:
+                try:
+                    os.write(fd, b"x" * size)
+                except OSError:
+                    break
+    finally:
+        os.close(fd)
+    return filler
+
+
 # `HYPOTHESIS_PROFILE=deep` for a long fuzzing run; the default keeps scripts/test fast.
 try:
     from hypothesis import settings as _hypothesis_settings

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import multiprocessing
+import shutil
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
+from safe_pip import history
 from safe_pip.classify import Diagnosis, Evidence
 from safe_pip.history import FixMemory, FixRecord, HistoryStore, interpreter_kind
+from tests.conftest import fill_disk
 
 HERE = interpreter_kind("cp311-cp311", "linux", "x86_64")
 
@@ -127,3 +135,85 @@ def test_a_fix_whose_last_try_failed_is_remembered_as_failed(tmp_path: Path) -> 
     assert store.fixes_that_failed("psycopg2", "missing-compiler", HERE) == ("only-binary",)
     memory = FixMemory(store, HERE, lambda warning: None)
     assert memory.failed_before(_diagnosis("psycopg2")) == ("only-binary",)
+
+
+# -- a history that cannot be used now is left as it is ----------------------------------------------------
+def _hold_locked(path: Path) -> subprocess.Popen[str]:
+    """Another process (a hung CI job) that holds the database in exclusive locking mode, with a record it
+    committed still in the `-wal` file (no checkpoint), until its stdin closes."""
+    code = (
+        "import sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "db.execute('PRAGMA wal_autocheckpoint=0')\n"
+        "db.execute('PRAGMA locking_mode=EXCLUSIVE')\n"
+        "db.execute('INSERT INTO fix_outcomes VALUES (?, NULL, ?, ?, ?, 1, 2.0)',"
+        " ('locker', 'missing-compiler', 'only-binary', sys.argv[2]))\n"
+        "print('locked', flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    locker = subprocess.Popen(
+        [sys.executable, "-c", code, str(path), HERE],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert locker.stdout is not None
+    assert locker.stdout.readline() == "locked\n"
+    return locker
+
+
+def test_a_locked_history_is_skipped_with_a_warning_and_nothing_is_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history, "_BUSY_TIMEOUT_S", 0.2)
+    path = tmp_path / "history.sqlite3"
+    HistoryStore(path).record([_record("psutil", "only-binary")])
+    locker = _hold_locked(path)
+    try:
+        warnings: list[str] = []
+        memory = FixMemory(HistoryStore(path), HERE, warnings.append)
+        assert memory.worked_before(_diagnosis("psutil")) == ()
+        memory.learn([(_diagnosis("psutil"), "prefer-binary", True)])
+        assert len(warnings) == 1, warnings
+        assert "is not used this time: database is locked" in warnings[0]
+        assert sorted(p.name for p in tmp_path.iterdir()) == [
+            "history.sqlite3",
+            "history.sqlite3-wal",
+        ]  # not moved aside, its -wal not deleted
+    finally:
+        locker.communicate("", timeout=30)
+    assert [record.package for record in HistoryStore(path).records()] == ["psutil", "locker"]
+
+
+def test_a_history_on_a_full_disk_is_skipped_with_a_warning_and_nothing_is_lost(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    built = tmp_path / "built.sqlite3"
+    HistoryStore(built).record([_record("psutil", "only-binary")])
+    with sqlite3.connect(built) as database:  # everything in the file itself, as after the last run ended
+        database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    path = small_disk / "history.sqlite3"
+    shutil.copyfile(built, path)
+    filler = fill_disk(small_disk)
+    warnings: list[str] = []
+    memory = FixMemory(HistoryStore(path), HERE, warnings.append)
+    assert memory.worked_before(_diagnosis("psutil")) == ()
+    memory.learn([(_diagnosis("psutil"), "prefer-binary", True)])
+    assert len(warnings) == 1, warnings
+    assert "is not used this time" in warnings[0]
+    assert not list(small_disk.glob("*corrupt*"))
+    filler.unlink()
+    assert [record.package for record in HistoryStore(path).records()] == ["psutil"]
+
+
+def test_a_corrupt_database_is_never_moved_over_another(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    moved: list[str] = []
+    for round_ in range(2):  # twice in the same second
+        path.write_bytes(b"not a database %d\n" % round_ * 100)
+        store = HistoryStore(path)
+        store.record([_record("psutil", "only-binary")])
+        moved += store.warnings
+    assert len(moved) == 2
+    asides = sorted(tmp_path.glob("history.sqlite3.corrupt-*"))
+    assert {aside.read_bytes()[:16] for aside in asides} == {b"not a database 0", b"not a database 1"}

@@ -5,12 +5,17 @@ This module is the one store safe-pip keeps between runs, so it does its own fil
 logs); what to do with what it remembers is decided in `retry.py`, which is pure.
 
 Several safe-pip runs may write at once (parallel CI jobs, `make -j`): the database is in WAL mode with a busy
-timeout, and every write is one short transaction. A database that cannot be read is moved aside and a new one
-started: the memory is a convenience and never stops an install.
+timeout, and every write is one short transaction. The memory is a convenience and never stops an install, nor
+is it ever thrown away because it could not be used this time: a database that another process holds locked
+(`BEGIN EXCLUSIVE`, `PRAGMA locking_mode=EXCLUSIVE`), on a full disk or unreadable for lack of permission is
+left exactly as it is, with its `-wal` and `-shm` (which may hold the latest records), and skipped for this
+run with a warning. Only a file that is not an SQLite database, or a corrupt one, is moved aside (with its
+`-wal` and `-shm`, never deleted) and a new one started.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
@@ -47,8 +52,21 @@ CREATE TABLE IF NOT EXISTS fix_outcomes (
 );
 CREATE INDEX IF NOT EXISTS fix_outcomes_lookup ON fix_outcomes (package, category, interpreter);
 """
-# A second writer waits this long for the first one's transaction instead of failing.
-_BUSY_TIMEOUT_S = 10.0
+# A second writer waits this long for the first one's transaction (a few milliseconds) instead of failing; a
+# database held locked for longer is skipped for this run, so a hung job holding it costs each run this once.
+_BUSY_TIMEOUT_S = 3.0
+# SQLite's primary result codes for "this file is not a (whole) database": SQLITE_CORRUPT, SQLITE_NOTADB.
+_UNREADABLE_CODES = frozenset({11, 26})
+# The same, by message, for Pythons before 3.11 (no sqlite_errorcode); and a SQLite file whose table is not
+# ours (another program's, or a schema from before) is moved aside too: its records cannot be read as fixes.
+_UNREADABLE_MESSAGES = (
+    "file is not a database",
+    "file is encrypted or is not a database",
+    "database disk image is malformed",
+    "malformed database schema",
+    "no such column",
+    "no such table",
+)
 
 
 @dataclass(frozen=True)
@@ -98,6 +116,8 @@ class HistoryStore:
         try:
             connection = self._open()
         except sqlite3.DatabaseError as error:
+            if not _unreadable(error):
+                raise  # locked, disk full, read-only...: the file is fine, only not usable now
             self._move_aside(error)
             connection = self._open()
         with closing(connection):
@@ -119,10 +139,16 @@ class HistoryStore:
         return connection
 
     def _move_aside(self, error: sqlite3.DatabaseError) -> None:
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
-        for suffix in ("-wal", "-shm"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        os.replace(self.path, aside)
+        stamp = int(time.time())
+        for attempt in range(1000):
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}{f'-{attempt}' if attempt else ''}")
+            if not aside.exists():
+                break
+        # The journal files go with the database they belong to: left here, SQLite could replay a corrupt
+        # file's journal into the new database; deleted, records not yet copied into the file would be lost.
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(f"{self.path}{suffix}", f"{aside}{suffix}")
         self.warnings.append(f"the fix history {self.path} could not be read ({error}); moved it to {aside}")
 
     def record(self, records: Sequence[FixRecord]) -> None:
@@ -247,6 +273,15 @@ class FixMemory:
         for warning in self.store.warnings:
             self._warn(warning)
         self.store.warnings.clear()
+
+
+def _unreadable(error: sqlite3.DatabaseError) -> bool:
+    """Whether `error` says the file is not a database of ours (moved aside), as opposed to one that cannot be
+    used right now (locked: SQLITE_BUSY; full disk: SQLITE_FULL; SQLITE_IOERR, SQLITE_READONLY...)."""
+    code = getattr(error, "sqlite_errorcode", None)  # Python 3.11+
+    if isinstance(code, int) and code & 0xFF in _UNREADABLE_CODES:
+        return True
+    return str(error).startswith(_UNREADABLE_MESSAGES)
 
 
 def _version_of(diagnosis: Diagnosis) -> str | None:
