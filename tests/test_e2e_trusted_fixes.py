@@ -1,0 +1,218 @@
+"""Issue 18: fixes applied without anyone reading them must be safe and right. Real pip, loopback indexes
+and local files; each test is one rule the fix layer keeps for every fix."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_venv, safe_pip_argv
+from tests.lab.factory import c_extension_project, make_sdist, make_wheel
+from tests.lab.servers import dead_port, serve_index
+
+pytestmark = pytest.mark.e2e
+
+
+def _safe_pip(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        safe_pip_argv(*args), env=env, capture_output=True, text=True, check=False, timeout=300, cwd=cwd
+    )
+
+
+def _logs(env: dict[str, str]) -> list[Path]:
+    return sorted((Path(env["XDG_STATE_HOME"]) / "safe-pip" / "log").glob("pip-*.log"))
+
+
+def _installed(python: Path, module: str, env: dict[str, str]) -> str | None:
+    """The VERSION of `module` in the target, None when it does not import."""
+    done = subprocess.run(
+        [str(python), "-c", f"import {module}; print({module}.VERSION)"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+@pytest.fixture
+def no_compiler(tmp_path: Path, env: dict[str, str]) -> dict[str, str]:
+    """The environment of a machine without a C compiler: PATH holds nothing."""
+    (tmp_path / "bin").mkdir()
+    return dict(env, PATH=str(tmp_path / "bin"))
+
+
+def test_a_private_wheel_path_is_never_swapped_for_the_indexs_project_of_that_name(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """The user's own `utils` wheel is for Windows; the index holds an unrelated public `utils`."""
+    private = make_wheel(tmp_path / "private", "utils", "1.0", "cp311-cp311-win_amd64")
+    make_wheel(tmp_path / "public", "utils", "9.9")
+    python = make_venv(tmp_path / "venv")
+    with serve_index(tmp_path / "public") as index:
+        result = _safe_pip(
+            "--fix", "--python", str(python), "install", "--index-url", index, str(private), env=env
+        )
+    assert result.returncode == 1, result.stderr
+    assert _installed(python, "utils", env) is None
+    assert "attempt 2/" not in result.stderr
+    assert "is the project you meant" in result.stderr  # printed, not applied
+    assert len(_logs(env)) == 1
+
+
+def test_a_private_wheel_path_is_replaced_by_the_fitting_wheel_in_its_own_folder(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    private = make_wheel(tmp_path / "private", "utils", "1.0", "cp311-cp311-win_amd64")
+    make_wheel(tmp_path / "private", "utils", "1.0", files={"utils/__init__.py": "VERSION = 'private'\n"})
+    make_wheel(tmp_path / "public", "utils", "9.9")
+    python = make_venv(tmp_path / "venv")
+    with serve_index(tmp_path / "public") as index:
+        result = _safe_pip(
+            "--fix", "--python", str(python), "install", "--index-url", index, str(private), env=env
+        )
+    assert result.returncode == 0, result.stderr
+    assert _installed(python, "utils", env) == "private"
+    assert "utils-1.0-py3-none-any.whl" in result.stderr
+
+
+@pytest.fixture
+def pinned_sdist(tmp_path: Path) -> Path:
+    """fastmath 2.0 is only an sdist (needs a compiler); 2.0.1 and 3.0 have wheels; 1.0 has one too."""
+    src = tmp_path / "src"
+    make_sdist(src, "fastmath", "2.0", c_extension_project("fastmath", "2.0"))
+    for version in ("1.0", "2.0.1", "3.0"):
+        make_wheel(src, "fastmath", version)
+    return src
+
+
+def test_a_requirement_file_pin_without_a_wheel_is_kept_and_the_nearest_release_suggested(
+    tmp_path: Path, pinned_sdist: Path, wheelhouse: Path, no_compiler: dict[str, str]
+) -> None:
+    (tmp_path / "requirements.txt").write_text("fastmath==2.0\n")
+    python = make_venv(tmp_path / "venv")
+    sources = ["--no-index", "--find-links", str(wheelhouse), "--find-links", str(pinned_sdist)]
+    result = _safe_pip(
+        "--fix",
+        "--python",
+        str(python),
+        "install",
+        *sources,
+        "-r",
+        "requirements.txt",
+        env=no_compiler,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1, result.stderr
+    # No retry that contradicts the pin (3.0 would be a conflict; any retry here would fail the same way).
+    assert "attempt 2/" not in result.stderr
+    assert "fastmath 2.0 has no wheel for this Python; 2.0.1 is the nearest release with one" in result.stderr
+    assert "requirements.txt line 1" in result.stderr
+    assert result.stderr.count("safe-pip: likely cause: missing-compiler") == 1
+    assert _installed(python, "fastmath", no_compiler) is None
+
+
+def test_fix_versions_nearest_moves_a_command_line_pin_and_says_so(
+    tmp_path: Path, pinned_sdist: Path, wheelhouse: Path, no_compiler: dict[str, str]
+) -> None:
+    python = make_venv(tmp_path / "venv")
+    report = tmp_path / "report.json"
+    sources = ["--no-index", "--find-links", str(wheelhouse), "--find-links", str(pinned_sdist)]
+    args = ["--python", str(python), "--json-report", str(report), "install", *sources, "fastmath==2.0"]
+    plain = _safe_pip("--fix", *args, env=no_compiler)
+    assert plain.returncode == 1 and "attempt 2/" not in plain.stderr
+    result = _safe_pip("--fix", "--fix-versions", "nearest", *args, env=no_compiler)
+    assert result.returncode == 0, result.stderr
+    assert _installed(python, "fastmath", no_compiler) == "2.0.1"  # same major.minor, not the newest
+    assert "changing a version you pinned: fastmath 2.0 -> 2.0.1" in result.stderr
+    data = json.loads(report.read_text())
+    assert data["attempts"][1]["moves_pin"] == "fastmath 2.0 -> 2.0.1"
+
+
+def test_a_project_with_only_sdists_gets_no_only_binary_retry(
+    tmp_path: Path, wheelhouse: Path, no_compiler: dict[str, str]
+) -> None:
+    make_sdist(tmp_path / "src", "psyco", "2.9", c_extension_project("psyco", "2.9"))
+    python = make_venv(tmp_path / "venv")
+    sources = ["--no-index", "--find-links", str(wheelhouse), "--find-links", str(tmp_path / "src")]
+    result = _safe_pip("--fix", "--python", str(python), "install", *sources, "psyco", env=no_compiler)
+    assert result.returncode == 1, result.stderr
+    assert "--only-binary" not in result.stderr
+    assert "--fix found no safe fix to apply" in result.stderr
+    assert len(_logs(no_compiler)) == 1
+
+
+def test_a_refused_connection_is_not_retried_over_the_users_own_retries(
+    tmp_path: Path, shared_venv: Path, env: dict[str, str]
+) -> None:
+    index = f"http://127.0.0.1:{dead_port()}/simple"
+    result = _safe_pip(
+        "--fix",
+        "--python",
+        str(shared_venv),
+        "install",
+        "--retries",
+        "1",
+        "--index-url",
+        index,
+        "nothing-here",
+        env=env,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "network-error" in result.stderr
+    assert "--timeout" not in result.stderr and "attempt 2/" not in result.stderr
+    # The advice names the user's index and the package, not a public index.
+    assert f"curl -sSI {index}/nothing-here/" in result.stderr
+    assert len(_logs(env)) == 1
+
+
+def test_a_fix_that_failed_is_not_repeated_on_the_next_run(
+    tmp_path: Path, wheelhouse: Path, no_compiler: dict[str, str]
+) -> None:
+    """fastmath 1.0's wheel needs a dependency nobody has: pinning to it fails, and is remembered."""
+    src = tmp_path / "src"
+    make_sdist(src, "fastmath", "2.0", c_extension_project("fastmath", "2.0"))
+    make_wheel(src, "fastmath", "1.0", requires=["nowhere-to-be-found"])
+    python = make_venv(tmp_path / "venv")
+    args = [
+        "--python",
+        str(python),
+        "install",
+        "--no-index",
+        "--find-links",
+        str(wheelhouse),
+        "--find-links",
+        str(src),
+    ]
+    first = _safe_pip("--fix", "--max-attempts", "2", *args, "fastmath", env=no_compiler)
+    assert first.returncode == 1
+    assert "retrying with --only-binary fastmath fastmath==1.0" in first.stderr
+    second = _safe_pip("--fix", "--max-attempts", "2", *args, "fastmath", env=no_compiler)
+    assert "retrying with --only-binary fastmath fastmath==1.0" not in second.stderr
+    assert "not retrying with pin-to-wheel: it did not help fastmath the last time here" in second.stderr
+    # A dry run teaches nothing: its "success" installs nothing.
+    history = subprocess.run(
+        safe_pip_argv("history", "--json"), env=no_compiler, capture_output=True, text=True, check=True
+    )
+    records = json.loads(history.stdout)["records"]
+    assert [(r["package"], r["fix"], r["worked"]) for r in records][:1] == [
+        ("fastmath", "pin-to-wheel", False)
+    ]
+
+
+def test_printed_commands_carry_the_python_that_was_chosen(
+    tmp_path: Path, pinned_sdist: Path, wheelhouse: Path, no_compiler: dict[str, str]
+) -> None:
+    python = make_venv(tmp_path / "venv")
+    sources = ["--no-index", "--find-links", str(wheelhouse), "--find-links", str(pinned_sdist)]
+    result = _safe_pip(
+        "--suggest", "--python", str(python), "install", *sources, "fastmath==2.0", env=no_compiler
+    )
+    assert result.returncode == 1, result.stderr
+    # The nearest release is a suggestion (the user pinned 2.0), printed for this very interpreter.
+    assert f"fix: safe-pip --python {python} install --only-binary fastmath --no-index" in result.stderr
+    assert "fastmath==2.0.1" in result.stderr
+    assert "--fix would not retry: no safe fix applies" in result.stderr
