@@ -305,16 +305,20 @@ def test_a_pin_without_a_wheel_gets_the_nearest_release_as_a_suggestion_only() -
     assert "req.txt line 1" in fix.title
     # Even with --fix-versions nearest a pin in a file is not overridden on the command line (a conflict).
     nearest = render_fix("pin-to-wheel", {}, replace(context, fix_versions="nearest"))
-    assert nearest is not None and nearest.auto is False
+    assert nearest is not None
+    assert nearest.auto is False
 
 
 def test_fix_versions_nearest_moves_a_command_line_pin_and_says_so() -> None:
-    asked, context = _wheels({"numpy>=1.21,<1.22": None, "numpy>=1,<2": "1.26.4"})
+    _asked, context = _wheels({"numpy>=1.21,<1.22": None, "numpy>=1,<2": "1.26.4"})
     context = replace(context, package="numpy", pip_args=("numpy==1.21.0 ; python_version>'3'",))
     plain = render_fix("pin-to-wheel", {}, context)
-    assert plain is not None and plain.auto is False and plain.moves_pin == "numpy 1.21.0 -> 1.26.4"
+    assert plain is not None
+    assert plain.auto is False
+    assert plain.moves_pin == "numpy 1.21.0 -> 1.26.4"
     fix = render_fix("pin-to-wheel", {}, replace(context, fix_versions="nearest"))
-    assert fix is not None and fix.auto is True
+    assert fix is not None
+    assert fix.auto is True
     # The marker stays with the requirement.
     assert fix.args == ("--only-binary", "numpy", "numpy==1.26.4 ; python_version>'3'")
     assert fix.to_json()["moves_pin"] == "numpy 1.21.0 -> 1.26.4"
@@ -344,7 +348,8 @@ def test_only_binary_is_offered_only_when_a_wheel_exists_within_the_users_versio
     assert asked == ["psycopg2"]
     _, with_wheel = _wheels({"psutil==5.9.8": "5.9.8"})
     fix = render_fix("only-binary", {}, replace(with_wheel, package="psutil", pip_args=("psutil==5.9.8",)))
-    assert fix is not None and fix.auto is True
+    assert fix is not None
+    assert fix.auto is True
 
 
 def test_a_wheel_path_is_replaced_only_by_a_fitting_wheel_from_the_same_folder() -> None:
@@ -353,15 +358,19 @@ def test_a_wheel_path_is_replaced_only_by_a_fitting_wheel_from_the_same_folder()
     beside = "./private/utils-1.0-cp312-cp312-manylinux_2_17_x86_64.whl"
     found = FixContext(package="utils", pip_args=(named,), fitting_wheel=lambda path, project: beside)
     fix = render_fix("only-binary", params, found)
-    assert fix is not None and fix.auto is True and fix.args == (beside,)
+    assert fix is not None
+    assert fix.auto is True
+    assert fix.args == (beside,)
     # No fitting wheel there: the name would be looked up on the index, which may hold another project.
     alone = render_fix("only-binary", params, replace(found, fitting_wheel=lambda path, project: None))
-    assert alone is not None and alone.auto is False
+    assert alone is not None
+    assert alone.auto is False
     assert "is the project you meant" in alone.title
     # With --no-index the name resolves only in the user's own --find-links folders.
     offline = ("--no-index", "--find-links", "./private", named)
     local = render_fix("only-binary", params, replace(found, pip_args=offline, fitting_wheel=None))
-    assert local is not None and local.auto is True
+    assert local is not None
+    assert local.auto is True
     assert local.args == ("--only-binary", "utils", "--no-index", "--find-links", "./private", "utils")
 
 
@@ -376,18 +385,21 @@ def test_system_commands_drop_sudo_where_it_is_not_needed() -> None:
     params = {"what": "a compiler", "apt": "build-essential"}
     assert render_fix("install-system-package", params, PSUTIL) is not None
     root = render_fix("install-system-package", params, replace(PSUTIL, sudo=False))
-    assert root is not None and root.command == "apt-get install -y build-essential"
+    assert root is not None
+    assert root.command == "apt-get install -y build-essential"
 
 
 def test_check_network_names_the_users_index_and_the_package() -> None:
     fix = render_fix("check-network", {}, replace(PSUTIL, index_url="https://pkgs.example/simple/"))
-    assert fix is not None and fix.command == "curl -sSI https://pkgs.example/simple/psutil/"
+    assert fix is not None
+    assert fix.command == "curl -sSI https://pkgs.example/simple/psutil/"
 
 
 def test_printed_commands_carry_the_options_that_chose_the_target() -> None:
     context = FixContext(package="psutil", pip_args=("psutil",), target_options=("--python", "./p9"))
     fix = render_fix("prefer-binary", {}, context)
-    assert fix is not None and fix.command == "safe-pip --python ./p9 install --prefer-binary psutil"
+    assert fix is not None
+    assert fix.command == "safe-pip --python ./p9 install --prefer-binary psutil"
 
 
 _HOSTILE_NAMES = [

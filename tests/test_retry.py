@@ -214,7 +214,8 @@ def test_a_fix_that_failed_before_is_not_repeated() -> None:
         return ("only-binary",)
 
     attempts = run_with_fixes(("psutil",), pip, max_attempts=3, announce=lambda *_: None, failed=failed)
-    assert len(attempts) == 1 and asked == ["psutil"]
+    assert len(attempts) == 1
+    assert asked == ["psutil"]
     # Without that memory the same failure gets the fix.
     assert (
         len(
