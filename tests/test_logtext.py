@@ -24,8 +24,24 @@ from safe_pip.logtext import (
         (b"nul\x00byte", "nulbyte"),
         (b"bad \xff utf8", "bad \ufffd utf8"),
         (b"\xc3\x97 Building wheel", "\u00d7 Building wheel"),
+        ("x\u009b2Ky \u009b31mred".encode(), "xy red"),
+        (b"ab\x08\x08cd\x07\x0b\x0c\x7f\tend", "abcd\tend"),
+        ("evil\u202egpj.exe \u2066a\u2069 \u200fb\u200e \u202ac\u202c".encode(), "evilgpj.exe a b c"),
+        ("caf\u00e9 \u00a0\u2713 \u0646".encode(), "caf\u00e9 \u00a0\u2713 \u0646"),
     ],
-    ids=["ansi-colour", "osc-hyperlink", "cr-redraw", "crlf", "nul", "invalid-utf8", "box-glyph"],
+    ids=[
+        "ansi-colour",
+        "osc-hyperlink",
+        "cr-redraw",
+        "crlf",
+        "nul",
+        "invalid-utf8",
+        "box-glyph",
+        "c1-csi",
+        "c0-controls",
+        "bidi-controls",
+        "ordinary-unicode-kept",
+    ],
 )
 def test_clean_line(raw: bytes, text: str) -> None:
     assert clean_line(raw) == text

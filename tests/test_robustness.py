@@ -250,3 +250,41 @@ def test_an_empty_log_name_is_a_usage_error(env: dict[str, str]) -> None:
     )
     assert result.returncode == 2
     assert "diagnose needs a log file name, not an empty one" in result.stderr
+
+
+# -- 2. log text reaches the terminal without controls --------------------------------------------------
+
+# BS, BEL, a C1 CSI (U+009B), a right-to-left override and an isolate, in a package name pip prints.
+SPOOF = "evil\b\b\x07\u009b2K\u202egpj.exe\u2066"
+SPOOF_CONTROLS = set("\b\x07\u009b\u202e\u2066")
+
+
+def test_controls_in_log_text_never_reach_safe_pips_messages(tmp_path: Path, env: dict[str, str]) -> None:
+    error = REQUIRES_PYTHON.format(name=SPOOF)
+    log = tmp_path / "pip.log"
+    log.write_text(error, encoding="utf-8")
+    for as_json in ([], ["--json"]):
+        result = run("diagnose", *as_json, str(log), env=env)
+        assert result.returncode == 0, result.stderr
+        assert "evilgpj.exe" in result.stdout
+        assert not set(result.stdout) & SPOOF_CONTROLS
+
+
+def test_pips_own_output_keeps_its_controls_while_safe_pips_lines_lose_them(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    error = REQUIRES_PYTHON.format(name=SPOOF)
+    python = stand_in_python(tmp_path, stderr=error, code=1)
+    result = subprocess.run(
+        safe_pip_argv("--python", str(python), "--no-history", "install", "x"),
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    relayed, _, own = result.stderr.partition(b"safe-pip:")
+    assert relayed == error.encode()  # pip's output, byte for byte
+    own_text = (b"safe-pip:" + own).decode()
+    assert "No release of evilgpj.exe supports this Python version" in own_text
+    assert not set(own_text) & SPOOF_CONTROLS

@@ -19,7 +19,7 @@ from safe_pip import __version__
 from safe_pip.capture import CaptureBuffer
 from safe_pip.classify import Classifier, Diagnosis, RuleFacts
 from safe_pip.fixes import Fix, FixContext, shell_words
-from safe_pip.logtext import NumberedLine, last_error_lines
+from safe_pip.logtext import NumberedLine, clean_line, last_error_lines
 from safe_pip.options import Invocation, UsageError
 from safe_pip.redact import redact, redact_json
 from safe_pip.render import Console, diagnoses_json, diagnosis_lines
@@ -585,7 +585,11 @@ def verify_imports(console: Console, invocation: Invocation, python: str, *, lin
     else:
         what = f"the import check itself (exit code {code}; an import may have crashed the interpreter)"
     console.say(f"installed, but importing failed: {what}", style="error")
-    output_lines = [NumberedLine(number, text) for number, text in enumerate(output.splitlines(), 1)]
+    # The import's output is log text too: shown only as clean_line leaves it (no terminal controls).
+    output_lines = [
+        NumberedLine(number, clean_line(text.encode("utf-8", "replace")))
+        for number, text in enumerate(output.splitlines(), 1)
+    ]
     if diagnoses:
         console.say("\n".join(diagnosis_lines(diagnoses, console=console)))
     else:

@@ -37,8 +37,10 @@ _BLOCK = 1 << 20
 _MAX_RAW_LINE = 64 << 10
 
 # CSI sequences ("\x1b[31m", "\x1b[2K"), OSC sequences (terminal titles, hyperlinks: "\x1b]8;;url\x1b\\"),
-# and two-byte escapes ("\x1b7").
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
+# two-byte escapes ("\x1b7"), and CSI as its one C1 character ("\x9b31m").
+_ANSI = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]"
+)
 _ANSI_BYTES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
 
 # Prefixes that CI systems and Docker put before each line, removed repeatedly from the start:
@@ -59,6 +61,13 @@ _CI_PREFIX = re.compile(
 _BOX = re.compile(r"^(?:×|│|╰─>|Ã—|â”‚|â•°â”€>|\|(?= )|\+->)\s*")
 
 
+# What a terminal would act on rather than show, once colours are gone: C0 controls but tab (BS and BEL
+# rewrite or ring), DEL, C1 controls (U+009B is a one-character CSI), and the bidirectional marks, embeddings,
+# overrides and isolates that reorder what is shown (U+202E makes `gpj.exe` read `exe.jpg`), and the Unicode
+# line separators. A log line carries them only to mislead: they never reach safe-pip's own messages.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
 @dataclass(frozen=True)
 class NumberedLine:
     number: int  # 1-based, in the whole log
@@ -66,16 +75,16 @@ class NumberedLine:
 
 
 def clean_line(raw: bytes) -> str:
-    """Decode one line and strip what a terminal would not show as text (colours, redraws, NUL)."""
+    """Decode one line and strip what a terminal would not show as text (colours, redraws, controls)."""
     if b"\r" in raw:
         # "\r" redraws a progress bar in place: what stays on screen is the last thing drawn.
         parts = [part for part in raw.split(b"\r") if part.strip()]
         raw = parts[-1] if parts else b""
     text = raw.decode("utf-8", "replace")
-    if "\x1b" in text:
+    if "\x1b" in text or "\x9b" in text:
         text = _ANSI.sub("", text)
-    if "\x00" in text:
-        text = text.replace("\x00", "")
+    if not text.isprintable():  # fast for the usual line; every character above is not printable
+        text = _CONTROLS.sub("", text)
     return text
 
 
