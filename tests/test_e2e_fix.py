@@ -404,8 +404,15 @@ def test_an_undeclared_build_dependency_that_is_installed_is_built_against(
     bare = make_venv(tmp_path / "bare")
     printed = _safe_pip("--suggest", "--python", str(bare), *pip_args, "needsdep", env=env)
     assert printed.returncode == 1
-    assert "fix: safe-pip install tinydep && safe-pip install --no-build-isolation" in printed.stderr
-    assert "--fix would run: safe-pip install --only-binary needsdep" in printed.stderr
+    assert "fix: safe-pip install tinydep && safe-pip --python" in printed.stderr
+    # needsdep has no wheel at all: --only-binary could not work, so it is not offered.
+    assert "--fix would not retry: no safe fix applies" in printed.stderr
+
+    # Asked for in the same command, tinydep is installed first, then needsdep built against it.
+    together = make_venv(tmp_path / "together")
+    both = _safe_pip("--fix", "--python", str(together), *pip_args, "tinydep", "needsdep", env=env)
+    assert both.returncode == 0, both.stderr[-3000:]
+    assert "retrying with --no-build-isolation after `pip install --no-index" in both.stderr
 
     python = make_venv(tmp_path / "venv")
     subprocess.run(

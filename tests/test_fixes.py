@@ -446,3 +446,26 @@ def test_every_printed_command_parses_into_the_intended_words(
     pieces = name.split() if action == "install-system-package" else [name]
     assert all(any(piece in word for word in words) for piece in pieces), (fix.command, words)
     assert not any(word in ("|", ";", "&", ">", "<") for word in words)
+
+
+def test_an_undeclared_build_dependency_the_user_asked_for_is_installed_first() -> None:
+    installed = {"setuptools"}
+    context = FixContext(
+        package="flash-attn",
+        pip_args=("--index-url", "https://i.example/simple", "torch==2.8.0", "flash-attn"),
+        importable=installed.__contains__,
+    )
+    fix = render_fix("no-build-isolation", {"module": "torch"}, context)
+    assert fix is not None
+    assert fix.auto is True
+    assert fix.before == ("install", "--index-url", "https://i.example/simple", "torch==2.8.0")
+    assert fix.args == ("--no-build-isolation", *(context.pip_args or ()))
+    assert fix.command.startswith("safe-pip install --index-url https://i.example/simple torch==2.8.0 && ")
+    # Not asked for and not installed: installing it is the user's choice.
+    other = render_fix("no-build-isolation", {"module": "torch"}, replace(context, pip_args=("flash-attn",)))
+    assert other is not None
+    assert other.auto is False
+    # Without isolation the build backend must be there too.
+    bare = render_fix("no-build-isolation", {"module": "torch"}, replace(context, importable=lambda _m: False))
+    assert bare is not None
+    assert bare.before[-2:] == ("torch==2.8.0", "setuptools")

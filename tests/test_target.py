@@ -148,3 +148,25 @@ def test_windows_layouts() -> None:
     assert interpreter_in_prefix("C:venv", lookup, windows=True) == venv
     assert interpreter_in_prefix("C:conda", lookup, windows=True) == conda
     assert interpreter_in_prefix("C:other", lookup, windows=True) is None
+
+
+def test_a_plain_venv_safe_pip_was_installed_into_is_its_default_target(tree: Path) -> None:
+    own = str(tree / "own" / "bin" / "python3")
+
+    def pick(**environ: str) -> TargetInterpreter:
+        environ.setdefault("PATH", str(tree / "usr" / "bin"))
+        return choose_target(
+            option=None,
+            environ=environ,
+            own_prefix=None,
+            lookup=SystemPathLookup(),
+            windows=False,
+            own_venv=own,
+        )
+
+    assert pick() == TargetInterpreter(own, "safe-pip's own virtual environment")
+    # A merely active conda environment does not take it elsewhere (as with venv/bin/pip)...
+    assert pick(CONDA_PREFIX=str(tree / "conda")).path == own
+    # ...but an activated venv and SAFE_PIP_PYTHON do.
+    assert pick(VIRTUAL_ENV=str(tree / "venv")).source == "VIRTUAL_ENV"
+    assert pick(SAFE_PIP_PYTHON=str(tree / "local" / "bin" / "python")).source == "SAFE_PIP_PYTHON"

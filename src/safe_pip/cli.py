@@ -371,6 +371,7 @@ def resolve_target(invocation: Invocation, console: Console) -> TargetInterprete
             environ=os.environ,
             own_prefix=_own_prefix(),
             lookup=_SystemPathLookup(),
+            own_venv=_own_plain_venv(),
         )
     except TargetError as error:
         console.error(str(error))
@@ -404,6 +405,14 @@ def _own_prefix() -> str | None:
     if any(os.path.exists(os.path.join(sys.prefix, name)) for name in _TOOL_ENVIRONMENT_MARKERS):
         return sys.prefix
     return None
+
+
+def _own_plain_venv() -> str | None:
+    """The interpreter of the plain virtual environment safe-pip runs from (`pip install safe-pip` inside a
+    venv), which is its default target as it is pip's; None under pipx or uv tool, or outside a venv."""
+    if sys.prefix == getattr(sys, "base_prefix", sys.prefix) or _own_prefix() is not None:
+        return None
+    return sys.executable or None
 
 
 def _log_directory() -> str:

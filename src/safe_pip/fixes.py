@@ -308,10 +308,31 @@ def render_fix(
     elif action == "no-build-isolation":
         pip_args = ("--no-build-isolation",)
         module = values.get("module")
-        # Building against the target's own packages only works when the one the build imports is there:
-        # then it is a plain re-run (safe to apply); otherwise it has to be installed first (printed only).
-        if module and not (context.importable is not None and context.importable(module)):
-            command = f"safe-pip install {shlex.quote(module)} && " + _pip_command(context, pip_args)
+        # Building against the target's own packages works when what the build imports is there: then it is
+        # a re-run (safe to apply). When it is not, but the user asked for it in the same command, --fix
+        # installs it first, as the user wrote it and from the user's sources (the order pip cannot know);
+        # otherwise installing it is the user's choice (printed only). Without isolation the build backend
+        # (setuptools, for the setup.py builds that do this) must be in the target too.
+        importable = context.importable or (lambda _module: False)
+        first: list[str] = []
+        if module and not importable(module):
+            asked = [item.text for item in _requests(context).of(module) if not item.constraint]
+            if not asked or context.pip_args is None:
+                command = f"safe-pip install {shlex.quote(module)} && " + _pip_command(context, pip_args)
+            first = asked
+        if not command and context.importable is not None and not importable("setuptools"):
+            first.append("setuptools")
+        if first and context.pip_args is not None and not command:
+            before = ("install", *source_options(context.pip_args), *first)
+            title = (
+                title
+                or f"Install {', '.join(first)} first, then build {package} against it (--no-build-isolation)"
+            )
+            command = (
+                shell_words(["safe-pip", *context.target_options, *before])
+                + " && "
+                + _pip_command(context, pip_args)
+            )
     elif action == "upgrade-pip":
         # The new pip comes from where the user's packages come from (their index options), and the user's
         # command then runs unchanged with it. Outside a virtual environment pip belongs to the system or to

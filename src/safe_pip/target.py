@@ -2,7 +2,8 @@
 
 safe-pip is usually installed with pipx, in an environment of its own; installing into *that* environment
 would be useless, so the target is chosen the way a user expects `pip` to be chosen:
-`--python` / `SAFE_PIP_PYTHON`, else the active virtual environment (`$VIRTUAL_ENV`), else the active conda
+`--python` / `SAFE_PIP_PYTHON`, else the active virtual environment (`$VIRTUAL_ENV`), else the plain virtual
+environment safe-pip itself was installed into (as `venv/bin/pip` installs there), else the active conda
 environment (`$CONDA_PREFIX`), else the first `python3`/`python` on PATH that is not safe-pip's own.
 
 The choice is pure: file-system questions go through a `PathLookup` (a protocol, for type checking only),
@@ -49,7 +50,9 @@ class TargetInterpreter(FrozenValue):
 
     __slots__ = ("path", "source")
     path: str
-    source: str  # "--python", "SAFE_PIP_PYTHON", "VIRTUAL_ENV", "CONDA_PREFIX" or "PATH"
+    # "--python", "SAFE_PIP_PYTHON", "VIRTUAL_ENV", "safe-pip's own virtual environment", "CONDA_PREFIX",
+    # "PATH"
+    source: str
 
     def __init__(self, path: str, source: str) -> None:
         self._set(path=path, source=source)
@@ -84,11 +87,14 @@ def choose_target(
     own_prefix: str | None,
     lookup: PathLookup,
     windows: bool = os.name == "nt",
+    own_venv: str | None = None,
 ) -> TargetInterpreter:
     """Pick the target interpreter; raise TargetError with a one-line explanation when there is none.
 
-    `option` is the value of `--python`; `own_prefix` is safe-pip's own environment when it runs in one
-    (a pipx or other virtual environment), whose interpreters are never chosen from PATH.
+    `option` is the value of `--python`; `own_prefix` is safe-pip's own environment when a tool installer
+    made it (pipx, uv tool), whose interpreters are never chosen from PATH; `own_venv` is the interpreter of
+    the plain virtual environment safe-pip was installed into, which is the target unless `--python`,
+    `SAFE_PIP_PYTHON` or `$VIRTUAL_ENV` say otherwise.
     """
     if option:
         return _explicit(option, "--python", environ, lookup, windows)
@@ -96,6 +102,10 @@ def choose_target(
         return _explicit(environ["SAFE_PIP_PYTHON"], "SAFE_PIP_PYTHON", environ, lookup, windows)
     for variable, undo in (("VIRTUAL_ENV", "deactivate"), ("CONDA_PREFIX", "conda deactivate")):
         prefix = environ.get(variable)
+        if variable == "CONDA_PREFIX" and own_venv:
+            # Like `venv/bin/pip`, a safe-pip installed into a plain virtual environment installs there: an
+            # activated venv or --python says otherwise, a conda base that is merely active does not.
+            return TargetInterpreter(own_venv, "safe-pip's own virtual environment")
         if not prefix:
             continue
         found = interpreter_in_prefix(prefix, lookup, windows=windows)
