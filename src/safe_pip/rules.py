@@ -492,8 +492,16 @@ def _template_fields(template: str) -> list[str]:
 def _check_template(template: str, key: str, available: set[str], problem: _Problem) -> None:
     try:
         fields = _template_fields(template)
+        # template.fill_template fills `{name}` alone: a conversion or format spec would be printed as it is.
+        formatted = [
+            f"{{{name}!{conversion}}}" if conversion else f"{{{name}:{spec}}}"
+            for _, name, spec, conversion in string.Formatter().parse(template)
+            if name is not None and (spec or conversion)
+        ]
     except ValueError as error:
         raise problem(key, f"bad template: {error}") from None
+    if formatted:
+        raise problem(key, f"bad template field {formatted[0]}: only plain {{name}} fields are filled")
     for name in fields:
         if not name.isidentifier():
             raise problem(key, f"bad template field {{{name}}}")
