@@ -466,6 +466,26 @@ def test_an_undeclared_build_dependency_the_user_asked_for_is_installed_first() 
     assert other is not None
     assert other.auto is False
     # Without isolation the build backend must be there too.
-    bare = render_fix("no-build-isolation", {"module": "torch"}, replace(context, importable=lambda _m: False))
+    bare = render_fix(
+        "no-build-isolation", {"module": "torch"}, replace(context, importable=lambda _m: False)
+    )
     assert bare is not None
     assert bare.before[-2:] == ("torch==2.8.0", "setuptools")
+
+
+def test_a_url_with_a_password_is_printed_as_a_reference_to_where_it_came_from() -> None:
+    import shlex
+
+    from safe_pip.fixes import shell_words
+
+    url = "https://alice:s3cr%40t@pkgs.example/simple"
+    from_env = FixContext(package="psutil", index_url=url, secrets={url: "PIP_INDEX_URL"})
+    fix = render_fix("check-network", {}, from_env)
+    assert fix is not None
+    assert fix.command == 'curl -sSI "$PIP_INDEX_URL"/psutil/'
+    assert shlex.split(fix.command)[-1] == "$PIP_INDEX_URL/psutil/"
+    # Typed on the command line: no variable holds it, the user fills it in.
+    typed = shell_words(["safe-pip", "install", "--index-url", url, "psutil"])
+    assert typed == "safe-pip install --index-url '<your index URL>' psutil"
+    assert shell_words([f"--index-url={url}"]) == "--index-url='<your index URL>'"
+    assert "s3cr" not in typed

@@ -129,10 +129,16 @@ def explain_failure(
         diagnoses=diagnoses,
         lines=lines,
         log_path=log_path,
+        log_whole=_log_is_whole(log_path, capture),
     )
     from safe_pip.retry import usable_fixes
 
     first = RunOutcome(exit_code, duration_s, tuple(diagnoses), log_path)
+    if _killed_by_signal(exit_code):
+        # The OOM killer, a CI timeout, `kill -9`: running pip again would meet the same end, whatever the log
+        # says (a killed compiler's `Killed signal terminated program cc1plus` is in it too).
+        console.say(_interrupted_message(exit_code), style="error")
+        return _finish(console, invocation, python, outcomes=[first], args=args)
     usable = usable_fixes(diagnoses[0]) if diagnoses else []
     # The history costs a probe of the interpreter (its tags): only when a fix may be picked from it.
     memory = _fix_memory(console, invocation, python) if usable and picking else None
@@ -235,10 +241,12 @@ def diagnose_run(
         target_options=tuple(_target_options(invocation)),
         sudo=_needs_sudo(),
         index_url=_index_url(args),
+        secrets=_secret_references(),
     )
     classifier = Classifier(rules, _rule_facts(rules), context=context)
-    if capture.dropped_lines and log_path:
-        # The capture skipped part of a long log: read the saved log, which has every line.
+    if capture.dropped_lines and log_path and _log_is_whole(log_path, capture):
+        # The capture skipped part of a long log: read the saved log, which has every line. A log cut short
+        # (its disk filled up) is not read: it lacks the end, where the error is, which the capture has.
         try:
             with open(log_path, "rb") as saved:
                 classifier.feed_stream(saved)
@@ -303,6 +311,17 @@ def _fitting_wheel_beside(python: str, named: str, project: str) -> str | None:
     return os.path.join(folder, best[1]) if best is not None else None
 
 
+def _secret_references() -> dict[str, str]:
+    """URLs with credentials in pip's environment variables, and the variable each came from: a printed
+    command names the variable instead of a masked URL that could not work."""
+    found: dict[str, str] = {}
+    for variable in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS"):
+        values = os.environ.get(variable, "").split()
+        if len(values) == 1 and "@" in values[0]:
+            found[values[0]] = variable
+    return found
+
+
 def _needs_sudo() -> bool:
     """Whether system package commands need `sudo`: not as root (a Docker build), nor where there is none."""
     import shutil
@@ -342,6 +361,7 @@ def _print_failure(
     diagnoses: Sequence[Diagnosis],
     lines: Sequence[NumberedLine],
     log_path: str | None,
+    log_whole: bool = True,
 ) -> None:
     if diagnoses:
         top = diagnoses[0]
@@ -360,8 +380,20 @@ def _print_failure(
             console.say("pip's last error lines:")
             for line in errors:
                 console.say(f"  line {line.number}: {line.text}")
-    if log_path:
+    if log_path and log_whole:
         console.say(f"full log: {log_path}")
+    elif log_path:
+        console.say(f"saved log, incomplete (the diagnosis read pip's output itself): {log_path}")
+
+
+def _log_is_whole(log_path: str | None, capture: CaptureBuffer) -> bool:
+    """Whether the saved log holds all of pip's output (a full disk or a failing write cuts it short)."""
+    if not log_path:
+        return False
+    try:
+        return os.path.getsize(log_path) >= capture.total_bytes
+    except OSError:
+        return False
 
 
 def _fix_loop(
@@ -436,8 +468,15 @@ def _fix_loop(
             diagnoses=diagnoses,
             lines=lines,
             log_path=result.log_path,
+            log_whole=_log_is_whole(result.log_path, capture),
         )
-        return RunOutcome(result.exit_code, spent + result.duration_s, tuple(diagnoses), result.log_path)
+        return RunOutcome(
+            result.exit_code,
+            spent + result.duration_s,
+            tuple(diagnoses),
+            result.log_path,
+            _killed_by_signal(result.exit_code),  # ends the loop: a killed pip is never retried
+        )
 
     def announce(number: int, plan: Any, cause: Diagnosis) -> None:
         change = _change(plan.fix, invocation.args)
@@ -467,10 +506,13 @@ def _fix_loop(
         memory.learn(fix_records(attempts))
     last = attempts[-1]
     applied = [attempt.fix.id for attempt in attempts if attempt.fix]
-    if last.outcome.exit_code == 0 and applied:
+    if last.outcome.interrupted:
+        console.say(_interrupted_message(last.outcome.exit_code), style="error")
+    elif last.outcome.exit_code == 0 and applied:
+        words = ["safe-pip", *_target_options(invocation), command, *last.args]
         console.say(
             f"fixed in {len(attempts)} attempts ({', '.join(applied)}): "
-            f"{shell_words(['safe-pip', *_target_options(invocation), command, *last.args])}",
+            f"{shell_words(words, _secret_references())}",
             style="ok",
         )
         moved = [attempt.fix.moves_pin for attempt in attempts if attempt.fix and attempt.fix.moves_pin]
@@ -492,6 +534,16 @@ def _fix_loop(
         args=invocation.args,
         attempts=attempts,
     )
+
+
+def _killed_by_signal(exit_code: int) -> bool:
+    """pip's exit code says it was killed by a signal: 128+N, as the runner (or a shell between) reports it;
+    pip itself never exits with more than 128."""
+    return exit_code > 128
+
+
+def _interrupted_message(exit_code: int) -> str:
+    return f"interrupted: pip was stopped by signal {exit_code - 128} (exit code {exit_code}); not retried"
 
 
 def _change(fix: Fix, user_args: Sequence[str]) -> str:
@@ -694,13 +746,32 @@ def _interactive() -> bool:
         return False
 
 
-def _ask(question: str) -> bool:
+# How long the retry question waits for an answer: a terminal nobody watches (`docker run -t` in CI, a
+# forgotten tmux pane) must not hold the run forever.
+_ANSWER_TIMEOUT_S = 60.0
+
+
+def _ask(question: str, timeout: float | None = None) -> bool:
+    """Ask a yes/no question on the terminal; no answer within `timeout` seconds counts as no. Ctrl-C is
+    not an answer: it interrupts safe-pip (KeyboardInterrupt, exit 130)."""
+    import select
+
+    wait = _ANSWER_TIMEOUT_S if timeout is None else timeout
     try:
         sys.stderr.write(f"safe-pip: {redact(question)}")
         sys.stderr.flush()
-        return input().strip().lower() in ("y", "yes")
-    except (EOFError, OSError, KeyboardInterrupt):
+        # A terminal in line mode is readable once a whole line (or end of input) is typed.
+        ready, _, _ = select.select([sys.stdin], [], [], wait)
+        if not ready:
+            sys.stderr.write(f"\nsafe-pip: no answer in {wait:g} s: not retrying\n")
+            return False
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):
         return False
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")  # the prompt's line is left unfinished otherwise
+        raise
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _rule_facts(rules: RuleSet) -> RuleFacts:

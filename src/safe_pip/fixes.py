@@ -84,6 +84,9 @@ class FixContext:
     sudo: bool = True
     # The index the user's pip reads (their --index-url, else PIP_INDEX_URL), when known.
     index_url: str | None = None
+    # URLs with credentials that came from environment variables (URL -> variable name): printed commands
+    # refer to the variable instead of showing the URL masked.
+    secrets: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -329,7 +332,7 @@ def render_fix(
                 or f"Install {', '.join(first)} first, then build {package} against it (--no-build-isolation)"
             )
             command = (
-                shell_words(["safe-pip", *context.target_options, *before])
+                shell_words(["safe-pip", *context.target_options, *before], context.secrets)
                 + " && "
                 + _pip_command(context, pip_args)
             )
@@ -338,7 +341,7 @@ def render_fix(
         # command then runs unchanged with it. Outside a virtual environment pip belongs to the system or to
         # the user's base Python: printed, never done by --fix.
         upgrade = ("install", "--upgrade", "pip", *source_options(context.pip_args or ()))
-        command = " ".join(shlex.quote(word) for word in (context.python, "-m", "pip", *upgrade))
+        command = shell_words((context.python, "-m", "pip", *upgrade), context.secrets)
         if context.pip_args is not None:
             command += " && " + _pip_command(context, ())
             if context.target_venv is not None and context.target_venv():
@@ -401,7 +404,7 @@ def render_fix(
         # The index the user's pip reads, at the failing project's page: where the failure happened.
         index = (values.get("url") or context.index_url or "https://pypi.org/simple/").rstrip("/")
         url = f"{index}/{package}/" if package and not values.get("url") else index
-        command = f"curl -sSI {shlex.quote(url)}"
+        command = shell_words(["curl", "-sSI", url], context.secrets)
     elif action == "regenerate-hashes":
         command = "pip-compile --generate-hashes requirements.in"
     elif action == "relax-requirements":
@@ -448,13 +451,39 @@ def _pip_command(context: FixContext, extra: Sequence[str], env: Mapping[str, st
         rest = ["<package>"]
     words = ["safe-pip", *context.target_options, context.pip_command, *extra, *rest]
     prefix = "".join(f"{name}={shlex.quote(value)} " for name, value in (env or {}).items())
-    return prefix + shell_words(words)
+    return prefix + shell_words(words, context.secrets)
 
 
-def shell_words(words: Sequence[str]) -> str:
+def shell_words(words: Sequence[str], secrets: Mapping[str, str] | None = None) -> str:
     """Words as a command to paste into a POSIX shell: each quoted when it needs it, so that `shlex.split`
-    (and the shell) gives back exactly these words. `<package>` is a placeholder for the user to fill."""
-    return " ".join(word if word == "<package>" else shlex.quote(word) for word in words)
+    (and the shell) gives back exactly these words. `<package>` is a placeholder for the user to fill.
+
+    A URL holding a password or token would be printed masked (`alice:****@`), which cannot work when
+    pasted: it is written as a reference to where it came from instead, the environment variable named in
+    `secrets` (URL -> variable, `"$PIP_INDEX_URL"`), else `<your index URL>` for the user to fill in."""
+    return " ".join(_shell_word(word, secrets or {}) for word in words)
+
+
+# A URL whose netloc holds credentials (`https://alice:s3cret@host/simple`), up to whitespace.
+_SECRET_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#]*@\S*")
+
+
+def _shell_word(word: str, secrets: Mapping[str, str]) -> str:
+    if word == "<package>":
+        return word
+    found = _SECRET_URL.search(word)
+    if found is None:
+        return shlex.quote(word)
+    head, tail = word[: found.start()], word[found.start() :]
+    reference = next(
+        (
+            f'"${variable}"' + (shlex.quote(tail[len(url) :]) if tail[len(url) :] else "")
+            for url, variable in secrets.items()
+            if url and tail.startswith(url)
+        ),
+        None,
+    )
+    return (shlex.quote(head) if head else "") + (reference or shlex.quote("<your index URL>"))
 
 
 # Options that take one value (or are flags) where the last one on pip's command line wins: a fix adding
