@@ -129,17 +129,119 @@ def test_unwritable_log_folder_does_not_stop_the_run(tmp_path: Path) -> None:
     assert stdout == _direct(PRODUCER).stdout
 
 
+def _old_logs(logs: Path, count: int, *, age_s: float = 86400.0) -> list[Path]:
+    """`count` saved logs last written `age_s` ago (and a second apart, oldest first)."""
+    logs.mkdir(exist_ok=True)
+    made = []
+    for n in range(count):
+        path = logs / f"pip-20200101-0000{n:02d}-1.log"
+        path.write_text("old")
+        stamp = time.time() - age_s - (count - n)
+        os.utime(path, (stamp, stamp))
+        made.append(path)
+    return made
+
+
 def test_old_logs_are_pruned(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
-    logs.mkdir()
-    for n in range(30):
-        (logs / f"pip-20200101-0000{n:02d}-1.log").write_text("old")
+    _old_logs(logs, 30)
     (logs / "unrelated.txt").write_text("kept")
     _drive(tmp_path, PRODUCER)
     names = sorted(p.name for p in logs.iterdir())
     assert len([n for n in names if n.endswith(".log")]) == 20
     assert "unrelated.txt" in names
     assert "pip-20200101-000000-1.log" not in names
+
+
+def test_a_log_that_may_still_be_written_is_never_pruned(tmp_path: Path) -> None:
+    """Logs written to in the last minutes (another run's, a long quiet build) stay, however many there are;
+    so does an old one whose writer still holds it (its lock)."""
+    import fcntl
+
+    logs = tmp_path / "logs"
+    recent = _old_logs(logs, 25, age_s=60.0)
+    _drive(tmp_path, PRODUCER)
+    assert all(path.exists() for path in recent)
+    assert len(list(logs.glob("pip-*.log"))) == 26
+    for path in recent:
+        path.unlink()
+    old = _old_logs(logs, 30)
+    with old[0].open("ab") as writing:  # the oldest, but its run is still going
+        fcntl.flock(writing.fileno(), fcntl.LOCK_SH)
+        _drive(tmp_path, PRODUCER)
+    assert old[0].exists()
+    assert not old[1].exists()
+
+
+def test_a_symlinked_log_folder_is_not_pruned_through(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    kept = _old_logs(elsewhere, 30)
+    (tmp_path / "logs").symlink_to(elsewhere)
+    _, _, summary = _drive(tmp_path, PRODUCER)
+    assert all(path.exists() for path in kept)
+    assert summary["log"]  # the run's own log is still saved
+
+
+def test_two_runs_in_the_same_second_keep_both_logs(tmp_path: Path) -> None:
+    from safe_pip.runner import SavedLog
+
+    logs = [SavedLog(str(tmp_path), stamp=1_700_000_000.0) for _ in range(3)]  # one pid, one second
+    for number, log in enumerate(logs):
+        log.write(b"run %d\n" % number)
+        log.close()
+    assert [log.problem for log in logs] == [None, None, None]
+    paths = [Path(str(log.path)) for log in logs]
+    assert len(set(paths)) == 3
+    assert [path.read_bytes() for path in paths] == [b"run 0\n", b"run 1\n", b"run 2\n"]
+
+
+def test_the_log_is_on_disk_as_output_arrives(tmp_path: Path) -> None:
+    from safe_pip.runner import SavedLog
+
+    log = SavedLog(str(tmp_path))
+    log.write(b"ERROR: the line a killed run must not lose\n")
+    assert Path(str(log.path)).read_bytes() == b"ERROR: the line a killed run must not lose\n"
+    log.close()
+
+
+def test_a_safe_pip_killed_mid_run_leaves_the_error_in_its_log(tmp_path: Path) -> None:
+    """A CI timeout SIGKILLs safe-pip while pip (which printed its error) is still running."""
+    program = "import sys, time\nprint('Collecting thing', flush=True)\n"
+    program += "sys.stderr.write('ERROR: the tail\\n'); sys.stderr.flush(); time.sleep(3)\n"
+    read_fd, write_fd = os.pipe()
+    environment = dict(os.environ, TEST_LOG_DIR=str(tmp_path / "logs"), REPORT_FD=str(write_fd))
+    process = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, sys.executable, "-c", program],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        pass_fds=(write_fd,),
+        env=environment,
+    )
+    os.close(write_fd)
+    os.close(read_fd)
+    assert process.stderr is not None
+    seen = b""
+    deadline = time.monotonic() + 30
+    while b"ERROR: the tail" not in seen and time.monotonic() < deadline:
+        seen += os.read(process.stderr.fileno(), 4096)
+    time.sleep(0.5)  # the chunk reaches the user's stream just before the log; pip itself sleeps on
+    process.kill()
+    process.wait(timeout=30)
+    process.stderr.close()
+    (log,) = (tmp_path / "logs").glob("pip-*.log")
+    assert b"ERROR: the tail\n" in log.read_bytes()
+
+
+def test_a_log_on_a_full_disk_is_said_to_be_incomplete(small_disk: Path) -> None:
+    from safe_pip.runner import SavedLog
+
+    log = SavedLog(str(small_disk / "logs"))
+    for _ in range(200):
+        log.write(b"x" * 1023 + b"\n")
+    log.close()
+    assert log.path is not None
+    assert log.problem == f"the saved log {log.path} is incomplete: No space left on device"
+    assert 0 < Path(log.path).stat().st_size < 200 * 1024
 
 
 def test_pty_when_stdout_is_a_terminal(tmp_path: Path) -> None:

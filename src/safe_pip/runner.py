@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import stat
 import sys
 import time
 
@@ -30,7 +31,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
     from types import FrameType
-    from typing import IO, Callable, Optional
+    from typing import Callable, Optional
 
     from safe_pip.capture import CaptureBuffer
 
@@ -46,6 +47,9 @@ __all__ = [
 
 _CHUNK = 1 << 16
 _KEEP_LOGS = 20  # saved logs kept in the log folder; older ones are removed when a new run starts
+# A log written to this recently is never removed, however many there are: its run may still be going (a long,
+# quiet build); on POSIX a log whose run still holds it open (flock) is never removed either.
+_KEEP_RECENT_S = 3600.0
 # Once pip has exited, how long to keep reading from a stream that a leftover grandchild (a build daemon,
 # a compiler server) still holds open, before giving up on it.
 _DRAIN_AFTER_EXIT_S = 1.5
@@ -90,58 +94,125 @@ def exit_code_of(returncode: int) -> int:
 class SavedLog:
     """The whole output of one run, in a file only the user can read (index URLs can hold tokens).
 
-    A log that cannot be written (read-only or full disk) must never stop the install: the problem is
-    remembered and reported once, and writing stops.
+    Each chunk is written to the file as it arrives, unbuffered, so a safe-pip killed mid-run (a CI timeout's
+    SIGKILL) leaves every byte pip printed up to then. Two runs never share a file: the name is taken with
+    O_EXCL, and a run that finds it taken (the same second and pid: a retry, or PID 1 in two containers
+    sharing the folder) takes `-2`, `-3`... A log that cannot be written (read-only or full disk) must never
+    stop the install: the problem is remembered and reported once, and writing stops.
     """
 
     def __init__(self, directory: str, *, stamp: float | None = None) -> None:
         self.path: str | None = None
         self.problem: str | None = None
-        self._file: IO[bytes] | None = None
-        when = time.localtime(stamp)
-        name = f"pip-{time.strftime('%Y%m%d-%H%M%S', when)}-{os.getpid()}.log"
+        self._fd: int | None = None
+        base = f"pip-{time.strftime('%Y%m%d-%H%M%S', time.localtime(stamp))}-{os.getpid()}"
         try:
             os.makedirs(directory, mode=0o700, exist_ok=True)
-            _remove_old_logs(directory, keep=_KEEP_LOGS - 1)
-            path = os.path.join(directory, name)
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-            self._file = os.fdopen(os.open(path, flags, 0o600), "wb")
-            self.path = path
+            self._fd, self.path = _create_log(directory, base)
         except OSError as error:
             self.problem = f"cannot save the log in {directory}: {error.strerror or error}"
+            return
+        _hold(self._fd)
+        with contextlib.suppress(OSError):
+            _remove_old_logs(directory, keep=_KEEP_LOGS, current=os.path.basename(self.path))
 
     def write(self, data: bytes) -> None:
-        if self._file is None:
+        if self._fd is None:
             return
+        view = memoryview(data)
         try:
-            self._file.write(data)
+            while view:
+                written = os.write(self._fd, view)  # a short write is followed by the error itself (ENOSPC)
+                view = view[written:]
         except OSError as error:
             self.problem = f"the saved log {self.path} is incomplete: {error.strerror or error}"
             self._close_quietly()
 
     def close(self) -> None:
-        if self._file is None:
+        if self._fd is None:
             return
+        fd, self._fd = self._fd, None
         try:
-            self._file.close()
-        except OSError as error:
+            os.close(fd)
+        except OSError as error:  # a network file system reports a failed write on close
             self.problem = f"the saved log {self.path} is incomplete: {error.strerror or error}"
-        self._file = None
 
     def _close_quietly(self) -> None:
-        file, self._file = self._file, None
-        if file is not None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
             with contextlib.suppress(OSError):
-                file.close()
+                os.close(fd)
 
 
-def _remove_old_logs(directory: str, *, keep: int) -> None:
-    names = sorted(
-        name for name in os.listdir(directory) if name.startswith("pip-") and name.endswith(".log")
+def _create_log(directory: str, base: str) -> tuple[int, str]:
+    """A new log file named `base.log` (or `base-N.log` when taken), created 0600, never through a link."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for number in range(1, 1000):
+        path = os.path.join(directory, f"{base}.log" if number == 1 else f"{base}-{number}.log")
+        try:
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{os.path.join(directory, base)}-*.log: every name is taken")
+
+
+def _hold(fd: int) -> None:
+    """Mark the log as being written: rotation in another run skips a file whose writer holds this lock (it
+    goes when the writer's process does, even when killed)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: the age rule alone protects logs being written
+        return
+    with contextlib.suppress(OSError):
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+
+
+def _remove_old_logs(directory: str, *, keep: int, current: str) -> None:
+    """Remove the oldest `pip-*.log` files beyond `keep` (the `current` one included), except any written to
+    in the last `_KEEP_RECENT_S` or still held by their writer. The folder is opened without following a
+    symbolic link (ELOOP), and every file is then named relative to it: a log folder that is a link to
+    somewhere else is not pruned, and neither is a folder swapped for one while this runs."""
+    directory_flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    relative = (
+        os.open in os.supports_dir_fd and os.unlink in os.supports_dir_fd and os.listdir in os.supports_fd
     )
-    for name in names[: max(0, len(names) - keep)]:
-        with contextlib.suppress(OSError):
-            os.unlink(os.path.join(directory, name))
+    if not relative and os.path.islink(directory):
+        return
+    folder = os.open(directory, directory_flags) if relative else None
+    try:
+        logs: list[tuple[float, str]] = []
+        for name in os.listdir(folder if folder is not None else directory):
+            if not (name.startswith("pip-") and name.endswith(".log")) or name == current:
+                continue
+            where = name if folder is not None else os.path.join(directory, name)
+            with contextlib.suppress(OSError):
+                found = os.stat(where, dir_fd=folder, follow_symlinks=False)
+                if stat.S_ISREG(found.st_mode):
+                    logs.append((found.st_mtime, name))
+        logs.sort()
+        now = time.time()
+        for modified, name in logs[: max(0, len(logs) - (keep - 1))]:
+            if now - modified >= _KEEP_RECENT_S:
+                with contextlib.suppress(OSError):
+                    _remove_unless_held(name if folder is not None else os.path.join(directory, name), folder)
+    finally:
+        if folder is not None:
+            os.close(folder)
+
+
+def _remove_unless_held(where: str, folder: int | None) -> None:
+    try:
+        import fcntl
+    except ImportError:
+        os.unlink(where, dir_fd=folder)
+        return
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(where, flags, dir_fd=folder)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: a run is still writing it
+        os.unlink(where, dir_fd=folder)
+    finally:
+        os.close(fd)
 
 
 def run_passthrough(argv: Sequence[str], env: Mapping[str, str] | None = None) -> RunResult:
