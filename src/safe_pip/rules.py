@@ -478,9 +478,11 @@ def _check_pattern(pattern: str, key: str, problem: _Problem) -> set[str]:
         compiled = re.compile(pattern)
     except re.error as error:
         raise problem(key, f"bad regular expression: {error}") from None
-    risky = _nested_unbounded_repeat(pattern)
+    from safe_pip._redos import backtracking_risk
+
+    risky = backtracking_risk(pattern)
     if risky:
-        raise problem(key, f"pattern can backtrack without end (nested unbounded repeat in {risky!r})")
+        raise problem(key, f"pattern can backtrack without end in {pattern!r}: {risky}")
     return set(compiled.groupindex)
 
 
@@ -513,16 +515,6 @@ def _check_template(template: str, key: str, available: set[str], problem: _Prob
             )
 
 
-def _sre() -> tuple[Any, Any]:
-    if sys.version_info >= (3, 11):
-        from re import _constants as constants
-        from re import _parser as parser
-    else:  # pragma: no cover - exercised on older Pythons only
-        import sre_constants as constants
-        import sre_parse as parser
-    return constants, parser
-
-
 def _required_literals(pattern: str) -> tuple[str, ...] | None:
     """Literals of which every match of `pattern` contains one, or None.
 
@@ -530,6 +522,8 @@ def _required_literals(pattern: str) -> tuple[str, ...] | None:
     `Error compiling Cython file|Cython\\.Compiler` -> ("Error compiling Cython file", "Cython.Compiler");
     None when some alternative has no literal run of 3 or more characters.
     """
+    from safe_pip._redos import _sre
+
     constants, parser = _sre()
     try:
         parsed = parser.parse(pattern)
@@ -566,39 +560,6 @@ def _required_literals(pattern: str) -> tuple[str, ...] | None:
     if found is None:
         return None
     return tuple(literal.lower() for literal in found) if lower else found
-
-
-def _nested_unbounded_repeat(pattern: str) -> str | None:
-    """A piece of `pattern` where an unbounded repeat holds another one, e.g. `(a+)+`, `(\\w*)*`."""
-    constants, parser = _sre()
-
-    repeats = {constants.MAX_REPEAT, constants.MIN_REPEAT}
-    unbounded = constants.MAXREPEAT
-
-    def walk(items: Iterable[tuple[Any, Any]], inside_unbounded: bool) -> bool:
-        for op, value in items:
-            if op in repeats:
-                _, high, body = value
-                if high == unbounded:
-                    if inside_unbounded or walk(body, True):
-                        return True
-                elif walk(body, inside_unbounded):
-                    return True
-            elif op == constants.SUBPATTERN:
-                if walk(value[-1], inside_unbounded):
-                    return True
-            elif op == constants.BRANCH:
-                if any(walk(branch, inside_unbounded) for branch in value[1]):
-                    return True
-            elif op in (constants.ASSERT, constants.ASSERT_NOT) and walk(value[1], inside_unbounded):
-                return True
-        return False
-
-    try:
-        parsed = parser.parse(pattern)
-    except Exception:  # already reported by re.compile
-        return None
-    return pattern if walk(parsed, False) else None
 
 
 def _toml() -> Any:
