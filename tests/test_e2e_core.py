@@ -252,7 +252,8 @@ def test_a_failed_build_is_explained_under_pips_output(
     assert evidence, message
     log = Path(re.search(r"safe-pip: full log: (\S+)", message).group(1))  # type: ignore[union-attr]
     assert log.read_text().splitlines()[int(evidence.group(1)) - 1].strip() == evidence.group(2)
-    assert "safe-pip install --only-binary fastmath --no-index" in message
+    # The command to paste runs the same interpreter's pip (--python carried).
+    assert f"safe-pip --python {shared_venv} install --only-binary fastmath --no-index" in message
 
 
 def test_no_color_environment_keeps_safe_pips_messages_plain(shared_venv: Path, env: dict[str, str]) -> None:
@@ -308,9 +309,11 @@ def _wait_for_pip(process: subprocess.Popen[bytes], index: _StallingIndex) -> li
 def test_a_signal_during_a_retry_ends_the_run_with_no_further_attempt(
     tmp_path: Path, shared_venv: Path, env: dict[str, str], stalling_index: _StallingIndex
 ) -> None:
-    # Attempt 1 fails at once (a wheel for Windows, by path); the fix asks the index for the package, which
+    # Attempt 1 fails at once (a wheel for Windows, by path); attempt 2 asks the index for a dependency, which
     # never answers: the SIGTERM arrives while attempt 2's pip waits.
     wrong = make_wheel(tmp_path / "dist", "misfit", "1.0", "py3-none-win_amd64")
+    # The fix installs the fitting wheel beside it, whose dependency pip then asks the index for.
+    make_wheel(tmp_path / "dist", "misfit", "1.0", requires=["stalldep"])
     argv = safe_pip_argv(
         "--fix", "--python", str(shared_venv), "install", "--timeout", "120", "--retries", "0",
         "--index-url", f"http://127.0.0.1:{stalling_index.port}/simple", str(wrong),

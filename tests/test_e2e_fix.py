@@ -87,7 +87,10 @@ def test_suggest_never_runs_pip_a_second_time(compiler_case: tuple[Path, list[st
     python, pip_args, env = compiler_case
     result = _safe_pip("--suggest", "--python", str(python), *pip_args, env=dict(env, SAFE_PIP_FIX="1"))
     assert result.returncode == 1
-    assert "safe-pip: --fix would run: safe-pip install --only-binary fastmath --no-index" in result.stderr
+    assert (
+        f"safe-pip: --fix would run: safe-pip --python {python} install --only-binary fastmath --no-index"
+        in (result.stderr)
+    )
     assert result.stderr.rstrip().endswith("fastmath==1.0") or "fastmath==1.0\n" in result.stderr
     # one install run, one saved log (pin-to-wheel's `pip install --dry-run` query installs nothing)
     assert len(_logs(env)) == 1
@@ -408,9 +411,19 @@ def test_an_undeclared_build_dependency_that_is_installed_is_built_against(
     # needsdep has no wheel at all: --only-binary could not work, so it is not offered.
     assert "--fix would not retry: no safe fix applies" in printed.stderr
 
-    # Asked for in the same command, tinydep is installed first, then needsdep built against it.
+    # Asked for in the same command, tinydep is installed first, then needsdep built against it (with a
+    # cache of its own, where no wheel of needsdep is yet).
     together = make_venv(tmp_path / "together")
-    both = _safe_pip("--fix", "--python", str(together), *pip_args, "tinydep", "needsdep", env=env)
+    both = _safe_pip(
+        "--fix",
+        "--no-history",  # what it learns would be the next part's "it worked before"
+        "--python",
+        str(together),
+        *pip_args,
+        "tinydep",
+        "needsdep",
+        env=dict(env, XDG_CACHE_HOME=str(tmp_path / "together-cache")),
+    )
     assert both.returncode == 0, both.stderr[-3000:]
     assert "retrying with --no-build-isolation after `pip install --no-index" in both.stderr
 

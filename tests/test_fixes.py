@@ -449,7 +449,7 @@ def test_every_printed_command_parses_into_the_intended_words(
 
 
 def test_an_undeclared_build_dependency_the_user_asked_for_is_installed_first() -> None:
-    installed = {"setuptools"}
+    installed = {"setuptools", "wheel"}
     context = FixContext(
         package="flash-attn",
         pip_args=("--index-url", "https://i.example/simple", "torch==2.8.0", "flash-attn"),
@@ -470,7 +470,7 @@ def test_an_undeclared_build_dependency_the_user_asked_for_is_installed_first() 
         "no-build-isolation", {"module": "torch"}, replace(context, importable=lambda _m: False)
     )
     assert bare is not None
-    assert bare.before[-2:] == ("torch==2.8.0", "setuptools")
+    assert bare.before[-3:] == ("torch==2.8.0", "setuptools", "wheel")
 
 
 def test_a_url_with_a_password_is_printed_as_a_reference_to_where_it_came_from() -> None:

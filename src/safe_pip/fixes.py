@@ -315,7 +315,7 @@ def render_fix(
         # a re-run (safe to apply). When it is not, but the user asked for it in the same command, --fix
         # installs it first, as the user wrote it and from the user's sources (the order pip cannot know);
         # otherwise installing it is the user's choice (printed only). Without isolation the build backend
-        # (setuptools, for the setup.py builds that do this) must be in the target too.
+        # (setuptools and wheel, for the setup.py builds that do this) must be in the target too.
         importable = context.importable or (lambda _module: False)
         first: list[str] = []
         if module and not importable(module):
@@ -323,8 +323,10 @@ def render_fix(
             if not asked or context.pip_args is None:
                 command = f"safe-pip install {shlex.quote(module)} && " + _pip_command(context, pip_args)
             first = asked
-        if not command and context.importable is not None and not importable("setuptools"):
-            first.append("setuptools")
+        if not command and context.importable is not None:
+            # What pip would put into the isolated build environment of a setup.py project (older setuptools
+            # builds wheels only with `wheel` beside it: "invalid command 'bdist_wheel'").
+            first += [backend for backend in ("setuptools", "wheel") if not importable(backend)]
         if first and context.pip_args is not None and not command:
             before = ("install", *source_options(context.pip_args), *first)
             title = (
