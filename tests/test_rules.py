@@ -9,6 +9,7 @@ import pytest
 
 from safe_pip.rules import RuleError, builtin_rule_files, load_rule_file, load_rules
 
+ROOT = Path(__file__).resolve().parent.parent
 VALID = textwrap.dedent(
     """\
     id = "{id}"
@@ -184,3 +185,67 @@ def test_the_builtin_library_cache_round_trips_and_follows_changes(tmp_path: Pat
     assert [rule.title for rule in _builtin_rules([other], cache)] == ["Other install"]
     assert [rule.title for rule in _builtin_rules([path], cache)] == ["Changed title!"]
     assert len(list(cache.glob("builtin-rules-*.json"))) == 2
+
+
+@pytest.mark.parametrize("pattern", [r"(a|a)+$", r"(a|aa)+$", r"(a{1,100}){1,100}$", r"a*a*a*a*a*a*b"])
+def test_patterns_that_hang_are_refused_when_loading(tmp_path: Path, pattern: str) -> None:
+    text = VALID.format(id="hangs").replace(
+        "any = ['''command '(?P<tool>gcc)' failed''']", f"any = ['''{pattern}''']"
+    )
+    text = text.replace("{{tool}}", "gcc").replace("{tool}", "gcc")
+    with pytest.raises(RuleError, match="backtrack without end") as caught:
+        load_rule_file(write_rule(tmp_path, "hangs", text))
+    assert caught.value.key == "match.any[0]"
+
+
+def test_a_rule_file_must_be_a_regular_file_of_modest_size(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)  # reading it would block for ever
+    with pytest.raises(RuleError, match="not a regular file"):
+        load_rule_file(fifo)
+    device = tmp_path / "device.toml"
+    device.symlink_to("/dev/zero")  # reading it would never end
+    with pytest.raises(RuleError, match="not a regular file"):
+        load_rule_file(device)
+    big = write_rule(tmp_path, "big", VALID.format(id="big") + "#" * (1 << 20) + "\n")
+    with pytest.raises(RuleError, match="larger than 64 KiB"):
+        load_rule_file(big)
+    loaded = load_rules(include_builtin=False, extra_folders=[tmp_path])
+    assert {Path(problem.path).name for problem in loaded.problems} == {
+        "fifo.toml",
+        "device.toml",
+        "big.toml",
+    }
+
+
+def test_a_users_pattern_sees_the_start_of_a_long_line_only(tmp_path: Path) -> None:
+    import io
+
+    from safe_pip.classify import classify_stream
+    from safe_pip.rules import USER_LINE_CHARS
+
+    rule = load_rule_file(write_rule(tmp_path, "my-rule"))
+    near = "x" * (USER_LINE_CHARS - 40) + " command 'gcc' failed"
+    far = "x" * USER_LINE_CHARS + " command 'gcc' failed"
+    assert classify_stream(io.BytesIO(near.encode() + b"\n"), [rule])
+    assert not classify_stream(io.BytesIO(far.encode() + b"\n"), [rule])
+    from safe_pip.rules import _builtin_rules
+
+    (builtin,) = _builtin_rules([ROOT / "rules" / "compiler-not-found.toml"], None)
+    assert builtin.builtin
+    assert not rule.builtin
+
+
+def test_rules_check_times_each_pattern_on_hostile_lines(tmp_path: Path) -> None:
+    from safe_pip.rules import slow_patterns
+
+    # Cubic, and not a shape the lint knows: a search from every "z(" tries every "q" after it.
+    slow = r"z\(.*?q(?P<tool>[^']+)'.*?timed out"
+    text = VALID.format(id="slow").replace("command '(?P<tool>gcc)' failed", slow)
+    rule = load_rule_file(write_rule(tmp_path, "slow", text))
+    (problem,) = slow_patterns(rule)
+    assert problem.key == "match.any[0]"
+    assert "slow on a hostile line" in str(problem)
+    assert slow_patterns(load_rule_file(write_rule(tmp_path, "fine"))) == []

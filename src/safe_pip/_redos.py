@@ -14,6 +14,7 @@ polynomial in the length of a line hangs safe-pip on one hostile line. Two defen
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import time
@@ -65,8 +66,19 @@ def _category_holds(category: Any, char: str, constants: Any) -> bool:
     return not holds if "NOT" in name else holds
 
 
+_SETS: dict[tuple[Any, str, bool], frozenset[str]] = {}
+
+
 def _set_of(op: Any, value: Any, ignore_case: bool, constants: Any) -> frozenset[str]:
     """The characters of `_UNIVERSE` one item (a literal, a class, `.`) matches."""
+    key = (op, repr(value), ignore_case)
+    found = _SETS.get(key)
+    if found is None:
+        found = _SETS[key] = _compute_set(op, value, ignore_case, constants)
+    return found
+
+
+def _compute_set(op: Any, value: Any, ignore_case: bool, constants: Any) -> frozenset[str]:
 
     def in_class(char: str) -> bool:
         negate = False
@@ -298,18 +310,23 @@ def _pieces(items: list[tuple[Any, Any]], constants: Any, found: dict[str, None]
                 _pieces(list(branch), constants, found)
 
 
-def adversarial_lines(pattern: str, length: int) -> list[str]:
-    """Lines of `length` characters built from `pattern`'s own pieces, repeated (with and without a space
-    between) and cut short, so the pattern's ending never completes; and each ended by a stray character."""
+@functools.lru_cache(maxsize=64)
+def _pattern_pieces(pattern: str) -> tuple[str, ...]:
     constants, parser = _sre()
     try:
         parsed = parser.parse(pattern)
     except Exception:
-        return []
+        return ()
     found: dict[str, None] = {}
     _pieces(list(parsed), constants, found)
+    return tuple(list(found)[:_MAX_PIECES])
+
+
+def adversarial_lines(pattern: str, length: int) -> list[str]:
+    """Lines of `length` characters built from `pattern`'s own pieces, repeated (with and without a space
+    between) and cut short, so the pattern's ending never completes; and each ended by a stray character."""
     lines: dict[str, None] = {}
-    for piece in list(found)[:_MAX_PIECES]:
+    for piece in _pattern_pieces(pattern):
         if not piece:
             continue
         for unit in (piece, piece + " "):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from safe_pip.fixes import Fix, FixContext, render_fix
 from safe_pip.logtext import normalise_with_indent, read_blocks, scan_block
-from safe_pip.rules import Rule, RuleSet
+from safe_pip.rules import USER_LINE_CHARS, Rule, RuleSet
 from safe_pip.template import fill_template
 
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
@@ -274,19 +274,21 @@ class Classifier:
                 continue  # none of the literals its patterns need: no regex search for this rule
             state = self._states[rule_index]
             patterns = rule.compiled
-            if not state.vetoed and any(matcher.search(text) for matcher in patterns.none):
+            # A user's pattern sees the start of a long line only: what it may cost is bounded (see rules).
+            subject = text if rule.builtin or len(text) <= USER_LINE_CHARS else text[:USER_LINE_CHARS]
+            if not state.vetoed and any(matcher.search(subject) for matcher in patterns.none):
                 state.vetoed = True
             for matcher in patterns.any:
-                match = matcher.search(text)
+                match = matcher.search(subject)
                 if match:
                     state.any.add((number, text, _captures(match)), self._package)
                     break
             for position, matcher in enumerate(patterns.all):
-                match = matcher.search(text)
+                match = matcher.search(subject)
                 if match:
                     state.all[position].add((number, text, _captures(match)))
             for position, matcher in enumerate(patterns.context):
-                match = matcher.search(text)
+                match = matcher.search(subject)
                 if match:
                     state.context[position].add((number, text, _captures(match)))
 

@@ -31,6 +31,7 @@ from safe_pip.rules import (
     load_rule_file,
     load_rules,
     read_config,
+    slow_patterns,
 )
 
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
@@ -995,23 +996,27 @@ def _cmd_rules_check(paths: Sequence[Path]) -> int:
     """Exit 0 when every rule file is valid, 1 when any is not (each problem: file, rule id, key)."""
     problems: list[RuleError] = []
     seen: dict[str, str] = {}
-    count = 0
+    count = invalid = 0
     for path in iter_rule_paths(paths):
         count += 1
         try:
             rule = load_rule_file(path)
         except RuleError as error:
             problems.append(error)
+            invalid += 1
             continue
+        found = slow_patterns(rule)  # hostile lines built from each pattern's own pieces, timed
         if rule.id in seen:
-            problems.append(RuleError(str(path), rule.id, "id", f"duplicate of {seen[rule.id]}"))
+            found.insert(0, RuleError(str(path), rule.id, "id", f"duplicate of {seen[rule.id]}"))
         seen[rule.id] = str(path)
+        problems += found
+        invalid += bool(found)
     for problem in problems:
         print(f"invalid: {problem}")
     if count == 0:
         print("no rule files found")
         return 1
-    print(f"{count - len(problems)} of {count} rule files valid")
+    print(f"{count - invalid} of {count} rule files valid")
     return 1 if problems else 0
 
 

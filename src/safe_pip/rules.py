@@ -52,7 +52,7 @@ import re
 import string
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -66,6 +66,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUILTIN_VALUES",
+    "MAX_RULE_FILE_BYTES",
+    "USER_LINE_CHARS",
     "WHEN_KEYS",
     "FixSpec",
     "Rule",
@@ -75,8 +77,11 @@ __all__ = [
     "load_rule_file",
     "load_rules",
     "parse_rule",
+    "slow_patterns",
 ]
 
+# How much of a line a rule that is not built-in is matched against (see Rule.builtin).
+USER_LINE_CHARS = 1024
 # Template values every rule may use besides its captures.
 # (`wheel_why`: why a captured `wheel` does not fit the target interpreter, in words; `pip_version`: the
 # target's pip, when known; `supported_python`: the newest Python X.Y a captured `requires` (or pip's list of
@@ -152,6 +157,10 @@ class Rule:
     # Each pattern's required literals (see Matcher), found once when the rule is parsed and kept in the
     # library's cache: finding them parses the pattern a second time, which cost more than compiling it.
     literals: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)
+    # Shipped with safe-pip (its patterns are timed on hostile lines in CI): matched against whole lines.
+    # Any other rule sees at most USER_LINE_CHARS of a line, which bounds what a pattern the lint let through
+    # can cost (`re` cannot be interrupted). Not part of the JSON form.
+    builtin: bool = False
 
     def _literals_of(self, pattern: str) -> tuple[str, ...] | None:
         return self.literals[pattern] if pattern in self.literals else _required_literals(pattern)
@@ -571,11 +580,37 @@ def _toml() -> Any:
     return tomllib
 
 
-def load_rule_file(path: Path, *, validate_patterns: bool = True) -> Rule:
+# A rule file is a few hundred bytes; a larger one is a mistake (or a trap), not a rule.
+MAX_RULE_FILE_BYTES = 64 << 10
+
+
+def _read_rule_file(path: Path) -> str:
+    """The text of a regular file of at most MAX_RULE_FILE_BYTES: a FIFO, a device or a symlink to one is
+    refused before it is opened for reading (which could block or never end)."""
+    import stat
+
+    where = str(path)
     try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise RuleError(str(path), None, None, f"cannot read: {error}") from None
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise RuleError(where, None, None, "not a regular file")
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as stream:
+            info = os.fstat(stream.fileno())
+            if not stat.S_ISREG(info.st_mode):  # replaced between the two looks
+                raise RuleError(where, None, None, "not a regular file")
+            data = stream.read(MAX_RULE_FILE_BYTES + 1)
+    except OSError as error:
+        raise RuleError(where, None, None, f"cannot read: {error}") from None
+    if len(data) > MAX_RULE_FILE_BYTES:
+        raise RuleError(where, None, None, f"larger than {MAX_RULE_FILE_BYTES >> 10} KiB: not a rule file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise RuleError(where, None, None, f"cannot read: {error}") from None
+
+
+def load_rule_file(path: Path, *, validate_patterns: bool = True) -> Rule:
+    text = _read_rule_file(path)
     tomllib = _toml()
     try:
         data = tomllib.loads(text)
@@ -651,6 +686,10 @@ def _builtin_rules(files: Sequence[Path], cache_folder: Path | None) -> list[Rul
     One cache file per installation (named after its rules folder): two installs of safe-pip (pipx's and a
     project's venv) do not replace each other's cache on every run.
     """
+    return [replace(rule, builtin=True) for rule in _parsed_builtin_rules(files, cache_folder)]
+
+
+def _parsed_builtin_rules(files: Sequence[Path], cache_folder: Path | None) -> list[Rule]:
     import json
     import zlib
 
@@ -697,6 +736,30 @@ def read_config(path: Path) -> tuple[list[str], list[RuleError]]:
     if not isinstance(disable, list) or not all(isinstance(item, str) for item in disable):
         return [], [RuleError(str(path), None, "disable", "must be an array of rule ids")]
     return list(disable), []
+
+
+# `rules check`: one search of a hostile line as long as a user's rule sees takes at most this long.
+SLOW_SEARCH_S = 0.01
+
+
+def slow_patterns(rule: Rule) -> list[RuleError]:
+    """The rule's patterns that are slow on lines built from their own pieces (see _redos), each a problem
+    naming the key, the time and the line; lines grow slowly, so an exponential pattern does not hang this."""
+    from safe_pip._redos import slowest_line
+
+    problems = []
+    for kind in ("any", "all", "none", "context"):
+        for index, pattern in enumerate(getattr(rule, kind)):
+            lengths = [16, 24, 32, 48, 64, 128, 256, 512, USER_LINE_CHARS]
+            seconds, line = slowest_line(pattern, USER_LINE_CHARS, SLOW_SEARCH_S, lengths=lengths)
+            if seconds > SLOW_SEARCH_S:
+                shown = line if len(line) <= 60 else line[:60] + "..."
+                reason = (
+                    f"pattern is slow on a hostile line: {seconds * 1000:.0f} ms for one search of "
+                    f"{len(line)} characters ({shown!r}); make each repeat exclude what follows it"
+                )
+                problems.append(RuleError(rule.source, rule.id, f"match.{kind}[{index}]", reason))
+    return problems
 
 
 def iter_rule_paths(paths: Iterable[Path]) -> Iterator[Path]:
