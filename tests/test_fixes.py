@@ -489,3 +489,13 @@ def test_a_url_with_a_password_is_printed_as_a_reference_to_where_it_came_from()
     assert typed == "safe-pip install --index-url '<your index URL>' psutil"
     assert shell_words([f"--index-url={url}"]) == "--index-url='<your index URL>'"
     assert "s3cr" not in typed
+
+
+def test_fewer_build_jobs_is_applied_only_when_the_log_shows_parallel_jobs() -> None:
+    seen = render_fix("limit-build-jobs", {"parallel": "ninja: "}, PSUTIL)
+    assert seen is not None
+    assert seen.auto is True
+    serial = render_fix("limit-build-jobs", {"parallel": ""}, PSUTIL)
+    assert serial is not None
+    assert serial.auto is False
+    assert "if the build runs several at once" in serial.title

@@ -151,7 +151,9 @@ ACTIONS: dict[str, ActionSpec] = {
             "limit-build-jobs",
             SAFE,
             "Build with fewer parallel jobs ({jobs}) so the compile fits in memory",
-            ("jobs",),
+            # `parallel`: the log line that shows the build runs several jobs at once ("" when the rule saw
+            # none: then fewer jobs cannot help, and the fix is only printed).
+            ("jobs", "parallel"),
         ),
         ActionSpec(
             "no-build-isolation",
@@ -308,6 +310,12 @@ def render_fix(
         values["jobs"] = jobs
         env = dict.fromkeys(_BUILD_JOB_VARIABLES, jobs)
         env["MAKEFLAGS"] = f"-j{jobs}"
+        if "parallel" in params and not params["parallel"].strip():
+            allow_auto = False
+            title = title or (
+                f"Build with fewer parallel jobs ({jobs}), if the build runs several at once (the log does not "
+                "show that it does)"
+            )
     elif action == "no-build-isolation":
         pip_args = ("--no-build-isolation",)
         module = values.get("module")
