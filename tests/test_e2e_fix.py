@@ -264,13 +264,15 @@ def test_a_build_out_of_memory_succeeds_with_fewer_jobs(
 def test_the_history_makes_the_second_run_take_the_working_fix_first(
     tmp_path: Path, wheelhouse: Path, env: dict[str, str]
 ) -> None:
-    """hungry 2.0's build asks for more memory than any machine has (a real MemoryError, so fewer build jobs
-    cannot help); hungry 1.0 has a wheel. The first run learns that fewer jobs failed and the wheel worked;
-    the second run, in a new venv of the same Python, goes straight to the wheel."""
+    """hungry 2.0's build says it runs its compiles as parallel jobs, then asks for more memory than any
+    machine has (a real MemoryError, so fewer build jobs do not help); hungry 1.0 has a wheel. The first run
+    learns that fewer jobs failed and the wheel worked; the second run, in a new venv of the same Python, goes
+    straight to the wheel."""
     from tests.lab.projects import setup_py_project
 
     build = """\
         from setuptools import setup
+        print("compiling 4 extensions with 4 jobs", flush=True)
         print("reserving the build's working memory", flush=True)
         workspace = bytearray(1 << 47)  # 128 TiB: more than a 47-bit address space holds
         setup(name="hungry", version="2.0")

@@ -258,6 +258,7 @@ import os, sys
 from setuptools import setup
 
 if not os.environ.get("MAX_JOBS"):
+    sys.stderr.write("building 2 extensions with 2 jobs\\n")  # parallel: fewer jobs can help
     sys.stderr.write("c++: fatal error: Killed signal terminated program cc1plus\\n")
     sys.exit(1)
 setup(name="broken", version="1.0", py_modules=[])

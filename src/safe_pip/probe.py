@@ -314,10 +314,13 @@ def _read(path: str) -> str | None:
 
 
 def _run(argv: list[str], timeout: float = 5) -> str | None:
+    from safe_pip.runner import stopped_with_safe_pip
+
     try:
-        completed = subprocess.run(
-            argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
-        )
+        with stopped_with_safe_pip():  # a SIGTERM to safe-pip ends this probe too, not only safe-pip
+            completed = subprocess.run(
+                argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
+            )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return (completed.stdout or completed.stderr).decode("utf-8", "replace")
@@ -590,17 +593,45 @@ def detect_newest_wheel(
 ) -> str | None:
     """The newest release that has a wheel for the target and fits `requirement` (`psutil`, `psutil<6`), as
     the target's own pip sees it with the user's index options (and environment): `pip install --dry-run
-    --report -` (pip >= 22.2); None when pip cannot say (older pip, no such wheel, no network)."""
+    --report -` (pip >= 22.2), `pip download` of the wheel for older pips; None when there is no such wheel
+    or pip cannot say (no network)."""
     from safe_pip.facts import parse_install_report, requirement_names
 
     names = requirement_names([requirement])
     if not names:
         return None
     package = names[0]
+    pip = detect_pip_version(python, ask=True)
+    if pip is not None and pip < (22, 2):
+        return _downloaded_wheel_version(python, package, requirement, sources, timeout)
     argv = [python, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed", "--no-deps"]
     argv += ["--only-binary", package, "--report", "-", *sources, requirement]
     text = _run(argv, timeout=timeout)
     return parse_install_report(text, package) if text else None
+
+
+def _downloaded_wheel_version(
+    python: str, package: str, requirement: str, sources: tuple[str, ...], timeout: float
+) -> str | None:
+    """For a pip older than 22.2 (no --dry-run --report): let it download the wheel it would pick into a
+    temporary folder (pip download exists in every pip safe-pip drives) and read the version from the file's
+    name. Costs one wheel download, which pip's HTTP cache then serves to the install itself."""
+    import tempfile
+
+    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+    with tempfile.TemporaryDirectory(prefix="safe-pip-wheel-") as folder:
+        argv = [python, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", package]
+        argv += ["--dest", folder, *sources, requirement]
+        _run(argv, timeout=timeout)
+        for name in os.listdir(folder):
+            try:
+                project, version, _build, _tags = parse_wheel_filename(name)
+            except InvalidWheelFilename:
+                continue
+            if project == canonicalize_name(package):
+                return str(version)
+    return None
 
 
 @functools.cache
