@@ -313,8 +313,8 @@ def render_fix(
         if "parallel" in params and not params["parallel"].strip():
             allow_auto = False
             title = title or (
-                f"Build with fewer parallel jobs ({jobs}), if the build runs several at once (the log does not "
-                "show that it does)"
+                f"Build with fewer parallel jobs ({jobs}), if the build runs several at once "
+                "(the log does not show that it does)"
             )
     elif action == "no-build-isolation":
         pip_args = ("--no-build-isolation",)
