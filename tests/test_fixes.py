@@ -125,9 +125,9 @@ def test_a_rule_can_turn_auto_off_but_unsafe_actions_are_never_auto() -> None:
     assert not only.auto
     for action, spec in ACTIONS.items():
         params = dict.fromkeys(spec.required, "x")
-        fix = render_fix(
-            action, params, replace(PSUTIL, pip_args=("psutil",), wheel_version=lambda _: "5.9.8")
-        )
+        # psycopg2: a project with a known binary sibling, so that every action has something to say.
+        context = FixContext(package="psycopg2", pip_args=("psycopg2",), wheel_version=lambda _: "2.9.9")
+        fix = render_fix(action, params, context)
         assert fix is not None, action
         # Automatic only when safe, and when applying it is re-running pip with other arguments or variables
         # (upgrading pip, or installing a build dependency first, are not applied by themselves yet).
@@ -499,3 +499,32 @@ def test_fewer_build_jobs_is_applied_only_when_the_log_shows_parallel_jobs() -> 
     assert serial is not None
     assert serial.auto is False
     assert "if the build runs several at once" in serial.title
+
+
+def test_a_known_binary_sibling_is_suggested_never_applied() -> None:
+    context = FixContext(package="psycopg2", pip_args=("psycopg2==2.9.9", "-q"))
+    fix = render_fix("use-binary-sibling", {}, context)
+    assert fix is not None
+    assert fix.auto is False
+    assert fix.title.startswith("Install psycopg2-binary instead of psycopg2")
+    assert fix.command == "safe-pip install psycopg2-binary==2.9.9 -q"
+    # A successor with versions of its own does not inherit the pin.
+    crypto = render_fix(
+        "use-binary-sibling", {}, FixContext(package="pycrypto", pip_args=("pycrypto==2.6.1",))
+    )
+    assert crypto is not None
+    assert crypto.command == "safe-pip install pycryptodome"
+    assert render_fix("use-binary-sibling", {}, PSUTIL) is None
+
+
+def test_binary_siblings_are_valid_requirements_of_other_projects() -> None:
+    from packaging.requirements import Requirement
+
+    from safe_pip.siblings import _TABLE
+
+    for project, sibling in _TABLE.items():
+        assert project == project.lower()
+        wanted = Requirement(sibling.name)
+        # Another project, or the same one with the extra that brings its wheels (psycopg[binary]).
+        assert wanted.name.lower() != project or wanted.extras
+        assert sibling.why

@@ -173,6 +173,8 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
         ActionSpec("create-venv", SUGGEST, "Install into a virtual environment instead"),
         ActionSpec("use-pipx", SUGGEST, "Install the application {package} with pipx"),
+        # Another project that ships the same code as wheels (siblings.py): the user's choice, never --fix's.
+        ActionSpec("use-binary-sibling", SUGGEST, "Install {sibling} instead of {package}: {why}"),
         ActionSpec("install-system-package", SUGGEST, "Install {what}", _SYSTEM_PARAMS, ("what",)),
         ActionSpec("set-cuda-home", SUGGEST, "Point CUDA_HOME at the CUDA toolkit", ("path", "version")),
         ActionSpec("install-rust", SUGGEST, "Install the Rust toolchain (rustup)"),
@@ -366,6 +368,21 @@ def render_fix(
         command = f"python{values['version']} -m venv .venv && " + shell_words(
             [".venv/bin/python", "-m", "pip", "install", *([package] if package else [])]
         )
+    elif action == "use-binary-sibling":
+        from safe_pip.siblings import binary_sibling
+
+        sibling = binary_sibling(package) if package else None
+        if sibling is None:
+            return None
+        values.update(sibling=sibling.name, why=sibling.why)
+        typed = _requests(context).on_command_line(package)
+        if context.pip_args is not None and typed is not None and typed.position is not None:
+            specifier = _requests(context).specifier(package) if sibling.same_versions else ""
+            user = context.pip_args
+            changed = (*user[: typed.position], sibling.name + specifier, *user[typed.position + 1 :])
+            command = _pip_command(replace(context, pip_args=changed), ())
+        else:
+            command = _pip_command(replace(context, pip_args=(sibling.name,)), ())
     elif action == "create-venv":
         command = "python3 -m venv .venv && . .venv/bin/activate && " + _pip_command(context, ())
     elif action == "use-pipx":

@@ -1,0 +1,41 @@
+"""Projects that have a sibling on the index shipping the same code as pre-built wheels, so that a failed
+source build of the one is avoided by installing the other. A suggestion only: the sibling is another project
+(another name, another maintainer's choice of build options), which the user decides to trust.
+
+Data, not code: one entry per project, with whether the sibling's versions follow the project's (then the
+user's version specifier carries over to it).
+"""
+
+from __future__ import annotations
+
+from safe_pip.facts import canonical_name
+
+__all__ = ["BinarySibling", "binary_sibling"]
+
+
+class BinarySibling:
+    __slots__ = ("name", "same_versions", "why")
+
+    def __init__(self, name: str, same_versions: bool, why: str) -> None:
+        self.name = name
+        self.same_versions = same_versions
+        self.why = why
+
+
+_TABLE: dict[str, BinarySibling] = {
+    # The psycopg2 maintainers publish psycopg2-binary: the same releases, with libpq bundled in wheels.
+    "psycopg2": BinarySibling("psycopg2-binary", True, "the same releases as wheels with libpq included"),
+    # psycopg 3's optional C speed-ups ship as wheels through its `binary` extra.
+    "psycopg": BinarySibling("psycopg[binary]", True, "its pre-built C implementation, as wheels"),
+    # pycrypto is unmaintained and has no wheels; pycryptodome is its drop-in successor (module `Crypto`).
+    "pycrypto": BinarySibling("pycryptodome", False, "its maintained drop-in successor, with wheels"),
+    # The `sklearn` name on the index is a placeholder that refuses to install.
+    "sklearn": BinarySibling("scikit-learn", False, "the project's real name"),
+    # pysqlite3 builds against the system's SQLite; pysqlite3-binary bundles SQLite in wheels.
+    "pysqlite3": BinarySibling("pysqlite3-binary", True, "the same module as wheels with SQLite included"),
+}
+
+
+def binary_sibling(project: str) -> BinarySibling | None:
+    """The sibling of `project` that ships wheels, if one is known."""
+    return _TABLE.get(canonical_name(project))
