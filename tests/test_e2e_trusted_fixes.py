@@ -114,6 +114,26 @@ def test_a_requirement_file_pin_without_a_wheel_is_kept_and_the_nearest_release_
     assert result.stderr.count("safe-pip: likely cause: missing-compiler") == 1
     assert _installed(python, "fastmath", no_compiler) is None
 
+    # Opted in, the Dockerfile wish: pip reads a copy of the file with the pin moved; the user's file stays.
+    nearest = _safe_pip(
+        "--fix",
+        "--fix-versions",
+        "nearest",
+        "--python",
+        str(python),
+        "install",
+        *sources,
+        "-r",
+        "requirements.txt",
+        env=no_compiler,
+        cwd=tmp_path,
+    )
+    assert nearest.returncode == 0, nearest.stderr
+    assert _installed(python, "fastmath", no_compiler) == "2.0.1"
+    assert "changing a version you pinned: fastmath 2.0 -> 2.0.1" in nearest.stderr
+    assert (tmp_path / "requirements.txt").read_text() == "fastmath==2.0\n"
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == []
+
 
 def test_fix_versions_nearest_moves_a_command_line_pin_and_says_so(
     tmp_path: Path, pinned_sdist: Path, wheelhouse: Path, no_compiler: dict[str, str]

@@ -303,10 +303,35 @@ def test_a_pin_without_a_wheel_gets_the_nearest_release_as_a_suggestion_only() -
     assert fix.auto is False
     assert "psutil 5.9.0 has no wheel for this Python; 5.9.8 is the nearest release with one" in fix.title
     assert "req.txt line 1" in fix.title
-    # Even with --fix-versions nearest a pin in a file is not overridden on the command line (a conflict).
+    # With --fix-versions nearest, pip reads a copy of the file with that line changed, beside the original
+    # (a second pin on the command line would conflict with the file's).
     nearest = render_fix("pin-to-wheel", {}, replace(context, fix_versions="nearest"))
     assert nearest is not None
-    assert nearest.auto is False
+    assert nearest.auto is True
+    assert nearest.args == ("--only-binary", "psutil", "-r", ".req.txt.safe-pip-nearest.txt")
+    assert nearest.files == ((".req.txt.safe-pip-nearest.txt", "psutil==5.9.8\n"),)
+    assert nearest.moves_pin == "psutil 5.9.0 -> 5.9.8"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "changed"),
+    [
+        ("six\npsutil==5.9.0  # pinned by ops\n", 2, "six\npsutil==5.9.8  # pinned by ops\n"),
+        (
+            "PSUtil[test]==5.9.0 ; python_version > '3'\r\n",
+            1,
+            "PSUtil[test]==5.9.8 ; python_version > '3'\r\n",
+        ),
+        ("psutil==5.9.0 \\\n    --hash=sha256:abc\n", 1, None),
+        ("psutil==5.9.0 --hash=sha256:abc\n", 1, None),
+        ("psutil==5.9.0\n", 3, None),
+    ],
+    ids=["comment-kept", "extras-marker-crlf", "continued", "hashed", "no-such-line"],
+)
+def test_with_pin_changes_one_line_and_keeps_the_rest(text: str, line: int, changed: str | None) -> None:
+    from safe_pip.requested import with_pin
+
+    assert with_pin(text, line, "5.9.8") == changed
 
 
 def test_fix_versions_nearest_moves_a_command_line_pin_and_says_so() -> None:

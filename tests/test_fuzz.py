@@ -164,7 +164,12 @@ def test_the_attempt_loop_is_bounded_and_never_repeats_a_run(
     user = ("x",)
     runs: list[tuple[object, ...]] = []
 
-    def run(args: tuple[str, ...], env: Mapping[str, str], before: tuple[str, ...]) -> RunOutcome:
+    def run(
+        args: tuple[str, ...],
+        env: Mapping[str, str],
+        before: tuple[str, ...],
+        files: tuple[tuple[str, str], ...] = (),
+    ) -> RunOutcome:
         runs.append((before, args, tuple(sorted(env.items()))))
         succeeded, category, package, fixes = plan[min(len(runs), len(plan)) - 1]
         if succeeded:

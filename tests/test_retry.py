@@ -26,7 +26,13 @@ class ScriptedPip:
         self.runs: list[tuple[tuple[str, ...], dict[str, str]]] = []
         self.befores: list[tuple[str, ...]] = []
 
-    def __call__(self, args: tuple[str, ...], env: Mapping[str, str], before: tuple[str, ...]) -> RunOutcome:
+    def __call__(
+        self,
+        args: tuple[str, ...],
+        env: Mapping[str, str],
+        before: tuple[str, ...],
+        files: tuple[tuple[str, str], ...] = (),
+    ) -> RunOutcome:
         self.runs.append((args, dict(env)))
         key: tuple[object, ...] = (args, tuple(sorted(env.items())))
         if before:

@@ -415,8 +415,25 @@ def _fix_loop(
 
     command = invocation.command or "install"
 
-    def run(args: tuple[str, ...], env_changes: Mapping[str, str], before: tuple[str, ...]) -> RunOutcome:
+    written: list[str] = []
+
+    def run(
+        args: tuple[str, ...],
+        env_changes: Mapping[str, str],
+        before: tuple[str, ...],
+        files: tuple[tuple[str, str], ...] = (),
+    ) -> RunOutcome:
         spent = 0.0  # the attempt's time includes the command run first
+        for path, text in files:
+            # A requirement file's copy with one pin moved (--fix-versions nearest), beside the user's file;
+            # removed when the loop ends.
+            try:
+                with open(path, "w", encoding="utf-8") as copy:
+                    copy.write(text)
+            except OSError as error:
+                console.warning(f"cannot write {path!r} for the retry: {error.strerror or error}")
+                return RunOutcome(1, 0.0)
+            written.append(path)
         if before:
             # A pip command that changes the target first (upgrading pip): shown live like any pip run; when
             # it fails, the attempt ends there, with its exit code and no diagnosis to fix further.
@@ -493,15 +510,22 @@ def _fix_loop(
                 f"changing a version you pinned: {plan.fix.moves_pin} (--fix-versions nearest)", style="error"
             )
 
-    attempts = run_with_fixes(
-        invocation.args,
-        run,
-        max_attempts=max_attempts,
-        announce=announce,
-        first=first,
-        remembered=memory.worked_before if memory is not None else None,
-        failed=memory.failed_before if memory is not None else None,
-    )
+    try:
+        attempts = run_with_fixes(
+            invocation.args,
+            run,
+            max_attempts=max_attempts,
+            announce=announce,
+            first=first,
+            remembered=memory.worked_before if memory is not None else None,
+            failed=memory.failed_before if memory is not None else None,
+        )
+    finally:
+        for path in written:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
     # A --dry-run installs nothing: whether it "worked" says nothing about the fix.
     if memory is not None and "--dry-run" not in invocation.args:
         memory.learn(fix_records(attempts))

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from safe_pip.facts import pinned_requirement, source_options
-from safe_pip.requested import UserRequests, nearest_ranges, read_user_requests
+from safe_pip.requested import UserRequests, nearest_ranges, read_user_requests, with_pin
 from safe_pip.template import fill_template
 
 __all__ = ["ACTIONS", "PACKAGE_MANAGERS", "ActionSpec", "Fix", "FixContext", "render_fix", "shell_words"]
@@ -108,6 +108,9 @@ class Fix:
     before: tuple[str, ...] = ()
     # A version the user pinned that this fix moves (`psutil 5.9.0 -> 5.9.8`): said loudly, and reported.
     moves_pin: str | None = None
+    # Files `--fix` writes before the re-run and removes after it (path, text): a requirement file's copy
+    # with one pin changed, which `args` names in place of the user's file.
+    files: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -240,6 +243,7 @@ def render_fix(
     before: tuple[str, ...] = ()
     command = ""
     moves: str | None = None
+    files: tuple[tuple[str, str], ...] = ()
     package = values["package"]
     if action in _NAMED_ACTIONS and not _PROJECT_NAME.fullmatch(package):
         # A rule's parameter or a capture from the log is not a project name ("--index-url=...", ":all:"):
@@ -300,10 +304,18 @@ def render_fix(
                 marker = next((item.marker for item in requests.of(package) if item.marker), "")
                 changed = (*context.pip_args, f"{package}=={version}" + (f" ; {marker}" if marker else ""))
             else:
-                # The pin is in a requirement file: a second one beside it would conflict with it.
-                allow_auto = False
-                changed = (*context.pip_args, f"{package}=={version}")
+                # The pin is in a requirement file: a second one beside it would conflict with it. With
+                # --fix-versions nearest, pip reads a copy of the file with that line changed, written
+                # beside it (so that the paths in it mean the same), and the user is told what to change.
                 title = f"{title} (change it in {_origin_file(requests, package)})"
+                copy = _pinned_copy(requests, package, version)
+                if copy is None or context.fix_versions != "nearest":
+                    allow_auto = False
+                    changed = (*context.pip_args, f"{package}=={version}")
+                else:
+                    original, written, text = copy
+                    changed = _replace_file_argument(context.pip_args, original, written)
+                    files = ((written, text),)
             context = replace(context, pip_args=changed)
     elif action == "limit-build-jobs":
         jobs = values.get("jobs", "")
@@ -465,6 +477,7 @@ def render_fix(
         args=(*pip_args, *context.pip_args) if rerun and context.pip_args is not None else None,
         before=before,
         moves_pin=moves,
+        files=files,
     )
 
 
@@ -581,6 +594,37 @@ def _wheel_release(context: FixContext, package: str) -> tuple[str, bool] | None
         if version:
             return version, False
     return None
+
+
+def _pinned_copy(requests: UserRequests, package: str, version: str) -> tuple[str, str, str] | None:
+    """(the user's requirement file, the copy's path beside it, the copy's text) with `package` pinned to
+    `version` there; None when the pin is not in a file named on the command line or its line cannot be
+    changed alone."""
+    import os.path
+
+    item = next(
+        (item for item in requests.of(package) if item.file in requests.top_files and item.line), None
+    )
+    if item is None or item.file is None or item.line is None:
+        return None
+    text = requests.file_text(item.file)
+    changed = with_pin(text, item.line, version) if text is not None else None
+    if changed is None:
+        return None
+    folder, name = os.path.split(item.file)
+    return item.file, os.path.join(folder, f".{name}.safe-pip-nearest.txt"), changed
+
+
+def _replace_file_argument(args: Sequence[str], original: str, written: str) -> tuple[str, ...]:
+    """The arguments with the requirement file `original` (`-r FILE`, `-rFILE`, `--requirement=FILE`)
+    named as `written` instead."""
+    changed = list(args)
+    for position, word in enumerate(args):
+        if word in ("-r", "--requirement") and position + 1 < len(args) and args[position + 1] == original:
+            changed[position + 1] = written
+        elif word in (f"-r{original}", f"--requirement={original}"):
+            changed[position] = word[: len(word) - len(original)] + written
+    return tuple(changed)
 
 
 def _origin_file(requests: UserRequests, package: str) -> str:

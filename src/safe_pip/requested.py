@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 
 from safe_pip.facts import canonical_name
 
-__all__ = ["Requested", "UserRequests", "nearest_ranges", "read_user_requests"]
+__all__ = ["Requested", "UserRequests", "nearest_ranges", "read_user_requests", "with_pin"]
 
 # pip install options whose value is a requirement file (-r) or a constraint file (-c).
 _FILE_OPTIONS = {"-r": False, "--requirement": False, "-c": True, "--constraint": True}
@@ -37,11 +37,22 @@ class Requested:
     origin: str  # where it was typed: "the command line" or "requirements.txt line 3"
     position: int | None = None  # its index among the command-line arguments, when typed there
     constraint: bool = False  # from a constraint file (-c): limits versions, installs nothing
+    # The requirement file it was typed in (as named on the command line, for a file named there; nested
+    # files relative to the working folder) and its line number there; None when typed on the command line.
+    file: str | None = None
+    line: int | None = None
 
 
 @dataclass(frozen=True)
 class UserRequests:
     items: tuple[Requested, ...] = ()
+    # The text of each requirement file read (name -> text), so that a fix can write a changed copy.
+    files: tuple[tuple[str, str], ...] = ()
+    # The requirement files named on the command line (not nested ones).
+    top_files: tuple[str, ...] = ()
+
+    def file_text(self, name: str) -> str | None:
+        return next((text for file, text in self.files if file == name), None)
 
     def of(self, project: str) -> tuple[Requested, ...]:
         wanted = canonical_name(project)
@@ -97,6 +108,8 @@ def read_user_requests(args: Sequence[str], read: Callable[[str], str | None]) -
         else:
             items.append(_requirement(word, "the command line", position=position))
         position += 1
+    top_files = tuple(name for name, constraint in pending if not constraint)
+    texts: list[tuple[str, str]] = []
     seen: set[str] = set()
     while pending and len(seen) < _MAX_FILES:
         name, constraint = pending.pop(0)
@@ -106,6 +119,7 @@ def read_user_requests(args: Sequence[str], read: Callable[[str], str | None]) -
         text = read(name)
         if text is None:
             continue
+        texts.append((name, text))
         for number, line in _logical_lines(text):
             origin = f"{name} line {number}"
             if line.startswith("-"):
@@ -119,10 +133,32 @@ def read_user_requests(args: Sequence[str], read: Callable[[str], str | None]) -
                     )
                     pending.append((nested, constraint or _FILE_OPTIONS[option]))
                 elif option in _EDITABLE_OPTIONS and value:
-                    items.append(_direct(value, origin, constraint=constraint))
+                    items.append(
+                        replace(_direct(value, origin, constraint=constraint), file=name, line=number)
+                    )
                 continue
-            items.append(_requirement(line, origin, constraint=constraint))
-    return UserRequests(tuple(items))
+            items.append(replace(_requirement(line, origin, constraint=constraint), file=name, line=number))
+    return UserRequests(tuple(items), tuple(texts), top_files)
+
+
+def with_pin(text: str, line: int, version: str) -> str | None:
+    """A requirement file's `text` with the requirement on `line` (1-based, one physical line) pinned to
+    `version`, its name, extras, marker and comment kept; None when that line cannot be changed alone (a
+    continued line)."""
+    from safe_pip.facts import pinned_requirement
+
+    lines = text.splitlines(keepends=True)
+    if not 0 < line <= len(lines) or lines[line - 1].rstrip("\r\n").endswith("\\"):
+        return None
+    raw = lines[line - 1]
+    body = raw.rstrip("\r\n")
+    ending = raw[len(body) :]
+    found = re.search(r"\s+#", body)
+    requirement, comment = (body[: found.start()], body[found.start() :]) if found else (body, "")
+    if " --hash" in requirement or requirement.lstrip().startswith("-"):
+        return None  # hashes are of the pinned release's files: another version needs new hashes
+    lines[line - 1] = pinned_requirement(requirement.strip(), version) + comment + ending
+    return "".join(lines)
 
 
 def nearest_ranges(version: str) -> list[str]:

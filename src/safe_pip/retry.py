@@ -122,7 +122,9 @@ def _key(before: tuple[str, ...], args: tuple[str, ...], env: Mapping[str, str])
 
 def run_with_fixes(
     args: tuple[str, ...],
-    run: Callable[[tuple[str, ...], Mapping[str, str], tuple[str, ...]], RunOutcome],
+    run: Callable[
+        [tuple[str, ...], Mapping[str, str], tuple[str, ...], tuple[tuple[str, str], ...]], RunOutcome
+    ],
     *,
     max_attempts: int,
     announce: Callable[[int, _Plan, Diagnosis], None],
@@ -131,8 +133,9 @@ def run_with_fixes(
     failed: Remembered | None = None,
 ) -> list[Attempt]:
     """Run (or take `first` as the first run), then fix and re-run until one of the stop conditions. `run`
-    gets the arguments, the environment changes, and a pip command to run first (empty: none)."""
-    attempts = [Attempt(args, {}, None, first if first is not None else run(args, {}, ()))]
+    gets the arguments, the environment changes, a pip command to run first (empty: none), and files to write
+    before the run (path, text: a requirement file's changed copy)."""
+    attempts = [Attempt(args, {}, None, first if first is not None else run(args, {}, (), ()))]
     while len(attempts) < max_attempts:
         last = attempts[-1]
         if last.outcome.exit_code == 0 or last.outcome.interrupted:
@@ -141,7 +144,8 @@ def run_with_fixes(
         if plan is None:
             break
         announce(len(attempts) + 1, plan, last.outcome.diagnoses[0])
-        attempts.append(Attempt(plan.args, plan.env, plan.fix, run(plan.args, plan.env, plan.fix.before)))
+        outcome = run(plan.args, plan.env, plan.fix.before, plan.fix.files)
+        attempts.append(Attempt(plan.args, plan.env, plan.fix, outcome))
     return attempts
 
 
