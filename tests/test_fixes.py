@@ -553,3 +553,27 @@ def test_binary_siblings_are_valid_requirements_of_other_projects() -> None:
         # Another project, or the same one with the extra that brings its wheels (psycopg[binary]).
         assert wanted.name.lower() != project or wanted.extras
         assert sibling.why
+
+
+def test_use_python_keeps_the_pin_only_with_a_python_that_release_supports() -> None:
+    asked: list[tuple[str, tuple[str, ...]]] = []
+
+    def python_for(requirement: str, versions: tuple[str, ...]) -> str | None:
+        asked.append((requirement, versions))
+        return "3.9" if requirement == "numpy==1.21.0" and "3.9" in versions else None
+
+    context = FixContext(package="numpy", pip_args=("numpy==1.21.0",), python_for=python_for)
+    fix = render_fix("use-python", {"version": "3.11"}, context)
+    assert fix is not None
+    assert fix.command == "python3.9 -m venv .venv && .venv/bin/python -m pip install numpy==1.21.0"
+    assert fix.title == "Use Python 3.9, the newest that numpy 1.21.0 has a wheel for"
+    assert asked == [("numpy==1.21.0", ("3.11", "3.10", "3.9", "3.8", "3.7", "3.6", "2.7"))]
+    # No wheel of the pin for any older Python: the suggested one, with a newer numpy (no pin).
+    other = render_fix("use-python", {"version": "3.11"}, replace(context, pip_args=("numpy==1.99",)))
+    assert other is not None
+    assert other.command == "python3.11 -m venv .venv && .venv/bin/python -m pip install numpy"
+    assert "numpy 1.99 has no wheel for Python 3.11 or older" in other.title
+    # Unpinned: the suggested Python and the project, as before.
+    plain = render_fix("use-python", {"version": "3.11"}, replace(context, pip_args=("numpy",)))
+    assert plain is not None
+    assert plain.command == "python3.11 -m venv .venv && .venv/bin/python -m pip install numpy"

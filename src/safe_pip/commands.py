@@ -218,6 +218,7 @@ def diagnose_run(
         detect_newest_wheel,
         detect_package_manager,
         detect_pip_version,
+        detect_python_for,
     )
     from safe_pip.requested import read_user_requests
 
@@ -225,6 +226,7 @@ def diagnose_run(
         facts = detect_interpreter_facts(python)
         return facts is not None and facts.venv
 
+    sources = tuple(source_options(args))
     context = FixContext(
         pip_command=invocation.command or "install",
         pip_args=args,
@@ -232,9 +234,7 @@ def diagnose_run(
         package_manager=detect_package_manager(),  # apt, dnf, apk, brew...: the fix commands for this machine
         build_jobs=_build_jobs(env_changes),
         importable=functools.partial(detect_module_installed, python),
-        wheel_version=functools.partial(detect_newest_wheel, python, sources=tuple(source_options(args)))
-        if pin_wheels
-        else None,
+        wheel_version=functools.partial(detect_newest_wheel, python, sources=sources) if pin_wheels else None,
         target_venv=target_venv,
         requests=read_user_requests(args, _read_requirement_file),
         fix_versions=invocation.options.fix_versions,
@@ -243,6 +243,9 @@ def diagnose_run(
         sudo=_needs_sudo(),
         index_url=_index_url(args),
         secrets=_secret_references(),
+        python_for=(lambda requirement, versions: detect_python_for(python, requirement, sources, versions))
+        if pin_wheels
+        else None,
     )
     classifier = Classifier(rules, _rule_facts(rules), context=context)
     if capture.dropped_lines and log_path and _log_is_whole(log_path, capture):

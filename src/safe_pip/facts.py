@@ -32,6 +32,7 @@ __all__ = [
     "parse_vswhere",
     "pinned_requirement",
     "python_version_for",
+    "python_versions_from",
     "requirement_files",
     "requirement_names",
     "requirement_words",
@@ -353,6 +354,13 @@ def requirement_words(args: Sequence[str]) -> list[tuple[int, str]]:
 
 # CPython versions a fix may suggest, newest first.
 _PYTHON_VERSIONS = ("3.14", "3.13", "3.12", "3.11", "3.10", "3.9", "3.8", "3.7", "3.6", "2.7")
+
+
+def python_versions_from(newest: str) -> tuple[str, ...]:
+    """The CPython versions (X.Y) from `newest` down to the oldest a fix may suggest, newest first."""
+    if newest not in _PYTHON_VERSIONS:
+        return ()
+    return _PYTHON_VERSIONS[_PYTHON_VERSIONS.index(newest) :]
 
 
 def python_version_for(requires: str) -> str | None:

@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from safe_pip.facts import pinned_requirement, source_options
+from safe_pip.facts import pinned_requirement, python_versions_from, source_options
 from safe_pip.requested import UserRequests, nearest_ranges, read_user_requests, with_pin
 from safe_pip.template import fill_template
 
@@ -78,6 +78,9 @@ class FixContext:
     # A wheel in the same folder as a wheel file the user named, of the same project, that fits the target
     # (asked only by only-binary in place of a wheel that does not fit); None: unknown.
     fitting_wheel: Callable[[str, str], str | None] | None = field(default=None, compare=False)
+    # The newest of some Python versions (X.Y, newest first) for which a requirement (`numpy==1.21.0`) has a
+    # wheel, asked only by use-python when the user pinned the package; None: unknown.
+    python_for: Callable[[str, tuple[str, ...]], str | None] | None = field(default=None, compare=False)
     # safe-pip's own options that chose the target (`--python P`): every printed safe-pip command has them.
     target_options: tuple[str, ...] = ()
     # Whether system package commands need `sudo` (not as root, nor where there is no sudo).
@@ -377,8 +380,29 @@ def render_fix(
     elif action == "use-python":
         if not values.get("version"):
             return None  # no released Python fits: better no command than a guess
+        to_install = [package] if package else []
+        pinned = _requests(context).pinned_version(package) if package and context.pip_args else None
+        if pinned:
+            # The user's pin goes with the suggested Python only if that release has a wheel for it; else the
+            # newest older Python that it has one for, asked of the index; else the project unpinned.
+            older = python_versions_from(values["version"])
+            supported = context.python_for(f"{package}=={pinned}", older) if context.python_for else None
+            if supported:
+                values["version"] = supported
+                to_install = [f"{package}=={pinned}"]
+                title = f"Use Python {supported}, the newest that {package} {pinned} has a wheel for"
+            elif context.python_for is not None:
+                title = (
+                    f"Use Python {values['version']} with a newer {package} "
+                    f"({package} {pinned} has no wheel for Python {values['version']} or older)"
+                )
+            else:
+                title = (
+                    f"Use Python {values['version']} with a release of {package} that supports it "
+                    f"(your pinned {pinned} may not)"
+                )
         command = f"python{values['version']} -m venv .venv && " + shell_words(
-            [".venv/bin/python", "-m", "pip", "install", *([package] if package else [])]
+            [".venv/bin/python", "-m", "pip", "install", *to_install]
         )
     elif action == "use-binary-sibling":
         from safe_pip.siblings import binary_sibling

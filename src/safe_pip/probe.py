@@ -610,6 +610,32 @@ def detect_newest_wheel(
     return parse_install_report(text, package) if text else None
 
 
+@functools.cache
+def detect_python_for(
+    python: str, requirement: str, sources: tuple[str, ...], versions: tuple[str, ...], timeout: float = 60
+) -> str | None:
+    """The first of `versions` (Python X.Y, newest first) for which `requirement` (`numpy==1.21.0`) has a
+    wheel, as the target's pip sees the user's index (`--dry-run --python-version X.Y --only-binary :all:`,
+    pip >= 22.2); None when none has, or pip cannot say."""
+    import tempfile
+
+    from safe_pip.facts import parse_install_report, requirement_names
+
+    names = requirement_names([requirement])
+    pip = detect_pip_version(python, ask=True)
+    if not names or pip is None or pip < (22, 2):
+        return None
+    with tempfile.TemporaryDirectory(prefix="safe-pip-target-") as target:
+        for version in versions:
+            argv = [python, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed", "--no-deps"]
+            argv += ["--only-binary", ":all:", "--python-version", version, "--target", target]
+            argv += ["--report", "-", *sources, requirement]
+            text = _run(argv, timeout=timeout)
+            if text and parse_install_report(text, names[0]):
+                return version
+    return None
+
+
 def _downloaded_wheel_version(
     python: str, package: str, requirement: str, sources: tuple[str, ...], timeout: float
 ) -> str | None:
