@@ -273,3 +273,168 @@ def test_each_hit_keeps_the_package_in_effect_at_its_line() -> None:
     assert (early.package, early.evidence[0].line) == ("pkg0", 2)
     (late,) = run(log, make_rule("late", match={"all": ["thing999$"], "window": 1}))
     assert (late.package, late.evidence[0].line) == ("pkg999", 2000)
+
+
+# -- issue 13: messages over several lines, warnings and consequences in ranking -------------------------
+# torch's cpp_extension: "RuntimeError:" alone, then its message over two lines (a banner between, sometimes).
+CUDA_LOG = """\
+Collecting ext==1.0
+  Building wheel for ext (setup.py): started
+      No CUDA runtime is found, using CUDA_HOME='/usr/local/cuda'
+      RuntimeError:
+      ****************************************
+      The detected CUDA version (12.1) mismatches the version that was used to compile
+      PyTorch (11.8). Please make sure to use the same CUDA versions.
+  ERROR: Failed building wheel for ext
+"""
+TWO_LINE = (
+    r"^RuntimeError:\s*\n(?:\*+\n)?The detected CUDA version \((?P<found>[\d.]+)\)[^\n]*"
+    r"\nPyTorch \((?P<torch>[\d.]+)\)"
+)
+
+
+def two_line_rule(join: int = 3) -> Rule:
+    return make_rule(
+        "two-line",
+        match={"keywords": ["runtimeerror"], "any": [TWO_LINE], "join": join},
+        explain={"summary": "CUDA {found} is not torch's {torch}.", "hint": ""},
+    )
+
+
+def test_a_multi_line_pattern_sees_the_lines_after_its_keyword_line() -> None:
+    (diagnosis,) = run(CUDA_LOG, two_line_rule())
+    assert diagnosis.summary == "CUDA 12.1 is not torch's 11.8."
+    assert diagnosis.package == "ext"
+    assert [e.line for e in diagnosis.evidence] == [4, 5, 6, 7]  # every line the match spans
+    assert diagnosis.evidence[0].text == "RuntimeError:"
+
+
+def test_a_window_is_as_long_as_join_says() -> None:
+    assert run(CUDA_LOG, two_line_rule(join=2)) == []  # the torch version is 3 lines after the keyword
+
+
+@pytest.mark.parametrize("cut", [60, 170, 200, 260])
+def test_a_window_continues_in_the_next_block_and_line_by_line(cut: int) -> None:
+    data = CUDA_LOG.encode()
+    cut = data.index(b"\n", cut) + 1  # blocks hold whole lines
+    by_block = Classifier([two_line_rule()])
+    by_block.feed_block(data[:cut], 1)
+    by_block.feed_block(data[cut:], data[:cut].count(b"\n") + 1)
+    by_line = Classifier([two_line_rule()])
+    for number, raw in enumerate(data.splitlines(), 1):
+        by_line.feed_line(number, raw)
+    expected = run(CUDA_LOG, two_line_rule())
+    assert by_block.diagnoses() == expected
+    assert by_line.diagnoses() == expected
+
+
+def test_a_window_cut_by_the_end_of_the_log_is_still_searched() -> None:
+    log = "RuntimeError:\nThe detected CUDA version (12.1) mismatches the version used to compile\nPyTorch (11.8)"
+    (diagnosis,) = run(log, two_line_rule(join=5))
+    assert [e.line for e in diagnosis.evidence] == [1, 2, 3]
+
+
+def test_a_line_dropped_by_the_capture_ends_a_window() -> None:
+    classifier = Classifier([two_line_rule()])
+    lines = CUDA_LOG.encode().splitlines()
+    for number in (4, 5, 7):  # line 6 was not kept
+        classifier.feed_line(number, lines[number - 1])
+    assert classifier.diagnoses() == []
+
+
+def test_single_line_patterns_of_a_multi_line_rule_still_match_alone() -> None:
+    rule = make_rule(
+        "both",
+        match={"keywords": ["runtimeerror", "boom"], "any": [TWO_LINE, r"boom (?P<thing>\w+)"], "join": 3},
+        explain={"summary": "seen", "hint": ""},
+    )
+    (diagnosis,) = run(LOG, rule)
+    assert [e.line for e in diagnosis.evidence] == [6]
+
+
+def test_a_part_that_ignores_case_still_finds_its_line() -> None:
+    # The literal prefilter of "(?i:cmake must be) installed" ("cmake must be") is lower-case, looked for in
+    # the lower-cased line.
+    rule = make_rule(
+        "cmake",
+        match={"keywords": ["must be"], "any": [r"(?P<thing>(?i:cmake must be)) installed"]},
+    )
+    log = "ERROR: CMAKE must be installed to build dlib\n"
+    assert [d.rule for d in run(log, rule)] == ["cmake"]
+    assert run("ERROR: CMAKE MUST BE INSTALLED\n", rule) == []  # only the part in (?i:...) ignores case
+
+
+WARNED = """\
+Collecting ext==1.0
+  Building wheel for ext (setup.py): started
+      warned: A module that was compiled using NumPy 1.x cannot be run in NumPy 2.0.2
+      boom nvcc
+  ERROR: Failed building wheel for ext
+"""
+
+
+def warning_rule(**overrides: Any) -> Rule:
+    return make_rule(
+        "numpy-warning",
+        category="abi-mismatch",
+        priority=95,
+        match={"keywords": ["warned"], "any": ["warned: (?P<thing>.+)"]},
+        **overrides,
+    )
+
+
+def test_a_warning_ranks_after_the_error_that_follows_it() -> None:
+    boom = make_rule("boom-rule", category="missing-cuda", priority=60)
+    assert [d.rule for d in run(WARNED, warning_rule(), boom)] == ["numpy-warning", "boom-rule"]
+    assert [d.rule for d in run(WARNED, warning_rule(warning=True), boom)] == ["boom-rule", "numpy-warning"]
+    # printed after the error, it is not on the way to it: priority decides
+    after = WARNED.replace("      boom nvcc\n", "").replace("  ERROR", "      boom nvcc\n  ERROR", 1)
+    after = after.replace("      warned", "      boom nvcc\n      warned").replace(
+        "      boom nvcc\n  ERROR", "  ERROR"
+    )
+    assert [d.rule for d in run(after, warning_rule(warning=True), boom)] == ["numpy-warning", "boom-rule"]
+
+
+def test_a_warning_ranks_after_the_fallback_when_nothing_else_explains_the_failure() -> None:
+    fallback = make_rule(
+        "generic",
+        category="build-failed",
+        priority=45,
+        fallback=True,
+        match={"keywords": ["failed building"], "any": ["Failed building wheel for (?P<thing>\\S+)"]},
+    )
+    assert [d.rule for d in run(WARNED, warning_rule(), fallback)] == ["numpy-warning"]
+    assert [d.rule for d in run(WARNED, warning_rule(warning=True), fallback)] == ["generic", "numpy-warning"]
+    assert [
+        d.rule
+        for d in run(
+            WARNED.replace("  ERROR: Failed building wheel for ext\n", ""),
+            warning_rule(warning=True),
+            fallback,
+        )
+    ] == ["numpy-warning"]
+
+
+OFFLINE = """\
+Collecting ext==1.0
+  Building wheel for ext (pyproject.toml): started
+      boom cargo
+      fetched: [Errno -3] Temporary failure in name resolution
+  ERROR: Failed building wheel for ext
+"""
+
+
+def test_a_failure_a_missing_tool_caused_ranks_after_it() -> None:
+    tool = make_rule("tool-missing", category="missing-rust", priority=60)
+    network = make_rule(
+        "offline",
+        category="network-error",
+        priority=90,
+        match={"keywords": ["fetched"], "any": ["fetched: (?P<thing>.+)"]},
+    )
+    assert [d.rule for d in run(OFFLINE, tool, network)] == ["offline", "tool-missing"]
+    explaining = make_rule("tool-missing", category="missing-rust", priority=60, explains=["network-error"])
+    assert [d.rule for d in run(OFFLINE, explaining, network)] == ["tool-missing", "offline"]
+    # a network failure before the tool was looked for is not its consequence
+    before = OFFLINE.replace("      boom cargo\n", "").replace("  ERROR", "      boom cargo\n  ERROR")
+    assert [d.rule for d in run(before, explaining, network)] == ["offline", "tool-missing"]

@@ -149,6 +149,26 @@ def test_normalise_line(raw: bytes, text: str) -> None:
     assert normalise_line(raw) == text
 
 
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        ("     |████████████████████████████████| 500 MB 1.2 MB/s eta 0:00:01Killed", "Killed"),
+        ("    100% |████████████████████████████████| 500.1MB 1.2MB/s eta 0:00:01Killed", "Killed"),
+        ("   ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━ 500.0/500.0 MB 1.2 MB/s eta 0:00:01Killed", "Killed"),
+        ("\r|█▌    | 10 MB 1.2 MB/s eta 0:05:01\r|██████| 500 MB 1.2 MB/s eta 0:00:01Killed", "Killed"),
+        ("2024-05-01T10:23:45.1234567Z |################| 500 MB 9 MB/s eta 0:00:01Killed", "Killed"),
+        ("|████████████████████████████████| 500 MB 1.2 MB/s eta 0:00:01", ""),
+        # not progress bars: pip's ASCII box, a percentage in prose, a table
+        ("| exit code: 1", "exit code: 1"),
+        ("100% of tests passed", "100% of tests passed"),
+        ("|col|  12 MB used", "|col|  12 MB used"),
+    ],
+    ids=["pip10", "pip9", "pip22", "redrawn", "ci-ascii", "bar-alone", "ascii-box", "percent", "table"],
+)
+def test_normalise_line_drops_a_progress_bar_glued_to_what_follows(raw: str, text: str) -> None:
+    assert normalise_line(raw.encode()) == text
+
+
 def test_read_blocks_keeps_lines_whole_and_skips_the_rest_of_overlong_ones() -> None:
     import io
 

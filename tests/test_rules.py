@@ -249,3 +249,48 @@ def test_rules_check_times_each_pattern_on_hostile_lines(tmp_path: Path) -> None
     assert problem.key == "match.any[0]"
     assert "slow on a hostile line" in str(problem)
     assert slow_patterns(load_rule_file(write_rule(tmp_path, "fine"))) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "reason"),
+    [
+        (("any = ['''command", "join = 11\nany = ['''command"), "match.join", "from 0 to 10"),
+        (("' failed''']", "' failed\\n''']"), "match.any[0]", "set match.join"),
+        (("' failed''']", "' failed[\\n ]x''']"), "match.any[0]", "set match.join"),
+        (('title = "No compiler"', 'title = "x"\nwarning = 1'), "warning", "true or false"),
+        (
+            ('title = "No compiler"', 'title = "x"\nexplains = ["dns"]'),
+            "explains[0]",
+            "unknown category 'dns'",
+        ),
+    ],
+    ids=["join-too-long", "newline-without-join", "newline-in-class-without-join", "warning", "explains"],
+)
+def test_issue_13_keys_are_checked(tmp_path: Path, change: tuple[str, str], key: str, reason: str) -> None:
+    old, new = change
+    text = VALID.format(id="bad-rule")
+    assert old in text, old
+    with pytest.raises(RuleError) as caught:
+        load_rule_file(write_rule(tmp_path, "bad-rule", text.replace(old, new, 1)))
+    assert (caught.value.key, reason in caught.value.reason) == (key, True), caught.value
+
+
+def test_a_pattern_that_only_excludes_a_newline_is_a_one_line_pattern(tmp_path: Path) -> None:
+    # compiler-killed's "make[^\n]{0,200}?-j": the rest of one line, no join needed
+    text = VALID.format(id="one-line").replace("' failed''']", "' failed[^\\n]*''']")
+    rule = load_rule_file(write_rule(tmp_path, "one-line", text))
+    assert not rule.multiline
+    text = VALID.format(id="two-lines").replace("' failed''']", "' failed\\nnext''']")
+    rule = load_rule_file(write_rule(tmp_path, "two-lines", text.replace("[match]", "[match]\njoin = 1")))
+    assert (rule.multiline, rule.join, rule.gate) == (True, 1, None)
+
+
+def test_issue_13_keys_survive_the_builtin_cache(tmp_path: Path) -> None:
+    from safe_pip.rules import Rule
+
+    text = VALID.format(id="x").replace(
+        "[match]", 'warning = true\nexplains = ["network-error"]\n[match]\njoin = 2'
+    )
+    rule = load_rule_file(write_rule(tmp_path, "x", text))
+    again = Rule.from_json(rule.to_json())
+    assert (again.join, again.warning, again.explains) == (2, True, ("network-error",))

@@ -5,10 +5,19 @@ C-level scans per megabyte plus Python work on the few lines that can matter. Me
 log's size: per rule only the first and last few hits are kept.
 
 Ranking puts the root cause first: higher `priority` (specific rules) before lower (generic ones), then higher
-confidence, then the earlier evidence. One diagnosis per category. Fallback rules (pip's generic "Failed
-building wheel", "No matching distribution") are reported only when no other rule explains the log; a
-`build-failed` diagnosis cites the build's own most relevant error lines as evidence.
-An install-time diagnosis is dropped when pip went on to succeed (a retry, a legacy fallback build).
+confidence, then the earlier evidence. One diagnosis per category. Then what was printed on the way yields to
+what ended the step: a `warning` rule's diagnosis ranks after any diagnosis whose evidence comes later (the
+fallback's too), and a diagnosis of a category another diagnosis `explains` ranks after it when its evidence
+comes later (the download that failed because a missing tool was being fetched). Fallback rules (pip's
+generic "Failed building wheel", "No matching distribution") are reported only when no other rule explains
+the log (or when only warnings do); a `build-failed` diagnosis cites the build's own most relevant error lines
+as evidence. An install-time diagnosis is dropped when pip went on to succeed (a retry, a legacy fallback
+build).
+
+A rule whose patterns continue on following lines (`join`) sees, at each line holding one of its keywords, a
+window of that line and the next `join` lines: read from the block in hand, or, at a block's end or when lines
+are fed one by one, completed by the lines that come next. Only those rules, only at their keyword lines, pay
+for it; every other line costs what it did.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from safe_pip.fixes import Fix, FixContext, render_fix
-from safe_pip.logtext import normalise_with_indent, read_blocks, scan_block
+from safe_pip.logtext import normalise_line, normalise_with_indent, plain_block, read_blocks, scan_spans
 from safe_pip.rules import USER_LINE_CHARS, Rule, RuleSet
 from safe_pip.template import fill_template
 
@@ -73,6 +82,8 @@ class Diagnosis:
     priority: int = 50
     references: tuple[str, ...] = ()
     fallback: bool = False
+    warning: bool = False  # a warning printed on the way: what comes after it ranks first
+    explains: tuple[str, ...] = ()  # categories whose later diagnoses this one causes
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -181,6 +192,8 @@ class _Hits:
     first: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)
     last: deque[tuple[int, str, dict[str, str]]] = field(default_factory=lambda: deque(maxlen=_KEEP_HITS))
     packages: dict[int, str | None] = field(default_factory=dict)
+    # The other lines a multi-line match spans, by the line it starts on (see Classifier._close_window).
+    spans: dict[int, tuple[Evidence, ...]] = field(default_factory=dict)
 
     def add(self, hit: tuple[int, str, dict[str, str]], package: str | None = None) -> None:
         if len(self.first) < _KEEP_HITS:
@@ -190,11 +203,26 @@ class _Hits:
                 dropped = self.last[0][0]
                 if all(kept[0] != dropped for kept in self.first):
                     self.packages.pop(dropped, None)
+                    self.spans.pop(dropped, None)
             self.last.append(hit)
         self.packages[hit[0]] = package
 
+    def merge(
+        self, hit: tuple[int, str, dict[str, str]], package: str | None, spans: tuple[Evidence, ...]
+    ) -> None:
+        """A window's hit: its captures join a kept hit on the same line (the line alone matched too)."""
+        if hit[0] in self.packages:
+            for kept in self.all():
+                if kept[0] == hit[0]:
+                    kept[2].update({k: v for k, v in hit[2].items() if k not in kept[2]})
+        else:
+            self.add(hit, package)
+        if spans and hit[0] in self.packages:
+            self.spans[hit[0]] = spans
+
     def all(self) -> list[tuple[int, str, dict[str, str]]]:
-        return self.first + list(self.last)
+        # In line order: a window's hit arrives after the lines it spans were read.
+        return sorted(self.first + list(self.last), key=lambda hit: hit[0])
 
     def __bool__(self) -> bool:
         return bool(self.first)
@@ -206,6 +234,17 @@ class _RuleState:
     all: list[_Hits] = field(default_factory=list)
     context: list[_Hits] = field(default_factory=list)
     vetoed: bool = False
+
+
+@dataclass
+class _Window:
+    """A line where a multi-line rule may match, and the lines after it, read as they come (see `join`)."""
+
+    rule: int  # index in Classifier.rules
+    first: int  # its first line's number
+    lines: list[str]
+    wanted: int  # lines still to read
+    package: str | None
 
 
 class Classifier:
@@ -230,6 +269,11 @@ class Classifier:
             _RuleState(all=[_Hits() for _ in rule.all], context=[_Hits() for _ in rule.context])
             for rule in self.rules
         ]
+        # Rules with patterns that continue on the next lines, and their windows waiting for those lines.
+        self._window_rules = frozenset(index for index, rule in enumerate(self.rules) if rule.multiline)
+        self._windows: list[_Window] = []
+        self._block = b""  # the block being read, and where the current line ends in it
+        self._line_end = 0
         # The package pip is working on (its last progress line so far); each hit keeps the one at its line,
         # so memory does not grow with the number of progress lines (a log of 10 million "Collecting x").
         self._package: str | None = None
@@ -243,12 +287,20 @@ class Classifier:
     # -- feeding ---------------------------------------------------------------------------------------
     def feed_block(self, block: bytes, first_line: int) -> None:
         """A block of whole lines starting at line `first_line` (1-based)."""
-        for number, raw, hits in scan_block(block, first_line, self.scan_terms):
-            self._consume(number, raw, hits)
+        block = plain_block(block)
+        if self._windows:
+            self._windows = [w for w in self._windows if not self._fill_window(w, block, 0)]
+        self._block = block
+        for number, start, end, hits in scan_spans(block, first_line, self.scan_terms):
+            self._line_end = end
+            self._consume(number, block[start:end], hits)
+        self._block = b""
         self.lines_seen = first_line - 1 + block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
 
     def feed_line(self, number: int, raw: bytes) -> None:
         """One line (without newline); slower than blocks, for lines already split (a capture)."""
+        if self._windows:
+            self._windows = [w for w in self._windows if not self._window_line(w, number, raw)]
         lowered = raw.lower()
         hits = frozenset(index for index, term in enumerate(self.scan_terms) if term in lowered)
         if hits:
@@ -274,6 +326,8 @@ class Classifier:
                 continue  # none of the literals its patterns need: no regex search for this rule
             state = self._states[rule_index]
             patterns = rule.compiled
+            if self._window_rules and rule_index in self._window_rules:
+                self._open_window(rule_index, number, text)
             # A user's pattern sees the start of a long line only: what it may cost is bounded (see rules).
             subject = text if rule.builtin or len(text) <= USER_LINE_CHARS else text[:USER_LINE_CHARS]
             if not state.vetoed and any(matcher.search(subject) for matcher in patterns.none):
@@ -291,6 +345,65 @@ class Classifier:
                 match = matcher.search(subject)
                 if match:
                     state.context[position].add((number, text, _captures(match)))
+
+    # -- windows of lines (rules with `join`) ---------------------------------------------------------
+    def _open_window(self, rule_index: int, number: int, text: str) -> None:
+        window = _Window(rule_index, number, [text], self.rules[rule_index].join, self._package)
+        if not self._block or not self._fill_window(window, self._block, self._line_end + 1):
+            self._windows.append(window)  # the lines it needs come with the next block or line
+
+    def _fill_window(self, window: _Window, block: bytes, position: int) -> bool:
+        """Read the window's next lines from `block` at `position`; True when it was complete (and closed)."""
+        while window.wanted and position < len(block):
+            end = block.find(b"\n", position)
+            end = len(block) if end < 0 else end
+            window.lines.append(normalise_line(block[position:end]))
+            window.wanted -= 1
+            position = end + 1
+        if window.wanted:
+            return False
+        self._close_window(window)
+        return True
+
+    def _window_line(self, window: _Window, number: int, raw: bytes) -> bool:
+        """One more line for a window, fed line by line; a gap (lines a capture dropped) closes it."""
+        if number == window.first + len(window.lines):
+            window.lines.append(normalise_line(raw))
+            window.wanted -= 1
+            if window.wanted:
+                return False
+        self._close_window(window)
+        return True
+
+    def _close_window(self, window: _Window) -> None:
+        """Search the window with the rule's multi-line patterns; each match is a hit on the line it starts
+        on, and its evidence is every line it spans."""
+        rule, state = self.rules[window.rule], self._states[window.rule]
+        lines = window.lines if rule.builtin else [line[:USER_LINE_CHARS] for line in window.lines]
+        subject = "\n".join(lines)
+        patterns = rule.compiled
+
+        def hit(match: re.Match[str]) -> tuple[tuple[int, str, dict[str, str]], tuple[Evidence, ...]]:
+            first = subject.count("\n", 0, match.start())
+            last = first + match.group().rstrip("\n").count("\n")
+            spanned = range(first + 1, last + 1)
+            spans = tuple(Evidence(window.first + i, lines[i]) for i in spanned if lines[i])
+            return (window.first + first, lines[first], _captures(match)), spans
+
+        if any(matcher.multiline and matcher.search(subject) for matcher in patterns.none):
+            state.vetoed = True
+        for matcher in patterns.any:
+            match = matcher.search(subject) if matcher.multiline else None
+            if match:
+                found, spans = hit(match)
+                state.any.merge(found, window.package, spans)
+                break
+        for kind, all_hits in ((patterns.all, state.all), (patterns.context, state.context)):
+            for position, matcher in enumerate(kind):
+                match = matcher.search(subject) if matcher.multiline else None
+                if match:
+                    found, spans = hit(match)
+                    all_hits[position].merge(found, None, spans)
 
     def _track_structure(self, number: int, text: str, text_lower: str, indent: int) -> None:
         # Each regex runs only on lines that hold its literal: this runs for every candidate line.
@@ -334,6 +447,9 @@ class Classifier:
 
     # -- results ---------------------------------------------------------------------------------------
     def diagnoses(self) -> list[Diagnosis]:
+        for window in self._windows:  # the log ended before these windows were full
+            self._close_window(window)
+        self._windows = []
         found = []
         for rule, state in zip(self.rules, self._states):
             diagnosis = self._diagnose(rule, state)
@@ -367,7 +483,8 @@ class Classifier:
             values["pip_version"] = ".".join(map(str, self.facts.pip_version))
         if "wheel" in captures:
             values["wheel_why"] = self._wheel_why(captures["wheel"], captures.get("tags", ""))
-        evidence_hits = sorted({(h[0], h[1]) for h in [hit, *supporting]})
+        spanned = [(e.line, e.text) for e in state.any.spans.get(number, ())]
+        evidence_hits = sorted({(h[0], h[1]) for h in [hit, *supporting]} | set(spanned))
         if rule.category == FALLBACK_CATEGORY:
             # pip's last failure line ("ERROR: Failed building wheel for x") comes after the build's output;
             # with no error line of the build's own, pip's line is the evidence.
@@ -407,6 +524,8 @@ class Classifier:
             priority=rule.priority,
             references=rule.references,
             fallback=rule.fallback,
+            warning=rule.warning,
+            explains=rule.explains,
         )
 
     def _first_complete_hit(
@@ -497,18 +616,48 @@ def _scan_plan(keywords: Sequence[bytes]) -> tuple[list[bytes], list[list[bytes]
 
 
 def rank(diagnoses: Iterable[Diagnosis]) -> list[Diagnosis]:
-    """Most likely root cause first; one diagnosis per category; a fallback only when nothing else matched."""
+    """Most likely root cause first; one diagnosis per category; a fallback only when nothing else matched
+    (or only warnings printed before it did)."""
     ordered = sorted(
         diagnoses, key=lambda d: (-d.priority, -d.confidence, d.evidence[0].line if d.evidence else 0, d.rule)
     )
     best: dict[str, Diagnosis] = {}
     for diagnosis in ordered:
         best.setdefault(diagnosis.category, diagnosis)
-    result = list(best.values())
-    if any(not d.fallback for d in result):
-        result = [d for d in result if not d.fallback]
-    elif len(result) > 1:
-        result = result[:1]  # generic explanations do not add up: the highest one alone
+    result = _causes_first(list(best.values()))
+    fallbacks = [d for d in result if d.fallback]
+    if fallbacks and (len(fallbacks) > 1 or not result[0].fallback):
+        # Generic explanations do not add up (the highest one alone), and none stands beside a specific one
+        # unless the specific ones are warnings printed before it.
+        keep = result[0] if result[0].fallback else None
+        result = [d for d in result if not d.fallback or d is keep]
+    return result
+
+
+def _yields_to(first: Diagnosis, second: Diagnosis) -> bool:
+    """`first` was printed on the way to `second`: a warning before it, or a consequence after its cause."""
+    if not first.evidence or not second.evidence:
+        return False
+    if first.warning and not second.warning and second.evidence[-1].line > first.evidence[-1].line:
+        return True
+    return first.category in second.explains and first.evidence[0].line > second.evidence[0].line
+
+
+def _causes_first(ordered: list[Diagnosis]) -> list[Diagnosis]:
+    """`ordered` (by priority), with each diagnosis moved after those it yields to (see `_yields_to`); a
+    stable pass over a handful of diagnoses, bounded (a cycle of yields leaves the priority order)."""
+    result = list(ordered)
+    for _ in range(len(result)):
+        moved = False
+        for index, diagnosis in enumerate(result):
+            later = [other for other in result[index + 1 :] if _yields_to(diagnosis, other)]
+            if later:
+                result.remove(diagnosis)
+                result.insert(result.index(later[-1]) + 1, diagnosis)
+                moved = True
+                break
+        if not moved:
+            break
     return result
 
 

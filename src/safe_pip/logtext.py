@@ -26,8 +26,10 @@ __all__ = [
     "looks_like_pip_output",
     "normalise_line",
     "normalise_with_indent",
+    "plain_block",
     "read_blocks",
     "scan_block",
+    "scan_spans",
 ]
 
 # Matching looks at most this much of a line, so no pattern can run away on a 50 MB line.
@@ -59,8 +61,20 @@ _CI_PREFIX = re.compile(
 # pip's boxes: "× Building wheel ...", "│ exit code: 1", "╰─> [6 lines of output]", the same glyphs read as
 # cp1252 by a Windows console ("Ã—", "â”‚", "â•°â”€>"), and ASCII stand-ins some CI log viewers substitute.
 _BOX = re.compile(r"^(?:×|│|╰─>|Ã—|â”‚|â•°â”€>|\|(?= )|\+->)\s*")
+# pip's download progress bar, which what comes next may be glued to when pip printed no newline (the shell's
+# "Killed" when the kernel ended pip): the bar, the size, the speed and the time left, each as pip drew them
+#   pip 10-21:  "|████████████████████████████████| 500 MB 1.2 MB/s eta 0:00:01Killed"
+#   pip 9:      "100% |████████████████████████████████| 500.1MB 1.2MB/s eta 0:00:01Killed"
+#   pip 22+:    "━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━ 500.0/500.0 MB 1.2 MB/s eta 0:00:01Killed"
+#   --progress-bar ascii: "|################################| 500 MB 1.2 MB/s eta 0:00:01"
+_PROGRESS = re.compile(
+    r"^(?:\d{1,3}% )?(?:\|[█▉▊▋▌▍▎▏#. -]*\||[━╸╺╾╼-]{3,}) +[\d.]+(?:/[\d.]+)? ?[kMGT]?i?B\b"
+    r"(?: +[\d.]+ ?[kMGT]?i?B/s)?(?: +eta (?:\d+:)?\d+:\d\d)? *"
+)
 
 
+# How a progress bar line starts (cheap to check before the regex on every line normalised).
+_PROGRESS_STARTS = frozenset("|━╸1")
 # What a terminal would act on rather than show, once colours are gone: C0 controls but tab (BS and BEL
 # rewrite or ring), DEL, C1 controls (U+009B is a one-character CSI), and the bidirectional marks, embeddings,
 # overrides and isolates that reorder what is shown (U+202E makes `gpj.exe` read `exe.jpg`), and the Unicode
@@ -105,6 +119,10 @@ def normalise_with_indent(raw: bytes) -> tuple[str, int]:
     stripped = text.lstrip()
     indent = len(text) - len(stripped)
     text = stripped.rstrip()
+    if text[:1] in _PROGRESS_STARTS and (text[:1] != "1" or text.startswith("100% |")):
+        match = _PROGRESS.match(text)
+        if match:
+            text = text[match.end() :]
     match = _BOX.match(text)
     if match:
         text = text[match.end() :]
@@ -143,6 +161,12 @@ def read_blocks(stream: BinaryIO, block_size: int = _BLOCK) -> Iterator[bytes]:
         yield pending
 
 
+def plain_block(block: bytes) -> bytes:
+    """The block without colour codes, which can split a keyword ("\\x1b[1mERROR\\x1b[0m:"); they hold no
+    newline, so line numbers hold."""
+    return _ANSI_BYTES.sub(b"", block) if b"\x1b" in block else block
+
+
 def scan_block(
     block: bytes, first_line: int, keywords: Sequence[bytes]
 ) -> Iterator[tuple[int, bytes, frozenset[int]]]:
@@ -152,9 +176,16 @@ def scan_block(
     over the whole block with `bytes.find`, skipping to the end of a line once it is found there: the cost
     is a few C-level scans per block, not a Python loop over lines.
     """
-    if b"\x1b" in block:
-        # Colour codes can split a keyword ("\x1b[1mERROR\x1b[0m:"); they hold no newline, so numbering holds.
-        block = _ANSI_BYTES.sub(b"", block)
+    block = plain_block(block)
+    for number, start, end, hits in scan_spans(block, first_line, keywords):
+        yield number, block[start:end], hits
+
+
+def scan_spans(
+    block: bytes, first_line: int, keywords: Sequence[bytes]
+) -> Iterator[tuple[int, int, int, frozenset[int]]]:
+    """`scan_block` of a `plain_block`, giving where each line is in it: (line number, start, end, keyword
+    indexes), `block[start:end]` the line without its newline (so the lines after it can be read too)."""
     lowered = block.lower()
     hits: dict[int, set[int]] = {}
     for index, keyword in enumerate(keywords):
@@ -176,7 +207,7 @@ def scan_block(
         number += block.count(b"\n", counted_to, start)
         counted_to = start
         end = block.find(b"\n", start)
-        yield number, block[start : end if end >= 0 else len(block)], frozenset(hits[start])
+        yield number, start, end if end >= 0 else len(block), frozenset(hits[start])
 
 
 def iter_lines(stream: BinaryIO) -> Iterator[NumberedLine]:

@@ -16,6 +16,15 @@ fallback = false                       # true: reported only when no other rule 
                                        # (pip's generic "Failed building wheel", "No matching distribution")
 package_context = true                 # false: the failure is not one package's (a conflict), so the
                                        # package comes only from captures, never from pip's progress lines
+warning = false                        # true: the message is a warning printed on the way (NumPy's "A
+                                       # module that was compiled using NumPy 1.x cannot be run in NumPy
+                                       # 2.x" from `import torch` in a build), not what ended the failing
+                                       # step: any diagnosis whose evidence comes after it ranks first,
+                                       # the fallback's included
+explains = []                          # categories this failure causes: a diagnosis of one of them whose
+                                       # evidence starts after this rule's ranks after it, whatever the
+                                       # priorities (maturin's "Rust not found, installing into a temporary
+                                       # directory" then a DNS failure offline: ["network-error"])
 references = ["https://docs.python.org/3/extending/building.html"]
 
 [match]
@@ -26,6 +35,12 @@ none = []                              # none may match anywhere (near misses)
 context = []                           # optional: captures from the nearest match (within `window`),
                                        # e.g. the package from a traceback's site-packages path
 window = 0
+join = 0                               # 1..10: a pattern holding `\\n` continues on the next lines: it is
+                                       # searched in the line and the `join` lines after it, joined with
+                                       # "\\n" (each normalised), e.g. torch's two-line message
+                                       #   '''RuntimeError:\\s*\\n(?:\\*+\\n)?The detected CUDA version'''
+                                       # The window starts at a line holding a keyword; its evidence is
+                                       # every line the match spans. Patterns without `\\n` see one line.
 
 [when]                                 # facts about this machine (ignored when unknown)
 tool_missing = ["gcc", "cc"]           # also tool_present, header_missing, platform
@@ -43,6 +58,14 @@ hint = "Install a C compiler, or use a pre-built wheel."
 action = "only-binary"                 # an id from fixes.ACTIONS
 params = { }                           # the action's parameters; templates over captures allowed
 ```
+
+Pattern syntax, for every rule: Python `re`. Case: a pattern is case-sensitive unless it says otherwise,
+`(?i)` at its start for all of it, `(?i:...)` for a part (`(?i:cmake) must be installed`); keywords are
+lower-case literals, matched in the lower-cased line, so they hold whatever the case. Glued text: lines are
+normalised before matching (logtext.normalise_with_indent): CI timestamps, BuildKit and Azure/GitHub prefixes,
+pip's box glyphs and indentation are gone, and so is a progress bar something was glued to
+(`|████| 500 MB 1.2 MB/s eta 0:00:01Killed` reads `Killed`). A pattern that must survive other text glued
+before its message should not anchor with `^`: `(?:^|[\\s:])Killed$`.
 """
 
 from __future__ import annotations
@@ -92,6 +115,8 @@ WHEN_KEYS = frozenset({"tool_missing", "tool_present", "platform", "header_missi
 _PHASES = ("install", "any")
 _TOP_KEYS = frozenset(
     {
+        "warning",
+        "explains",
         "id",
         "category",
         "title",
@@ -108,7 +133,11 @@ _TOP_KEYS = frozenset(
         "fix",
     }
 )
-_MATCH_KEYS = frozenset({"keywords", "any", "all", "none", "context", "window"})
+_MATCH_KEYS = frozenset({"keywords", "any", "all", "none", "context", "window", "join"})
+# How many following lines a multi-line pattern may see (bounds what a window costs: see classify).
+MAX_JOIN = 10
+# `(?i:...)`, `(?ai:...)`: a part of a pattern that ignores case (literals found in it are then lower-case).
+_SCOPED_IGNORECASE = re.compile(r"\(\?[aLmsux]*i[aLmsux]*(?:-[imsx]*)?:")
 _EXPLAIN_KEYS = frozenset({"summary", "hint"})
 _FIX_KEYS = frozenset({"action", "params", "title", "auto"})
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -161,6 +190,16 @@ class Rule:
     # Any other rule sees at most USER_LINE_CHARS of a line, which bounds what a pattern the lint let through
     # can cost (`re` cannot be interrupted). Not part of the JSON form.
     builtin: bool = False
+    join: int = 0  # following lines a multi-line pattern (one holding "\n") sees
+    warning: bool = False  # a warning printed on the way: what comes after it ranks first
+    explains: tuple[str, ...] = ()  # categories a later diagnosis of which this failure causes
+
+    @cached_property
+    def multiline(self) -> bool:
+        """Some pattern continues on a following line (it holds a newline): the rule sees windows of lines."""
+        return self.join > 0 and any(
+            _is_multiline(p) for p in (*self.any, *self.all, *self.none, *self.context)
+        )
 
     def _literals_of(self, pattern: str) -> tuple[str, ...] | None:
         return self.literals[pattern] if pattern in self.literals else _required_literals(pattern)
@@ -169,6 +208,8 @@ class Rule:
     def gate(self) -> tuple[str, ...] | None:
         """Lower-case literals one of which every line any pattern of this rule matches contains, or None: a
         line without any of them is never searched with the rule's regular expressions."""
+        if self.multiline:
+            return None  # a multi-line pattern's literals may sit on a later line than the keyword's
         found = [self._literals_of(p) for p in (*self.any, *self.all, *self.none, *self.context)]
         if any(literals is None for literals in found):
             return None
@@ -210,6 +251,9 @@ class Rule:
             "none": list(self.none),
             "context": list(self.context),
             "window": self.window,
+            "join": self.join,
+            "warning": self.warning,
+            "explains": list(self.explains),
             "when": {key: list(values) for key, values in self.when.items()},
             "defaults": dict(self.defaults),
             "summary": self.summary,
@@ -228,7 +272,7 @@ class Rule:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Rule:
         """The inverse of `to_json`, without validation: only for data `to_json` wrote."""
-        tuples = ("keywords", "any", "all", "none", "context", "references")
+        tuples = ("keywords", "any", "all", "none", "context", "references", "explains")
         fields: dict[str, Any] = {
             key: (tuple(value) if key in tuples else value) for key, value in data.items()
         }
@@ -250,12 +294,13 @@ class Matcher:
     pattern they are lower-case and are looked for in the lower-cased line.
     """
 
-    __slots__ = ("ignore_case", "literals", "regex")
+    __slots__ = ("ignore_case", "literals", "multiline", "regex")
 
     def __init__(self, pattern: str, literals: tuple[str, ...] | None) -> None:
         self.regex = re.compile(pattern)
-        self.ignore_case = bool(self.regex.flags & re.IGNORECASE)
+        self.ignore_case = bool(self.regex.flags & re.IGNORECASE) or bool(_SCOPED_IGNORECASE.search(pattern))
         self.literals = literals
+        self.multiline = _is_multiline(pattern)
 
     def search(self, text: str) -> re.Match[str] | None:
         if self.literals is not None:
@@ -340,6 +385,29 @@ def parse_rule(data: Mapping[str, Any], path: str, *, validate_patterns: bool = 
     window = match.get("window", 0)
     if not isinstance(window, int) or isinstance(window, bool) or window < 0:
         raise problem("match.window", f"must be a non-negative integer, not {window!r}")
+    join = match.get("join", 0)
+    if not isinstance(join, int) or isinstance(join, bool) or not 0 <= join <= MAX_JOIN:
+        raise problem("match.join", f"must be an integer from 0 to {MAX_JOIN}, not {join!r}")
+    for kind, patterns in (
+        ("any", any_patterns),
+        ("all", all_patterns),
+        ("none", none_patterns),
+        ("context", context_patterns),
+    ):
+        for index, pattern in enumerate(patterns):
+            if _is_multiline(pattern) and not join:
+                raise problem(
+                    f"match.{kind}[{index}]",
+                    "the pattern continues on a following line (it holds \\n): set match.join to how many "
+                    "lines after the first it may see",
+                )
+    warning = data.get("warning", False)
+    if not isinstance(warning, bool):
+        raise problem("warning", f"must be true or false, not {warning!r}")
+    explains = _strings(data, "explains", problem)
+    for index, explained in enumerate(explains):
+        if explained not in CATEGORIES:
+            raise problem(f"explains[{index}]", f"unknown category {explained!r} (see CONTRACT.md)")
     groups: dict[str, list[set[str]]] = {"any": [], "all": [], "none": [], "context": []}
     if validate_patterns:
         kinds = (
@@ -409,6 +477,9 @@ def parse_rule(data: Mapping[str, Any], path: str, *, validate_patterns: bool = 
         none=tuple(none_patterns),
         context=tuple(context_patterns),
         window=window,
+        join=join,
+        warning=warning,
+        explains=tuple(explains),
         when=when,
         defaults=defaults,
         summary=summary,
@@ -538,7 +609,8 @@ def _required_literals(pattern: str) -> tuple[str, ...] | None:
         parsed = parser.parse(pattern)
     except Exception:
         return None
-    lower = bool(parsed.state.flags & re.IGNORECASE)
+    # Literals of a part that ignores case are lower-case too, and looked for in the lower-cased line.
+    lower = bool(parsed.state.flags & re.IGNORECASE) or bool(_SCOPED_IGNORECASE.search(pattern))
 
     def best(items: Any) -> tuple[str, ...] | None:
         # The longest literal run of a sequence that must match entirely; a required group contributes its
@@ -571,6 +643,48 @@ def _required_literals(pattern: str) -> tuple[str, ...] | None:
     return tuple(literal.lower() for literal in found) if lower else found
 
 
+def _is_multiline(pattern: str) -> bool:
+    """The pattern continues on a following line: it matches a newline it names (`\\n`, or `[\\n ]`), not
+    only excludes one (`[^\\n]`, a line's rest)."""
+    if "\\n" not in pattern and "\n" not in pattern:
+        return False  # the usual pattern: not parsed
+    from safe_pip._redos import _sre
+
+    constants, parser = _sre()
+    try:
+        parsed = parser.parse(pattern)
+    except Exception:
+        return False
+
+    repeats = {constants.MAX_REPEAT, constants.MIN_REPEAT, getattr(constants, "POSSESSIVE_REPEAT", None)}
+
+    def names_newline(items: Any) -> bool:
+        for op, value in items:
+            if op == constants.LITERAL:
+                found = value == 10
+            elif op == constants.IN:
+                found = (constants.NEGATE, None) not in value and any(
+                    (kind == constants.LITERAL and item == 10)
+                    or (kind == constants.RANGE and item[0] <= 10 <= item[1])
+                    for kind, item in value
+                )
+            elif op in repeats:
+                found = names_newline(value[2])
+            elif op == constants.SUBPATTERN:
+                found = names_newline(value[-1])
+            elif op == constants.BRANCH:
+                found = any(names_newline(branch) for branch in value[1])
+            elif op in (constants.ASSERT, constants.ASSERT_NOT):
+                found = names_newline(value[1])
+            else:
+                found = False
+            if found:
+                return True
+        return False
+
+    return names_newline(parsed)
+
+
 def _toml() -> Any:
     """tomllib (tomli before Python 3.11), imported only when a TOML file is actually read."""
     if sys.version_info >= (3, 11):
@@ -580,6 +694,9 @@ def _toml() -> Any:
     return tomllib
 
 
+# The form of the parsed library's cache: a new engine key (join, warning, explains) or a new way of finding
+# literals changes it, so a cache written by an older checkout of the same version is not read.
+_CACHE_FORMAT = "2"
 # A rule file is a few hundred bytes; a larger one is a mistake (or a trap), not a rule.
 MAX_RULE_FILE_BYTES = 64 << 10
 
@@ -697,7 +814,7 @@ def _parsed_builtin_rules(files: Sequence[Path], cache_folder: Path | None) -> l
 
     if cache_folder is None or not files:
         return [load_rule_file(path, validate_patterns=False) for path in files]
-    stamp = [__version__]
+    stamp = [__version__, _CACHE_FORMAT]
     for path in files:
         info = path.stat()
         stamp.append(f"{path.name}\0{info.st_size}\0{info.st_mtime_ns}")
