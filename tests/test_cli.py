@@ -225,3 +225,44 @@ def test_history_lists_clears_and_moves_a_corrupt_file_aside(env: dict[str, str]
     assert recovered.returncode == 0
     assert "could not be read" in recovered.stderr
     assert len(list(path.parent.glob("history.sqlite3.corrupt-*"))) == 1
+
+
+OLDPY_LOG = LOGS / "wheel-not-supported" / "match-unsupported-oldpy-pip20.log"
+
+
+def _summary(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    return str(json.loads(result.stdout)["diagnoses"][0]["summary"])
+
+
+def test_diagnose_here_uses_this_machines_interpreter(env: dict[str, str]) -> None:
+    """Issue 13, family 8: a log from elsewhere is read from its text alone; with --here (or for safe-pip's own
+    saved log) the wheel is measured against the interpreter safe-pip would use."""
+    import sys
+
+    elsewhere = _summary(run("diagnose", "--json", str(OLDPY_LOG), env=env))
+    assert "and pip ran on another Python or platform" in elsewhere
+    here = _summary(run("--python", sys.executable, "diagnose", "--here", "--json", str(OLDPY_LOG), env=env))
+    running = f"CPython {sys.version_info[0]}.{sys.version_info[1]}"
+    assert here.endswith(f"it is for CPython 3.9 (cp39); you are running {running}."), here
+    stdin = run(
+        "--python", sys.executable, "diagnose", "--here", "--json", "-", env=env, stdin=OLDPY_LOG.read_bytes()
+    )
+    assert _summary(stdin) == here
+
+
+def test_diagnose_of_a_saved_log_is_diagnosed_here(env: dict[str, str]) -> None:
+    import sys
+
+    folder = Path(env["XDG_STATE_HOME"]) / "safe-pip" / "log"
+    folder.mkdir(parents=True)
+    saved = folder / "pip-20260101-000000-1.log"
+    saved.write_bytes(OLDPY_LOG.read_bytes())
+    here = _summary(run("--python", sys.executable, "diagnose", "--json", str(saved), env=env))
+    assert "you are running CPython" in here
+    # the same log anywhere else is not
+    other = folder.parent / "pip-20260101-000000-1.log"
+    other.write_bytes(OLDPY_LOG.read_bytes())
+    assert "pip ran on another Python" in _summary(
+        run("--python", sys.executable, "diagnose", "--json", str(other), env=env)
+    )

@@ -39,7 +39,7 @@ _INTERRUPTED_CODES = (129, 130, 143)  # SIGHUP, SIGINT, SIGTERM as shells report
 HELP = f"""\
 usage: safe-pip [OPTIONS] install|download|wheel [PIP ARGS...]
        safe-pip [OPTIONS] <other pip command> [ARGS...]
-       safe-pip diagnose [--json] [FILE | -]
+       safe-pip diagnose [--here] [--json] [FILE | -]
        safe-pip doctor [--json]
        safe-pip rules list [--json] | rules show ID | rules check PATH...
        safe-pip history [--json] [--clear]

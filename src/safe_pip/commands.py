@@ -217,7 +217,6 @@ def diagnose_run(
         detect_module_installed,
         detect_newest_wheel,
         detect_package_manager,
-        detect_pip_version,
         detect_python_for,
     )
     from safe_pip.requested import read_user_requests
@@ -258,17 +257,26 @@ def diagnose_run(
             _feed_capture(classifier, capture)
     else:
         _feed_capture(classifier, capture)
+    return _with_interpreter_facts(classifier, python, ask=pin_wheels)
+
+
+def _with_interpreter_facts(classifier: Classifier, python: str | None, *, ask: bool) -> list[Diagnosis]:
+    """The classifier's diagnoses, diagnosed again with what they make worth asking the interpreter: for an
+    unsupported wheel, its tags (to say which of the wheel's fails); for a release pip did not find, its pip's
+    age (too old for today's wheel tags?). `ask`: the pip may be run to learn its version."""
+    from safe_pip.probe import detect_interpreter_facts, detect_pip_version
+
     diagnoses = classifier.diagnoses()
+    if python is None:
+        return diagnoses
     categories = {diagnosis.category for diagnosis in diagnoses}
-    # Only now is it worth asking about the interpreter: for an unsupported wheel, its tags (to say which of
-    # the wheel's fails); for a release pip did not find, its pip's age (too old for today's wheel tags?).
     learnt = classifier.facts or RuleFacts()
     if "unsupported-wheel" in categories:
         facts = detect_interpreter_facts(python)
         if facts is not None:
             learnt = replace(learnt, interpreter=facts.wheel_target(), pip_version=facts.pip_version)
     elif "no-matching-distribution" in categories:
-        learnt = replace(learnt, pip_version=detect_pip_version(python, ask=pin_wheels))
+        learnt = replace(learnt, pip_version=detect_pip_version(python, ask=ask))
     if learnt != (classifier.facts or RuleFacts()):
         classifier.facts = learnt
         diagnoses = classifier.diagnoses()
@@ -831,6 +839,11 @@ def _feed_capture(classifier: Classifier, capture: CaptureBuffer) -> None:
 def _add_diagnose(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("diagnose", help="explain an existing pip log")
     parser.add_argument("--json", action="store_true", help="print the diagnoses as JSON")
+    parser.add_argument(
+        "--here",
+        action="store_true",
+        help="the log came from this machine: use its facts (the target interpreter, the tools on PATH)",
+    )
     parser.add_argument("file", nargs="?", help="the log file; '-' or nothing: standard input")
 
 
@@ -843,7 +856,21 @@ def _cmd_diagnose(args: argparse.Namespace, invocation: Invocation, console: Con
     if name == "-" and sys.stdin.isatty():
         raise UsageError("diagnose needs a log: `safe-pip diagnose build.log`, or pipe one in")
     rules = load_rule_library(invocation, console)
-    classifier = Classifier(rules)
+    # A log from elsewhere is diagnosed from its text alone. One from this machine (`--here`, or safe-pip's
+    # own saved log) is diagnosed as a failed install is: with the facts of the interpreter safe-pip would use
+    # and of the tools on PATH, and fixes written for that interpreter.
+    here = bool(getattr(args, "here", False)) or (name != "-" and _is_saved_log(name))
+    python = None
+    if here:
+        from safe_pip.cli import resolve_target
+        from safe_pip.probe import detect_package_manager
+
+        target = resolve_target(invocation, Console(color=False, stream=io.StringIO()))
+        python = target.path if target is not None else None
+        context = FixContext(python=python or "python3", package_manager=detect_package_manager())
+        classifier = Classifier(rules, _rule_facts(rules), context=context)
+    else:
+        classifier = Classifier(rules)
     try:
         if name == "-":
             classifier.feed_stream(sys.stdin.buffer)
@@ -853,9 +880,20 @@ def _cmd_diagnose(args: argparse.Namespace, invocation: Invocation, console: Con
     except OSError as error:
         console.error(f"cannot read the log {name!r}: {error.strerror or error}")
         return EXIT_USAGE
-    diagnoses = classifier.diagnoses()
+    diagnoses = _with_interpreter_facts(classifier, python, ask=False) if here else classifier.diagnoses()
     _print_diagnoses(diagnoses, as_json=args.json, console=console)
     return 0 if diagnoses else 1
+
+
+def _is_saved_log(name: str) -> bool:
+    """`name` is a log safe-pip saved (in its log folder): it came from this machine."""
+    from safe_pip.cli import _log_directory
+
+    try:
+        folder = os.path.realpath(_log_directory())
+        return os.path.dirname(os.path.realpath(name)) == folder
+    except (OSError, ValueError):
+        return False
 
 
 def _open_log(name: str) -> BinaryIO:
