@@ -325,7 +325,7 @@ class Classifier:
             if rule.gate is not None and not any(literal in text_lower for literal in rule.gate):
                 continue  # none of the literals its patterns need: no regex search for this rule
             state = self._states[rule_index]
-            patterns = rule.compiled
+            patterns = rule.line_patterns
             if self._window_rules and rule_index in self._window_rules:
                 self._open_window(rule_index, number, text)
             # A user's pattern sees the start of a long line only: what it may cost is bounded (see rules).

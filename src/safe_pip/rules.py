@@ -227,6 +227,21 @@ class Rule:
         )
 
     @cached_property
+    def line_patterns(self) -> CompiledPatterns:
+        """The patterns searched in each line alone: a multi-line pattern is searched in windows only (a
+        pattern never matches in their place, so positions hold)."""
+        if not self.multiline:
+            return self.compiled
+
+        def alone(matchers: tuple[Matcher, ...]) -> tuple[Matcher, ...]:
+            return tuple(_NEVER if matcher.multiline else matcher for matcher in matchers)
+
+        patterns = self.compiled
+        return CompiledPatterns(
+            alone(patterns.any), alone(patterns.all), alone(patterns.none), alone(patterns.context)
+        )
+
+    @cached_property
     def template_fields(self) -> frozenset[str]:
         """The values the rule's messages and fixes ask for (so derived ones are computed only when used)."""
         templates = [self.summary, self.hint]
@@ -891,3 +906,7 @@ def iter_rule_paths(paths: Iterable[Path]) -> Iterator[Path]:
 def env_rule_folders(environ: Mapping[str, str]) -> list[Path]:
     value = environ.get("SAFE_PIP_RULES", "")
     return [Path(entry) for entry in value.split(os.pathsep) if entry]
+
+
+# Stands for a multi-line pattern among a rule's one-line ones: its literal is in no line.
+_NEVER = Matcher("(?!)", ("\n",))
