@@ -1,0 +1,46 @@
+"""syspackages: which distribution package provides a header, a library or a tool."""
+
+from __future__ import annotations
+
+import pytest
+
+from safe_pip import syspackages
+from safe_pip.fixes import PACKAGE_MANAGERS
+from safe_pip.syspackages import packages_for
+
+
+def test_every_alias_names_an_entry_of_the_table() -> None:
+    dangling = {alias: key for alias, key in syspackages._ALIASES.items() if key not in syspackages._TABLE}
+    assert dangling == {}
+
+
+def test_every_entry_uses_known_package_managers_only() -> None:
+    unknown = {key: set(entry) - set(PACKAGE_MANAGERS) for key, entry in syspackages._TABLE.items()}
+    assert {key: managers for key, managers in unknown.items() if managers} == {}
+
+
+@pytest.mark.parametrize(
+    ("thing", "apt", "dnf", "apk"),
+    [
+        # A library's configuration script (library-config-missing) -> the library's development package.
+        ("curl-config", "libcurl4-openssl-dev", "libcurl-devel", "curl-dev"),
+        ("gdal-config", "libgdal-dev", "gdal-devel", "gdal-dev"),
+        ("krb5-config", "libkrb5-dev", "krb5-devel", "krb5-dev"),
+        ("geos-config", "libgeos-dev", "geos-devel", "geos-dev"),
+        ("xslt-config", "libxml2-dev libxslt1-dev", "libxml2-devel libxslt-devel", "libxml2-dev libxslt-dev"),
+        ("nc-config", "libnetcdf-dev", "netcdf-devel", "netcdf-dev"),
+        # A header and the library of the same project give the same packages.
+        ("curl/curl.h", "libcurl4-openssl-dev", "libcurl-devel", "curl-dev"),
+        ("hdf5", "libhdf5-dev", "hdf5-devel", "hdf5-dev"),
+    ],
+    ids=str,
+)
+def test_packages_for(thing: str, apt: str, dnf: str, apk: str) -> None:
+    found = packages_for(thing)
+    assert found is not None
+    assert (found["apt"], found["dnf"], found["apk"]) == (apt, dnf, apk)
+
+
+@pytest.mark.parametrize("thing", ["nonesuch-config", "pkg-config-but-not", "", "libnonesuch.so"])
+def test_nothing_known_gives_none(thing: str) -> None:
+    assert packages_for(thing) is None
