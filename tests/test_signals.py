@@ -7,6 +7,7 @@ wants and which runs the real Python for anything else (safe-pip's probes)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import select
@@ -102,7 +103,8 @@ def test_a_signal_ends_the_whole_process_tree_pip_started(
         process.send_signal(signum)
         _, stderr = process.communicate(timeout=30)
     finally:
-        process.kill()
+        process.kill()  # only if the test failed before it ended
+        process.wait(timeout=10)
     assert process.returncode == 128 + signum, stderr
     _wait_for(lambda: _gone(int(child_pid.read_text())), 10, "the build's child to end")
 
@@ -129,7 +131,8 @@ def test_ctrl_c_in_a_terminal_ends_pip_and_its_build(sleepy: tuple[list[str], di
         os.write(primary, b"\x03")  # Ctrl-C: the terminal sends SIGINT to its foreground process group
         code = process.wait(timeout=30)
     finally:
-        process.kill()
+        process.kill()  # only if the test failed before it ended
+        process.wait(timeout=10)
         seen.close()
     assert code == 130, seen.text()
     _wait_for(lambda: _gone(int(child_pid.read_text())), 10, "the build's child to end")
@@ -151,13 +154,15 @@ def test_under_nohup_a_hangup_neither_stops_safe_pip_nor_pip(
         os.kill(int(child_pid.read_text()), signal.SIGKILL)  # the long compile step ends; the build goes on
         stdout, stderr = process.communicate(timeout=120)
     finally:
-        process.kill()
+        process.kill()  # only if the test failed before it ended
+        process.wait(timeout=10)
     assert process.returncode == 0, stderr
     assert b"Successfully installed sleepy-1.0" in stdout
 
 
 # -- stand-in interpreters --------------------------------------------------------------------------------
-# The end of a real log of a compile killed for lack of memory (tests/fixtures/logs/compiler-killed).
+# The end of a real log of a compile killed for lack of memory (tests/fixtures/logs/compiler-killed), in a
+# build that runs parallel jobs (ninja), where fewer jobs is the safe fix.
 OOM_LOG = """\
 Processing ./src/bigcpp-1.0.tar.gz
   Installing build dependencies: started
@@ -169,6 +174,7 @@ Building wheels for collected packages: bigcpp
       g++ -fPIC -I/usr/include/python3.11 -c bigcpp.cpp -o build/temp.linux-x86_64-cpython-311/bigcpp.o
       g++: fatal error: Killed signal terminated program cc1plus
       compilation terminated.
+      ninja: build stopped: subcommand failed.
 """
 OOM_TAIL = """\
       [end of output]
@@ -260,7 +266,8 @@ def test_a_signal_during_fix_ends_with_a_message_that_says_interrupted(
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
     finally:
-        process.kill()
+        process.kill()  # only if the test failed before it ended
+        process.wait(timeout=10)
     assert process.returncode == 143, stderr
     assert b"attempt 2/3" in stderr
     last = stderr.decode().strip().splitlines()[-1]
@@ -289,7 +296,8 @@ def test_the_pin_to_wheel_probe_ends_with_safe_pip(tmp_path: Path, env: dict[str
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
     finally:
-        process.kill()
+        process.kill()  # only if the test failed before it ended
+        process.wait(timeout=10)
         pid = int(probe_pid.read_text())
     assert process.returncode in (-signal.SIGTERM, 143)
     try:
@@ -380,8 +388,63 @@ def test_ctrl_c_at_the_retry_question_exits_130(tmp_path: Path, env: dict[str, s
         os.write(primary, b"\x03")
         code = process.wait(timeout=30)
     finally:
-        process.kill()
+        process.kill()  # only if the test failed before it ended
+        process.wait(timeout=10)
         seen.close()
     assert code == 130, seen.text()
     assert len(_runs(tmp_path)) == 1
     assert "Traceback" not in seen.text()
+
+
+def test_ctrl_z_in_a_terminal_stops_pip_with_safe_pip_and_bg_continues_both(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """pip is outside the terminal's foreground group, so Ctrl-Z reaches only safe-pip, which stops pip too."""
+    pid_file = tmp_path / "pip.pid"
+    python = stand_in(
+        tmp_path,
+        f"""\
+        open({str(pid_file)!r}, "w").write(str(os.getpid()))
+        time.sleep(60)
+        """,
+    )
+    argv = " ".join(safe_pip_argv("--python", str(python), "install", "x"))
+    primary, secondary = pty.openpty()
+
+    def take_the_terminal() -> None:
+        import fcntl
+        import termios
+
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    # A shell with job control runs safe-pip as its foreground job, as in an interactive terminal.
+    process = subprocess.Popen(
+        ["bash", "-c", f"set -m; {argv}; echo stopped-or-done; sleep 60"],
+        stdin=secondary, stdout=secondary, stderr=secondary, env=env,
+        start_new_session=True, preexec_fn=take_the_terminal,  # noqa: PLW1509 (no threads yet)
+    )  # fmt: skip
+    os.close(secondary)
+    seen = _Reader(primary)
+    started: list[int] = []
+    try:
+        _wait_for(pid_file.exists, 60, "pip")
+        pip = int(pid_file.read_text())
+        safe_pip = int(Path(f"/proc/{pip}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        started += [pip, safe_pip]
+        os.write(primary, b"\x1a")  # Ctrl-Z
+        _wait_for(lambda: _state(safe_pip) == "T" and _state(pip) == "T", 10, "both to stop")
+        os.killpg(os.getpgid(safe_pip), signal.SIGCONT)  # what `bg` does
+        _wait_for(lambda: _state(pip) not in ("T", "t"), 10, "pip to continue")
+    finally:
+        for pid in [process.pid, *started]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        seen.close()
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"

@@ -401,6 +401,14 @@ class _SignalRelay:
                 self._previous[signum] = signal.signal(signum, self._handle)
         if hasattr(signal, "SIGWINCH"):
             self._previous[signal.SIGWINCH] = signal.signal(signal.SIGWINCH, self._resize)
+        if (
+            self._own_group
+            and hasattr(signal, "SIGTSTP")
+            and signal.getsignal(signal.SIGTSTP) == signal.SIG_DFL
+        ):
+            # Ctrl-Z stops the terminal's foreground group, which pip is no longer in: it is stopped and
+            # continued together with safe-pip here.
+            self._previous[signal.SIGTSTP] = signal.signal(signal.SIGTSTP, self._suspend)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -436,6 +444,19 @@ class _SignalRelay:
             self.on_resize()
         if self._process is not None:
             self._send(signum)
+
+    def _suspend(self, signum: int, frame: Optional[FrameType]) -> None:  # noqa: UP045 (signal API)
+        # SIGSTOP, not SIGTSTP: pip's group has no parent in its session (an orphaned group), where the
+        # kernel discards SIGTSTP.
+        self._send(signal.SIGSTOP)
+        signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+        try:
+            os.kill(os.getpid(), signal.SIGTSTP)  # safe-pip stops here, until `fg` or `bg` continues it
+        finally:
+            # Continued, or never stopped (the kernel discards SIGTSTP in a group without a terminal's
+            # shell): pip goes on either way, never left stopped behind a running safe-pip.
+            signal.signal(signal.SIGTSTP, self._suspend)
+            self._send(signal.SIGCONT)
 
     def _send(self, signum: int) -> None:
         process = self._process
