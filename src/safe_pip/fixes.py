@@ -448,8 +448,8 @@ def render_fix(
     elif action == "add-requirement":
         command = _pip_command(context, (values["requirement"],))
     elif action == "upgrade-package":
-        upgrade = ["safe-pip", *context.target_options, context.pip_command, "--upgrade", package]
-        command = shell_words(upgrade, context.secrets) if package else ""
+        upgrading = ["safe-pip", *context.target_options, context.pip_command, "--upgrade", package]
+        command = shell_words(upgrading, context.secrets) if package else ""
     elif action == "constrain-build":
         requirement = shlex.quote(values["requirement"])
         command = (
