@@ -101,7 +101,9 @@ def test_an_unsupported_wheel_is_explained_dimension_by_dimension(
         "The wheel winonly-1.0-cp311-cp311-win_amd64.whl cannot be installed here: it is built for Windows "
         "(win_amd64); this is Linux x86_64."
     ) in result.stderr
-    assert "safe-pip install --only-binary winonly winonly" in result.stderr
+    # Printed, not applied: the name would be looked up on the index, which may hold another project.
+    assert f"safe-pip --python {shared_venv} install --only-binary winonly winonly" in result.stderr
+    assert "is the project you meant" in result.stderr
 
 
 def test_parse_torch_abi() -> None:

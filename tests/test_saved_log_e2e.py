@@ -83,7 +83,8 @@ def test_two_attempts_in_one_second_keep_both_logs_and_report_the_last(
         "    if os.environ.get('MAX_JOBS'):\n"
         "        print('Successfully installed fastmath-1.0')\n"
         "        sys.exit(0)\n"
-        "    sys.stderr.write('      c++: fatal error: Killed signal terminated program cc1plus\\n'\n"
+        "    sys.stderr.write('      ninja: build stopped: subcommand failed.\\n'\n"  # parallel jobs
+        "                     '      c++: fatal error: Killed signal terminated program cc1plus\\n'\n"
         "                     '  ERROR: Failed building wheel for fastmath\\n')\n"
         "    sys.exit(1)\n"
         "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])\n",
