@@ -45,7 +45,7 @@ def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_wheel_is_pure_python_and_holds_the_rules(built_wheel: Path) -> None:
-    assert built_wheel.name == f"safe_pip-{__version__}-py3-none-any.whl"
+    assert built_wheel.name == f"safe_pip_explain-{__version__}-py3-none-any.whl"
     names = set(zipfile.ZipFile(built_wheel).namelist())
     rule_files = sorted(p.name for p in (ROOT / "rules").iterdir() if p.is_file())
     assert rule_files
@@ -58,15 +58,30 @@ def test_wheel_is_pure_python_and_holds_the_rules(built_wheel: Path) -> None:
 def test_wheel_metadata_declares_only_the_allowed_dependencies(built_wheel: Path) -> None:
     archive = zipfile.ZipFile(built_wheel)
     metadata = email.parser.Parser().parsestr(
-        archive.read(f"safe_pip-{__version__}.dist-info/METADATA").decode()
+        archive.read(f"safe_pip_explain-{__version__}.dist-info/METADATA").decode()
     )
     requires = [Requirement(r) for r in metadata.get_all("Requires-Dist") or []]
     runtime = sorted((r for r in requires if "extra" not in str(r.marker)), key=lambda r: r.name)
     assert [r.name for r in runtime] == ["packaging", "platformdirs", "tomli"]
     assert str(runtime[2].marker) == 'python_version < "3.11"'
     assert metadata["Requires-Python"] == ">=3.9"
-    entry_points = archive.read(f"safe_pip-{__version__}.dist-info/entry_points.txt").decode()
+    entry_points = archive.read(f"safe_pip_explain-{__version__}.dist-info/entry_points.txt").decode()
     assert "safe-pip = safe_pip.cli:run" in entry_points
+
+
+def test_wheel_ships_the_license_and_says_what_it_is(built_wheel: Path) -> None:
+    archive = zipfile.ZipFile(built_wheel)
+    dist_info = f"safe_pip_explain-{__version__}.dist-info"
+    assert archive.read(f"{dist_info}/licenses/LICENSE").decode() == (ROOT / "LICENSE").read_text()
+    metadata = email.parser.Parser().parsestr(archive.read(f"{dist_info}/METADATA").decode())
+    # The name on the index is not `safe-pip`: that one is an unrelated project (see the README's Install).
+    assert metadata["Name"] == "safe-pip-explain"
+    assert metadata["License-Expression"] == "MIT"
+    classifiers = metadata.get_all("Classifier") or []
+    supported = [
+        c.rsplit(" ", 1)[1] for c in classifiers if c.startswith("Programming Language :: Python :: 3.")
+    ]
+    assert supported[0] == metadata["Requires-Python"].removeprefix(">=")
 
 
 def test_installed_wheel_reads_its_rules_with_importlib_resources(
@@ -155,7 +170,7 @@ def test_pipx_install_gives_a_safe_pip_that_drives_the_active_venv(
 
     # With no environment active, the python on PATH is used, never pipx's environment of safe-pip, even
     # when that environment's bin folder comes first on PATH.
-    own_bin = tmp_path / "pipx" / "venvs" / "safe-pip" / "bin"
+    own_bin = tmp_path / "pipx" / "venvs" / "safe-pip-explain" / "bin"
     path = os.pathsep.join([str(own_bin), str(target.parent)])
     listed = subprocess.run(
         [str(safe_pip), "list", "--format", "json"],
