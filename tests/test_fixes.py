@@ -3,6 +3,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from safe_pip.fixes import ACTIONS, SAFE, UNSAFE, FixContext, render_fix
 
@@ -577,3 +579,30 @@ def test_use_python_keeps_the_pin_only_with_a_python_that_release_supports() -> 
     plain = render_fix("use-python", {"version": "3.11"}, replace(context, pip_args=("numpy",)))
     assert plain is not None
     assert plain.command == "python3.11 -m venv .venv && .venv/bin/python -m pip install numpy"
+
+
+def test_a_wheel_path_is_not_replaced_by_name_under_no_index_without_find_links() -> None:
+    named = "./private/utils-1.0-cp312-cp312-win_amd64.whl"
+    params = {"instead_of": "utils-1.0-cp312-cp312-win_amd64.whl"}
+    fix = render_fix("only-binary", params, FixContext(package="utils", pip_args=("--no-index", named)))
+    assert fix is not None
+    assert fix.auto is False
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.text(min_size=1, max_size=30))
+def test_any_captured_name_pastes_as_the_intended_words(name: str) -> None:
+    import shlex
+
+    context = FixContext(package=name, pip_args=(name,))
+    expected = {
+        "use-pipx": ["pipx", "install", name],
+        "upgrade-package": ["safe-pip", "install", "--upgrade", name],
+        "add-requirement": ["safe-pip", "install", name, name],
+        "trusted-host": ["safe-pip", "install", "--trusted-host", name, name],
+    }
+    for action, words in expected.items():
+        params = {"requirement": name} if action == "add-requirement" else {"host": name}
+        fix = render_fix(action, params if action in ("add-requirement", "trusted-host") else {}, context)
+        assert fix is not None
+        assert shlex.split(fix.command) == words, (action, fix.command)

@@ -691,7 +691,10 @@ def _wheel_in_place_of(
         )
     pip_args = ("--only-binary", package)
     args = (*pip_args, *user[:position], package, *user[position + 1 :])
-    index_only = "--no-index" in user
+    # Under --no-index a name resolves only in the user's own --find-links folders; with none, nowhere.
+    index_only = "--no-index" in user and any(
+        word in ("-f", "--find-links") or word.startswith(("--find-links=", "-f")) for word in user
+    )
     title = (
         fill_template(spec.title, values)
         if index_only
