@@ -32,6 +32,11 @@ def test_every_entry_uses_known_package_managers_only() -> None:
         # A header and the library of the same project give the same packages.
         ("curl/curl.h", "libcurl4-openssl-dev", "libcurl-devel", "curl-dev"),
         ("hdf5", "libhdf5-dev", "hdf5-devel", "hdf5-dev"),
+        # Names from packages' own checks (package-reports-missing-library), in their own spelling.
+        ("HDF5", "libhdf5-dev", "hdf5-devel", "hdf5-dev"),
+        ("xmlsec1", "libxmlsec1-dev", "xmlsec1-devel", "xmlsec-dev"),
+        ("zlib", "zlib1g-dev", "zlib-devel", "zlib-dev"),
+        ("jpeg", "libjpeg-dev", "libjpeg-turbo-devel", "jpeg-dev"),
     ],
     ids=str,
 )

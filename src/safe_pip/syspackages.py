@@ -287,6 +287,15 @@ _TABLE: dict[str, dict[str, str]] = {
         "pacman": "gsl",
         "brew": "gsl",
     },
+    "xmlsec/xmlsec.h": {
+        "apt": "libxmlsec1-dev",
+        "dnf": "xmlsec1-devel",
+        "yum": "xmlsec1-devel",
+        "apk": "xmlsec-dev",
+        "zypper": "xmlsec1-devel",
+        "pacman": "xmlsec",
+        "brew": "libxmlsec1",
+    },
     "mysql_config": {
         "apt": "default-libmysqlclient-dev",
         "dnf": "mysql-devel",
@@ -385,10 +394,17 @@ _ALIASES = {
     "pcap": "pcap.h",
     "gsl-config": "gsl/gsl_math.h",
     "gsl": "gsl/gsl_math.h",
+    # Names packages print in their own checks (package-reports-missing-library: Pillow, xmlsec, PyTables).
+    "zlib": "zlib.h",
+    "libjpeg": "jpeglib.h",
+    "xmlsec1": "xmlsec/xmlsec.h",
+    "xmlsec": "xmlsec/xmlsec.h",
 }
 
 
 def packages_for(thing: str) -> dict[str, str] | None:
     """The packages that provide a header (`ffi.h`), a library (`ssl` of `-lssl`) or a tool (`pg_config`)."""
     name = thing.strip()
-    return _TABLE.get(name) or _TABLE.get(_ALIASES.get(name, ""))
+    found = _TABLE.get(name) or _TABLE.get(_ALIASES.get(name, ""))
+    # A package's own message may spell the library in capitals ("Could not find a local HDF5 installation").
+    return found or _TABLE.get(_ALIASES.get(name.lower(), ""))
