@@ -36,6 +36,11 @@ def test_every_entry_uses_known_package_managers_only() -> None:
         ("HDF5", "libhdf5-dev", "hdf5-devel", "hdf5-dev"),
         ("xmlsec1", "libxmlsec1-dev", "xmlsec1-devel", "xmlsec-dev"),
         ("zlib", "zlib1g-dev", "zlib-devel", "zlib-dev"),
+        # pkg-config module names, as pkg-config and meson print them.
+        ("dbus-1", "libdbus-1-dev", "dbus-devel", "dbus-dev"),
+        ("cairo", "libcairo2-dev", "cairo-devel", "cairo-dev"),
+        ("libffi", "libffi-dev", "libffi-devel", "libffi-dev"),
+        ("OpenBLAS", "libopenblas-dev", "openblas-devel", "openblas-dev"),
         ("jpeg", "libjpeg-dev", "libjpeg-turbo-devel", "jpeg-dev"),
     ],
     ids=str,
