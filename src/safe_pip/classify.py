@@ -84,6 +84,10 @@ class Diagnosis:
     fallback: bool = False
     warning: bool = False  # a warning printed on the way: what comes after it ranks first
     explains: tuple[str, ...] = ()  # categories whose later diagnoses this one causes
+    # What the index said (releases considered, the reason per release, the newest usable one) and the
+    # machine facts the diagnosis used, when it asked them (see `index`); None otherwise.
+    index: Mapping[str, object] | None = field(default=None, compare=False)
+    facts: Mapping[str, object] | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -95,6 +99,8 @@ class Diagnosis:
             "hint": self.hint,
             "evidence": [item.to_json() for item in self.evidence],
             "fixes": [fix.to_json() for fix in self.fixes],
+            **({"index": dict(self.index)} if self.index is not None else {}),
+            **({"facts": dict(self.facts)} if self.facts is not None else {}),
         }
 
 
