@@ -257,7 +257,11 @@ def diagnose_run(
             _feed_capture(classifier, capture)
     else:
         _feed_capture(classifier, capture)
-    return _with_interpreter_facts(classifier, python, ask=pin_wheels)
+    diagnoses = _with_interpreter_facts(classifier, python, ask=pin_wheels)
+    # A release pip did not find: the index, asked once through the target's pip, says why (issue 14).
+    from safe_pip.index_diagnosis import with_index_facts
+
+    return with_index_facts(diagnoses, python=python, context=context, sources=sources)
 
 
 def _with_interpreter_facts(classifier: Classifier, python: str | None, *, ask: bool) -> list[Diagnosis]:
@@ -881,6 +885,14 @@ def _cmd_diagnose(args: argparse.Namespace, invocation: Invocation, console: Con
         console.error(f"cannot read the log {name!r}: {error.strerror or error}")
         return EXIT_USAGE
     diagnoses = _with_interpreter_facts(classifier, python, ask=False) if here else classifier.diagnoses()
+    # A release pip did not find: on this machine the index is asked as after an install (pip's configuration
+    # gives the sources); from elsewhere, only what pip's lines say (issue 14).
+    from safe_pip.index_diagnosis import with_index_facts, with_log_facts
+
+    if here and python is not None:
+        diagnoses = with_index_facts(diagnoses, python=python, context=classifier.context, sources=())
+    else:
+        diagnoses = with_log_facts(diagnoses)
     _print_diagnoses(diagnoses, as_json=args.json, console=console)
     return 0 if diagnoses else 1
 

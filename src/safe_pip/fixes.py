@@ -170,12 +170,29 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec("upgrade-pip", SAFE, "Upgrade pip, which is too old for the wheels that exist"),
         ActionSpec("increase-timeout", SAFE, "Retry with a longer network timeout and more retries"),
         ActionSpec("no-cache", SAFE, "Retry without pip's cache (--no-cache-dir) to save disk space"),
+        # `interpreter`: that Python's path when one is installed here (pyenv's, or python3.X on PATH).
         ActionSpec(
             "use-python",
             SUGGEST,
             "Use Python {version}, which {package} supports",
+            ("version", "interpreter"),
             ("version",),
-            ("version",),
+        ),
+        # The project the user meant by a name the index lacks (an import name, a typo): their choice.
+        ActionSpec(
+            "use-project", SUGGEST, "Install {project} instead of {package}", ("project", "why"), ("project",)
+        ),
+        ActionSpec("allow-prereleases", SUGGEST, "Allow pre-releases of {package} (--pre)"),
+        # PyPI beside a private index that replaces it: printed with its risk, never applied (no fix adds an
+        # index option by itself).
+        ActionSpec(
+            "add-extra-index",
+            SUGGEST,
+            "Also read {url} (--extra-index-url): only if {package} is public; pip then takes the highest "
+            "version from either index, so a same-named public project can win over a private one "
+            "(dependency confusion)",
+            ("url",),
+            ("url",),
         ),
         ActionSpec("create-venv", SUGGEST, "Install into a virtual environment instead"),
         ActionSpec("use-pipx", SUGGEST, "Install the application {package} with pipx"),
@@ -344,9 +361,14 @@ def render_fix(
         importable = context.importable or (lambda _module: False)
         first: list[str] = []
         if module and not importable(module):
-            asked = [item.text for item in _requests(context).of(module) if not item.constraint]
+            # The project that provides the module (`skbuild` is scikit-build's), to install and to look for
+            # among what the user asked.
+            from safe_pip.projectnames import module_project
+
+            project = module_project(module) or module
+            asked = [item.text for item in _requests(context).of(project) if not item.constraint]
             if not asked or context.pip_args is None:
-                command = f"safe-pip install {shlex.quote(module)} && " + _pip_command(context, pip_args)
+                command = f"safe-pip install {shlex.quote(project)} && " + _pip_command(context, pip_args)
             first = asked
         if not command and context.importable is not None:
             # What pip would put into the isolated build environment of a setup.py project (older setuptools
@@ -401,7 +423,10 @@ def render_fix(
                     f"Use Python {values['version']} with a release of {package} that supports it "
                     f"(your pinned {pinned} may not)"
                 )
-        command = f"python{values['version']} -m venv .venv && " + shell_words(
+        interpreter = values.get("interpreter") or f"python{values['version']}"
+        if not interpreter.endswith(f"python{values['version']}"):
+            interpreter = f"python{values['version']}"  # the path is of another version than the one chosen
+        command = f"{shlex.quote(interpreter)} -m venv .venv && " + shell_words(
             [".venv/bin/python", "-m", "pip", "install", *to_install]
         )
     elif action == "use-binary-sibling":
@@ -419,6 +444,23 @@ def render_fix(
             command = _pip_command(replace(context, pip_args=changed), ())
         else:
             command = _pip_command(replace(context, pip_args=(sibling.name,)), ())
+    elif action == "use-project":
+        project = values["project"]
+        if not _PROJECT_NAME.fullmatch(project):
+            return None
+        typed = _requests(context).on_command_line(package) if package else None
+        if context.pip_args is not None and typed is not None and typed.position is not None:
+            user = context.pip_args
+            changed = (*user[: typed.position], project, *user[typed.position + 1 :])
+            command = _pip_command(replace(context, pip_args=changed), ())
+        else:
+            command = _pip_command(replace(context, pip_args=(project,)), ())
+        if values.get("why"):
+            title = title or f"Install {project} instead of {package or 'the package'}: {values['why']}"
+    elif action == "allow-prereleases":
+        pip_args = ("--pre",)
+    elif action == "add-extra-index":
+        command = _pip_command(context, ("--extra-index-url", values["url"]))
     elif action == "create-venv":
         command = "python3 -m venv .venv && . .venv/bin/activate && " + _pip_command(context, ())
     elif action == "use-pipx":

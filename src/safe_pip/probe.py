@@ -38,6 +38,7 @@ from safe_pip.facts import (
 )
 
 if TYPE_CHECKING:
+    from safe_pip.index import IndexQuery
     from safe_pip.wheeltags import InterpreterTags
 
 __all__ = [
@@ -683,3 +684,149 @@ def detect_pip_version(python: str, *, ask: bool = False) -> tuple[int, ...] | N
         facts = detect_interpreter_facts(python)
         return facts.pip_version if facts is not None else None
     return None
+
+
+# -- the index, as the target's pip sees it ------------------------------------------------------------
+# Runs in the target interpreter (Python 2.7 on, pip 9 to 26): pip's own `install` command parses the user's
+# source options together with pip's configuration files and PIP_* variables, builds its session (proxy,
+# certificates, netrc, keyring, trusted hosts) and its finder, and lists every file of the project. pip
+# judges each link in one place (LinkEvaluator.evaluate_link since pip 19.2, the finder's
+# _link_package_versions before): each link passing through is recorded with pip's verdict, so files pip
+# rejected (other platforms, other Pythons) are listed too. Pages pip could not read are in its debug log.
+_INDEX_SCRIPT = r"""
+import json, logging, sys
+argv = json.loads(sys.argv[1])
+project = sys.argv[2]
+out = {"links": [], "fetch": [], "error": None}
+messages = []
+class _Keep(logging.Handler):
+    def emit(self, record):
+        try:
+            text = record.getMessage()
+        except Exception:
+            return
+        if ("Could not fetch URL" in text or "Skipping page" in text) and len(messages) < 50:
+            messages.append(text[:500])
+root = logging.getLogger()
+root.handlers[:] = [_Keep()]
+root.setLevel(logging.DEBUG)
+logging.getLogger("pip._vendor").setLevel(logging.WARNING)
+def _text(value):
+    return None if value is None else str(value)
+def _record(link, ok, detail):
+    if len(out["links"]) < 20000:
+        origin = getattr(link, "comes_from", None)
+        origin = getattr(origin, "url", origin)
+        out["links"].append({"file": _text(getattr(link, "filename", None)),
+                             "requires_python": _text(getattr(link, "requires_python", None)),
+                             "yanked": _text(getattr(link, "yanked_reason", None)),
+                             "ok": ok, "why": _text(detail), "from": _text(origin)})
+try:
+    import pip
+    out["pip"] = getattr(pip, "__version__", None)
+    try:
+        from pip._internal.commands import create_command
+        command = create_command("install")
+    except ImportError:
+        try:
+            from pip._internal.commands.install import InstallCommand
+        except ImportError:
+            from pip.commands.install import InstallCommand
+        command = InstallCommand()
+    options, _args = command.parse_args(list(argv) + [project])
+    options.retries = min(getattr(options, "retries", 0) or 0, 1)
+    options.no_input = True
+    session = command._build_session(options)
+    finder = command._build_package_finder(options, session)
+    evaluator = None
+    for where in ("pip._internal.index.package_finder", "pip._internal.index"):
+        try:
+            evaluator = getattr(__import__(where, fromlist=["LinkEvaluator"]), "LinkEvaluator")
+            break
+        except (ImportError, AttributeError):
+            pass
+    if evaluator is not None:
+        original = evaluator.evaluate_link
+        def evaluate_link(self, link):
+            result = original(self, link)
+            ok = result[0] is True or getattr(result[0], "name", None) == "candidate"
+            _record(link, ok, result[1])
+            return result
+        evaluator.evaluate_link = evaluate_link
+    else:
+        finder_class = type(finder)
+        original_versions = finder_class._link_package_versions
+        def _link_package_versions(self, link, search, *rest):
+            result = original_versions(self, link, search, *rest)
+            _record(link, result is not None, None)
+            return result
+        finder_class._link_package_versions = _link_package_versions
+    scope = getattr(finder, "search_scope", finder)
+    out["index_urls"] = [str(url) for url in getattr(scope, "index_urls", None) or []]
+    out["find_links"] = [str(url) for url in getattr(scope, "find_links", None) or []]
+    control = getattr(options, "format_control", None)
+    out["only_binary"] = sorted(str(name) for name in (getattr(control, "only_binary", None) or ()))
+    out["no_binary"] = sorted(str(name) for name in (getattr(control, "no_binary", None) or ()))
+    out["pre"] = bool(getattr(options, "pre", False))
+    out["no_index"] = bool(getattr(options, "no_index", False))
+    finder.find_all_candidates(project)
+except BaseException as error:
+    out["error"] = "%s: %s" % (type(error).__name__, error)
+out["fetch"] = messages
+sys.stdout.write("safe-pip-index " + json.dumps(out) + "\n")
+"""
+
+# The index answers in a second or two; one that does not within this many seconds gets no explanation.
+INDEX_TIMEOUT_S = 8.0
+
+
+@functools.cache
+def detect_index_files(
+    python: str, project: str, sources: tuple[str, ...], timeout: float = INDEX_TIMEOUT_S
+) -> IndexQuery | None:
+    """Every file of `project` the target's pip finds with the user's source options (`sources`, from their
+    command line) and pip's own configuration, each with its Requires-Python and yanked reason; None when
+    pip could not say in `timeout` seconds or the query failed inside pip (too old, changed)."""
+    from safe_pip.index import parse_index_output
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", project):
+        return None
+    output = _run_stdout([python, "-c", _INDEX_SCRIPT, json.dumps(list(sources)), project], timeout)
+    return parse_index_output(output, project) if output else None
+
+
+def _run_stdout(argv: list[str], timeout: float) -> str | None:
+    """The standard output of a probe (not its standard error), None when it could not run in time."""
+    from safe_pip.runner import stopped_with_safe_pip
+
+    try:
+        with stopped_with_safe_pip():
+            completed = subprocess.run(
+                argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
+            )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return completed.stdout.decode("utf-8", "replace")
+
+
+def detect_installed_pythons() -> dict[str, str]:
+    """CPython versions (X.Y) installed on this machine and an interpreter of each: `python3.X` on PATH,
+    then pyenv's versions. Names only: nothing is started."""
+    found: dict[str, str] = {}
+    for minor in range(14, 5, -1):
+        path = shutil.which(f"python3.{minor}")
+        if path and os.sep + "shims" + os.sep not in path:  # pyenv's shims: its versions below are real
+            found[f"3.{minor}"] = path
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    try:
+        names = sorted(os.listdir(os.path.join(root, "versions")), reverse=True)
+    except OSError:
+        names = []
+    for name in names:
+        match = re.fullmatch(r"(3)\.(\d+)\.\d+", name)
+        if match:
+            key = f"{match.group(1)}.{match.group(2)}"
+            candidate = os.path.join(root, "versions", name, "bin", f"python{key}")
+            if key not in found and os.access(candidate, os.X_OK):
+                found[key] = candidate
+    return found

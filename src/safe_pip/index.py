@@ -1,0 +1,960 @@
+"""Why the index had nothing pip could install, from what the index itself lists: every file of the project
+(its tags, Requires-Python, yanked reason), the target interpreter, and the user's version and options.
+
+`pip install torch==2.0.1` on Python 3.13 ends in "No matching distribution found"; the index says why:
+torch 2.0.1 has wheels for CPython 3.8-3.11 only and no source distribution. This module turns the files
+the target's own pip saw (`probe.detect_index_files`, through the user's index options and configuration)
+into that sentence, the reason for each release, and the nearest thing that works: the newest release that
+installs here, a Python that the release supports, `--pre`, the project a mistyped or import name stands for.
+Pure: the query's output and the facts come in, values go out. A log from elsewhere, without the index, is
+read by `explain_log` (what pip printed, at lower confidence).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
+
+from safe_pip.wheeltags import InterpreterTags, explain_wheel, parse_platform
+
+__all__ = [
+    "INDEX_MARK",
+    "Explanation",
+    "IndexFile",
+    "IndexQuery",
+    "LogExplanation",
+    "Release",
+    "explain",
+    "explain_log",
+    "newest_with_wheel",
+    "parse_index_output",
+    "pythons_with_wheel",
+]
+
+INDEX_MARK = "safe-pip-index "
+
+# Why a file cannot be installed here, most telling first: the order breaks ties between reasons.
+PLATFORM, PYTHON, PIP, ONLY_BINARY, NO_BINARY, PRE, YANKED = (
+    "platform",
+    "python",
+    "pip",
+    "only-binary",
+    "no-binary",
+    "pre-release",
+    "yanked",
+)
+_ORDER = (PLATFORM, PYTHON, PIP, ONLY_BINARY, NO_BINARY, PRE, YANKED)
+_SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
+_OS_WORDS = {"linux": "Linux", "darwin": "macOS", "win32": "Windows"}
+
+
+@dataclass(frozen=True)
+class IndexFile:
+    """One file the index (or a --find-links folder) lists for the project, as the target's pip read it."""
+
+    filename: str
+    requires_python: str | None = None
+    yanked: str | None = None  # None: not yanked; the reason ("" when none was given) otherwise
+    origin: str | None = None  # the page that listed it
+
+
+@dataclass(frozen=True)
+class IndexQuery:
+    """What the target's pip saw when asked for every file of one project with the user's sources."""
+
+    project: str
+    files: tuple[IndexFile, ...]
+    index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    not_found: tuple[str, ...] = ()  # pages that answered 404
+    unreachable: tuple[str, ...] = ()  # pages that could not be read (connection, TLS, timeout): the reason
+    only_binary: tuple[str, ...] = ()  # pip's format control, from the command line and configuration
+    no_binary: tuple[str, ...] = ()
+    pre: bool = False
+    no_index: bool = False
+    pip_version: tuple[int, ...] | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Release:
+    """One release of the project and why it cannot be installed here (`reason` empty when it can)."""
+
+    version: str
+    files: int
+    reason: str
+    blockers: tuple[str, ...]  # the reasons of its most nearly fitting file; empty when one fits
+    has_wheel_here: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": self.version,
+            "files": self.files,
+            "usable": not self.blockers,
+            "reason": self.reason or None,
+        }
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why nothing of `project` fitting the user's request installs here, and what would."""
+
+    project: str
+    kind: str  # python-version, platform, pip-too-old, only-binary, no-binary, pre-release, yanked,
+    #            no-such-version, no-such-project
+    category: str
+    summary: str
+    hint: str
+    releases: tuple[Release, ...] = ()  # newest first
+    requested: str = ""  # the user's version specifier (`==2.0.1`), empty when none
+    newest_usable: str | None = None  # the newest release that installs here, whatever the user asked
+    python_versions: tuple[str, ...] = ()  # Pythons (X.Y) the requested release has files for, newest first
+    suggestions: tuple[str, ...] = ()  # projects the user may have meant
+    private_index: str | None = None  # the user's index when it replaces PyPI and lacks the project
+    facts: Mapping[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        considered = [release for release in self.releases if release.version]
+        return {
+            "project": self.project,
+            "reason": self.kind,
+            "requested": self.requested or None,
+            "releases_considered": len(considered),
+            "releases": [release.to_json() for release in considered[:50]],
+            "newest_usable": self.newest_usable,
+            "python_versions": list(self.python_versions),
+            "suggestions": list(self.suggestions),
+        }
+
+
+# -- the query's output ------------------------------------------------------------------------------------
+def parse_index_output(text: str, project: str) -> IndexQuery | None:
+    """The query script's report (its `safe-pip-index {json}` line); None when it is not there, not readable,
+    or the script failed inside pip (an old or changed pip: nothing said rather than a guess)."""
+    for line in text.splitlines():
+        if not line.startswith(INDEX_MARK):
+            continue
+        try:
+            data = json.loads(line[len(INDEX_MARK) :])
+            if data.get("error"):
+                return None
+            wanted = canonicalize_name(project)
+            files = []
+            for item in data.get("links") or ():
+                name = str(item.get("file") or "")
+                if _file_version(name, wanted) is None:
+                    continue  # another project's file in a --find-links folder, a page's other links
+                yanked = item.get("yanked")
+                files.append(
+                    IndexFile(
+                        filename=name,
+                        requires_python=_text(item.get("requires_python")),
+                        yanked=None if yanked is None else str(yanked),
+                        origin=_text(item.get("from")),
+                    )
+                )
+            not_found, unreachable = _fetch_problems(str(message) for message in data.get("fetch") or ())
+            return IndexQuery(
+                project=wanted,
+                files=tuple(dict.fromkeys(files)),  # a file listed twice (two indexes, one mirror) once
+                index_urls=tuple(str(url) for url in data.get("index_urls") or ()),
+                find_links=tuple(str(url) for url in data.get("find_links") or ()),
+                not_found=not_found,
+                unreachable=unreachable,
+                only_binary=tuple(str(name) for name in data.get("only_binary") or ()),
+                no_binary=tuple(str(name) for name in data.get("no_binary") or ()),
+                pre=bool(data.get("pre")),
+                no_index=bool(data.get("no_index")),
+                pip_version=_version_tuple(data.get("pip")),
+            )
+        except (ValueError, TypeError, AttributeError):
+            return None
+    return None
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _version_tuple(text: object) -> tuple[int, ...] | None:
+    parts = re.findall(r"\d+", str(text).split("+")[0]) if isinstance(text, str) else []
+    return tuple(int(part) for part in parts[:3]) or None
+
+
+# pip's words when it could not read a page (pip 9 to 26, all at debug level):
+#   Could not fetch URL https://pypi.org/simple/reqeusts/: 404 Client Error: Not Found for url: ... - skipping
+#   Could not fetch URL http://127.0.0.1:9/simple/x/: connection error: HTTPConnectionPool(...) - skipping
+#   Could not fetch URL https://host/simple/x/: There was a problem confirming the ssl certificate: ...
+_FETCH = re.compile(r"Could not fetch URL (?P<url>\S+?):? (?P<why>.*?)(?: - skipping)?$")
+
+
+def _fetch_problems(messages: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    not_found: list[str] = []
+    unreachable: list[str] = []
+    for message in messages:
+        match = _FETCH.search(message)
+        if match is None:
+            if "timed out" in message or "Skipping page" in message:
+                unreachable.append(message)
+            continue
+        if re.match(r"404\b", match.group("why")):
+            not_found.append(match.group("url"))
+        else:
+            unreachable.append(f"{match.group('url')}: {match.group('why')}")
+    return tuple(not_found), tuple(unreachable)
+
+
+def _file_version(filename: str, project: str) -> Version | None:
+    """The version of a distribution file of `project` (a canonical name); None when it is not one."""
+    if filename.endswith(".whl"):
+        try:
+            name, version, _build, _tags = parse_wheel_filename(filename)
+        except (InvalidWheelFilename, InvalidVersion):
+            return None
+        return version if name == project else None
+    suffix = next((suffix for suffix in _SDIST_SUFFIXES if filename.endswith(suffix)), None)
+    if suffix is None:
+        return None  # eggs, Windows installers: pip installs neither
+    stem = filename[: -len(suffix)]
+    for position, character in enumerate(stem):
+        if character == "-" and canonicalize_name(stem[:position]) == project:
+            try:
+                return Version(stem[position + 1 :])
+            except InvalidVersion:
+                return None
+    return None
+
+
+# -- one file, one release ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Verdict:
+    file: IndexFile
+    version: Version
+    wheel: bool
+    blockers: frozenset[str]
+    details: tuple[str, ...]  # the wheel's misfit in words, for the platform and pip reasons
+
+
+def _allowed_formats(project: str, only_binary: Sequence[str], no_binary: Sequence[str]) -> tuple[bool, bool]:
+    """(wheels allowed, sdists allowed) for `project` under pip's format control: a project named in one of
+    the options wins over `:all:` in the other."""
+    only = {canonicalize_name(name) if name != ":all:" else name for name in only_binary}
+    never = {canonicalize_name(name) if name != ":all:" else name for name in no_binary}
+    if project in only:
+        return True, False
+    if project in never:
+        return False, True
+    if ":all:" in only:
+        return True, False
+    if ":all:" in never:
+        return False, True
+    return True, True
+
+
+def _pinned_exactly(specifier: SpecifierSet) -> bool:
+    return any(spec.operator in ("==", "===") and "*" not in spec.version for spec in specifier)
+
+
+def _verdict(
+    item: IndexFile,
+    version: Version,
+    target: InterpreterTags,
+    python_version: str,
+    *,
+    formats: tuple[bool, bool],
+    allow_pre: bool,
+    allow_yanked: bool,
+) -> _Verdict:
+    blockers: set[str] = set()
+    details: list[str] = []
+    wheel = item.filename.endswith(".whl")
+    if wheel:
+        for mismatch in explain_wheel(item.filename, target):
+            if mismatch.dimension in ("os", "arch", "libc", "glibc", "macos", "musl"):
+                blockers.add(PLATFORM)
+            elif mismatch.dimension == "pip":
+                blockers.add(PIP)
+            else:
+                blockers.add(PYTHON)
+            details.append(mismatch.message)
+        if not formats[0]:
+            blockers.add(NO_BINARY)
+    elif not formats[1]:
+        blockers.add(ONLY_BINARY)
+    if item.requires_python and not _python_fits(item.requires_python, python_version):
+        blockers.add(PYTHON)
+    if version.is_prerelease and not allow_pre:
+        blockers.add(PRE)
+    if item.yanked is not None and not allow_yanked:
+        blockers.add(YANKED)
+    return _Verdict(item, version, wheel, frozenset(blockers), tuple(details))
+
+
+def _python_fits(requires: str, python_version: str) -> bool:
+    try:
+        return SpecifierSet(requires).contains(python_version, prereleases=True)
+    except InvalidSpecifier:
+        return True  # pip ignores a Requires-Python it cannot read
+
+
+def _python_tags(filename: str) -> set[tuple[str, int, int | None]]:
+    """(implementation, major, minor or None) of each interpreter tag of a wheel (`cp311` -> cp 3 11)."""
+    found: set[tuple[str, int, int | None]] = set()
+    try:
+        _name, _version, _build, tags = parse_wheel_filename(filename)
+    except (InvalidWheelFilename, InvalidVersion):
+        return found
+    for tag in tags:
+        match = re.match(r"^([a-z]+)(\d)(\d*)$", tag.interpreter)
+        if match:
+            minor = int(match.group(3)) if match.group(3) else None
+            found.add((match.group(1), int(match.group(2)), minor))
+    return found
+
+
+# -- the explanation ---------------------------------------------------------------------------------------
+def explain(
+    query: IndexQuery,
+    target: InterpreterTags,
+    *,
+    python_version: str,
+    requested: str = "",
+    installed_pythons: Mapping[str, str] | None = None,
+    similar: Sequence[str] = (),
+) -> Explanation | None:
+    """Why no release of the project within `requested` (a version specifier, `==2.0.1`) installs on
+    `target` (whose full version is `python_version`), from the files the index lists; None when the index
+    says nothing certain (it could not be read, or something there does fit: the failure lies elsewhere).
+    `similar`: projects the user may have meant (asked only when the project is not there)."""
+    project = query.project
+    try:
+        specifier = SpecifierSet(requested)
+    except InvalidSpecifier:
+        specifier = SpecifierSet()
+        requested = ""
+    facts = _facts_json(target, python_version)
+    if not query.files:
+        if query.unreachable or (not query.not_found and query.index_urls and not query.no_index):
+            return None  # an index that could not be read, or one that answered oddly: no guess
+        return _no_such_project(query, similar, facts)
+    allow_pre = query.pre or bool(specifier.prereleases)
+    formats = _allowed_formats(project, query.only_binary, query.no_binary)
+    verdicts = []
+    for item in query.files:
+        version = _file_version(item.filename, project)
+        if version is not None:
+            verdicts.append(
+                _verdict(
+                    item,
+                    version,
+                    target,
+                    python_version,
+                    formats=formats,
+                    allow_pre=allow_pre,
+                    allow_yanked=_pinned_exactly(specifier),
+                )
+            )
+    by_version: dict[Version, list[_Verdict]] = {}
+    for verdict in verdicts:
+        by_version.setdefault(verdict.version, []).append(verdict)
+    releases = tuple(
+        _release(version, by_version[version], target, python_version)
+        for version in sorted(by_version, reverse=True)
+    )
+    usable = [release for release in releases if not release.blockers]
+    # The newest release that installs here with the user's options (a pre-release only when they allow one).
+    newest_usable = next((release.version for release in usable), None)
+    matching = [
+        version
+        for version in sorted(by_version, reverse=True)
+        if specifier.contains(version, prereleases=True)
+    ]
+    base = {"project": project, "releases": releases, "requested": requested, "facts": facts}
+    if not matching:
+        shown = ", ".join(release.version for release in releases[:6]) + (
+            ", ..." if len(releases) > 6 else ""
+        )
+        return Explanation(
+            kind="no-such-version",
+            category="no-matching-distribution",
+            summary=f"{project} has no release {requested} on the index (its releases: {shown}).",
+            hint=(
+                f"Check the version: the newest {project} that installs here is {newest_usable}."
+                if newest_usable
+                else f"No release of {project} installs here either."
+            ),
+            newest_usable=newest_usable,
+            **base,  # type: ignore[arg-type]
+        )
+    matched = [by_version[version] for version in matching]
+    if any(not verdict.blockers for group in matched for verdict in group):
+        return None  # the index has a file that fits: pip failed for another reason
+    kind = _main_reason(matched)
+    release = next(
+        (group for group in matched if any(kind in verdict.blockers for verdict in group)), matched[0]
+    )
+    chosen = str(release[0].version)
+    wording = _WORDINGS[kind](project, chosen, release, matched, target, python_version, query)
+    pythons = _pythons_for(release, target)
+    newest_here = newest_usable
+    if kind == PRE:
+        newest_here = next((str(group[0].version) for group in matched if _fits_with(group, {PRE})), None)
+    summary = wording
+    if kind == PYTHON:
+        summary += f" Newest {project} for Python {python_version.rsplit('.', 1)[0]}: " + (
+            f"{newest_usable}." if newest_usable else "none (no release has a file for it)."
+        )
+    hint = _hint(
+        kind, project, chosen, newest=newest_here, pythons=pythons, installed=installed_pythons or {}
+    )
+    return Explanation(
+        kind={PYTHON: "python-version", PIP: "pip-too-old"}.get(kind, kind),
+        category="python-version-unsupported" if kind == PYTHON else "no-matching-distribution",
+        summary=summary,
+        hint=hint,
+        newest_usable=newest_here,
+        python_versions=pythons,
+        **base,  # type: ignore[arg-type]
+    )
+
+
+def _release(version: Version, verdicts: Sequence[_Verdict], target: InterpreterTags, python: str) -> Release:
+    best = min(verdicts, key=lambda verdict: (len(verdict.blockers), _rank(verdict.blockers)))
+    reason = ""
+    if best.blockers:
+        kind = min(best.blockers, key=_ORDER.index)
+        reason = _release_reason(kind, verdicts, target, python)
+    return Release(
+        version=str(version),
+        files=len(verdicts),
+        reason=reason,
+        blockers=tuple(sorted(best.blockers, key=_ORDER.index)),
+        has_wheel_here=any(verdict.wheel and not verdict.blockers for verdict in verdicts),
+    )
+
+
+def _rank(blockers: Iterable[str]) -> tuple[int, ...]:
+    return tuple(sorted(_ORDER.index(blocker) for blocker in blockers))
+
+
+def _fits_with(group: Sequence[_Verdict], allowed: set[str]) -> bool:
+    return any(verdict.blockers and verdict.blockers <= allowed for verdict in group)
+
+
+def _main_reason(matched: Sequence[Sequence[_Verdict]]) -> str:
+    """The reason that alone keeps the most matching releases out (lifting it would let them in); when no
+    single reason does, the most telling one of the most nearly fitting files."""
+    counts = {kind: sum(1 for group in matched if _fits_with(group, {kind})) for kind in _ORDER}
+    best = max(_ORDER, key=lambda kind: (counts[kind], -_ORDER.index(kind)))
+    if counts[best]:
+        return best
+    nearest = min(
+        (verdict for group in matched for verdict in group),
+        key=lambda verdict: (len(verdict.blockers), _rank(verdict.blockers)),
+    )
+    return min(nearest.blockers, key=_ORDER.index)
+
+
+def _release_reason(kind: str, verdicts: Sequence[_Verdict], target: InterpreterTags, python: str) -> str:
+    if kind == PYTHON:
+        requires = {verdict.file.requires_python for verdict in verdicts if verdict.file.requires_python}
+        if requires and not any(_python_fits(text, python) for text in requires):
+            return f"requires Python {sorted(requires)[0]}"
+        return f"no file for {target.description}"
+    if kind == PLATFORM:
+        return f"no file for {target.platform_description}"
+    if kind == PIP:
+        return "its wheels need a newer pip"
+    if kind == ONLY_BINARY:
+        return "no wheel here (--only-binary)"
+    if kind == NO_BINARY:
+        return "no source distribution (--no-binary)"
+    if kind == PRE:
+        return "a pre-release"
+    reasons = {verdict.file.yanked for verdict in verdicts if verdict.file.yanked}
+    return "yanked" + (f": {sorted(reasons)[0]}" if reasons else "")
+
+
+def _pythons_for(release: Sequence[_Verdict], target: InterpreterTags) -> tuple[str, ...]:
+    """The Pythons (X.Y, newest first) a release has wheels for on this platform, else its sdist's
+    Requires-Python allows."""
+    found: set[tuple[int, int]] = set()
+    sdist = False
+    for verdict in release:
+        if verdict.wheel and PLATFORM not in verdict.blockers and PIP not in verdict.blockers:
+            for implementation, major, minor in _python_tags(verdict.file.filename):
+                if implementation == target.implementation and minor is not None:
+                    found.add((major, minor))
+        elif not verdict.wheel:
+            sdist = True
+            found.update(_pythons_allowed(verdict.file.requires_python))
+    requires = [verdict.file.requires_python for verdict in release if verdict.file.requires_python]
+    if found and requires and not sdist:
+        # Wheels tagged cp3x may still declare a Requires-Python that excludes some of those.
+        allowed = set().union(*(_pythons_allowed(text) for text in requires))
+        found = {version for version in found if version in allowed} or found
+    return tuple(f"{major}.{minor}" for major, minor in sorted(found, reverse=True))
+
+
+_KNOWN_PYTHONS = tuple((3, minor) for minor in range(14, 5, -1))
+
+
+def _pythons_allowed(requires: str | None) -> set[tuple[int, int]]:
+    if not requires:
+        return set(_KNOWN_PYTHONS)
+    return {
+        (major, minor)
+        for major, minor in _KNOWN_PYTHONS
+        if _python_fits(requires, f"{major}.{minor}.0") or _python_fits(requires, f"{major}.{minor}.99")
+    }
+
+
+def _span(versions: Sequence[str]) -> str:
+    """`3.8, 3.9, 3.10, 3.11` -> `3.8-3.11` (an en dash) when consecutive."""
+    if not versions:
+        return ""
+    ordered = sorted(versions, key=lambda text: tuple(int(part) for part in text.split(".")))
+    minors = [int(text.split(".")[1]) for text in ordered]
+    if len(ordered) > 2 and minors == list(range(minors[0], minors[0] + len(minors))):
+        return f"{ordered[0]}–{ordered[-1]}"
+    return ", ".join(ordered)
+
+
+def _words_python(
+    project: str,
+    version: str,
+    release: Sequence[_Verdict],
+    _matched: Sequence[Sequence[_Verdict]],
+    target: InterpreterTags,
+    python: str,
+    _query: IndexQuery,
+) -> str:
+    you = f"you run {python.rsplit('.', 1)[0] if python.count('.') == 2 else python}"
+    wheels = [verdict for verdict in release if verdict.wheel and PLATFORM not in verdict.blockers]
+    sdists = [verdict for verdict in release if not verdict.wheel]
+    requires = sorted(
+        {v.file.requires_python for v in release if v.file.requires_python and PYTHON in v.blockers}
+    )
+    if requires and all(PYTHON in verdict.blockers for verdict in release) and not _tag_mismatch(release):
+        return f"{project} {version} requires Python {requires[0]} (its Requires-Python); {you}."
+    pythons: set[str] = set()
+    for verdict in wheels:
+        for implementation, major, minor in _python_tags(verdict.file.filename):
+            if implementation == target.implementation and minor is not None:
+                pythons.add(f"{major}.{minor}")
+    name = {"cp": "CPython", "pp": "PyPy"}.get(target.implementation, target.implementation)
+    what = (
+        f"has wheels for {name} {_span(sorted(pythons))} only" if pythons else "has no wheel for this Python"
+    )
+    if not sdists:
+        tail = "and no source distribution"
+    elif any(PYTHON in verdict.blockers for verdict in sdists):
+        tail = f"and its source distribution requires Python {sdists[0].file.requires_python}"
+    else:
+        tail = "and its source distribution cannot be used"
+    return f"{project} {version} {what} {tail}; {you}."
+
+
+def _tag_mismatch(release: Sequence[_Verdict]) -> bool:
+    """Whether a wheel's tags (not only Requires-Python) keep it out."""
+    return any(verdict.wheel and verdict.details and PYTHON in verdict.blockers for verdict in release)
+
+
+def _platform_names(verdicts: Iterable[_Verdict]) -> list[str]:
+    """What the files are built for, grouped: `Windows (win32, win_amd64)`, `Linux with glibc >= 2.28`."""
+    groups: dict[str, set[str]] = {}
+    for verdict in verdicts:
+        if not verdict.wheel:
+            continue
+        try:
+            _name, _version, _build, tags = parse_wheel_filename(verdict.file.filename)
+        except (InvalidWheelFilename, InvalidVersion):
+            continue
+        for tag in tags:
+            platform = parse_platform(tag.platform)
+            if platform.os is None:
+                continue
+            label = _OS_WORDS.get(platform.os, platform.os)
+            if platform.os == "linux" and platform.libc == "glibc" and platform.minimum:
+                label += f" with glibc >= {platform.minimum[0]}.{platform.minimum[1]}"
+            elif platform.os == "linux" and platform.libc == "musl":
+                label += " with musl"
+            groups.setdefault(label, set()).add(tag.platform)
+    return [
+        f"{label} ({', '.join(sorted(tags)[:4])}{', ...' if len(tags) > 4 else ''})"
+        for label, tags in sorted(groups.items())
+    ]
+
+
+def _words_platform(
+    project: str,
+    version: str,
+    release: Sequence[_Verdict],
+    matched: Sequence[Sequence[_Verdict]],
+    target: InterpreterTags,
+    _python: str,
+    _query: IndexQuery,
+) -> str:
+    every = [verdict for group in matched for verdict in group]
+    names = _platform_names(every)
+    which = f"{project} {version}" if len(matched) == 1 else f"{project}"
+    built = "; ".join(names) if names else "other platforms"
+    sdist = "" if any(not verdict.wheel for verdict in every) else ", and no source distribution"
+    return f"{which} has files only for {built}{sdist}; this machine is {target.platform_description}."
+
+
+def _words_pip(
+    project: str,
+    version: str,
+    release: Sequence[_Verdict],
+    _matched: Sequence[Sequence[_Verdict]],
+    target: InterpreterTags,
+    _python: str,
+    query: IndexQuery,
+) -> str:
+    pip = ".".join(map(str, target.pip_version or query.pip_version or ())) or "this pip"
+    detail = next((message for verdict in release for message in verdict.details), "")
+    return (
+        f"{project} {version} has wheels this machine can run, but pip {pip} is too old to know their tags"
+        + (f" ({detail})." if detail else ".")
+    )
+
+
+def _words_only_binary(
+    project: str,
+    version: str,
+    _release: Sequence[_Verdict],
+    _matched: Sequence[Sequence[_Verdict]],
+    _target: InterpreterTags,
+    _python: str,
+    query: IndexQuery,
+) -> str:
+    named = (
+        project
+        if canonicalize_name(project) in {canonicalize_name(n) for n in query.only_binary}
+        else ":all:"
+    )
+    return (
+        f"{project} {version} has only a source distribution here (no wheel for this Python and platform), "
+        f"and --only-binary {named} forbids building it."
+    )
+
+
+def _words_no_binary(
+    project: str,
+    version: str,
+    _release: Sequence[_Verdict],
+    _matched: Sequence[Sequence[_Verdict]],
+    _target: InterpreterTags,
+    _python: str,
+    query: IndexQuery,
+) -> str:
+    named = (
+        project if canonicalize_name(project) in {canonicalize_name(n) for n in query.no_binary} else ":all:"
+    )
+    return (
+        f"{project} {version} has only wheels (no source distribution), and --no-binary {named} forbids them."
+    )
+
+
+def _words_pre(
+    project: str,
+    version: str,
+    _release: Sequence[_Verdict],
+    matched: Sequence[Sequence[_Verdict]],
+    _target: InterpreterTags,
+    _python: str,
+    _query: IndexQuery,
+) -> str:
+    pres = [str(group[0].version) for group in matched if _fits_with(group, {PRE})][:4]
+    return (
+        f"Only pre-releases of {project} match ({', '.join(pres)}); pip skips pre-releases unless asked "
+        "(--pre, or a pin to one)."
+    )
+
+
+def _words_yanked(
+    project: str,
+    version: str,
+    release: Sequence[_Verdict],
+    _matched: Sequence[Sequence[_Verdict]],
+    _target: InterpreterTags,
+    _python: str,
+    _query: IndexQuery,
+) -> str:
+    reasons = sorted({verdict.file.yanked for verdict in release if verdict.file.yanked})
+    why = f' (reason given: "{reasons[0]}")' if reasons else " (no reason given)"
+    return (
+        f"{project} {version} was yanked from the index{why}; pip skips a yanked release unless pinned to it "
+        "with ==."
+    )
+
+
+_WORDINGS = {
+    PYTHON: _words_python,
+    PLATFORM: _words_platform,
+    PIP: _words_pip,
+    ONLY_BINARY: _words_only_binary,
+    NO_BINARY: _words_no_binary,
+    PRE: _words_pre,
+    YANKED: _words_yanked,
+}
+
+
+def _hint(
+    kind: str,
+    project: str,
+    version: str,
+    *,
+    newest: str | None,
+    pythons: Sequence[str],
+    installed: Mapping[str, str],
+) -> str:
+    if kind == PYTHON:
+        here = [python for python in pythons if python in installed]
+        parts = []
+        if newest:
+            parts.append(f"Install {project}=={newest} (the newest release for this Python)")
+        if pythons:
+            python = here[0] if here else pythons[0]
+            where = f" (installed here: {installed[python]})" if here else ""
+            parts.append(f"use Python {python}{where} for {project} {version}")
+        return (", or ".join(parts) + ".") if parts else f"No release of {project} supports this Python."
+    if kind == PLATFORM:
+        return (
+            f"{project} does not install on this platform. If it is a dependency only needed elsewhere, "
+            f"guard it with a marker (`{project} ; sys_platform == 'win32'`); otherwise run on a platform it "
+            "ships files for."
+        )
+    if kind == PIP:
+        return "Upgrade pip in this environment (python -m pip install --upgrade pip), then install again."
+    if kind == ONLY_BINARY:
+        where = f" ({newest} has a wheel here)" if newest else ""
+        return (
+            f"Pin a release of {project} that has a wheel here{where}, or let pip build {project} from "
+            "source (drop it from --only-binary, in your command or pip's configuration)."
+        )
+    if kind == NO_BINARY:
+        return (
+            f"Let pip use {project}'s wheels (drop it from --no-binary, in your command or pip's "
+            "configuration)."
+        )
+    if kind == PRE:
+        return (
+            f"Add --pre to allow pre-releases, or pin one ({project}=={newest})." if newest else "Add --pre."
+        )
+    return f"Pin a release of {project} that is not yanked" + (f" ({newest})." if newest else ".")
+
+
+def _no_such_project(query: IndexQuery, similar: Sequence[str], facts: Mapping[str, object]) -> Explanation:
+    project = query.project
+    indexes = [url for url in query.index_urls if not query.no_index]
+    where = (
+        "in your --find-links folders"
+        if query.no_index or not indexes
+        else f"on {', '.join(_hosts(indexes))}"
+    )
+    summary = f"There is no project named {project} {where}."
+    private = None
+    if indexes and not any(_is_pypi(url) for url in indexes):
+        private = indexes[0]
+        summary += (
+            f" Your index {_hosts(indexes[:1])[0]} replaces PyPI (--index-url), so a public project that it "
+            "does not mirror is not found."
+        )
+    if similar:
+        summary += f" Did you mean {' or '.join(similar)}?"
+    hint = (
+        f"Check the name: {similar[0]} is the project you may mean"
+        + (" (the module you import is not always the project's name)." if similar else ".")
+        if similar
+        else "Check the name (and the index: a private project needs its index)."
+    )
+    if private:
+        hint += (
+            " If the project is public, add PyPI beside your index only knowingly: with --extra-index-url "
+            "pip takes the highest version from either index, so anyone can publish a same-named project on "
+            "PyPI that wins over a private one (dependency confusion)."
+        )
+    return Explanation(
+        project=project,
+        kind="no-such-project",
+        category="no-matching-distribution",
+        summary=summary,
+        hint=hint,
+        suggestions=tuple(similar),
+        private_index=private,
+        facts=facts,
+    )
+
+
+def _is_pypi(url: str) -> bool:
+    return bool(re.match(r"^https?://(?:[^/@]*@)?(?:pypi\.org|pypi\.python\.org)(?::\d+)?/", url + "/"))
+
+
+def _hosts(urls: Sequence[str]) -> list[str]:
+    """The host of each index URL (credentials and paths left out)."""
+    hosts = []
+    for url in urls:
+        match = re.match(r"^[a-z+]+://(?:[^/@]*@)?([^/]+)", url)
+        hosts.append(match.group(1) if match else url)
+    return hosts
+
+
+def _facts_json(target: InterpreterTags, python_version: str) -> dict[str, object]:
+    return {
+        "python": python_version,
+        "interpreter": target.description,
+        "platform": target.platform_description,
+        "pip": ".".join(map(str, target.pip_version)) if target.pip_version else None,
+    }
+
+
+# -- what fixes ask of the index's answer ------------------------------------------------------------------
+def newest_with_wheel(
+    query: IndexQuery, target: InterpreterTags, python_version: str, requirement: str
+) -> str | None:
+    """The newest release within `requirement` (`torch`, `torch==2.0.1`, `torch>=2,<3`) that has a wheel for
+    `target`, as the index lists it (pre-releases and yanked releases as pip treats them)."""
+    specifier = _specifier_of(requirement)
+    if specifier is None:
+        return None
+    allow_pre = query.pre or bool(specifier.prereleases)
+    for version, group in _groups(query, target, python_version, allow_pre, _pinned_exactly(specifier)):
+        if specifier.contains(version, prereleases=True) and any(
+            verdict.wheel and not (verdict.blockers - {NO_BINARY}) for verdict in group
+        ):
+            return str(version)
+    return None
+
+
+def pythons_with_wheel(
+    query: IndexQuery, target: InterpreterTags, python_version: str, requirement: str, pythons: Sequence[str]
+) -> str | None:
+    """The first of `pythons` (X.Y, newest first) for which a release within `requirement` has a wheel on
+    this platform, as the index lists it."""
+    specifier = _specifier_of(requirement)
+    if specifier is None:
+        return None
+    for version, group in _groups(query, target, python_version, True, True):
+        if not specifier.contains(version, prereleases=True):
+            continue
+        supported = set(_pythons_for([verdict for verdict in group if verdict.wheel], target))
+        for python in pythons:
+            if python in supported:
+                return python
+    return None
+
+
+def _specifier_of(requirement: str) -> SpecifierSet | None:
+    match = re.match(r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*([^;]*)", requirement)
+    try:
+        return SpecifierSet(match.group(1).strip()) if match else SpecifierSet()
+    except InvalidSpecifier:
+        return None
+
+
+def _groups(
+    query: IndexQuery, target: InterpreterTags, python_version: str, allow_pre: bool, allow_yanked: bool
+) -> list[tuple[Version, list[_Verdict]]]:
+    formats = _allowed_formats(query.project, query.only_binary, query.no_binary)
+    groups: dict[Version, list[_Verdict]] = {}
+    for item in query.files:
+        version = _file_version(item.filename, query.project)
+        if version is not None:
+            groups.setdefault(version, []).append(
+                _verdict(
+                    item,
+                    version,
+                    target,
+                    python_version,
+                    formats=formats,
+                    allow_pre=allow_pre,
+                    allow_yanked=allow_yanked,
+                )
+            )
+    return sorted(groups.items(), reverse=True)
+
+
+# -- a log from elsewhere ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LogExplanation:
+    """What pip's own lines say about why nothing fit, without the index: lower confidence."""
+
+    kind: str  # python-version (older than every release listed), no-such-project (none listed)
+    category: str
+    summary: str
+    hint: str
+    confidence: float
+    suggestions: tuple[str, ...] = ()
+
+
+# ERROR: Could not find a version that satisfies the requirement torch==1.4.0 (from versions: 2.2.0, 2.2.1)
+_FROM_VERSIONS = re.compile(
+    r"Could not find a version that satisfies the requirement (?P<package>[A-Za-z0-9][\w.-]*)"
+    r"(?:\[[^\]]*\])?(?P<spec>[^\s(]*)(?: \(from versions: (?P<versions>[^)]*)\))?"
+)
+
+
+def explain_log(lines: Iterable[str], similar: Sequence[str] = ()) -> LogExplanation | None:
+    """From pip's "Could not find a version ... (from versions: ...)" line alone: a pinned version older than
+    every version pip could use means older releases are hidden from this interpreter, most likely by its
+    Python version; no version at all for a name that looks like another project's means a typo or an import
+    name (`similar`, from the caller). None when the lines say nothing more than pip did."""
+    for line in lines:
+        match = _FROM_VERSIONS.search(line)
+        if match is None:
+            continue
+        package = match.group("package")
+        listed = [text.strip() for text in (match.group("versions") or "").split(",") if text.strip()]
+        spec = match.group("spec")
+        pinned = re.fullmatch(r"===?([\w.!+-]+)", spec)
+        versions = []
+        for text in listed:
+            try:
+                versions.append(Version(text))
+            except InvalidVersion:
+                continue
+        if pinned and versions and match.group("versions") not in (None, "none"):
+            try:
+                wanted = Version(pinned.group(1))
+            except InvalidVersion:
+                return None
+            oldest = min(versions)
+            if wanted < oldest:
+                newest = max(versions)
+                return LogExplanation(
+                    kind="python-version",
+                    category="python-version-unsupported",
+                    summary=(
+                        f"{package} {wanted} is older than every release pip could use here (oldest listed: "
+                        f"{oldest}): its files most likely do not support this Python version (an old "
+                        "release's wheels stop at the Pythons of its time)."
+                    ),
+                    hint=(
+                        f"Install a {package} release pip listed ({package}=={newest} is the newest), or use "
+                        f"the Python version {package} {wanted} was released for. `safe-pip diagnose --here` "
+                        "on the machine that ran pip asks the index."
+                    ),
+                    confidence=0.6,
+                )
+        if match.group("versions") == "none" and similar:
+            return LogExplanation(
+                kind="no-such-project",
+                category="no-matching-distribution",
+                summary=(
+                    f"pip found no release at all of {package}; if the name is mistyped or is a module's "
+                    f"name, the project may be {' or '.join(similar)}."
+                ),
+                hint=f"Check the name: did you mean {similar[0]}?",
+                confidence=0.5,
+                suggestions=tuple(similar),
+            )
+        return None
+    return None

@@ -1,0 +1,175 @@
+"""A "no matching distribution" diagnosis, made exact by asking the index (issue 14).
+
+After pip found nothing to install for a project (`no-matching-distribution`, `python-version-unsupported`),
+the target's own pip is asked once, with the user's source options and pip's configuration, for every file of
+that project (`probe.detect_index_files`); `index.explain` says why none fits, and this module turns that into
+the diagnosis: the reason, the index's facts (JSON `index` and `facts`), and fixes that stay inside what
+`--fix` may do (a version the user pinned, another Python, `--pre`, another project or index: printed only).
+A log from elsewhere is read without the index (`with_log_facts`), at lower confidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from safe_pip.classify import Diagnosis
+from safe_pip.fixes import Fix, FixContext, render_fix
+
+# `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from safe_pip.index import Explanation
+
+__all__ = ["ASKING_CATEGORIES", "with_index_facts", "with_log_facts"]
+
+ASKING_CATEGORIES = ("no-matching-distribution", "python-version-unsupported")
+_INDEX_CONFIDENCE = 0.95  # the index's own files, judged with the target's own tags
+_PYPI = "https://pypi.org/simple"
+
+# The requirement pip looked for, as it printed it (the version a dependency asked for, too):
+#   ERROR: Could not find a version that satisfies the requirement torch==2.0.1 (from versions: 2.5.0, ...)
+#   ERROR: No matching distribution found for torch==2.0.1
+_WANTED = re.compile(
+    r"(?:satisfies the requirement|No matching distribution found for) (?P<name>[A-Za-z0-9][\w.-]*)"
+    r"(?:\[[^\]]*\])?(?P<spec>[<>=!~][^\s(]*)?"
+)
+
+
+def with_index_facts(
+    diagnoses: Sequence[Diagnosis], *, python: str, context: FixContext, sources: Sequence[str]
+) -> list[Diagnosis]:
+    """`diagnoses`, the first replaced by what the index says when it is a release pip did not find (and the
+    index could be asked and says something certain); unchanged otherwise."""
+    if not diagnoses or diagnoses[0].category not in ASKING_CATEGORIES or not diagnoses[0].package:
+        return list(diagnoses)
+    from safe_pip.index import explain, newest_with_wheel, pythons_with_wheel
+    from safe_pip.probe import detect_index_files, detect_installed_pythons, detect_interpreter_facts
+    from safe_pip.projectnames import is_popular, similar_projects
+
+    top = diagnoses[0]
+    package = str(top.package)
+    facts = detect_interpreter_facts(python)
+    query = detect_index_files(python, package, tuple(sources)) if facts is not None else None
+    if facts is None or query is None:
+        return with_log_facts(diagnoses, context)  # the index could not be asked: what the log says
+    target = facts.wheel_target()
+    version = ".".join(map(str, facts.version))
+    requests = context.requests
+    asked = requests is not None and bool(requests.of(package))
+    requested = requests.specifier(package) if requests is not None and asked else _logged_specifier(top)
+    installed = detect_installed_pythons()
+    similar = () if query.files or is_popular(package) else tuple(similar_projects(package))
+    explanation = explain(
+        query,
+        target,
+        python_version=version,
+        requested=requested,
+        installed_pythons=installed,
+        similar=similar,
+    )
+    if explanation is None:
+        return with_log_facts(diagnoses, context)
+    asking = replace(
+        context,
+        package=package,
+        wheel_version=lambda requirement: newest_with_wheel(query, target, version, requirement),
+        python_for=lambda requirement, pythons: pythons_with_wheel(
+            query, target, version, requirement, pythons
+        ),
+    )
+    fixes = _fixes(explanation.kind, explanation, asking, installed, pin=asked or context.pip_args is None)
+    summary = explanation.summary
+    if explanation.kind == "no-such-project" and explanation.private_index and is_popular(package):
+        fixes.append(render_fix("add-extra-index", {"url": _PYPI}, asking))
+    diagnosis = replace(
+        top,
+        category=explanation.category,
+        confidence=max(top.confidence, _INDEX_CONFIDENCE),
+        summary=summary,
+        hint=explanation.hint,
+        fixes=tuple(fix for fix in fixes if fix is not None),
+        index=explanation.to_json(),
+        facts=dict(explanation.facts),
+    )
+    return [diagnosis, *(d for d in diagnoses[1:] if d.category not in ASKING_CATEGORIES)]
+
+
+def _fixes(
+    kind: str, explanation: Explanation, context: FixContext, installed: dict[str, str], *, pin: bool
+) -> list[Fix | None]:
+    fixes: list[Fix | None] = []
+    if kind in ("python-version", "only-binary", "yanked", "no-such-version") and pin:
+        # The newest release with a wheel here within the user's versions (applied), else the nearest one
+        # to their pin (printed, or applied with --fix-versions nearest).
+        fixes.append(render_fix("pin-to-wheel", {}, context))
+    if kind == "python-version" and explanation.python_versions:
+        here = [python for python in explanation.python_versions if python in installed]
+        python = here[0] if here else explanation.python_versions[0]
+        params = {"version": python, "interpreter": installed.get(python, "")}
+        where = f" (installed here: {installed[python]})" if here else ""
+        title = (
+            f"Use Python {python}{where}, which {context.package} {_requested_version(explanation.requested)}"
+        )
+        fixes.append(render_fix("use-python", params, context, title=f"{title}supports"))
+    if kind == "pip-too-old":
+        fixes.append(render_fix("upgrade-pip", {}, context))
+    if kind == "pre-release":
+        fixes.append(render_fix("allow-prereleases", {}, context))
+    if kind == "no-such-project":
+        for project in explanation.suggestions[:2]:
+            fixes.append(render_fix("use-project", {"project": project}, context))
+    return fixes
+
+
+def _requested_version(specifier: str) -> str:
+    pinned = re.fullmatch(r"===?([\w.!+-]+)", specifier)
+    return f"{pinned.group(1)} " if pinned else ""
+
+
+def _logged_specifier(diagnosis: Diagnosis) -> str:
+    """The version specifier pip printed for the package (`==2.0.1`), empty when it printed none."""
+    for item in diagnosis.evidence:
+        match = _WANTED.search(item.text)
+        if match and match.group("spec") and (diagnosis.package or "").lower() == match.group("name").lower():
+            return match.group("spec")
+    return ""
+
+
+def with_log_facts(diagnoses: Sequence[Diagnosis], context: FixContext | None = None) -> list[Diagnosis]:
+    """For a log from elsewhere (no index to ask): what pip's own "from versions:" line says beyond "no
+    match", at lower confidence (a pin older than every listed release: likely the Python version; no
+    release at all of a name that looks like another project's: a typo or an import name)."""
+    if not diagnoses or diagnoses[0].category not in ASKING_CATEGORIES or not diagnoses[0].package:
+        return list(diagnoses)
+    from safe_pip.index import explain_log
+    from safe_pip.projectnames import is_popular, similar_projects
+
+    top = diagnoses[0]
+    texts = [item.text for item in top.evidence]
+    none_listed = any("(from versions: none)" in text for text in texts)
+    package = str(top.package)
+    similar = similar_projects(package) if none_listed and not is_popular(package) else []
+    found = explain_log(texts, similar)
+    if found is None:
+        return list(diagnoses)
+    fixes = list(top.fixes)
+    if found.suggestions:
+        fixing = replace(context or FixContext(), package=package)
+        fixes = [
+            fix
+            for fix in (
+                render_fix("use-project", {"project": project}, fixing) for project in found.suggestions[:2]
+            )
+            if fix is not None
+        ] + fixes
+    diagnosis = replace(
+        top,
+        category=found.category,
+        confidence=found.confidence,
+        summary=found.summary,
+        hint=found.hint,
+        fixes=tuple(fixes),
+    )
+    return [diagnosis, *(d for d in diagnoses[1:] if d.category not in ASKING_CATEGORIES)]
