@@ -687,7 +687,27 @@ def verify_imports(console: Console, invocation: Invocation, python: str, *, lin
     else:
         for line in last_error_lines(output_lines) or output_lines[-5:]:
             console.say(f"  {line.text}")
+    for module, project in _missing_module_projects(output):
+        # `No module named 'cv2'`: the module comes from a project of another name (issue 14).
+        command = shell_words(["safe-pip", *_target_options(invocation), "install", project])
+        console.say(f"  the module {module} is provided by the project {project}: {command}")
     return 1
+
+
+def _missing_module_projects(output: str) -> list[tuple[str, str]]:
+    """(module, project) for each `No module named 'x'` in an import's output whose project has another
+    name (`cv2` -> opencv-python)."""
+    import re
+
+    from safe_pip.projectnames import module_project
+
+    found: dict[str, str] = {}
+    # ModuleNotFoundError: No module named 'cv2'        ImportError: No module named yaml   (Python 2)
+    for match in re.finditer(r"No module named '?([A-Za-z_][\w.]*)'?", output):
+        project = module_project(match.group(1))
+        if project is not None:
+            found.setdefault(match.group(1), project)
+    return sorted(found.items())
 
 
 def _names_in_requirement_files(args: Sequence[str]) -> list[str]:

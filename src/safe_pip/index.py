@@ -541,7 +541,11 @@ def _words_python(
     requires = sorted(
         {v.file.requires_python for v in release if v.file.requires_python and PYTHON in v.blockers}
     )
-    if requires and all(PYTHON in verdict.blockers for verdict in release) and not _tag_mismatch(release):
+    excluded = [
+        v for v in release if v.file.requires_python and not _python_fits(v.file.requires_python, python)
+    ]
+    if requires and len(excluded) == len(release):
+        # Every file declares a Requires-Python that excludes this Python: that is the project's own word.
         return f"{project} {version} requires Python {requires[0]} (its Requires-Python); {you}."
     pythons: set[str] = set()
     for verdict in wheels:
@@ -559,11 +563,6 @@ def _words_python(
     else:
         tail = "and its source distribution cannot be used"
     return f"{project} {version} {what} {tail}; {you}."
-
-
-def _tag_mismatch(release: Sequence[_Verdict]) -> bool:
-    """Whether a wheel's tags (not only Requires-Python) keep it out."""
-    return any(verdict.wheel and verdict.details and PYTHON in verdict.blockers for verdict in release)
 
 
 def _platform_names(verdicts: Iterable[_Verdict]) -> list[str]:

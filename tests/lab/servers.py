@@ -1,6 +1,7 @@
 """Package indexes on 127.0.0.1 for the lab: a PEP 503 "simple" index over a folder of distributions (plain
-HTTP, or HTTPS with a self-signed certificate), a port where nothing listens, and a server that accepts
-connections and never answers.
+HTTP, or HTTPS with a self-signed certificate; the PEP 691 JSON form to a client that asks for it; each file's
+Requires-Python as `data-requires-python` and yanked files with their reason, PEP 592), a port where nothing
+listens, and a server that accepts connections and never answers.
 
 Each runs in a daemon thread of the test process; `close()` stops it. Nothing listens beyond loopback.
 """
@@ -9,12 +10,13 @@ from __future__ import annotations
 
 import html
 import http.server
+import json
 import shutil
 import socket
 import ssl
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,21 +33,30 @@ def _project_of(filename: str) -> str:
     return normalize(stem.split("-")[0]).replace("_", "-")
 
 
+_JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+
+
 class _IndexHandler(http.server.SimpleHTTPRequestHandler):
     """/simple/<project>/ lists the folder's files of that project; /files/<name> serves one."""
 
     folder: Path
+    # File name -> {"requires-python": ">=3.9", "yanked": "reason" (or True)}: PEP 503/592/691 attributes.
+    attributes: Mapping[str, Mapping[str, object]] = {}
+    json_api = True  # answer a client that asks for PEP 691 JSON (pip >= 22.2) with it
+    requests: list[str]
 
     def do_GET(self) -> None:
+        self.requests.append(self.path)
         parts = [part for part in self.path.split("?")[0].split("/") if part]
         if len(parts) == 2 and parts[0] == "simple":
             files = sorted(p.name for p in self.folder.iterdir() if _project_of(p.name) == parts[1])
             if not files:
                 self.send_error(404)
                 return
-            links = "".join(
-                f'<a href="/files/{html.escape(name)}">{html.escape(name)}</a>\n' for name in files
-            )
+            if self.json_api and _JSON_TYPE in self.headers.get("Accept", ""):
+                self._send_json(parts[1], files)
+                return
+            links = "".join(f"<a {self._html_attributes(name)}>{html.escape(name)}</a>\n" for name in files)
             body = f"<!DOCTYPE html><html><body>\n{links}</body></html>\n".encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
@@ -62,15 +73,59 @@ class _IndexHandler(http.server.SimpleHTTPRequestHandler):
         else:
             self.send_error(404)
 
+    def _html_attributes(self, name: str) -> str:
+        found = self.attributes.get(name, {})
+        words = [f'href="/files/{html.escape(name)}"']
+        if found.get("requires-python"):
+            words.append(f'data-requires-python="{html.escape(str(found["requires-python"]))}"')
+        yanked = found.get("yanked")
+        if yanked:
+            words.append(f'data-yanked="{html.escape(yanked if isinstance(yanked, str) else "")}"')
+        return " ".join(words)
+
+    def _send_json(self, project: str, files: list[str]) -> None:
+        entries = []
+        for name in files:
+            found = self.attributes.get(name, {})
+            entry: dict[str, object] = {"filename": name, "url": f"/files/{name}", "hashes": {}}
+            if found.get("requires-python"):
+                entry["requires-python"] = found["requires-python"]
+            if found.get("yanked"):
+                entry["yanked"] = found["yanked"]
+            entries.append(entry)
+        body = json.dumps({"meta": {"api-version": "1.0"}, "name": project, "files": entries}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", _JSON_TYPE)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, format: str, *args: object) -> None:
         pass  # quiet: pip's output is what the tests read
 
 
 @contextmanager
-def serve_index(folder: Path, *, certificate: tuple[Path, Path] | None = None) -> Iterator[str]:
+def serve_index(
+    folder: Path,
+    *,
+    certificate: tuple[Path, Path] | None = None,
+    attributes: Mapping[str, Mapping[str, object]] | None = None,
+    json_api: bool = True,
+    requests: list[str] | None = None,
+) -> Iterator[str]:
     """Serve `folder` as a simple index; yields its URL (`http://127.0.0.1:PORT/simple`, or https with a
-    (certificate, key) pair)."""
-    handler = type("Handler", (_IndexHandler,), {"folder": folder})
+    (certificate, key) pair). `attributes`: per file name, its `requires-python` and `yanked` (a reason, or
+    True); `json_api`: answer PEP 691 JSON to clients that ask; `requests`: a list the paths asked are added to."""
+    handler = type(
+        "Handler",
+        (_IndexHandler,),
+        {
+            "folder": folder,
+            "attributes": attributes or {},
+            "json_api": json_api,
+            "requests": requests if requests is not None else [],
+        },
+    )
     server = http.server.ThreadingHTTPServer((LOOPBACK, 0), handler)
     scheme = "http"
     if certificate is not None:

@@ -1,0 +1,377 @@
+"""index: why nothing on the index installs here, from the files it lists (pure: no pip, no network)."""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+from packaging import tags
+
+from safe_pip.classify import Diagnosis, Evidence
+from safe_pip.fixes import FixContext, render_fix
+from safe_pip.index import (
+    INDEX_MARK,
+    IndexFile,
+    IndexQuery,
+    explain,
+    explain_log,
+    newest_with_wheel,
+    parse_index_output,
+    pythons_with_wheel,
+)
+from safe_pip.index_diagnosis import with_log_facts
+from safe_pip.projectnames import is_popular, module_project, popular_projects, similar_projects
+from safe_pip.wheeltags import InterpreterTags
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _linux(
+    minor: int,
+    glibc: tuple[int, int] = (2, 36),
+    *,
+    manylinux_x_y: bool = True,
+    pip: tuple[int, ...] = (24, 0),
+) -> InterpreterTags:
+    """CPython 3.minor on Linux x86_64 with `glibc`, tagged as its pip would (without manylinux_x_y tags
+    for a pip older than 20.3)."""
+    platforms = []
+    if manylinux_x_y:
+        platforms += [f"manylinux_{glibc[0]}_{m}_x86_64" for m in range(glibc[1], 16, -1)]
+    platforms += ["manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64", "linux_x86_64"]
+    abi = f"cp3{minor}"
+    supported = [
+        *tags.cpython_tags((3, minor), [abi], platforms),
+        *tags.compatible_tags((3, minor), abi, platforms),
+    ]
+    return InterpreterTags(
+        implementation="cp",
+        version=(3, minor),
+        abi=abi,
+        os="linux",
+        machine="x86_64",
+        supported_tags=tuple(str(tag) for tag in supported),
+        glibc=glibc,
+        pip_version=pip,
+    )
+
+
+def _files(*names: str, attributes: Mapping[str, Mapping[str, str]] | None = None) -> tuple[IndexFile, ...]:
+    attributes = attributes or {}
+    return tuple(
+        IndexFile(
+            name,
+            requires_python=(attributes.get(name) or {}).get("requires_python"),
+            yanked=(attributes.get(name) or {}).get("yanked"),
+        )
+        for name in names
+    )
+
+
+TORCH = _files(
+    *(
+        f"torch-2.0.1-cp3{minor}-cp3{minor}-{platform}.whl"
+        for minor in (8, 9, 10, 11)
+        for platform in ("manylinux1_x86_64", "win_amd64", "macosx_11_0_arm64")
+    ),
+    "torch-2.5.0-cp313-cp313-manylinux1_x86_64.whl",
+    "torch-2.5.0-cp312-cp312-manylinux1_x86_64.whl",
+)
+
+
+def test_a_release_without_a_wheel_for_this_python_names_the_pythons_it_has_and_the_newest_that_fits() -> (
+    None
+):
+    found = explain(
+        IndexQuery("torch", TORCH),
+        _linux(13),
+        python_version="3.13.0",
+        requested="==2.0.1",
+        installed_pythons={"3.11": "/opt/py/bin/python3.11"},
+    )
+    assert found is not None
+    assert found.kind == "python-version"
+    assert found.category == "python-version-unsupported"
+    assert found.summary == (
+        "torch 2.0.1 has wheels for CPython 3.8–3.11 only and no source distribution; you run 3.13. "
+        "Newest torch for Python 3.13: 2.5.0."
+    )
+    assert found.newest_usable == "2.5.0"
+    assert found.python_versions == ("3.11", "3.10", "3.9", "3.8")
+    assert "use Python 3.11 (installed here: /opt/py/bin/python3.11) for torch 2.0.1" in found.hint
+    data = found.to_json()
+    assert data["newest_usable"] == "2.5.0"
+    assert data["releases_considered"] == 2
+    assert data["releases"] == [
+        {"version": "2.5.0", "files": 2, "usable": True, "reason": None},
+        {"version": "2.0.1", "files": 12, "usable": False, "reason": "no file for CPython 3.13"},
+    ]
+
+
+def test_requires_python_is_named_as_the_reason() -> None:
+    files = _files(
+        "pandas-2.2.3.tar.gz",
+        "pandas-2.2.3-cp39-cp39-manylinux_2_17_x86_64.whl",
+        "pandas-2.0.3.tar.gz",
+        attributes={
+            "pandas-2.2.3.tar.gz": {"requires_python": ">=3.9"},
+            "pandas-2.2.3-cp39-cp39-manylinux_2_17_x86_64.whl": {"requires_python": ">=3.9"},
+            "pandas-2.0.3.tar.gz": {"requires_python": ">=3.8"},
+        },
+    )
+    found = explain(IndexQuery("pandas", files), _linux(8), python_version="3.8.18", requested="==2.2.3")
+    assert found is not None
+    assert found.kind == "python-version"
+    assert found.summary.startswith("pandas 2.2.3 requires Python >=3.9 (its Requires-Python); you run 3.8.")
+    assert found.newest_usable == "2.0.3"
+
+
+def test_files_only_for_another_platform_name_what_exists_and_this_machine() -> None:
+    files = _files(
+        "pywin32-306-cp311-cp311-win_amd64.whl",
+        "pywin32-306-cp311-cp311-win32.whl",
+        "pywin32-306-cp312-cp312-win_arm64.whl",
+    )
+    found = explain(IndexQuery("pywin32", files), _linux(11), python_version="3.11.7")
+    assert found is not None
+    assert (found.kind, found.category) == ("platform", "no-matching-distribution")
+    assert found.summary == (
+        "pywin32 306 has files only for Windows (win32, win_amd64, win_arm64), and no source distribution; "
+        "this machine is Linux, glibc 2.36 on x86_64."
+    )
+
+
+def test_wheels_for_a_newer_glibc_name_the_glibc_they_need() -> None:
+    files = _files("fresh-1.0-cp311-cp311-manylinux_2_28_x86_64.whl")
+    found = explain(IndexQuery("fresh", files), _linux(11, (2, 17)), python_version="3.11.7")
+    assert found is not None
+    assert found.kind == "platform"
+    assert "Linux with glibc >= 2.28 (manylinux_2_28_x86_64)" in found.summary
+    assert "glibc 2.17" in found.summary
+
+
+def test_a_pip_too_old_for_the_tags_is_told_from_a_platform_the_machine_lacks() -> None:
+    files = _files("fresh-1.0-cp311-cp311-manylinux_2_28_x86_64.whl")
+    old_pip = _linux(11, (2, 36), manylinux_x_y=False, pip=(19, 3, 1))
+    found = explain(IndexQuery("fresh", files), old_pip, python_version="3.11.7")
+    assert found is not None
+    assert found.kind == "pip-too-old"
+    assert "pip 19.3.1 is too old" in found.summary
+
+
+def test_only_pre_releases_say_pre_and_are_fine_with_it() -> None:
+    files = _files("nightly-2.0b1-py3-none-any.whl", "nightly-1.0rc1-py3-none-any.whl")
+    found = explain(IndexQuery("nightly", files), _linux(11), python_version="3.11.7")
+    assert found is not None
+    assert found.kind == "pre-release"
+    assert "(2.0b1, 1.0rc1)" in found.summary
+    assert found.newest_usable == "2.0b1"
+    assert explain(IndexQuery("nightly", files, pre=True), _linux(11), python_version="3.11.7") is None
+
+
+def test_a_yanked_release_gives_its_reason_unless_pinned_to_it() -> None:
+    files = _files(
+        "bad-1.1-py3-none-any.whl",
+        "bad-1.0-py3-none-any.whl",
+        attributes={"bad-1.1-py3-none-any.whl": {"yanked": "broken"}},
+    )
+    found = explain(IndexQuery("bad", files), _linux(11), python_version="3.11.7", requested=">1.0")
+    assert found is not None
+    assert found.kind == "yanked"
+    assert 'bad 1.1 was yanked from the index (reason given: "broken")' in found.summary
+    assert explain(IndexQuery("bad", files), _linux(11), python_version="3.11.7", requested="==1.1") is None
+
+
+def test_only_binary_and_no_binary_name_the_option() -> None:
+    sdist_only = IndexQuery("plain", _files("plain-1.0.tar.gz"), only_binary=(":all:",))
+    found = explain(sdist_only, _linux(11), python_version="3.11.7")
+    assert found is not None
+    assert found.kind == "only-binary"
+    assert "--only-binary :all: forbids building it" in found.summary
+    wheels_only = IndexQuery("plain", _files("plain-1.0-py3-none-any.whl"), no_binary=("plain",))
+    found = explain(wheels_only, _linux(11), python_version="3.11.7")
+    assert found is not None
+    assert found.kind == "no-binary"
+    assert "--no-binary plain forbids them" in found.summary
+
+
+def test_a_version_that_does_not_exist_lists_the_releases() -> None:
+    files = _files("requests-2.32.3-py3-none-any.whl", "requests-2.31.0-py3-none-any.whl")
+    found = explain(IndexQuery("requests", files), _linux(11), python_version="3.11.7", requested="==9.9")
+    assert found is not None
+    assert found.kind == "no-such-version"
+    assert found.summary == "requests has no release ==9.9 on the index (its releases: 2.32.3, 2.31.0)."
+
+
+def test_a_project_the_index_lacks_gets_did_you_mean_and_a_private_index_its_warning() -> None:
+    missing = IndexQuery(
+        "reqeusts",
+        (),
+        index_urls=("https://pypi.org/simple",),
+        not_found=("https://pypi.org/simple/reqeusts/",),
+    )
+    found = explain(missing, _linux(11), python_version="3.11.7", similar=["requests"])
+    assert found is not None
+    assert found.kind == "no-such-project"
+    assert found.summary == "There is no project named reqeusts on pypi.org. Did you mean requests?"
+    assert found.private_index is None
+    private = IndexQuery(
+        "requests",
+        (),
+        index_urls=("https://alice:token@pkgs.corp.example/simple",),
+        not_found=("https://pkgs.corp.example/simple/requests/",),
+    )
+    found = explain(private, _linux(11), python_version="3.11.7")
+    assert found is not None
+    assert "Your index pkgs.corp.example replaces PyPI (--index-url)" in found.summary
+    assert "token" not in found.summary
+    assert "dependency confusion" in found.hint
+
+
+def test_an_index_that_could_not_be_read_or_that_has_a_fitting_file_says_nothing() -> None:
+    unreachable = IndexQuery("x", (), index_urls=("http://127.0.0.1:9/simple",), unreachable=("timed out",))
+    assert explain(unreachable, _linux(11), python_version="3.11.7") is None
+    fits = IndexQuery("x", _files("x-1.0-py3-none-any.whl"))
+    assert explain(fits, _linux(11), python_version="3.11.7") is None
+
+
+def test_fixes_ask_the_index_answer_for_wheels_and_pythons() -> None:
+    query = IndexQuery("torch", TORCH)
+    assert newest_with_wheel(query, _linux(13), "3.13.0", "torch") == "2.5.0"
+    assert newest_with_wheel(query, _linux(13), "3.13.0", "torch==2.0.1") is None
+    assert newest_with_wheel(query, _linux(13), "3.13.0", "torch>=2,<3") == "2.5.0"
+    assert pythons_with_wheel(query, _linux(13), "3.13.0", "torch==2.0.1", ("3.13", "3.12", "3.11")) == "3.11"
+
+
+def _index_line(**data: object) -> str:
+    return "noise\n" + INDEX_MARK + json.dumps(data) + "\n"
+
+
+def test_parse_index_output_keeps_the_projects_files_and_reads_fetch_problems() -> None:
+    text = _index_line(
+        links=[
+            {"file": "torch-2.0.1-cp311-cp311-win_amd64.whl", "requires_python": ">=3.8", "yanked": None},
+            {"file": "other-1.0-py3-none-any.whl"},
+            {"file": "torch", "why": "not a file"},
+            {"file": "Torch-2.0.1.tar.gz", "yanked": ""},
+        ],
+        fetch=[
+            "Could not fetch URL https://pypi.org/simple/torch/: 404 Client Error: Not Found - skipping",
+            "Could not fetch URL http://127.0.0.1:9/simple/torch/: connection error: refused - skipping",
+        ],
+        index_urls=["https://pypi.org/simple"],
+        only_binary=[":all:"],
+        pip="24.0",
+        error=None,
+    )
+    query = parse_index_output(text, "torch")
+    assert query is not None
+    assert [item.filename for item in query.files] == [
+        "torch-2.0.1-cp311-cp311-win_amd64.whl",
+        "Torch-2.0.1.tar.gz",
+    ]
+    assert query.files[0].requires_python == ">=3.8"
+    assert query.files[1].yanked == ""  # yanked without a reason
+    assert query.not_found == ("https://pypi.org/simple/torch/",)
+    assert query.unreachable == ("http://127.0.0.1:9/simple/torch/: connection error: refused",)
+    assert query.only_binary == (":all:",)
+    assert query.pip_version == (24, 0)
+    assert parse_index_output(_index_line(error="AttributeError: x"), "torch") is None
+    assert parse_index_output("no report here", "torch") is None
+
+
+def test_a_log_alone_says_python_version_at_lower_confidence() -> None:
+    line = (
+        "ERROR: Could not find a version that satisfies the requirement torch==1.4.0 "
+        "(from versions: 2.2.0, 2.2.1, 2.3.0)"
+    )
+    found = explain_log([line])
+    assert found is not None
+    assert (found.kind, found.confidence) == ("python-version", 0.6)
+    assert (
+        "torch 1.4.0 is older than every release pip could use here (oldest listed: 2.2.0)" in found.summary
+    )
+    newer = line.replace("1.4.0", "9.0")
+    assert explain_log([newer]) is None
+    none = "ERROR: Could not find a version that satisfies the requirement cv2 (from versions: none)"
+    typo = explain_log([none], ["opencv-python"])
+    assert typo is not None
+    assert typo.suggestions == ("opencv-python",)
+
+
+def test_a_foreign_logs_diagnosis_is_rewritten_with_what_the_log_says() -> None:
+    line = "ERROR: Could not find a version that satisfies the requirement reqeusts (from versions: none)"
+    diagnosis = Diagnosis(
+        rule="no-matching-distribution",
+        category="no-matching-distribution",
+        confidence=0.75,
+        package="reqeusts",
+        summary="pip found no release",
+        hint="",
+        evidence=(Evidence(3, line),),
+    )
+    [rewritten] = with_log_facts([diagnosis])
+    assert "the project may be requests" in rewritten.summary
+    assert rewritten.confidence == 0.5
+    assert rewritten.fixes[0].id == "use-project"
+    assert rewritten.fixes[0].command == "safe-pip install requests"
+    assert not rewritten.fixes[0].auto
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("reqeusts", ["requests"]),
+        ("cv2", ["opencv-python"]),
+        ("PIL", ["pillow"]),
+        ("sklearn", ["scikit-learn"]),
+        ("skimage", ["scikit-image"]),
+        ("bs4", ["beautifulsoup4"]),
+        ("beautifulsoup", ["beautifulsoup4"]),
+        ("opencv", ["opencv-python"]),
+        ("dotenv", ["python-dotenv"]),
+        ("Crypto", ["pycryptodome"]),
+    ],
+    ids=str,
+)
+def test_similar_projects(typed: str, meant: list[str]) -> None:
+    assert similar_projects(typed)[: len(meant)] == meant
+
+
+def test_module_names_map_to_their_projects_only_when_they_differ() -> None:
+    assert module_project("cv2") == "opencv-python"
+    assert module_project("skbuild") == "scikit-build"
+    assert module_project("yaml.constructor") == "pyyaml"
+    assert module_project("numpy") is None
+    assert module_project("x; rm -rf /") is None
+    assert similar_projects("zzqqxx-internal") == []
+
+
+def test_an_undeclared_build_dependency_is_installed_by_its_project_name() -> None:
+    context = FixContext(package="pkg", pip_args=("pkg",), importable=lambda _module: False)
+    fix = render_fix("no-build-isolation", {"module": "skbuild"}, context)
+    assert fix is not None
+    assert fix.command.startswith("safe-pip install scikit-build && ")
+
+
+def test_the_popular_list_is_generated_data_and_its_script_reads_a_ranked_table(tmp_path: Path) -> None:
+    text = (ROOT / "src" / "safe_pip" / "popular-projects.txt").read_text()
+    assert "Generated by scripts/popular-projects" in text.splitlines()[1]
+    assert len(popular_projects()) >= 1000
+    assert is_popular("Requests")
+    assert is_popular("scikit_learn")
+    loader = importlib.machinery.SourceFileLoader(
+        "popular_projects_script", str(ROOT / "scripts" / "popular-projects")
+    )
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    assert spec is not None
+    script = importlib.util.module_from_spec(spec)
+    loader.exec_module(script)
+    table = "name\tversion\trank_among_15000_most_downloaded\nzeta\t1\t2\nalpha\t1\t1\nnot-ranked\t1\t\n"
+    assert script.ranked_from_tsv(table) == ["alpha", "zeta"]
+    rows = {"rows": [{"project": "b", "download_count": 5}, {"project": "a", "download_count": 9}]}
+    assert script.ranked_from_json(json.dumps(rows)) == ["a", "b"]
