@@ -39,7 +39,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Mapping
-    from typing import Any, BinaryIO
+    from typing import Any, BinaryIO, NoReturn
 
     from safe_pip.history import FixMemory
     from safe_pip.probe import InterpreterFacts, MachineFacts
@@ -53,7 +53,20 @@ EXIT_USAGE = 2
 def run_own_command(invocation: Invocation, console: Console) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="safe-pip", description="safe-pip's own commands")
+    class Parser(argparse.ArgumentParser):
+        """Errors in the style of safe-pip's own option errors: `safe-pip: error: ...`, then the help that
+        says more, exit code 2 (argparse's own would print a usage block first)."""
+
+        def error(self, message: str) -> NoReturn:
+            # The top parser reports words it did not expect after a command: that command's help says more.
+            prog = (
+                self.prog
+                if self.prog != "safe-pip" or not invocation.command
+                else f"safe-pip {invocation.command}"
+            )
+            raise UsageError(message, help_command=f"{prog} --help")
+
+    parser: argparse.ArgumentParser = Parser(prog="safe-pip", description="safe-pip's own commands")
     commands = parser.add_subparsers(dest="command", required=True)
     _add_diagnose(commands)
     _add_doctor(commands)
@@ -78,7 +91,13 @@ def load_rule_library(invocation: Invocation, console: Console) -> RuleSet:
     from platformdirs import user_cache_dir, user_config_dir
 
     config_dir = Path(user_config_dir("safe-pip", appauthor=False))
-    disabled, problems = read_config(config_dir / "config.toml")
+    # SAFE_PIP_CONFIG names another config file (a project's, a CI's); the user's rule folder stays.
+    config_file = Path(os.environ.get("SAFE_PIP_CONFIG") or config_dir / "config.toml")
+    if os.environ.get("SAFE_PIP_CONFIG") and not config_file.is_file():
+        console.warning(f"SAFE_PIP_CONFIG names {str(config_file)!r}, which is not a file; no config read")
+    disabled, config_problems = read_config(config_file)
+    for problem in config_problems:
+        console.warning(f"config: {problem}")
     extra = [*env_rule_folders(os.environ), *(Path(folder) for folder in invocation.options.rules)]
     user_folder = config_dir / "rules"
     rules = load_rules(
@@ -87,7 +106,7 @@ def load_rule_library(invocation: Invocation, console: Console) -> RuleSet:
         disabled=disabled,
         cache_folder=Path(user_cache_dir("safe-pip", appauthor=False)),
     )
-    for problem in (*problems, *rules.problems):
+    for problem in rules.problems:
         console.warning(f"rule skipped: {problem}")
     return rules
 
@@ -261,7 +280,8 @@ def diagnose_run(
     # A release pip did not find: the index, asked once through the target's pip, says why (issue 14).
     from safe_pip.index_diagnosis import with_index_facts
 
-    return with_index_facts(diagnoses, python=python, context=context, sources=sources)
+    named = (line.raw.decode("utf-8", "replace") for line in capture.lines())
+    return with_index_facts(diagnoses, python=python, context=context, sources=sources, lines=named)
 
 
 def _with_interpreter_facts(classifier: Classifier, python: str | None, *, ask: bool) -> list[Diagnosis]:
@@ -682,10 +702,14 @@ def verify_imports(console: Console, invocation: Invocation, python: str, *, lin
         NumberedLine(number, clean_line(text.encode("utf-8", "replace")))
         for number, text in enumerate(output.splitlines(), 1)
     ]
+    # The import's own error (its traceback's last line), never the import script's marker lines.
+    for module, error in _import_errors(output_lines):
+        console.say(f"  {module}: {error}")
     if diagnoses:
         console.say("\n".join(diagnosis_lines(diagnoses, console=console)))
-    else:
-        for line in last_error_lines(output_lines) or output_lines[-5:]:
+    elif not failed:
+        shown = [line for line in output_lines if not line.text.startswith("safe-pip-import ")]
+        for line in last_error_lines(shown) or shown[-5:]:
             console.say(f"  {line.text}")
     for module, project in _missing_module_projects(output):
         # `No module named 'cv2'`: the module comes from a project of another name (issue 14).
@@ -708,6 +732,23 @@ def _missing_module_projects(output: str) -> list[tuple[str, str]]:
         if project is not None:
             found.setdefault(match.group(1), project)
     return sorted(found.items())
+
+
+def _import_errors(lines: Sequence[NumberedLine]) -> list[tuple[str, str]]:
+    """(module, the last line of its traceback) for each module the import script reported as failed."""
+    errors: list[tuple[str, str]] = []
+    module: str | None = None
+    last = ""
+    for line in [*lines, NumberedLine(0, "safe-pip-import end - -")]:
+        if line.text.startswith("safe-pip-import "):
+            if module is not None:
+                errors.append((module, last or "(no error message)"))
+            words = line.text.split()
+            module = words[3] if len(words) == 4 and words[1] == "failed" else None
+            last = ""
+        elif line.text.strip() and not line.text.startswith((" ", "\t")):
+            last = line.text.strip()
+    return errors
 
 
 def _names_in_requirement_files(args: Sequence[str]) -> list[str]:
@@ -1075,7 +1116,12 @@ def _cmd_rules(args: argparse.Namespace, invocation: Invocation, console: Consol
         if args.json:
             import json
 
-            print(json.dumps([rule.to_json() for rule in rules.rules], indent=2))
+            listing = {
+                "schema_version": 1,
+                "safe_pip_version": __version__,
+                "rules": [rule.to_json() for rule in rules.rules],
+            }
+            print(json.dumps(listing, indent=2))
         else:
             for rule in rules.rules:
                 print(f"{rule.id:40} {rule.category:32} {rule.priority:3}  {rule.title}")
@@ -1148,7 +1194,13 @@ def _cmd_history(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         print(
             json.dumps(
-                {"path": str(store.path), "records": [record.to_json() for record in records]}, indent=2
+                {
+                    "schema_version": 1,
+                    "safe_pip_version": __version__,
+                    "path": str(store.path),
+                    "records": [record.to_json() for record in records],
+                },
+                indent=2,
             )
         )
         return 0

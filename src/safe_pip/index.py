@@ -344,25 +344,12 @@ def explain(
             return None  # an index that could not be read, or one that answered oddly: no guess
         return _no_such_project(query, similar, facts)
     allow_pre = query.pre or bool(specifier.prereleases)
-    formats = _allowed_formats(project, query.only_binary, query.no_binary)
-    verdicts = []
-    for item in query.files:
-        version = _file_version(item.filename, project)
-        if version is not None:
-            verdicts.append(
-                _verdict(
-                    item,
-                    version,
-                    target,
-                    python_version,
-                    formats=formats,
-                    allow_pre=allow_pre,
-                    allow_yanked=_pinned_exactly(specifier),
-                )
-            )
-    by_version: dict[Version, list[_Verdict]] = {}
-    for verdict in verdicts:
-        by_version.setdefault(verdict.version, []).append(verdict)
+    pinned = _pinned_exactly(specifier)
+    by_version = dict(_groups(query, target, python_version, allow_pre, pinned))
+    if not allow_pre and not _final_fits(by_version, specifier):
+        # pip takes a pre-release when no final release within the specifier has a file it can use.
+        allow_pre = True
+        by_version = dict(_groups(query, target, python_version, allow_pre, pinned))
     releases = tuple(
         _release(version, by_version[version], target, python_version)
         for version in sorted(by_version, reverse=True)
@@ -421,6 +408,15 @@ def explain(
         newest_usable=newest_here,
         python_versions=pythons,
         **base,  # type: ignore[arg-type]
+    )
+
+
+def _final_fits(by_version: Mapping[Version, Sequence[_Verdict]], specifier: SpecifierSet) -> bool:
+    return any(
+        not version.is_prerelease
+        and specifier.contains(version)
+        and any(not (verdict.blockers - {PRE, YANKED}) for verdict in group)
+        for version, group in by_version.items()
     )
 
 

@@ -11,7 +11,7 @@ A log from elsewhere is read without the index (`with_log_facts`), at lower conf
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from safe_pip.classify import Diagnosis
@@ -38,12 +38,23 @@ _WANTED = re.compile(
 
 
 def with_index_facts(
-    diagnoses: Sequence[Diagnosis], *, python: str, context: FixContext, sources: Sequence[str]
+    diagnoses: Sequence[Diagnosis],
+    *,
+    python: str,
+    context: FixContext,
+    sources: Sequence[str],
+    lines: Iterable[str] = (),
 ) -> list[Diagnosis]:
     """`diagnoses`, the first replaced by what the index says when it is a release pip did not find (and the
-    index could be asked and says something certain); unchanged otherwise."""
-    if not diagnoses or diagnoses[0].category not in ASKING_CATEGORIES or not diagnoses[0].package:
+    index could be asked and says something certain); unchanged otherwise. `lines`: the log's lines, read
+    for the project's name when the diagnosis has none (pip's "Ignored the following versions" line)."""
+    if not diagnoses or diagnoses[0].category not in ASKING_CATEGORIES:
         return list(diagnoses)
+    if not diagnoses[0].package:
+        named = _missing_project(lines)
+        if named is None:
+            return list(diagnoses)
+        diagnoses = [replace(diagnoses[0], package=named), *diagnoses[1:]]
     from safe_pip.index import explain, newest_with_wheel, pythons_with_wheel
     from safe_pip.probe import detect_index_files, detect_installed_pythons, detect_interpreter_facts
     from safe_pip.projectnames import is_popular, similar_projects
@@ -51,7 +62,8 @@ def with_index_facts(
     top = diagnoses[0]
     package = str(top.package)
     facts = detect_interpreter_facts(python)
-    query = detect_index_files(python, package, tuple(sources)) if facts is not None else None
+    asking_with = (*sources, *_format_options(context.pip_args or ()))
+    query = detect_index_files(python, package, asking_with) if facts is not None else None
     if facts is None or query is None:
         return with_log_facts(diagnoses, context)  # the index could not be asked: what the log says
     target = facts.wheel_target()
@@ -126,6 +138,30 @@ def _fixes(
 def _requested_version(specifier: str) -> str:
     pinned = re.fullmatch(r"===?([\w.!+-]+)", specifier)
     return f"{pinned.group(1)} " if pinned else ""
+
+
+def _format_options(args: Sequence[str]) -> list[str]:
+    """The user's --only-binary / --no-binary options (which files pip may use), in order."""
+    kept: list[str] = []
+    for position, word in enumerate(args):
+        name = word.partition("=")[0]
+        if name in ("--only-binary", "--no-binary"):
+            kept.append(word)
+            if "=" not in word and position + 1 < len(args):
+                kept.append(args[position + 1])
+    return kept
+
+
+def _missing_project(lines: Iterable[str]) -> str | None:
+    """The one project pip said it found no distribution for (`No matching distribution found for x`)."""
+    found = {
+        match.group("name")
+        for line in lines
+        if "distribution found for" in line
+        for match in [_WANTED.search(line)]
+        if match
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 def _logged_specifier(diagnosis: Diagnosis) -> str:
