@@ -124,7 +124,10 @@ def test_rules_list_show_and_check(env: dict[str, str]) -> None:
     assert listed.returncode == 0
     assert any(line.startswith("compiler-not-found ") for line in listed.stdout.splitlines())
     as_json = json.loads(run("rules", "list", "--json", env=env).stdout)
-    assert {"compiler-not-found", "externally-managed", "build-failed"} <= {rule["id"] for rule in as_json}
+    assert as_json["schema_version"] == 1
+    assert {"compiler-not-found", "externally-managed", "build-failed"} <= {
+        rule["id"] for rule in as_json["rules"]
+    }
     shown = run("rules", "show", "compiler-not-found", env=env)
     assert shown.returncode == 0
     assert 'id = "compiler-not-found"' in shown.stdout
@@ -160,7 +163,7 @@ def test_user_rules_layer_over_the_builtin_ones(tmp_path: Path, env: dict[str, s
     (folder / "broken.toml").write_text("nope = [")
     result = run("--rules", str(folder), "rules", "list", "--json", env=env)
     assert result.returncode == 0
-    titles = {rule["id"]: rule["title"] for rule in json.loads(result.stdout)}
+    titles = {rule["id"]: rule["title"] for rule in json.loads(result.stdout)["rules"]}
     assert titles["compiler-not-found"] == "Mine"
     assert f"safe-pip: warning: rule skipped: {folder / 'broken.toml'}: not valid TOML" in result.stderr
     # The user's own rule folder (platformdirs' user config folder) is a layer too.
@@ -170,11 +173,13 @@ def test_user_rules_layer_over_the_builtin_ones(tmp_path: Path, env: dict[str, s
         builtin.replace('title = "No C/C++ compiler on PATH"', 'title = "User"')
     )
     listed = run("rules", "list", "--json", env=env)
-    assert {rule["id"]: rule["title"] for rule in json.loads(listed.stdout)}["compiler-not-found"] == "User"
+    assert {rule["id"]: rule["title"] for rule in json.loads(listed.stdout)["rules"]}[
+        "compiler-not-found"
+    ] == "User"
     # ... under SAFE_PIP_RULES, which comes after it; and a config file that disables a rule.
     (config / "config.toml").write_text('disable = ["compiler-not-found"]\n')
     listed = run("rules", "list", "--json", env=dict(env, SAFE_PIP_RULES=str(folder)))
-    assert "compiler-not-found" not in {rule["id"] for rule in json.loads(listed.stdout)}
+    assert "compiler-not-found" not in {rule["id"] for rule in json.loads(listed.stdout)["rules"]}
     # Without it, the log still shows a failed build: the fallback explains it.
     assert "(rule build-failed," in run("diagnose", str(COMPILER_LOG), env=env).stdout
 
@@ -205,6 +210,7 @@ def test_history_lists_clears_and_moves_a_corrupt_file_aside(env: dict[str, str]
         "cp311-cp311-linux_x86_64",
     ]
     as_json = json.loads(run("history", "--json", env=env).stdout)
+    assert as_json["schema_version"] == 1
     assert as_json["records"] == [
         {
             "package": "psutil",

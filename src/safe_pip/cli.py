@@ -14,6 +14,7 @@ import sys
 from safe_pip import __version__
 from safe_pip.options import (
     OWN_COMMANDS,
+    OWN_WITH_OPTIONS,
     PIP_COMMANDS_DIAGNOSED,
     Invocation,
     UsageError,
@@ -43,7 +44,8 @@ usage: safe-pip [OPTIONS] install|download|wheel [PIP ARGS...]
        safe-pip doctor [--json]
        safe-pip rules list [--json] | rules show ID | rules check PATH...
        safe-pip history [--json] [--clear]
-       safe-pip --version | --help
+       safe-pip completion --bash|--zsh|--fish
+       safe-pip help [COMMAND] | -V, --version | -h, --help
 
 safe-pip {__version__} runs pip in the target interpreter, streams its output unchanged, and when an
 install fails says why and how to fix it. pip's exit code is returned unchanged.
@@ -58,13 +60,25 @@ Options (before the pip command; everything after it goes to pip):
   --rules DIR       extra rule folder (repeatable) [env: SAFE_PIP_RULES, a path list]
   --no-history      neither read nor write the memory of fixes that worked [env: SAFE_PIP_NO_HISTORY=1]
   --verify-import   after a successful install, import what was installed; diagnose a failing import
-  --no-color        no colour in safe-pip's own messages [env: NO_COLOR]
+  --color WHEN      colour in safe-pip's own messages: auto (a terminal), always, never
+                    [env: NO_COLOR, FORCE_COLOR; TERM=dumb is never]
+  --no-color        same as --color never
   -q, --quiet       fewer messages of safe-pip's own (pip's output is never altered)
   -v, --verbose     more messages of safe-pip's own
-  --version         print safe-pip's version
+  -V, --version     print safe-pip's version
   -h, --help        print this help
 
-Saved logs: the whole output of each run is kept in the user log folder; its path is printed on failure.
+Commands of safe-pip's own (`safe-pip help COMMAND` or `safe-pip COMMAND --help` says more):
+  diagnose          explain an existing pip log (a CI log, a paste)
+  doctor            what this interpreter and machine can install and build
+  rules             list, show and check the rules diagnoses come from
+  history           fixes tried before on this machine, and whether they worked
+  completion        print a completion script: --bash, --zsh or --fish (without one: pip's own)
+Any other command is pip's: `safe-pip help install` is `pip help install`.
+
+Yes/no variables (SAFE_PIP_FIX, SAFE_PIP_NO_HISTORY) take 1/true/yes/on or 0/false/no/off, any case.
+Saved logs: the whole output of each run is kept in the user log folder (SAFE_PIP_LOG_DIR sets another);
+its path is printed on failure. Config file: ~/.config/safe-pip/config.toml (SAFE_PIP_CONFIG sets another).
 """
 
 
@@ -87,6 +101,10 @@ def run() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `safe-pip` command; returns the process exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if "SAFE_PIP_AUTO_COMPLETE" in os.environ:  # the shell asks what completes (see `completion`)
+        from safe_pip.completion import complete
+
+        return complete(os.environ)
     _reopen_closed_standard_streams()
     _tolerate_any_encoding()
     console = Console(color=False)
@@ -94,11 +112,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         invocation = parse_argv(args, os.environ)
         options = invocation.options
         console = Console(
-            color=None if not options.no_color else False, quiet=options.quiet, verbose=options.verbose
+            color={"always": True, "never": False}.get(options.color),
+            quiet=options.quiet,
+            verbose=options.verbose,
         )
         return _dispatch(invocation, console)
     except UsageError as error:
-        console.error(f"{error}\nsee `safe-pip --help`")
+        console.error(f"{error}\nsee `{error.help_command}`")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -208,7 +228,9 @@ class _ReaderMayLeave(io.TextIOWrapper):
 
 def _dispatch(invocation: Invocation, console: Console) -> int:
     options = invocation.options
-    if options.show_version or options.show_help or invocation.command in OWN_COMMANDS:
+    command = invocation.command
+    own = command in OWN_COMMANDS or _own_meaning(command, invocation.args)
+    if options.show_version or options.show_help or own:
         _let_the_reader_leave()
     if options.show_version:
         print(f"safe-pip {__version__}")
@@ -216,19 +238,46 @@ def _dispatch(invocation: Invocation, console: Console) -> int:
     if options.show_help:
         print(HELP, end="")
         return 0
-    if invocation.command is None:
+    if command is None:
         raise UsageError("no command given (e.g. `safe-pip install requests`)")
-    if invocation.command in OWN_COMMANDS:
+    if command == "completion" and own:
+        from safe_pip.completion import main_completion
+
+        return main_completion(invocation.args)
+    if command == "help" and own:
+        # `safe-pip help` and `safe-pip help diagnose` are safe-pip's; `safe-pip help install` is pip's.
+        if not invocation.args or invocation.args[0] not in OWN_COMMANDS:
+            print(HELP, end="")
+            return 0
+        from safe_pip.options import Invocation as _Invocation
+
+        invocation = _Invocation(options, invocation.args[0], ("--help",))
+        command = invocation.command
+    if command in OWN_COMMANDS:
         from safe_pip import commands
 
         return commands.run_own_command(invocation, console)
     return _cmd_pip(invocation, console)
 
 
+def _own_meaning(command: str | None, args: Sequence[str]) -> bool:
+    """Whether a pip command word is safe-pip's own here: `completion --bash|--zsh|--fish`, and `help` alone
+    or followed by one of safe-pip's commands. Otherwise both stay pip's (`completion`, `help install`)."""
+    if command == "help":
+        return not args or args[0] in OWN_COMMANDS or args[0] in ("help", "completion")
+    flags = OWN_WITH_OPTIONS.get(command or "")
+    return flags is not None and any(arg in flags for arg in args)
+
+
 def _cmd_pip(invocation: Invocation, console: Console) -> int:
     from safe_pip.runner import LaunchError, run_captured, run_passthrough
 
     command = invocation.command or ""
+    if invocation.options.json_report and command in PIP_COMMANDS_DIAGNOSED:
+        problem = _report_path_problem(invocation.options.json_report)
+        if problem:
+            # Before pip runs: a long install should not end with a report that cannot be written.
+            raise UsageError(f"--json-report {invocation.options.json_report!r}: {problem}")
     target = resolve_target(invocation, console)
     if target is None:
         return EXIT_USAGE
@@ -415,7 +464,38 @@ def _own_plain_venv() -> str | None:
     return sys.executable or None
 
 
+def _report_path_problem(path: str) -> str | None:
+    """Why the --json-report file cannot be written (its folder missing or not writable, a folder in its
+    place, a symbolic link), checked before pip runs; None when it can be. Nothing is created."""
+    if os.path.islink(path):
+        import stat
+
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            mode = 0
+        if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):  # a pipe or terminal is written through
+            return "it is a symbolic link, which safe-pip does not write through"
+        return None
+    if os.path.isdir(path):
+        return "it is a folder; give a file name"
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return f"the folder {folder} does not exist"
+    if os.path.exists(path) and not os.path.islink(path):
+        if os.path.isfile(path) and not os.access(folder, os.W_OK):
+            return f"the folder {folder} is not writable (the report replaces the file through it)"
+        return None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is not writable"
+    return None
+
+
 def _log_directory() -> str:
+    """Where saved logs go: SAFE_PIP_LOG_DIR (a CI's artifact folder), else the user log folder."""
+    given = os.environ.get("SAFE_PIP_LOG_DIR")
+    if given:
+        return os.path.abspath(os.path.expanduser(given))
     # Imported here, after pip has started: platformdirs' import is the largest part of safe-pip's start-up.
     from platformdirs import user_log_dir
 

@@ -21,6 +21,7 @@ __all__ = [
     "GlobalOptions",
     "Invocation",
     "UsageError",
+    "env_flag",
     "misplaced_options",
     "parse_argv",
 ]
@@ -29,16 +30,27 @@ __all__ = [
 PIP_COMMANDS_DIAGNOSED = frozenset({"install", "download", "wheel"})
 # safe-pip's own commands (they never run pip).
 OWN_COMMANDS = frozenset({"diagnose", "doctor", "history", "rules"})
+# pip commands that are safe-pip's own with these options: `completion --bash|--zsh|--fish` completes safe-pip
+# (and pip after its command); `completion` otherwise is pip's, passed through.
+OWN_WITH_OPTIONS = {"completion": frozenset({"--bash", "--zsh", "--fish"})}
+# --color's values; the environment's FORCE_COLOR / NO_COLOR / TERM=dumb decide "auto".
+COLOR_CHOICES = ("auto", "always", "never")
 
 
 class UsageError(Exception):
-    """A mistake in safe-pip's own options (exit code 2); the message names the bad argument."""
+    """A mistake in safe-pip's own options (exit code 2); the message names the bad argument, and
+    `help_command` is the help that says more (`safe-pip diagnose --help`)."""
+
+    def __init__(self, message: str, help_command: str = "safe-pip --help") -> None:
+        super().__init__(message)
+        self.help_command = help_command
 
 
 class GlobalOptions(FrozenValue):
     """safe-pip's own options, from the command line and the environment."""
 
     __slots__ = (
+        "color",
         "fix",
         "fix_versions",
         "json_report",
@@ -65,7 +77,10 @@ class GlobalOptions(FrozenValue):
     rules: tuple[str, ...]  # extra rule folders (--rules, repeatable), after SAFE_PIP_RULES
     no_history: bool  # neither read nor write the fix history (--no-history, SAFE_PIP_NO_HISTORY=1)
     verify_import: bool  # after a successful install, import what was installed (--verify-import)
-    no_color: bool
+    no_color: bool  # colour is off (--color never, --no-color, NO_COLOR, TERM=dumb): color == "never"
+    # "always", "never" or "auto" (a terminal decides), from --color/--no-color, then NO_COLOR, FORCE_COLOR,
+    # TERM=dumb
+    color: str
     quiet: int
     verbose: int
     show_help: bool
@@ -84,6 +99,7 @@ class GlobalOptions(FrozenValue):
         no_history: bool = False,
         verify_import: bool = False,
         no_color: bool = False,
+        color: str = "",
         quiet: int = 0,
         verbose: int = 0,
         show_help: bool = False,
@@ -99,7 +115,8 @@ class GlobalOptions(FrozenValue):
             rules=rules,
             no_history=no_history,
             verify_import=verify_import,
-            no_color=no_color,
+            no_color=no_color or color == "never",
+            color=color or ("never" if no_color else "auto"),
             quiet=quiet,
             verbose=verbose,
             show_help=show_help,
@@ -126,6 +143,7 @@ _VALUE_OPTIONS = {
     "--max-attempts": "max_attempts",
     "--json-report": "json_report",
     "--fix-versions": "fix_versions",
+    "--color": "color",
 }
 _REPEATABLE = frozenset({"rules"})
 _FLAGS = {
@@ -137,6 +155,7 @@ _FLAGS = {
     "--help": "show_help",
     "-h": "show_help",
     "--version": "show_version",
+    "-V": "show_version",
 }
 # What --fix-versions may say: "nearest" (move a pin to the nearest release with a wheel); "" is the default.
 _FIX_VERSIONS = frozenset({"", "nearest", "keep"})
@@ -153,6 +172,7 @@ _SAFE_PIP_ONLY = {
     "--json-report": True,
     "--rules": True,
     "--fix-versions": True,
+    "--color": True,
 }
 
 # pip's general options (`pip help`), which pip reads after its command as well as before it: after `--` they
@@ -190,7 +210,7 @@ _PIP_GENERAL = {
 
 def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
     """Scan global options up to the first non-option word, which is the command."""
-    values: dict[str, object] = {"no_color": "NO_COLOR" in environ and environ["NO_COLOR"] != ""}
+    values: dict[str, object] = {}
     counts = {"quiet": 0, "verbose": 0}
     index = 0
     after_dashes = False
@@ -214,6 +234,8 @@ def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
             if not value:
                 raise UsageError(f"option {name} needs a non-empty value")
             key = _VALUE_OPTIONS[name]
+            if key == "color" and value not in COLOR_CHOICES:
+                raise UsageError(f"option --color takes {', '.join(COLOR_CHOICES)}, not {value!r}")
             if key in _REPEATABLE:
                 values[key] = (*_tuple(values.get(key)), value)
             else:
@@ -222,6 +244,8 @@ def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
             raise UsageError(f"option {name} does not take a value (got {word!r})")
         elif word in _FLAGS:
             values[_FLAGS[word]] = True
+            if word == "--no-color":
+                values["color"] = "never"  # the last of --color/--no-color wins
         elif word in _COUNTS:
             counts[_COUNTS[word]] += 1
         elif _is_short_cluster(word):
@@ -247,9 +271,7 @@ def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
                 )
             python = pip_python
     suggest = bool(values.get("suggest", False))
-    fix = not suggest and (
-        bool(values.get("fix", False)) or environ.get("SAFE_PIP_FIX", "") in ("1", "true", "yes")
-    )
+    fix = not suggest and (bool(values.get("fix", False)) or env_flag(environ, "SAFE_PIP_FIX"))
     # The number only matters to --fix: a bad one (option or environment) is no reason to refuse `--version`,
     # a plain install or --suggest.
     given = _str_or_none(values.get("max_attempts")) or environ.get("SAFE_PIP_MAX_ATTEMPTS") or "3"
@@ -273,16 +295,44 @@ def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
         max_attempts=attempts,
         json_report=_str_or_none(values.get("json_report")) or environ.get("SAFE_PIP_JSON_REPORT") or None,
         rules=_tuple(values.get("rules")),
-        no_history=bool(values.get("no_history", False))
-        or environ.get("SAFE_PIP_NO_HISTORY", "") in ("1", "true", "yes"),
+        no_history=bool(values.get("no_history", False)) or env_flag(environ, "SAFE_PIP_NO_HISTORY"),
         verify_import=bool(values.get("verify_import", False)),
-        no_color=bool(values.get("no_color", False)),
+        color=_color(_str_or_none(values.get("color")), environ),
         quiet=counts["quiet"],
         verbose=counts["verbose"],
         show_help=bool(values.get("show_help", False)),
         show_version=bool(values.get("show_version", False)),
     )
     return Invocation(options, command, args)
+
+
+_TRUE = frozenset({"1", "true", "yes", "on", "y", "t"})
+_FALSE = frozenset({"", "0", "false", "no", "off", "n", "f"})
+
+
+def env_flag(environ: Mapping[str, str], name: str) -> bool:
+    """A yes/no environment variable, read as pip reads its own (`PIP_NO_CACHE_DIR=yes`): 1/true/yes/on (and
+    y, t) in any case are yes; unset, empty, 0/false/no/off are no; anything else is a usage error."""
+    value = environ.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise UsageError(f"{name}={environ[name]!r} is not a yes/no value (1/true/yes/on or 0/false/no/off)")
+
+
+def _color(option: str | None, environ: Mapping[str, str]) -> str:
+    """--color/--no-color first; then NO_COLOR (https://no-color.org), FORCE_COLOR (any value but empty or 0),
+    and TERM=dumb, as pip, uv and ruff read them; else "auto" (colour when stderr is a terminal)."""
+    if option:
+        return option
+    if environ.get("NO_COLOR", ""):
+        return "never"
+    if environ.get("FORCE_COLOR", "") not in ("", "0"):
+        return "always"
+    if environ.get("TERM") == "dumb":
+        return "never"
+    return "auto"
 
 
 def misplaced_options(args: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -359,7 +359,7 @@ def parse_rule(data: Mapping[str, Any], path: str, *, validate_patterns: bool = 
     _no_unknown_keys(data, _TOP_KEYS, "", problem)
     category = _string(data, "category", problem)
     if category not in CATEGORIES:
-        raise problem("category", f"unknown category {category!r} (see CONTRACT.md)")
+        raise problem("category", f"unknown category {category!r}; {_CATEGORY_CHOICES}")
     title = _string(data, "title", problem)
     priority = data.get("priority", 50)
     if not isinstance(priority, int) or isinstance(priority, bool) or not 0 <= priority <= 100:
@@ -422,7 +422,7 @@ def parse_rule(data: Mapping[str, Any], path: str, *, validate_patterns: bool = 
     explains = _strings(data, "explains", problem)
     for index, explained in enumerate(explains):
         if explained not in CATEGORIES:
-            raise problem(f"explains[{index}]", f"unknown category {explained!r} (see CONTRACT.md)")
+            raise problem(f"explains[{index}]", f"unknown category {explained!r}; {_CATEGORY_CHOICES}")
     groups: dict[str, list[set[str]]] = {"any": [], "all": [], "none": [], "context": []}
     if validate_patterns:
         kinds = (
@@ -853,8 +853,15 @@ def _parsed_builtin_rules(files: Sequence[Path], cache_folder: Path | None) -> l
     return rules
 
 
+# The closed set of categories, for the error about an unknown one (their root causes: docs/CONTRACT.md).
+_CATEGORY_CHOICES = f"valid categories (docs/CONTRACT.md): {', '.join(CATEGORIES)}"
+# The keys config.toml may hold; another is reported (a typo would otherwise be silently ignored).
+CONFIG_KEYS = ("disable",)
+
+
 def read_config(path: Path) -> tuple[list[str], list[RuleError]]:
-    """`disable = [...]` from the user's config.toml (missing file: nothing disabled)."""
+    """`disable = [...]` from the user's config.toml (missing file: nothing disabled); an unknown key is a
+    problem naming it, and the rest of the file still counts."""
     if not path.is_file():
         return [], []
     tomllib = _toml()
@@ -864,10 +871,15 @@ def read_config(path: Path) -> tuple[list[str], list[RuleError]]:
         return [], []
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         return [], [RuleError(str(path), None, None, f"cannot read the config: {error}")]
+    unknown = [
+        RuleError(str(path), None, key, f"unknown key, ignored (known: {', '.join(CONFIG_KEYS)})")
+        for key in data
+        if key not in CONFIG_KEYS
+    ]
     disable = data.get("disable", [])
     if not isinstance(disable, list) or not all(isinstance(item, str) for item in disable):
-        return [], [RuleError(str(path), None, "disable", "must be an array of rule ids")]
-    return list(disable), []
+        return [], [*unknown, RuleError(str(path), None, "disable", "must be an array of rule ids")]
+    return list(disable), unknown
 
 
 # `rules check`: one search of a hostile line as long as a user's rule sees takes at most this long.
