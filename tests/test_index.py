@@ -187,6 +187,10 @@ def test_a_yanked_release_gives_its_reason_unless_pinned_to_it() -> None:
     assert found.kind == "yanked"
     assert 'bad 1.1 was yanked from the index (reason given: "broken")' in found.summary
     assert explain(IndexQuery("bad", files), _linux(11), python_version="3.11.7", requested="==1.1") is None
+    old_pip = IndexQuery(
+        "bad", files, pip_version=(21, 3, 1)
+    )  # takes a yanked release when nothing else fits
+    assert explain(old_pip, _linux(11), python_version="3.11.7", requested=">1.0") is None
 
 
 def test_only_binary_and_no_binary_name_the_option() -> None:

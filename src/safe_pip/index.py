@@ -344,7 +344,10 @@ def explain(
             return None  # an index that could not be read, or one that answered oddly: no guess
         return _no_such_project(query, similar, facts)
     allow_pre = query.pre or bool(specifier.prereleases)
-    pinned = _pinned_exactly(specifier)
+    # pip 22 and newer skip a yanked release unless pinned to it with ==; older pips take one when every
+    # release that fits is yanked (with a warning), so for them it is never why nothing fit.
+    old_pip = query.pip_version is not None and query.pip_version < (22, 0)
+    pinned = _pinned_exactly(specifier) or old_pip
     by_version = dict(_groups(query, target, python_version, allow_pre, pinned))
     if not allow_pre and not _final_fits(by_version, specifier):
         # pip takes a pre-release when no final release within the specifier has a file it can use.
