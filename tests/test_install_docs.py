@@ -203,3 +203,17 @@ def test_readme_install_line_gives_a_working_safe_pip(line: str, tmp_path: Path,
         check=False,
     )
     assert version.stdout == f"safe-pip {__version__}\n"
+
+
+@pytest.mark.parametrize("name", ["github-actions.yml", "gitlab-ci.yml"])
+def test_ci_examples_keep_logs_and_report_as_artifacts(name: str) -> None:
+    path = ROOT / "docs" / "ci" / name
+    assert path in documentation_files()  # so the install check above reads it
+    text = path.read_text(encoding="utf-8")
+    assert "SAFE_PIP_LOG_DIR:" in text
+    assert "SAFE_PIP_JSON_REPORT:" in text
+    assert "SAFE_PIP_NO_HISTORY" in text or "XDG_DATA_HOME" in text  # history off, or in the cache
+    artifacts = text.split("upload-artifact" if "github" in name else "artifacts:", 1)[1]
+    assert "safe-pip-logs/" in artifacts
+    assert "safe-pip-report.json" in artifacts
+    assert "\t" not in text
