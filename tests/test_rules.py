@@ -294,3 +294,38 @@ def test_issue_13_keys_survive_the_builtin_cache(tmp_path: Path) -> None:
     rule = load_rule_file(write_rule(tmp_path, "x", text))
     again = Rule.from_json(rule.to_json())
     assert (again.join, again.warning, again.explains) == (2, True, ("network-error",))
+
+
+def test_a_users_rules_are_read_back_from_the_cache_until_their_files_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import safe_pip.rules as rules_module
+
+    user, cache = tmp_path / "user", tmp_path / "cache"
+    write_rule(user, "kept-rule")
+    changed = write_rule(user, "changed-rule")
+    write_rule(user, "broken", "not toml [")
+    first = load_rules(include_builtin=False, user_folder=user, cache_folder=cache)
+    assert [rule.id for rule in first.rules] == ["changed-rule", "kept-rule"]
+    assert (
+        load_rules(include_builtin=False, user_folder=user).rules == first.rules
+    )  # the cache changes nothing
+    parsed: list[str] = []
+    load = rules_module.load_rule_file
+
+    def counting(path: Path, **options: bool) -> rules_module.Rule:
+        parsed.append(path.name)
+        return load(path, **options)
+
+    monkeypatch.setattr(rules_module, "load_rule_file", counting)
+    assert load_rules(include_builtin=False, user_folder=user, cache_folder=cache).rules == first.rules
+    assert parsed == ["broken.toml"]  # a broken rule is not cached: it is reported every time
+    changed.write_text(VALID.format(id="changed-rule").replace("priority = 70", "priority = 99"))
+    os.utime(changed, ns=(1, 1))  # another time, whatever the clock's resolution
+    parsed.clear()
+    again = load_rules(include_builtin=False, user_folder=user, cache_folder=cache)
+    assert parsed == ["broken.toml", "changed-rule.toml"]
+    assert [rule.priority for rule in again.rules] == [99, 70]
+    assert [problem.path for problem in again.problems] == [str(user / "broken.toml")]

@@ -27,8 +27,9 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from safe_pip._scan import TermScanner
 from safe_pip.fixes import Fix, FixContext, render_fix
-from safe_pip.logtext import normalise_line, normalise_with_indent, plain_block, read_blocks, scan_spans
+from safe_pip.logtext import normalise_line, normalise_with_indent, plain_block, read_blocks
 from safe_pip.rules import USER_LINE_CHARS, Rule, RuleSet
 from safe_pip.template import fill_template
 
@@ -270,7 +271,13 @@ class Classifier:
         for rule_index, rule in enumerate(self.rules):
             for keyword in rule.keywords:
                 self._keyword_rules.setdefault(keyword.encode(), []).append(rule_index)
-        self.scan_terms, self._term_keywords = _scan_plan(list(self._keyword_rules))
+        # The built-in rules' keywords are searched one pass each; those only other rules have (a user's
+        # thousands), together, in one pass (see _scan).
+        shipped = {keyword.encode() for rule in self.rules if rule.builtin for keyword in rule.keywords}
+        keywords = sorted(self._keyword_rules, key=lambda keyword: keyword not in shipped)
+        self.scan_terms, self._term_keywords = _scan_plan(keywords)
+        alone = {word.encode() for word in (*SCAN_WORDS, *_STRUCTURE_KEYWORDS)} | shipped
+        self._scanner = TermScanner(self.scan_terms, alone)
         self._states = [
             _RuleState(all=[_Hits() for _ in rule.all], context=[_Hits() for _ in rule.context])
             for rule in self.rules
@@ -297,7 +304,7 @@ class Classifier:
         if self._windows:
             self._windows = [w for w in self._windows if not self._fill_window(w, block, 0)]
         self._block = block
-        for number, start, end, hits in scan_spans(block, first_line, self.scan_terms):
+        for number, start, end, hits in self._scanner.spans(block, first_line):
             self._line_end = end
             self._consume(number, block[start:end], hits)
         self._block = b""
@@ -308,7 +315,7 @@ class Classifier:
         if self._windows:
             self._windows = [w for w in self._windows if not self._window_line(w, number, raw)]
         lowered = raw.lower()
-        hits = frozenset(index for index, term in enumerate(self.scan_terms) if term in lowered)
+        hits = self._scanner.line_hits(lowered)
         if hits:
             self._consume(number, raw, hits)
         self.lines_seen = max(self.lines_seen, number)

@@ -1,0 +1,177 @@
+"""Find the lines of a block that hold any of many lower-case terms, with few C-level passes over it.
+
+The classifier reads a line only when it holds one of its scan terms (classify.SCAN_WORDS and the keywords
+that hold none of them). The cost of a log is then the passes over each block, so the terms are searched thus:
+
+- a term that holds another term is not searched: it is looked for (`in`) only in the lines where the shorter
+  one was found (`max_jobs` in the lines of `jobs`);
+- the broad words and the built-in rules' own keywords: one `bytes.find` pass each (CPython's fast search);
+- the keywords only other rules need (a user's 10,000 rules): one regular expression, their trie, which finds
+  the lines holding any of them in one pass; the terms a line holds are then read from that line alone.
+
+`spans` gives for each such line its number, where it is in the block, and exactly the indexes of the terms
+it holds, as one `bytes.find` pass per term would (a term holding "\\n" is searched alone, across lines).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator, Sequence
+
+__all__ = ["TermScanner"]
+
+
+class TermScanner:
+    """The lines of a block holding any of `terms` (lower-case bytes); the terms in `alone` (all when None)
+    are searched each with a pass of its own, the others through one trie-shaped regular expression."""
+
+    __slots__ = ("_finds", "_trie", "_trie_terms", "_under", "terms")
+
+    def __init__(self, terms: Sequence[bytes], alone: Collection[bytes] | None = None) -> None:
+        self.terms = tuple(terms)
+        index_of = {term: index for index, term in reversed(list(enumerate(self.terms)))}
+        unique = [index for index, term in enumerate(self.terms) if index_of[term] == index]
+        searched = [index for index in unique if alone is None or self.terms[index] in alone]
+        # A term holding a shorter searched term is looked for only where that one was found.
+        self._under: dict[int, list[int]] = {}
+        kept = []
+        for index in searched:
+            term = self.terms[index]
+            inner = _shortest_inside(term, [self.terms[i] for i in searched if i != index], b"\n" in term)
+            if inner is None:
+                kept.append(index)
+            else:
+                self._under.setdefault(index_of[inner], []).append(index)
+        self._finds = [(index, self.terms[index]) for index in kept]
+        rest = [index for index in unique if alone is not None and self.terms[index] not in alone]
+        trie_terms: list[int] = []
+        for index in rest:
+            term = self.terms[index]
+            inner = _shortest_inside(term, [t for _, t in self._finds], b"\n" in term)
+            if b"\n" in term and inner is None:
+                self._finds.append((index, term))  # found across lines, as a pass of its own finds it
+            elif inner is not None:
+                self._under.setdefault(index_of[inner], []).append(index)
+            else:
+                trie_terms.append(index)
+        self._trie_terms = {self.terms[index]: index for index in trie_terms}
+        self._trie = _trie_regex([self.terms[index] for index in trie_terms]) if trie_terms else None
+
+    def spans(self, block: bytes, first_line: int) -> Iterator[tuple[int, int, int, frozenset[int]]]:
+        """(line number, start, end, term indexes) of each line of `block` holding a term, in order;
+        `block[start:end]` is the line without its newline."""
+        lowered = block.lower()
+        hits: dict[int, set[int]] = {}
+        find = lowered.find
+        rfind = lowered.rfind
+        for index, term in self._finds:
+            position = find(term)
+            while position >= 0:
+                start = rfind(b"\n", 0, position) + 1
+                found = hits.get(start)
+                if found is None:
+                    hits[start] = {index}
+                else:
+                    found.add(index)
+                end = find(b"\n", position)
+                if end < 0:
+                    break
+                position = find(term, end)
+        if self._trie is not None:
+            line_end = -1
+            for match in self._trie.finditer(lowered):
+                position = match.start()
+                if position < line_end:
+                    continue  # a line already found: its terms are read from it below
+                start = rfind(b"\n", 0, position) + 1
+                line_end = find(b"\n", position)
+                if line_end < 0:
+                    line_end = len(lowered)
+                found = hits.get(start)
+                if found is None:
+                    found = hits[start] = set()
+                found.update(self._trie_hits(lowered[start:line_end]))
+        under = self._under
+        number, counted_to = first_line, 0
+        for start in sorted(hits):
+            number += block.count(b"\n", counted_to, start)
+            counted_to = start
+            end = block.find(b"\n", start)
+            end = end if end >= 0 else len(block)
+            found = hits[start]
+            if under:
+                line = lowered[start:end]
+                for index in list(found):
+                    for inner in under.get(index, ()):
+                        if self.terms[inner] in line:
+                            found.add(inner)
+            yield number, start, end, frozenset(found)
+
+    def line_hits(self, lowered: bytes) -> frozenset[int]:
+        """The indexes of the terms one lower-cased line holds."""
+        found = {index for index, term in self._finds if term in lowered}
+        if self._trie is not None and self._trie.search(lowered):
+            found.update(self._trie_hits(lowered))
+        if self._under:
+            for index in list(found):
+                for inner in self._under.get(index, ()):
+                    if self.terms[inner] in lowered:
+                        found.add(inner)
+        return frozenset(found)
+
+    def _trie_hits(self, line: bytes) -> set[int]:
+        """The trie's terms in one line: at each place the longest that starts there, and the terms it starts
+        with (a zero-width search, so overlapping terms are all seen)."""
+        found: set[int] = set()
+        if self._trie is None:
+            return found
+        terms = self._trie_terms
+        for match in _overlapping(self._trie).finditer(line):
+            text = match.group(1)
+            for length in range(len(text), 0, -1):
+                index = terms.get(text[:length])
+                if index is not None:
+                    found.add(index)
+        return found
+
+
+def _shortest_inside(term: bytes, others: Sequence[bytes], across_lines: bool) -> bytes | None:
+    """The shortest of `others` that `term` holds (a line holding `term` holds it too), or None."""
+    if across_lines:
+        return None  # searched across lines, as one pass of its own found it
+    inside = [other for other in others if other in term and b"\n" not in other and other != term]
+    return min(inside, key=lambda other: (len(other), other)) if inside else None
+
+
+def _trie_regex(terms: Sequence[bytes]) -> re.Pattern[bytes]:
+    """One expression matching any of `terms` (at each place the longest), shaped as their trie so that
+    thousands of terms cost what a few do: `kw-1|kw-2` -> `kw\\-(?:1|2)`."""
+    root: dict[int, dict] = {}  # type: ignore[type-arg]
+    for term in terms:
+        node = root
+        for byte in term:
+            node = node.setdefault(byte, {})
+        node[-1] = {}
+
+    def emit(node: dict) -> bytes:  # type: ignore[type-arg]
+        branches = [
+            re.escape(bytes([byte])) + emit(child) for byte, child in sorted(node.items()) if byte >= 0
+        ]
+        if -1 in node:
+            branches.append(b"")  # the longest first: a term that ends here is the last choice
+        if len(branches) == 1:
+            return branches[0]
+        return b"(?:" + b"|".join(branches) + b")"
+
+    return re.compile(emit(root))
+
+
+_OVERLAPPING: dict[re.Pattern[bytes], re.Pattern[bytes]] = {}
+
+
+def _overlapping(trie: re.Pattern[bytes]) -> re.Pattern[bytes]:
+    """The trie as a zero-width search that captures the term at each place, so that matches may overlap."""
+    found = _OVERLAPPING.get(trie)
+    if found is None:
+        found = _OVERLAPPING[trie] = re.compile(b"(?=(" + trie.pattern + b"))")
+    return found

@@ -1,0 +1,55 @@
+"""The scanner finds exactly the lines, and the terms in each, that one `in` per term and line would."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from safe_pip._scan import TermScanner
+
+TERMS = [
+    b"error",
+    b"err",
+    b"rror: x",
+    b"fail",
+    b"max_jobs",
+    b"jobs",
+    b"ab",
+    b"abc",
+    b"bca",
+    b"a\nb",
+    b"c d",
+    b"d",
+]
+
+
+def _naive(block: bytes, terms: list[bytes]) -> list[tuple[int, frozenset[int]]]:
+    lowered = block.lower()
+    found: dict[int, set[int]] = {}
+    starts = [0] + [i + 1 for i, byte in enumerate(lowered) if byte == 10]
+    for index, term in enumerate(terms):
+        position = lowered.find(term)
+        while position >= 0:
+            line = max(i for i, start in enumerate(starts) if start <= position)
+            found.setdefault(line + 1, set()).add(index)
+            position = lowered.find(term, position + 1)
+    return sorted((number, frozenset(hits)) for number, hits in found.items())
+
+
+@pytest.mark.parametrize(
+    "alone", [None, {b"error", b"fail", b"jobs", b"d"}, set()], ids=["all", "some", "none"]
+)
+def test_the_scanner_finds_what_one_search_per_term_finds(alone: set[bytes] | None) -> None:
+    chooser = random.Random(17)
+    scanner = TermScanner(TERMS, alone)
+    for _ in range(300):
+        block = b"".join(
+            chooser.choice([b"a", b"b", b"c", b" ", b"d", b"\n", b"E", b"rror: x", b"_jobs", b"fail"])
+            for _ in range(chooser.randint(0, 60))
+        )
+        got = [(number, hits) for number, _, _, hits in scanner.spans(block, 1)]
+        assert got == _naive(block, TERMS), block
+        for _number, start, end, hits in scanner.spans(block, 1):
+            if b"\n" not in b"".join(TERMS[i] for i in hits):
+                assert scanner.line_hits(block[start:end].lower()) == hits
