@@ -229,6 +229,11 @@ def test_a_build_out_of_memory_succeeds_with_fewer_jobs(
     group.mkdir()
     try:
         (group / "memory.limit_in_bytes").write_text(str(400 << 20))
+        # No swap for the group: on a machine with swap the four compiles would be swapped out, slowly, instead
+        # of killed at once (the flake of a loaded CI machine); memory+swap at the same limit and swappiness 0.
+        if (group / "memory.memsw.limit_in_bytes").exists():
+            (group / "memory.memsw.limit_in_bytes").write_text(str(400 << 20))
+        (group / "memory.swappiness").write_text("0")
         into_group = ["/bin/sh", "-c", f'echo $$ > {group}/cgroup.procs && exec "$@"', "sh"]
         result = subprocess.run(
             [
