@@ -382,3 +382,29 @@ def test_the_popular_list_is_generated_data_and_its_script_reads_a_ranked_table(
     assert script.ranked_from_tsv(table) == ["alpha", "zeta"]
     rows = {"rows": [{"project": "b", "download_count": 5}, {"project": "a", "download_count": 9}]}
     assert script.ranked_from_json(json.dumps(rows)) == ["a", "b"]
+
+
+def test_the_newest_release_named_is_a_final_one_when_one_installs_here() -> None:
+    files = _files(
+        "tensorflow-2.12.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+        "tensorflow-2.21.0-cp312-cp312-manylinux_2_17_x86_64.whl",
+        "tensorflow-2.22.0rc0-cp312-cp312-manylinux_2_17_x86_64.whl",
+    )
+    found = explain(
+        IndexQuery("tensorflow", files), _linux(12), python_version="3.12.1", requested="==2.12.0"
+    )
+    assert found is not None
+    assert found.newest_usable == "2.21.0"
+    assert found.summary.endswith("Newest tensorflow for Python 3.12: 2.21.0.")
+
+
+def test_a_python_with_wheels_is_preferred_over_one_that_would_build_the_sdist() -> None:
+    files = _files(
+        "numpy-2.0.0.tar.gz",
+        "numpy-2.0.0-cp312-cp312-manylinux_2_17_x86_64.whl",
+        "numpy-2.0.0-cp39-cp39-manylinux_2_17_x86_64.whl",
+        attributes={name: {"requires_python": ">=3.9"} for name in ("numpy-2.0.0.tar.gz",)},
+    )
+    found = explain(IndexQuery("numpy", files), _linux(8), python_version="3.8.18", requested="==2.0.0")
+    assert found is not None
+    assert found.python_versions == ("3.12", "3.9")

@@ -357,9 +357,19 @@ def explain(
         _release(version, by_version[version], target, python_version)
         for version in sorted(by_version, reverse=True)
     )
-    usable = [release for release in releases if not release.blockers]
-    # The newest release that installs here with the user's options (a pre-release only when they allow one).
-    newest_usable = next((release.version for release in usable), None)
+    # The newest release that installs here with the user's options, whatever version they asked for (a
+    # pre-release only when they allow one, or when no final release installs here, as pip chooses).
+    everything = dict(_groups(query, target, python_version, query.pre, old_pip))
+    if not query.pre and not _final_fits(everything, SpecifierSet()):
+        everything = dict(_groups(query, target, python_version, True, old_pip))
+    newest_usable = next(
+        (
+            str(version)
+            for version, group in sorted(everything.items(), reverse=True)
+            if _fits_with(group, set())
+        ),
+        None,
+    )
     matching = [
         version
         for version in sorted(by_version, reverse=True)
@@ -443,7 +453,9 @@ def _rank(blockers: Iterable[str]) -> tuple[int, ...]:
 
 
 def _fits_with(group: Sequence[_Verdict], allowed: set[str]) -> bool:
-    return any(verdict.blockers and verdict.blockers <= allowed for verdict in group)
+    """Whether a file of the release would install if the reasons in `allowed` were lifted (with an empty
+    `allowed`: whether one installs as it is)."""
+    return any(verdict.blockers <= allowed and (verdict.blockers or not allowed) for verdict in group)
 
 
 def _main_reason(matched: Sequence[Sequence[_Verdict]]) -> str:
@@ -481,20 +493,21 @@ def _release_reason(kind: str, verdicts: Sequence[_Verdict], target: Interpreter
 
 
 def _pythons_for(release: Sequence[_Verdict], target: InterpreterTags) -> tuple[str, ...]:
-    """The Pythons (X.Y, newest first) a release has wheels for on this platform, else its sdist's
-    Requires-Python allows."""
-    found: set[tuple[int, int]] = set()
-    sdist = False
-    for verdict in release:
-        if verdict.wheel and PLATFORM not in verdict.blockers and PIP not in verdict.blockers:
-            for implementation, major, minor in _python_tags(verdict.file.filename):
-                if implementation == target.implementation and minor is not None:
-                    found.add((major, minor))
-        elif not verdict.wheel:
-            sdist = True
-            found.update(_pythons_allowed(verdict.file.requires_python))
+    """The Pythons (X.Y, newest first) a release has wheels for on this platform (within its
+    Requires-Python), else those its sdist's Requires-Python allows."""
+    found = {
+        (major, minor)
+        for verdict in release
+        if verdict.wheel and PLATFORM not in verdict.blockers and PIP not in verdict.blockers
+        for implementation, major, minor in _python_tags(verdict.file.filename)
+        if implementation == target.implementation and minor is not None
+    }
+    if not found:
+        for verdict in release:
+            if not verdict.wheel:
+                found.update(_pythons_allowed(verdict.file.requires_python))
     requires = [verdict.file.requires_python for verdict in release if verdict.file.requires_python]
-    if found and requires and not sdist:
+    if found and requires:
         # Wheels tagged cp3x may still declare a Requires-Python that excludes some of those.
         allowed = set().union(*(_pythons_allowed(text) for text in requires))
         found = {version for version in found if version in allowed} or found
