@@ -112,7 +112,8 @@ def _fixes(
     kind: str, explanation: Explanation, context: FixContext, installed: dict[str, str], *, pin: bool
 ) -> list[Fix | None]:
     fixes: list[Fix | None] = []
-    if kind in ("python-version", "only-binary", "yanked", "no-such-version") and pin:
+    # (Not for a yanked release: a pin is how pip would take the yanked one; the hint names one that is not.)
+    if kind in ("python-version", "only-binary", "no-such-version") and pin:
         # The newest release with a wheel here within the user's versions (applied), else the nearest one
         # to their pin (printed, or applied with --fix-versions nearest).
         fixes.append(render_fix("pin-to-wheel", {}, context))
