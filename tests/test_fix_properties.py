@@ -89,6 +89,7 @@ def _context(package: str, args: tuple[str, ...], nearest: bool) -> FixContext:
         pip_args=args,
         requests=read_user_requests(args, FILES.get),
         wheel_version=_newest_wheel,
+        wheel_versions=lambda project: tuple(WHEELS.get(canonicalize_name(project), [])),
         importable=lambda module: module in ("setuptools", "wheel", "torch"),
         fitting_wheel=lambda path, project: path.rsplit("/", 1)[0] + f"/{project}-1.0-py3-none-any.whl",
         target_venv=lambda: True,

@@ -295,13 +295,19 @@ def test_a_pin_without_a_wheel_gets_the_nearest_release_as_a_suggestion_only() -
     from safe_pip.requested import read_user_requests
 
     files = {"req.txt": "psutil==5.9.0\n"}
-    # Nothing within ==5.9.0; the same major.minor has 5.9.8 (7.2.2 is newer but farther).
-    asked, context = _wheels({"psutil>=5.9,<5.10": "5.9.8", "psutil": "7.2.2"})
+    asked: list[str] = []
+
+    def versions(project: str) -> tuple[str, ...]:
+        asked.append(project)
+        return ("5.9.8", "6.0.0", "7.2.2")  # nothing within ==5.9.0; 5.9.8 is the nearest
+
     requests = read_user_requests(("-r", "req.txt"), files.get)
-    context = replace(context, package="psutil", pip_args=("-r", "req.txt"), requests=requests)
+    context = FixContext(
+        package="psutil", pip_args=("-r", "req.txt"), requests=requests, wheel_versions=versions
+    )
     fix = render_fix("pin-to-wheel", {}, context)
     assert fix is not None
-    assert asked == ["psutil==5.9.0", "psutil>=5.9,<5.10"]
+    assert asked == ["psutil"]  # one question answers both "within" and "nearest"
     assert fix.auto is False
     assert "psutil 5.9.0 has no wheel for this Python; 5.9.8 is the nearest release with one" in fix.title
     assert "req.txt line 1" in fix.title
@@ -313,6 +319,24 @@ def test_a_pin_without_a_wheel_gets_the_nearest_release_as_a_suggestion_only() -
     assert nearest.args == ("--only-binary", "psutil", "-r", ".req.txt.safe-pip-nearest.txt")
     assert nearest.files == ((".req.txt.safe-pip-nearest.txt", "psutil==5.9.8\n"),)
     assert nearest.moves_pin == "psutil 5.9.0 -> 5.9.8"
+
+
+def test_fix_versions_nearest_moves_a_command_line_pin_and_says_so() -> None:
+    context = FixContext(
+        package="numpy",
+        pip_args=("numpy==1.21.0 ; python_version>'3'",),
+        wheel_versions=lambda project: ("1.26.4", "2.1.0"),
+    )
+    plain = render_fix("pin-to-wheel", {}, context)
+    assert plain is not None
+    assert plain.auto is False
+    assert plain.moves_pin == "numpy 1.21.0 -> 1.26.4"
+    fix = render_fix("pin-to-wheel", {}, replace(context, fix_versions="nearest"))
+    assert fix is not None
+    assert fix.auto is True
+    # The marker stays with the requirement.
+    assert fix.args == ("--only-binary", "numpy", "numpy==1.26.4 ; python_version>'3'")
+    assert fix.to_json()["moves_pin"] == "numpy 1.21.0 -> 1.26.4"
 
 
 @pytest.mark.parametrize(
@@ -334,21 +358,6 @@ def test_with_pin_changes_one_line_and_keeps_the_rest(text: str, line: int, chan
     from safe_pip.requested import with_pin
 
     assert with_pin(text, line, "5.9.8") == changed
-
-
-def test_fix_versions_nearest_moves_a_command_line_pin_and_says_so() -> None:
-    _asked, context = _wheels({"numpy>=1.21,<1.22": None, "numpy>=1,<2": "1.26.4"})
-    context = replace(context, package="numpy", pip_args=("numpy==1.21.0 ; python_version>'3'",))
-    plain = render_fix("pin-to-wheel", {}, context)
-    assert plain is not None
-    assert plain.auto is False
-    assert plain.moves_pin == "numpy 1.21.0 -> 1.26.4"
-    fix = render_fix("pin-to-wheel", {}, replace(context, fix_versions="nearest"))
-    assert fix is not None
-    assert fix.auto is True
-    # The marker stays with the requirement.
-    assert fix.args == ("--only-binary", "numpy", "numpy==1.26.4 ; python_version>'3'")
-    assert fix.to_json()["moves_pin"] == "numpy 1.21.0 -> 1.26.4"
 
 
 @pytest.mark.parametrize(
@@ -606,3 +615,43 @@ def test_any_captured_name_pastes_as_the_intended_words(name: str) -> None:
         fix = render_fix(action, params if action in ("add-requirement", "trusted-host") else {}, context)
         assert fix is not None
         assert shlex.split(fix.command) == words, (action, fix.command)
+
+
+@pytest.mark.parametrize(
+    ("pinned", "versions", "nearest"),
+    [
+        ("5.9.0", ["5.9.8", "6.0.0", "7.2.2"], "5.9.8"),  # the same major.minor, its newest patch
+        ("5.7.0", ["5.8.0", "5.9.0", "5.13.0", "6.0.0"], "5.8.0"),  # the closest minor above, not the newest
+        ("1.3.3", ["1.4.0", "1.4.1", "1.8.0"], "1.4.1"),  # ... and that minor's newest patch
+        ("9.5.0", ["10.4.0", "11.0.0", "13.0.0"], "10.4.0"),  # the closest newer major
+        ("0.13.3", ["0.14.0", "0.14.1", "0.23.3"], "0.14.1"),  # below 1.0 the minor is the major
+        ("2.0", ["1.0", "1.5"], "1.5"),  # a downgrade across a major only when nothing else exists
+        ("5.9.0", ["5.9.8rc1", "6.0.0"], "6.0.0"),  # no pre-release for a final pin
+        ("5.9.0", [], None),
+    ],
+)
+def test_nearest_release_prefers_the_closest_line_over_the_newest(
+    pinned: str, versions: list[str], nearest: str | None
+) -> None:
+    from safe_pip.requested import nearest_release
+
+    assert nearest_release(pinned, versions) == nearest
+
+
+def test_pips_list_of_versions_with_a_fitting_file() -> None:
+    from safe_pip.facts import parse_from_versions
+
+    text = (
+        "ERROR: Could not find a version that satisfies the requirement ujson===x (from versions: 5.8.0, 6.1.0)\n"
+        "ERROR: No matching distribution found for ujson===x\n"
+    )
+    assert parse_from_versions(text, "UJSON") == ("5.8.0", "6.1.0")
+    assert parse_from_versions(text.replace("5.8.0, 6.1.0", "none"), "ujson") == ()
+    assert parse_from_versions(text, "other") is None
+    # pip 9 printed the same line with "Could not find a version that satisfies the requirement" too.
+    assert (
+        parse_from_versions(
+            "Could not find a version that satisfies the requirement a===x (from versions: )", "a"
+        )
+        == ()
+    )

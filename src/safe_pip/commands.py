@@ -237,6 +237,7 @@ def diagnose_run(
         detect_newest_wheel,
         detect_package_manager,
         detect_python_for,
+        detect_wheel_versions,
     )
     from safe_pip.requested import read_user_requests
 
@@ -253,6 +254,9 @@ def diagnose_run(
         build_jobs=_build_jobs(env_changes),
         importable=functools.partial(detect_module_installed, python),
         wheel_version=functools.partial(detect_newest_wheel, python, sources=sources) if pin_wheels else None,
+        wheel_versions=functools.partial(detect_wheel_versions, python, sources=sources)
+        if pin_wheels
+        else None,
         target_venv=target_venv,
         requests=read_user_requests(args, _read_requirement_file),
         fix_versions=invocation.options.fix_versions,

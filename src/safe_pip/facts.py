@@ -18,6 +18,7 @@ __all__ = [
     "parse_cgroup_memory_limit",
     "parse_cgroup_v1_cpu",
     "parse_driver_version",
+    "parse_from_versions",
     "parse_glibc_version",
     "parse_install_report",
     "parse_installed",
@@ -434,6 +435,26 @@ def parse_install_report(text: str, package: str) -> str | None:
                 return str(version) if version else None
     except (ValueError, AttributeError, TypeError):
         return None
+    return None
+
+
+# ERROR: Could not find a version that satisfies the requirement ujson===x (from versions: 5.8.0, 5.9.0)
+# (pip 9-26 print the versions whose files fit, in this form; "none" when there are none.)
+_FROM_VERSIONS = re.compile(
+    r"Could not find a version that satisfies the requirement (\S+) \(from versions: ([^)]*)\)"
+)
+
+
+def parse_from_versions(text: str, package: str) -> tuple[str, ...] | None:
+    """The versions pip listed for `package` in its "Could not find a version ... (from versions: ...)" line:
+    those with a file that fits the target (with --only-binary, a wheel); None when pip did not say."""
+    wanted = canonical_name(package)
+    for match in _FROM_VERSIONS.finditer(text):
+        head = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", match.group(1))
+        if head is None or canonical_name(head.group(0)) != wanted:
+            continue
+        listed = match.group(2).strip()
+        return () if listed in ("", "none") else tuple(v.strip() for v in listed.split(",") if v.strip())
     return None
 
 

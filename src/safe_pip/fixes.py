@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from safe_pip.facts import pinned_requirement, python_versions_from, requirement_words, source_options
-from safe_pip.requested import UserRequests, nearest_ranges, read_user_requests, with_pin
+from safe_pip.requested import UserRequests, nearest_release, read_user_requests, with_pin
 from safe_pip.template import fill_template
 
 __all__ = ["ACTIONS", "PACKAGE_MANAGERS", "ActionSpec", "Fix", "FixContext", "render_fix", "shell_words"]
@@ -65,8 +65,11 @@ class FixContext:
     # Whether a module is installed in the target (asked only by no-build-isolation); None: unknown.
     importable: Callable[[str], bool] | None = field(default=None, compare=False)
     # The newest version that has a wheel for the target, of a requirement (`psutil`, `psutil<6`), asked
-    # only by pin-to-wheel.
+    # by pin-to-wheel and only-binary when `wheel_versions` cannot say.
     wheel_version: Callable[[str], str | None] | None = field(default=None, compare=False)
+    # Every version of a project that has a wheel for the target (None: pip did not say), asked by
+    # pin-to-wheel and only-binary: one query answers both "within the user's versions" and "nearest".
+    wheel_versions: Callable[[str], tuple[str, ...] | None] | None = field(default=None, compare=False)
     # Whether the target is a virtual environment (asked only by upgrade-pip, which changes the target's pip
     # by itself only there); None: unknown.
     target_venv: Callable[[], bool] | None = field(default=None, compare=False)
@@ -286,7 +289,7 @@ def render_fix(
             return _wheel_in_place_of(spec, values, context, instead_of)
         if _direct_source(context, package):
             return None  # a file, folder or URL the user named is never swapped for a name on the index
-        if context.wheel_version is not None and context.pip_args is not None:
+        if (context.wheel_version or context.wheel_versions) is not None and context.pip_args is not None:
             # Only worth a retry when a release within the user's own versions has a wheel here.
             release = _wheel_release(context, package)
             if release is None or not release[1]:
@@ -298,7 +301,9 @@ def render_fix(
         # replaces the user's command-line requirement (its extras and marker kept) or is added beside a
         # requirement file's. A release outside the user's versions is only suggested, unless they opted in
         # with --fix-versions nearest.
-        if not package or context.wheel_version is None or _direct_source(context, package):
+        if not package or _direct_source(context, package):
+            return None
+        if context.wheel_version is None and context.wheel_versions is None:
             return None
         release = _wheel_release(context, package)
         if release is None:
@@ -617,8 +622,11 @@ _SINGLE_OPTIONS = frozenset(
 
 
 def _already_set(user: Sequence[str], added: Sequence[str]) -> bool:
+    from safe_pip.facts import takes_value
+
     names = {word.partition("=")[0] for word in user if word.startswith("--")}
-    return any(word in _SINGLE_OPTIONS and word in names for word in added)
+    options = [word for i, word in enumerate(added) if i == 0 or not takes_value(added[i - 1])]
+    return any(word in _SINGLE_OPTIONS and word in names for word in options)
 
 
 def _system_install(params: Mapping[str, str], manager: str | None, *, sudo: bool = True) -> str:
@@ -652,23 +660,42 @@ def _direct_source(context: FixContext, package: str) -> bool:
 
 def _wheel_release(context: FixContext, package: str) -> tuple[str, bool] | None:
     """The release of `package` to install as a wheel here, and whether it is within the versions the user
-    gave: the newest within them, else the one nearest to the user's pin (same major.minor first, then the
-    same major, then newer, then anything). None when no release has a wheel, or pip cannot say."""
-    if context.wheel_version is None:
-        return None
+    gave: the newest within them, else the one nearest to the user's pin (requested.nearest_release). None
+    when no release has a wheel, or pip cannot say."""
     requests = _requests(context)
     specifier = requests.specifier(package)
-    version = context.wheel_version(f"{package}{specifier}")
-    if version:
-        return version, True
-    if not specifier:
-        return None
+    versions = context.wheel_versions(package) if context.wheel_versions is not None else None
+    if versions is None:
+        # Every release with a wheel is unknown: ask pip for the newest within the user's versions only.
+        if context.wheel_version is None:
+            return None
+        version = context.wheel_version(f"{package}{specifier}")
+        return (version, True) if version else None
+    within = _newest_within(versions, specifier)
+    if within is not None:
+        return within, True
     pinned = requests.pinned_version(package)
-    for nearby in nearest_ranges(pinned) if pinned else [""]:
-        version = context.wheel_version(f"{package}{nearby}")
-        if version:
-            return version, False
-    return None
+    nearest = nearest_release(pinned, versions) if pinned else None
+    return (nearest, False) if nearest is not None else None
+
+
+def _newest_within(versions: Sequence[str], specifier: str) -> str | None:
+    """The newest of `versions` the specifier allows (pre-releases only when it names one, as pip does)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        allowed = SpecifierSet(specifier)
+    except InvalidSpecifier:
+        return None
+    parsed = []
+    for text in versions:
+        try:
+            parsed.append(Version(text))
+        except InvalidVersion:
+            continue
+    fitting = list(allowed.filter(parsed))
+    return str(max(fitting)) if fitting else None
 
 
 def _pinned_copy(requests: UserRequests, package: str, version: str) -> tuple[str, str, str] | None:

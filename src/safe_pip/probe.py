@@ -314,17 +314,24 @@ def _read(path: str) -> str | None:
         return None
 
 
-def _run(argv: list[str], timeout: float = 5) -> str | None:
+def _run(argv: list[str], timeout: float = 5, *, merged: bool = False) -> str | None:
+    """The command's stdout (or its stderr when stdout is empty; both, in order, with `merged`); None when it
+    could not run or did not finish in time."""
     from safe_pip.runner import stopped_with_safe_pip
 
     try:
         with stopped_with_safe_pip():  # a SIGTERM to safe-pip ends this probe too, not only safe-pip
             completed = subprocess.run(
-                argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT if merged else subprocess.PIPE,
+                timeout=timeout,
+                check=False,
             )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return (completed.stdout or completed.stderr).decode("utf-8", "replace")
+    return (completed.stdout or completed.stderr or b"").decode("utf-8", "replace")
 
 
 @functools.cache
@@ -609,6 +616,24 @@ def detect_newest_wheel(
     argv += ["--only-binary", package, "--report", "-", *sources, requirement]
     text = _run(argv, timeout=timeout)
     return parse_install_report(text, package) if text else None
+
+
+@functools.cache
+def detect_wheel_versions(
+    python: str, package: str, sources: tuple[str, ...], timeout: float = 120
+) -> tuple[str, ...] | None:
+    """Every release of `package` that has a wheel for the target, as the target's own pip sees the user's
+    index options: one `pip download --only-binary` of a version that cannot exist, whose error lists the
+    versions that fit (pip 9-26 print it alike; nothing is downloaded). None when pip did not say."""
+    import tempfile
+
+    from safe_pip.facts import parse_from_versions
+
+    with tempfile.TemporaryDirectory(prefix="safe-pip-versions-") as folder:
+        argv = [python, "-m", "pip", "download", "--no-deps", "--only-binary", package, "--dest", folder]
+        argv += [*sources, f"{package}===safe-pip-no-such-version"]
+        text = _run(argv, timeout=timeout, merged=True)  # the versions are in pip's error, on stderr
+    return parse_from_versions(text, package) if text else None
 
 
 @functools.cache

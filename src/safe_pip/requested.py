@@ -15,7 +15,7 @@ from pathlib import PurePath
 
 from safe_pip.facts import canonical_name
 
-__all__ = ["Requested", "UserRequests", "nearest_ranges", "read_user_requests", "with_pin"]
+__all__ = ["Requested", "UserRequests", "nearest_release", "read_user_requests", "with_pin"]
 
 # pip install options whose value is a requirement file (-r) or a constraint file (-c).
 _FILE_OPTIONS = {"-r": False, "--requirement": False, "-c": True, "--constraint": True}
@@ -161,20 +161,52 @@ def with_pin(text: str, line: int, version: str) -> str | None:
     return "".join(lines)
 
 
-def nearest_ranges(version: str) -> list[str]:
-    """Where to look for the release nearest to `version`, in order: the same major.minor, the same major,
-    anything newer, then anything (a downgrade across a major only when nothing else exists)."""
-    parts = re.findall(r"\d+", version.split("+", maxsplit=1)[0])
-    if not parts:
-        return [""]
-    major = int(parts[0])
-    minor = int(parts[1]) if len(parts) > 1 else 0
-    return [
-        f">={major}.{minor},<{major}.{minor + 1}",
-        f">={major},<{major + 1}",
-        f">{version}",
-        "",
-    ]
+def nearest_release(pinned: str, versions: Sequence[str]) -> str | None:
+    """The release of `versions` nearest to the one the user pinned, which has none: the newest of the same
+    major.minor, else the closest minor of the same major (upward first; its newest patch), else the closest
+    newer major, and a downgrade across a major only when nothing else exists. For 0.x versions the minor is
+    the major (0.13 -> 0.14 is a major step, as semantic versioning reads it). Pre-releases only when the pin
+    is one."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        anchor = Version(pinned)
+    except InvalidVersion:
+        return None
+    usable = []
+    for text in versions:
+        try:
+            version = Version(text)
+        except InvalidVersion:
+            continue
+        if version != anchor and (anchor.is_prerelease or not version.is_prerelease):
+            usable.append(version)
+    if not usable:
+        return None
+
+    def line(version: Version) -> tuple[int, ...]:
+        # What counts as "the same major": (major,) or, below 1.0, (0, minor).
+        release = (*version.release, 0, 0)
+        return release[:2] if release[0] == 0 else release[:1]
+
+    def minor(version: Version) -> tuple[int, ...]:
+        # A release line whose newest patch is wanted: major.minor (below 1.0 the same as the major).
+        return (*version.release, 0, 0)[:2]
+
+    same_minor = [v for v in usable if minor(v) == minor(anchor)]
+    if same_minor:
+        return str(max(same_minor))
+    for group in (
+        [v for v in usable if line(v) == line(anchor)],  # the same major, another minor
+        [v for v in usable if line(v) > line(anchor)],  # a newer major
+        [v for v in usable if line(v) < line(anchor)],  # an older major, last
+    ):
+        if not group:
+            continue
+        upward = [v for v in group if v > anchor]
+        closest_minor = min(map(minor, upward)) if upward else max(map(minor, group))
+        return str(max(v for v in group if minor(v) == closest_minor))
+    return None
 
 
 def _value_words(option: str) -> int:
