@@ -155,12 +155,15 @@ def test_wheels_for_a_newer_glibc_name_the_glibc_they_need() -> None:
 
 
 def test_a_pip_too_old_for_the_tags_is_told_from_a_platform_the_machine_lacks() -> None:
-    files = _files("fresh-1.0-cp311-cp311-manylinux_2_28_x86_64.whl")
+    files = _files("fresh-1.0-cp311-cp311-manylinux_2_28_x86_64.whl", "fresh-1.0-cp311-cp311-win_amd64.whl")
     old_pip = _linux(11, (2, 36), manylinux_x_y=False, pip=(19, 3, 1))
     found = explain(IndexQuery("fresh", files), old_pip, python_version="3.11.7")
     assert found is not None
     assert found.kind == "pip-too-old"
-    assert "pip 19.3.1 is too old" in found.summary
+    assert (
+        "pip 19.3.1 is too old to know their tags (the machine supports manylinux_2_28_x86_64"
+        in found.summary
+    )
 
 
 def test_only_pre_releases_are_taken_as_pip_takes_them() -> None:

@@ -12,6 +12,7 @@ read by `explain_log` (what pip printed, at lower confidence).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -283,6 +284,10 @@ def _verdict(
             else:
                 blockers.add(PYTHON)
             details.append(mismatch.message)
+        if PLATFORM not in blockers and PIP not in blockers and not _platform_known(item.filename, target):
+            # The machine runs the wheel's platform but this pip does not know the tag (manylinux_2_28 for
+            # pip < 20.3), whatever else is wrong with this file (a wheel for another Python).
+            blockers.add(PIP)
         if not formats[0]:
             blockers.add(NO_BINARY)
     elif not formats[1]:
@@ -294,6 +299,21 @@ def _verdict(
     if item.yanked is not None and not allow_yanked:
         blockers.add(YANKED)
     return _Verdict(item, version, wheel, frozenset(blockers), tuple(details))
+
+
+def _platform_known(filename: str, target: InterpreterTags) -> bool:
+    """Whether the target's pip lists one of the wheel's platform tags (for any Python)."""
+    try:
+        _name, _version, _build, tags = parse_wheel_filename(filename)
+    except (InvalidWheelFilename, InvalidVersion):
+        return True
+    known = _known_platforms(target.supported_tags)
+    return not known or any(tag.platform == "any" or tag.platform in known for tag in tags)
+
+
+@functools.cache
+def _known_platforms(supported: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(tag.rsplit("-", 1)[-1] for tag in supported)
 
 
 def _python_fits(requires: str, python_version: str) -> bool:
@@ -462,7 +482,9 @@ def _main_reason(matched: Sequence[Sequence[_Verdict]]) -> str:
     """The reason that alone keeps the most matching releases out (lifting it would let them in); when no
     single reason does, the most telling one of the most nearly fitting files."""
     counts = {kind: sum(1 for group in matched if _fits_with(group, {kind})) for kind in _ORDER}
-    best = max(_ORDER, key=lambda kind: (counts[kind], -_ORDER.index(kind)))
+    # On a tie, a reason of the files built for this platform wins over "other platforms": torch 2.7.0 has
+    # Windows wheels too, but its Linux wheel is what a too-old pip cannot read.
+    best = max(_ORDER, key=lambda kind: (counts[kind], kind != PLATFORM, -_ORDER.index(kind)))
     if counts[best]:
         return best
     nearest = min(
@@ -630,7 +652,16 @@ def _words_pip(
     query: IndexQuery,
 ) -> str:
     pip = ".".join(map(str, target.pip_version or query.pip_version or ())) or "this pip"
-    detail = next((message for verdict in release for message in verdict.details), "")
+    detail = next(
+        (
+            message
+            for verdict in release
+            if verdict.blockers == {PIP}
+            for message in verdict.details
+            if "pip" in message
+        ),
+        "",
+    )
     return (
         f"{project} {version} has wheels this machine can run, but pip {pip} is too old to know their tags"
         + (f" ({detail})." if detail else ".")
