@@ -132,6 +132,10 @@ def test_a_requirement_file_pin_without_a_wheel_is_kept_and_the_nearest_release_
     assert _installed(python, "fastmath", no_compiler) == "2.0.1"
     assert "changing a version you pinned: fastmath 2.0 -> 2.0.1" in nearest.stderr
     assert (tmp_path / "requirements.txt").read_text() == "fastmath==2.0\n"
+    # What to paste names the user's file, and says what to change there.
+    assert "fixed in 2 attempts (pin-to-wheel): safe-pip --python" in nearest.stderr
+    assert "-r requirements.txt" in nearest.stderr
+    assert "requirements.txt still pins the old version: change it there (fastmath 2.0 -> 2.0.1)" in nearest.stderr
     assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == []
 
 

@@ -655,3 +655,31 @@ def test_pips_list_of_versions_with_a_fitting_file() -> None:
         )
         == ()
     )
+
+
+def test_a_constraint_file_pin_is_moved_in_a_copy_never_contradicted_on_the_command_line() -> None:
+    from safe_pip.requested import read_user_requests
+
+    files = {"constraints.txt": "frozenlist==1.3.3\n"}
+    args = ("frozenlist", "-c", "constraints.txt")
+    context = FixContext(
+        package="frozenlist",
+        pip_args=args,
+        requests=read_user_requests(args, files.get),
+        wheel_versions=lambda project: ("1.4.1", "1.8.0"),
+    )
+    plain = render_fix("pin-to-wheel", {}, context)
+    assert plain is not None
+    assert plain.auto is False
+    assert "constraints.txt line 1" in plain.title
+    nearest = render_fix("pin-to-wheel", {}, replace(context, fix_versions="nearest"))
+    assert nearest is not None
+    assert nearest.auto is True
+    assert nearest.args == (
+        "--only-binary",
+        "frozenlist",
+        "frozenlist==1.4.1",
+        "-c",
+        ".constraints.txt.safe-pip-nearest.txt",
+    )
+    assert nearest.files == ((".constraints.txt.safe-pip-nearest.txt", "frozenlist==1.4.1\n"),)

@@ -573,7 +573,11 @@ def _fix_loop(
     if last.outcome.interrupted:
         console.say(_interrupted_message(last.outcome.exit_code), style="error")
     elif last.outcome.exit_code == 0 and applied:
-        words = ["safe-pip", *_target_options(invocation), command, *last.args]
+        # A requirement file pip read as a changed copy (removed by now) is named as the user's own file.
+        copies = {
+            copy: original for attempt in attempts if attempt.fix for copy, original in attempt.fix.copies_of
+        }
+        words = ["safe-pip", *_target_options(invocation), command, *_replace_copies(last.args, copies)]
         console.say(
             f"fixed in {len(attempts)} attempts ({', '.join(applied)}): "
             f"{shell_words(words, _secret_references())}",
@@ -583,6 +587,12 @@ def _fix_loop(
         if moved:
             console.say(
                 f"installed a version other than the one you pinned: {'; '.join(moved)}", style="error"
+            )
+        for original in sorted(set(copies.values())):
+            console.say(
+                f"{original} still pins the old version: change it there ({'; '.join(moved)}) for the "
+                "command above to work without --fix",
+                style="error",
             )
     elif len(attempts) > 1:
         console.say(
@@ -620,6 +630,18 @@ def _change(fix: Fix, user_args: Sequence[str]) -> str:
         first = shell_words(["pip", *fix.before])
         return f"{change} after `{first}`" if change else f"the same command after `{first}`"
     return change or fix.title
+
+
+def _replace_copies(args: Sequence[str], copies: Mapping[str, str]) -> list[str]:
+    """The arguments with each changed copy of a requirement file named as the user's file again."""
+    shown = []
+    for word in args:
+        named = word
+        for copy, original in copies.items():
+            if named.endswith(copy):
+                named = named[: len(named) - len(copy)] + original
+        shown.append(named)
+    return shown
 
 
 def _target_options(invocation: Invocation) -> list[str]:

@@ -117,6 +117,8 @@ class Fix:
     # Files `--fix` writes before the re-run and removes after it (path, text): a requirement file's copy
     # with one pin changed, which `args` names in place of the user's file.
     files: tuple[tuple[str, str], ...] = ()
+    # For each such copy, the user's file it stands for (copy path, user's path): what to tell the user.
+    copies_of: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -272,6 +274,7 @@ def render_fix(
     command = ""
     moves: str | None = None
     files: tuple[tuple[str, str], ...] = ()
+    copies_of: tuple[tuple[str, str], ...] = ()
     package = values["package"]
     if action in _NAMED_ACTIONS and not _PROJECT_NAME.fullmatch(package):
         # A rule's parameter or a capture from the log is not a project name ("--index-url=...", ":all:"):
@@ -322,30 +325,34 @@ def render_fix(
             allow_auto = allow_auto and context.fix_versions == "nearest"
         pip_args = ("--only-binary", package)
         if context.pip_args is not None:
+            changed = context.pip_args
             typed = requests.on_command_line(package)
             if typed is not None and typed.position is not None:
-                user = context.pip_args
+                # The user's own word, pinned (extras and marker kept).
                 changed = (
-                    *user[: typed.position],
+                    *changed[: typed.position],
                     pinned_requirement(typed.text, version),
-                    *user[typed.position + 1 :],
+                    *changed[typed.position + 1 :],
                 )
-            elif within:
+            in_files = [item for item in requests.of(package) if item.file is not None and item.specifier]
+            if within and typed is None:
                 marker = next((item.marker for item in requests.of(package) if item.marker), "")
-                changed = (*context.pip_args, f"{package}=={version}" + (f" ; {marker}" if marker else ""))
-            else:
-                # The pin is in a requirement file: a second one beside it would conflict with it. With
-                # --fix-versions nearest, pip reads a copy of the file with that line changed, written
-                # beside it (so that the paths in it mean the same), and the user is told what to change.
+                changed = (*changed, f"{package}=={version}" + (f" ; {marker}" if marker else ""))
+            elif not within and in_files:
+                # A requirement or constraint file pins it: a second pin beside it would conflict. With
+                # --fix-versions nearest, pip reads a copy of the file with that line changed, written beside
+                # it (so that the paths in it mean the same), and the user is told what to change.
                 title = f"{title} (change it in {_origin_file(requests, package)})"
                 copy = _pinned_copy(requests, package, version)
-                if copy is None or context.fix_versions != "nearest":
+                if copy is None or len(in_files) > 1 or context.fix_versions != "nearest":
                     allow_auto = False
-                    changed = (*context.pip_args, f"{package}=={version}")
+                    if typed is None:
+                        changed = (*changed, f"{package}=={version}")
                 else:
                     original, written, text = copy
-                    changed = _replace_file_argument(context.pip_args, original, written)
+                    changed = _replace_file_argument(changed, original, written)
                     files = ((written, text),)
+                    copies_of = ((written, original),)
             context = replace(context, pip_args=changed)
     elif action == "limit-build-jobs":
         jobs = values.get("jobs", "")
@@ -558,6 +565,7 @@ def render_fix(
         before=before,
         moves_pin=moves,
         files=files,
+        copies_of=copies_of,
     )
 
 
@@ -705,7 +713,12 @@ def _pinned_copy(requests: UserRequests, package: str, version: str) -> tuple[st
     import os.path
 
     item = next(
-        (item for item in requests.of(package) if item.file in requests.top_files and item.line), None
+        (
+            item
+            for item in requests.of(package)
+            if item.file in requests.top_files and item.line and item.specifier
+        ),
+        None,
     )
     if item is None or item.file is None or item.line is None:
         return None
@@ -718,13 +731,19 @@ def _pinned_copy(requests: UserRequests, package: str, version: str) -> tuple[st
 
 
 def _replace_file_argument(args: Sequence[str], original: str, written: str) -> tuple[str, ...]:
-    """The arguments with the requirement file `original` (`-r FILE`, `-rFILE`, `--requirement=FILE`)
-    named as `written` instead."""
+    """The arguments with the requirement or constraint file `original` (`-r FILE`, `-rFILE`,
+    `--requirement=FILE`, `-c FILE`...) named as `written` instead."""
     changed = list(args)
+    options = ("-r", "--requirement", "-c", "--constraint")
     for position, word in enumerate(args):
-        if word in ("-r", "--requirement") and position + 1 < len(args) and args[position + 1] == original:
+        if word in options and position + 1 < len(args) and args[position + 1] == original:
             changed[position + 1] = written
-        elif word in (f"-r{original}", f"--requirement={original}"):
+        elif word in (
+            f"-r{original}",
+            f"-c{original}",
+            f"--requirement={original}",
+            f"--constraint={original}",
+        ):
             changed[position] = word[: len(word) - len(original)] + written
     return tuple(changed)
 

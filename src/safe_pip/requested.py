@@ -48,7 +48,7 @@ class UserRequests:
     items: tuple[Requested, ...] = ()
     # The text of each requirement file read (name -> text), so that a fix can write a changed copy.
     files: tuple[tuple[str, str], ...] = ()
-    # The requirement files named on the command line (not nested ones).
+    # The requirement and constraint files named on the command line (not nested ones).
     top_files: tuple[str, ...] = ()
 
     def file_text(self, name: str) -> str | None:
@@ -108,7 +108,7 @@ def read_user_requests(args: Sequence[str], read: Callable[[str], str | None]) -
         else:
             items.append(_requirement(word, "the command line", position=position))
         position += 1
-    top_files = tuple(name for name, constraint in pending if not constraint)
+    top_files = tuple(name for name, _constraint in pending)
     texts: list[tuple[str, str]] = []
     seen: set[str] = set()
     while pending and len(seen) < _MAX_FILES:
