@@ -135,7 +135,10 @@ def test_a_requirement_file_pin_without_a_wheel_is_kept_and_the_nearest_release_
     # What to paste names the user's file, and says what to change there.
     assert "fixed in 2 attempts (pin-to-wheel): safe-pip --python" in nearest.stderr
     assert "-r requirements.txt" in nearest.stderr
-    assert "requirements.txt still pins the old version: change it there (fastmath 2.0 -> 2.0.1)" in nearest.stderr
+    assert (
+        "requirements.txt still pins the old version: change it there (fastmath 2.0 -> 2.0.1)"
+        in nearest.stderr
+    )
     assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == []
 
 
