@@ -683,3 +683,16 @@ def test_a_constraint_file_pin_is_moved_in_a_copy_never_contradicted_on_the_comm
         ".constraints.txt.safe-pip-nearest.txt",
     )
     assert nearest.files == ((".constraints.txt.safe-pip-nearest.txt", "frozenlist==1.4.1\n"),)
+
+
+def test_an_undeclared_build_dependency_brings_the_users_other_requirements_first() -> None:
+    context = FixContext(
+        package="pycocotools",
+        pip_args=("numpy<2", "cython<3", "pycocotools==2.0.0", "-q"),
+        importable={"setuptools", "wheel"}.__contains__,
+    )
+    fix = render_fix("no-build-isolation", {"module": "Cython"}, context)
+    assert fix is not None
+    assert fix.auto is True
+    # cython first (the module the build stopped at), then numpy (it would stop there next), never the package
+    assert fix.before == ("install", "cython<3", "numpy<2")

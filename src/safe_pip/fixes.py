@@ -15,7 +15,13 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from safe_pip.facts import pinned_requirement, python_versions_from, requirement_words, source_options
+from safe_pip.facts import (
+    canonical_name,
+    pinned_requirement,
+    python_versions_from,
+    requirement_words,
+    source_options,
+)
 from safe_pip.requested import UserRequests, nearest_release, read_user_requests, with_pin
 from safe_pip.template import fill_template
 
@@ -383,10 +389,20 @@ def render_fix(
             from safe_pip.projectnames import module_project
 
             project = module_project(module) or module
-            asked = [item.text for item in _requests(context).of(project) if not item.constraint]
+            requests = _requests(context)
+            asked = [item.text for item in requests.of(project) if not item.constraint]
             if not asked or context.pip_args is None:
                 command = f"safe-pip install {shlex.quote(project)} && " + _pip_command(context, pip_args)
-            first = asked
+            else:
+                # The build may import more of what the user asked for than the one module it stopped at
+                # (numpy after cython): every other requirement on the command line goes in first too.
+                failing = canonical_name(package) if package else ""
+                others = [
+                    item.text
+                    for item in requests.items
+                    if item.position is not None and not item.constraint and item.name not in (None, failing)
+                ]
+                first = list(dict.fromkeys([*asked, *others]))
         if not command and context.importable is not None:
             # What pip would put into the isolated build environment of a setup.py project (older setuptools
             # builds wheels only with `wheel` beside it: "invalid command 'bdist_wheel'").
