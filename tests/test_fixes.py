@@ -696,3 +696,16 @@ def test_an_undeclared_build_dependency_brings_the_users_other_requirements_firs
     assert fix.auto is True
     # cython first (the module the build stopped at), then numpy (it would stop there next), never the package
     assert fix.before == ("install", "cython<3", "numpy<2")
+
+
+def test_a_build_rule_upgrades_pip_first_only_when_the_targets_pip_is_old() -> None:
+    params = {"older_than": "20.3"}
+    old = FixContext(
+        package="cryptography", pip_args=("cryptography",), pip_version=(18, 1), target_venv=lambda: True
+    )
+    fix = render_fix("upgrade-pip", params, old)
+    assert fix is not None
+    assert fix.auto is True
+    assert fix.before[:3] == ("install", "--upgrade", "pip")
+    assert render_fix("upgrade-pip", params, replace(old, pip_version=(23, 2, 1))) is None
+    assert render_fix("upgrade-pip", params, replace(old, pip_version=None)) is None  # unknown: not offered

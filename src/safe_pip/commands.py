@@ -236,6 +236,7 @@ def diagnose_run(
         detect_module_installed,
         detect_newest_wheel,
         detect_package_manager,
+        detect_pip_version,
         detect_python_for,
         detect_wheel_versions,
     )
@@ -262,6 +263,7 @@ def diagnose_run(
         fix_versions=invocation.options.fix_versions,
         fitting_wheel=functools.partial(_fitting_wheel_beside, python),
         target_options=tuple(_target_options(invocation)),
+        pip_version=detect_pip_version(python),  # from its dist-info folder: no process started
         sudo=_needs_sudo(),
         index_url=_index_url(args),
         secrets=_secret_references(),

@@ -90,6 +90,8 @@ class FixContext:
     # The newest of some Python versions (X.Y, newest first) for which a requirement (`numpy==1.21.0`) has a
     # wheel, asked only by use-python when the user pinned the package; None: unknown.
     python_for: Callable[[str, tuple[str, ...]], str | None] | None = field(default=None, compare=False)
+    # The target's pip version, when known (read from its files, no process started).
+    pip_version: tuple[int, ...] | None = None
     # safe-pip's own options that chose the target (`--python P`): every printed safe-pip command has them.
     target_options: tuple[str, ...] = ()
     # Whether system package commands need `sudo` (not as root, nor where there is no sudo).
@@ -178,7 +180,11 @@ ACTIONS: dict[str, ActionSpec] = {
             "Build {package} against the {module} already installed (--no-build-isolation)",
             ("module",),
         ),
-        ActionSpec("upgrade-pip", SAFE, "Upgrade pip, which is too old for the wheels that exist"),
+        # `older_than`: offered only when the target's pip is known to be older than this version (a build
+        # rule's way of saying "a newer pip may find a wheel instead of building").
+        ActionSpec(
+            "upgrade-pip", SAFE, "Upgrade pip, which is too old for the wheels that exist", ("older_than",)
+        ),
         ActionSpec("increase-timeout", SAFE, "Retry with a longer network timeout and more retries"),
         ActionSpec("no-cache", SAFE, "Retry without pip's cache (--no-cache-dir) to save disk space"),
         # `interpreter`: that Python's path when one is installed here (pyenv's, or python3.X on PATH).
@@ -422,6 +428,9 @@ def render_fix(
         # The new pip comes from where the user's packages come from (their index options), and the user's
         # command then runs unchanged with it. Outside a virtual environment pip belongs to the system or to
         # the user's base Python: printed, never done by --fix.
+        older_than = _version_tuple(values.get("older_than", ""))
+        if older_than and (context.pip_version is None or context.pip_version >= older_than):
+            return None  # the target's pip reads today's wheel tags (or its version is unknown)
         upgrade = ("install", "--upgrade", "pip", *source_options(context.pip_args or ()))
         command = shell_words((context.python, "-m", "pip", *upgrade), context.secrets)
         if context.pip_args is not None:
@@ -669,6 +678,10 @@ def _system_install(params: Mapping[str, str], manager: str | None, *, sudo: boo
     words = params[chosen].split()
     # conda's channel option (`-c conda-forge compilers`) is a word like the packages.
     return template.format(" ".join(shlex.quote(word) for word in words))
+
+
+def _version_tuple(text: str) -> tuple[int, ...] | None:
+    return tuple(int(part) for part in text.split(".")) if re.fullmatch(r"\d+(?:\.\d+)*", text) else None
 
 
 def _requests(context: FixContext) -> UserRequests:
