@@ -709,3 +709,27 @@ def test_a_build_rule_upgrades_pip_first_only_when_the_targets_pip_is_old() -> N
     assert fix.before[:3] == ("install", "--upgrade", "pip")
     assert render_fix("upgrade-pip", params, replace(old, pip_version=(23, 2, 1))) is None
     assert render_fix("upgrade-pip", params, replace(old, pip_version=None)) is None  # unknown: not offered
+
+
+def test_a_named_fix_for_a_dependency_is_applied_only_when_pip_resolves_it() -> None:
+    asked: list[tuple[str, ...]] = []
+
+    def resolves(args: tuple[str, ...]) -> bool:
+        asked.append(args)
+        return False  # pydantic==2.5.3 pins pydantic-core==2.14.6, which has no wheel here
+
+    context = FixContext(
+        package="pydantic-core",
+        pip_args=("pydantic==2.5.3",),
+        wheel_versions=lambda project: ("2.27.0",),
+        resolves=resolves,
+    )
+    fix = render_fix("pin-to-wheel", {}, context)
+    assert fix is not None
+    assert fix.auto is False
+    assert "another one pins it" in fix.title
+    assert asked == [("--only-binary", "pydantic-core", "pydantic==2.5.3", "pydantic-core==2.27.0")]
+    # A requirement the user named is judged by the user's own versions, with no dry run.
+    named = render_fix("pin-to-wheel", {}, replace(context, package="pydantic", pip_args=("pydantic",)))
+    assert named is not None
+    assert len(asked) == 1

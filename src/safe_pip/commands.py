@@ -238,6 +238,7 @@ def diagnose_run(
         detect_package_manager,
         detect_pip_version,
         detect_python_for,
+        detect_resolves,
         detect_wheel_versions,
     )
     from safe_pip.requested import read_user_requests
@@ -264,6 +265,9 @@ def diagnose_run(
         fitting_wheel=functools.partial(_fitting_wheel_beside, python),
         target_options=tuple(_target_options(invocation)),
         pip_version=detect_pip_version(python),  # from its dist-info folder: no process started
+        resolves=functools.partial(detect_resolves, python)
+        if pin_wheels and (invocation.command or "install") == "install"
+        else None,
         sudo=_needs_sudo(),
         index_url=_index_url(args),
         secrets=_secret_references(),

@@ -90,6 +90,9 @@ class FixContext:
     # The newest of some Python versions (X.Y, newest first) for which a requirement (`numpy==1.21.0`) has a
     # wheel, asked only by use-python when the user pinned the package; None: unknown.
     python_for: Callable[[str, tuple[str, ...]], str | None] | None = field(default=None, compare=False)
+    # Whether pip resolves a whole install command line (a dry run; None: cannot say), asked before a
+    # named fix is applied to a dependency the user did not name.
+    resolves: Callable[[tuple[str, ...]], bool | None] | None = field(default=None, compare=False)
     # The target's pip version, when known (read from its files, no process started).
     pip_version: tuple[int, ...] | None = None
     # safe-pip's own options that chose the target (`--python P`): every printed safe-pip command has them.
@@ -288,6 +291,10 @@ def render_fix(
     files: tuple[tuple[str, str], ...] = ()
     copies_of: tuple[tuple[str, str], ...] = ()
     package = values["package"]
+    # Whether the user named the package (its versions are then theirs to give), before a fix adds it.
+    named_by_user = (
+        action in _NAMED_ACTIONS and context.pip_args is not None and bool(_requests(context).of(package))
+    )
     if action in _NAMED_ACTIONS and not _PROJECT_NAME.fullmatch(package):
         # A rule's parameter or a capture from the log is not a project name ("--index-url=...", ":all:"):
         # it never reaches pip's command line, where it could be read as an option.
@@ -578,10 +585,24 @@ def render_fix(
     if rerun and not before:
         command = _pip_command(context, pip_args, env)
     text = title if title is not None else fill_template(spec.title, values)  # a given title is filled
+    auto = allow_auto and spec.safety == SAFE and rerun
+    # A dependency nobody named: another requirement may pin it (pydantic 2.5.3 pins pydantic-core), so the
+    # changed command is resolved first (a dry run); one pip cannot resolve is only printed.
+    if (
+        auto
+        and action in _NAMED_ACTIONS
+        and context.resolves is not None
+        and context.pip_args is not None
+        and package
+        and not named_by_user
+        and context.resolves((*pip_args, *context.pip_args)) is False
+    ):
+        auto = False
+        text += " (pip cannot resolve it with the rest of your requirements: another one pins it)"
     return Fix(
         id=action,
         title=text,
-        auto=allow_auto and spec.safety == SAFE and rerun,
+        auto=auto,
         pip_args=pip_args,
         env=env,
         command=command,

@@ -619,6 +619,30 @@ def detect_newest_wheel(
 
 
 @functools.cache
+def detect_resolves(python: str, args: tuple[str, ...], timeout: float = 180) -> bool | None:
+    """Whether the target's pip resolves `pip install ARGS` (a dry run: nothing is installed); None when it
+    cannot say (pip older than 22.2, no answer in time)."""
+    pip = detect_pip_version(python, ask=True)
+    if pip is None or pip < (22, 2):
+        return None
+    from safe_pip.runner import stopped_with_safe_pip
+
+    try:
+        with stopped_with_safe_pip():
+            completed = subprocess.run(
+                [python, "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-", *args],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=timeout,
+                check=False,
+            )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return completed.returncode == 0
+
+
+@functools.cache
 def detect_wheel_versions(
     python: str, package: str, sources: tuple[str, ...], timeout: float = 120
 ) -> tuple[str, ...] | None:
