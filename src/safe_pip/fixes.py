@@ -451,7 +451,8 @@ def render_fix(
     elif action == "use-python":
         if not values.get("version"):
             return None  # no released Python fits: better no command than a guess
-        to_install = [package] if package else ["<package>"]  # never a bare `pip install`
+        # Never a bare `pip install` (nor one of "the package", the title's stand-in): <package> to fill in.
+        to_install = [context.package] if context.package else ["<package>"]
         pinned = _requests(context).pinned_version(package) if package and context.pip_args else None
         if pinned:
             # The user's pin goes with the suggested Python only if that release has a wheel for it; else the
