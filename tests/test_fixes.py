@@ -733,3 +733,28 @@ def test_a_named_fix_for_a_dependency_is_applied_only_when_pip_resolves_it() -> 
     named = render_fix("pin-to-wheel", {}, replace(context, package="pydantic", pip_args=("pydantic",)))
     assert named is not None
     assert len(asked) == 1
+
+
+def test_the_nearest_release_is_one_pip_takes_without_a_pin_not_a_yanked_one() -> None:
+    # requests 2.32.0 and 2.32.1 were yanked: pip lists them among the versions, but takes them only pinned.
+    taken = {"requests==2.31.0": None, "requests>=2.33.0,<=2.33.0": "2.33.0"}
+    asked: list[str] = []
+
+    def newest(requirement: str) -> str | None:
+        asked.append(requirement)
+        return taken.get(requirement)
+
+    context = FixContext(
+        package="requests",
+        pip_args=("requests==2.31.0",),
+        wheel_version=newest,
+        wheel_versions=lambda project: ("2.32.0", "2.32.1", "2.33.0"),
+    )
+    fix = render_fix("pin-to-wheel", {}, context)
+    assert fix is not None
+    assert fix.moves_pin == "requests 2.31.0 -> 2.33.0"
+    assert asked[1:] == [
+        "requests>=2.32.1,<=2.32.1",
+        "requests>=2.32.0,<=2.32.0",
+        "requests>=2.33.0,<=2.33.0",
+    ]

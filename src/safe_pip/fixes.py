@@ -719,23 +719,33 @@ def _direct_source(context: FixContext, package: str) -> bool:
 
 def _wheel_release(context: FixContext, package: str) -> tuple[str, bool] | None:
     """The release of `package` to install as a wheel here, and whether it is within the versions the user
-    gave: the newest within them, else the one nearest to the user's pin (requested.nearest_release). None
-    when no release has a wheel, or pip cannot say."""
+    gave: the newest within them (as pip's own resolution picks it, which skips yanked releases), else the
+    one nearest to the user's pin (requested.nearest_release) that pip takes without a pin's say-so (not
+    yanked). None when no release has a wheel, or pip cannot say."""
     requests = _requests(context)
     specifier = requests.specifier(package)
+    if context.wheel_version is not None:
+        version = context.wheel_version(f"{package}{specifier}")
+        if version:
+            return version, True
     versions = context.wheel_versions(package) if context.wheel_versions is not None else None
     if versions is None:
-        # Every release with a wheel is unknown: ask pip for the newest within the user's versions only.
-        if context.wheel_version is None:
-            return None
-        version = context.wheel_version(f"{package}{specifier}")
-        return (version, True) if version else None
-    within = _newest_within(versions, specifier)
-    if within is not None:
-        return within, True
+        return None
+    if context.wheel_version is None:
+        within = _newest_within(versions, specifier)
+        if within is not None:
+            return within, True
     pinned = requests.pinned_version(package)
-    nearest = nearest_release(pinned, versions) if pinned else None
-    return (nearest, False) if nearest is not None else None
+    remaining = list(versions)
+    for _ in range(3 if pinned else 0):
+        nearest = nearest_release(pinned or "", remaining)
+        if nearest is None:
+            break
+        # pip lists yanked releases too; a range that holds only this one is taken only when it is not.
+        if context.wheel_version is None or context.wheel_version(f"{package}>={nearest},<={nearest}"):
+            return nearest, False
+        remaining.remove(nearest)
+    return None
 
 
 def _newest_within(versions: Sequence[str], specifier: str) -> str | None:
