@@ -241,7 +241,13 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec("set-cert", SUGGEST, "Tell pip which CA certificate to trust (--cert)"),
         ActionSpec("use-truststore", SUGGEST, "Let pip use the system's certificate store"),
         ActionSpec("set-proxy", SUGGEST, "Configure the HTTP(S) proxy pip must use"),
-        ActionSpec("check-network", SUGGEST, "Check that the package index is reachable from here", ("url",)),
+        ActionSpec(
+            "check-network",
+            SUGGEST,
+            "Check that the package index is reachable from here",
+            # `project`: whose index page to ask for (default: the failing package); `url`: a fixed address.
+            ("url", "project"),
+        ),
         ActionSpec("regenerate-hashes", SUGGEST, "Regenerate the hashes in your requirements file"),
         ActionSpec("relax-requirements", SUGGEST, "Loosen one of the conflicting requirements"),
         ActionSpec("user-install", SUGGEST, "Install for your user only (--user)"),
@@ -562,7 +568,8 @@ def render_fix(
     elif action == "check-network":
         # The index the user's pip reads, at the failing project's page: where the failure happened.
         index = (values.get("url") or context.index_url or "https://pypi.org/simple/").rstrip("/")
-        url = f"{index}/{package}/" if package and not values.get("url") else index
+        page = values.get("project") or (context.package or "")
+        url = f"{index}/{page}/" if page and not values.get("url") else index
         command = shell_words(["curl", "-sSI", url], context.secrets)
     elif action == "regenerate-hashes":
         command = "pip-compile --generate-hashes requirements.in"

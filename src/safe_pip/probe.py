@@ -647,17 +647,26 @@ def detect_wheel_versions(
     python: str, package: str, sources: tuple[str, ...], timeout: float = 120
 ) -> tuple[str, ...] | None:
     """Every release of `package` that has a wheel for the target, as the target's own pip sees the user's
-    index options: one `pip download --only-binary` of a version that cannot exist, whose error lists the
-    versions that fit (pip 9-26 print it alike; nothing is downloaded). None when pip did not say."""
+    index options: one `pip download --only-binary` of a version that cannot exist (`<0`), whose error lists
+    the versions that fit (pip 9-26 print it alike; nothing is downloaded). None when pip did not say."""
     import tempfile
 
     from safe_pip.facts import parse_from_versions
 
     with tempfile.TemporaryDirectory(prefix="safe-pip-versions-") as folder:
         argv = [python, "-m", "pip", "download", "--no-deps", "--only-binary", package, "--dest", folder]
-        argv += [*sources, f"{package}===safe-pip-no-such-version"]
+        # `<0` matches no release in any pip (an arbitrary `===text` crashes pip 24's prerelease check).
+        argv += [*sources, f"{package}<0"]
         text = _run(argv, timeout=timeout, merged=True)  # the versions are in pip's error, on stderr
-    return parse_from_versions(text, package) if text else None
+        found = parse_from_versions(text, package) if text else None
+        pip = detect_pip_version(python)
+        if found is None and pip is not None and (20, 3) <= pip < (21,):
+            # pip 20.3's first resolver does not list the versions; its legacy one still does.
+            text = _run(
+                [*argv[:3], "--use-deprecated", "legacy-resolver", *argv[3:]], timeout=timeout, merged=True
+            )
+            found = parse_from_versions(text, package) if text else None
+    return found
 
 
 @functools.cache
