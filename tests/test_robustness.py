@@ -128,7 +128,7 @@ def test_a_reader_that_leaves_early_gets_the_commands_exit_code(env: dict[str, s
     ) as process:
         assert process.stdout is not None
         assert process.stderr is not None
-        assert process.stdout.readline().strip() == b"["
+        assert process.stdout.readline().strip() == b"{"  # the listing object (schema_version, rules)
         process.stdout.close()
         errors = process.stderr.read()
         assert (process.wait(timeout=60), errors) == (0, b"")

@@ -457,7 +457,7 @@ def _own_prefix() -> str | None:
 
 
 def _own_plain_venv() -> str | None:
-    """The interpreter of the plain virtual environment safe-pip runs from (`pip install safe-pip` inside a
+    """The interpreter of the plain virtual environment safe-pip runs from (its wheel pip-installed inside a
     venv), which is its default target as it is pip's; None under pipx or uv tool, or outside a venv."""
     if sys.prefix == getattr(sys, "base_prefix", sys.prefix) or _own_prefix() is not None:
         return None
