@@ -876,6 +876,17 @@ def newest_with_wheel(
     return None
 
 
+def versions_with_wheel(query: IndexQuery, target: InterpreterTags, python_version: str) -> tuple[str, ...]:
+    """Every release with a wheel for `target`, oldest first, as the index lists it (pre-releases and yanked
+    releases included: the fix layer asks `newest_with_wheel` whether pip takes one unpinned)."""
+    usable = [
+        version
+        for version, group in _groups(query, target, python_version, True, True)
+        if any(verdict.wheel and not (verdict.blockers - {NO_BINARY}) for verdict in group)
+    ]
+    return tuple(str(version) for version in sorted(usable))
+
+
 def pythons_with_wheel(
     query: IndexQuery, target: InterpreterTags, python_version: str, requirement: str, pythons: Sequence[str]
 ) -> str | None:

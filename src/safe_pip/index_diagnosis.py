@@ -55,7 +55,7 @@ def with_index_facts(
         if named is None:
             return list(diagnoses)
         diagnoses = [replace(diagnoses[0], package=named), *diagnoses[1:]]
-    from safe_pip.index import explain, newest_with_wheel, pythons_with_wheel
+    from safe_pip.index import explain, newest_with_wheel, pythons_with_wheel, versions_with_wheel
     from safe_pip.probe import detect_index_files, detect_installed_pythons, detect_interpreter_facts
     from safe_pip.projectnames import is_popular, similar_projects
 
@@ -83,10 +83,16 @@ def with_index_facts(
     )
     if explanation is None:
         return with_log_facts(diagnoses, context)
+    if explanation.kind == "no-such-project" and top.category == "python-version-unsupported":
+        # pip's own log saw the project's releases (their Requires-Python): an index that says it has no such
+        # project is not the one pip read (another configuration, a stand-in pip); the log is the evidence.
+        return with_log_facts(diagnoses, context)
     asking = replace(
         context,
         package=package,
         wheel_version=lambda requirement: newest_with_wheel(query, target, version, requirement),
+        # The nearest release to a pin, from the same answer: no second question to the index.
+        wheel_versions=lambda _project: versions_with_wheel(query, target, version),
         python_for=lambda requirement, pythons: pythons_with_wheel(
             query, target, version, requirement, pythons
         ),
