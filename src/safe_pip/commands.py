@@ -290,8 +290,16 @@ def diagnose_run(
     # A release pip did not find: the index, asked once through the target's pip, says why (issue 14).
     from safe_pip.index_diagnosis import with_index_facts
 
+    if not _from_builtin_rule(rules, diagnoses):
+        return diagnoses  # a user's own rule says what it says: the index does not rewrite it
     named = (line.raw.decode("utf-8", "replace") for line in capture.lines())
     return with_index_facts(diagnoses, python=python, context=context, sources=sources, lines=named)
+
+
+def _from_builtin_rule(rules: RuleSet, diagnoses: Sequence[Diagnosis]) -> bool:
+    """Whether the top diagnosis comes from a built-in rule (not one of the user's, which may replace it)."""
+    rule = rules.by_id(diagnoses[0].rule) if diagnoses else None
+    return rule is not None and rule.builtin
 
 
 def _with_interpreter_facts(classifier: Classifier, python: str | None, *, ask: bool) -> list[Diagnosis]:
@@ -982,7 +990,9 @@ def _cmd_diagnose(args: argparse.Namespace, invocation: Invocation, console: Con
     # gives the sources); from elsewhere, only what pip's lines say (issue 14).
     from safe_pip.index_diagnosis import with_index_facts, with_log_facts
 
-    if here and python is not None:
+    if not _from_builtin_rule(rules, diagnoses):
+        pass  # a user's own rule says what it says
+    elif here and python is not None:
         diagnoses = with_index_facts(diagnoses, python=python, context=classifier.context, sources=())
     else:
         diagnoses = with_log_facts(diagnoses)
