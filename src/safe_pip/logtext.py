@@ -186,28 +186,9 @@ def scan_spans(
 ) -> Iterator[tuple[int, int, int, frozenset[int]]]:
     """`scan_block` of a `plain_block`, giving where each line is in it: (line number, start, end, keyword
     indexes), `block[start:end]` the line without its newline (so the lines after it can be read too)."""
-    lowered = block.lower()
-    hits: dict[int, set[int]] = {}
-    for index, keyword in enumerate(keywords):
-        find = lowered.find
-        position = find(keyword)
-        while position >= 0:
-            start = lowered.rfind(b"\n", 0, position) + 1
-            found = hits.get(start)
-            if found is None:
-                hits[start] = {index}
-            else:
-                found.add(index)
-            end = find(b"\n", position)
-            if end < 0:
-                break
-            position = find(keyword, end)
-    number, counted_to = first_line, 0
-    for start in sorted(hits):
-        number += block.count(b"\n", counted_to, start)
-        counted_to = start
-        end = block.find(b"\n", start)
-        yield number, start, end if end >= 0 else len(block), frozenset(hits[start])
+    from safe_pip._scan import TermScanner
+
+    return TermScanner(keywords).spans(block, first_line)
 
 
 def iter_lines(stream: BinaryIO) -> Iterator[NumberedLine]:
