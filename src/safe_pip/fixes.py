@@ -280,11 +280,12 @@ def render_fix(
     """The fix as the user will see it; None when it cannot be given here (it needs an unknown package)."""
     spec = ACTIONS[action]
     values = {"package": context.package or "", **params}
-    if action == "use-pipx" and not values["package"] and context.pip_args:
-        # PEP 668's error names no package: the ones on the command line (as written: `six==1.16`, a wheel
-        # file) are what the user meant to install.
-        named = [context.pip_args[at] for at, _name in requirement_words(context.pip_args)]
-        values["package"] = " ".join(named)
+    # use-pipx: PEP 668's error names no package; the ones on the command line (as written: `six==1.16`, a
+    # wheel file) are what the user meant to install.
+    applications = [context.package] if context.package else []
+    if action == "use-pipx" and not applications and context.pip_args:
+        applications = [context.pip_args[at] for at, _name in requirement_words(context.pip_args)]
+        values["package"] = " ".join(applications)
     if "package" in spec.required and not context.package and "package" not in params:
         return None
     if "{package}" in (title or spec.title) and not values["package"]:
@@ -520,10 +521,9 @@ def render_fix(
     elif action == "create-venv":
         command = "python3 -m venv .venv && . .venv/bin/activate && " + _pip_command(context, ())
     elif action == "use-pipx":
-        named = [context.package] if context.package else []
-        if not named and context.pip_args:
-            named = [context.pip_args[at] for at, _name in requirement_words(context.pip_args)]
-        command = shell_words(["pipx", "install", *named]) if named else "pipx install <package>"
+        command = (
+            shell_words(["pipx", "install", *applications]) if applications else "pipx install <package>"
+        )
     elif action == "install-system-package":
         packages: Mapping[str, str] = params
         wanted = next((params[key] for key in ("header", "library", "tool") if params.get(key)), None)
