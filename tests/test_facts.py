@@ -18,12 +18,10 @@ from safe_pip.facts import (
     parse_nvcc_version,
     parse_os_release,
     parse_proc_cgroup,
-    parse_requirements_file,
     parse_tool_version,
     parse_torch_version,
     pinned_requirement,
     python_version_for,
-    requirement_files,
     requirement_names,
     requirement_words,
     source_options,
@@ -324,28 +322,6 @@ def test_requirement_words_say_where_each_requirement_is() -> None:
 )
 def test_pinned_requirement_keeps_name_and_extras(word: str, pinned: str) -> None:
     assert pinned_requirement(word, "5.9.8") == pinned
-
-
-def test_requirement_files_on_the_command_line() -> None:
-    args = ["-r", "a.txt", "--requirement=b.txt", "-rc.txt", "-c", "constraints.txt", "x"]
-    assert requirement_files(args) == ["a.txt", "b.txt", "c.txt"]
-
-
-def test_parse_requirements_file_names_distributions_and_nested_files() -> None:
-    text = (
-        "# pinned\n"
-        "numpy==2.1.0 --hash=sha256:abc \\\n"
-        "    --hash=sha256:def\n"
-        "Pillow[avif]>=10 ; python_version >= '3.9'  # images\n"
-        "-r base.txt\n"
-        "--index-url https://example.org/simple\n"
-        "-c constraints.txt\n"
-        "-e ./local\n"
-        "./vendor/thing-1.0.tar.gz\n"
-        "https://example.org/x-1.0.tar.gz\n"
-        "mylib @ https://example.org/mylib-1.0.tar.gz\n"
-    )
-    assert parse_requirements_file(text) == (["numpy", "Pillow", "mylib"], ["base.txt"])
 
 
 @pytest.mark.parametrize(

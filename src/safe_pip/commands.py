@@ -792,25 +792,19 @@ def _import_errors(lines: Sequence[NumberedLine]) -> list[tuple[str, str]]:
 
 
 def _names_in_requirement_files(args: Sequence[str]) -> list[str]:
-    """The distributions the command's requirement files name, nested `-r` files followed (relative to the
-    file that names them, as pip does); unreadable files and URLs are skipped."""
-    from safe_pip.facts import parse_requirements_file, requirement_files
+    """The distributions the command's requirement files name (nested files followed, relative to the file
+    that names them, as pip does), as typed; constraints, unnamed paths and URLs, and unreadable files left
+    out (`name @ URL` names one)."""
+    import re
 
-    names: list[str] = []
-    pending = [Path(name) for name in requirement_files(args) if "://" not in name]
-    seen: set[Path] = set()
-    while pending and len(seen) < 100:
-        path = pending.pop(0)
-        if path.resolve() in seen:
-            continue
-        seen.add(path.resolve())
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        found, nested = parse_requirements_file(text)
-        names += found
-        pending += [path.parent / name for name in nested if "://" not in name]
+    from safe_pip.requested import read_user_requests
+
+    names = []
+    for item in read_user_requests(args, _read_requirement_file).items:
+        named = item.direct is None or "@" in item.text.split("://", 1)[0]
+        head = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", item.text)
+        if item.file and not item.constraint and named and head:
+            names.append(head.group(0))
     return names
 
 

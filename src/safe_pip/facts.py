@@ -27,14 +27,12 @@ __all__ = [
     "parse_nvcc_version",
     "parse_os_release",
     "parse_proc_cgroup",
-    "parse_requirements_file",
     "parse_tool_version",
     "parse_torch_version",
     "parse_vswhere",
     "pinned_requirement",
     "python_version_for",
     "python_versions_from",
-    "requirement_files",
     "requirement_names",
     "requirement_words",
     "source_options",
@@ -379,37 +377,6 @@ def python_version_for(requires: str) -> str | None:
         if allowed.contains(f"{version}.0") or allowed.contains(f"{version}.99"):
             return version
     return None
-
-
-def requirement_files(args: Sequence[str]) -> list[str]:
-    """The requirement files (`-r FILE`, `--requirement=FILE`) a pip install command line names."""
-    files: list[str] = []
-    for position, word in enumerate(args):
-        if word in ("-r", "--requirement") and position + 1 < len(args):
-            files.append(args[position + 1])
-        elif word.startswith("--requirement="):
-            files.append(word.partition("=")[2])
-        elif word.startswith("-r") and len(word) > 2 and not word.startswith("-r="):
-            files.append(word[2:])
-    return files
-
-
-def parse_requirements_file(text: str) -> tuple[list[str], list[str]]:
-    """(distribution names, nested requirement files) of a requirements file's text. Options, constraints
-    files, editables, paths and URLs are left out: only what names a distribution."""
-    names: list[str] = []
-    nested: list[str] = []
-    for raw in text.replace("\\\n", " ").splitlines():
-        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
-        if not line:
-            continue
-        if line.startswith("-"):
-            nested += requirement_files(line.split())
-            continue
-        match = _REQUIREMENT_HEAD.match(line)
-        if match and not re.match(r"^[\w.+-]+://", line) and "/" not in line.split(";")[0].split("@")[0]:
-            names.append(match.group(1))
-    return names, nested
 
 
 def pinned_requirement(word: str, version: str) -> str:

@@ -137,7 +137,11 @@ def read_user_requests(args: Sequence[str], read: Callable[[str], str | None]) -
                         replace(_direct(value, origin, constraint=constraint), file=name, line=number)
                     )
                 continue
-            items.append(replace(_requirement(line, origin, constraint=constraint), file=name, line=number))
+            # A requirement's own options (`--hash=sha256:...`, `--config-settings ...`) are not part of it.
+            requirement = re.split(r"\s+--?[A-Za-z]", line, maxsplit=1)[0]
+            items.append(
+                replace(_requirement(requirement, origin, constraint=constraint), file=name, line=number)
+            )
     return UserRequests(tuple(items), tuple(texts), top_files)
 
 
