@@ -758,3 +758,16 @@ def test_the_nearest_release_is_one_pip_takes_without_a_pin_not_a_yanked_one() -
         "requests>=2.32.0,<=2.32.0",
         "requests>=2.33.0,<=2.33.0",
     ]
+
+
+def test_a_pin_is_not_applied_in_hash_checking_mode() -> None:
+    from safe_pip.requested import read_user_requests
+
+    files = {"req.txt": "psutil>=5 --hash=sha256:abc\n"}
+    requests = read_user_requests(("-r", "req.txt"), files.get)
+    context = FixContext(
+        package="psutil", pip_args=("-r", "req.txt"), requests=requests, wheel_version=lambda r: "5.9.8"
+    )
+    fix = render_fix("pin-to-wheel", {}, context)
+    assert fix is not None
+    assert fix.auto is False

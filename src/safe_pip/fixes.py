@@ -340,6 +340,9 @@ def render_fix(
         version, within = release
         values["version"] = version
         requests = _requests(context)
+        if requests.hash_checking or "--require-hashes" in (context.pip_args or ()):
+            # In hash-checking mode a pin needs the new release's hashes, which only the user can vouch for.
+            allow_auto = False
         pinned = requests.pinned_version(package)
         if not within:
             title = title or (

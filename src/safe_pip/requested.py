@@ -41,6 +41,7 @@ class Requested:
     # files relative to the working folder) and its line number there; None when typed on the command line.
     file: str | None = None
     line: int | None = None
+    hashed: bool = False  # its line pins file hashes (`--hash=sha256:...`): pip's hash-checking mode
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,11 @@ class UserRequests:
             if match:
                 return match.group(1)
         return None
+
+    @property
+    def hash_checking(self) -> bool:
+        """Whether pip checks hashes (a requirement with `--hash`): a requirement a fix adds needs one too."""
+        return any(item.hashed for item in self.items)
 
     @property
     def unknown_sources(self) -> tuple[Requested, ...]:
@@ -139,9 +145,8 @@ def read_user_requests(args: Sequence[str], read: Callable[[str], str | None]) -
                 continue
             # A requirement's own options (`--hash=sha256:...`, `--config-settings ...`) are not part of it.
             requirement = re.split(r"\s+--?[A-Za-z]", line, maxsplit=1)[0]
-            items.append(
-                replace(_requirement(requirement, origin, constraint=constraint), file=name, line=number)
-            )
+            parsed = _requirement(requirement, origin, constraint=constraint)
+            items.append(replace(parsed, file=name, line=number, hashed="--hash" in line))
     return UserRequests(tuple(items), tuple(texts), top_files)
 
 
