@@ -97,7 +97,10 @@ _PACKAGE_LINES = (
     re.compile(r"^Running setup\.py (?:install|bdist_wheel|develop|egg_info) for (?P<name>[^\s:]+)"),
     # (not "pip-build-env-x/overlay/...": that is the isolated build environment, not a package)
     re.compile(
-        r"pip-(?:install|build(?!-env)|req-build)-[^/\\\s]+[/\\](?P<name>[A-Za-z0-9][\w.-]*?)(?:_[0-9a-f]{32})?[/\\]"
+        # (pip-req-build-x is the source itself: its next part is the project's own, "build", "src"; kept
+        # in step with classify's package lines, which this copy is compared with)
+        r"(?<![\w-])pip-(?:install|build(?!-env-|-tracker-))-[^/\\\s]+[/\\](?P<name>[A-Za-z0-9][\w.-]*?)"
+        r"(?:_[0-9a-f]{32})?[/\\]"
     ),
 )
 _PACKAGE_LINE_STARTS = ("Collecting ", "Processing ", "Building wheel for ", "Running setup.py ")

@@ -151,6 +151,52 @@ def test_the_failing_package_comes_from_pips_own_lines(line: str, package: str) 
     assert diagnosis.package == package
 
 
+@pytest.mark.parametrize(
+    ("paths", "package"),
+    [
+        # pip >= 20.3: pip-install-<random>/<name>_<32 hex>/
+        (
+            "/tmp/pip-install-q1w2e3r4/dbus-python_3e16804f2e72475d99d648115b39014b/build/temp.linux-x86_64-cpython-312/x.o",
+            "dbus-python",
+        ),
+        # pip 10-20.2, Windows
+        ("C:\\Users\\me\\AppData\\Local\\Temp\\pip-install-a_b9c8\\fastlz\\src\\x.c", "fastlz"),
+        # pip 9
+        ("/tmp/pip-build-8h3k2j/eta/setup.py", "eta"),
+        # the source folder itself (a local path or a VCS URL): its parts are the project's, not names
+        ("/tmp/pip-req-build-abc123/build/lib.linux-x86_64-cpython-312/ext.so", "alpha"),
+        ("/tmp/pip-req-build-9x8y7z/src/ext.c", "alpha"),
+        # the isolated build environment, the build tracker, built wheels, metadata: not the package
+        ("/tmp/pip-build-env-k2j3h4/overlay/lib/python3.12/site-packages/setuptools/dist.py", "alpha"),
+        ("/tmp/pip-build-env-k2j3h4/normal/lib/python3.12/site-packages/numpy/core/include", "alpha"),
+        ("/tmp/pip-build-tracker-a1b2c3/d4e5f6/x", "alpha"),
+        ("/tmp/pip-wheel-zz9y8x/psutil-5.9.8-cp312-cp312-linux_x86_64.whl", "alpha"),
+        ("/tmp/pip-modern-metadata-u7y6t5/alpha.egg-info/", "alpha"),
+        ("/tmp/pip-ephem-wheel-cache-p0o9i8/wheels/ab/cd/", "alpha"),
+    ],
+    ids=[
+        "install-hash-dir",
+        "install-dir-windows",
+        "pip9-build-dir",
+        "req-build-build-subdir",
+        "req-build-src-subdir",
+        "build-env-overlay",
+        "build-env-normal",
+        "build-tracker",
+        "wheel-dir",
+        "metadata-dir",
+        "ephem-wheel-cache",
+    ],
+)
+def test_pips_temporary_folders_name_the_package_only_when_they_are_its_build_folder(
+    paths: str, package: str
+) -> None:
+    # (the path on a line the classifier reads: one holding an error)
+    log = f"Processing /home/me/src/alpha\n  {paths}: error: cannot open\n  boom x\n"
+    (diagnosis,) = run(log, make_rule("boom-rule"))
+    assert diagnosis.package == package
+
+
 def test_unknown_package_is_null_and_reads_naturally() -> None:
     (diagnosis,) = run("boom gcc\n", make_rule("boom-rule"))
     assert diagnosis.package is None

@@ -117,9 +117,16 @@ _PACKAGE_LINES = (
     re.compile(r"^Processing (?P<name>\S+)"),
     re.compile(r"^Building wheel for (?P<name>\S+) \("),
     re.compile(r"^Running setup\.py (?:install|bdist_wheel|develop|egg_info) for (?P<name>[^\s:]+)"),
-    # (not "pip-build-env-x/overlay/...": that is the isolated build environment, not a package)
+    # Only pip's per-package build folders name the package in their next part:
+    # "pip-install-x/psutil_<32 hex>/" (pip >= 20.3), "pip-install-x/psutil/" (pip 10-20.2),
+    # "pip-build-x/psutil/" (pip 9). Not the folders that are the source itself or something else:
+    # "pip-req-build-x/build/lib.linux-x86_64-cpython-312/..." (a local folder or VCS URL: its parts are the
+    # project's own, "build", "src"), "pip-build-env-x/overlay/" (the isolated build environment),
+    # "pip-build-tracker-x/", "pip-wheel-x/" (built wheels), "pip-ephem-wheel-cache-x/wheels/",
+    # "pip-modern-metadata-x/", "pip-unpack-x/".
     re.compile(
-        r"pip-(?:install|build(?!-env)|req-build)-[^/\\\s]+[/\\](?P<name>[A-Za-z0-9][\w.-]*?)(?:_[0-9a-f]{32})?[/\\]"
+        r"(?<![\w-])pip-(?:install|build(?!-env-|-tracker-))-[^/\\\s]+[/\\](?P<name>[A-Za-z0-9][\w.-]*?)"
+        r"(?:_[0-9a-f]{32})?[/\\]"
     ),
 )
 _PACKAGE_LINE_STARTS = ("Collecting ", "Processing ", "Building wheel for ", "Running setup.py ")
