@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -38,6 +38,7 @@ from safe_pip.facts import (
 )
 
 if TYPE_CHECKING:
+    from safe_pip.gpu import CudaCheck, GpuFacts, TorchFacts
     from safe_pip.index import IndexQuery
     from safe_pip.wheeltags import InterpreterTags
 
@@ -48,13 +49,17 @@ __all__ = [
     "MachineFacts",
     "ToolInfo",
     "check_interpreter",
+    "check_torch_cuda",
+    "detect_gpu_facts",
     "detect_interpreter_facts",
     "detect_machine",
     "detect_package_manager",
     "detect_torch_abi",
+    "detect_torch_facts",
     "parse_interpreter_check",
     "parse_interpreter_facts",
     "parse_torch_abi",
+    "run_merged",
 ]
 
 _CHECK_MARK = "safe-pip-check"
@@ -888,3 +893,204 @@ def detect_installed_pythons() -> dict[str, str]:
             if key not in found and os.access(candidate, os.X_OK):
                 found[key] = candidate
     return found
+
+
+# -- GPUs (issue 16) ----------------------------------------------------------------------------------------
+# The probes below take the command runner and the file reader as parameters, so that tests drive them with
+# recorded output (and an end-to-end test with a fake nvidia-smi on PATH); the defaults are the real ones.
+CommandRunner = Callable[[Sequence[str], float], "tuple[int, str] | None"]
+FileReader = Callable[[str], "str | None"]
+ProgramFinder = Callable[[str], "str | None"]
+
+_SMI_FIELDS = ("name", "compute_cap", "driver_version")
+# Windows Subsystem for Linux puts the host driver's nvidia-smi here, not on PATH.
+_WSL_SMI = "/usr/lib/wsl/lib/nvidia-smi"
+
+
+def run_merged(argv: Sequence[str], timeout: float = 10) -> tuple[int, str] | None:
+    """(exit code, stdout and stderr in order); None when the program could not start or did not finish."""
+    from safe_pip.runner import stopped_with_safe_pip
+
+    try:
+        with stopped_with_safe_pip():
+            completed = subprocess.run(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
+            )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return completed.returncode, completed.stdout.decode("utf-8", "replace")
+
+
+def detect_gpu_facts(
+    run: CommandRunner = run_merged, read: FileReader = _read, which: ProgramFinder = shutil.which
+) -> GpuFacts:
+    """The NVIDIA driver (the kernel module's own files first: they need no nvidia-smi), each GPU's name and
+    compute capability (nvidia-smi; an nvidia-smi older than `compute_cap` is asked again without it), and
+    ROCm. Never raises; what cannot be told stays None or empty."""
+    from safe_pip.gpu import (
+        Gpu,
+        GpuFacts,
+        invalid_smi_field,
+        parse_compute_capability,
+        parse_proc_driver_version,
+        parse_rocm_version,
+        parse_rocminfo,
+        parse_smi_error,
+        parse_smi_query,
+        parse_sys_module_version,
+    )
+
+    driver = source = None
+    for path, parse in (
+        ("/proc/driver/nvidia/version", parse_proc_driver_version),
+        ("/sys/module/nvidia/version", parse_sys_module_version),
+    ):
+        text = read(path)
+        driver = parse(text) if text else None
+        if driver:
+            source = path
+            break
+    gpus: list[Gpu] = []
+    problem = None
+    smi = which("nvidia-smi") or (_WSL_SMI if read(_WSL_SMI) is not None else None)
+    if smi:
+        fields: tuple[str, ...] = _SMI_FIELDS
+        answer = run([smi, f"--query-gpu={','.join(fields)}", "--format=csv,noheader"], 10)
+        if answer is not None and invalid_smi_field(answer[1]) == "compute_cap":
+            # nvidia-smi before the 510 drivers: `Field "compute_cap" is not a valid field to query.`
+            fields = ("name", "driver_version")
+            answer = run([smi, f"--query-gpu={','.join(fields)}", "--format=csv,noheader"], 10)
+        rows = parse_smi_query(answer[1], fields) if answer is not None and answer[0] == 0 else None
+        if rows is None:
+            said = parse_smi_error(answer[1]) if answer is not None else None
+            exited = "nvidia-smi did not answer" if answer is None else f"nvidia-smi exited {answer[0]}"
+            problem = said or exited
+        else:
+            for row in rows:
+                gpus.append(Gpu(row["name"], parse_compute_capability(row.get("compute_cap", ""))))
+            if driver is None:
+                driver, source = rows[0]["driver_version"], "nvidia-smi"
+    rocm_text = read("/opt/rocm/.info/version")
+    rocm = parse_rocm_version(rocm_text) if rocm_text else None
+    rocm_gpus: tuple[str, ...] = ()
+    rocminfo = which("rocminfo") or ("/opt/rocm/bin/rocminfo" if rocm else None)
+    if rocminfo:
+        answer = run([rocminfo], 20)
+        rocm_gpus = parse_rocminfo(answer[1]) if answer is not None and answer[0] == 0 else ()
+    return GpuFacts(driver, source, tuple(gpus), problem, rocm, rocm_gpus)
+
+
+# Runs in the target (any Python, torch or not): what its torch says about itself. Python 2.7 syntax, like the
+# other scripts, since the target may be any interpreter; a torch that fails to import says why.
+_TORCH_FACTS_SCRIPT = r"""
+import json, sys, warnings
+out = {}
+try:
+    import importlib.util
+    found = importlib.util.find_spec("torch") is not None
+except Exception:
+    found = True
+if not found:
+    out["missing"] = True
+else:
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import torch
+            out["version"] = str(torch.__version__)
+            out["cuda"] = getattr(torch.version, "cuda", None)
+            out["hip"] = getattr(torch.version, "hip", None)
+            try:
+                flags = torch._C._cuda_getArchFlags() if hasattr(torch._C, "_cuda_getArchFlags") else None
+            except Exception:
+                flags = None
+            out["arch_list"] = flags.split() if flags else []
+            try:
+                out["available"] = bool(torch.cuda.is_available())
+            except Exception as error:
+                out["available"] = False
+                out["warnings_extra"] = "%s: %s" % (type(error).__name__, error)
+            if out["available"]:
+                try:
+                    out["capability"] = list(torch.cuda.get_device_capability(0))
+                except Exception:
+                    pass
+            try:
+                out["cxx11_abi"] = bool(torch._C._GLIBCXX_USE_CXX11_ABI)
+            except Exception:
+                out["cxx11_abi"] = None
+        said = [str(w.message).strip() for w in caught]
+        out["warnings"] = [text.splitlines()[0] for text in said if "CUDA" in text or "driver" in text]
+        if out.get("warnings_extra"):
+            out["warnings"].append(out.pop("warnings_extra"))
+    except BaseException as error:
+        lines = str(error).strip().splitlines()
+        out["import_error"] = "%s: %s" % (type(error).__name__, lines[0] if lines else "")
+sys.stdout.write("safe-pip-torch " + json.dumps(out) + "\n")
+"""
+
+
+def detect_torch_facts(
+    python: str, run: CommandRunner = run_merged, timeout: float = 120
+) -> TorchFacts | None:
+    """Import the target's torch and ask it its version, CUDA, architectures, whether CUDA works and its
+    C++ ABI; None when torch is not installed or the script gave no answer. Importing torch takes seconds:
+    only doctor, --verify-import and a failed CUDA extension build ask."""
+    from safe_pip.gpu import parse_torch_facts
+
+    answer = run([python, "-c", _TORCH_FACTS_SCRIPT], timeout)
+    return parse_torch_facts(answer[1]) if answer is not None else None
+
+
+# Runs in the target after torch was installed (--verify-import on a machine with an NVIDIA GPU): is CUDA
+# available, and does a tiny tensor compute on the device? A failure prints its traceback (for the
+# classifier's rules) and the last line of it.
+_CUDA_CHECK_SCRIPT = r"""
+import sys, traceback, warnings
+def say(text):
+    sys.stdout.write("safe-pip-cuda " + text + "\n")
+    sys.stdout.flush()
+def last_line(error):
+    text = ("%s: %s" % (type(error).__name__, error)).strip().splitlines()
+    return text[0] if text else type(error).__name__
+try:
+    import torch
+    say("import ok")
+except BaseException as error:
+    traceback.print_exc(file=sys.stdout)
+    say("import failed")
+    say("error " + last_line(error))
+    sys.exit(0)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    available = torch.cuda.is_available()
+for warning in caught:
+    sys.stdout.write("UserWarning: %s\n" % warning.message)
+say("available %d" % int(available))
+if available:
+    try:
+        x = torch.ones(8, device="cuda")
+        value = float((x * 2).sum().item())
+        say("tensor ok" if value == 16.0 else "tensor failed")
+        if value != 16.0:
+            say("error the sum of ones*2 on the GPU was %r, not 16" % value)
+    except BaseException as error:
+        traceback.print_exc(file=sys.stdout)
+        say("tensor failed")
+        say("error " + last_line(error))
+"""
+
+
+def check_torch_cuda(python: str, run: CommandRunner = run_merged, timeout: float = 300) -> CudaCheck:
+    """Run the post-install CUDA check in the target (importing torch and starting CUDA may take a minute)."""
+    from safe_pip.gpu import CudaCheck, parse_cuda_check
+
+    answer = run([python, "-c", _CUDA_CHECK_SCRIPT], timeout)
+    if answer is None:
+        return CudaCheck(False, None, None, f"the CUDA check did not finish within {timeout:g} s", "")
+    return parse_cuda_check(answer[1])
