@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from safe_pip.buildneeds import BuildNeeds, Need
 from safe_pip.fixes import Fix, FixContext, render_fix
 from safe_pip.installreport import PlannedDistribution
+from safe_pip.probe import InterpreterFacts, MachineFacts
 
 __all__ = [
     "FAIL",
@@ -28,6 +29,7 @@ __all__ = [
     "fixes_for",
     "judge",
     "need_label",
+    "offers_from",
 ]
 
 FAIL, OK, UNKNOWN = "fail", "ok", "unknown"
@@ -62,6 +64,32 @@ class MachineOffers:
     headers: Mapping[str, bool | None] = field(default_factory=dict)  # header -> found in the include paths
     memory_available: int | None = None
     cpus: float | None = None
+
+
+def offers_from(
+    machine: MachineFacts,
+    interpreter: InterpreterFacts | None,
+    *,
+    programs: Mapping[str, bool],
+    libraries: Mapping[str, bool | None],
+    headers: Mapping[str, bool | None],
+    pip_args: Sequence[str],
+) -> MachineOffers:
+    """What the machine offers, from doctor's facts and the answers to the questions these builds raised."""
+    tools = {name: info is not None for name, info in machine.tools.items()}
+    tools.update(programs)
+    return MachineOffers(
+        tools=tools,
+        python_h=interpreter.python_h if interpreter is not None else None,
+        cuda_home=machine.cuda_home,
+        cuda_home_has_nvcc=machine.cuda_home_has_nvcc,
+        torch_installed=bool(interpreter.packages.get("torch")) if interpreter is not None else None,
+        build_isolation="--no-build-isolation" not in pip_args,
+        libraries=libraries,
+        headers=headers,
+        memory_available=machine.memory_available,
+        cpus=machine.cpus,
+    )
 
 
 @dataclass(frozen=True)

@@ -1094,3 +1094,79 @@ def check_torch_cuda(python: str, run: CommandRunner = run_merged, timeout: floa
     if answer is None:
         return CudaCheck(False, None, None, f"the CUDA check did not finish within {timeout:g} s", "")
     return parse_cuda_check(answer[1])
+
+
+# -- what a source build would find (safe-pip plan) ---------------------------------------------------------
+# The system's include folders a compiler searches by default on Linux and macOS (Homebrew's too), before
+# those the user adds with CPATH / C_INCLUDE_PATH.
+_INCLUDE_FOLDERS = ("/usr/include", "/usr/local/include", "/opt/homebrew/include")
+
+
+def detect_programs(names: Sequence[str]) -> dict[str, bool]:
+    """Whether each program is on PATH (names only: nothing is started)."""
+    return {name: shutil.which(name) is not None for name in names}
+
+
+def detect_pkg_config_modules(names: Sequence[str], timeout: float = 5) -> dict[str, bool | None]:
+    """Whether pkg-config finds each module (`pkg-config --exists NAME`); None when pkg-config is not here
+    or did not answer."""
+    pkg_config = shutil.which("pkg-config")
+    found: dict[str, bool | None] = {}
+    for name in names:
+        if pkg_config is None or name.startswith("-"):
+            found[name] = None
+            continue
+        try:
+            completed = subprocess.run(
+                [pkg_config, "--exists", name],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
+            found[name] = completed.returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            found[name] = None
+    return found
+
+
+def detect_headers(names: Sequence[str]) -> dict[str, bool | None]:
+    """Whether each header (`zlib.h`, `openssl/ssl.h`) is in the system's include folders or CPATH's; None
+    on Windows, where headers live wherever their installer put them."""
+    if sys.platform == "win32":
+        return dict.fromkeys(names)
+    folders = [*_INCLUDE_FOLDERS]
+    for variable in ("CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH"):
+        folders += [part for part in os.environ.get(variable, "").split(os.pathsep) if part]
+    machine = platform.machine()
+    folders += [f"/usr/include/{machine}-linux-gnu"]  # Debian's multiarch folder
+    return {
+        name: any(os.path.isfile(os.path.join(folder, name)) for folder in folders)
+        if ".." not in name
+        else None
+        for name in names
+    }
+
+
+def run_dry_run(python: str, args: Sequence[str], report: str, timeout: float = 900) -> tuple[int, str]:
+    """`pip install --dry-run --report REPORT ARGS` in the target (nothing is installed; pip still prepares
+    the metadata of the sdists it resolves, which runs their build backends in isolated environments):
+    (exit code, its merged output). -1 when it could not run or did not finish in time."""
+    from safe_pip.runner import stopped_with_safe_pip
+
+    argv = [python, "-m", "pip", "install", "--dry-run", "--report", report, *args]
+    try:
+        with stopped_with_safe_pip():
+            completed = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
+            )
+    except subprocess.TimeoutExpired:
+        return -1, f"pip's dry run did not finish within {timeout:g} s\n"
+    except OSError as error:
+        return -1, f"pip's dry run could not start: {error}\n"
+    return completed.returncode, completed.stdout.decode("utf-8", "replace")
