@@ -15,7 +15,7 @@ import pytest
 
 from safe_pip import __version__
 from safe_pip.categories import CATEGORIES
-from safe_pip.completion import SHELLS, candidates, script
+from safe_pip.commands.completion import SHELLS, candidates, script
 from safe_pip.fixes import FixContext, render_fix
 from safe_pip.options import UsageError, env_flag, parse_argv
 from safe_pip.rules import RuleError, read_config

@@ -1,4 +1,4 @@
-"""The --json-report file (commands.write_report): private, never written through a symbolic link, and
+"""The --json-report file (report.write_report): private, never written through a symbolic link, and
 replaced whole or not at all."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from safe_pip import commands
+from safe_pip.commands.report import write_report
 from safe_pip.options import parse_argv
 from safe_pip.render import Console
 from safe_pip.retry import Attempt, RunOutcome
@@ -25,7 +25,7 @@ def _write(report: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
     invocation = parse_argv(["--json-report", str(report), "install", *args], {})
     attempt = Attempt(invocation.args, {}, None, RunOutcome(1, 0.5, (), "/logs/pip.log"))
     stream = io.StringIO()
-    commands.write_report(Console(color=False, stream=stream), invocation, "/v/bin/python", [attempt], 1)
+    write_report(Console(color=False, stream=stream), invocation, "/v/bin/python", [attempt], 1)
     return stream.getvalue()
 
 

@@ -339,14 +339,14 @@ class _Reader:
 
 def test_the_retry_question_does_not_wait_forever(monkeypatch: pytest.MonkeyPatch) -> None:
     """A terminal nobody answers (`docker run -t` in CI): after the timeout the answer is no."""
-    from safe_pip import commands
+    from safe_pip.commands import install
 
     primary, secondary = pty.openpty()
     terminal = open(secondary, encoding="utf-8")  # noqa: SIM115 (closed below, after the question)
     monkeypatch.setattr(sys, "stdin", terminal)
-    monkeypatch.setattr(commands, "_ANSWER_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(install, "_ANSWER_TIMEOUT_S", 0.5)
     answers: list[bool] = []
-    asking = threading.Thread(target=lambda: answers.append(commands._ask("Retry? [y/N] ")), daemon=True)
+    asking = threading.Thread(target=lambda: answers.append(install._ask("Retry? [y/N] ")), daemon=True)
     started = time.monotonic()
     asking.start()
     asking.join(timeout=10)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from safe_pip.cli import _SystemPathLookup as SystemPathLookup
+from safe_pip.commands.context import SystemPathLookup
 from safe_pip.target import TargetError, TargetInterpreter, choose_target, interpreter_in_prefix
 
 

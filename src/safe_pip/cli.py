@@ -12,6 +12,7 @@ import os
 import sys
 
 from safe_pip import __version__
+from safe_pip.commands.context import log_directory, resolve_target
 from safe_pip.options import (
     OWN_COMMANDS,
     OWN_WITH_OPTIONS,
@@ -28,7 +29,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from safe_pip.target import TargetInterpreter
 
 __all__ = ["main", "run"]
 
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `safe-pip` command; returns the process exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     if "SAFE_PIP_AUTO_COMPLETE" in os.environ:  # the shell asks what completes (see `completion`)
-        from safe_pip.completion import complete
+        from safe_pip.commands.completion import complete
 
         return complete(os.environ)
     _reopen_closed_standard_streams()
@@ -144,7 +144,7 @@ def _import_diagnosis_meanwhile() -> None:
 
 def _import_diagnosis() -> None:
     try:
-        import safe_pip.commands  # noqa: F401
+        import safe_pip.commands.install  # noqa: F401
     except BaseException:  # noqa: S110 - see _import_diagnosis_meanwhile
         pass
 
@@ -241,7 +241,7 @@ def _dispatch(invocation: Invocation, console: Console) -> int:
     if command is None:
         raise UsageError("no command given (e.g. `safe-pip install requests`)")
     if command == "completion" and own:
-        from safe_pip.completion import main_completion
+        from safe_pip.commands.completion import main_completion
 
         return main_completion(invocation.args)
     if command == "help" and own:
@@ -254,9 +254,9 @@ def _dispatch(invocation: Invocation, console: Console) -> int:
         invocation = _Invocation(options, invocation.args[0], ("--help",))
         command = invocation.command
     if command in OWN_COMMANDS:
-        from safe_pip import commands
+        from safe_pip.commands import run_own_command
 
-        return commands.run_own_command(invocation, console)
+        return run_own_command(invocation, console)
     return _cmd_pip(invocation, console)
 
 
@@ -310,7 +310,7 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
 
     capture = CaptureBuffer(on_first_error=_import_diagnosis_meanwhile)
     try:
-        result = run_captured(argv, capture, _log_directory)
+        result = run_captured(argv, capture, log_directory)
     except LaunchError as error:
         console.error(f"{error} ({target.source}); pass a working Python with --python")
         return EXIT_USAGE
@@ -329,19 +329,20 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
     if result.exit_code == 0:
         if not invocation.options.json_report and not invocation.options.verify_import:
             return 0
-        from safe_pip import commands
-
         code = 0
         if invocation.options.verify_import and command == "install":
             from safe_pip.logtext import normalise_line
 
             installed = (normalise_line(line.raw) for line in capture.lines())
-            code = commands.verify_imports(console, invocation, target.path, lines=installed)
+            from safe_pip.commands.verify import verify_imports
+
+            code = verify_imports(console, invocation, target.path, lines=installed)
         if invocation.options.json_report:
+            from safe_pip.commands.report import write_report
             from safe_pip.retry import Attempt, RunOutcome
 
             outcome = RunOutcome(0, result.duration_s, (), result.log_path)
-            commands.write_report(
+            write_report(
                 console, invocation, target.path, [Attempt(invocation.args, {}, None, outcome)], code
             )
         return code
@@ -356,9 +357,9 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
             console.error(unusable)
             return EXIT_USAGE
     _say_where_options_go(invocation, console)
-    from safe_pip import commands
+    from safe_pip.commands.install import explain_failure
 
-    return commands.explain_failure(
+    return explain_failure(
         console,
         invocation,
         capture,
@@ -406,64 +407,6 @@ def _unusable_interpreter(python: str, source: str) -> str | None:
     return None
 
 
-# Files that mark an environment made for one tool alone: pipx's and uv's (`uv tool install`).
-_TOOL_ENVIRONMENT_MARKERS = ("pipx_metadata.json", "uv-receipt.toml")
-
-
-def resolve_target(invocation: Invocation, console: Console) -> TargetInterpreter | None:
-    """The interpreter whose pip runs (or that doctor examines); None after saying why there is none."""
-    from safe_pip.target import TargetError, choose_target
-
-    try:
-        return choose_target(
-            option=invocation.options.python,
-            environ=os.environ,
-            own_prefix=_own_prefix(),
-            lookup=_SystemPathLookup(),
-            own_venv=_own_plain_venv(),
-        )
-    except TargetError as error:
-        console.error(str(error))
-        return None
-
-
-class _SystemPathLookup:
-    """The real file system, for `target.choose_target`."""
-
-    def is_file(self, path: str) -> bool:
-        return os.path.isfile(path)
-
-    def is_dir(self, path: str) -> bool:
-        return os.path.isdir(path)
-
-    def is_executable(self, path: str) -> bool:
-        return os.access(path, os.X_OK)
-
-    def real_path(self, path: str) -> str:
-        return os.path.realpath(path)
-
-
-def _own_prefix() -> str | None:
-    """safe-pip's own environment when a tool installer made it (pipx, uv tool), else None.
-
-    Only such an environment is skipped when looking for python on PATH. A plain venv that safe-pip was
-    pip-installed into is the user's own (a Dockerfile's `ENV PATH=/opt/venv/bin:$PATH`): it stays a target.
-    """
-    if sys.prefix == getattr(sys, "base_prefix", sys.prefix):
-        return None
-    if any(os.path.exists(os.path.join(sys.prefix, name)) for name in _TOOL_ENVIRONMENT_MARKERS):
-        return sys.prefix
-    return None
-
-
-def _own_plain_venv() -> str | None:
-    """The interpreter of the plain virtual environment safe-pip runs from (its wheel pip-installed inside a
-    venv), which is its default target as it is pip's; None under pipx or uv tool, or outside a venv."""
-    if sys.prefix == getattr(sys, "base_prefix", sys.prefix) or _own_prefix() is not None:
-        return None
-    return sys.executable or None
-
-
 def _report_path_problem(path: str) -> str | None:
     """Why the --json-report file cannot be written (its folder missing or not writable, a folder in its
     place, a symbolic link), checked before pip runs; None when it can be. Nothing is created."""
@@ -489,14 +432,3 @@ def _report_path_problem(path: str) -> str | None:
     if not os.access(folder, os.W_OK | os.X_OK):
         return f"the folder {folder} is not writable"
     return None
-
-
-def _log_directory() -> str:
-    """Where saved logs go: SAFE_PIP_LOG_DIR (a CI's artifact folder), else the user log folder."""
-    given = os.environ.get("SAFE_PIP_LOG_DIR")
-    if given:
-        return os.path.abspath(os.path.expanduser(given))
-    # Imported here, after pip has started: platformdirs' import is the largest part of safe-pip's start-up.
-    from platformdirs import user_log_dir
-
-    return user_log_dir("safe-pip", appauthor=False)

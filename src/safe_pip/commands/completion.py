@@ -172,7 +172,7 @@ def _ask_pip(global_words: Sequence[str], words: Sequence[str], index: int) -> l
     import io
     import subprocess
 
-    from safe_pip.cli import resolve_target
+    from safe_pip.commands.context import resolve_target
     from safe_pip.render import Console
 
     try:

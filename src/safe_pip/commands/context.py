@@ -1,0 +1,102 @@
+"""What every command reads from where it runs: the target interpreter (which pip runs, which doctor
+examines), the folder for saved logs, the user's requirement files, the options that chose the target."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from safe_pip.options import Invocation
+from safe_pip.render import Console
+
+# `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from safe_pip.target import TargetInterpreter
+
+
+EXIT_USAGE = 2
+
+
+# Files that mark an environment made for one tool alone: pipx's and uv's (`uv tool install`).
+_TOOL_ENVIRONMENT_MARKERS = ("pipx_metadata.json", "uv-receipt.toml")
+
+
+def resolve_target(invocation: Invocation, console: Console) -> TargetInterpreter | None:
+    """The interpreter whose pip runs (or that doctor examines); None after saying why there is none."""
+    from safe_pip.target import TargetError, choose_target
+
+    try:
+        return choose_target(
+            option=invocation.options.python,
+            environ=os.environ,
+            own_prefix=own_prefix(),
+            lookup=SystemPathLookup(),
+            own_venv=own_plain_venv(),
+        )
+    except TargetError as error:
+        console.error(str(error))
+        return None
+
+
+class SystemPathLookup:
+    """The real file system, for `target.choose_target`."""
+
+    def is_file(self, path: str) -> bool:
+        return os.path.isfile(path)
+
+    def is_dir(self, path: str) -> bool:
+        return os.path.isdir(path)
+
+    def is_executable(self, path: str) -> bool:
+        return os.access(path, os.X_OK)
+
+    def real_path(self, path: str) -> str:
+        return os.path.realpath(path)
+
+
+def own_prefix() -> str | None:
+    """safe-pip's own environment when a tool installer made it (pipx, uv tool), else None.
+
+    Only such an environment is skipped when looking for python on PATH. A plain venv that safe-pip was
+    pip-installed into is the user's own (a Dockerfile's `ENV PATH=/opt/venv/bin:$PATH`): it stays a target.
+    """
+    if sys.prefix == getattr(sys, "base_prefix", sys.prefix):
+        return None
+    if any(os.path.exists(os.path.join(sys.prefix, name)) for name in _TOOL_ENVIRONMENT_MARKERS):
+        return sys.prefix
+    return None
+
+
+def own_plain_venv() -> str | None:
+    """The interpreter of the plain virtual environment safe-pip runs from (its wheel pip-installed inside a
+    venv), which is its default target as it is pip's; None under pipx or uv tool, or outside a venv."""
+    if sys.prefix == getattr(sys, "base_prefix", sys.prefix) or own_prefix() is not None:
+        return None
+    return sys.executable or None
+
+
+def log_directory() -> str:
+    """Where saved logs go: SAFE_PIP_LOG_DIR (a CI's artifact folder), else the user log folder."""
+    given = os.environ.get("SAFE_PIP_LOG_DIR")
+    if given:
+        return os.path.abspath(os.path.expanduser(given))
+    # Imported here, after pip has started: platformdirs' import is the largest part of safe-pip's start-up.
+    from platformdirs import user_log_dir
+
+    return user_log_dir("safe-pip", appauthor=False)
+
+
+def read_requirement_file(name: str) -> str | None:
+    """A requirement or constraint file the user's command names (relative to the working folder, as pip
+    reads it); None when it cannot be read. Capped: a file is text a person wrote, not a gigabyte."""
+    try:
+        with open(name, "rb") as file:
+            return file.read(4 << 20).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def target_options(invocation: Invocation) -> list[str]:
+    """safe-pip's options that chose the target, for a command the user may paste."""
+    return ["--python", invocation.options.python] if invocation.options.python else []

@@ -1,0 +1,616 @@
+"""After a failed `pip install|download|wheel`: the diagnosis, the fix loop (--fix, --suggest, the retry
+question) and what ends a run (--verify-import, --json-report).
+
+Imported only when pip failed (or its import starts on a second thread at pip's first error line): a run
+that succeeds never pays for the rule engine."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from collections.abc import Iterator, Sequence
+
+from safe_pip.capture import CaptureBuffer
+from safe_pip.classify import Classifier, Diagnosis
+from safe_pip.commands.context import read_requirement_file, target_options
+from safe_pip.commands.library import (
+    feed_capture,
+    from_builtin_rule,
+    load_rule_library,
+    rule_facts,
+    with_interpreter_facts,
+)
+from safe_pip.commands.report import write_report
+from safe_pip.commands.verify import verify_imports
+from safe_pip.fixes import Fix, FixContext, shell_words
+from safe_pip.logtext import NumberedLine, last_error_lines
+from safe_pip.options import Invocation
+from safe_pip.redact import redact
+from safe_pip.render import Console, diagnosis_lines
+from safe_pip.rules import RuleSet
+
+# `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from safe_pip.history import FixMemory
+    from safe_pip.retry import Attempt, RunOutcome
+
+
+def explain_failure(
+    console: Console,
+    invocation: Invocation,
+    capture: CaptureBuffer,
+    lines: Sequence[NumberedLine],
+    *,
+    exit_code: int,
+    log_path: str | None,
+    python: str,
+    duration_s: float = 0.0,
+) -> int:
+    """After a failed pip run: the diagnosis, then (with --fix, or when the user says yes) the attempt loop;
+    --suggest prints what --fix would run. Returns the exit code of the last pip run."""
+    from safe_pip.retry import RunOutcome
+
+    rules = load_rule_library(invocation, console)
+    args = invocation.args
+    options = invocation.options
+    # Only when a fix may be picked is it worth asking pip (seconds) which release has a wheel.
+    picking = options.suggest or options.fix or _interactive()
+    diagnoses = diagnose_run(
+        rules,
+        invocation,
+        python,
+        capture=capture,
+        log_path=log_path,
+        args=args,
+        env_changes={},
+        pin_wheels=picking,
+    )
+    _print_failure(
+        console,
+        invocation.command or "install",
+        exit_code=exit_code,
+        diagnoses=diagnoses,
+        lines=lines,
+        log_path=log_path,
+        log_whole=_log_is_whole(log_path, capture),
+    )
+    from safe_pip.retry import usable_fixes
+
+    first = RunOutcome(exit_code, duration_s, tuple(diagnoses), log_path)
+    if _killed_by_signal(exit_code):
+        # The OOM killer, a CI timeout, `kill -9`: running pip again would meet the same end, whatever the log
+        # says (a killed compiler's `Killed signal terminated program cc1plus` is in it too).
+        console.say(_interrupted_message(exit_code), style="error")
+        return _finish(console, invocation, python, outcomes=[first], args=args)
+    usable = usable_fixes(diagnoses[0]) if diagnoses else []
+    # The history costs a probe of the interpreter (its tags): only when a fix may be picked from it.
+    memory = _fix_memory(console, invocation, python) if usable and picking else None
+    worked_before = memory.worked_before(diagnoses[0]) if memory is not None else ()
+    failed_before = memory.failed_before(diagnoses[0]) if memory is not None else ()
+    plan_fixes = usable_fixes(diagnoses[0], worked_before, failed_before) if diagnoses else []
+    for skipped in sorted({fix.id for fix in usable} & set(failed_before)):
+        console.say(
+            f"not retrying with {skipped}: it did not help {diagnoses[0].package} the last time here "
+            "(`safe-pip history --clear` forgets it)",
+            style="note",
+        )
+    because = (
+        f" (it worked before for {diagnoses[0].package})"
+        if plan_fixes and plan_fixes[0].id in worked_before
+        else ""
+    )
+    if options.suggest:
+        if plan_fixes:
+            console.say(f"--fix would run: {plan_fixes[0].command}{because}")
+        else:
+            console.say("--fix would not retry: no safe fix applies")
+        return _finish(console, invocation, python, outcomes=[first], args=args)
+    fix_mode = options.fix
+    if not fix_mode and plan_fixes and _interactive():
+        fix_mode = _ask(f"Retry with {_change(plan_fixes[0], args)}{because}? [y/N] ")
+    if not fix_mode:
+        return _finish(console, invocation, python, outcomes=[first], args=args)
+    return _fix_loop(
+        console,
+        invocation,
+        python,
+        rules=rules,
+        first=first,
+        max_attempts=options.max_attempts,
+        memory=memory,
+    )
+
+
+def _fix_memory(console: Console, invocation: Invocation, python: str) -> FixMemory | None:
+    """The history of fixes for this kind of interpreter; None with --no-history or when the target cannot
+    say what it is."""
+    if invocation.options.no_history:
+        return None
+    from safe_pip.history import FixMemory, HistoryStore, default_history_path, interpreter_kind
+    from safe_pip.probe import detect_interpreter_facts
+
+    facts = detect_interpreter_facts(python)
+    if facts is None:
+        return None
+    target = facts.wheel_target()
+    python_tag = f"{target.implementation}{target.version[0]}{target.version[1]}"
+    kind = interpreter_kind(f"{python_tag}-{target.abi}", target.os, target.machine)
+    return FixMemory(HistoryStore(default_history_path()), kind, console.warning)
+
+
+def diagnose_run(
+    rules: RuleSet,
+    invocation: Invocation,
+    python: str,
+    *,
+    capture: CaptureBuffer,
+    log_path: str | None,
+    args: tuple[str, ...],
+    env_changes: Mapping[str, str],
+    pin_wheels: bool = False,
+) -> list[Diagnosis]:
+    """The diagnoses of one pip run (its fixes written for `args`, the arguments that run used). With
+    `pin_wheels` (a fix may be picked), pin-to-wheel asks the target's pip which release has a wheel."""
+    import functools
+
+    from safe_pip.facts import source_options
+    from safe_pip.probe import (
+        detect_interpreter_facts,
+        detect_module_installed,
+        detect_newest_wheel,
+        detect_package_manager,
+        detect_pip_version,
+        detect_python_for,
+        detect_resolves,
+        detect_wheel_versions,
+    )
+    from safe_pip.requested import read_user_requests
+
+    def target_venv() -> bool:
+        facts = detect_interpreter_facts(python)
+        return facts is not None and facts.venv
+
+    sources = tuple(source_options(args))
+    context = FixContext(
+        pip_command=invocation.command or "install",
+        pip_args=args,
+        python=python,
+        package_manager=detect_package_manager(),  # apt, dnf, apk, brew...: the fix commands for this machine
+        build_jobs=_build_jobs(env_changes),
+        importable=functools.partial(detect_module_installed, python),
+        wheel_version=functools.partial(detect_newest_wheel, python, sources=sources) if pin_wheels else None,
+        wheel_versions=functools.partial(detect_wheel_versions, python, sources=sources)
+        if pin_wheels
+        else None,
+        target_venv=target_venv,
+        requests=read_user_requests(args, read_requirement_file),
+        fix_versions=invocation.options.fix_versions,
+        fitting_wheel=functools.partial(_fitting_wheel_beside, python),
+        target_options=tuple(target_options(invocation)),
+        pip_version=detect_pip_version(python),  # from its dist-info folder: no process started
+        resolves=functools.partial(detect_resolves, python)
+        if pin_wheels and (invocation.command or "install") == "install"
+        else None,
+        sudo=_needs_sudo(),
+        index_url=_index_url(args),
+        secrets=_secret_references(),
+        python_for=(lambda requirement, versions: detect_python_for(python, requirement, sources, versions))
+        if pin_wheels
+        else None,
+    )
+    classifier = Classifier(rules, rule_facts(rules), context=context)
+    if capture.dropped_lines and log_path and _log_is_whole(log_path, capture):
+        # The capture skipped part of a long log: read the saved log, which has every line. A log cut short
+        # (its disk filled up) is not read: it lacks the end, where the error is, which the capture has.
+        try:
+            with open(log_path, "rb") as saved:
+                classifier.feed_stream(saved)
+        except OSError:
+            feed_capture(classifier, capture)
+    else:
+        feed_capture(classifier, capture)
+    diagnoses = with_interpreter_facts(classifier, python, ask=pin_wheels)
+    # A release pip did not find: the index, asked once through the target's pip, says why (issue 14).
+    from safe_pip.index_diagnosis import with_index_facts
+
+    if not from_builtin_rule(rules, diagnoses):
+        return diagnoses  # a user's own rule says what it says: the index does not rewrite it
+    named = (line.raw.decode("utf-8", "replace") for line in capture.lines())
+    return with_index_facts(diagnoses, python=python, context=context, sources=sources, lines=named)
+
+
+def _fitting_wheel_beside(python: str, named: str, project: str) -> str | None:
+    """A wheel file of `project` in the folder of the wheel file `named` that the target can install (its
+    most preferred tag wins), written as the user wrote the folder; None when there is none."""
+    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+    from safe_pip.probe import detect_interpreter_facts
+
+    facts = detect_interpreter_facts(python)
+    folder = os.path.dirname(named)
+    try:
+        names = sorted(os.listdir(folder or "."))
+    except OSError:
+        return None
+    if facts is None or not facts.tags:
+        return None
+    rank = {tag: position for position, tag in enumerate(facts.tags)}
+    best: tuple[int, str] | None = None
+    for name in names:
+        try:
+            found, _version, _build, tags = parse_wheel_filename(name)
+        except InvalidWheelFilename:
+            continue
+        if found != canonicalize_name(project):
+            continue
+        fits = [rank[str(tag)] for tag in tags if str(tag) in rank]
+        if fits and (best is None or min(fits) < best[0]):
+            best = (min(fits), name)
+    return os.path.join(folder, best[1]) if best is not None else None
+
+
+def _secret_references() -> dict[str, str]:
+    """URLs with credentials in pip's environment variables, and the variable each came from: a printed
+    command names the variable instead of a masked URL that could not work."""
+    found: dict[str, str] = {}
+    for variable in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS"):
+        values = os.environ.get(variable, "").split()
+        if len(values) == 1 and "@" in values[0]:
+            found[values[0]] = variable
+    return found
+
+
+def _needs_sudo() -> bool:
+    """Whether system package commands need `sudo`: not as root (a Docker build), nor where there is none."""
+    import shutil
+
+    geteuid = getattr(os, "geteuid", None)
+    return not (geteuid is not None and geteuid() == 0) and shutil.which("sudo") is not None
+
+
+def _index_url(args: Sequence[str]) -> str | None:
+    """The index the user's pip reads: their --index-url / -i, else PIP_INDEX_URL; None for pip's default."""
+    for position, word in enumerate(args):
+        name, has_value, value = word.partition("=")
+        if name in ("--index-url", "-i"):
+            if has_value:
+                return value
+            return args[position + 1] if position + 1 < len(args) else None
+    return os.environ.get("PIP_INDEX_URL") or None
+
+
+def _build_jobs(env_changes: Mapping[str, str]) -> int | None:
+    """Parallel build jobs: half of the last try's when it already limited them, else what fits in memory
+    (about 2.5 GB per C++/CUDA compile job) and the usable CPUs."""
+    from safe_pip.probe import detect_cpus, detect_memory_available
+
+    if env_changes.get("MAX_JOBS", "").isdigit():
+        return max(1, int(env_changes["MAX_JOBS"]) // 2)
+    memory, cpus = detect_memory_available(), detect_cpus()
+    by_memory = int(memory // (2.5 * (1 << 30))) if memory else 1
+    return max(1, min(by_memory, int(cpus or 1)))
+
+
+def _print_failure(
+    console: Console,
+    command: str,
+    *,
+    exit_code: int,
+    diagnoses: Sequence[Diagnosis],
+    lines: Sequence[NumberedLine],
+    log_path: str | None,
+    log_whole: bool = True,
+) -> None:
+    if diagnoses:
+        top = diagnoses[0]
+        what = f"pip {command} failed (exit code {exit_code})"
+        if top.package:
+            what += f" while installing {top.package}"
+        console.say(f"{what}: {top.category}", style="error")
+        console.say("\n".join(diagnosis_lines(diagnoses, console=console)))
+    else:
+        console.say(
+            f"pip {command} failed (exit code {exit_code}); safe-pip does not recognise the cause.",
+            style="error",
+        )
+        errors = last_error_lines(lines)
+        if errors:
+            console.say("pip's last error lines:")
+            for line in errors:
+                console.say(f"  line {line.number}: {line.text}")
+    if log_path and log_whole:
+        console.say(f"full log: {log_path}")
+    elif log_path:
+        console.say(f"saved log, incomplete (the diagnosis read pip's output itself): {log_path}")
+
+
+def _log_is_whole(log_path: str | None, capture: CaptureBuffer) -> bool:
+    """Whether the saved log holds all of pip's output (a full disk or a failing write cuts it short)."""
+    if not log_path:
+        return False
+    try:
+        return os.path.getsize(log_path) >= capture.total_bytes
+    except OSError:
+        return False
+
+
+def _fix_loop(
+    console: Console,
+    invocation: Invocation,
+    python: str,
+    *,
+    rules: RuleSet,
+    first: RunOutcome,
+    max_attempts: int,
+    memory: FixMemory | None = None,
+) -> int:
+    from safe_pip.capture import CaptureBuffer
+    from safe_pip.commands.context import log_directory
+    from safe_pip.logtext import NumberedLine, normalise_line
+    from safe_pip.retry import RunOutcome, fix_records, run_with_fixes
+    from safe_pip.runner import run_captured
+
+    command = invocation.command or "install"
+
+    written: list[str] = []
+
+    def run(
+        args: tuple[str, ...],
+        env_changes: Mapping[str, str],
+        before: tuple[str, ...],
+        files: tuple[tuple[str, str], ...] = (),
+    ) -> RunOutcome:
+        spent = 0.0  # the attempt's time includes the command run first
+        for path, text in files:
+            # A requirement file's copy with one pin moved (--fix-versions nearest), beside the user's file;
+            # removed when the loop ends.
+            try:
+                with open(path, "w", encoding="utf-8") as copy:
+                    copy.write(text)
+            except OSError as error:
+                console.warning(f"cannot write {path!r} for the retry: {error.strerror or error}")
+                return RunOutcome(1, 0.0)
+            written.append(path)
+        if before:
+            # A pip command that changes the target first (upgrading pip): shown live like any pip run; when
+            # it fails, the attempt ends there, with its exit code and no diagnosis to fix further.
+            prepared = run_captured(
+                [python, "-m", "pip", *before],
+                CaptureBuffer(),
+                log_directory,
+                env={**os.environ, **env_changes},
+            )
+            if prepared.exit_code != 0 or prepared.signal_received is not None:
+                console.warning(f"`pip {' '.join(before)}` failed (exit code {prepared.exit_code})")
+                return RunOutcome(
+                    prepared.exit_code,
+                    prepared.duration_s,
+                    (),
+                    prepared.log_path,
+                    prepared.signal_received is not None,
+                )
+            spent = prepared.duration_s
+        capture = CaptureBuffer()
+        result = run_captured(
+            [python, "-m", "pip", command, *args], capture, log_directory, env={**os.environ, **env_changes}
+        )
+        if result.log_problem:
+            # Every attempt meets the same unwritable folder: said once per safe-pip run.
+            console.warning_once(result.log_problem)
+        if result.exit_code == 0 or result.signal_received is not None:
+            return RunOutcome(
+                result.exit_code,
+                spent + result.duration_s,
+                (),
+                result.log_path,
+                result.signal_received is not None,
+            )
+        lines = [NumberedLine(line.number, normalise_line(line.raw)) for line in capture.lines()]
+        diagnoses = diagnose_run(
+            rules,
+            invocation,
+            python,
+            capture=capture,
+            log_path=result.log_path,
+            args=args,
+            env_changes=env_changes,
+            pin_wheels=True,
+        )
+        _print_failure(
+            console,
+            command,
+            exit_code=result.exit_code,
+            diagnoses=diagnoses,
+            lines=lines,
+            log_path=result.log_path,
+            log_whole=_log_is_whole(result.log_path, capture),
+        )
+        return RunOutcome(
+            result.exit_code,
+            spent + result.duration_s,
+            tuple(diagnoses),
+            result.log_path,
+            _killed_by_signal(result.exit_code),  # ends the loop: a killed pip is never retried
+        )
+
+    def announce(number: int, plan: Any, cause: Diagnosis) -> None:
+        change = _change(plan.fix, invocation.args)
+        why = (
+            f"{cause.category}; it worked before for {cause.package}"
+            if plan.worked_before
+            else cause.category
+        )
+        console.say(f"attempt {number}/{max_attempts}: retrying with {change} ({why})", style="title")
+        if plan.fix.moves_pin:
+            # The user's own version is overruled: never silently (they opted in with --fix-versions nearest).
+            console.say(
+                f"changing a version you pinned: {plan.fix.moves_pin} (--fix-versions nearest)", style="error"
+            )
+
+    try:
+        attempts = run_with_fixes(
+            invocation.args,
+            run,
+            max_attempts=max_attempts,
+            announce=announce,
+            first=first,
+            remembered=memory.worked_before if memory is not None else None,
+            failed=memory.failed_before if memory is not None else None,
+        )
+    finally:
+        for path in written:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+    # A --dry-run installs nothing: whether it "worked" says nothing about the fix.
+    if memory is not None and "--dry-run" not in invocation.args:
+        memory.learn(fix_records(attempts))
+    last = attempts[-1]
+    applied = [attempt.fix.id for attempt in attempts if attempt.fix]
+    if last.outcome.interrupted:
+        console.say(_interrupted_message(last.outcome.exit_code), style="error")
+    elif last.outcome.exit_code == 0 and applied:
+        # A requirement file pip read as a changed copy (removed by now) is named as the user's own file.
+        copies = {
+            copy: original for attempt in attempts if attempt.fix for copy, original in attempt.fix.copies_of
+        }
+        words = ["safe-pip", *target_options(invocation), command, *_replace_copies(last.args, copies)]
+        console.say(
+            f"fixed in {len(attempts)} attempts ({', '.join(applied)}): "
+            f"{shell_words(words, _secret_references())}",
+            style="ok",
+        )
+        moved = [attempt.fix.moves_pin for attempt in attempts if attempt.fix and attempt.fix.moves_pin]
+        if moved:
+            console.say(
+                f"installed a version other than the one you pinned: {'; '.join(moved)}", style="error"
+            )
+        for original in sorted(set(copies.values())):
+            console.say(
+                f"{original} still pins the old version: change it there ({'; '.join(moved)}) for the "
+                "command above to work without --fix",
+                style="error",
+            )
+    elif len(attempts) > 1:
+        console.say(
+            f"still failing after {len(attempts)} attempts ({', '.join(applied) or 'no fix'})", style="error"
+        )
+    elif last.outcome.exit_code != 0:
+        console.say("--fix found no safe fix to apply", style="note")
+    return _finish(
+        console,
+        invocation,
+        python,
+        outcomes=[attempt.outcome for attempt in attempts],
+        args=invocation.args,
+        attempts=attempts,
+    )
+
+
+def _killed_by_signal(exit_code: int) -> bool:
+    """pip's exit code says it was killed by a signal: 128+N, as the runner (or a shell between) reports it;
+    pip itself never exits with more than 128."""
+    return exit_code > 128
+
+
+def _interrupted_message(exit_code: int) -> str:
+    return f"interrupted: pip was stopped by signal {exit_code - 128} (exit code {exit_code}); not retried"
+
+
+def _change(fix: Fix, user_args: Sequence[str]) -> str:
+    """What a fix changes in the user's command, in a few words: variables, options, words such as a pin
+    (`psutil==5.9.8`), and a command run first (`pip install --upgrade pip`)."""
+    added = [word for word in fix.args or () if word not in user_args and word not in fix.pip_args]
+    env_words = [f"{key}={shlex.quote(value)}" for key, value in fix.env.items()]
+    change = " ".join([*env_words, shell_words([*fix.pip_args, *added])]).strip()
+    if fix.before:
+        first = shell_words(["pip", *fix.before])
+        return f"{change} after `{first}`" if change else f"the same command after `{first}`"
+    return change or fix.title
+
+
+def _replace_copies(args: Sequence[str], copies: Mapping[str, str]) -> list[str]:
+    """The arguments with each changed copy of a requirement file named as the user's file again."""
+    shown = []
+    for word in args:
+        named = word
+        for copy, original in copies.items():
+            if named.endswith(copy):
+                named = named[: len(named) - len(copy)] + original
+        shown.append(named)
+    return shown
+
+
+def _finish(
+    console: Console,
+    invocation: Invocation,
+    python: str,
+    *,
+    outcomes: Sequence[RunOutcome],
+    args: tuple[str, ...],
+    attempts: Sequence[Attempt] | None = None,
+) -> int:
+    """Write the --json-report when asked, and return the last run's exit code."""
+    from safe_pip.retry import Attempt as AttemptRecord
+
+    records = list(attempts) if attempts is not None else [AttemptRecord(args, {}, None, outcomes[-1])]
+    code = records[-1].outcome.exit_code
+    log_path = records[-1].outcome.log_path
+    installing = (invocation.command or "install") == "install"
+    if code == 0 and invocation.options.verify_import and installing and log_path:
+        code = verify_imports(console, invocation, python, lines=_saved_lines(log_path))
+    if invocation.options.json_report:
+        write_report(console, invocation, python, records, code)
+    return code
+
+
+def _saved_lines(path: str) -> Iterator[str]:
+    from safe_pip.logtext import normalise_line
+
+    try:
+        with open(path, "rb") as saved:
+            for raw in saved:
+                yield normalise_line(raw)
+    except OSError:
+        return
+
+
+def _interactive() -> bool:
+    try:
+        return sys.stdin.isatty() and sys.stderr.isatty()
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+# How long the retry question waits for an answer: a terminal nobody watches (`docker run -t` in CI, a
+# forgotten tmux pane) must not hold the run forever.
+_ANSWER_TIMEOUT_S = 60.0
+
+
+def _ask(question: str, timeout: float | None = None) -> bool:
+    """Ask a yes/no question on the terminal; no answer within `timeout` seconds counts as no. Ctrl-C is
+    not an answer: it interrupts safe-pip (KeyboardInterrupt, exit 130)."""
+    import select
+
+    wait = _ANSWER_TIMEOUT_S if timeout is None else timeout
+    try:
+        sys.stderr.write(f"safe-pip: {redact(question)}")
+        sys.stderr.flush()
+        # A terminal in line mode is readable once a whole line (or end of input) is typed.
+        ready, _, _ = select.select([sys.stdin], [], [], wait)
+        if not ready:
+            sys.stderr.write(f"\nsafe-pip: no answer in {wait:g} s: not retrying\n")
+            return False
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):
+        return False
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")  # the prompt's line is left unfinished otherwise
+        raise
+    return answer.strip().lower() in ("y", "yes")
