@@ -8,7 +8,7 @@ from pathlib import Path
 from safe_pip.buildneeds import analyse
 from safe_pip.fixes import FixContext
 from safe_pip.installreport import parse_report
-from safe_pip.plan import Plan, make_plan, needs_to_check, plan_json, plan_lines
+from safe_pip.plan import Plan, make_plan, needs_to_check, plan_json, plan_lines, up_front
 from safe_pip.preflight import MachineOffers
 from safe_pip.sdistprobe import SdistFiles
 
@@ -113,3 +113,45 @@ def test_the_questions_for_the_machine() -> None:
         },
     )
     assert needs_to_check([pg, cmake]) == (("cmake", "pg_config", "pkg-config"), ("cairo",), ("zlib.h",))
+
+
+def test_up_front_chains_the_safe_fix_of_each_failing_build() -> None:
+    pg_setup = "import subprocess\nsubprocess.check_output(['pg_config', '--includedir'])\n"
+    report = parse_report(
+        json.dumps(
+            {
+                "version": "1",
+                "install": [
+                    {
+                        "download_info": {"url": f"http://i/files/{name}-2.0.tar.gz", "archive_info": {}},
+                        "requested": True,
+                        "metadata": {"name": name, "version": "2.0"},
+                    }
+                    for name in ("fastmath", "pgthing", "nowheel")
+                ],
+            }
+        )
+    )
+    sources = {
+        "fastmath": FASTMATH,
+        "pgthing": SdistFiles(("setup.py",), (("setup.py", pg_setup),)),
+        "nowheel": FASTMATH,
+    }
+    wheels = {"fastmath": ("1.0",), "pgthing": ("1.5",), "nowheel": ()}
+    context = FixContext(
+        pip_args=("fastmath", "pgthing", "nowheel"), wheel_versions=lambda project: wheels[project]
+    )
+    plan = make_plan(report, sources, MachineOffers(tools={"pg_config": False}, python_h=True), context)
+    assert [row.verdict.status for row in plan.rows] == ["fail", "fail", "fail"]
+    done = up_front(plan, context)
+    assert [fix.id for fix in done.fixes] == ["pin-to-wheel", "pin-to-wheel"]
+    assert done.args == (
+        "--only-binary",
+        "pgthing",
+        "--only-binary",
+        "fastmath",
+        "fastmath==1.0",
+        "pgthing==1.5",
+        "nowheel",
+    )
+    assert done.unfixed == ("nowheel",)

@@ -8,10 +8,10 @@ come from the caller; this assembles the rows and renders them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from safe_pip.buildneeds import BuildNeeds, analyse
-from safe_pip.fixes import FixContext
+from safe_pip.fixes import Fix, FixContext
 from safe_pip.installreport import InstallReport
 from safe_pip.preflight import FAIL, OK, UNKNOWN, MachineOffers, PlanRow, fixes_for, judge, need_label
 from safe_pip.sdistprobe import SdistFiles
@@ -25,6 +25,7 @@ __all__ = [
     "needs_to_check",
     "plan_json",
     "plan_lines",
+    "up_front",
 ]
 
 EXIT_NOTHING_FAILS, EXIT_SOMETHING_FAILS, EXIT_CANNOT_RUN = 0, 1, 2
@@ -40,6 +41,7 @@ class Plan:
     # pip's dry run itself failed (resolution, or preparing an sdist's metadata ran its build and failed):
     # the diagnoses of its output, already rendered as lines, and the distribution it names when known.
     pip_failure: tuple[str, ...] = ()
+    failure_fixes: tuple[Fix, ...] = ()  # the fixes of that failure's diagnosis
 
     @property
     def failing(self) -> tuple[PlanRow, ...]:
@@ -89,6 +91,44 @@ def make_plan(
         verdict = judge(distribution, needs, offers, why_unread=why)
         rows.append(PlanRow(distribution, needs, verdict, fixes_for(distribution, verdict, context)))
     return Plan(tuple(rows))
+
+
+@dataclass(frozen=True)
+class UpFront:
+    """What `install --preflight --fix` changes before pip runs: the fixes, the arguments and environment
+    they make; `unfixed`: the distributions predicted to fail that no safe fix covers."""
+
+    fixes: tuple[Fix, ...]
+    args: tuple[str, ...]
+    env: Mapping[str, str]
+    unfixed: tuple[str, ...]
+
+
+def up_front(plan: Plan, context: FixContext) -> UpFront:
+    """The safe fixes for every predicted failure (and memory risk), each written for the arguments the one
+    before it made (`context.pip_args`: the user's), so that the failing builds never start."""
+    args = tuple(context.pip_args or ())
+    env: dict[str, str] = {}
+    applied: list[Fix] = []
+    unfixed: list[str] = []
+    if plan.pip_failure:
+        fix = next((fix for fix in plan.failure_fixes if fix.auto and fix.args is not None), None)
+        if fix is None or fix.args is None:
+            return UpFront((), args, env, ("pip's dry run",))
+        return UpFront((fix,), fix.args, dict(fix.env), ())
+    for row in plan.rows:
+        if row.verdict.status == OK or (row.verdict.status == UNKNOWN and row.verdict.jobs is None):
+            continue
+        fixes = fixes_for(row.distribution, row.verdict, replace(context, pip_args=args))
+        fix = next((fix for fix in fixes if fix.auto and (fix.args is not None or fix.env)), None)
+        if fix is None:
+            if row.verdict.status == FAIL:
+                unfixed.append(row.distribution.name)
+            continue
+        applied.append(fix)
+        args = fix.args if fix.args is not None else args
+        env.update(fix.env)
+    return UpFront(tuple(applied), args, env, tuple(unfixed))
 
 
 def _needs_text(row: PlanRow) -> str:
@@ -160,6 +200,7 @@ def plan_json(
         "exit_code": plan.exit_code,
         "problem": plan.problem,
         "pip_failure": list(plan.pip_failure),
+        "pip_failure_fixes": [fix.to_json() for fix in plan.failure_fixes],
         "predicted_failures": len(plan.failing),
         "distributions": [_row_json(row) for row in plan.rows],
     }
