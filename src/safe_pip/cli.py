@@ -42,6 +42,7 @@ usage: safe-pip [OPTIONS] install|download|wheel [PIP ARGS...]
        safe-pip [OPTIONS] <other pip command> [ARGS...]
        safe-pip diagnose [--here] [--json] [FILE | -]
        safe-pip doctor [--json]
+       safe-pip plan [--json] [PIP INSTALL ARGS...]
        safe-pip rules list [--json] | rules show ID | rules check PATH...
        safe-pip history [--json] [--clear]
        safe-pip completion --bash|--zsh|--fish
@@ -60,6 +61,8 @@ Options (before the pip command; everything after it goes to pip):
   --rules DIR       extra rule folder (repeatable) [env: SAFE_PIP_RULES, a path list]
   --no-history      neither read nor write the memory of fixes that worked [env: SAFE_PIP_NO_HISTORY=1]
   --verify-import   after a successful install, import what was installed; diagnose a failing import
+  --preflight       before an install, check what would be built here and whether it can be (`plan`);
+                    with --fix, apply the safe fix before any build starts [env: SAFE_PIP_PREFLIGHT=1]
   --color WHEN      colour in safe-pip's own messages: auto (a terminal), always, never
                     [env: NO_COLOR, FORCE_COLOR; TERM=dumb is never]
   --no-color        same as --color never
@@ -71,12 +74,15 @@ Options (before the pip command; everything after it goes to pip):
 Commands of safe-pip's own (`safe-pip help COMMAND` or `safe-pip COMMAND --help` says more):
   diagnose          explain an existing pip log (a CI log, a paste)
   doctor            what this interpreter and machine can install and build
+  plan              resolve without installing: what would be built here, what each build needs, and
+                    whether this machine has it (`safe-pip plan -r requirements.txt`)
   rules             list, show and check the rules diagnoses come from
   history           fixes tried before on this machine, and whether they worked
   completion        print a completion script: --bash, --zsh or --fish (without one: pip's own)
 Any other command is pip's: `safe-pip help install` is `pip help install`.
 
-Yes/no variables (SAFE_PIP_FIX, SAFE_PIP_NO_HISTORY) take 1/true/yes/on or 0/false/no/off, any case.
+Yes/no variables (SAFE_PIP_FIX, SAFE_PIP_NO_HISTORY, SAFE_PIP_PREFLIGHT) take 1/true/yes/on or
+0/false/no/off, any case.
 Saved logs: the whole output of each run is kept in the user log folder (SAFE_PIP_LOG_DIR sets another);
 its path is printed on failure. Config file: ~/.config/safe-pip/config.toml (SAFE_PIP_CONFIG sets another).
 """
@@ -290,6 +296,12 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         if unusable:
             console.error(unusable)
             return EXIT_USAGE
+    env_changes: dict[str, str] = {}
+    if invocation.options.preflight and command == "install":
+        from safe_pip.commands.plan import preflight
+
+        args, env_changes = preflight(invocation, target.path, console)
+        invocation = Invocation(invocation.options, command, args)
     argv = [target.path, "-m", "pip", command, *invocation.args]
     console.say(f"running {' '.join(argv)} (interpreter from {target.source})", style="note", level=1)
     if command not in PIP_COMMANDS_DIAGNOSED:
@@ -310,7 +322,9 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
 
     capture = CaptureBuffer(on_first_error=_import_diagnosis_meanwhile)
     try:
-        result = run_captured(argv, capture, log_directory)
+        result = run_captured(
+            argv, capture, log_directory, env={**os.environ, **env_changes} if env_changes else None
+        )
     except LaunchError as error:
         console.error(f"{error} ({target.source}); pass a working Python with --python")
         return EXIT_USAGE

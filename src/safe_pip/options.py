@@ -29,7 +29,7 @@ __all__ = [
 # pip commands whose failures safe-pip explains; every other pip command is passed through untouched.
 PIP_COMMANDS_DIAGNOSED = frozenset({"install", "download", "wheel"})
 # safe-pip's own commands (they never run pip).
-OWN_COMMANDS = frozenset({"diagnose", "doctor", "history", "rules"})
+OWN_COMMANDS = frozenset({"diagnose", "doctor", "history", "plan", "rules"})
 # pip commands that are safe-pip's own with these options: `completion --bash|--zsh|--fish` completes safe-pip
 # (and pip after its command); `completion` otherwise is pip's, passed through.
 OWN_WITH_OPTIONS = {"completion": frozenset({"--bash", "--zsh", "--fish"})}
@@ -57,6 +57,7 @@ class GlobalOptions(FrozenValue):
         "max_attempts",
         "no_color",
         "no_history",
+        "preflight",
         "python",
         "quiet",
         "rules",
@@ -77,6 +78,7 @@ class GlobalOptions(FrozenValue):
     rules: tuple[str, ...]  # extra rule folders (--rules, repeatable), after SAFE_PIP_RULES
     no_history: bool  # neither read nor write the fix history (--no-history, SAFE_PIP_NO_HISTORY=1)
     verify_import: bool  # after a successful install, import what was installed (--verify-import)
+    preflight: bool  # before `install`, run `plan`'s check (--preflight, SAFE_PIP_PREFLIGHT=1)
     no_color: bool  # colour is off (--color never, --no-color, NO_COLOR, TERM=dumb): color == "never"
     # "always", "never" or "auto" (a terminal decides), from --color/--no-color, then NO_COLOR, FORCE_COLOR,
     # TERM=dumb
@@ -98,6 +100,7 @@ class GlobalOptions(FrozenValue):
         rules: tuple[str, ...] = (),
         no_history: bool = False,
         verify_import: bool = False,
+        preflight: bool = False,
         no_color: bool = False,
         color: str = "",
         quiet: int = 0,
@@ -115,6 +118,7 @@ class GlobalOptions(FrozenValue):
             rules=rules,
             no_history=no_history,
             verify_import=verify_import,
+            preflight=preflight,
             no_color=no_color or color == "never",
             color=color or ("never" if no_color else "auto"),
             quiet=quiet,
@@ -151,6 +155,7 @@ _FLAGS = {
     "--suggest": "suggest",
     "--no-history": "no_history",
     "--verify-import": "verify_import",
+    "--preflight": "preflight",
     "--no-color": "no_color",
     "--help": "show_help",
     "-h": "show_help",
@@ -168,6 +173,7 @@ _SAFE_PIP_ONLY = {
     "--suggest": False,
     "--no-history": False,
     "--verify-import": False,
+    "--preflight": False,
     "--max-attempts": True,
     "--json-report": True,
     "--rules": True,
@@ -297,6 +303,7 @@ def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
         rules=_tuple(values.get("rules")),
         no_history=bool(values.get("no_history", False)) or env_flag(environ, "SAFE_PIP_NO_HISTORY"),
         verify_import=bool(values.get("verify_import", False)),
+        preflight=bool(values.get("preflight", False)) or env_flag(environ, "SAFE_PIP_PREFLIGHT"),
         color=_color(_str_or_none(values.get("color")), environ),
         quiet=counts["quiet"],
         verbose=counts["verbose"],

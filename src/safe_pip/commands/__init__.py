@@ -25,6 +25,11 @@ __all__ = ["run_own_command"]
 
 
 def run_own_command(invocation: Invocation, console: Console) -> int:
+    if invocation.command == "plan" and invocation.args[:1] not in (("--help",), ("-h",)):
+        # Its arguments are pip's (`-r requirements.txt`, `--index-url URL`): argparse would read them.
+        from safe_pip.commands import plan
+
+        return plan.run(invocation.args, invocation, console)
     import argparse
 
     class Parser(argparse.ArgumentParser):
@@ -42,10 +47,11 @@ def run_own_command(invocation: Invocation, console: Console) -> int:
 
     parser: argparse.ArgumentParser = Parser(prog="safe-pip", description="safe-pip's own commands")
     commands = parser.add_subparsers(dest="command", required=True)
-    from safe_pip.commands import diagnose, doctor, history, rules
+    from safe_pip.commands import diagnose, doctor, history, plan, rules
 
     diagnose.add_parser(commands)
     doctor.add_parser(commands)
+    plan.add_parser(commands)
     rules.add_parser(commands)
     history.add_parser(commands)
     try:

@@ -156,6 +156,41 @@ def diagnose_run(
 ) -> list[Diagnosis]:
     """The diagnoses of one pip run (its fixes written for `args`, the arguments that run used). With
     `pin_wheels` (a fix may be picked), pin-to-wheel asks the target's pip which release has a wheel."""
+    from safe_pip.facts import source_options
+
+    sources = tuple(source_options(args))
+    context = fix_context(invocation, python, args=args, env_changes=env_changes, pin_wheels=pin_wheels)
+    classifier = Classifier(rules, rule_facts(rules), context=context)
+    if capture.dropped_lines and log_path and _log_is_whole(log_path, capture):
+        # The capture skipped part of a long log: read the saved log, which has every line. A log cut short
+        # (its disk filled up) is not read: it lacks the end, where the error is, which the capture has.
+        try:
+            with open(log_path, "rb") as saved:
+                classifier.feed_stream(saved)
+        except OSError:
+            feed_capture(classifier, capture)
+    else:
+        feed_capture(classifier, capture)
+    diagnoses = with_interpreter_facts(classifier, python, ask=pin_wheels)
+    # A release pip did not find: the index, asked once through the target's pip, says why (issue 14).
+    from safe_pip.index_diagnosis import with_index_facts
+
+    if not from_builtin_rule(rules, diagnoses):
+        return diagnoses  # a user's own rule says what it says: the index does not rewrite it
+    named = (line.raw.decode("utf-8", "replace") for line in capture.lines())
+    return with_index_facts(diagnoses, python=python, context=context, sources=sources, lines=named)
+
+
+def fix_context(
+    invocation: Invocation,
+    python: str,
+    *,
+    args: tuple[str, ...],
+    env_changes: Mapping[str, str],
+    pin_wheels: bool = False,
+) -> FixContext:
+    """What a fix for a run of `pip <command> ARGS` in `python` needs to know (shared by the failed-install
+    flow and `plan`). With `pin_wheels`, pin-to-wheel may ask the target's pip which release has a wheel."""
     import functools
 
     from safe_pip.facts import source_options
@@ -176,7 +211,7 @@ def diagnose_run(
         return facts is not None and facts.venv
 
     sources = tuple(source_options(args))
-    context = FixContext(
+    return FixContext(
         pip_command=invocation.command or "install",
         pip_args=args,
         python=python,
@@ -203,25 +238,6 @@ def diagnose_run(
         if pin_wheels
         else None,
     )
-    classifier = Classifier(rules, rule_facts(rules), context=context)
-    if capture.dropped_lines and log_path and _log_is_whole(log_path, capture):
-        # The capture skipped part of a long log: read the saved log, which has every line. A log cut short
-        # (its disk filled up) is not read: it lacks the end, where the error is, which the capture has.
-        try:
-            with open(log_path, "rb") as saved:
-                classifier.feed_stream(saved)
-        except OSError:
-            feed_capture(classifier, capture)
-    else:
-        feed_capture(classifier, capture)
-    diagnoses = with_interpreter_facts(classifier, python, ask=pin_wheels)
-    # A release pip did not find: the index, asked once through the target's pip, says why (issue 14).
-    from safe_pip.index_diagnosis import with_index_facts
-
-    if not from_builtin_rule(rules, diagnoses):
-        return diagnoses  # a user's own rule says what it says: the index does not rewrite it
-    named = (line.raw.decode("utf-8", "replace") for line in capture.lines())
-    return with_index_facts(diagnoses, python=python, context=context, sources=sources, lines=named)
 
 
 def _fitting_wheel_beside(python: str, named: str, project: str) -> str | None:

@@ -1,0 +1,223 @@
+"""`safe-pip plan [--json] [PIP INSTALL ARGS...]`: resolve with the target's pip without installing, and say
+before any build starts which distributions would be built here, what each build needs, and whether this
+machine has it. Also the check `install --preflight` runs first.
+
+The flow: pip's dry run (its report), each sdist fetched through the target's pip and read in place
+(sdistprobe), the needs (buildneeds), the machine asked only what those needs raise (probe), the verdicts and
+fixes (preflight), the table (plan).
+"""
+
+from __future__ import annotations
+
+from safe_pip import __version__
+from safe_pip.commands.context import EXIT_USAGE
+from safe_pip.options import Invocation
+from safe_pip.render import Console
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+
+    from safe_pip.fixes import FixContext
+    from safe_pip.plan import Plan
+
+# pip's --dry-run with --report came in pip 22.2.
+DRY_RUN_PIP = (22, 2)
+# pip failing for these reasons did not check anything: the check could not run (exit 2), not a prediction.
+_NOT_A_PREDICTION = frozenset({"network-error", "ssl-error"})
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Only for `safe-pip plan --help` (and `help plan`): the arguments are pip's, read by `run`."""
+    parser = commands.add_parser(
+        "plan",
+        help="resolve without installing: what would be built here, and whether it can be",
+        description="Resolve `pip install PIP-ARGS` with the target's pip without installing anything "
+        "(pip >= 22.2), and say for each distribution it would build from source what the build needs "
+        "(compiler, Python.h, Rust, CUDA, torch, cmake, pkg-config, system libraries) and whether this "
+        "machine has it. "
+        "Exit 0: nothing predicted to fail; 1: something is; 2: the check could not run.",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the plan as JSON (first, before pip's args)"
+    )
+    parser.add_argument("pip_args", nargs="*", metavar="PIP-ARGS", help="what you would give `pip install`")
+
+
+def run(args: Sequence[str], invocation: Invocation, console: Console) -> int:
+    """Exit 0: nothing predicted to fail; 1: something is; 2: the check could not run."""
+    import json
+
+    as_json = False
+    words = list(args)
+    while words and words[0] in ("--json",):
+        as_json = True
+        words.pop(0)
+    from safe_pip.commands.context import resolve_target
+
+    target = resolve_target(invocation, console)
+    if target is None:
+        return EXIT_USAGE
+    plan = make_plan_here(target.path, tuple(words), invocation, console)
+    if as_json:
+        from safe_pip.plan import plan_json
+        from safe_pip.probe import detect_pip_version
+
+        pip = detect_pip_version(target.path, ask=True)
+        data = plan_json(
+            plan,
+            version=__version__,
+            python=target.path,
+            pip_version=".".join(map(str, pip)) if pip else None,
+            command=words,
+        )
+        print(json.dumps(data, indent=2))
+    else:
+        from safe_pip.plan import plan_lines
+
+        for line in plan_lines(plan, verbose=invocation.options.verbose > 0):
+            print(line)
+    return plan.exit_code
+
+
+def make_plan_here(python: str, args: tuple[str, ...], invocation: Invocation, console: Console) -> Plan:
+    """The plan for `pip install ARGS` in `python`'s environment; nothing is built or installed."""
+    import os
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    from safe_pip.buildneeds import analyse
+    from safe_pip.facts import source_options
+    from safe_pip.installreport import ReportError, parse_report
+    from safe_pip.plan import Plan, make_plan, needs_to_check
+    from safe_pip.preflight import offers_from
+    from safe_pip.probe import (
+        detect_headers,
+        detect_interpreter_facts,
+        detect_machine,
+        detect_pip_version,
+        detect_pkg_config_modules,
+        detect_programs,
+        run_dry_run,
+    )
+    from safe_pip.sdistprobe import sdist_files
+
+    pip = detect_pip_version(python, ask=True)
+    if pip is None:
+        return Plan(problem=f"the pip of {python} could not be asked its version")
+    if pip < DRY_RUN_PIP:
+        shown = ".".join(map(str, pip))
+        return Plan(
+            problem=f"pip {shown} cannot resolve without installing (`install --dry-run --report` needs "
+            f"pip >= 22.2); upgrade it: {python} -m pip install --upgrade pip"
+        )
+    with tempfile.TemporaryDirectory(prefix="safe-pip-plan-") as folder:
+        report_path = os.path.join(folder, "report.json")
+        code, output = run_dry_run(python, args, report_path)
+        if code != 0:
+            return _failed_dry_run(python, args, invocation, console, code=code, output=output)
+        try:
+            with open(report_path, encoding="utf-8") as file:
+                report = parse_report(file.read())
+        except (OSError, ReportError) as error:
+            return Plan(problem=f"pip's dry run wrote no readable report: {error}")
+    sources = tuple(source_options(args))
+    builds = report.source_builds
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        read = dict(
+            zip(
+                (item.key for item in builds),
+                pool.map(lambda item: sdist_files(python, item.url, sources, item.sha256), builds),
+            )
+        )
+    all_needs = [
+        analyse(item.name, read[item.key].files, dict(read[item.key].texts))
+        for item in builds
+        if read[item.key].problem is None
+    ]
+    programs, modules, headers = needs_to_check(all_needs)
+    interpreter = detect_interpreter_facts(python)
+    machine = detect_machine(interpreter.site_packages if interpreter else None)
+    offers = offers_from(
+        machine,
+        interpreter,
+        programs=detect_programs(programs),
+        libraries=detect_pkg_config_modules(modules),
+        headers=detect_headers(headers),
+        pip_args=args,
+    )
+    return make_plan(report, read, offers, fix_context_for(python, args, invocation))
+
+
+def fix_context_for(python: str, args: tuple[str, ...], invocation: Invocation) -> FixContext:
+    from dataclasses import replace
+
+    from safe_pip.commands.install import fix_context
+
+    # Fixes are written as the install the user is about to run (`plan`'s own word would not install).
+    return replace(
+        fix_context(invocation, python, args=args, env_changes={}, pin_wheels=True), pip_command="install"
+    )
+
+
+def _failed_dry_run(
+    python: str, args: tuple[str, ...], invocation: Invocation, console: Console, *, code: int, output: str
+) -> Plan:
+    """pip's dry run failed: resolving, or preparing an sdist's metadata (which runs its build backend) —
+    what the install would hit first. Its output is diagnosed as a failed install's is."""
+    from safe_pip.capture import CaptureBuffer
+    from safe_pip.commands.install import diagnose_run
+    from safe_pip.commands.library import load_rule_library
+    from safe_pip.plan import Plan
+
+    capture = CaptureBuffer()
+    capture.feed(output.encode("utf-8", "replace"))
+    rules = load_rule_library(invocation, console)
+    diagnoses = diagnose_run(
+        rules, invocation, python, capture=capture, log_path=None, args=args, env_changes={}, pin_wheels=True
+    )
+    last = next((line for line in reversed(output.splitlines()) if line.strip()), "")
+    if not diagnoses or diagnoses[0].category in _NOT_A_PREDICTION:
+        why = f"{diagnoses[0].category}: {diagnoses[0].summary}" if diagnoses else last
+        return Plan(problem=f"pip's dry run failed (exit code {code}): {why}")
+    lines: list[str] = []
+    top = diagnoses[0]
+    lines.append(f"likely cause: {top.category} (rule {top.rule}): {top.summary}")
+    lines += [f"line {item.line}: {item.text}" for item in top.evidence[:3]]
+    first_auto = next((fix for fix in top.fixes if fix.auto), None)
+    for fix in top.fixes:
+        mark = " (safe to apply automatically: --fix)" if fix is first_auto else ""
+        lines.append(f"fix{mark}: {fix.command or fix.title}")
+    return Plan(pip_failure=tuple(lines), failure_fixes=tuple(top.fixes))
+
+
+def preflight(
+    invocation: Invocation, python: str, console: Console
+) -> tuple[tuple[str, ...], dict[str, str]]:
+    """`install --preflight`: the plan first. Without --fix (or with --suggest), print what is predicted to
+    fail and install as asked; with --fix, apply the safe fix of each predicted failure up front, so the
+    failing build never starts. Returns install's arguments and environment changes; a check that cannot
+    run leaves the install as it was."""
+    from safe_pip.plan import EXIT_CANNOT_RUN, plan_lines, up_front
+
+    args = tuple(invocation.args)
+    plan = make_plan_here(python, args, invocation, console)
+    if plan.exit_code == EXIT_CANNOT_RUN:
+        console.warning(
+            f"preflight: {plan_lines(plan)[0].removeprefix('safe-pip plan: ')}; installing as asked"
+        )
+        return args, {}
+    if plan.exit_code == 0 and not any(row.fixes for row in plan.rows):
+        console.say("preflight: nothing pip would build here is predicted to fail", level=1)
+        return args, {}
+    for line in plan_lines(plan):
+        console.say(f"preflight: {line}")
+    if not invocation.options.fix or invocation.options.suggest:
+        return args, {}
+    done = up_front(plan, fix_context_for(python, args, invocation))
+    for fix in done.fixes:
+        console.say(f"preflight: applying {fix.id} before any build starts: {fix.title}")
+    if done.unfixed:
+        console.say(f"preflight: no safe fix for {', '.join(done.unfixed)}; pip runs and may fail there")
+    return done.args, dict(done.env)
