@@ -16,6 +16,7 @@ CATEGORIES: dict[str, str] = {
     "build-tool-missing": "cmake, ninja, meson, pkg-config, swig, make missing or broken",
     "missing-cuda": "CUDA toolkit not found",
     "cuda-version-mismatch": "CUDA toolkit version differs from the one torch was built with",
+    "gpu-build-mismatch": "the installed GPU build does not fit this machine's GPU, driver or CUDA runtime",
     "missing-rust": "Rust compiler / cargo not found",
     "out-of-memory": "the build or pip itself ran out of memory",
     "abi-mismatch": "a compiled module doesn't match what it was built against",
