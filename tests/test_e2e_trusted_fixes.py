@@ -245,3 +245,57 @@ def test_printed_commands_carry_the_python_that_was_chosen(
     assert f"fix: safe-pip --python {python} install --only-binary fastmath --no-index" in result.stderr
     assert "fastmath==2.0.1" in result.stderr
     assert "--fix would not retry: no safe fix applies" in result.stderr
+
+
+@pytest.fixture
+def cython3_breaks_the_build(tmp_path: Path) -> Path:
+    """oldyaml 5.4.1 is only an sdist whose setup.py fails as PyYAML 5.4's does under Cython 3; its build
+    requires Cython, of which the index has 3.0.0 (newest) and 0.29.36."""
+    src = tmp_path / "src"
+    setup = (
+        "import Cython\n"
+        "from setuptools import setup\n"
+        "if Cython.__version__.startswith('3'):\n"
+        "    raise AttributeError(\"'build_ext' object has no attribute 'cython_sources'\")\n"
+        "setup(name='oldyaml', version='5.4.1', py_modules=['oldyaml'])\n"
+    )
+    pyproject = (
+        '[build-system]\nrequires = ["setuptools", "Cython"]\nbuild-backend = "setuptools.build_meta"\n'
+    )
+    files = {"pyproject.toml": pyproject, "setup.py": setup, "oldyaml.py": "VERSION = '5.4.1'\n"}
+    make_sdist(src, "oldyaml", "5.4.1", files)
+    for version in ("0.29.36", "3.0.0"):
+        make_wheel(src, "Cython", version, files={"Cython/__init__.py": f"__version__ = {version!r}\n"})
+    return src
+
+
+def test_a_build_that_breaks_with_a_new_build_dependency_is_retried_with_that_dependency_constrained(
+    tmp_path: Path, cython3_breaks_the_build: Path, wheelhouse: Path, env: dict[str, str]
+) -> None:
+    """The user's pin stays; only the isolated build environment gets `Cython<3`, from a file in a private
+    folder that is gone afterwards."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = dict(env, TMPDIR=str(scratch))
+    python = make_venv(tmp_path / "venv")
+    sources = ["--no-index", "--find-links", str(wheelhouse), "--find-links", str(cython3_breaks_the_build)]
+    result = _safe_pip("--fix", "--python", str(python), "install", *sources, "oldyaml==5.4.1", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "cython3-incompatible" in result.stderr
+    assert "attempt 2/" in result.stderr
+    assert "Cython<3" in result.stderr
+    assert _installed(python, "oldyaml", env) == "5.4.1"
+    assert list(scratch.iterdir()) == []  # the constraints file and its folder are removed
+
+
+def test_a_build_constraint_of_the_users_own_is_never_replaced(
+    tmp_path: Path, cython3_breaks_the_build: Path, wheelhouse: Path, env: dict[str, str]
+) -> None:
+    (tmp_path / "mine.txt").write_text("setuptools>=40\n")
+    env = dict(env, PIP_CONSTRAINT=str(tmp_path / "mine.txt"))
+    python = make_venv(tmp_path / "venv")
+    sources = ["--no-index", "--find-links", str(wheelhouse), "--find-links", str(cython3_breaks_the_build)]
+    result = _safe_pip("--fix", "--python", str(python), "install", *sources, "oldyaml==5.4.1", env=env)
+    assert result.returncode == 1, result.stderr
+    assert "attempt 2/" not in result.stderr
+    assert "PIP_CONSTRAINT=build-constraints.txt" in result.stderr  # printed for the user to merge

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from safe_pip.fixes import ACTIONS, SAFE, UNSAFE, FixContext, render_fix
+from safe_pip.fixes import ACTIONS, SAFE, UNSAFE, Fix, FixContext, render_fix
 
 PSUTIL = FixContext(package="psutil")
 
@@ -771,3 +771,55 @@ def test_a_pin_is_not_applied_in_hash_checking_mode() -> None:
     fix = render_fix("pin-to-wheel", {}, context)
     assert fix is not None
     assert fix.auto is False
+
+
+def _constrain(context: FixContext) -> Fix:
+    fix = render_fix("constrain-build", {"requirement": "Cython<3"}, context)
+    assert fix is not None
+    return fix
+
+
+_BUILD = FixContext(package="pyyaml", pip_args=("pyyaml==5.4.1",), scratch_folder="/tmp/safe-pip-1-ab")
+
+
+def test_a_build_constraint_is_applied_from_a_file_in_the_private_folder() -> None:
+    fix = _constrain(_BUILD)
+    assert fix.auto
+    assert fix.args == ("pyyaml==5.4.1",)
+    assert fix.env == {"PIP_CONSTRAINT": "/tmp/safe-pip-1-ab/build-constraints-cython.txt"}
+    assert fix.files == (("/tmp/safe-pip-1-ab/build-constraints-cython.txt", "Cython<3\n"),)
+    # What the user reads writes its own file: the private folder is gone after the run.
+    assert fix.command.startswith(
+        "echo 'Cython<3' > build-constraints.txt && PIP_CONSTRAINT=build-constraints"
+    )
+    newer = _constrain(replace(_BUILD, pip_version=(25, 3)))
+    assert list(newer.env) == ["PIP_BUILD_CONSTRAINT"]
+    assert "PIP_BUILD_CONSTRAINT=build-" in newer.command
+
+
+def test_a_second_build_constraint_keeps_the_first() -> None:
+    first = "/tmp/safe-pip-1-ab/build-constraints-setuptools.txt"
+    fix = _constrain(replace(_BUILD, applied_env={"PIP_CONSTRAINT": first}))
+    assert fix.env["PIP_CONSTRAINT"] == f"{first} /tmp/safe-pip-1-ab/build-constraints-cython.txt"
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        replace(_BUILD, scratch_folder=None),  # nowhere private to write the file
+        replace(_BUILD, pip_args=("--no-build-isolation", "pyyaml==5.4.1")),  # no build environment
+        replace(_BUILD, user_constraint_variables=("PIP_CONSTRAINT",)),  # the user's own would be replaced
+        replace(_BUILD, pip_args=("pyyaml==5.4.1", "cython>=3")),  # the user's versions of Cython
+        replace(_BUILD, scratch_folder="/tmp/my folder"),  # pip splits the variable on white space
+        replace(_BUILD, pip_args=None),  # the command is not known
+    ],
+)
+def test_a_build_constraint_is_only_printed_where_it_could_contradict_or_do_nothing(
+    context: FixContext,
+) -> None:
+    fix = _constrain(context)
+    assert not fix.auto
+    assert fix.args is None
+    assert fix.env == {}
+    assert fix.files == ()
+    assert "build-constraints.txt" in fix.command

@@ -104,6 +104,14 @@ class FixContext:
     # URLs with credentials that came from environment variables (URL -> variable name): printed commands
     # refer to the variable instead of showing the URL masked.
     secrets: Mapping[str, str] = field(default_factory=dict)
+    # A private folder --fix may write a retry's files in (a build constraints file), removed after the loop;
+    # None: there is none, and a fix that needs one is only printed.
+    scratch_folder: str | None = None
+    # The environment changes earlier fixes of this run made (a second build constraint keeps the first).
+    applied_env: Mapping[str, str] = field(default_factory=dict)
+    # pip's constraint variables the user set (PIP_CONSTRAINT, PIP_BUILD_CONSTRAINT): a fix that would
+    # replace them is only printed.
+    user_constraint_variables: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,7 +240,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec("upgrade-package", SUGGEST, "Upgrade {package} to a release built for what you have"),
         ActionSpec(
             "constrain-build",
-            SUGGEST,
+            SAFE,
             "Build {package} with {requirement} in its build environment",
             ("requirement",),
             ("requirement",),
@@ -555,10 +563,11 @@ def render_fix(
         upgrading = ["safe-pip", *context.target_options, context.pip_command, "--upgrade", package]
         command = shell_words(upgrading, context.secrets) if package else ""
     elif action == "constrain-build":
-        requirement = shlex.quote(values["requirement"])
+        env, files, allow_auto = _build_constraint(values["requirement"], context, allow_auto)
+        variable = _build_constraint_variable(context)
         command = (
-            f"echo {requirement} > build-constraints.txt && "
-            "PIP_CONSTRAINT=build-constraints.txt " + _pip_command(context, ())
+            f"echo {shlex.quote(values['requirement'])} > build-constraints.txt && "
+            f"{variable}=build-constraints.txt " + _pip_command(context, ())
         )
     elif action == "set-tmpdir":
         env = {"TMPDIR": values.get("path") or "/path/with/space"}
@@ -592,8 +601,9 @@ def render_fix(
         # The command already has these options (an earlier fix added them), or the user set one of them:
         # their own value comes later on the command line and wins, so the fix would change nothing.
         return None
-    rerun = bool(before) or (not command and bool(pip_args or env))
-    if rerun and not before:
+    # A fix that writes a file (a build constraint) runs with it, though its printed command writes its own.
+    rerun = bool(before) or (not command and bool(pip_args or env)) or bool(files and env)
+    if rerun and not before and not command:
         command = _pip_command(context, pip_args, env)
     text = title if title is not None else fill_template(spec.title, values)  # a given title is filled
     auto = allow_auto and spec.safety == SAFE and rerun
@@ -714,6 +724,45 @@ def _system_install(params: Mapping[str, str], manager: str | None, *, sudo: boo
 
 def _version_tuple(text: str) -> tuple[int, ...] | None:
     return tuple(int(part) for part in text.split(".")) if re.fullmatch(r"\d+(?:\.\d+)*", text) else None
+
+
+def _build_constraint_variable(context: FixContext) -> str:
+    """The variable that constrains what pip installs into isolated build environments: pip 25.3 added
+    PIP_BUILD_CONSTRAINT (build environments only); older pips pass PIP_CONSTRAINT on to the pip that fills
+    a build environment (it constrains the install itself too)."""
+    return (
+        "PIP_BUILD_CONSTRAINT" if context.pip_version and context.pip_version >= (25, 3) else "PIP_CONSTRAINT"
+    )
+
+
+def _build_constraint(
+    requirement: str, context: FixContext, allow_auto: bool
+) -> tuple[dict[str, str], tuple[tuple[str, str], ...], bool]:
+    """The environment and the file that constrain a build dependency (`Cython<3`) for a retry, and whether
+    --fix may apply it: only with a private folder to write the file in, when the build is isolated (with
+    --no-build-isolation the build uses the target's own packages), when the user set no constraint variable
+    of their own (it would be replaced), and when the user did not ask for that project themselves (their
+    versions of it are theirs to give)."""
+    variable = _build_constraint_variable(context)
+    project = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+    folder = context.scratch_folder
+    if (
+        not allow_auto
+        or folder is None
+        or context.pip_args is None
+        or project is None
+        or "--no-build-isolation" in context.pip_args
+        or context.user_constraint_variables
+        or _requests(context).of(project.group(0))
+    ):
+        return {}, (), False
+    slug = re.sub(r"[^a-z0-9]+", "-", project.group(0).lower())
+    path = f"{folder.rstrip('/')}/build-constraints-{slug}.txt"
+    if any(character.isspace() for character in path):
+        return {}, (), False  # pip splits the variable's value on white space
+    earlier = context.applied_env.get(variable, "").split()
+    value = " ".join([*(name for name in earlier if name != path), path])
+    return {variable: value}, ((path, requirement + "\n"),), True
 
 
 def _requests(context: FixContext) -> UserRequests:

@@ -6,6 +6,7 @@ that succeeds never pays for the rule engine."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import sys
@@ -60,6 +61,8 @@ def explain_failure(
     options = invocation.options
     # Only when a fix may be picked is it worth asking pip (seconds) which release has a wheel.
     picking = options.suggest or options.fix or _interactive()
+    # Where a retry's own files go (a build constraints file): a private folder made only when one is written.
+    scratch = _scratch_folder() if picking else None
     diagnoses = diagnose_run(
         rules,
         invocation,
@@ -69,6 +72,7 @@ def explain_failure(
         args=args,
         env_changes={},
         pin_wheels=picking,
+        scratch_folder=scratch,
     )
     _print_failure(
         console,
@@ -123,7 +127,17 @@ def explain_failure(
         first=first,
         max_attempts=options.max_attempts,
         memory=memory,
+        scratch_folder=scratch,
     )
+
+
+def _scratch_folder() -> str:
+    """A name for safe-pip's private folder of retry files, in the temporary folder; not made yet (a retry
+    that writes a file makes it, and the fix loop removes it)."""
+    import secrets
+    import tempfile
+
+    return os.path.join(tempfile.gettempdir(), f"safe-pip-{os.getpid()}-{secrets.token_hex(4)}")
 
 
 def _fix_memory(console: Console, invocation: Invocation, python: str) -> FixMemory | None:
@@ -153,13 +167,21 @@ def diagnose_run(
     args: tuple[str, ...],
     env_changes: Mapping[str, str],
     pin_wheels: bool = False,
+    scratch_folder: str | None = None,
 ) -> list[Diagnosis]:
     """The diagnoses of one pip run (its fixes written for `args`, the arguments that run used). With
     `pin_wheels` (a fix may be picked), pin-to-wheel asks the target's pip which release has a wheel."""
     from safe_pip.facts import source_options
 
     sources = tuple(source_options(args))
-    context = fix_context(invocation, python, args=args, env_changes=env_changes, pin_wheels=pin_wheels)
+    context = fix_context(
+        invocation,
+        python,
+        args=args,
+        env_changes=env_changes,
+        pin_wheels=pin_wheels,
+        scratch_folder=scratch_folder,
+    )
     classifier = Classifier(rules, rule_facts(rules), context=context)
     if capture.dropped_lines and log_path and _log_is_whole(log_path, capture):
         # The capture skipped part of a long log: read the saved log, which has every line. A log cut short
@@ -188,6 +210,7 @@ def fix_context(
     args: tuple[str, ...],
     env_changes: Mapping[str, str],
     pin_wheels: bool = False,
+    scratch_folder: str | None = None,
 ) -> FixContext:
     """What a fix for a run of `pip <command> ARGS` in `python` needs to know (shared by the failed-install
     flow and `plan`). With `pin_wheels`, pin-to-wheel may ask the target's pip which release has a wheel."""
@@ -237,6 +260,11 @@ def fix_context(
         python_for=(lambda requirement, versions: detect_python_for(python, requirement, sources, versions))
         if pin_wheels
         else None,
+        scratch_folder=scratch_folder,
+        applied_env=dict(env_changes),
+        user_constraint_variables=tuple(
+            name for name in ("PIP_CONSTRAINT", "PIP_BUILD_CONSTRAINT") if os.environ.get(name)
+        ),
     )
 
 
@@ -364,6 +392,7 @@ def _fix_loop(
     first: RunOutcome,
     max_attempts: int,
     memory: FixMemory | None = None,
+    scratch_folder: str | None = None,
 ) -> int:
     from safe_pip.capture import CaptureBuffer
     from safe_pip.commands.context import log_directory
@@ -383,9 +412,13 @@ def _fix_loop(
     ) -> RunOutcome:
         spent = 0.0  # the attempt's time includes the command run first
         for path, text in files:
-            # A requirement file's copy with one pin moved (--fix-versions nearest), beside the user's file;
+            # A requirement file's copy with one pin moved (--fix-versions nearest), beside the user's file,
+            # or a build constraint in safe-pip's private folder (made here, readable by this user only);
             # removed when the loop ends.
             try:
+                in_scratch = scratch_folder is not None and os.path.dirname(path) == scratch_folder
+                if in_scratch and scratch_folder is not None and not os.path.isdir(scratch_folder):
+                    os.mkdir(scratch_folder, 0o700)
                 with open(path, "w", encoding="utf-8") as copy:
                     copy.write(text)
             except OSError as error:
@@ -436,6 +469,7 @@ def _fix_loop(
             args=args,
             env_changes=env_changes,
             pin_wheels=True,
+            scratch_folder=scratch_folder,
         )
         _print_failure(
             console,
@@ -484,6 +518,9 @@ def _fix_loop(
                 os.unlink(path)
             except OSError:
                 pass
+        if scratch_folder is not None:
+            with contextlib.suppress(OSError):
+                os.rmdir(scratch_folder)
     # A --dry-run installs nothing: whether it "worked" says nothing about the fix.
     if memory is not None and "--dry-run" not in invocation.args:
         memory.learn(fix_records(attempts))
