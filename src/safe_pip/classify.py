@@ -193,6 +193,24 @@ SCAN_WORDS = (
     'file "',
     "exception",
 )
+# What a line holds when _track_structure can do anything with it (its package, failed-build, success, pip
+# error and build error lines), as it is and lower-cased; a line holding none of these (and no rule's gate)
+# is not normalised.
+_STRUCTURE_LITERALS = (
+    b"pip-",
+    b"Collecting ",
+    b"Processing ",
+    b"Building wheel for ",
+    b"Running setup.py ",
+    b"ailed",
+    b"Could not build",
+    b"Successfully ",
+    b"Saved ",
+)
+_STRUCTURE_LOWER_LITERALS = (b"error", b"fatal", b"exception")
+# Bytes that normalising removes from within a line (so that text around them joins) or splits it at: a raw
+# line holding none of them (and no byte above 127) normalises to a part of itself.
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 # pip's own lines the classifier follows (the package being worked on, success): each holds a scan word.
 #   "Collecting x", "Processing ./x.tar.gz" -> "collecting ", "processing "
 _STRUCTURE_KEYWORDS = ("collecting ", "processing ")
@@ -289,11 +307,17 @@ class Classifier:
             _RuleState(all=[_Hits() for _ in rule.all], context=[_Hits() for _ in rule.context])
             for rule in self.rules
         ]
+        # Each rule's gate (see Rule.gate) as bytes, to check in a raw line before it is normalised.
+        self._gates = [
+            None if rule.gate is None else tuple(literal.encode() for literal in rule.gate)
+            for rule in self.rules
+        ]
         # Rules with patterns that continue on the next lines, and their windows waiting for those lines.
         self._window_rules = frozenset(index for index, rule in enumerate(self.rules) if rule.multiline)
         self._windows: list[_Window] = []
         self._block = b""  # the block being read, and where the current line ends in it
         self._line_end = 0
+        self._next_line = 1  # the number of the line after the last block fed
         # The package pip is working on (its last progress line so far); each hit keeps the one at its line,
         # so memory does not grow with the number of progress lines (a log of 10 million "Collecting x").
         self._package: str | None = None
@@ -311,11 +335,14 @@ class Classifier:
         if self._windows:
             self._windows = [w for w in self._windows if not self._fill_window(w, block, 0)]
         self._block = block
+        number, start = first_line, 0
         for number, start, end, hits in self._scanner.spans(block, first_line):
             self._line_end = end
             self._consume(number, block[start:end], hits)
         self._block = b""
-        self.lines_seen = first_line - 1 + block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+        # The scan counted the lines up to its last one: only the rest are counted here (one pass in all).
+        self._next_line = number + block.count(b"\n", start)
+        self.lines_seen = self._next_line - (1 if block.endswith(b"\n") else 0)
 
     def feed_line(self, number: int, raw: bytes) -> None:
         """One line (without newline); slower than blocks, for lines already split (a capture)."""
@@ -328,18 +355,34 @@ class Classifier:
         self.lines_seen = max(self.lines_seen, number)
 
     def _consume(self, number: int, raw: bytes, hits: frozenset[int]) -> None:
-        text, indent = normalise_with_indent(raw)
-        if not text:
-            return
         lowered = raw.lower()
-        text_lower = text.lower()
-        self._track_structure(number, text, text_lower, indent)
         candidates: set[int] = set()
         for index in hits:
             term = self.scan_terms[index]
             for keyword in self._term_keywords[index]:
                 if keyword == term or keyword in lowered:
                     candidates.update(self._keyword_rules.get(keyword, ()))
+        if raw.isascii() and not _CONTROL_BYTES.search(raw):
+            # The normalised text of such a line is a part of it: a literal missing from the raw line is
+            # missing from the text too, so a line that no rule's gate and no structure line can pass is
+            # dropped here, before it is decoded and normalised (most lines a broad word brought: "-Werror",
+            # "connection.c").
+            gates = self._gates
+            candidates = {
+                index
+                for index in candidates
+                if gates[index] is None or any(literal in lowered for literal in gates[index])
+            }
+            if not candidates and not (
+                any(literal in raw for literal in _STRUCTURE_LITERALS)
+                or any(literal in lowered for literal in _STRUCTURE_LOWER_LITERALS)
+            ):
+                return
+        text, indent = normalise_with_indent(raw)
+        if not text:
+            return
+        text_lower = text.lower()
+        self._track_structure(number, text, text_lower, indent)
         for rule_index in candidates:
             rule = self.rules[rule_index]
             if rule.gate is not None and not any(literal in text_lower for literal in rule.gate):
@@ -463,7 +506,7 @@ class Classifier:
         line = 1
         for block in read_blocks(stream):
             self.feed_block(block, line)
-            line += block.count(b"\n")
+            line = self._next_line
 
     # -- results ---------------------------------------------------------------------------------------
     def diagnoses(self) -> list[Diagnosis]:

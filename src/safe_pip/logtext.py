@@ -75,6 +75,10 @@ _PROGRESS = re.compile(
 
 # How a progress bar line starts (cheap to check before the regex on every line normalised).
 _PROGRESS_STARTS = frozenset("|━╸1")
+# How the first character of a line with a CI prefix (_CI_PREFIX; "section_" aside) can be, and of an ASCII
+# line with a progress bar or a box glyph (_PROGRESS, _BOX): other lines skip those expressions.
+_PREFIX_STARTS = frozenset("0123456789[#:")
+_ASCII_MARK_STARTS = frozenset("|1+")
 # What a terminal would act on rather than show, once colours are gone: C0 controls but tab (BS and BEL
 # rewrite or ring), DEL, C1 controls (U+009B is a one-character CSI), and the bidirectional marks, embeddings,
 # overrides and isolates that reorder what is shown (U+202E makes `gpj.exe` read `exe.jpg`), and the Unicode
@@ -110,7 +114,16 @@ def normalise_line(raw: bytes) -> str:
 def normalise_with_indent(raw: bytes) -> tuple[str, int]:
     """`normalise_line`, and how far the line was indented after any CI prefix: pip prints its own progress
     lines near the margin and a subprocess's output further in, so indentation tells them apart."""
-    text = clean_line(raw[: MAX_LINE_CHARS * 4])
+    raw = raw[: MAX_LINE_CHARS * 4]
+    if raw.isascii():
+        # The usual line (printable ASCII, no CI prefix, progress bar or box glyph at its start): only its
+        # indentation goes, without a regular expression (the same result as below, in a tenth of the time).
+        text = raw.decode("ascii")
+        if text.isprintable() and text[:1] not in _PREFIX_STARTS and not text.startswith("section_"):
+            stripped = text.lstrip()
+            if stripped[:1] not in _ASCII_MARK_STARTS:
+                return stripped.rstrip()[:MAX_LINE_CHARS], len(text) - len(stripped)
+    text = clean_line(raw)
     while True:
         match = _CI_PREFIX.match(text)
         if not match or not match.end():
