@@ -5,12 +5,16 @@ torch; the 470 driver with a CUDA 12 torch; an sm_120 GPU with a torch built bef
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from safe_pip.cudatables import load_tables
 from safe_pip.gpu import Gpu, GpuFacts, TorchFacts, parse_proc_driver_version
 from safe_pip.gpudoctor import TorchBuild, gpu_findings, gpu_json, gpu_lines, torch_build
+from tests.conftest import safe_pip_argv
 
 TABLES = load_tables()
 PY = "/v/bin/python"
@@ -173,3 +177,99 @@ def test_json_and_lines_of_a_gpu_machine() -> None:
         "             torch 2.5.1+cu124: CUDA 12.4, sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90, pre-C++11 ABI; "
         "CUDA available: no",
     ]
+
+
+# -- end to end: `safe-pip doctor` with a fake nvidia-smi on PATH and a stand-in torch in a real venv ---------
+def _install_stand_in_torch(venv_python: Path, version: str, cuda: str, archs: str) -> None:
+    """A package named torch (with its dist-info) answering as an sm_90-era CUDA build does on a newer GPU:
+    CUDA available, with torch's own warning that the GPU's capability is not compatible."""
+    site = Path(
+        subprocess.run(
+            [str(venv_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    package = site / "torch"
+    (package / "cuda").mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        "import types\n"
+        f"__version__ = {version!r}\n"
+        f"version = types.SimpleNamespace(cuda={cuda!r}, hip=None)\n"
+        f"_C = types.SimpleNamespace(_GLIBCXX_USE_CXX11_ABI=False, _cuda_getArchFlags=lambda: {archs!r})\n"
+        "from torch import cuda\n"
+    )
+    (package / "cuda" / "__init__.py").write_text(
+        "import warnings\n"
+        "def is_available():\n"
+        "    warnings.warn('NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the '\n"
+        "                  'current PyTorch installation.')\n"
+        "    return True\n"
+        "def get_device_capability(index):\n"
+        "    return (12, 0)\n"
+    )
+    info = site / f"torch-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: torch\nVersion: {version}\n")
+    (info / "RECORD").write_text("")
+
+
+@pytest.mark.e2e
+def test_doctor_end_to_end_with_a_fake_nvidia_smi(
+    fresh_venv: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    _install_stand_in_torch(fresh_venv, "2.6.0+cu124", "12.4", " ".join(OLD_ARCHS))
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir()
+    smi = bin_dir / "nvidia-smi"
+    smi.write_text('#!/bin/sh\necho "NVIDIA GeForce RTX 5090, 12.0, 575.57.08"\n')
+    smi.chmod(0o755)
+    with_gpu = dict(env, PATH=f"{bin_dir}{os.pathsep}{env['PATH']}")
+    report = json.loads(
+        subprocess.run(
+            safe_pip_argv("--python", str(fresh_venv), "doctor", "--json"),
+            env=with_gpu,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+    )
+    gpu = report["gpu"]
+    assert (gpu["nvidia_driver"], gpu["driver_source"]) == ("575.57.08", "nvidia-smi")
+    assert gpu["gpus"] == [
+        {"name": "NVIDIA GeForce RTX 5090", "compute_capability": "12.0", "arch": "sm_120"}
+    ]
+    assert gpu["torch"]["arch_list"] == list(OLD_ARCHS)
+    assert gpu["torch"]["warnings"][0].startswith("NVIDIA GeForce RTX 5090 with CUDA capability sm_120")
+    assert report["interpreter"]["torch"]["cxx11_abi"] is False
+    ids = [finding["id"] for finding in report["findings"]]
+    assert "gpu-arch-missing" in ids
+    human = subprocess.run(
+        safe_pip_argv("--python", str(fresh_venv), "doctor"),
+        env=with_gpu,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    assert "\nGPU          NVIDIA driver 575.57.08 (from nvidia-smi); runs CUDA 12.9 and older" in human
+    assert "\n             GPU 0: NVIDIA GeForce RTX 5090, compute capability 12.0 (sm_120)\n" in human
+    assert "'torch>=2.11' --index-url https://download.pytorch.org/whl/cu128" in human
+    # Without nvidia-smi (and no driver on this machine): no GPU, and nothing GPU-related to fix.
+    bare = json.loads(
+        subprocess.run(
+            safe_pip_argv("--python", str(fresh_venv), "doctor", "--json"),
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+    )
+    if bare["gpu"]["nvidia_driver"] is None:  # a machine with a real NVIDIA driver reports its own
+        assert bare["gpu"]["gpus"] == []
+        assert not {"gpu-arch-missing", "torch-cpu-only", "driver-too-old"} & {
+            finding["id"] for finding in bare["findings"]
+        }

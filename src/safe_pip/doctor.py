@@ -7,11 +7,14 @@ JSON. The command itself (printing, exit code) is in `commands`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from safe_pip.facts import parse_torch_version
 from safe_pip.fixes import PACKAGE_MANAGERS
 from safe_pip.probe import InterpreterFacts, MachineFacts
+
+if TYPE_CHECKING:
+    from safe_pip.gpu import GpuFacts, TorchFacts
 
 __all__ = ["Finding", "doctor_json", "findings"]
 
@@ -53,8 +56,16 @@ def _install(manager: str | None, packages: dict[str, str], fallback: str) -> st
     return fallback
 
 
-def findings(interpreter: InterpreterFacts | None, machine: MachineFacts, python: str) -> list[Finding]:
-    """What stands between this machine and a working `pip install`, most serious first."""
+def findings(
+    interpreter: InterpreterFacts | None,
+    machine: MachineFacts,
+    python: str,
+    *,
+    gpu: GpuFacts | None = None,
+    torch_facts: TorchFacts | None = None,
+) -> list[Finding]:
+    """What stands between this machine and a working `pip install`, most serious first; `gpu` and
+    `torch_facts` (probe.detect_gpu_facts, detect_torch_facts) add the GPU's findings (gpudoctor)."""
     found: list[Finding] = []
     manager = machine.package_manager
     if not any(machine.tools.get(name) for name in _COMPILERS):
@@ -137,21 +148,16 @@ def findings(interpreter: InterpreterFacts | None, machine: MachineFacts, python
                     f"{python} -m pip install --upgrade pip",
                 )
             )
-        torch = interpreter.packages.get("torch")
-        if torch:
-            built = parse_torch_version(torch)
-            toolkit = machine.nvcc_version
-            if built["cuda"] and toolkit and built["cuda"] != toolkit:
-                found.append(
-                    Finding(
-                        "cuda-mismatch",
-                        "warning",
-                        f"torch {torch} was built with CUDA {built['cuda']}, but the CUDA toolkit here is "
-                        f"{toolkit}: CUDA extensions (flash-attn, apex, ...) will not build against it.",
-                        f"point CUDA_HOME at a CUDA {built['cuda']} toolkit, or install the torch build for "
-                        f"CUDA {toolkit}",
-                    )
-                )
+        # The GPU's and torch's findings (CPU-only torch, driver, GPU architecture, nvcc vs torch's CUDA).
+        from safe_pip.cudatables import load_tables
+        from safe_pip.gpu import GpuFacts
+        from safe_pip.gpudoctor import gpu_findings, torch_build
+
+        tables = load_tables()
+        build = torch_build(torch_facts, interpreter.packages.get("torch"), tables)
+        found.extend(
+            gpu_findings(gpu or GpuFacts(), build, machine.nvcc_version, tables, python, facts=torch_facts)
+        )
     if machine.cuda_home and machine.cuda_home_has_nvcc is False:
         found.append(
             Finding(
@@ -185,9 +191,15 @@ def findings(interpreter: InterpreterFacts | None, machine: MachineFacts, python
 
 
 def doctor_json(
-    interpreter: InterpreterFacts | None, machine: MachineFacts, python: str, version: str
+    interpreter: InterpreterFacts | None,
+    machine: MachineFacts,
+    python: str,
+    version: str,
+    *,
+    gpu: GpuFacts | None = None,
+    torch_facts: TorchFacts | None = None,
 ) -> dict[str, Any]:
-    """The `doctor --json` report (fields documented in README.md)."""
+    """The `doctor --json` report (fields documented in README.md); `gpu` is null when not probed."""
     interp: dict[str, Any] | None = None
     if interpreter is not None:
         torch = interpreter.packages.get("torch")
@@ -233,5 +245,16 @@ def doctor_json(
             "cpus": machine.cpus,
             "disk_free_bytes": dict(machine.disk_free),
         },
-        "findings": [finding.to_json() for finding in findings(interpreter, machine, python)],
+        "gpu": _gpu_json(gpu, torch_facts) if gpu is not None else None,
+        "findings": [
+            finding.to_json()
+            for finding in findings(interpreter, machine, python, gpu=gpu, torch_facts=torch_facts)
+        ],
     }
+
+
+def _gpu_json(gpu: GpuFacts, torch_facts: TorchFacts | None) -> dict[str, Any]:
+    from safe_pip.cudatables import load_tables
+    from safe_pip.gpudoctor import gpu_json
+
+    return gpu_json(gpu, torch_facts, load_tables())

@@ -196,13 +196,21 @@ def gpu_findings(
                 )
             )
         elif torch.cuda != nvcc:
+            row = tables.release(torch.release)
+            nvcc_build = f"cu{nvcc.replace('.', '')}"
+            other = (
+                f", or install the torch build for CUDA {nvcc}: "
+                f"{_reinstall(python, f'torch=={torch.release}', nvcc_build)}"
+                if row is not None and nvcc_build in row.builds
+                else ""
+            )
             found.append(
                 Finding(
                     "cuda-mismatch",
                     "warning",
                     f"torch {torch.version} was built with CUDA {torch.cuda}, but the CUDA toolkit here is "
                     f"{nvcc}: CUDA extensions build (torch only warns), but may not load everywhere.",
-                    f"point CUDA_HOME at a CUDA {torch.cuda} toolkit to build extensions with torch's CUDA",
+                    f"point CUDA_HOME at a CUDA {torch.cuda} toolkit{other}",
                 )
             )
     return found

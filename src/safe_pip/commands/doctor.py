@@ -25,29 +25,37 @@ def run(args: argparse.Namespace, invocation: Invocation, console: Console) -> i
     """Exit 0 with the report (findings included); 2 when there is no target interpreter at all."""
     from safe_pip.commands.context import resolve_target
     from safe_pip.doctor import doctor_json, findings
-    from safe_pip.probe import detect_interpreter_facts, detect_machine
+    from safe_pip.probe import detect_gpu_facts, detect_interpreter_facts, detect_machine
 
     target = resolve_target(invocation, console)
     if target is None:
         return EXIT_USAGE
     interpreter = detect_interpreter_facts(target.path)
     machine = detect_machine(interpreter.site_packages if interpreter else None)
-    torch_abi = None
+    gpu = detect_gpu_facts()
+    torch_facts = None
     if interpreter is not None and interpreter.packages.get("torch"):
-        from safe_pip.probe import detect_torch_abi
+        # Imports torch in the target (seconds): its CUDA, architectures, is_available() and C++ ABI.
+        from safe_pip.probe import detect_torch_facts
 
-        torch_abi = detect_torch_abi(target.path)
+        torch_facts = detect_torch_facts(target.path)
+    torch_abi = torch_facts.cxx11_abi if torch_facts is not None else None
     if args.json:
         import json
 
-        report = doctor_json(interpreter, machine, target.path, __version__)
+        report = doctor_json(interpreter, machine, target.path, __version__, gpu=gpu, torch_facts=torch_facts)
         if report["interpreter"] and report["interpreter"]["torch"]:
             report["interpreter"]["torch"]["cxx11_abi"] = torch_abi
         print(json.dumps(report, indent=2))
         return 0
+    from safe_pip.cudatables import load_tables
+    from safe_pip.gpudoctor import gpu_lines
+
     for line in _doctor_lines(target.path, target.source, interpreter, machine, torch_abi):
         print(line)
-    found = findings(interpreter, machine, target.path)
+    for line in gpu_lines(gpu, torch_facts, load_tables()):
+        print(line)
+    found = findings(interpreter, machine, target.path, gpu=gpu, torch_facts=torch_facts)
     print("Findings")
     if not found:
         print("  nothing stands in the way of installing and building packages here")
