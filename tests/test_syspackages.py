@@ -42,6 +42,11 @@ def test_every_entry_uses_known_package_managers_only() -> None:
         ("libffi", "libffi-dev", "libffi-devel", "libffi-dev"),
         ("OpenBLAS", "libopenblas-dev", "openblas-devel", "openblas-dev"),
         ("jpeg", "libjpeg-dev", "libjpeg-turbo-devel", "jpeg-dev"),
+        # MPI: the header, the compiler wrapper mpi4py looks for, the linker's -lmpi, CMake's MPI.
+        ("mpi.h", "libopenmpi-dev", "openmpi-devel", "openmpi-dev"),
+        ("mpicc", "libopenmpi-dev", "openmpi-devel", "openmpi-dev"),
+        ("mpi", "libopenmpi-dev", "openmpi-devel", "openmpi-dev"),
+        ("MPI", "libopenmpi-dev", "openmpi-devel", "openmpi-dev"),
     ],
     ids=str,
 )

@@ -383,6 +383,16 @@ _TABLE: dict[str, dict[str, str]] = {
         "pacman": "rust",
         "brew": "rust",
     },
+    # An MPI implementation: Open MPI (the one mpi4py's own message lists second, with MPICH), its headers,
+    # libraries and compiler wrappers (mpicc).
+    "mpi.h": {
+        "apt": "libopenmpi-dev",
+        "dnf": "openmpi-devel",
+        "yum": "openmpi-devel",
+        "apk": "openmpi-dev",
+        "pacman": "openmpi",
+        "brew": "open-mpi",
+    },
 }
 # The names a linker or a build uses for the same libraries: "-lffi", "-lssl", "-lxml2", ...
 _ALIASES = {
@@ -466,6 +476,16 @@ _ALIASES = {
     "yaml-0.1": "yaml.h",
     "portaudio-2.0": "portaudio.h",
     "krb5-gssapi": "krb5.h",
+    # MPI: the compiler wrappers, the libraries (-lmpi, -lmpi_cxx), pkg-config's and CMake's names.
+    "mpicc": "mpi.h",
+    "mpicxx": "mpi.h",
+    "mpic++": "mpi.h",
+    "mpiicc": "mpi.h",
+    "mpi": "mpi.h",
+    "mpi_cxx": "mpi.h",
+    "ompi": "mpi.h",
+    "ompi-c": "mpi.h",
+    "mpich": "mpi.h",
 }
 
 
