@@ -330,6 +330,38 @@ def _cuda_version_mismatch(lab: Lab) -> Setup:
     return Setup(lab.sources("--no-build-isolation", "cudaops"))
 
 
+def _cuda_torch_without_its_libraries(lab: Lab) -> Setup:
+    """A CUDA build of torch installed with `--no-deps`, as people do to keep their other pins: the install
+    succeeds, and `import torch` (--verify-import) cannot load the CUDA runtime its nvidia-* packages would have
+    brought (`libcudart.so.12: cannot open shared object file`). No GPU is needed: torch loads the library at
+    import, before it looks for a GPU."""
+    if os.environ.get("SAFE_PIP_CUDA_TORCH", "").lower() not in ("1", "true", "yes", "on"):
+        # Installing the 900 MB torch wheel takes a minute: opt-in, as for the cuda-version-mismatch scenario.
+        raise Unavailable("opt-in: scripts/test --full (or SAFE_PIP_CUDA_TORCH=1) runs it with a CUDA torch")
+    wheels = sorted(CUDA_TORCH.glob("torch-*.whl"))
+    if not (CUDA_TORCH / ".complete").exists() or not wheels:
+        raise Unavailable(
+            f"no CUDA build of torch in {CUDA_TORCH} (scripts/fill-wheelhouse --full downloads one)"
+        )
+    # The CUDA runtime torch was built for, found by the dynamic linker anyway (a CUDA toolkit of that major
+    # version in ld.so's cache): then the import works and there is nothing to diagnose.
+    cache = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, check=False).stdout
+    if "libcudart.so.12 " in cache or "libcublas.so.12 " in cache:
+        raise Unavailable("this machine's linker finds a CUDA 12 runtime outside torch's nvidia-* packages")
+    env = hermetic_env(lab.folder)
+    # torch's pure-Python dependencies are there (the environment had them); only the nvidia-* ones are not.
+    sources = ["--no-index", "--find-links", str(CUDA_TORCH), "--find-links", str(lab.wheelhouse)]
+    pure = ["filelock", "typing_extensions", "sympy", "networkx", "jinja2", "fsspec"]
+    subprocess.run(
+        [str(lab.python), "-m", "pip", "install", "--quiet", *sources, *pure],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    version = wheels[-1].name.split("-")[1]
+    return Setup([*sources, "--no-deps", f"torch=={version}"], verify_import=True)
+
+
 def _shared_library(source: Path, target: Path) -> None:
     subprocess.run(
         ["gcc", "-shared", "-fPIC", "-Wl,-soname,libfoo.so.1", "-o", str(target), str(source)],
@@ -601,6 +633,13 @@ SCENARIOS: list[Scenario] = [
         _cuda_version_mismatch,
     ),
     Scenario("abi-mismatch", "abi-mismatch", "usesfoo", "undefined symbol: foo_v2", _abi_mismatch),
+    Scenario(
+        "cuda-torch-without-its-libraries",
+        "gpu-build-mismatch",
+        "torch",
+        "libcudart.so.12",
+        _cuda_torch_without_its_libraries,
+    ),
     Scenario(
         "externally-managed",
         "externally-managed-environment",
