@@ -215,3 +215,30 @@ def test_fix_versions_nearest_from_the_option_or_the_environment() -> None:
         parse_argv(["--fix-versions", "newest", "install", "x"], {})
     # A bad value in the environment does not stop a command that never retries.
     assert parse_argv(["--version"], {"SAFE_PIP_FIX_VERSIONS": "x"}).options.show_version
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "backend"),
+    [
+        (["--torch-backend", "cu128", "install", "torch"], {}, "cu128"),
+        (["--torch-backend=cpu", "install", "torch"], {}, "cpu"),
+        (["install", "torch"], {"SAFE_PIP_TORCH_BACKEND": "auto"}, "auto"),
+        (["--torch-backend", "cu126", "install", "torch"], {"SAFE_PIP_TORCH_BACKEND": "cpu"}, "cu126"),
+        (["install", "torch"], {}, ""),  # nothing changes the index unless asked
+        (["--torch-backend", "cpu", "doctor"], {}, ""),  # read by pip runs only
+    ],
+)
+def test_torch_backend(argv: list[str], environ: dict[str, str], backend: str) -> None:
+    assert parse_argv(argv, environ).options.torch_backend == backend
+
+
+@pytest.mark.parametrize("value", ["cuda", "cu12", "cu1280", "rocm6.2", "CPU", "cu١٢٨"])
+def test_a_bad_torch_backend_is_a_usage_error(value: str) -> None:
+    with pytest.raises(UsageError, match=f"--torch-backend takes auto, cpu or cuXYZ .*not {value!r}"):
+        parse_argv(["--torch-backend", value, "install", "torch"], {})
+    # `--version` and safe-pip's own commands do not read it.
+    assert parse_argv(["--torch-backend", value, "doctor"], {}).command == "doctor"
+
+
+def test_torch_backend_after_the_pip_command_is_safe_pips_own() -> None:
+    assert misplaced_options(["torch", "--torch-backend", "cpu"]) == (("--torch-backend", "cpu"), ("torch",))

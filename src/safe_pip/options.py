@@ -64,6 +64,7 @@ class GlobalOptions(FrozenValue):
         "show_help",
         "show_version",
         "suggest",
+        "torch_backend",
         "verbose",
         "verify_import",
     )
@@ -79,6 +80,9 @@ class GlobalOptions(FrozenValue):
     no_history: bool  # neither read nor write the fix history (--no-history, SAFE_PIP_NO_HISTORY=1)
     verify_import: bool  # after a successful install, import what was installed (--verify-import)
     preflight: bool  # before `install`, run `plan`'s check (--preflight, SAFE_PIP_PREFLIGHT=1)
+    # "auto", "cpu", "cuXYZ": install torch packages from that PyTorch build's index (--torch-backend,
+    # SAFE_PIP_TORCH_BACKEND); "" changes nothing.
+    torch_backend: str
     no_color: bool  # colour is off (--color never, --no-color, NO_COLOR, TERM=dumb): color == "never"
     # "always", "never" or "auto" (a terminal decides), from --color/--no-color, then NO_COLOR, FORCE_COLOR,
     # TERM=dumb
@@ -101,6 +105,7 @@ class GlobalOptions(FrozenValue):
         no_history: bool = False,
         verify_import: bool = False,
         preflight: bool = False,
+        torch_backend: str = "",
         no_color: bool = False,
         color: str = "",
         quiet: int = 0,
@@ -119,6 +124,7 @@ class GlobalOptions(FrozenValue):
             no_history=no_history,
             verify_import=verify_import,
             preflight=preflight,
+            torch_backend=torch_backend,
             no_color=no_color or color == "never",
             color=color or ("never" if no_color else "auto"),
             quiet=quiet,
@@ -147,6 +153,7 @@ _VALUE_OPTIONS = {
     "--max-attempts": "max_attempts",
     "--json-report": "json_report",
     "--fix-versions": "fix_versions",
+    "--torch-backend": "torch_backend",
     "--color": "color",
 }
 _REPEATABLE = frozenset({"rules"})
@@ -178,6 +185,7 @@ _SAFE_PIP_ONLY = {
     "--json-report": True,
     "--rules": True,
     "--fix-versions": True,
+    "--torch-backend": True,
     "--color": True,
 }
 
@@ -293,6 +301,12 @@ def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
         raise UsageError(
             f"--fix-versions takes {' or '.join(sorted(_FIX_VERSIONS - {''}))}, not {fix_versions!r}"
         )
+    torch_backend = _str_or_none(values.get("torch_backend")) or environ.get("SAFE_PIP_TORCH_BACKEND") or ""
+    if torch_backend and not _is_torch_backend(torch_backend) and command in PIP_COMMANDS_DIAGNOSED:
+        # Only a pip run reads it: a bad value does not stop `--version` or `doctor`.
+        raise UsageError(
+            f"--torch-backend takes auto, cpu or cuXYZ (cu118, cu126, cu128, ...), not {torch_backend!r}"
+        )
     options = GlobalOptions(
         python=python,
         fix=fix,
@@ -304,6 +318,7 @@ def parse_argv(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
         no_history=bool(values.get("no_history", False)) or env_flag(environ, "SAFE_PIP_NO_HISTORY"),
         verify_import=bool(values.get("verify_import", False)),
         preflight=bool(values.get("preflight", False)) or env_flag(environ, "SAFE_PIP_PREFLIGHT"),
+        torch_backend=torch_backend if command in PIP_COMMANDS_DIAGNOSED else "",
         color=_color(_str_or_none(values.get("color")), environ),
         quiet=counts["quiet"],
         verbose=counts["verbose"],
@@ -398,6 +413,14 @@ def _pip_command_line(words: tuple[str, ...]) -> tuple[str | None, str | None, t
             raise UsageError(f"no pip command after pip's options {' '.join(words)!r}")
         return None, words[0] if words else None, words[1:]  # e.g. `-- --version`: pip's, unchanged
     return python, words[index], (*general, *words[index + 1 :])
+
+
+def _is_torch_backend(text: str) -> bool:
+    """auto, cpu, or a CUDA build of the PyTorch index: cu + three ASCII digits (cu118, cu128, cu130)."""
+    digits = text[2:]
+    return text in ("auto", "cpu") or (
+        text.startswith("cu") and len(digits) == 3 and digits.isascii() and digits.isdigit()
+    )
 
 
 def _attempts(text: str) -> int | None:
