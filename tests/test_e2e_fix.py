@@ -267,7 +267,8 @@ def test_a_build_out_of_memory_succeeds_with_fewer_jobs(
     # 400 MB holds one 2.5 GB-sized job at most: straight to one job, which fits.
     assert "attempt 2/3: retrying with MAX_JOBS=1 " in result.stderr, result.stderr[-4000:]
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "fixed in 2 attempts (limit-build-jobs)" in result.stderr
+    # The command to paste next time keeps the fewer jobs.
+    assert "fixed in 2 attempts (limit-build-jobs): MAX_JOBS=1 " in result.stderr
 
 
 def test_the_history_makes_the_second_run_take_the_working_fix_first(

@@ -284,6 +284,9 @@ def test_a_build_that_breaks_with_a_new_build_dependency_is_retried_with_that_de
     assert "cython3-incompatible" in result.stderr
     assert "attempt 2/" in result.stderr
     assert "Cython<3" in result.stderr
+    # The command to paste next time writes the constraint itself.
+    pasted = "echo 'Cython<3' > build-constraints-cython.txt && PIP_CONSTRAINT=build-constraints-cython.txt"
+    assert f"(constrain-build): {pasted} safe-pip" in result.stderr
     assert _installed(python, "oldyaml", env) == "5.4.1"
     assert list(scratch.iterdir()) == []  # the constraints file and its folder are removed
 

@@ -536,6 +536,7 @@ def _fix_loop(
         words = ["safe-pip", *target_options(invocation), command, *_replace_copies(last.args, copies)]
         console.say(
             f"fixed in {len(attempts)} attempts ({', '.join(applied)}): "
+            f"{_with_environment(last.env_changes, attempts, scratch_folder)}"
             f"{shell_words(words, _secret_references())}",
             style="ok",
         )
@@ -564,6 +565,31 @@ def _fix_loop(
         args=invocation.args,
         attempts=attempts,
     )
+
+
+def _with_environment(
+    env_changes: Mapping[str, str], attempts: Sequence[Attempt], scratch_folder: str | None
+) -> str:
+    """The environment part of the command that worked, to paste next time (`MAX_JOBS=2 `): a file the fix
+    loop wrote in its private folder (removed by now) is written by the command itself, in the working folder
+    (`echo 'Cython<3' > build-constraints-cython.txt && PIP_CONSTRAINT=build-constraints-cython.txt `)."""
+    private = {
+        path: text
+        for attempt in attempts
+        if attempt.fix
+        for path, text in attempt.fix.files
+        if scratch_folder is not None and os.path.dirname(path) == scratch_folder
+    }
+    written = "".join(
+        f"echo {shlex.quote(text.strip())} > {shlex.quote(os.path.basename(path))} && "
+        for path, text in private.items()
+        if any(path in value.split() for value in env_changes.values())
+    )
+
+    def named(value: str) -> str:
+        return " ".join(os.path.basename(word) if word in private else word for word in value.split())
+
+    return written + "".join(f"{name}={shlex.quote(named(value))} " for name, value in env_changes.items())
 
 
 def _killed_by_signal(exit_code: int) -> bool:
