@@ -384,6 +384,29 @@ def test_torch_facts_script_without_torch(tmp_path: Path) -> None:
 def test_cuda_check_script_in_a_real_interpreter(tmp_path: Path) -> None:
     folder = _stand_in_torch(tmp_path, cuda="12.8", available=True, arch="sm_80")
     check = check_torch_cuda(sys.executable, run=_in_folder(folder))
+    assert not check.skipped
     assert (check.imported, check.available, check.tensor_ok) == (True, True, False)
     assert check.error == "RuntimeError: CUDA error: no kernel image is available for execution on the device"
     assert "Traceback" in check.output
+
+
+def _dist_info(folder: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> None:
+    info = folder / f"{name}-{version}.dist-info"
+    info.mkdir()
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    lines += [f"Requires-Dist: {requirement}" for requirement in requires]
+    (info / "METADATA").write_text("\n".join(lines) + "\n")
+
+
+def test_cuda_check_skips_what_does_not_use_torch(tmp_path: Path) -> None:
+    folder = _stand_in_torch(tmp_path, cuda="12.8", available=True, arch="sm_80")
+    _dist_info(folder, "requests", "2.32.3", ("urllib3<3,>=1.21.1",))
+    _dist_info(
+        folder, "torch_geometric", "2.6.1", ("torch-geometric-extra",)
+    )  # another project named torch-*
+    _dist_info(folder, "flash_attn", "2.8.3", ("torch", "einops"))
+    assert check_torch_cuda(sys.executable, ["requests", "torch_geometric"], run=_in_folder(folder)).skipped
+    # A package depending on torch (flash-attn): checked.
+    check = check_torch_cuda(sys.executable, ["requests", "flash_attn"], run=_in_folder(folder))
+    assert not check.skipped
+    assert check.tensor_ok is False

@@ -275,6 +275,7 @@ class CudaCheck:
     tensor_ok: bool | None  # None: not tried (CUDA not available)
     error: str | None  # the last line of the failure ("RuntimeError: CUDA error: no kernel image ...")
     output: str  # everything the check printed (tracebacks, torch's warnings), for the classifier
+    skipped: bool = False  # nothing installed is torch or depends on it: nothing was checked
 
     @property
     def ok(self) -> bool:
@@ -282,18 +283,21 @@ class CudaCheck:
 
 
 def parse_cuda_check(output: str) -> CudaCheck:
-    """Marker lines: "safe-pip-cuda import ok|failed", "safe-pip-cuda available 1|0",
-    "safe-pip-cuda tensor ok|failed", "safe-pip-cuda error <text>"."""
+    """Marker lines: "safe-pip-cuda skip" (nothing installed uses torch), "safe-pip-cuda import ok|failed",
+    "safe-pip-cuda available 1|0", "safe-pip-cuda tensor ok|failed", "safe-pip-cuda error <text>"."""
     imported = False
     available: bool | None = None
     tensor: bool | None = None
     error: str | None = None
+    skipped = False
     for line in output.splitlines():
         if not line.startswith(CUDA_CHECK_MARK):
             continue
         words = line[len(CUDA_CHECK_MARK) :].split(" ", 1)
         key, value = words[0], (words[1] if len(words) > 1 else "")
-        if key == "import":
+        if key == "skip":
+            skipped = True
+        elif key == "import":
             imported = value == "ok"
         elif key == "available":
             available = value == "1"
@@ -301,7 +305,7 @@ def parse_cuda_check(output: str) -> CudaCheck:
             tensor = value == "ok"
         elif key == "error" and value:
             error = value
-    return CudaCheck(imported, available, tensor, error, output)
+    return CudaCheck(imported, available, tensor, error, output, skipped)
 
 
 def cuda_version_text(code: int) -> str:

@@ -1047,14 +1047,28 @@ def detect_torch_facts(
     return parse_torch_facts(answer[1]) if answer is not None else None
 
 
-# Runs in the target after torch was installed (--verify-import on a machine with an NVIDIA GPU): is CUDA
-# available, and does a tiny tensor compute on the device? A failure prints its traceback (for the
-# classifier's rules) and the last line of it.
+# Runs in the target after an install (--verify-import on a machine with an NVIDIA GPU), given the names pip
+# installed: when one is torch or depends on it, is CUDA available, and does a tiny tensor compute on the
+# device? A failure prints its traceback (for the classifier's rules) and the last line of it.
 _CUDA_CHECK_SCRIPT = r"""
-import sys, traceback, warnings
+import re, sys, traceback, warnings
 def say(text):
     sys.stdout.write("safe-pip-cuda " + text + "\n")
     sys.stdout.flush()
+def uses_torch(name):
+    if re.sub(r"[-_.]+", "-", name).lower() in ("torch", "torchvision", "torchaudio"):
+        return True
+    try:
+        from importlib import metadata
+        requires = metadata.requires(name) or []
+    except Exception:
+        return False
+    wanted = [req.strip().lower() for req in requires if "extra ==" not in req]
+    return any(re.match(r"torch\b(?![-_.\w])", req) for req in wanted)
+names = sys.argv[1:]
+if names and not any(uses_torch(name) for name in names):
+    say("skip")
+    sys.exit(0)
 def last_line(error):
     text = ("%s: %s" % (type(error).__name__, error)).strip().splitlines()
     return text[0] if text else type(error).__name__
@@ -1086,11 +1100,14 @@ if available:
 """
 
 
-def check_torch_cuda(python: str, run: CommandRunner = run_merged, timeout: float = 300) -> CudaCheck:
-    """Run the post-install CUDA check in the target (importing torch and starting CUDA may take a minute)."""
+def check_torch_cuda(
+    python: str, installed: Sequence[str] = (), run: CommandRunner = run_merged, timeout: float = 300
+) -> CudaCheck:
+    """Run the post-install CUDA check in the target when one of the `installed` distributions is torch or
+    depends on it (none given: always); importing torch and starting CUDA may take a minute."""
     from safe_pip.gpu import CudaCheck, parse_cuda_check
 
-    answer = run([python, "-c", _CUDA_CHECK_SCRIPT], timeout)
+    answer = run([python, "-c", _CUDA_CHECK_SCRIPT, *installed], timeout)
     if answer is None:
         return CudaCheck(False, None, None, f"the CUDA check did not finish within {timeout:g} s", "")
     return parse_cuda_check(answer[1])
