@@ -302,6 +302,14 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
 
         args, env_changes = preflight(invocation, target.path, console)
         invocation = Invocation(invocation.options, command, args)
+    if command == "install" and (invocation.options.torch_backend or _may_install_torch(invocation.args)):
+        # torch packages: the advice on which build fits here, or --torch-backend applied (issue 16).
+        from safe_pip.commands.torch import before_install
+
+        planned = before_install(invocation, target.path, console)
+        if isinstance(planned, int):
+            return planned
+        invocation = Invocation(invocation.options, command, planned)
     argv = [target.path, "-m", "pip", command, *invocation.args]
     console.say(f"running {' '.join(argv)} (interpreter from {target.source})", style="note", level=1)
     if command not in PIP_COMMANDS_DIAGNOSED:
@@ -383,6 +391,11 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         python=target.path,
         duration_s=result.duration_s,
     )
+
+
+def _may_install_torch(args: Sequence[str]) -> bool:
+    """A word naming torch, or a requirement file that may (cheap: the start-up path of every install)."""
+    return any("torch" in word.lower() or word.startswith(("-r", "--requirement")) for word in args)
 
 
 def _say_where_options_go(invocation: Invocation, console: Console) -> None:

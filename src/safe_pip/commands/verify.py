@@ -43,7 +43,7 @@ def verify_imports(console: Console, invocation: Invocation, python: str, *, lin
     if not failed and code == 0:
         modules = ", ".join(module for _name, module, _imported in results) or "no importable modules"
         console.say(f"--verify-import: imported {modules}", style="ok")
-        return 0
+        return verify_cuda(console, invocation, python, installed)
     rules = load_rule_library(invocation, console)
     context = FixContext(
         pip_command=invocation.command or "install",
@@ -77,6 +77,46 @@ def verify_imports(console: Console, invocation: Invocation, python: str, *, lin
         # `No module named 'cv2'`: the module comes from a project of another name (issue 14).
         command = shell_words(["safe-pip", *target_options(invocation), "install", project])
         console.say(f"  the module {module} is provided by the project {project}: {command}")
+    return 1
+
+
+def verify_cuda(console: Console, invocation: Invocation, python: str, installed: Sequence[str]) -> int:
+    """On a machine with an NVIDIA GPU, after installing torch or a package depending on it: does torch use
+    the GPU (issue 16.3)? A failure is said with its likely cause and fix (doctor's GPU findings), and the
+    check's output goes through the rules (gpu-build-mismatch). 0 when it works or does not apply, else 1."""
+    import sys
+
+    from safe_pip.probe import detect_gpu_facts
+    from safe_pip.torchcheck import needs_cuda_check
+
+    gpu = detect_gpu_facts()
+    if not needs_cuda_check(installed, gpu, sys.platform):
+        return 0
+    from safe_pip.cudatables import load_tables
+    from safe_pip.probe import check_torch_cuda, detect_package_manager, detect_torch_facts
+    from safe_pip.torchcheck import verdict
+
+    check = check_torch_cuda(python, installed)
+    if check.skipped:
+        return 0
+    facts = detect_torch_facts(python) if not check.ok else None
+    ok, lines = verdict(check, gpu, facts, load_tables(), python)
+    for line in lines:
+        console.say(line, style="ok" if ok else (None if line.startswith("  ") else "error"))
+    if ok:
+        return 0
+    rules = load_rule_library(invocation, console)
+    context = FixContext(
+        pip_command=invocation.command or "install",
+        pip_args=invocation.args,
+        python=python,
+        package_manager=detect_package_manager(),
+    )
+    classifier = Classifier(rules, rule_facts(rules), context=context)
+    classifier.feed_stream(io.BytesIO(check.output.encode("utf-8", "replace")))
+    diagnoses = [diagnosis for diagnosis in classifier.diagnoses() if not diagnosis.fallback]
+    if diagnoses:
+        console.say("\n".join(diagnosis_lines(diagnoses, console=console)))
     return 1
 
 
