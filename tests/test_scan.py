@@ -53,3 +53,37 @@ def test_the_scanner_finds_what_one_search_per_term_finds(alone: set[bytes] | No
         for _number, start, end, hits in scanner.spans(block, 1):
             if b"\n" not in b"".join(TERMS[i] for i in hits):
                 assert scanner.line_hits(block[start:end].lower()) == hits
+
+
+def _accelerated(terms: list[bytes], alone: set[bytes] | None = None) -> TermScanner:
+    pytest.importorskip("ahocorasick_rs", reason="the optional accelerator (extra 'fast') is not installed")
+    return TermScanner(terms, alone, accelerate=True)
+
+
+def test_the_accelerator_finds_what_the_pure_scan_finds() -> None:
+    # Random blocks from pieces of overlapping terms, a term across lines, repeated terms among them.
+    terms = [*TERMS, b"error"]
+    chooser = random.Random(18)
+    pure, fast = TermScanner(terms, None, accelerate=False), _accelerated(terms)
+    for _ in range(500):
+        block = b"".join(
+            chooser.choice(
+                [b"a", b"b", b"c", b" ", b"d", b"\n", b"E", b"rror: x", b"_jobs", b"FAIL", b"\xc3"]
+            )
+            for _ in range(chooser.randint(0, 80))
+        )
+        assert list(fast.spans(block, 7)) == list(pure.spans(block, 7)), block
+
+
+def test_the_accelerator_finds_what_the_pure_scan_finds_in_every_fixture() -> None:
+    from pathlib import Path
+
+    from safe_pip.classify import Classifier
+    from safe_pip.rules import load_rules
+
+    plan = Classifier(load_rules())
+    fast = _accelerated(plan.scan_terms)
+    pure = TermScanner(plan.scan_terms, None, accelerate=False)
+    for path in sorted((Path(__file__).parent / "fixtures" / "logs").glob("**/*.log")):
+        block = path.read_bytes()
+        assert list(fast.spans(block, 1)) == list(pure.spans(block, 1)), path

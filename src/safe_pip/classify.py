@@ -29,7 +29,13 @@ from dataclasses import dataclass, field, replace
 
 from safe_pip._scan import TermScanner
 from safe_pip.fixes import Fix, FixContext, render_fix
-from safe_pip.logtext import normalise_line, normalise_with_indent, plain_block, read_blocks
+from safe_pip.logtext import (
+    MAX_LINE_CHARS,
+    normalise_line,
+    normalise_with_indent,
+    plain_block,
+    read_blocks,
+)
 from safe_pip.rules import USER_LINE_CHARS, Rule, RuleSet
 from safe_pip.template import fill_template
 
@@ -207,7 +213,10 @@ _STRUCTURE_LITERALS = (
     b"Successfully ",
     b"Saved ",
 )
-_STRUCTURE_LOWER_LITERALS = (b"error", b"fatal", b"exception")
+# ... and what a build error or pip error line holds (_BUILD_ERROR, _PIP_ERROR), lower-cased: its word is not
+# followed by another letter in the line ("errors.py" is no error line), nor then in its text, which ends
+# where the line does unless the line is cut (longer than MAX_LINE_CHARS).
+_MAYBE_ERROR_LINE = re.compile(rb"(?:error|fatal|exception)(?![a-z0-9_])")
 # Bytes that normalising removes from within a line (so that text around them joins) or splits it at: a raw
 # line holding none of them (and no byte above 127) normalises to a part of itself.
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
@@ -371,11 +380,12 @@ class Classifier:
             candidates = {
                 index
                 for index in candidates
-                if gates[index] is None or any(literal in lowered for literal in gates[index])
+                if (gate := gates[index]) is None or any(literal in lowered for literal in gate)
             }
-            if not candidates and not (
-                any(literal in raw for literal in _STRUCTURE_LITERALS)
-                or any(literal in lowered for literal in _STRUCTURE_LOWER_LITERALS)
+            if (
+                not candidates
+                and not any(literal in raw for literal in _STRUCTURE_LITERALS)
+                and (len(raw) > MAX_LINE_CHARS or not _MAYBE_ERROR_LINE.search(lowered))
             ):
                 return
         text, indent = normalise_with_indent(raw)
@@ -392,20 +402,23 @@ class Classifier:
             if self._window_rules and rule_index in self._window_rules:
                 self._open_window(rule_index, number, text)
             # A user's pattern sees the start of a long line only: what it may cost is bounded (see rules).
-            subject = text if rule.builtin or len(text) <= USER_LINE_CHARS else text[:USER_LINE_CHARS]
-            if not state.vetoed and any(matcher.search(subject) for matcher in patterns.none):
+            if rule.builtin or len(text) <= USER_LINE_CHARS:
+                subject, subject_lower = text, text_lower
+            else:
+                subject, subject_lower = text[:USER_LINE_CHARS], None
+            if not state.vetoed and any(matcher.search(subject, subject_lower) for matcher in patterns.none):
                 state.vetoed = True
             for matcher in patterns.any:
-                match = matcher.search(subject)
+                match = matcher.search(subject, subject_lower)
                 if match:
                     state.any.add((number, text, _captures(match)), self._package)
                     break
             for position, matcher in enumerate(patterns.all):
-                match = matcher.search(subject)
+                match = matcher.search(subject, subject_lower)
                 if match:
                     state.all[position].add((number, text, _captures(match)))
             for position, matcher in enumerate(patterns.context):
-                match = matcher.search(subject)
+                match = matcher.search(subject, subject_lower)
                 if match:
                     state.context[position].add((number, text, _captures(match)))
 

@@ -317,9 +317,11 @@ class Matcher:
         self.literals = literals
         self.multiline = _is_multiline(pattern)
 
-    def search(self, text: str) -> re.Match[str] | None:
+    def search(self, text: str, lowered: str | None = None) -> re.Match[str] | None:
+        """The pattern's first match in `text`; `lowered`, when given, is `text.lower()` (computed once per
+        line for all the patterns that read it)."""
         if self.literals is not None:
-            haystack = text.lower() if self.ignore_case else text
+            haystack = (text.lower() if lowered is None else lowered) if self.ignore_case else text
             if not any(literal in haystack for literal in self.literals):
                 return None
         return self.regex.search(text)
