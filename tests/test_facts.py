@@ -9,7 +9,6 @@ from safe_pip.facts import (
     parse_cgroup_cpu_max,
     parse_cgroup_memory_limit,
     parse_cgroup_v1_cpu,
-    parse_driver_version,
     parse_glibc_version,
     parse_install_report,
     parse_installed,
@@ -164,23 +163,6 @@ def test_parse_nvcc_version() -> None:
     )
     assert parse_nvcc_version(text) == "13.0"
     assert parse_nvcc_version("bash: nvcc: command not found") is None
-
-
-@pytest.mark.parametrize(
-    ("text", "version"),
-    [
-        (
-            "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC 2023\n"
-            "GCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n",
-            "535.104.05",
-        ),
-        ("550.54.15\n", "550.54.15"),
-        ("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n", None),
-    ],
-    ids=["proc", "nvidia-smi", "no-driver"],
-)
-def test_parse_driver_version(text: str, version: str | None) -> None:
-    assert parse_driver_version(text) == version
 
 
 def test_parse_meminfo_available() -> None:

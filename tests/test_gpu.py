@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import safe_pip.probe
 from safe_pip.gpu import (
     Gpu,
     GpuFacts,
@@ -29,7 +30,14 @@ from safe_pip.gpu import (
     parse_sys_module_version,
     parse_torch_facts,
 )
-from safe_pip.probe import check_torch_cuda, detect_gpu_facts, detect_torch_facts, run_merged
+from safe_pip.probe import (
+    check_torch_cuda,
+    detect_gpu_facts,
+    detect_machine,
+    detect_nvidia_driver,
+    detect_torch_facts,
+    run_merged,
+)
 
 # Written in the formats the NVIDIA kernel modules print (the proprietary module; the open module, which puts
 # "for <arch>" before the version; a Jetson's L4T module).
@@ -283,6 +291,49 @@ def test_rocm_is_read() -> None:
     )
     facts = detect_gpu_facts(recorded.run, recorded.read, recorded.which)
     assert (facts.rocm, facts.rocm_gpus, facts.nvidia, facts.amd) == ("6.2.4", ("gfx1100",), False, True)
+
+
+DRIVER_ONLY = "/usr/bin/nvidia-smi --query-gpu=driver_version"
+
+
+@pytest.mark.parametrize(
+    ("commands", "files", "found"),
+    [
+        ({}, {"/proc/driver/nvidia/version": PROC_PROPRIETARY}, ("470.82.01", "/proc/driver/nvidia/version")),
+        ({}, {"/proc/driver/nvidia/version": PROC_OPEN}, ("570.133.07", "/proc/driver/nvidia/version")),
+        ({}, {"/proc/driver/nvidia/version": PROC_OPEN_ARM}, ("580.65.06", "/proc/driver/nvidia/version")),
+        ({}, {"/sys/module/nvidia/version": "550.54.14\n"}, ("550.54.14", "/sys/module/nvidia/version")),
+        ({DRIVER_ONLY: (0, "535.104.05\n535.104.05\n")}, {}, ("535.104.05", "nvidia-smi")),
+        (
+            {
+                DRIVER_ONLY: (
+                    9,
+                    "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n",
+                )
+            },
+            {},
+            (None, None),
+        ),
+        ({}, {}, (None, None)),
+    ],
+    ids=["proprietary", "open", "open-aarch64", "sys-module", "nvidia-smi", "nvidia-smi-fails", "none"],
+)
+def test_detect_nvidia_driver_reads_every_format(
+    commands: dict[str, tuple[int, str]], files: dict[str, str], found: tuple[str | None, str | None]
+) -> None:
+    # The one driver reader of doctor's CUDA line (MachineFacts.driver_version): gpu.py's parsers, so the open
+    # kernel module's "Open Kernel Module for x86_64  570.133.07" is read as the GPU section reads it.
+    recorded = Recorded(commands, files)
+    assert detect_nvidia_driver(recorded.run, recorded.read, recorded.which) == found
+    # A driver file makes nvidia-smi unnecessary.
+    assert recorded.asked == ([] if files else [*(f"{key} --format=csv,noheader" for key in commands)])
+
+
+def test_the_machine_facts_take_the_driver_from_the_one_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        safe_pip.probe, "detect_nvidia_driver", lambda: ("570.133.07", "/proc/driver/nvidia/version")
+    )
+    assert detect_machine().driver_version == "570.133.07"
 
 
 # -- end to end: a fake nvidia-smi on PATH, a fake driver file, real subprocesses ----------------------------

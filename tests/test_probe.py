@@ -104,11 +104,3 @@ def test_an_unsupported_wheel_is_explained_dimension_by_dimension(
     # Printed, not applied: the name would be looked up on the index, which may hold another project.
     assert f"safe-pip --python {shared_venv} install --only-binary winonly winonly" in result.stderr
     assert "is the project you meant" in result.stderr
-
-
-def test_parse_torch_abi() -> None:
-    from safe_pip.probe import parse_torch_abi
-
-    assert parse_torch_abi("some warning\nsafe-pip-torch-abi 1\n") is True
-    assert parse_torch_abi("safe-pip-torch-abi 0\n") is False
-    assert parse_torch_abi("ModuleNotFoundError: No module named 'torch'\n") is None

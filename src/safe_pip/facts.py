@@ -17,7 +17,6 @@ __all__ = [
     "parse_cgroup_cpu_max",
     "parse_cgroup_memory_limit",
     "parse_cgroup_v1_cpu",
-    "parse_driver_version",
     "parse_from_versions",
     "parse_glibc_version",
     "parse_install_report",
@@ -135,17 +134,6 @@ def parse_tool_version(text: str) -> str | None:
 def parse_nvcc_version(text: str) -> str | None:
     """`nvcc --version`: "Cuda compilation tools, release 12.4, V12.4.131" -> "12.4"."""
     match = re.search(r"release (\d+\.\d+)", text)
-    return match.group(1) if match else None
-
-
-def parse_driver_version(text: str) -> str | None:
-    """The NVIDIA driver version, from /proc/driver/nvidia/version
-    ("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC 2023")
-    or from `nvidia-smi --query-gpu=driver_version --format=csv,noheader` ("535.104.05")."""
-    match = re.search(r"Kernel Module\s+(\d+(?:\.\d+)+)", text)
-    if match:
-        return match.group(1)
-    match = re.match(r"^\s*(\d+\.\d+(?:\.\d+)?)\s*$", text.splitlines()[0] if text.strip() else "")
     return match.group(1) if match else None
 
 

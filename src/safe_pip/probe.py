@@ -26,7 +26,6 @@ from safe_pip.facts import (
     parse_cgroup_cpu_max,
     parse_cgroup_memory_limit,
     parse_cgroup_v1_cpu,
-    parse_driver_version,
     parse_glibc_version,
     parse_ldd_version,
     parse_meminfo_available,
@@ -53,12 +52,11 @@ __all__ = [
     "detect_gpu_facts",
     "detect_interpreter_facts",
     "detect_machine",
+    "detect_nvidia_driver",
     "detect_package_manager",
-    "detect_torch_abi",
     "detect_torch_facts",
     "parse_interpreter_check",
     "parse_interpreter_facts",
-    "parse_torch_abi",
     "run_merged",
 ]
 
@@ -477,9 +475,6 @@ def detect_machine(site_packages: str | None = None) -> MachineFacts:
     if cuda_home:
         has_nvcc = any(os.path.exists(os.path.join(cuda_home, "bin", name)) for name in ("nvcc", "nvcc.exe"))
     nvcc = tools.get("nvcc")
-    driver_text = _read("/proc/driver/nvidia/version")
-    if driver_text is None and shutil.which("nvidia-smi"):
-        driver_text = _run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"])
     folders = [tempfile.gettempdir(), *([site_packages] if site_packages else [])]
     return MachineFacts(
         platform=sys.platform,
@@ -490,30 +485,11 @@ def detect_machine(site_packages: str | None = None) -> MachineFacts:
         cuda_home=cuda_home,
         cuda_home_has_nvcc=has_nvcc,
         nvcc_version=nvcc.version if nvcc else None,
-        driver_version=parse_driver_version(driver_text) if driver_text else None,
+        driver_version=detect_nvidia_driver()[0],
         memory_available=detect_memory_available(),
         cpus=detect_cpus(),
         disk_free=detect_disk_free(folders),
     )
-
-
-_TORCH_ABI_SCRIPT = (
-    "import torch, sys; sys.stdout.write('safe-pip-torch-abi %d\\n' % int(torch._C._GLIBCXX_USE_CXX11_ABI))"
-)
-
-
-def parse_torch_abi(output: str) -> bool | None:
-    """The C++11 ABI flag torch was built with, from the abi script's output."""
-    match = re.search(r"^safe-pip-torch-abi ([01])$", output, re.MULTILINE)
-    return match.group(1) == "1" if match else None
-
-
-@functools.cache
-def detect_torch_abi(python: str, timeout: float = 60) -> bool | None:
-    """Whether the target's torch uses the C++11 ABI (extensions must match it). This imports torch, which
-    takes seconds: only `doctor` asks, and only when torch is installed."""
-    text = _run([python, "-c", _TORCH_ABI_SCRIPT], timeout=timeout)
-    return parse_torch_abi(text) if text else None
 
 
 # Run in the target after an install (--verify-import): import each top-level module of the named
@@ -926,6 +902,45 @@ def run_merged(argv: Sequence[str], timeout: float = 10) -> tuple[int, str] | No
     return completed.returncode, completed.stdout.decode("utf-8", "replace")
 
 
+def _driver_from_files(read: FileReader) -> tuple[str | None, str | None]:
+    """(the NVIDIA driver's version, the file it was read from) from the kernel module's own files, which
+    need no nvidia-smi; (None, None) when neither tells."""
+    from safe_pip.gpu import parse_proc_driver_version, parse_sys_module_version
+
+    for path, parse in (
+        ("/proc/driver/nvidia/version", parse_proc_driver_version),
+        ("/sys/module/nvidia/version", parse_sys_module_version),
+    ):
+        text = read(path)
+        driver = parse(text) if text else None
+        if driver:
+            return driver, path
+    return None, None
+
+
+def _find_smi(read: FileReader, which: ProgramFinder) -> str | None:
+    return which("nvidia-smi") or (_WSL_SMI if read(_WSL_SMI) is not None else None)
+
+
+def detect_nvidia_driver(
+    run: CommandRunner = run_merged, read: FileReader = _read, which: ProgramFinder = shutil.which
+) -> tuple[str | None, str | None]:
+    """(the NVIDIA driver's version, where it was read): the kernel module's files (the proprietary and the
+    open module's forms), else `nvidia-smi --query-gpu=driver_version`; (None, None) without a driver. The
+    same parsers as `detect_gpu_facts` (gpu.py's), for doctor's CUDA line and `MachineFacts`."""
+    from safe_pip.gpu import parse_smi_query
+
+    driver, source = _driver_from_files(read)
+    if driver is not None:
+        return driver, source
+    smi = _find_smi(read, which)
+    if smi is None:
+        return None, None
+    answer = run([smi, "--query-gpu=driver_version", "--format=csv,noheader"], 10)
+    rows = parse_smi_query(answer[1], ("driver_version",)) if answer is not None and answer[0] == 0 else None
+    return (rows[0]["driver_version"], "nvidia-smi") if rows else (None, None)
+
+
 def detect_gpu_facts(
     run: CommandRunner = run_merged, read: FileReader = _read, which: ProgramFinder = shutil.which
 ) -> GpuFacts:
@@ -937,27 +952,16 @@ def detect_gpu_facts(
         GpuFacts,
         invalid_smi_field,
         parse_compute_capability,
-        parse_proc_driver_version,
         parse_rocm_version,
         parse_rocminfo,
         parse_smi_error,
         parse_smi_query,
-        parse_sys_module_version,
     )
 
-    driver = source = None
-    for path, parse in (
-        ("/proc/driver/nvidia/version", parse_proc_driver_version),
-        ("/sys/module/nvidia/version", parse_sys_module_version),
-    ):
-        text = read(path)
-        driver = parse(text) if text else None
-        if driver:
-            source = path
-            break
+    driver, source = _driver_from_files(read)
     gpus: list[Gpu] = []
     problem = None
-    smi = which("nvidia-smi") or (_WSL_SMI if read(_WSL_SMI) is not None else None)
+    smi = _find_smi(read, which)
     if smi:
         fields: tuple[str, ...] = _SMI_FIELDS
         answer = run([smi, f"--query-gpu={','.join(fields)}", "--format=csv,noheader"], 10)
