@@ -21,7 +21,9 @@ def _run(argv: list[str], gpu: GpuFacts, monkeypatch: pytest.MonkeyPatch) -> tup
     out = io.StringIO()
     invocation = parse_argv(argv, {})
     result = before_install(invocation, "/v/bin/python", Console(color=False, stream=out))
-    return result, out.getvalue()
+    assert not isinstance(result, int)
+    assert result.earlier == ()  # a single run: no first run to report
+    return result.args, out.getvalue()
 
 
 def test_no_gpu_prints_the_cpu_index_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

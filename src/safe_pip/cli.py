@@ -29,6 +29,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from safe_pip.retry import Attempt
+
 
 __all__ = ["main", "run"]
 
@@ -297,6 +299,7 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
             console.error(unusable)
             return EXIT_USAGE
     env_changes: dict[str, str] = {}
+    earlier: tuple[Attempt, ...] = ()  # the --torch-backend first run's attempts, for the --json-report
     if invocation.options.preflight and command == "install":
         from safe_pip.commands.plan import preflight
 
@@ -309,7 +312,8 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         planned = before_install(invocation, target.path, console)
         if isinstance(planned, int):
             return planned
-        invocation = Invocation(invocation.options, command, planned)
+        invocation = Invocation(invocation.options, command, planned.args)
+        earlier = planned.earlier
     argv = [target.path, "-m", "pip", command, *invocation.args]
     console.say(f"running {' '.join(argv)} (interpreter from {target.source})", style="note", level=1)
     if command not in PIP_COMMANDS_DIAGNOSED:
@@ -365,7 +369,12 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
 
             outcome = RunOutcome(0, result.duration_s, (), result.log_path)
             write_report(
-                console, invocation, target.path, [Attempt(invocation.args, {}, None, outcome)], code
+                console,
+                invocation,
+                target.path,
+                [Attempt(invocation.args, {}, None, outcome)],
+                code,
+                earlier=earlier,
             )
         return code
 
@@ -390,6 +399,7 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         log_path=result.log_path,
         python=target.path,
         duration_s=result.duration_s,
+        earlier=earlier,
     )
 
 

@@ -15,7 +15,13 @@ from safe_pip.cudatables import CudaTables
 from safe_pip.gpu import CudaCheck, GpuFacts, TorchFacts
 from safe_pip.gpudoctor import gpu_findings, torch_build
 
-__all__ = ["build_target_line", "is_cuda_extension_build", "needs_cuda_check", "verdict"]
+__all__ = [
+    "build_target_json",
+    "build_target_line",
+    "is_cuda_extension_build",
+    "needs_cuda_check",
+    "verdict",
+]
 
 # The findings that explain a torch that does not use the GPU (not nvcc's, which concerns builds only).
 _RUNTIME_FINDINGS = ("torch-cpu-only", "driver-too-old", "gpu-arch-missing")
@@ -79,6 +85,24 @@ def build_target_line(facts: TorchFacts, python_version: str, nvcc: str | None) 
         parts.append(f"GPU architectures {shown}")
     line = ", ".join(parts)
     return f"{line}; nvcc here: {f'CUDA {nvcc}' if nvcc else 'none on PATH'}"
+
+
+def build_target_json(facts: TorchFacts, python_version: str, nvcc: str | None) -> dict[str, object] | None:
+    """`build_target_line`'s facts as the JSON outputs' `build_target` object (CONTRACT.md); None when torch
+    does not import."""
+    line = build_target_line(facts, python_version, nvcc)
+    if line is None:
+        return None
+    return {
+        "torch": facts.version,
+        "cuda": facts.cuda,
+        "hip": facts.hip,
+        "python": python_version,
+        "cxx11_abi": facts.cxx11_abi,
+        "arch_list": list(facts.arch_list),
+        "nvcc": nvcc,
+        "summary": line,
+    }
 
 
 # Lines of a build log that show a CUDA extension being built against torch:

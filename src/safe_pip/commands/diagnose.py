@@ -58,12 +58,17 @@ def run(args: argparse.Namespace, invocation: Invocation, console: Console) -> i
         classifier = Classifier(rules, rule_facts(rules), context=context)
     else:
         classifier = Classifier(rules)
+    # From this machine, a CUDA extension build is told while the log is read (stdin is read once).
+    sniff = here and python is not None
+    sniffer = None
     try:
         if name == "-":
-            classifier.feed_stream(sys.stdin.buffer)
+            sniffer = _CudaBuildSniffer(sys.stdin.buffer) if sniff else None
+            classifier.feed_stream(sniffer.stream() if sniffer else sys.stdin.buffer)
         else:
             with _open_log(name) as stream:
-                classifier.feed_stream(stream)
+                sniffer = _CudaBuildSniffer(stream) if sniff else None
+                classifier.feed_stream(sniffer.stream() if sniffer else stream)
     except OSError as error:
         console.error(f"cannot read the log {name!r}: {error.strerror or error}")
         return EXIT_USAGE
@@ -78,8 +83,56 @@ def run(args: argparse.Namespace, invocation: Invocation, console: Console) -> i
         diagnoses = with_index_facts(diagnoses, python=python, context=classifier.context, sources=())
     else:
         diagnoses = with_log_facts(diagnoses)
-    _print_diagnoses(diagnoses, as_json=args.json, console=console)
+    built_for = None
+    if sniffer is not None and sniffer.matched and python is not None:
+        # Which torch/CUDA/Python/ABI the failed CUDA extension build was building for (issue 16.5).
+        from safe_pip.commands.torch import cuda_build_target
+
+        built_for = cuda_build_target(python, sniffer.matched)
+    _print_diagnoses(diagnoses, as_json=args.json, console=console, build_target=built_for)
     return 0 if diagnoses else 1
+
+
+class _CudaBuildSniffer:
+    """Passes a log's bytes on to the classifier and meanwhile looks for a line that shows a CUDA extension
+    build (`torchcheck.is_cuda_extension_build`), until one is found; `matched` holds it."""
+
+    _TAIL = 65536  # an unfinished line kept between reads; a longer one is cut to its end
+
+    def __init__(self, source: BinaryIO) -> None:
+        self.source = source
+        self.matched: list[str] = []
+        self._pending = b""
+
+    def stream(self) -> BinaryIO:
+        from typing import cast
+
+        return cast("BinaryIO", self)
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.source.read(size)
+        if self.matched:
+            return data
+        if not data:
+            self._look(self._pending)
+            self._pending = b""
+            return data
+        text = self._pending + data
+        cut = text.rfind(b"\n")
+        if cut < 0:
+            self._pending = text[-self._TAIL :]
+            return data
+        self._pending = text[cut + 1 :][-self._TAIL :]
+        self._look(text[: cut + 1])
+        return data
+
+    def _look(self, text: bytes) -> None:
+        from safe_pip.torchcheck import is_cuda_extension_build
+
+        for line in text.decode("utf-8", "replace").splitlines():
+            if is_cuda_extension_build((line,)):
+                self.matched.append(line)
+                return
 
 
 def _is_saved_log(name: str) -> bool:
@@ -99,15 +152,26 @@ def _open_log(name: str) -> BinaryIO:
     return open(name, "rb")
 
 
-def _print_diagnoses(diagnoses: Sequence[Diagnosis], *, as_json: bool, console: Console) -> None:
+def _print_diagnoses(
+    diagnoses: Sequence[Diagnosis],
+    *,
+    as_json: bool,
+    console: Console,
+    build_target: tuple[str, dict[str, object]] | None = None,
+) -> None:
     if as_json:
         import json
 
-        print(json.dumps(redact_json(diagnoses_json(diagnoses, __version__)), indent=2, ensure_ascii=False))
+        report = diagnoses_json(diagnoses, __version__)
+        if build_target is not None:
+            report["build_target"] = build_target[1]
+        print(json.dumps(redact_json(report), indent=2, ensure_ascii=False))
         return
     if not diagnoses:
         print("No known failure found in this log.")
-        return
-    stdout = Console(color=console.color and sys.stdout.isatty(), stream=sys.stdout)
-    for line in diagnosis_lines(diagnoses, console=stdout):
-        print(redact(line))
+    else:
+        stdout = Console(color=console.color and sys.stdout.isatty(), stream=sys.stdout)
+        for line in diagnosis_lines(diagnoses, console=stdout):
+            print(redact(line))
+    if build_target is not None:
+        print(redact(build_target[0]))

@@ -11,6 +11,7 @@ import os
 import shlex
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from safe_pip.capture import CaptureBuffer
 from safe_pip.classify import Classifier, Diagnosis
@@ -51,9 +52,17 @@ def explain_failure(
     log_path: str | None,
     python: str,
     duration_s: float = 0.0,
+    earlier: Sequence[Attempt] = (),
+    made: list[Attempt] | None = None,
 ) -> int:
     """After a failed pip run: the diagnosis, then (with --fix, or when the user says yes) the attempt loop;
-    --suggest prints what --fix would run. Returns the exit code of the last pip run."""
+    --suggest prints what --fix would run. Returns the exit code of the last pip run.
+
+    `earlier`: pip runs this command made before this one (the --torch-backend first run), listed first in
+    the --json-report. `made` given: the attempts are added to it and what ends a run (--verify-import, the
+    --json-report) is left to the caller (the --torch-backend first run, after which the user's command runs).
+    """
+    from safe_pip.commands.torch import cuda_build_target
     from safe_pip.retry import RunOutcome
 
     rules = load_rule_library(invocation, console)
@@ -74,6 +83,10 @@ def explain_failure(
         pin_wheels=picking,
         scratch_folder=scratch,
     )
+    # A CUDA extension build: which torch/CUDA/Python/ABI it was building for (the target's torch is asked
+    # only for such a log).
+    target = cuda_build_target(python, (line.text for line in lines))
+    ending = _Ending(tuple(earlier), made, target[1] if target is not None else None)
     _print_failure(
         console,
         invocation.command or "install",
@@ -82,6 +95,7 @@ def explain_failure(
         lines=lines,
         log_path=log_path,
         log_whole=_log_is_whole(log_path, capture),
+        facts_lines=(target[0],) if target is not None else (),
     )
     from safe_pip.retry import usable_fixes
 
@@ -90,7 +104,7 @@ def explain_failure(
         # The OOM killer, a CI timeout, `kill -9`: running pip again would meet the same end, whatever the log
         # says (a killed compiler's `Killed signal terminated program cc1plus` is in it too).
         console.say(_interrupted_message(exit_code), style="error")
-        return _finish(console, invocation, python, outcomes=[first], args=args)
+        return _finish(console, invocation, python, outcomes=[first], args=args, ending=ending)
     usable = usable_fixes(diagnoses[0]) if diagnoses else []
     # The history costs a probe of the interpreter (its tags): only when a fix may be picked from it.
     memory = _fix_memory(console, invocation, python) if usable and picking else None
@@ -113,12 +127,12 @@ def explain_failure(
             console.say(f"--fix would run: {plan_fixes[0].command}{because}")
         else:
             console.say("--fix would not retry: no safe fix applies")
-        return _finish(console, invocation, python, outcomes=[first], args=args)
+        return _finish(console, invocation, python, outcomes=[first], args=args, ending=ending)
     fix_mode = options.fix
     if not fix_mode and plan_fixes and _interactive():
         fix_mode = _ask(f"Retry with {_change(plan_fixes[0], args)}{because}? [y/N] ")
     if not fix_mode:
-        return _finish(console, invocation, python, outcomes=[first], args=args)
+        return _finish(console, invocation, python, outcomes=[first], args=args, ending=ending)
     return _fix_loop(
         console,
         invocation,
@@ -128,7 +142,17 @@ def explain_failure(
         max_attempts=options.max_attempts,
         memory=memory,
         scratch_folder=scratch,
+        ending=ending,
     )
+
+
+@dataclass(frozen=True)
+class _Ending:
+    """What the end of a failed run needs besides its attempts (see `explain_failure`)."""
+
+    earlier: tuple[Attempt, ...] = ()  # the --torch-backend first run's attempts, reported first
+    made: list[Attempt] | None = None  # given: the attempts go here, the caller ends the run
+    build_target: Mapping[str, object] | None = None  # the --json-report's `build_target`
 
 
 def _scratch_folder() -> str:
@@ -349,6 +373,7 @@ def _print_failure(
     lines: Sequence[NumberedLine],
     log_path: str | None,
     log_whole: bool = True,
+    facts_lines: Sequence[str] = (),
 ) -> None:
     if diagnoses:
         top = diagnoses[0]
@@ -367,6 +392,8 @@ def _print_failure(
             console.say("pip's last error lines:")
             for line in errors:
                 console.say(f"  line {line.number}: {line.text}")
+    for fact in facts_lines:
+        console.say(fact)
     if log_path and log_whole:
         console.say(f"full log: {log_path}")
     elif log_path:
@@ -393,6 +420,7 @@ def _fix_loop(
     max_attempts: int,
     memory: FixMemory | None = None,
     scratch_folder: str | None = None,
+    ending: _Ending | None = None,
 ) -> int:
     from safe_pip.capture import CaptureBuffer
     from safe_pip.commands.context import log_directory
@@ -564,6 +592,7 @@ def _fix_loop(
         outcomes=[attempt.outcome for attempt in attempts],
         args=invocation.args,
         attempts=attempts,
+        ending=ending,
     )
 
 
@@ -634,18 +663,32 @@ def _finish(
     outcomes: Sequence[RunOutcome],
     args: tuple[str, ...],
     attempts: Sequence[Attempt] | None = None,
+    ending: _Ending | None = None,
 ) -> int:
-    """Write the --json-report when asked, and return the last run's exit code."""
+    """Import what was installed (--verify-import) and write the --json-report when asked, unless the caller
+    ends the run (`ending.made`); return the last run's exit code."""
     from safe_pip.retry import Attempt as AttemptRecord
 
+    ending = ending or _Ending()
     records = list(attempts) if attempts is not None else [AttemptRecord(args, {}, None, outcomes[-1])]
     code = records[-1].outcome.exit_code
+    if ending.made is not None:
+        ending.made.extend(records)
+        return code
     log_path = records[-1].outcome.log_path
     installing = (invocation.command or "install") == "install"
     if code == 0 and invocation.options.verify_import and installing and log_path:
         code = verify_imports(console, invocation, python, lines=_saved_lines(log_path))
     if invocation.options.json_report:
-        write_report(console, invocation, python, records, code)
+        write_report(
+            console,
+            invocation,
+            python,
+            records,
+            code,
+            earlier=ending.earlier,
+            build_target=ending.build_target,
+        )
     return code
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from safe_pip import __version__
 from safe_pip.options import Invocation
@@ -18,25 +18,43 @@ if TYPE_CHECKING:
     from safe_pip.retry import Attempt
 
 
+# The `step` of the --torch-backend first run's attempts: the torch packages alone, from the PyTorch index.
+TORCH_PACKAGES_STEP = "torch-packages"
+
+
 def write_report(
-    console: Console, invocation: Invocation, python: str, attempts: Sequence[Attempt], exit_code: int
+    console: Console,
+    invocation: Invocation,
+    python: str,
+    attempts: Sequence[Attempt],
+    exit_code: int,
+    *,
+    earlier: Sequence[Attempt] = (),
+    build_target: Mapping[str, object] | None = None,
 ) -> None:
-    """The contract's --json-report: the command, every attempt, the exit code, the last log."""
+    """The contract's --json-report: the command, every attempt, the exit code, the last log. `earlier`: the
+    --torch-backend first run's attempts (listed first, with `"step": "torch-packages"`); `build_target`:
+    what a failed CUDA extension build was building for."""
     import json
 
     from safe_pip.probe import detect_interpreter_facts
 
     facts = detect_interpreter_facts(python)
     command = [python, "-m", "pip", invocation.command or "install"]
+    every = [*earlier, *attempts]
     report = {
         "schema_version": 1,
         "safe_pip_version": __version__,
         "python": python,
         "pip_version": ".".join(map(str, facts.pip_version)) if facts and facts.pip_version else None,
         "command": [*command, *invocation.args],
-        "attempts": [attempt.to_json(command) for attempt in attempts],
+        "attempts": [
+            *({**attempt.to_json(command), "step": TORCH_PACKAGES_STEP} for attempt in earlier),
+            *(attempt.to_json(command) for attempt in attempts),
+        ],
         "exit_code": exit_code,
-        "log_file": attempts[-1].outcome.log_path if attempts else None,
+        "log_file": every[-1].outcome.log_path if every else None,
+        **({"build_target": dict(build_target)} if build_target is not None else {}),
     }
     path = invocation.options.json_report or ""
     text = json.dumps(redact_json(report), indent=2) + "\n"
