@@ -16,6 +16,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,9 +38,11 @@ _JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 
 
 class _IndexHandler(http.server.SimpleHTTPRequestHandler):
-    """/simple/<project>/ lists the folder's files of that project; /files/<name> serves one."""
+    """/simple/<project>/ lists the folder's files of that project (another first part with `root`:
+    /cpu/<project>/, as the PyTorch index's /whl/cpu/); /files/<name> serves one."""
 
     folder: Path
+    root = "simple"
     # File name -> {"requires-python": ">=3.9", "yanked": "reason" (or True)}: PEP 503/592/691 attributes.
     attributes: Mapping[str, Mapping[str, object]] = {}
     json_api = True  # answer a client that asks for PEP 691 JSON (pip >= 22.2) with it
@@ -48,7 +51,9 @@ class _IndexHandler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         self.requests.append(self.path)
         parts = [part for part in self.path.split("?")[0].split("/") if part]
-        if len(parts) == 2 and parts[0] == "simple":
+        # pip asks for a file by its quoted name: torch-2.7.1%2Bcpu-py3-none-any.whl
+        parts = [urllib.parse.unquote(part) for part in parts]
+        if len(parts) == 2 and parts[0] == self.root:
             files = sorted(p.name for p in self.folder.iterdir() if _project_of(p.name) == parts[1])
             if not files:
                 self.send_error(404)
@@ -112,10 +117,13 @@ def serve_index(
     attributes: Mapping[str, Mapping[str, object]] | None = None,
     json_api: bool = True,
     requests: list[str] | None = None,
+    root: str = "simple",
 ) -> Iterator[str]:
     """Serve `folder` as a simple index; yields its URL (`http://127.0.0.1:PORT/simple`, or https with a
     (certificate, key) pair). `attributes`: per file name, its `requires-python` and `yanked` (a reason, or
-    True); `json_api`: answer PEP 691 JSON to clients that ask; `requests`: a list the paths asked are added to."""
+    True); `json_api`: answer PEP 691 JSON to clients that ask; `requests`: a list the paths asked are added to;
+    `root`: the index's first path part (`cpu` serves `http://127.0.0.1:PORT/cpu`, as the PyTorch index's
+    builds are served under /whl/<build>)."""
     handler = type(
         "Handler",
         (_IndexHandler,),
@@ -124,6 +132,7 @@ def serve_index(
             "attributes": attributes or {},
             "json_api": json_api,
             "requests": requests if requests is not None else [],
+            "root": root,
         },
     )
     server = http.server.ThreadingHTTPServer((LOOPBACK, 0), handler)
@@ -136,7 +145,7 @@ def serve_index(
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"{scheme}://{LOOPBACK}:{server.server_address[1]}/simple"
+        yield f"{scheme}://{LOOPBACK}:{server.server_address[1]}/{root}"
     finally:
         server.shutdown()
         server.server_close()
