@@ -302,3 +302,28 @@ def test_a_build_constraint_of_the_users_own_is_never_replaced(
     assert result.returncode == 1, result.stderr
     assert "attempt 2/" not in result.stderr
     assert "PIP_CONSTRAINT=build-constraints.txt" in result.stderr  # printed for the user to merge
+
+
+def test_a_build_without_isolation_gets_its_missing_backend_installed_first(
+    tmp_path: Path, wheelhouse: Path, env: dict[str, str]
+) -> None:
+    """A venv without setuptools (as Python 3.12's are) and `--no-build-isolation`: pip cannot import the
+    backend; --fix installs setuptools from the user's own sources, then runs the same command."""
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+    )
+    (project / "setup.py").write_text(
+        "from setuptools import setup\nsetup(name='proj', version='1.0', py_modules=['proj'])\n"
+    )
+    (project / "proj.py").write_text("VERSION = '1.0'\n")
+    python = make_venv(tmp_path / "venv")
+    subprocess.run([str(python), "-m", "pip", "uninstall", "-qy", "setuptools"], env=env, check=False)
+    sources = ["--no-index", "--find-links", str(wheelhouse)]
+    args = ["install", "--no-build-isolation", *sources, str(project)]
+    result = _safe_pip("--fix", "--python", str(python), *args, env=env)
+    assert "build-backend-unavailable" in result.stderr, result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "install-build-backend" in result.stderr
+    assert _installed(python, "proj", env) == "1.0"

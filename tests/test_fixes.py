@@ -128,7 +128,9 @@ def test_a_rule_can_turn_auto_off_but_unsafe_actions_are_never_auto() -> None:
     for action, spec in ACTIONS.items():
         params = dict.fromkeys(spec.required, "x")
         # psycopg2: a project with a known binary sibling, so that every action has something to say.
-        context = FixContext(package="psycopg2", pip_args=("psycopg2",), wheel_version=lambda _: "2.9.9")
+        # (install-build-backend is a fix only for a build the user runs without isolation.)
+        args = ("--no-build-isolation", "psycopg2") if action == "install-build-backend" else ("psycopg2",)
+        context = FixContext(package="psycopg2", pip_args=args, wheel_version=lambda _: "2.9.9")
         fix = render_fix(action, params, context)
         assert fix is not None, action
         # Automatic only when safe, and when applying it is re-running pip with other arguments or variables
@@ -823,3 +825,37 @@ def test_a_build_constraint_is_only_printed_where_it_could_contradict_or_do_noth
     assert fix.env == {}
     assert fix.files == ()
     assert "build-constraints.txt" in fix.command
+
+
+@pytest.mark.parametrize(
+    ("module", "project"),
+    [
+        ("setuptools", "setuptools"),
+        ("mesonpy", "meson-python"),
+        ("poetry", "poetry-core"),
+        ("flit_core", "flit-core"),
+    ],
+)
+def test_a_missing_backend_is_installed_first_for_a_build_without_isolation(
+    module: str, project: str
+) -> None:
+    args = ("--no-build-isolation", "--no-index", "--find-links", "/w", "./proj")
+    context = FixContext(package="proj", pip_args=args, importable=lambda _module: False)
+    fix = render_fix("install-build-backend", {"module": module}, context)
+    assert fix is not None
+    assert fix.auto
+    assert fix.before == ("install", "--no-index", "--find-links", "/w", project)  # the user's sources
+    assert fix.args == args  # then the same command
+    assert fix.title.startswith(f"Install {project} first")
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        FixContext(package="proj", pip_args=("./proj",)),  # isolated: pip installs the backend itself
+        FixContext(package="proj", pip_args=("--no-build-isolation", "./proj"), importable=lambda _m: True),
+        FixContext(package="proj", pip_args=None),
+    ],
+)
+def test_no_backend_install_where_it_cannot_be_the_fix(context: FixContext) -> None:
+    assert render_fix("install-build-backend", {"module": "setuptools"}, context) is None

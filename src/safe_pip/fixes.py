@@ -185,6 +185,14 @@ ACTIONS: dict[str, ActionSpec] = {
             # none: then fewer jobs cannot help, and the fix is only printed).
             ("jobs", "parallel"),
         ),
+        # Without build isolation the build runs in the target: its build backend must be installed there.
+        ActionSpec(
+            "install-build-backend",
+            SAFE,
+            "Install {backend} first: without build isolation the build imports it from your environment",
+            ("module",),
+            ("module",),
+        ),
         ActionSpec(
             "no-build-isolation",
             SAFE,
@@ -404,6 +412,27 @@ def render_fix(
                 f"Build with fewer parallel jobs ({jobs}), if the build runs several at once "
                 "(the log does not show that it does)"
             )
+    elif action == "install-build-backend":
+        # Only for a build the user runs without isolation (with isolation pip installs the backend itself),
+        # and only when the target lacks the backend (when it has it, something else broke its import).
+        from safe_pip.projectnames import backend_project
+
+        project = backend_project(values["module"])
+        importable = context.importable
+        if (
+            project is None
+            or context.pip_args is None
+            or "--no-build-isolation" not in context.pip_args
+            or (importable is not None and importable(values["module"]))
+        ):
+            return None
+        values["backend"] = project
+        before = ("install", *source_options(context.pip_args), project)
+        command = (
+            shell_words(["safe-pip", *context.target_options, *before], context.secrets)
+            + " && "
+            + _pip_command(context, ())
+        )
     elif action == "no-build-isolation":
         pip_args = ("--no-build-isolation",)
         module = values.get("module")

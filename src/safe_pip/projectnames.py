@@ -16,7 +16,7 @@ import re
 
 from safe_pip.facts import canonical_name
 
-__all__ = ["is_popular", "module_project", "popular_projects", "similar_projects"]
+__all__ = ["backend_project", "is_popular", "module_project", "popular_projects", "similar_projects"]
 
 # import name -> the project that provides it, for the projects whose names differ from their module.
 _MODULE_PROJECTS: dict[str, str] = {
@@ -112,6 +112,33 @@ def module_project(module: str) -> str | None:
     if found is None or canonical_name(found) == canonical_name(lowered.split(".")[0]):
         return None
     return found
+
+
+# A build backend's top-level import name -> the project to install for it, where that differs from the
+# module's project in general (`poetry.core.masonry.api` is poetry-core's, not poetry's; `pdm.backend` is
+# pdm-backend's).
+_BACKEND_PROJECTS: dict[str, str] = {
+    "flit_core": "flit-core",
+    "hatchling": "hatchling",
+    "maturin": "maturin",
+    "mesonpy": "meson-python",
+    "pbr": "pbr",
+    "pdm": "pdm-backend",
+    "poetry": "poetry-core",
+    "scikit_build_core": "scikit-build-core",
+    "setuptools": "setuptools",
+    "sipbuild": "sip",
+    "whey": "whey",
+}
+
+
+def backend_project(module: str) -> str | None:
+    """The project that provides the build backend whose top-level module is `module` (`mesonpy` ->
+    meson-python); None for a name that is not an import name."""
+    if not _IMPORT_NAME.fullmatch(module):
+        return None
+    top = module.split(".", maxsplit=1)[0]
+    return _BACKEND_PROJECTS.get(top.lower()) or module_project(top) or top
 
 
 @functools.cache
