@@ -103,3 +103,60 @@ def test_pip_fetches_without_running_setup_py_and_checks_the_hash(
     assert read.problem is None
     assert "setup.py" in dict(read.texts)
     assert not marker.exists()
+
+
+@pytest.mark.e2e
+def test_one_process_started_early_fetches_every_sdist(
+    tmp_path: Path, env: dict[str, str], shared_venv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """plan starts the fetch process before pip's dry run ends and hands it every URL at once: one
+    interpreter start (and pip import) for all the sdists, whatever their number."""
+    import subprocess
+
+    from safe_pip.sdistprobe import SdistFetcher
+
+    digests = {}
+    for name in ("first", "second"):
+        sdist = make_sdist(tmp_path / "index", name, "1.0", c_extension_project(name, "1.0"))
+        digests[name] = hashlib.sha256(sdist.read_bytes()).hexdigest()
+    for name in list(os.environ):
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    started: list[list[str]] = []
+    real_popen = subprocess.Popen
+
+    def counting_popen(argv: list[str], *args: object, **kwargs: object) -> object:
+        started.append(argv)
+        return real_popen(argv, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "Popen", counting_popen)
+    with serve_index(tmp_path / "index") as index:
+        urls = [(index.replace("/simple", f"/files/{name}-1.0.tar.gz"), digests[name]) for name in digests]
+        with SdistFetcher(str(shared_venv), ["--index-url", index]) as fetcher:
+            fetcher.start()
+            read = fetcher.read([*urls, (urls[0][0], "0" * 64)])
+    assert len(started) == 1
+    assert [item.problem for item in read[:2]] == [None, None]
+    assert all("setup.py" in dict(item.texts) for item in read[:2])
+    assert read[2].problem is not None
+    assert "is not the 000" in read[2].problem
+
+
+def test_a_fetcher_not_needed_is_ended(shared_venv: Path) -> None:
+    from safe_pip.sdistprobe import SdistFetcher
+
+    fetcher = SdistFetcher(str(shared_venv), []).start()
+    process = fetcher._process
+    assert process is not None
+    fetcher.close()
+    assert process.returncode is not None
+
+
+def test_a_fetcher_that_cannot_start_says_so(tmp_path: Path) -> None:
+    from safe_pip.sdistprobe import SdistFetcher
+
+    with SdistFetcher(str(tmp_path / "no-python"), []) as fetcher:
+        (problem,) = fetcher.fetch([("https://example.invalid/x-1.0.tar.gz", str(tmp_path / "x"), None)])
+    assert problem is not None
+    assert problem.startswith("the target's pip could not start")

@@ -388,6 +388,10 @@ def detect_tools(names: Sequence[str] = BUILD_TOOLS) -> dict[str, ToolInfo | Non
     return found
 
 
+def _which(names: Sequence[str]) -> list[tuple[str, str | None]]:
+    return [(name, shutil.which(name)) for name in names]
+
+
 _VSWHERE = os.path.join(
     os.environ.get("PROGRAMFILES(X86)", r"C:\Program Files (x86)"),
     "Microsoft Visual Studio",
@@ -467,9 +471,15 @@ def detect_disk_free(folders: Sequence[str]) -> dict[str, int | None]:
     return free
 
 
-def detect_machine(site_packages: str | None = None) -> MachineFacts:
-    """Everything doctor reports about the machine; never raises."""
-    tools = detect_tools()
+def detect_machine(site_packages: str | None = None, *, versions: bool = True) -> MachineFacts:
+    """Everything doctor reports about the machine; never raises. `versions=False` (plan: which tools are
+    there, not which versions) starts no process: tools are looked up on PATH only, the NVIDIA driver is
+    not asked."""
+    tools = (
+        detect_tools()
+        if versions
+        else {name: ToolInfo(name, path, None) if path else None for name, path in _which(BUILD_TOOLS)}
+    )
     cuda_home = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH")
     has_nvcc = None
     if cuda_home:
@@ -485,7 +495,7 @@ def detect_machine(site_packages: str | None = None) -> MachineFacts:
         cuda_home=cuda_home,
         cuda_home_has_nvcc=has_nvcc,
         nvcc_version=nvcc.version if nvcc else None,
-        driver_version=detect_nvidia_driver()[0],
+        driver_version=detect_nvidia_driver()[0] if versions else None,
         memory_available=detect_memory_available(),
         cpus=detect_cpus(),
         disk_free=detect_disk_free(folders),

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 from safe_pip.buildneeds import BUILD_FILES
 
-__all__ = ["SdistFiles", "fetch_sdist", "read_folder", "read_sdist", "sdist_files"]
+__all__ = ["SdistFetcher", "SdistFiles", "fetch_sdist", "read_folder", "read_sdist", "sdist_files"]
 
 MAX_DOWNLOAD = 256 << 20  # an sdist larger than this is not fetched (its build is then "unknown")
 MAX_MEMBERS = 50_000  # names listed from one archive
@@ -33,31 +33,40 @@ MAX_TEXT = 1 << 20  # bytes read from one build file
 FETCH_TIMEOUT_S = 120.0
 
 # Runs in the target interpreter (pip >= 22.2, Python >= 3.7): pip's download command parses the user's
-# source options with pip's configuration and builds pip's session, which fetches the URL. Nothing is built.
+# source options with pip's configuration and builds pip's session, which fetches the URLs. Nothing is built.
+# It is started before pip's dry run ends (importing pip and building the session is most of its cost), then
+# waits for one line on stdin: a JSON list of [url, dest]; it answers one line per URL, in order.
 _FETCH_SCRIPT = r"""
 import hashlib, json, sys
-argv, url, dest, limit = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
-out = {"error": None, "sha256": None, "size": 0}
+argv, limit = json.loads(sys.argv[1]), int(sys.argv[2])
+session, problem = None, None
 try:
     from pip._internal.commands import create_command
     command = create_command("download")
     options, _args = command.parse_args(list(argv) + ["placeholder"])
     options.no_input = True
     session = command._build_session(options)
-    response = session.get(url, stream=True, headers={"Accept-Encoding": "identity"})
-    response.raise_for_status()
-    digest = hashlib.sha256()
-    with open(dest, "wb") as file:
-        for chunk in response.iter_content(65536):
-            out["size"] += len(chunk)
-            if out["size"] > limit:
-                raise ValueError("larger than %d bytes" % limit)
-            digest.update(chunk)
-            file.write(chunk)
-    out["sha256"] = digest.hexdigest()
 except BaseException as error:
-    out["error"] = "%s: %s" % (type(error).__name__, error)
-sys.stdout.write("safe-pip-fetch " + json.dumps(out) + "\n")
+    problem = "%s: %s" % (type(error).__name__, error)
+for url, dest in json.loads(sys.stdin.readline() or "[]"):
+    out = {"url": url, "error": problem, "sha256": None, "size": 0}
+    if session is not None:
+        try:
+            response = session.get(url, stream=True, headers={"Accept-Encoding": "identity"})
+            response.raise_for_status()
+            digest = hashlib.sha256()
+            with open(dest, "wb") as file:
+                for chunk in response.iter_content(65536):
+                    out["size"] += len(chunk)
+                    if out["size"] > limit:
+                        raise ValueError("larger than %d bytes" % limit)
+                    digest.update(chunk)
+                    file.write(chunk)
+            out["sha256"] = digest.hexdigest()
+        except BaseException as error:
+            out["error"] = "%s: %s" % (type(error).__name__, error)
+    sys.stdout.write("safe-pip-fetch " + json.dumps(out) + "\n")
+    sys.stdout.flush()
 """
 
 
@@ -69,6 +78,113 @@ class SdistFiles:
     files: tuple[str, ...] = ()
     texts: tuple[tuple[str, str], ...] = ()
     problem: str | None = None
+
+
+class SdistFetcher:
+    """One process of the target's pip that fetches every sdist of a plan. Started early (`start`: before
+    pip's dry run ends, so that starting the interpreter and importing pip overlap with it); `read` hands it
+    the URLs once pip's report names them and reads what it fetched; `close` ends it when it is not needed
+    (the dry run failed, nothing is built from a URL)."""
+
+    def __init__(self, python: str, sources: Sequence[str], *, timeout: float = FETCH_TIMEOUT_S) -> None:
+        self.python = python
+        self.sources = tuple(sources)
+        self.timeout = timeout
+        self._process: subprocess.Popen[bytes] | None = None
+        self._problem: str | None = None
+
+    def start(self) -> SdistFetcher:
+        argv = [self.python, "-c", _FETCH_SCRIPT, json.dumps(list(self.sources)), str(MAX_DOWNLOAD)]
+        try:
+            self._process = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+        except OSError as error:
+            self._problem = f"the target's pip could not start: {error.strerror or error}"
+        return self
+
+    def close(self) -> None:
+        """End the process if it still runs (it waits for the URLs, or was interrupted)."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+        if process is not None:
+            process.communicate()
+
+    def __enter__(self) -> SdistFetcher:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def fetch(self, wanted: Sequence[tuple[str, str, str | None]]) -> list[str | None]:
+        """Fetch each (url, dest, sha256): None for each one done, else what went wrong. Ends the process."""
+        if self._process is None and self._problem is None:
+            self.start()
+        process, self._process = self._process, None
+        if process is None:
+            return [self._problem or "the download did not start"] * len(wanted)
+        line = json.dumps([[url, dest] for url, dest, _sha in wanted]) + "\n"
+        try:
+            stdout, stderr = process.communicate(line.encode("utf-8"), timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            return [f"the download did not finish within {self.timeout:g} s"] * len(wanted)
+        except OSError as error:  # the process ended before reading its line (a broken pipe)
+            process.kill()
+            stdout, stderr = process.communicate()
+            if not stdout:
+                return [f"the download failed: {error.strerror or error}"] * len(wanted)
+        answers = [
+            text[len("safe-pip-fetch ") :]
+            for text in stdout.decode("utf-8", "replace").splitlines()
+            if text.startswith("safe-pip-fetch ")
+        ]
+        said = stderr.decode("utf-8", "replace").strip().splitlines()
+        return [
+            _fetched(answers[index] if index < len(answers) else None, sha256, said)
+            for index, (_url, _dest, sha256) in enumerate(wanted)
+        ]
+
+    def read(self, wanted: Sequence[tuple[str, str | None]]) -> list[SdistFiles]:
+        """What pip would build, for each (url, sha256): a URL fetched through this process (all of them in
+        one request), a local file or folder opened in place; its build files read."""
+        results: list[SdistFiles | None] = [None] * len(wanted)
+        remote: list[tuple[int, str, str | None]] = []
+        for index, (url, sha256) in enumerate(wanted):
+            parts = urlsplit(url)
+            if parts.scheme == "file":
+                local = unquote(parts.path)
+                results[index] = read_folder(local) if os.path.isdir(local) else _checked_local(local, sha256)
+            else:
+                remote.append((index, url, sha256))
+        if not remote:
+            self.close()
+            return [result or SdistFiles(problem="not read") for result in results]
+        with tempfile.TemporaryDirectory(prefix="safe-pip-sdist-") as folder:
+            jobs = []
+            for number, (_index, url, sha256) in enumerate(remote):
+                name = os.path.basename(unquote(urlsplit(url).path)) or "sdist"
+                jobs.append((url, os.path.join(folder, f"{number}-{name}"), sha256))
+            for (index, _url, _sha), (_u, dest, _s), problem in zip(remote, jobs, self.fetch(jobs)):
+                results[index] = SdistFiles(problem=problem) if problem is not None else read_sdist(dest)
+        return [result or SdistFiles(problem="not read") for result in results]
+
+
+def _fetched(answer: str | None, sha256: str | None, stderr_lines: Sequence[str]) -> str | None:
+    """None when the fetch script's answer says the file arrived with the expected hash; else why not."""
+    if answer is None:
+        return f"the download failed: {stderr_lines[-1] if stderr_lines else 'no answer'}"
+    try:
+        result = json.loads(answer)
+    except ValueError:
+        return f"the download failed: {answer[:200]}"
+    if result.get("error"):
+        return f"the download failed: {str(result['error'])[:300]}"
+    if sha256 and result.get("sha256") != sha256:
+        return f"the downloaded file's sha256 {result.get('sha256')} is not the {sha256} pip's report names"
+    return None
 
 
 def fetch_sdist(
@@ -84,30 +200,8 @@ def fetch_sdist(
     what went wrong. A hash pip gave in its report must match."""
     from safe_pip.runner import stopped_with_safe_pip
 
-    argv = [python, "-c", _FETCH_SCRIPT, json.dumps(list(sources)), url, dest, str(MAX_DOWNLOAD)]
-    try:
-        with stopped_with_safe_pip():
-            completed = subprocess.run(
-                argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
-            )
-    except subprocess.TimeoutExpired:
-        return f"the download did not finish within {timeout:g} s"
-    except OSError as error:
-        return f"the target's pip could not start: {error.strerror or error}"
-    output = completed.stdout.decode("utf-8", "replace")
-    line = next((text for text in output.splitlines() if text.startswith("safe-pip-fetch ")), None)
-    if line is None:
-        said = completed.stderr.decode("utf-8", "replace").strip().splitlines()
-        return f"the download failed: {said[-1] if said else 'no answer'}"
-    try:
-        result = json.loads(line[len("safe-pip-fetch ") :])
-    except ValueError:
-        return f"the download failed: {line[:200]}"
-    if result.get("error"):
-        return f"the download failed: {str(result['error'])[:300]}"
-    if sha256 and result.get("sha256") != sha256:
-        return f"the downloaded file's sha256 {result.get('sha256')} is not the {sha256} pip's report names"
-    return None
+    with stopped_with_safe_pip(), SdistFetcher(python, sources, timeout=timeout) as fetcher:
+        return fetcher.fetch([(url, dest, sha256)])[0]
 
 
 def read_sdist(path: str) -> SdistFiles:
@@ -168,17 +262,10 @@ def read_folder(folder: str) -> SdistFiles:
 
 def sdist_files(python: str, url: str, sources: Sequence[str], sha256: str | None) -> SdistFiles:
     """Fetch (a URL) or open (a local file or folder) what pip would build, and read its build files."""
-    parts = urlsplit(url)
-    if parts.scheme == "file":
-        local = unquote(parts.path)
-        return read_folder(local) if os.path.isdir(local) else _checked_local(local, sha256)
-    with tempfile.TemporaryDirectory(prefix="safe-pip-sdist-") as folder:
-        name = os.path.basename(unquote(parts.path)) or "sdist"
-        dest = os.path.join(folder, name)
-        problem = fetch_sdist(python, url, sources, dest, sha256=sha256)
-        if problem is not None:
-            return SdistFiles(problem=problem)
-        return read_sdist(dest)
+    from safe_pip.runner import stopped_with_safe_pip
+
+    with stopped_with_safe_pip(), SdistFetcher(python, sources) as fetcher:
+        return fetcher.read([(url, sha256)])[0]
 
 
 def _checked_local(path: str, sha256: str | None) -> SdistFiles:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from safe_pip.fixes import FixContext
     from safe_pip.plan import Plan
+    from safe_pip.probe import InterpreterFacts, MachineFacts
 
 # pip's --dry-run with --report came in pip 22.2.
 DRY_RUN_PIP = (22, 2)
@@ -82,7 +83,11 @@ def run(args: Sequence[str], invocation: Invocation, console: Console) -> int:
 
 
 def make_plan_here(python: str, args: tuple[str, ...], invocation: Invocation, console: Console) -> Plan:
-    """The plan for `pip install ARGS` in `python`'s environment; nothing is built or installed."""
+    """The plan for `pip install ARGS` in `python`'s environment; nothing is built or installed.
+
+    pip's dry run is most of the time; what else plan needs overlaps with it: the process that fetches the
+    sdists starts with it (starting the interpreter and importing pip is most of a fetch) and gets the URLs
+    when the report arrives, all in one request; the machine's facts are gathered on a thread meanwhile."""
     import os
     import tempfile
     from concurrent.futures import ThreadPoolExecutor
@@ -94,14 +99,13 @@ def make_plan_here(python: str, args: tuple[str, ...], invocation: Invocation, c
     from safe_pip.preflight import offers_from
     from safe_pip.probe import (
         detect_headers,
-        detect_interpreter_facts,
-        detect_machine,
         detect_pip_version,
         detect_pkg_config_modules,
         detect_programs,
         run_dry_run,
     )
-    from safe_pip.sdistprobe import sdist_files
+    from safe_pip.runner import stopped_with_safe_pip
+    from safe_pip.sdistprobe import SdistFetcher
 
     pip = detect_pip_version(python, ask=True)
     if pip is None:
@@ -112,33 +116,39 @@ def make_plan_here(python: str, args: tuple[str, ...], invocation: Invocation, c
             problem=f"pip {shown} cannot resolve without installing (`install --dry-run --report` needs "
             f"pip >= 22.2); upgrade it: {python} -m pip install --upgrade pip"
         )
-    with tempfile.TemporaryDirectory(prefix="safe-pip-plan-") as folder:
-        report_path = os.path.join(folder, "report.json")
-        code, output = run_dry_run(python, args, report_path)
-        if code != 0:
-            return _failed_dry_run(python, args, invocation, console, code=code, output=output)
-        try:
-            with open(report_path, encoding="utf-8") as file:
-                report = parse_report(file.read())
-        except (OSError, ReportError) as error:
-            return Plan(problem=f"pip's dry run wrote no readable report: {error}")
-    sources = tuple(source_options(args))
-    builds = report.source_builds
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        read = dict(
-            zip(
-                (item.key for item in builds),
-                pool.map(lambda item: sdist_files(python, item.url, sources, item.sha256), builds),
+    fetcher = SdistFetcher(python, tuple(source_options(args)))
+    with stopped_with_safe_pip(), fetcher, ThreadPoolExecutor(max_workers=1) as pool:
+        fetcher.start()
+        machine_facts = pool.submit(_machine_facts, python)
+        with tempfile.TemporaryDirectory(prefix="safe-pip-plan-") as folder:
+            report_path = os.path.join(folder, "report.json")
+            code, output = run_dry_run(python, args, report_path)
+            if code != 0:
+                fetcher.close()
+                return _failed_dry_run(python, args, invocation, console, code=code, output=output)
+            try:
+                with open(report_path, encoding="utf-8") as file:
+                    report = parse_report(file.read())
+            except (OSError, ReportError) as error:
+                return Plan(problem=f"pip's dry run wrote no readable report: {error}")
+        builds = report.source_builds
+        if builds:
+            read = dict(
+                zip(
+                    (item.key for item in builds),
+                    fetcher.read([(item.url, item.sha256) for item in builds]),
+                )
             )
-        )
+        else:
+            fetcher.close()
+            read = {}
+        interpreter, machine = machine_facts.result()
     all_needs = [
         analyse(item.name, read[item.key].files, dict(read[item.key].texts))
         for item in builds
         if read[item.key].problem is None
     ]
     programs, modules, headers = needs_to_check(all_needs)
-    interpreter = detect_interpreter_facts(python)
-    machine = detect_machine(interpreter.site_packages if interpreter else None)
     offers = offers_from(
         machine,
         interpreter,
@@ -148,6 +158,14 @@ def make_plan_here(python: str, args: tuple[str, ...], invocation: Invocation, c
         pip_args=args,
     )
     return make_plan(report, read, offers, fix_context_for(python, args, invocation))
+
+
+def _machine_facts(python: str) -> tuple[InterpreterFacts | None, MachineFacts]:
+    """The target's facts (Python.h, its packages) and the machine's (tools, CUDA, memory): doctor's."""
+    from safe_pip.probe import detect_interpreter_facts, detect_machine
+
+    interpreter = detect_interpreter_facts(python)
+    return interpreter, detect_machine(interpreter.site_packages if interpreter else None, versions=False)
 
 
 def fix_context_for(python: str, args: tuple[str, ...], invocation: Invocation) -> FixContext:
