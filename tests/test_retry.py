@@ -173,6 +173,19 @@ def test_order_fixes_puts_the_latest_success_first_and_keeps_the_rest_in_rule_or
     assert [fix.id for fix in order_fixes(fixes, ("unknown",))] == ["a", "b", "c", "d"]
 
 
+def test_a_fix_moving_the_users_pin_comes_after_the_fixes_that_keep_it() -> None:
+    from dataclasses import replace
+
+    moving = replace(_fix("pin-to-wheel", ("pyyaml==6.0.4",)), moves_pin="pyyaml 5.4.1 -> 6.0.4")
+    keeping = _fix("constrain-build", ("pyyaml==5.4.1",), {"PIP_CONSTRAINT": "/tmp/c.txt"})
+    assert [fix.id for fix in order_fixes([moving, keeping], ())] == ["constrain-build", "pin-to-wheel"]
+    # What worked before still comes first.
+    assert [fix.id for fix in order_fixes([moving, keeping], ("pin-to-wheel",))] == [
+        "pin-to-wheel",
+        "constrain-build",
+    ]
+
+
 def test_fix_records_say_what_each_fix_was_for_and_whether_it_worked() -> None:
     pip = ScriptedPip(
         {

@@ -76,9 +76,11 @@ class _Plan:
 
 
 def order_fixes(fixes: Sequence[Fix], worked_before: Sequence[str]) -> list[Fix]:
-    """The rule's order, except that fixes which worked before come first (the latest first)."""
+    """The rule's order, except that fixes which worked before come first (the latest first), and that a fix
+    moving a version the user pinned (allowed by --fix-versions nearest) comes after every fix that keeps it:
+    the opt-in allows moving a pin when nothing else works, it does not prefer it."""
     rank = {fix_id: index for index, fix_id in enumerate(worked_before)}
-    return sorted(fixes, key=lambda fix: rank.get(fix.id, len(rank)))  # sorted() is stable
+    return sorted(fixes, key=lambda fix: (rank.get(fix.id, len(rank)), fix.moves_pin is not None))
 
 
 def usable_fixes(
