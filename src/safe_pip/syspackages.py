@@ -383,6 +383,24 @@ _TABLE: dict[str, dict[str, str]] = {
         "pacman": "rust",
         "brew": "rust",
     },
+    # Qt's development files, which provide qmake (PyQt5 and PyQt6 built from source look for it first).
+    "qmake5": {
+        "apt": "qtbase5-dev",
+        "dnf": "qt5-qtbase-devel",
+        "yum": "qt5-qtbase-devel",
+        "apk": "qt5-qtbase-dev",
+        "zypper": "libqt5-qtbase-devel",
+        "pacman": "qt5-base",
+        "brew": "qt@5",
+    },
+    "qmake6": {
+        "apt": "qt6-base-dev",
+        "dnf": "qt6-qtbase-devel",
+        "apk": "qt6-qtbase-dev",
+        "zypper": "qt6-base-devel",
+        "pacman": "qt6-base",
+        "brew": "qt",
+    },
     # An MPI implementation: Open MPI (the one mpi4py's own message lists second, with MPICH), its headers,
     # libraries and compiler wrappers (mpicc).
     "mpi.h": {
@@ -477,6 +495,8 @@ _ALIASES = {
     "portaudio-2.0": "portaudio.h",
     "krb5-gssapi": "krb5.h",
     # MPI: the compiler wrappers, the libraries (-lmpi, -lmpi_cxx), pkg-config's and CMake's names.
+    "qmake": "qmake5",
+    "qmake-qt5": "qmake5",
     "mpicc": "mpi.h",
     "mpicxx": "mpi.h",
     "mpic++": "mpi.h",
