@@ -155,6 +155,12 @@ def test_completion_without_a_shell_flag_is_pips_own(env: dict[str, str]) -> Non
         (["completion", "--"], ["--bash", "--zsh", "--fish"]),
         (["help", "hist"], ["history"]),
         (["--json-report", ""], []),  # a file: the shell completes it
+        (["--pre"], ["--preflight"]),
+        (["--torch"], ["--torch-backend"]),
+        (["--torch-backend", "a"], ["auto"]),
+        (["pl"], ["plan"]),
+        (["help", "pl"], ["plan"]),
+        (["plan", "--j"], ["--json"]),
     ],
 )
 def test_completion_of_safe_pips_own_words(words: list[str], expected: list[str]) -> None:
@@ -170,6 +176,41 @@ def test_completion_after_a_pip_command_asks_pip() -> None:
 
     assert candidates(["--fix", "install", "-r", "req.txt", "--no-d"], 4, ask_pip=ask_pip) == ["--no-deps"]
     assert asked == [(["--fix"], ["install", "-r", "req.txt", "--no-d"], 3)]
+
+
+def test_every_option_safe_pip_reads_is_completed() -> None:
+    """An option added to options.py is offered by completion too (--preflight and --torch-backend were not)."""
+    from safe_pip.options import _FLAGS, _VALUE_OPTIONS
+
+    offered = set(candidates(["-"], 0))
+    assert {name for name in (*_FLAGS, *_VALUE_OPTIONS) if name.startswith("--")} <= offered
+
+
+def test_torch_backend_values_are_the_cuda_builds_of_the_newest_torch() -> None:
+    from safe_pip.cudatables import load_tables
+
+    builds = load_tables().newest_release().builds
+    assert candidates(["--torch-backend", ""], 1) == ["auto", "cpu", *sorted(builds)]
+
+
+def test_plan_completes_json_then_asks_pip_as_for_install() -> None:
+    asked: list[tuple[list[str], list[str], int]] = []
+
+    def ask_pip(global_words: object, words: object, index: int) -> list[str]:
+        asked.append((list(global_words), list(words), index))  # type: ignore[call-overload]
+        return ["--no-deps", "--no-binary"]
+
+    assert candidates(["plan", "--"], 1, ask_pip=ask_pip) == ["--json", "--no-deps", "--no-binary"]
+    assert candidates(
+        ["--python", "py", "plan", "--json", "-r", "req.txt", "--no-d"], 6, ask_pip=ask_pip
+    ) == [
+        "--no-deps",
+        "--no-binary",
+    ]
+    assert asked == [
+        ([], ["install", "--"], 1),
+        (["--python", "py"], ["install", "-r", "req.txt", "--no-d"], 3),
+    ]
 
 
 def test_bash_completes_safe_pips_and_pips_options(env: dict[str, str], tmp_path: Path) -> None:

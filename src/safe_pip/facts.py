@@ -30,6 +30,7 @@ __all__ = [
     "parse_torch_version",
     "parse_vswhere",
     "pinned_requirement",
+    "pip_builds_in_isolation",
     "python_version_for",
     "python_versions_from",
     "requirement_names",
@@ -301,6 +302,26 @@ _VALUE_OPTIONS = _SOURCE_OPTIONS_WITH_VALUE | frozenset(
         "--resume-retries",
     ]
 )
+
+
+# pip's strtobool (pip/_internal/utils/misc.py), which reads every boolean option from pip's configuration
+# and its PIP_* variables: these spellings, in any case; anything else makes pip exit with a usage error.
+_PIP_TRUE = frozenset({"y", "yes", "t", "true", "on", "1"})
+_PIP_FALSE = frozenset({"n", "no", "f", "false", "off", "0"})
+
+
+def pip_builds_in_isolation(args: Sequence[str], environ: Mapping[str, str]) -> bool:
+    """Whether pip builds sdists in isolated environments for these install arguments, read as pip reads
+    them: `--no-build-isolation` on the command line turns isolation off, whatever the environment says.
+    Otherwise PIP_NO_BUILD_ISOLATION decides, with pip's inverted reading of it: the option is a store_false
+    whose dest is `build_isolation`, and pip's parser (ConfigOptionParser._update_defaults, unchanged from
+    pip 10 to 26) assigns the variable's truth value to that dest as it is. So a false spelling (0, false,
+    no, off, n, f) turns isolation OFF, and a true one (1, true, yes, on, y, t) leaves it on (pypa/pip#5735).
+    A value pip does not accept makes pip exit before it builds anything: isolation is then left on."""
+    if "--no-build-isolation" in args:
+        return False
+    value = environ.get("PIP_NO_BUILD_ISOLATION")
+    return value is None or value.strip().lower() not in _PIP_FALSE
 
 
 def takes_value(option: str) -> bool:

@@ -112,6 +112,14 @@ class FixContext:
     # pip's constraint variables the user set (PIP_CONSTRAINT, PIP_BUILD_CONSTRAINT): a fix that would
     # replace them is only printed.
     user_constraint_variables: tuple[str, ...] = ()
+    # pip's PIP_NO_BUILD_ISOLATION turned isolation off for this run (facts.pip_builds_in_isolation), as
+    # --no-build-isolation in `pip_args` does.
+    isolation_off_by_environment: bool = False
+
+    @property
+    def builds_isolated(self) -> bool:
+        """Whether the run builds in isolated environments (None arguments: the log's, read as isolated)."""
+        return not self.isolation_off_by_environment and "--no-build-isolation" not in (self.pip_args or ())
 
 
 @dataclass(frozen=True)
@@ -422,7 +430,7 @@ def render_fix(
         if (
             project is None
             or context.pip_args is None
-            or "--no-build-isolation" not in context.pip_args
+            or context.builds_isolated
             or (importable is not None and importable(values["module"]))
         ):
             return None
@@ -434,6 +442,8 @@ def render_fix(
             + _pip_command(context, ())
         )
     elif action == "no-build-isolation":
+        if context.isolation_off_by_environment:
+            return None  # PIP_NO_BUILD_ISOLATION already turned it off: the retry would change nothing
         pip_args = ("--no-build-isolation",)
         module = values.get("module")
         # Building against the target's own packages works when what the build imports is there: then it is
@@ -780,7 +790,7 @@ def _build_constraint(
         or folder is None
         or context.pip_args is None
         or project is None
-        or "--no-build-isolation" in context.pip_args
+        or not context.builds_isolated
         or context.user_constraint_variables
         or _requests(context).of(project.group(0))
     ):

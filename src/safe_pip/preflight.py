@@ -59,7 +59,7 @@ class MachineOffers:
     cuda_home: str | None = None
     cuda_home_has_nvcc: bool | None = None
     torch_installed: bool | None = None  # in the target interpreter
-    build_isolation: bool = True  # the user did not pass --no-build-isolation
+    build_isolation: bool = True  # neither --no-build-isolation nor PIP_NO_BUILD_ISOLATION turned it off
     libraries: Mapping[str, bool | None] = field(default_factory=dict)  # pkg-config module -> found
     headers: Mapping[str, bool | None] = field(default_factory=dict)  # header -> found in the include paths
     memory_available: int | None = None
@@ -74,8 +74,12 @@ def offers_from(
     libraries: Mapping[str, bool | None],
     headers: Mapping[str, bool | None],
     pip_args: Sequence[str],
+    environ: Mapping[str, str] | None = None,
 ) -> MachineOffers:
-    """What the machine offers, from doctor's facts and the answers to the questions these builds raised."""
+    """What the machine offers, from doctor's facts and the answers to the questions these builds raised.
+    `environ`: the environment pip runs in (PIP_NO_BUILD_ISOLATION)."""
+    from safe_pip.facts import pip_builds_in_isolation
+
     tools = {name: info is not None for name, info in machine.tools.items()}
     tools.update(programs)
     return MachineOffers(
@@ -84,7 +88,7 @@ def offers_from(
         cuda_home=machine.cuda_home,
         cuda_home_has_nvcc=machine.cuda_home_has_nvcc,
         torch_installed=bool(interpreter.packages.get("torch")) if interpreter is not None else None,
-        build_isolation="--no-build-isolation" not in pip_args,
+        build_isolation=pip_builds_in_isolation(pip_args, environ or {}),
         libraries=libraries,
         headers=headers,
         memory_available=machine.memory_available,

@@ -237,9 +237,25 @@ def parse_interpreter_facts(output: str) -> InterpreterFacts | None:
     return None
 
 
+# Facts a script already run in the target printed (plan's dry run runs the facts script in its own
+# process): detect_interpreter_facts answers from here without starting the interpreter again.
+_KNOWN_FACTS: dict[str, InterpreterFacts] = {}
+
+
+def remember_interpreter_facts(python: str, output: str) -> InterpreterFacts | None:
+    """Read the facts script's output (run in `python` by another probe) and keep it for
+    detect_interpreter_facts; None when it holds no facts."""
+    facts = parse_interpreter_facts(output)
+    if facts is not None:
+        _KNOWN_FACTS[python] = facts
+    return facts
+
+
 @functools.cache
 def detect_interpreter_facts(python: str, timeout: float = 20) -> InterpreterFacts | None:
     """Run the facts script in `python`; None when it cannot tell (never raises)."""
+    if python in _KNOWN_FACTS:
+        return _KNOWN_FACTS[python]
     output = _run([python, "-c", _FACTS_SCRIPT], timeout=timeout)
     return parse_interpreter_facts(output) if output else None
 

@@ -74,6 +74,8 @@ _GLOBAL_OPTIONS: dict[str, tuple[str, ...] | None] = {
     "--rules": None,
     "--no-history": (),
     "--verify-import": (),
+    "--preflight": (),
+    "--torch-backend": ("auto", "cpu"),  # and the CUDA builds of the newest torch (_torch_backends)
     "--color": COLOR_CHOICES,
     "--no-color": (),
     "--quiet": (),
@@ -135,6 +137,8 @@ def candidates(words: Sequence[str], index: int, *, ask_pip: AskPip | None = Non
         position += 2 if name in _TAKES_VALUE and "=" not in word else 1
     if position > len(before):  # the word being completed is an option's value
         values = _GLOBAL_OPTIONS.get(before[-1])
+        if before[-1] == "--torch-backend":
+            values = _torch_backends()
         return [value for value in values or () if value.startswith(current)]
     if position == len(before):  # the word being completed is an option or the command
         if current.startswith("-"):
@@ -152,13 +156,34 @@ def candidates(words: Sequence[str], index: int, *, ask_pip: AskPip | None = Non
         if arguments[0] == "show" and len(arguments) == 1:
             return [rule for rule in _builtin_rule_ids() if rule.startswith(current)]
         return [option for option in _RULES_ACTIONS.get(arguments[0], ()) if option.startswith(current)]
+    if command == "plan":
+        # `plan [--json] PIP-INSTALL-ARGS`: --json first, then what `pip install` takes (the target's pip).
+        offered = (
+            ["--json"] if not arguments and current.startswith("-") and "--json".startswith(current) else []
+        )
+        rest = list(arguments[1:] if arguments[:1] == ["--json"] else arguments)
+        if ask_pip is not None:
+            answer = ask_pip(before[:position], ["install", *rest, current], len(rest) + 1)
+            offered += [word for word in answer or () if word not in offered]
+        return offered
     if command in _OWN_ARGUMENTS and (command != "completion" or current.startswith("-") or not arguments):
-        offered = _OWN_ARGUMENTS[command]
-        return [option for option in offered if option.startswith(current) and option not in arguments]
+        own = _OWN_ARGUMENTS[command]
+        return [option for option in own if option.startswith(current) and option not in arguments]
     if ask_pip is not None:
         answer = ask_pip(before[:position], [*before[position:], current], len(before) - position)
         return list(answer) if answer is not None else []
     return []
+
+
+def _torch_backends() -> tuple[str, ...]:
+    """--torch-backend's values: auto, cpu, and the CUDA builds of the newest torch release safe-pip knows."""
+    from safe_pip.cudatables import load_tables
+
+    try:
+        newest = load_tables().newest_release()
+    except (OSError, ValueError):
+        return ("auto", "cpu")
+    return ("auto", "cpu", *sorted(newest.builds))
 
 
 def _builtin_rule_ids() -> list[str]:

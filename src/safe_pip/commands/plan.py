@@ -9,6 +9,9 @@ fixes (preflight), the table (plan).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 from safe_pip import __version__
 from safe_pip.commands.context import EXIT_USAGE
 from safe_pip.options import Invocation
@@ -19,9 +22,8 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
 
-    from safe_pip.fixes import FixContext
+    from safe_pip.fixes import Fix, FixContext
     from safe_pip.plan import Plan
-    from safe_pip.probe import InterpreterFacts, MachineFacts
 
 # pip's --dry-run with --report came in pip 22.2.
 DRY_RUN_PIP = (22, 2)
@@ -85,27 +87,29 @@ def run(args: Sequence[str], invocation: Invocation, console: Console) -> int:
 def make_plan_here(python: str, args: tuple[str, ...], invocation: Invocation, console: Console) -> Plan:
     """The plan for `pip install ARGS` in `python`'s environment; nothing is built or installed.
 
-    pip's dry run is most of the time; what else plan needs overlaps with it: the process that fetches the
-    sdists starts with it (starting the interpreter and importing pip is most of a fetch) and gets the URLs
-    when the report arrives, all in one request; the machine's facts are gathered on a thread meanwhile."""
+    pip's dry run is most of the time. What else plan needs comes from the same process (sdistprobe's
+    dry_run_and_read): after pip's own main returns, the sdists its report names are fetched through pip's
+    session, already built, and the interpreter's facts are read; the machine is then asked only about
+    files and PATH (no process started). Measured on a busy 2-core machine, a second interpreter importing
+    pip to fetch was most of plan's extra second even when it overlapped with the dry run: CPU, not waiting,
+    was what it cost."""
     import os
-    import tempfile
-    from concurrent.futures import ThreadPoolExecutor
 
     from safe_pip.buildneeds import analyse
     from safe_pip.facts import source_options
-    from safe_pip.installreport import ReportError, parse_report
     from safe_pip.plan import Plan, make_plan, needs_to_check
     from safe_pip.preflight import offers_from
     from safe_pip.probe import (
+        _FACTS_SCRIPT,
         detect_headers,
+        detect_interpreter_facts,
+        detect_machine,
         detect_pip_version,
         detect_pkg_config_modules,
         detect_programs,
-        run_dry_run,
+        remember_interpreter_facts,
     )
-    from safe_pip.runner import stopped_with_safe_pip
-    from safe_pip.sdistprobe import SdistFetcher
+    from safe_pip.sdistprobe import dry_run_and_read
 
     pip = detect_pip_version(python, ask=True)
     if pip is None:
@@ -116,39 +120,21 @@ def make_plan_here(python: str, args: tuple[str, ...], invocation: Invocation, c
             problem=f"pip {shown} cannot resolve without installing (`install --dry-run --report` needs "
             f"pip >= 22.2); upgrade it: {python} -m pip install --upgrade pip"
         )
-    fetcher = SdistFetcher(python, tuple(source_options(args)))
-    with stopped_with_safe_pip(), fetcher, ThreadPoolExecutor(max_workers=1) as pool:
-        fetcher.start()
-        machine_facts = pool.submit(_machine_facts, python)
-        with tempfile.TemporaryDirectory(prefix="safe-pip-plan-") as folder:
-            report_path = os.path.join(folder, "report.json")
-            code, output = run_dry_run(python, args, report_path)
-            if code != 0:
-                fetcher.close()
-                return _failed_dry_run(python, args, invocation, console, code=code, output=output)
-            try:
-                with open(report_path, encoding="utf-8") as file:
-                    report = parse_report(file.read())
-            except (OSError, ReportError) as error:
-                return Plan(problem=f"pip's dry run wrote no readable report: {error}")
-        builds = report.source_builds
-        if builds:
-            read = dict(
-                zip(
-                    (item.key for item in builds),
-                    fetcher.read([(item.url, item.sha256) for item in builds]),
-                )
-            )
-        else:
-            fetcher.close()
-            read = {}
-        interpreter, machine = machine_facts.result()
+    done = dry_run_and_read(python, args, tuple(source_options(args)), _FACTS_SCRIPT)
+    interpreter = remember_interpreter_facts(python, done.facts_output) if done.facts_output else None
+    if done.exit_code != 0:
+        return _failed_dry_run(python, args, invocation, console, code=done.exit_code, output=done.output)
+    if done.report is None:
+        return Plan(problem=f"pip's dry run wrote no readable report: {done.report_problem}")
+    read = done.sources
     all_needs = [
         analyse(item.name, read[item.key].files, dict(read[item.key].texts))
-        for item in builds
+        for item in done.report.source_builds
         if read[item.key].problem is None
     ]
     programs, modules, headers = needs_to_check(all_needs)
+    interpreter = interpreter or detect_interpreter_facts(python)
+    machine = detect_machine(interpreter.site_packages if interpreter else None, versions=False)
     offers = offers_from(
         machine,
         interpreter,
@@ -156,16 +142,9 @@ def make_plan_here(python: str, args: tuple[str, ...], invocation: Invocation, c
         libraries=detect_pkg_config_modules(modules),
         headers=detect_headers(headers),
         pip_args=args,
+        environ=os.environ,
     )
-    return make_plan(report, read, offers, fix_context_for(python, args, invocation))
-
-
-def _machine_facts(python: str) -> tuple[InterpreterFacts | None, MachineFacts]:
-    """The target's facts (Python.h, its packages) and the machine's (tools, CUDA, memory): doctor's."""
-    from safe_pip.probe import detect_interpreter_facts, detect_machine
-
-    interpreter = detect_interpreter_facts(python)
-    return interpreter, detect_machine(interpreter.site_packages if interpreter else None, versions=False)
+    return make_plan(done.report, read, offers, fix_context_for(python, args, invocation))
 
 
 def fix_context_for(python: str, args: tuple[str, ...], invocation: Invocation) -> FixContext:
@@ -210,32 +189,57 @@ def _failed_dry_run(
     return Plan(pip_failure=tuple(lines), failure_fixes=tuple(top.fixes))
 
 
-def preflight(
-    invocation: Invocation, python: str, console: Console
-) -> tuple[tuple[str, ...], dict[str, str]]:
+@dataclass(frozen=True)
+class Preflight:
+    """What `install --preflight` did before pip ran: the install's arguments and environment changes (the
+    fix loop starts from them), the fixes applied, the distributions predicted to fail and those no safe fix
+    covers."""
+
+    args: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+    fixes: tuple[Fix, ...] = ()
+    predicted: tuple[str, ...] = ()
+    unfixed: tuple[str, ...] = ()
+    problem: str | None = None  # why the check could not run (then the install runs as asked)
+
+    def to_json(self) -> dict[str, object]:
+        """The --json-report's `preflight` (docs/CONTRACT.md)."""
+        return {
+            "predicted_failures": list(self.predicted),
+            "fixes": [fix.to_json() for fix in self.fixes],
+            "args": list(self.args),
+            "env_changes": dict(self.env),
+            "unfixed": list(self.unfixed),
+            "problem": self.problem,
+        }
+
+
+def preflight(invocation: Invocation, python: str, console: Console) -> Preflight:
     """`install --preflight`: the plan first. Without --fix (or with --suggest), print what is predicted to
     fail and install as asked; with --fix, apply the safe fix of each predicted failure up front, so the
-    failing build never starts. Returns install's arguments and environment changes; a check that cannot
-    run leaves the install as it was."""
+    failing build never starts. Returns install's arguments and environment changes (and what was done, for
+    the --json-report); a check that cannot run leaves the install as it was."""
     from safe_pip.plan import EXIT_CANNOT_RUN, plan_lines, up_front
 
     args = tuple(invocation.args)
     plan = make_plan_here(python, args, invocation, console)
     if plan.exit_code == EXIT_CANNOT_RUN:
-        console.warning(
-            f"preflight: {plan_lines(plan)[0].removeprefix('safe-pip plan: ')}; installing as asked"
-        )
-        return args, {}
+        why = plan_lines(plan)[0].removeprefix("safe-pip plan: ")
+        console.warning(f"preflight: {why}; installing as asked")
+        return Preflight(args, problem=plan.problem)
+    predicted = tuple(row.distribution.name for row in plan.failing) + (
+        ("pip's dry run",) if plan.pip_failure else ()
+    )
     if plan.exit_code == 0 and not any(row.fixes for row in plan.rows):
         console.say("preflight: nothing pip would build here is predicted to fail", level=1)
-        return args, {}
+        return Preflight(args)
     for line in plan_lines(plan):
         console.say(f"preflight: {line}")
     if not invocation.options.fix or invocation.options.suggest:
-        return args, {}
+        return Preflight(args, predicted=predicted)
     done = up_front(plan, fix_context_for(python, args, invocation))
     for fix in done.fixes:
         console.say(f"preflight: applying {fix.id} before any build starts: {fix.title}")
     if done.unfixed:
         console.say(f"preflight: no safe fix for {', '.join(done.unfixed)}; pip runs and may fail there")
-    return done.args, dict(done.env)
+    return Preflight(done.args, dict(done.env), done.fixes, predicted, done.unfixed)
