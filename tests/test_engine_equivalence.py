@@ -3,9 +3,10 @@
 tests/_engine_before.py is the engine as it was (a frozen copy); both classify every log of
 tests/fixtures/logs/** with the built-in library, then with invented user rules beside it (keywords that hold
 none of the broad scan words, case-insensitive parts, a multi-line pattern), fed whole, in uneven blocks and line
-by line, and the results must be equal: the diagnoses, and what the classifier kept on the way (each rule's
-hits with their packages and spanned lines, the package in effect, failed builds, success, build errors). Delete
-this test and the copy once the new engine has been trusted for a while.
+by line, the new engine with the pure scan and with the optional accelerator, and the results must be equal:
+the diagnoses, and what the classifier kept on the way (each rule's hits with their packages and spanned lines,
+the package in effect, failed builds, success, build errors). Delete this test and the copy once the new engine
+has been trusted for a while.
 """
 
 from __future__ import annotations
@@ -35,6 +36,20 @@ else:  # pragma: no cover
 
 LOGS = Path(__file__).resolve().parent / "fixtures" / "logs"
 LOG_FILES = sorted(LOGS.glob("**/*.log"))
+
+
+@pytest.fixture(autouse=True, params=["pure", "fast"])
+def scan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every comparison with the pure scan, and with the optional accelerator (extra 'fast') when it is
+    installed: the new engine's results must not depend on it."""
+    if request.param == "fast":
+        pytest.importorskip(
+            "ahocorasick_rs", reason="the optional accelerator (extra 'fast') is not installed"
+        )
+        monkeypatch.delenv("SAFE_PIP_PURE_SCAN", raising=False)
+    else:
+        monkeypatch.setenv("SAFE_PIP_PURE_SCAN", "1")
+    return str(request.param)
 
 
 def _user_rule(rule_id: str, match: dict[str, Any], **extra: Any) -> Rule:

@@ -1,8 +1,16 @@
 """Rules x lines x facts -> ranked diagnoses. Pure: fed bytes, returns values.
 
-Lines reach the rules only through their keywords (see `logtext.scan_block`), so the cost of a log is a few
-C-level scans per megabyte plus Python work on the few lines that can matter. Memory is bounded whatever the
-log's size: per rule only the first and last few hits are kept.
+Lines reach the rules only through their keywords (see `_scan.TermScanner`), so the cost of a log is its
+scan plus Python work on the few lines that can matter. Memory is bounded whatever the log's size: per rule
+only the first and last few hits are kept.
+
+A line the scan brings is gated twice before any regular expression: first as it is (a printable ASCII line
+normalises to a part of itself, so a literal it lacks its text lacks too): no rule's gate (the literals its
+patterns need) and no structure word in it, and it is dropped before it is decoded and normalised (the
+"-Werror" flags and "connection.c" files that hold a broad word); then each rule's gate in the normalised
+text. With the optional accelerator (see `_scan`), one automaton call per line finds its keywords, the gates'
+literals and the patterns' literals at once, and each rule and pattern costs a set intersection; a multi-line
+rule's window is normalised only when the lines it read hold one of its patterns' literals.
 
 Ranking puts the root cause first: higher `priority` (specific rules) before lower (generic ones), then higher
 confidence, then the earlier evidence. One diagnosis per category. Then what was printed on the way yields to
@@ -27,7 +35,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from safe_pip._scan import TermScanner
+from safe_pip._scan import TermScanner, literal_finder
 from safe_pip.fixes import Fix, FixContext, render_fix
 from safe_pip.logtext import (
     MAX_LINE_CHARS,
@@ -199,21 +207,45 @@ SCAN_WORDS = (
     'file "',
     "exception",
 )
-# What a line holds when _track_structure can do anything with it (its package, failed-build, success, pip
-# error and build error lines), as it is and lower-cased; a line holding none of these (and no rule's gate)
-# is not normalised.
-_STRUCTURE_LITERALS = (
-    b"pip-",
-    b"Collecting ",
-    b"Processing ",
-    b"Building wheel for ",
-    b"Running setup.py ",
-    b"ailed",
-    b"Could not build",
-    b"Successfully ",
-    b"Saved ",
+
+
+# The rules a set of scan terms brings: those whatever the line, and (keyword, rules) to look for.
+_Plan = tuple[frozenset[int], tuple[tuple[bytes, frozenset[int]], ...]]
+
+
+# The words of _may_be_structure, for the accelerator's literal finder (looked for lower-cased).
+_STRUCTURE_WORDS = (
+    "pip-",
+    "ailed",
+    "Collecting ",
+    "Processing ",
+    "Building wheel for ",
+    "Running setup.py ",
+    "Could not build",
+    "Successfully ",
+    "Saved ",
 )
-# ... and what a build error or pip error line holds (_BUILD_ERROR, _PIP_ERROR), lower-cased: its word is not
+
+
+def _may_be_structure(raw: bytes) -> bool:
+    """The line holds what _track_structure acts on, apart from error words (its package, failed-build and
+    success lines): a line holding none of these, no error word and no rule's gate is not normalised."""
+    return (
+        b"pip-" in raw
+        or b"ailed" in raw
+        or b"Collecting " in raw
+        or b"Processing " in raw
+        or b"Building wheel for " in raw
+        or b"Running setup.py " in raw
+        or b"Could not build" in raw
+        or b"Successfully " in raw
+        or b"Saved " in raw
+    )
+
+
+# Sets of scan terms whose candidate rules are kept (see Classifier._candidates).
+_MAX_PLANS = 4096
+# What a build error or pip error line holds (_BUILD_ERROR, _PIP_ERROR), lower-cased: its word is not
 # followed by another letter in the line ("errors.py" is no error line), nor then in its text, which ends
 # where the line does unless the line is cut (longer than MAX_LINE_CHARS).
 _MAYBE_ERROR_LINE = re.compile(rb"(?:error|fatal|exception)(?![a-z0-9_])")
@@ -283,9 +315,12 @@ class _Window:
 
     rule: int  # index in Classifier.rules
     first: int  # its first line's number
-    lines: list[str]
+    lines: list[str]  # the first line's text
     wanted: int  # lines still to read
     package: str | None
+    # The lines read after the first, as they are: normalised only when one of the rule's multi-line
+    # patterns may match (see Classifier._window_may_match).
+    pending: list[bytes] = field(default_factory=list)
 
 
 class Classifier:
@@ -316,6 +351,8 @@ class Classifier:
             _RuleState(all=[_Hits() for _ in rule.all], context=[_Hits() for _ in rule.context])
             for rule in self.rules
         ]
+        self._plans: dict[frozenset[int], _Plan] = {}  # see _candidates
+        self._literal_plan()
         # Each rule's gate (see Rule.gate) as bytes, to check in a raw line before it is normalised.
         self._gates = [
             None if rule.gate is None else tuple(literal.encode() for literal in rule.gate)
@@ -324,6 +361,7 @@ class Classifier:
         # Rules with patterns that continue on the next lines, and their windows waiting for those lines.
         self._window_rules = frozenset(index for index, rule in enumerate(self.rules) if rule.multiline)
         self._windows: list[_Window] = []
+        self._window_literals = [_window_literals(rule) for rule in self.rules]
         self._block = b""  # the block being read, and where the current line ends in it
         self._line_end = 0
         self._next_line = 1  # the number of the line after the last block fed
@@ -363,28 +401,115 @@ class Classifier:
             self._consume(number, raw, hits)
         self.lines_seen = max(self.lines_seen, number)
 
+    def _literal_plan(self) -> None:
+        """With the accelerator, the literals of every rule's gate and patterns (and of the structure lines)
+        are found in a line by one call: each gate and pattern then needs a set intersection, not an `in`
+        per literal. Case-sensitive literals are looked for lower-cased (a line holding one holds that)."""
+        self._gate_ids: list[frozenset[int] | None] = []
+        self._pattern_ids: list[tuple[tuple[frozenset[int] | None, ...], ...]] = []
+        ids: dict[bytes, int] = {}
+
+        def of(literals: Iterable[str] | None) -> frozenset[int] | None:
+            if literals is None:
+                return None
+            return frozenset(ids.setdefault(literal.lower().encode(), len(ids)) for literal in literals)
+
+        self._structure_ids = of(_STRUCTURE_WORDS) or frozenset()
+        # Each keyword's rules by its literal's index: the keywords a line holds, found in the same call,
+        # give its candidate rules. A keyword holding "\n" is a term of its own, searched across lines: the
+        # scan's hit brings its rules, as in _candidates.
+        self._keyword_ids: dict[int, frozenset[int]] = {}
+        self._newline_rules: dict[int, frozenset[int]] = {}
+        for keyword, rules in self._keyword_rules.items():
+            if b"\n" in keyword:
+                if keyword in self.scan_terms:
+                    self._newline_rules[self.scan_terms.index(keyword)] = frozenset(rules)
+                continue
+            index = ids.setdefault(keyword, len(ids))
+            self._keyword_ids[index] = self._keyword_ids.get(index, frozenset()) | frozenset(rules)
+        for rule in self.rules:
+            self._gate_ids.append(of(rule.gate))
+            patterns = rule.line_patterns
+            self._pattern_ids.append(
+                tuple(
+                    tuple(of(matcher.literals) for matcher in kind)
+                    for kind in (patterns.none, patterns.any, patterns.all, patterns.context)
+                )
+            )
+        self._finder = literal_finder(list(ids)) if self._scanner.accelerated and ids else None
+
+    def _candidates(self, hits: frozenset[int], lowered: bytes) -> set[int]:
+        """The rules one of whose keywords the line holds, given the scan terms it holds (`hits`)."""
+        plan = self._plans.get(hits)
+        if plan is None:
+            # Which rules the terms bring whatever the line, and which keywords (holding a term) to look for;
+            # made once per set of terms (a log has few such sets), kept for a bounded number of them.
+            always: set[int] = set()
+            checks: list[tuple[bytes, frozenset[int]]] = []
+            for index in hits:
+                term = self.scan_terms[index]
+                for keyword in self._term_keywords[index]:
+                    rules = frozenset(self._keyword_rules.get(keyword, ()))
+                    if keyword == term:
+                        always |= rules
+                    else:
+                        checks.append((keyword, rules))
+            plan = frozenset(always), tuple((k, r) for k, r in checks if not r <= always)
+            if len(self._plans) < _MAX_PLANS:
+                self._plans[hits] = plan
+        candidates = set(plan[0])
+        for keyword, rules in plan[1]:
+            if keyword in lowered:
+                candidates |= rules
+        return candidates
+
     def _consume(self, number: int, raw: bytes, hits: frozenset[int]) -> None:
         lowered = raw.lower()
-        candidates: set[int] = set()
-        for index in hits:
-            term = self.scan_terms[index]
-            for keyword in self._term_keywords[index]:
-                if keyword == term or keyword in lowered:
-                    candidates.update(self._keyword_rules.get(keyword, ()))
+        found: set[int] | None = None  # the literals the line holds, when the accelerator is there
+        if self._finder is not None:
+            found = self._finder.found(lowered)
+            candidates: set[int] = set()
+            keyword_ids = self._keyword_ids
+            for index in found:
+                rules = keyword_ids.get(index)
+                if rules is not None:
+                    candidates |= rules
+            if self._newline_rules:
+                for index in hits:
+                    candidates |= self._newline_rules.get(index, frozenset())
+        else:
+            candidates = self._candidates(hits, lowered)
+        present: set[int] | None = None  # `found`, for a clean line (whose text is a part of it)
         if raw.isascii() and not _CONTROL_BYTES.search(raw):
             # The normalised text of such a line is a part of it: a literal missing from the raw line is
             # missing from the text too, so a line that no rule's gate and no structure line can pass is
             # dropped here, before it is decoded and normalised (most lines a broad word brought: "-Werror",
             # "connection.c").
-            gates = self._gates
-            candidates = {
-                index
-                for index in candidates
-                if (gate := gates[index]) is None or any(literal in lowered for literal in gate)
-            }
+            passing = set()
+            if found is not None:
+                present = found
+                gate_ids = self._gate_ids
+                for index in candidates:
+                    ids = gate_ids[index]
+                    if ids is None or not ids.isdisjoint(present):
+                        passing.add(index)
+                structure = not present.isdisjoint(self._structure_ids)
+            else:
+                gates = self._gates
+                for index in candidates:
+                    gate = gates[index]
+                    if gate is None:
+                        passing.add(index)
+                        continue
+                    for literal in gate:
+                        if literal in lowered:
+                            passing.add(index)
+                            break
+                structure = _may_be_structure(raw)
+            candidates = passing
             if (
                 not candidates
-                and not any(literal in raw for literal in _STRUCTURE_LITERALS)
+                and not structure
                 and (len(raw) > MAX_LINE_CHARS or not _MAYBE_ERROR_LINE.search(lowered))
             ):
                 return
@@ -395,8 +520,13 @@ class Classifier:
         self._track_structure(number, text, text_lower, indent)
         for rule_index in candidates:
             rule = self.rules[rule_index]
-            if rule.gate is not None and not any(literal in text_lower for literal in rule.gate):
-                continue  # none of the literals its patterns need: no regex search for this rule
+            gate_text = rule.gate
+            if gate_text is not None:
+                for literal_text in gate_text:
+                    if literal_text in text_lower:
+                        break
+                else:
+                    continue  # none of the literals its patterns need: no regex search for this rule
             state = self._states[rule_index]
             patterns = rule.line_patterns
             if self._window_rules and rule_index in self._window_rules:
@@ -406,18 +536,31 @@ class Classifier:
                 subject, subject_lower = text, text_lower
             else:
                 subject, subject_lower = text[:USER_LINE_CHARS], None
-            if not state.vetoed and any(matcher.search(subject, subject_lower) for matcher in patterns.none):
-                state.vetoed = True
-            for matcher in patterns.any:
+            # With `present`, a pattern none of whose literals the (clean) line holds is not searched.
+            none_ids, any_ids, all_ids, context_ids = self._pattern_ids[rule_index]
+            if not state.vetoed:
+                for matcher, ids in zip(patterns.none, none_ids):
+                    if present is not None and ids is not None and ids.isdisjoint(present):
+                        continue
+                    if matcher.search(subject, subject_lower):
+                        state.vetoed = True
+                        break
+            for matcher, ids in zip(patterns.any, any_ids):
+                if present is not None and ids is not None and ids.isdisjoint(present):
+                    continue
                 match = matcher.search(subject, subject_lower)
                 if match:
                     state.any.add((number, text, _captures(match)), self._package)
                     break
-            for position, matcher in enumerate(patterns.all):
+            for position, (matcher, ids) in enumerate(zip(patterns.all, all_ids)):
+                if present is not None and ids is not None and ids.isdisjoint(present):
+                    continue
                 match = matcher.search(subject, subject_lower)
                 if match:
                     state.all[position].add((number, text, _captures(match)))
-            for position, matcher in enumerate(patterns.context):
+            for position, (matcher, ids) in enumerate(zip(patterns.context, context_ids)):
+                if present is not None and ids is not None and ids.isdisjoint(present):
+                    continue
                 match = matcher.search(subject, subject_lower)
                 if match:
                     state.context[position].add((number, text, _captures(match)))
@@ -433,7 +576,7 @@ class Classifier:
         while window.wanted and position < len(block):
             end = block.find(b"\n", position)
             end = len(block) if end < 0 else end
-            window.lines.append(normalise_line(block[position:end]))
+            window.pending.append(block[position:end])
             window.wanted -= 1
             position = end + 1
         if window.wanted:
@@ -443,8 +586,8 @@ class Classifier:
 
     def _window_line(self, window: _Window, number: int, raw: bytes) -> bool:
         """One more line for a window, fed line by line; a gap (lines a capture dropped) closes it."""
-        if number == window.first + len(window.lines):
-            window.lines.append(normalise_line(raw))
+        if number == window.first + 1 + len(window.pending):
+            window.pending.append(raw)
             window.wanted -= 1
             if window.wanted:
                 return False
@@ -454,8 +597,12 @@ class Classifier:
     def _close_window(self, window: _Window) -> None:
         """Search the window with the rule's multi-line patterns; each match is a hit on the line it starts
         on, and its evidence is every line it spans."""
+        if not self._window_may_match(window):
+            return
         rule, state = self.rules[window.rule], self._states[window.rule]
-        lines = window.lines if rule.builtin else [line[:USER_LINE_CHARS] for line in window.lines]
+        lines = [*window.lines, *(normalise_line(raw) for raw in window.pending)]
+        if not rule.builtin:
+            lines = [line[:USER_LINE_CHARS] for line in lines]
         subject = "\n".join(lines)
         patterns = rule.compiled
 
@@ -480,6 +627,26 @@ class Classifier:
                 if match:
                     found, spans = hit(match)
                     all_hits[position].merge(found, None, spans)
+
+    def _window_may_match(self, window: _Window) -> bool:
+        """False when none of the literals the rule's multi-line patterns need (each, one of its own) is in
+        the window's lines, read as they are: those lines are then never normalised. Only lines whose text is
+        a part of them (printable ASCII, see _consume) are read so; any other line, a pattern without such
+        literals or one holding "\\n" makes it True."""
+        literals = self._window_literals[window.rule]
+        if literals is None:
+            return True
+        first = window.lines[0].lower()
+        if any(literal in first for literal in literals):
+            return True
+        encoded = [literal.encode() for literal in literals]
+        for raw in window.pending:
+            if not raw.isascii() or _CONTROL_BYTES.search(raw):
+                return True
+            lowered = raw.lower()
+            if any(literal in lowered for literal in encoded):
+                return True
+        return False
 
     def _track_structure(self, number: int, text: str, text_lower: str, indent: int) -> None:
         # Each regex runs only on lines that hold its literal: this runs for every candidate line.
@@ -689,6 +856,22 @@ def _scan_plan(keywords: Sequence[bytes]) -> tuple[list[bytes], list[list[bytes]
     for word in words:  # pip's structure lines (errors, "Successfully installed") are followed regardless
         term_index(word)
     return terms, covered
+
+
+def _window_literals(rule: Rule) -> tuple[str, ...] | None:
+    """Lower-case literals one of which every match of the rule's multi-line patterns holds, or None (not a
+    multi-line rule, or a pattern without such literals, or with one that spans lines)."""
+    if not rule.multiline:
+        return None
+    patterns = rule.compiled
+    found: list[str] = []
+    for matcher in (*patterns.none, *patterns.any, *patterns.all, *patterns.context):
+        if not matcher.multiline:
+            continue
+        if matcher.literals is None or any("\n" in literal for literal in matcher.literals):
+            return None
+        found.extend(literal.lower() for literal in matcher.literals)
+    return tuple(sorted(set(found))) or None
 
 
 def rank(diagnoses: Iterable[Diagnosis]) -> list[Diagnosis]:

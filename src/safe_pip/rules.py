@@ -322,7 +322,10 @@ class Matcher:
         line for all the patterns that read it)."""
         if self.literals is not None:
             haystack = (text.lower() if lowered is None else lowered) if self.ignore_case else text
-            if not any(literal in haystack for literal in self.literals):
+            for literal in self.literals:
+                if literal in haystack:
+                    break
+            else:
                 return None
         return self.regex.search(text)
 
