@@ -247,3 +247,32 @@ def test_a_fix_that_failed_before_is_not_repeated() -> None:
         )
         == 2
     )
+
+
+def test_the_first_runs_environment_is_kept_by_every_retry() -> None:
+    """--preflight set MAX_JOBS before pip ran: the first attempt ran with it, and a fix after it adds its own
+    changes to it rather than dropping it."""
+    preflight = {"MAX_JOBS": "2"}
+    pip = ScriptedPip(
+        {
+            (("psutil",), (("MAX_JOBS", "2"),)): FAILED,
+            (ONLY_BINARY, (("MAX_JOBS", "2"),)): RunOutcome(0, 0.1),
+        }
+    )
+    attempts = run_with_fixes(("psutil",), pip, max_attempts=3, announce=lambda *_: None, env=preflight)
+    assert [dict(attempt.env_changes) for attempt in attempts] == [preflight, preflight]
+    assert pip.runs == [(("psutil",), preflight), (ONLY_BINARY, preflight)]
+
+
+def test_a_given_first_run_is_recorded_with_its_environment() -> None:
+    pip = ScriptedPip({(ONLY_BINARY, (("CUDA_HOME", "/usr/local/cuda"),)): RunOutcome(0, 0.1)})
+    attempts = run_with_fixes(
+        ("psutil",),
+        pip,
+        max_attempts=3,
+        announce=lambda *_: None,
+        first=FAILED,
+        env={"CUDA_HOME": "/usr/local/cuda"},
+    )
+    assert attempts[0].to_json(["pip", "install"])["env_changes"] == {"CUDA_HOME": "/usr/local/cuda"}
+    assert attempts[1].env_changes == {"CUDA_HOME": "/usr/local/cuda"}

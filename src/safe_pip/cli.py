@@ -300,11 +300,13 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
             return EXIT_USAGE
     env_changes: dict[str, str] = {}
     earlier: tuple[Attempt, ...] = ()  # the --torch-backend first run's attempts, for the --json-report
+    preflight_report: dict[str, object] | None = None  # what --preflight did, for the --json-report
     if invocation.options.preflight and command == "install":
         from safe_pip.commands.plan import preflight
 
-        args, env_changes = preflight(invocation, target.path, console)
-        invocation = Invocation(invocation.options, command, args)
+        done = preflight(invocation, target.path, console)
+        env_changes, preflight_report = dict(done.env), done.to_json()
+        invocation = Invocation(invocation.options, command, done.args)
     if command == "install" and (invocation.options.torch_backend or _may_install_torch(invocation.args)):
         # torch packages: the advice on which build fits here, or --torch-backend applied (issue 16).
         from safe_pip.commands.torch import before_install
@@ -372,9 +374,10 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
                 console,
                 invocation,
                 target.path,
-                [Attempt(invocation.args, {}, None, outcome)],
+                [Attempt(invocation.args, env_changes, None, outcome)],
                 code,
                 earlier=earlier,
+                preflight=preflight_report,
             )
         return code
 
@@ -400,6 +403,8 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         python=target.path,
         duration_s=result.duration_s,
         earlier=earlier,
+        env_changes=env_changes,
+        preflight=preflight_report,
     )
 
 

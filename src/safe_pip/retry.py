@@ -133,11 +133,14 @@ def run_with_fixes(
     first: RunOutcome | None = None,
     remembered: Remembered | None = None,
     failed: Remembered | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> list[Attempt]:
     """Run (or take `first` as the first run), then fix and re-run until one of the stop conditions. `run`
     gets the arguments, the environment changes, a pip command to run first (empty: none), and files to write
-    before the run (path, text: a requirement file's changed copy)."""
-    attempts = [Attempt(args, {}, None, first if first is not None else run(args, {}, (), ()))]
+    before the run (path, text: a requirement file's changed copy). `env`: the first run's environment
+    changes (what `--preflight` set first: MAX_JOBS, ...), kept by every retry unless a fix changes them."""
+    start = dict(env or {})
+    attempts = [Attempt(args, start, None, first if first is not None else run(args, start, (), ()))]
     while len(attempts) < max_attempts:
         last = attempts[-1]
         if last.outcome.exit_code == 0 or last.outcome.interrupted:

@@ -11,7 +11,7 @@ import os
 import shlex
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from safe_pip.capture import CaptureBuffer
 from safe_pip.classify import Classifier, Diagnosis
@@ -54,6 +54,8 @@ def explain_failure(
     duration_s: float = 0.0,
     earlier: Sequence[Attempt] = (),
     made: list[Attempt] | None = None,
+    env_changes: Mapping[str, str] | None = None,
+    preflight: Mapping[str, object] | None = None,
 ) -> int:
     """After a failed pip run: the diagnosis, then (with --fix, or when the user says yes) the attempt loop;
     --suggest prints what --fix would run. Returns the exit code of the last pip run.
@@ -61,6 +63,8 @@ def explain_failure(
     `earlier`: pip runs this command made before this one (the --torch-backend first run), listed first in
     the --json-report. `made` given: the attempts are added to it and what ends a run (--verify-import, the
     --json-report) is left to the caller (the --torch-backend first run, after which the user's command runs).
+    `env_changes`: what this run's environment already had changed (--preflight's MAX_JOBS, CUDA_HOME...):
+    every retry keeps it. `preflight`: what --preflight did, for the --json-report.
     """
     from safe_pip.commands.torch import cuda_build_target
     from safe_pip.retry import RunOutcome
@@ -79,14 +83,16 @@ def explain_failure(
         capture=capture,
         log_path=log_path,
         args=args,
-        env_changes={},
+        env_changes=env_changes or {},
         pin_wheels=picking,
         scratch_folder=scratch,
     )
     # A CUDA extension build: which torch/CUDA/Python/ABI it was building for (the target's torch is asked
     # only for such a log).
     target = cuda_build_target(python, (line.text for line in lines))
-    ending = _Ending(tuple(earlier), made, target[1] if target is not None else None)
+    ending = _Ending(
+        tuple(earlier), made, target[1] if target is not None else None, dict(env_changes or {}), preflight
+    )
     _print_failure(
         console,
         invocation.command or "install",
@@ -153,6 +159,8 @@ class _Ending:
     earlier: tuple[Attempt, ...] = ()  # the --torch-backend first run's attempts, reported first
     made: list[Attempt] | None = None  # given: the attempts go here, the caller ends the run
     build_target: Mapping[str, object] | None = None  # the --json-report's `build_target`
+    start_env: Mapping[str, str] = field(default_factory=dict)  # the first run's (--preflight's) env changes
+    preflight: Mapping[str, object] | None = None  # the --json-report's `preflight`
 
 
 def _scratch_folder() -> str:
@@ -240,7 +248,7 @@ def fix_context(
     flow and `plan`). With `pin_wheels`, pin-to-wheel may ask the target's pip which release has a wheel."""
     import functools
 
-    from safe_pip.facts import source_options
+    from safe_pip.facts import pip_builds_in_isolation, source_options
     from safe_pip.probe import (
         detect_interpreter_facts,
         detect_module_installed,
@@ -289,6 +297,8 @@ def fix_context(
         user_constraint_variables=tuple(
             name for name in ("PIP_CONSTRAINT", "PIP_BUILD_CONSTRAINT") if os.environ.get(name)
         ),
+        # PIP_NO_BUILD_ISOLATION, read as pip reads it (a false spelling turns isolation off).
+        isolation_off_by_environment=not pip_builds_in_isolation((), {**os.environ, **env_changes}),
     )
 
 
@@ -539,6 +549,7 @@ def _fix_loop(
             first=first,
             remembered=memory.worked_before if memory is not None else None,
             failed=memory.failed_before if memory is not None else None,
+            env=ending.start_env if ending is not None else None,
         )
     finally:
         for path in written:
@@ -670,7 +681,11 @@ def _finish(
     from safe_pip.retry import Attempt as AttemptRecord
 
     ending = ending or _Ending()
-    records = list(attempts) if attempts is not None else [AttemptRecord(args, {}, None, outcomes[-1])]
+    records = (
+        list(attempts)
+        if attempts is not None
+        else [AttemptRecord(args, ending.start_env, None, outcomes[-1])]
+    )
     code = records[-1].outcome.exit_code
     if ending.made is not None:
         ending.made.extend(records)
@@ -688,6 +703,7 @@ def _finish(
             code,
             earlier=ending.earlier,
             build_target=ending.build_target,
+            preflight=ending.preflight,
         )
     return code
 

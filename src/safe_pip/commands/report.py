@@ -31,10 +31,12 @@ def write_report(
     *,
     earlier: Sequence[Attempt] = (),
     build_target: Mapping[str, object] | None = None,
+    preflight: Mapping[str, object] | None = None,
 ) -> None:
     """The contract's --json-report: the command, every attempt, the exit code, the last log. `earlier`: the
     --torch-backend first run's attempts (listed first, with `"step": "torch-packages"`); `build_target`:
-    what a failed CUDA extension build was building for."""
+    what a failed CUDA extension build was building for; `preflight`: what --preflight predicted and
+    changed before the first attempt."""
     import json
 
     from safe_pip.probe import detect_interpreter_facts
@@ -55,6 +57,7 @@ def write_report(
         "exit_code": exit_code,
         "log_file": every[-1].outcome.log_path if every else None,
         **({"build_target": dict(build_target)} if build_target is not None else {}),
+        **({"preflight": dict(preflight)} if preflight is not None else {}),
     }
     path = invocation.options.json_report or ""
     text = json.dumps(redact_json(report), indent=2) + "\n"
