@@ -29,6 +29,16 @@ def test_every_entry_uses_known_package_managers_only() -> None:
         ("geos-config", "libgeos-dev", "geos-devel", "geos-dev"),
         ("xslt-config", "libxml2-dev libxslt1-dev", "libxml2-devel libxslt-devel", "libxml2-dev libxslt-dev"),
         ("nc-config", "libnetcdf-dev", "netcdf-devel", "netcdf-dev"),
+        ("llvm-config", "llvm-dev", "llvm-devel", "llvm-dev"),
+        # A library's own program (pygraphviz runs Graphviz's dot), Qt's qmake for PyQt5 and PyQt6.
+        ("dot", "graphviz libgraphviz-dev", "graphviz graphviz-devel", "graphviz graphviz-dev"),
+        ("qmake", "qtbase5-dev", "qt5-qtbase-devel", "qt5-qtbase-dev"),
+        ("qmake6", "qt6-base-dev", "qt6-qtbase-devel", "qt6-qtbase-dev"),
+        # Headers real old-release builds missed: pyodbc, confluent-kafka, pycups, python-lzo.
+        ("sql.h", "unixodbc-dev", "unixODBC-devel", "unixodbc-dev"),
+        ("librdkafka/rdkafka.h", "librdkafka-dev", "librdkafka-devel", "librdkafka-dev"),
+        ("cups/http.h", "libcups2-dev", "cups-devel", "cups-dev"),
+        ("lzo/lzo1.h", "liblzo2-dev", "lzo-devel", "lzo-dev"),
         # A header and the library of the same project give the same packages.
         ("curl/curl.h", "libcurl4-openssl-dev", "libcurl-devel", "curl-dev"),
         ("hdf5", "libhdf5-dev", "hdf5-devel", "hdf5-dev"),
