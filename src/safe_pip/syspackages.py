@@ -439,6 +439,15 @@ _TABLE: dict[str, dict[str, str]] = {
         "pacman": "freetds",
         "brew": "freetds",
     },
+    "fftw3.h": {
+        "apt": "libfftw3-dev",
+        "dnf": "fftw-devel",
+        "yum": "fftw-devel",
+        "apk": "fftw-dev",
+        "zypper": "fftw3-devel",
+        "pacman": "fftw",
+        "brew": "fftw",
+    },
     # LLVM's development files, which provide llvm-config (llvmlite built from source; each llvmlite release
     # wants one LLVM major, e.g. llvm-14-dev for 0.40: its documentation says which).
     "llvm-config": {
@@ -578,6 +587,9 @@ _ALIASES = {
     "sybdb": "sqlfront.h",
     "sybdb.h": "sqlfront.h",
     "freetds": "sqlfront.h",
+    "fftw3": "fftw3.h",
+    "fftw3f": "fftw3.h",
+    "fftw3l": "fftw3.h",
     "qmake": "qmake5",
     "qmake-qt5": "qmake5",
     "mpicc": "mpi.h",
