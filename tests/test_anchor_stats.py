@@ -254,7 +254,8 @@ UV_OLD_BUILD = """\
       [stderr]
       fastmath.c:1:10: fatal error: Python.h: No such file or directory
 
-      hint: This error likely indicates that you need to install a library that provides "Python.h" for `fastmath@2.0`
+      hint: This error likely indicates that you need to install a library that provides "Python.h"
+      for `fastmath@2.0`
   help: `fastmath` (v2.0) was included because `app` depends on `fastmath`
 """
 
@@ -277,7 +278,8 @@ def test_uv_hint_lines_in_both_formats(script: ModuleType) -> None:
         "hint: Build failures usually indicate a problem with the package or the build environment"
     ]
     assert [line.strip() for line in script.uv_hint_lines(UV_OLD_BUILD)] == [
-        'hint: This error likely indicates that you need to install a library that provides "Python.h" for `fastmath@2.0`'
+        'hint: This error likely indicates that you need to install a library that provides "Python.h"',
+        "for `fastmath@2.0`",
     ]
     assert (
         "help: `fastmath` (v2.0) was included because `app` depends on `fastmath`"
