@@ -146,11 +146,12 @@ _PACKAGE_LINES = (
 _PACKAGE_LINE_STARTS = ("Collecting ", "Processing ", "Building wheel for ", "Running setup.py ")
 # "Failed building wheel for psutil", "Failed to build psutil numpy", "Could not build wheels for psutil,",
 # "Failed to build 'x' when getting requirements to build wheel" (pip 25.1+),
-# "Failed to build installable wheels for some pyproject.toml based projects (psutil)" (pip 24.1-25.1)
+# "Failed to build installable wheels for some pyproject.toml based projects (psutil)" (pip 24.1-25.1),
+# "Failed to build `psutil==5.9.0`" (uv's report: the name and its version in backquotes)
 _FAILED_BUILD = re.compile(
     r"(?:Failed to build installable wheels for some pyproject\.toml based projects \((?P<listed>[^)]+)\)"
     r"|(?:Failed building wheel for|Failed to build|Could not build wheels for) "
-    r"'?(?P<names>[^,']+?)'?(?:,| when |$))"
+    r"['`]?(?P<names>[^,'`=@]+?)(?:(?:==|@)[^,'`]*)?['`]?(?:,| when |$))"
 )
 # The end of a successful run: "Successfully installed psutil-5.9.8", "Successfully built psutil" (pip wheel),
 # "Successfully downloaded psutil" (old pip download), "Saved ./psutil-5.9.8.tar.gz" (pip download).
