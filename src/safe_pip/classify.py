@@ -44,7 +44,7 @@ from safe_pip.logtext import (
     plain_block,
     read_blocks,
 )
-from safe_pip.rules import USER_LINE_CHARS, Rule, RuleSet
+from safe_pip.rules import USER_LINE_CHARS, Rule, RuleSet, _is_multiline
 from safe_pip.template import fill_template
 
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
@@ -228,6 +228,11 @@ _STRUCTURE_WORDS = (
 )
 
 
+def _is_clean(raw: bytes) -> bool:
+    """Printable ASCII (tabs allowed): normalising such a line only cuts it (see `_consume`)."""
+    return raw.isascii() and (raw.decode("ascii").isprintable() or not _CONTROL_BYTES.search(raw))
+
+
 def _may_be_structure(raw: bytes) -> bool:
     """The line holds what _track_structure acts on, apart from error words (its package, failed-build and
     success lines): a line holding none of these, no error word and no rule's gate is not normalised."""
@@ -363,6 +368,9 @@ class Classifier:
         self._window_rules = frozenset(index for index, rule in enumerate(self.rules) if rule.multiline)
         self._windows: list[_Window] = []
         self._window_literals = [_window_literals(rule) for rule in self.rules]
+        self._window_bytes = [
+            tuple(literal.encode() for literal in found or ()) for found in self._window_literals
+        ]
         self._block = b""  # the block being read, and where the current line ends in it
         self._line_end = 0
         self._next_line = 1  # the number of the line after the last block fed
@@ -428,15 +436,9 @@ class Classifier:
                 continue
             index = ids.setdefault(keyword, len(ids))
             self._keyword_ids[index] = self._keyword_ids.get(index, frozenset()) | frozenset(rules)
-        for rule in self.rules:
+        for rule in self.rules:  # (the patterns are compiled only when a line needs them)
             self._gate_ids.append(of(rule.gate))
-            patterns = rule.line_patterns
-            self._pattern_ids.append(
-                tuple(
-                    tuple(of(matcher.literals) for matcher in kind)
-                    for kind in (patterns.none, patterns.any, patterns.all, patterns.context)
-                )
-            )
+            self._pattern_ids.append(tuple(tuple(of(found) for found in kind) for kind in rule.line_literals))
         self._finder = literal_finder(list(ids)) if self._scanner.accelerated and ids else None
 
     def _candidates(self, hits: frozenset[int], lowered: bytes) -> set[int]:
@@ -481,7 +483,7 @@ class Classifier:
         else:
             candidates = self._candidates(hits, lowered)
         present: set[int] | None = None  # `found`, for a clean line (whose text is a part of it)
-        if raw.isascii() and not _CONTROL_BYTES.search(raw):
+        if _is_clean(raw):
             # The normalised text of such a line is a part of it: a literal missing from the raw line is
             # missing from the text too, so a line that no rule's gate and no structure line can pass is
             # dropped here, before it is decoded and normalised (most lines a broad word brought: "-Werror",
@@ -638,15 +640,17 @@ class Classifier:
         if literals is None:
             return True
         first = window.lines[0].lower()
-        if any(literal in first for literal in literals):
-            return True
-        encoded = [literal.encode() for literal in literals]
+        for literal in literals:
+            if literal in first:
+                return True
+        encoded = self._window_bytes[window.rule]
         for raw in window.pending:
-            if not raw.isascii() or _CONTROL_BYTES.search(raw):
+            if not _is_clean(raw):
                 return True
             lowered = raw.lower()
-            if any(literal in lowered for literal in encoded):
-                return True
+            for literal_bytes in encoded:
+                if literal_bytes in lowered:
+                    return True
         return False
 
     def _track_structure(self, number: int, text: str, text_lower: str, indent: int) -> None:
@@ -864,14 +868,16 @@ def _window_literals(rule: Rule) -> tuple[str, ...] | None:
     multi-line rule, or a pattern without such literals, or with one that spans lines)."""
     if not rule.multiline:
         return None
-    patterns = rule.compiled
     found: list[str] = []
-    for matcher in (*patterns.none, *patterns.any, *patterns.all, *patterns.context):
-        if not matcher.multiline:
-            continue
-        if matcher.literals is None or any("\n" in literal for literal in matcher.literals):
-            return None
-        found.extend(literal.lower() for literal in matcher.literals)
+    # The patterns `line_literals` stands a never-matching literal for are the multi-line ones.
+    for kind, line_kind in zip((rule.none, rule.any, rule.all, rule.context), rule.line_literals):
+        for pattern, line_found in zip(kind, line_kind):
+            if line_found != ("\n",) or not _is_multiline(pattern):
+                continue
+            literals = rule._literals_of(pattern)
+            if literals is None or any("\n" in literal for literal in literals):
+                return None
+            found.extend(literal.lower() for literal in literals)
     return tuple(sorted(set(found))) or None
 
 

@@ -242,6 +242,18 @@ class Rule:
         )
 
     @cached_property
+    def line_literals(self) -> tuple[tuple[tuple[str, ...] | None, ...], ...]:
+        """The literals of `line_patterns` (none, any, all, context), each pattern's as its Matcher has them,
+        found without compiling the patterns."""
+
+        def of(pattern: str) -> tuple[str, ...] | None:
+            return (
+                _NEVER.literals if self.multiline and _is_multiline(pattern) else self._literals_of(pattern)
+            )
+
+        return tuple(tuple(of(p) for p in kind) for kind in (self.none, self.any, self.all, self.context))
+
+    @cached_property
     def template_fields(self) -> frozenset[str]:
         """The values the rule's messages and fixes ask for (so derived ones are computed only when used)."""
         templates = [self.summary, self.hint]
