@@ -12,7 +12,7 @@ import os
 import sys
 
 from safe_pip import __version__
-from safe_pip.commands.context import log_directory, resolve_target
+from safe_pip.commands.context import log_directory, remove_leftovers, resolve_target
 from safe_pip.options import (
     OWN_COMMANDS,
     OWN_WITH_OPTIONS,
@@ -98,6 +98,7 @@ def run() -> None:
     atexit handlers or finalizers; what must reach the disk is closed before `main` returns.
     """
     code = main()
+    remove_leftovers()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -100,3 +100,22 @@ def read_requirement_file(name: str) -> str | None:
 def target_options(invocation: Invocation) -> list[str]:
     """safe-pip's options that chose the target, for a command the user may paste."""
     return ["--python", invocation.options.python] if invocation.options.python else []
+
+
+# Folders a run made for itself (a constraints file its second pip run reads), removed when safe-pip exits:
+# `cli.run` leaves through os._exit, which runs no atexit handler.
+_LEFTOVERS: list[str] = []
+
+
+def remove_on_exit(folder: str) -> None:
+    """Have `folder` (one safe-pip made) removed with everything in it when safe-pip exits."""
+    _LEFTOVERS.append(folder)
+
+
+def remove_leftovers() -> None:
+    """Remove what `remove_on_exit` named; a folder already gone, or one that cannot go, is left alone."""
+    import shutil
+
+    while _LEFTOVERS:
+        shutil.rmtree(_LEFTOVERS.pop(), ignore_errors=True)
+

@@ -145,6 +145,10 @@ def _first_run(
     if not text:
         return Prepared(rest, tuple(attempts))
     folder = tempfile.mkdtemp(prefix="safe-pip-torch-")
+    # The rest of the command (and its --fix retries) reads the file; it goes when safe-pip exits.
+    from safe_pip.commands.context import remove_on_exit
+
+    remove_on_exit(folder)
     path = os.path.join(folder, "torch-constraints.txt")
     with open(path, "w", encoding="utf-8") as file:
         file.write(text)
