@@ -448,6 +448,21 @@ _TABLE: dict[str, dict[str, str]] = {
         "pacman": "fftw",
         "brew": "fftw",
     },
+    "fuzzy.h": {
+        "apt": "libfuzzy-dev",
+        "dnf": "ssdeep-devel",
+        "yum": "ssdeep-devel",
+        "brew": "ssdeep",
+    },
+    # A Java Development Kit: javac and the JNI headers (pyjnius, python-javabridge, JPype).
+    "jni.h": {
+        "apt": "default-jdk-headless",
+        "dnf": "java-latest-openjdk-devel",
+        "yum": "java-11-openjdk-devel",
+        "apk": "openjdk17-jdk",
+        "pacman": "jdk-openjdk",
+        "brew": "openjdk",
+    },
     # LLVM's development files, which provide llvm-config (llvmlite built from source; each llvmlite release
     # wants one LLVM major, e.g. llvm-14-dev for 0.40: its documentation says which).
     "llvm-config": {
@@ -590,6 +605,9 @@ _ALIASES = {
     "fftw3": "fftw3.h",
     "fftw3f": "fftw3.h",
     "fftw3l": "fftw3.h",
+    "javac": "jni.h",
+    "fuzzy": "fuzzy.h",
+    "jdk": "jni.h",
     "qmake": "qmake5",
     "qmake-qt5": "qmake5",
     "mpicc": "mpi.h",
