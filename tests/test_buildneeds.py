@@ -230,3 +230,24 @@ def test_the_data_table_names_only_known_needs() -> None:
         for name, entry in table[section].items():
             assert entry.get("why"), f"[{section}.{name}] says why"
             assert entry.get("needs") or entry.get("brings"), f"[{section}.{name}] needs or brings something"
+
+
+@pytest.mark.parametrize(
+    ("project", "files", "expected"),
+    [
+        # lxml 4.9.2 on Python 3.12 (no wheel): its setupinfo.py runs xml2-config and xslt-config; only
+        # setup.py is read, which names neither.
+        ("lxml", ["setup.py", "setupinfo.py", "src/lxml/etree.c"], {"tool:xml2-config", "tool:xslt-config"}),
+        # uWSGI 2.0.23: setup.py runs uwsgiconfig.py, which compiles with cc and Python's headers.
+        ("uWSGI", ["setup.py", "uwsgiconfig.py", "core/uwsgi.c"], {"compiler", "python-headers"}),
+    ],
+    ids=["lxml-needs-xslt-config", "uwsgi-needs-python-headers"],
+)
+def test_well_known_projects_needs_seen_in_the_measurements(
+    project: str, files: list[str], expected: set[str]
+) -> None:
+    """docs/measurements/plan-2026-11-30.md: what their files do not show, the table says (certain)."""
+    setup = "from setuptools import setup\nsetup()\n"
+    result = analyse(project, files, {"setup.py": setup})
+    certain = {what for what, sure in _needs(result).items() if sure}
+    assert expected <= certain

@@ -103,7 +103,9 @@ def _pg() -> dict[str, str]:
 SCENARIOS = {
     "fastmath": (c_extension_project("fastmath", "2.0"), COMPILERS, "no C/C++ compiler on PATH"),
     "rusty": (_rust(), ("cargo", "rustc"), "cargo/rustc are not on PATH (pyproject.toml line 2"),
-    "kern": (_cuda(), ("nvcc",), "nvcc is not on PATH and CUDA_HOME is unset (setup.py line 7"),
+    # CUDA_HOME names a folder without a toolkit: torch uses it as it is (without it, torch would find a
+    # toolkit in /usr/local/cuda on a machine that has one, and so does plan).
+    "kern": (_cuda(), ("nvcc",), "nvcc is not on PATH and CUDA_HOME is {cuda_home}, which holds no bin/nvcc"),
     "cmaky": (_cmake(), ("cmake",), "cmake is not on PATH (setup.py line 5: class CMakeBuild(build_ext):)"),
     "pgthing": (_pg(), ("pg_config",), "pg_config is not on PATH (setup.py line 6"),
 }
@@ -166,6 +168,14 @@ def _path_without(folder: Path, lacking: tuple[str, ...]) -> str:
     return str(folder)
 
 
+def _no_toolkit(project: str, tmp_path: Path) -> dict[str, str]:
+    """For the CUDA build: CUDA_HOME naming an empty folder (no toolkit, whatever /usr/local/cuda holds)."""
+    if project != "kern":
+        return {}
+    (tmp_path / "no-cuda").mkdir(exist_ok=True)
+    return {"CUDA_HOME": str(tmp_path / "no-cuda")}
+
+
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         safe_pip_argv(*args), env=env, capture_output=True, text=True, check=False, timeout=600
@@ -185,9 +195,12 @@ def test_plan_predicts_the_failure_and_is_silent_when_the_tool_is_there(
     wheels = str(require_wheelhouse())
     env = {key: value for key, value in env.items() if key not in ("CUDA_HOME", "CUDA_PATH")}
     args = ("--python", str(venv), "plan", "--index-url", index, "--find-links", wheels, project)
-    lacking_env = dict(env, PATH=_path_without(tmp_path / "lacking", lacking))
+    lacking_env = dict(
+        env, PATH=_path_without(tmp_path / "lacking", lacking), **_no_toolkit(project, tmp_path)
+    )
     failing = _run(lacking_env, *args)
     assert failing.returncode == 1, failing.stdout + failing.stderr
+    reason = reason.format(cuda_home=lacking_env.get("CUDA_HOME"))
     assert f"{project} 2.0: will fail: {reason}" in failing.stdout, failing.stdout
     assert f"safe-pip --python {venv} install --only-binary {project}" in failing.stdout
     assert f"{project}=={'1.0'}" in failing.stdout
@@ -213,6 +226,7 @@ def test_install_preflight_fix_never_starts_the_failing_build(
     _files, lacking, _reason = SCENARIOS[project]
     env = {key: value for key, value in env.items() if key not in ("CUDA_HOME", "CUDA_PATH")}
     env["PATH"] = _path_without(tmp_path / "lacking", lacking)
+    env.update(_no_toolkit(project, tmp_path))
     env["SAFE_PIP_PREFLIGHT"] = "1"
     wheels = str(require_wheelhouse())
     result = _run(

@@ -165,7 +165,8 @@ def test_a_metadata_step_raising_without_cuda_is_diagnosed_by_plan(
     assert "safe-pip plan: pip's own dry run failed, so installing will fail too:" in plan.stdout
     assert "likely cause: missing-cuda (rule cuda-home-not-set)" in plan.stdout
     assert "OSError: CUDA_HOME environment variable is not set" in plan.stdout  # the evidence line
-    assert "--only-binary cudaraise" in plan.stdout
+    # The fixes are commands that install (not `safe-pip plan --only-binary ...`).
+    assert f"fix: safe-pip --python {venv} install --only-binary cudaraise" in plan.stdout, plan.stdout
     printed = subprocess.run(
         safe_pip_argv("--python", str(venv), "plan", "--json", *sources, "cudaraise"),
         env=env,

@@ -144,3 +144,24 @@ def test_an_unknown_row_without_a_memory_risk_has_no_fixes() -> None:
     assert (
         fixes_for(_sdist(), judge(_sdist(), None, _offers()), FixContext()) == ()
     )  # unknown: nothing to fix
+
+
+def test_a_toolkit_in_usr_local_cuda_is_found_as_torch_finds_it() -> None:
+    """torch's cpp_extension looks in /usr/local/cuda last (CUDA_HOME unset, no nvcc on PATH): a toolkit
+    there is no predicted failure; a CUDA_HOME naming another folder is used as it is."""
+    needs = analyse("kern", ("setup.py", "kern.cu"), {"setup.py": CUDA_SETUP})
+    found = judge(_sdist("kern"), needs, _offers(tools={"gcc": True}, default_cuda_home="/usr/local/cuda"))
+    assert [check.have for check in found.checks if check.need.what == "cuda"] == [True]
+    assert not any("nvcc" in reason for reason in found.reasons)
+    elsewhere = _offers(
+        tools={"gcc": True},
+        default_cuda_home="/usr/local/cuda",
+        cuda_home="/opt/empty",
+        cuda_home_has_nvcc=False,
+    )
+    missing = judge(_sdist("kern"), needs, elsewhere)
+    assert missing.status == FAIL
+    assert any("CUDA_HOME is /opt/empty, which holds no bin/nvcc" in reason for reason in missing.reasons)
+    nothing = judge(_sdist("kern"), needs, _offers(tools={"gcc": True}))
+    expected = "nvcc is not on PATH and CUDA_HOME is unset (and /usr/local/cuda holds no bin/nvcc)"
+    assert any(expected in reason for reason in nothing.reasons)

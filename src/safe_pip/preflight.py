@@ -58,6 +58,9 @@ class MachineOffers:
     python_h: bool | None
     cuda_home: str | None = None
     cuda_home_has_nvcc: bool | None = None
+    # The toolkit a build finds by itself when CUDA_HOME is unset and no nvcc is on PATH (torch's
+    # cpp_extension and CMake's FindCUDAToolkit look in /usr/local/cuda last), when its bin/nvcc is there.
+    default_cuda_home: str | None = None
     torch_installed: bool | None = None  # in the target interpreter
     build_isolation: bool = True  # neither --no-build-isolation nor PIP_NO_BUILD_ISOLATION turned it off
     libraries: Mapping[str, bool | None] = field(default_factory=dict)  # pkg-config module -> found
@@ -75,6 +78,7 @@ def offers_from(
     headers: Mapping[str, bool | None],
     pip_args: Sequence[str],
     environ: Mapping[str, str] | None = None,
+    default_cuda_home: str | None = None,
 ) -> MachineOffers:
     """What the machine offers, from doctor's facts and the answers to the questions these builds raised.
     `environ`: the environment pip runs in (PIP_NO_BUILD_ISOLATION)."""
@@ -87,6 +91,7 @@ def offers_from(
         python_h=interpreter.python_h if interpreter is not None else None,
         cuda_home=machine.cuda_home,
         cuda_home_has_nvcc=machine.cuda_home_has_nvcc,
+        default_cuda_home=default_cuda_home,
         torch_installed=bool(interpreter.packages.get("torch")) if interpreter is not None else None,
         build_isolation=pip_builds_in_isolation(pip_args, environ or {}),
         libraries=libraries,
@@ -151,10 +156,12 @@ def _check(need: Need, offers: MachineOffers) -> Check:
     if what == "cuda":
         if offers.tools.get("nvcc") or offers.cuda_home_has_nvcc:
             return Check(need, True, "")
+        if not offers.cuda_home and offers.default_cuda_home:
+            return Check(need, True, "")  # found where the build looks last (torch: /usr/local/cuda)
         home = (
             f"CUDA_HOME is {offers.cuda_home}, which holds no bin/nvcc"
             if offers.cuda_home
-            else "CUDA_HOME is unset"
+            else "CUDA_HOME is unset (and /usr/local/cuda holds no bin/nvcc)"
         )
         return Check(need, False, f"nvcc is not on PATH and {home}")
     if what == "torch":

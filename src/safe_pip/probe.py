@@ -404,6 +404,19 @@ def detect_tools(names: Sequence[str] = BUILD_TOOLS) -> dict[str, ToolInfo | Non
     return found
 
 
+# Where torch's cpp_extension (_find_cuda_home) and CMake's FindCUDAToolkit look for a CUDA toolkit last,
+# when CUDA_HOME/CUDA_PATH are unset and no nvcc is on PATH.
+DEFAULT_CUDA_HOME = "/usr/local/cuda"
+
+
+def detect_default_cuda_home() -> str | None:
+    """DEFAULT_CUDA_HOME when it holds bin/nvcc (a build that finds no other toolkit uses it); else None.
+    Only on Linux and macOS (Windows' installer sets CUDA_PATH)."""
+    if sys.platform == "win32":
+        return None
+    return DEFAULT_CUDA_HOME if os.path.isfile(os.path.join(DEFAULT_CUDA_HOME, "bin", "nvcc")) else None
+
+
 def _which(names: Sequence[str]) -> list[tuple[str, str | None]]:
     return [(name, shutil.which(name)) for name in names]
 

@@ -101,6 +101,7 @@ def make_plan_here(python: str, args: tuple[str, ...], invocation: Invocation, c
     from safe_pip.preflight import offers_from
     from safe_pip.probe import (
         _FACTS_SCRIPT,
+        detect_default_cuda_home,
         detect_headers,
         detect_interpreter_facts,
         detect_machine,
@@ -143,6 +144,7 @@ def make_plan_here(python: str, args: tuple[str, ...], invocation: Invocation, c
         headers=detect_headers(headers),
         pip_args=args,
         environ=os.environ,
+        default_cuda_home=detect_default_cuda_home(),
     )
     return make_plan(done.report, read, offers, fix_context_for(python, args, invocation))
 
@@ -171,8 +173,10 @@ def _failed_dry_run(
     capture = CaptureBuffer()
     capture.feed(output.encode("utf-8", "replace"))
     rules = load_rule_library(invocation, console)
+    # Its fixes are written as the install the user is about to run (`plan`'s own word would not install).
+    installing = Invocation(invocation.options, "install", args)
     diagnoses = diagnose_run(
-        rules, invocation, python, capture=capture, log_path=None, args=args, env_changes={}, pin_wheels=True
+        rules, installing, python, capture=capture, log_path=None, args=args, env_changes={}, pin_wheels=True
     )
     last = next((line for line in reversed(output.splitlines()) if line.strip()), "")
     if not diagnoses or diagnoses[0].category in _NOT_A_PREDICTION:
