@@ -39,6 +39,12 @@ def test_every_entry_uses_known_package_managers_only() -> None:
         ("librdkafka/rdkafka.h", "librdkafka-dev", "librdkafka-devel", "librdkafka-dev"),
         ("cups/http.h", "libcups2-dev", "cups-devel", "cups-dev"),
         ("lzo/lzo1.h", "liblzo2-dev", "lzo-devel", "lzo-dev"),
+        ("git2.h", "libgit2-dev", "libgit2-devel", "libgit2-dev"),
+        ("icu-config", "libicu-dev", "libicu-devel", "icu-dev"),
+        ("hunspell.hxx", "libhunspell-dev", "hunspell-devel", "hunspell-dev"),
+        ("fftw3.h", "libfftw3-dev", "fftw-devel", "fftw-dev"),
+        # A JDK for the Python-Java bridges (jdk-missing names javac or java).
+        ("javac", "default-jdk-headless", "java-latest-openjdk-devel", "openjdk17-jdk"),
         # A header and the library of the same project give the same packages.
         ("curl/curl.h", "libcurl4-openssl-dev", "libcurl-devel", "curl-dev"),
         ("hdf5", "libhdf5-dev", "hdf5-devel", "hdf5-dev"),
