@@ -12,10 +12,11 @@ that hold none of them). The cost of a log is then the passes over each block, s
 `spans` gives for each such line its number, where it is in the block, and exactly the indexes of the terms
 it holds, as one `bytes.find` pass per term would (a term holding "\\n" is searched alone, across lines).
 
-Each `bytes.find` pass costs about 0.6 ms per MB however rare its term, so fifty-odd terms bound the pure scan
-at ~40 MB/s. When the optional `ahocorasick-rs` package is installed (`pip install safe-pip-explain[fast]`),
-one Aho-Corasick pass over the block finds every term at once and the result is the same (tests/test_scan.py
-compares the two); `SAFE_PIP_PURE_SCAN=1` keeps the pure scan even then.
+Each `bytes.find` pass costs about 0.6 ms per MB however rare its term, so the pure scan costs that times
+the number of terms (~90 with today's rules: ~20 MB/s). When the optional `ahocorasick-rs` package is
+installed (`pip install safe-pip-explain[fast]`), one Aho-Corasick pass over the block finds every term at
+once and the result is the same (tests/test_scan.py compares the two); `SAFE_PIP_PURE_SCAN=1` keeps the pure
+scan even then.
 """
 
 from __future__ import annotations
