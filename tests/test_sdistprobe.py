@@ -109,7 +109,7 @@ def test_pip_fetches_without_running_setup_py_and_checks_the_hash(
 def test_one_process_started_early_fetches_every_sdist(
     tmp_path: Path, env: dict[str, str], shared_venv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """plan starts the fetch process before pip's dry run ends and hands it every URL at once: one
+    """The fetch process may start before the URLs are known and is handed every URL at once: one
     interpreter start (and pip import) for all the sdists, whatever their number."""
     import subprocess
 

@@ -263,10 +263,10 @@ class SdistFiles:
 
 
 class SdistFetcher:
-    """One process of the target's pip that fetches every sdist of a plan. Started early (`start`: before
-    pip's dry run ends, so that starting the interpreter and importing pip overlap with it); `read` hands it
-    the URLs once pip's report names them and reads what it fetched; `close` ends it when it is not needed
-    (the dry run failed, nothing is built from a URL)."""
+    """One process of the target's pip that fetches sdists apart from a dry run (sdist_files, fetch_sdist;
+    plan fetches in its dry run's own process, dry_run_and_read). It may be started before the URLs are
+    known (`start`), so that starting the interpreter and importing pip overlap with other work; `read`
+    hands it every URL at once and reads what it fetched; `close` ends it when it is not needed."""
 
     def __init__(self, python: str, sources: Sequence[str], *, timeout: float = FETCH_TIMEOUT_S) -> None:
         self.python = python
