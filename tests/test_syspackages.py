@@ -40,6 +40,8 @@ def test_every_entry_uses_known_package_managers_only() -> None:
         ("cups/http.h", "libcups2-dev", "cups-devel", "cups-dev"),
         ("lzo/lzo1.h", "liblzo2-dev", "lzo-devel", "lzo-dev"),
         ("git2.h", "libgit2-dev", "libgit2-devel", "libgit2-dev"),
+        ("CL/cl.h", "ocl-icd-opencl-dev opencl-headers", "ocl-icd-devel opencl-headers", "opencl-dev"),
+        ("proj", "libproj-dev proj-bin", "proj-devel proj", "proj-dev proj-util"),
         ("icu-config", "libicu-dev", "libicu-devel", "icu-dev"),
         ("hunspell.hxx", "libhunspell-dev", "hunspell-devel", "hunspell-dev"),
         ("fftw3.h", "libfftw3-dev", "fftw-devel", "fftw-dev"),
