@@ -411,3 +411,17 @@ def test_a_python_with_wheels_is_preferred_over_one_that_would_build_the_sdist()
     found = explain(IndexQuery("numpy", files), _linux(8), python_version="3.8.18", requested="==2.0.0")
     assert found is not None
     assert found.python_versions == ("3.12", "3.9")
+
+
+def test_no_index_without_find_links_says_pip_looked_nowhere() -> None:
+    nowhere = IndexQuery("wheelonly", (), index_urls=("https://pypi.org/simple",), no_index=True)
+    found = explain(nowhere, _linux(11), python_version="3.11.7", similar=["wheel"])
+    assert found is not None
+    assert found.kind == "no-such-project"
+    assert found.summary.startswith("pip looked for wheelonly nowhere: --no-index")
+    assert "Did you mean" not in found.summary  # a name nobody looked for is not misspelt
+    assert "--find-links DIR" in found.hint
+    folder = IndexQuery("wheelonly", (), find_links=("/wheels",), no_index=True)
+    found = explain(folder, _linux(11), python_version="3.11.7")
+    assert found is not None
+    assert found.summary == "There is no project named wheelonly in your --find-links folders."

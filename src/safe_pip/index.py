@@ -803,6 +803,13 @@ def _no_such_project(query: IndexQuery, similar: Sequence[str], facts: Mapping[s
         else f"on {', '.join(_hosts(indexes))}"
     )
     summary = f"There is no project named {project} {where}."
+    if query.no_index and not query.find_links:
+        # --no-index and no folder or page to look in: pip looked nowhere (a Dockerfile's offline step run
+        # without its wheel folder, a PIP_FIND_LINKS that did not reach this environment).
+        summary = (
+            f"pip looked for {project} nowhere: --no-index turns the index off and no --find-links folder or "
+            "page was given (on the command line, PIP_FIND_LINKS or pip's configuration)."
+        )
     private = None
     if indexes and not any(_is_pypi(url) for url in indexes):
         private = indexes[0]
@@ -810,10 +817,15 @@ def _no_such_project(query: IndexQuery, similar: Sequence[str], facts: Mapping[s
             f" Your index {_hosts(indexes[:1])[0]} replaces PyPI (--index-url), so a public project that it "
             "does not mirror is not found."
         )
+    nowhere = query.no_index and not query.find_links
+    if nowhere:
+        similar = ()  # a name nobody looked for is not misspelt
     if similar:
         summary += f" Did you mean {' or '.join(similar)}?"
     hint = (
-        f"Check the name: {similar[0]} is the project you may mean"
+        "Give pip the folder of wheels to install from (--find-links DIR), or drop --no-index."
+        if nowhere
+        else f"Check the name: {similar[0]} is the project you may mean"
         + (" (the module you import is not always the project's name)." if similar else ".")
         if similar
         else "Check the name (and the index: a private project needs its index)."

@@ -814,6 +814,16 @@ try:
     options, _args = command.parse_args(list(argv) + [project])
     options.retries = min(getattr(options, "retries", 0) or 0, 1)
     options.no_input = True
+    for where in ("pip._internal.network.session", "pip._internal.download"):
+        try:
+            module = __import__(where, fromlist=["user_agent"])
+        except ImportError:
+            continue
+        if hasattr(module, "user_agent"):
+            # pip's own user agent runs `lsb_release -a` and `rustc --version` (a quarter of a second each
+            # on a Debian with Rust) to describe the machine; one project's file list needs none of it.
+            module.user_agent = (lambda version=out["pip"]: "pip/%s (safe-pip index query)" % version)
+            break
     session = command._build_session(options)
     finder = command._build_package_finder(options, session)
     evaluator = None
