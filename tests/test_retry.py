@@ -173,17 +173,38 @@ def test_order_fixes_puts_the_latest_success_first_and_keeps_the_rest_in_rule_or
     assert [fix.id for fix in order_fixes(fixes, ("unknown",))] == ["a", "b", "c", "d"]
 
 
-def test_a_fix_moving_the_users_pin_comes_after_the_fixes_that_keep_it() -> None:
-    from dataclasses import replace
-
-    moving = replace(_fix("pin-to-wheel", ("pyyaml==6.0.4",)), moves_pin="pyyaml 5.4.1 -> 6.0.4")
-    keeping = _fix("constrain-build", ("pyyaml==5.4.1",), {"PIP_CONSTRAINT": "/tmp/c.txt"})
-    assert [fix.id for fix in order_fixes([moving, keeping], ())] == ["constrain-build", "pin-to-wheel"]
-    # What worked before still comes first.
-    assert [fix.id for fix in order_fixes([moving, keeping], ("pin-to-wheel",))] == [
-        "pin-to-wheel",
+def test_a_fix_that_gets_past_one_cause_to_the_next_is_followed_by_the_next_fix() -> None:
+    """pandas 2.0.3 on Python 3.13: setuptools<81 in its build gets it past pkg_resources to a Cython error
+    (the same category, another rule): not 'a fix that changed nothing', so the loop goes on."""
+    constrain = _fix("constrain-build", ("pandas==2.0.3",), {"PIP_CONSTRAINT": "/tmp/s.txt"})
+    pin = _fix("pin-to-wheel", ("pandas==2.2.3",))
+    first = Diagnosis(
+        "pkg-resources-missing",
+        "build-backend-error",
+        0.9,
+        "pandas",
+        "",
+        "",
+        (Evidence(1, "x"),),
+        (constrain,),
+    )
+    second = Diagnosis(
+        "cython3-incompatible", "build-backend-error", 0.9, "pandas", "", "", (Evidence(1, "x"),), (pin,)
+    )
+    pip = ScriptedPip(
+        {
+            (("pandas==2.0.3",), ()): RunOutcome(1, 0.1, (first,)),
+            (("pandas==2.0.3",), (("PIP_CONSTRAINT", "/tmp/s.txt"),)): RunOutcome(1, 0.1, (second,)),
+            (("pandas==2.2.3",), (("PIP_CONSTRAINT", "/tmp/s.txt"),)): RunOutcome(0, 0.1),
+        }
+    )
+    attempts = run_with_fixes(("pandas==2.0.3",), pip, max_attempts=3, announce=lambda *_: None)
+    assert [attempt.fix.id if attempt.fix else None for attempt in attempts] == [
+        None,
         "constrain-build",
+        "pin-to-wheel",
     ]
+    assert attempts[-1].outcome.exit_code == 0
 
 
 def test_fix_records_say_what_each_fix_was_for_and_whether_it_worked() -> None:

@@ -2,8 +2,9 @@
 again; bounded. Pure: running pip and diagnosing a run are given as functions, so the loop is tested alone.
 
 It stops at success, at the attempt limit, when no safe untried fix is left, or when a fix changed nothing
-(the same diagnosis for the same package right after it). The same arguments and environment never run twice,
-except once after a fix that changes the target first (upgrading pip), which is what makes that run different.
+(the same rule's diagnosis for the same package right after it). The same arguments and environment never run
+twice, except once after a fix that changes the target first (upgrading pip), which is what makes that run
+different.
 Fixes that worked before for the same package and failure (the history) are tried first; a fix whose last
 try for them failed is not tried again.
 """
@@ -76,11 +77,11 @@ class _Plan:
 
 
 def order_fixes(fixes: Sequence[Fix], worked_before: Sequence[str]) -> list[Fix]:
-    """The rule's order, except that fixes which worked before come first (the latest first), and that a fix
-    moving a version the user pinned (allowed by --fix-versions nearest) comes after every fix that keeps it:
-    the opt-in allows moving a pin when nothing else works, it does not prefer it."""
+    """The rule's order, except that fixes which worked before come first (the latest first). A pin moved to
+    the nearest release with a wheel (--fix-versions nearest) keeps its place in the rule's order: a wheel
+    that installs beats another source build that may fail for the next reason (a missing compiler)."""
     rank = {fix_id: index for index, fix_id in enumerate(worked_before)}
-    return sorted(fixes, key=lambda fix: (rank.get(fix.id, len(rank)), fix.moves_pin is not None))
+    return sorted(fixes, key=lambda fix: rank.get(fix.id, len(rank)))  # sorted() is stable
 
 
 def usable_fixes(
@@ -104,7 +105,13 @@ def next_fix(
         return None
     top = last.outcome.diagnoses[0]
     before = attempts[-2].outcome.diagnoses if len(attempts) >= 2 else ()
-    same_failure = bool(before) and (before[0].category, before[0].package) == (top.category, top.package)
+    # The same failure: the same rule found it, for the same package. Another rule of the same category means
+    # the fix got the build past one cause to the next (pkg_resources, then a Cython error): worth going on.
+    same_failure = bool(before) and (before[0].rule, before[0].category, before[0].package) == (
+        top.rule,
+        top.category,
+        top.package,
+    )
     # A fix that changed nothing ends the loop; fewer build jobs may need one more halving.
     if last.fix is not None and same_failure and last.fix.id != "limit-build-jobs":
         return None
