@@ -859,3 +859,20 @@ def test_a_missing_backend_is_installed_first_for_a_build_without_isolation(
 )
 def test_no_backend_install_where_it_cannot_be_the_fix(context: FixContext) -> None:
     assert render_fix("install-build-backend", {"module": "setuptools"}, context) is None
+
+
+def test_a_build_constraint_for_a_build_that_compiles_is_only_printed_without_a_compiler() -> None:
+    params = {"requirement": "Cython<3", "compiles": "yes"}
+    without = render_fix("constrain-build", params, replace(_BUILD, compiler_on_path=False))
+    assert without is not None
+    assert not without.auto
+    assert "build-constraints.txt" in without.command
+    with_compiler = render_fix("constrain-build", params, replace(_BUILD, compiler_on_path=True))
+    assert with_compiler is not None
+    assert with_compiler.auto
+    # A build that may be pure Python (setuptools<58 for use_2to3) is retried either way.
+    pure = render_fix(
+        "constrain-build", {"requirement": "setuptools<58"}, replace(_BUILD, compiler_on_path=False)
+    )
+    assert pure is not None
+    assert pure.auto

@@ -112,6 +112,8 @@ class FixContext:
     # pip's constraint variables the user set (PIP_CONSTRAINT, PIP_BUILD_CONSTRAINT): a fix that would
     # replace them is only printed.
     user_constraint_variables: tuple[str, ...] = ()
+    # Whether a C compiler (cc, gcc or clang) is on PATH; None: unknown.
+    compiler_on_path: bool | None = None
     # pip's PIP_NO_BUILD_ISOLATION turned isolation off for this run (facts.pip_builds_in_isolation), as
     # --no-build-isolation in `pip_args` does.
     isolation_off_by_environment: bool = False
@@ -258,7 +260,9 @@ ACTIONS: dict[str, ActionSpec] = {
             "constrain-build",
             SAFE,
             "Build {package} with {requirement} in its build environment",
-            ("requirement",),
+            # `compiles = "yes"`: the build compiles C (Cython's output), so a retry without a C compiler on
+            # PATH cannot work and is only printed.
+            ("requirement", "compiles"),
             ("requirement",),
         ),
         ActionSpec("set-tmpdir", SUGGEST, "Build in a folder on a disk with free space (TMPDIR)"),
@@ -602,6 +606,9 @@ def render_fix(
         upgrading = ["safe-pip", *context.target_options, context.pip_command, "--upgrade", package]
         command = shell_words(upgrading, context.secrets) if package else ""
     elif action == "constrain-build":
+        compiles = values.get("compiles", "").strip().lower() in ("yes", "true", "1")
+        # Another source build of a package that compiles C, on a machine without a compiler, fails again.
+        allow_auto = allow_auto and not (compiles and context.compiler_on_path is False)
         env, files, allow_auto = _build_constraint(values["requirement"], context, allow_auto)
         variable = _build_constraint_variable(context)
         command = (

@@ -247,6 +247,7 @@ def fix_context(
     """What a fix for a run of `pip <command> ARGS` in `python` needs to know (shared by the failed-install
     flow and `plan`). With `pin_wheels`, pin-to-wheel may ask the target's pip which release has a wheel."""
     import functools
+    import shutil
 
     from safe_pip.facts import pip_builds_in_isolation, source_options
     from safe_pip.probe import (
@@ -294,6 +295,7 @@ def fix_context(
         else None,
         scratch_folder=scratch_folder,
         applied_env=dict(env_changes),
+        compiler_on_path=any(shutil.which(name) for name in ("cc", "gcc", "clang")),
         user_constraint_variables=tuple(
             name for name in ("PIP_CONSTRAINT", "PIP_BUILD_CONSTRAINT") if os.environ.get(name)
         ),
