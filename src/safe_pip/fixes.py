@@ -429,13 +429,13 @@ def render_fix(
         # and only when the target lacks the backend (when it has it, something else broke its import).
         from safe_pip.projectnames import backend_project
 
-        project = backend_project(values["module"])
+        project = backend_project(values.get("module", ""))
         importable = context.importable
         if (
             project is None
             or context.pip_args is None
             or context.builds_isolated
-            or (importable is not None and importable(values["module"]))
+            or (importable is not None and importable(values.get("module", "")))
         ):
             return None
         values["backend"] = project
@@ -609,6 +609,8 @@ def render_fix(
         compiles = values.get("compiles", "").strip().lower() in ("yes", "true", "1")
         # Another source build of a package that compiles C, on a machine without a compiler, fails again.
         allow_auto = allow_auto and not (compiles and context.compiler_on_path is False)
+        if not values.get("requirement"):
+            return None  # a rule always gives one (rules check); nothing to constrain without it
         env, files, allow_auto = _build_constraint(values["requirement"], context, allow_auto)
         variable = _build_constraint_variable(context)
         command = (
