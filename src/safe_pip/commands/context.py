@@ -118,4 +118,3 @@ def remove_leftovers() -> None:
 
     while _LEFTOVERS:
         shutil.rmtree(_LEFTOVERS.pop(), ignore_errors=True)
-
