@@ -3,14 +3,11 @@ PATHs and folders made for each test."""
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import pytest
 
-from safe_pip.probe import detect_headers, detect_pkg_config_modules, detect_programs, run_dry_run
-from tests.lab.factory import make_wheel
+from safe_pip.probe import detect_headers, detect_pkg_config_modules, detect_programs
 
 
 def _program(folder: Path, name: str, script: str = "exit 0") -> None:
@@ -41,22 +38,3 @@ def test_headers_in_cpath(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("CPATH", str(tmp_path / "inc"))
     found = detect_headers(["made/up.h", "made/other-safe-pip-test.h", "../etc/passwd"])
     assert found == {"made/up.h": True, "made/other-safe-pip-test.h": False, "../etc/passwd": None}
-
-
-@pytest.mark.e2e
-def test_the_dry_run_writes_a_report_and_installs_nothing(
-    tmp_path: Path, shared_venv: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    make_wheel(tmp_path / "wheels", "tiny", "1.0")
-    for name in list(os.environ):
-        monkeypatch.delenv(name)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    report = tmp_path / "report.json"
-    code, output = run_dry_run(
-        str(shared_venv), ["--no-index", "--find-links", str(tmp_path / "wheels"), "tiny"], str(report)
-    )
-    assert code == 0, output
-    assert "Would install tiny-1.0" in output
-    assert [item["metadata"]["name"] for item in json.loads(report.read_text())["install"]] == ["tiny"]
-    assert not list((shared_venv.parent.parent / "lib").glob("python*/site-packages/tiny*"))

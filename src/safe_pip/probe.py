@@ -1216,27 +1216,3 @@ def detect_headers(names: Sequence[str]) -> dict[str, bool | None]:
         else None
         for name in names
     }
-
-
-def run_dry_run(python: str, args: Sequence[str], report: str, timeout: float = 900) -> tuple[int, str]:
-    """`pip install --dry-run --report REPORT ARGS` in the target (nothing is installed; pip still prepares
-    the metadata of the sdists it resolves, which runs their build backends in isolated environments):
-    (exit code, its merged output). -1 when it could not run or did not finish in time."""
-    from safe_pip.runner import stopped_with_safe_pip
-
-    argv = [python, "-m", "pip", "install", "--dry-run", "--report", report, *args]
-    try:
-        with stopped_with_safe_pip():
-            completed = subprocess.run(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                timeout=timeout,
-                check=False,
-            )
-    except subprocess.TimeoutExpired:
-        return -1, f"pip's dry run did not finish within {timeout:g} s\n"
-    except OSError as error:
-        return -1, f"pip's dry run could not start: {error}\n"
-    return completed.returncode, completed.stdout.decode("utf-8", "replace")

@@ -29,57 +29,15 @@ from safe_pip.installreport import InstallReport
 
 __all__ = [
     "DryRun",
-    "SdistFetcher",
     "SdistFiles",
     "dry_run_and_read",
-    "fetch_sdist",
     "read_folder",
     "read_sdist",
-    "sdist_files",
 ]
 
 MAX_DOWNLOAD = 256 << 20  # an sdist larger than this is not fetched (its build is then "unknown")
 MAX_MEMBERS = 50_000  # names listed from one archive
 MAX_TEXT = 1 << 20  # bytes read from one build file
-FETCH_TIMEOUT_S = 120.0
-
-# Runs in the target interpreter (pip >= 22.2, Python >= 3.7): pip's download command parses the user's
-# source options with pip's configuration and builds pip's session, which fetches the URLs. Nothing is built.
-# It is started before pip's dry run ends (importing pip and building the session is most of its cost), then
-# waits for one line on stdin: a JSON list of [url, dest]; it answers one line per URL, in order.
-_FETCH_SCRIPT = r"""
-import hashlib, json, sys
-argv, limit = json.loads(sys.argv[1]), int(sys.argv[2])
-session, problem = None, None
-try:
-    from pip._internal.commands import create_command
-    command = create_command("download")
-    options, _args = command.parse_args(list(argv) + ["placeholder"])
-    options.no_input = True
-    session = command._build_session(options)
-except BaseException as error:
-    problem = "%s: %s" % (type(error).__name__, error)
-for url, dest in json.loads(sys.stdin.readline() or "[]"):
-    out = {"url": url, "error": problem, "sha256": None, "size": 0}
-    if session is not None:
-        try:
-            response = session.get(url, stream=True, headers={"Accept-Encoding": "identity"})
-            response.raise_for_status()
-            digest = hashlib.sha256()
-            with open(dest, "wb") as file:
-                for chunk in response.iter_content(65536):
-                    out["size"] += len(chunk)
-                    if out["size"] > limit:
-                        raise ValueError("larger than %d bytes" % limit)
-                    digest.update(chunk)
-                    file.write(chunk)
-            out["sha256"] = digest.hexdigest()
-        except BaseException as error:
-            out["error"] = "%s: %s" % (type(error).__name__, error)
-    sys.stdout.write("safe-pip-fetch " + json.dumps(out) + "\n")
-    sys.stdout.flush()
-"""
-
 
 # Runs in the target interpreter (pip >= 22.2, Python >= 3.7) in place of `python -m pip install --dry-run
 # --report REPORT ARGS` (plan): pip's own main with the same words, then, in the same process, the sdists
@@ -262,130 +220,6 @@ class SdistFiles:
     problem: str | None = None
 
 
-class SdistFetcher:
-    """One process of the target's pip that fetches sdists apart from a dry run (sdist_files, fetch_sdist;
-    plan fetches in its dry run's own process, dry_run_and_read). It may be started before the URLs are
-    known (`start`), so that starting the interpreter and importing pip overlap with other work; `read`
-    hands it every URL at once and reads what it fetched; `close` ends it when it is not needed."""
-
-    def __init__(self, python: str, sources: Sequence[str], *, timeout: float = FETCH_TIMEOUT_S) -> None:
-        self.python = python
-        self.sources = tuple(sources)
-        self.timeout = timeout
-        self._process: subprocess.Popen[bytes] | None = None
-        self._problem: str | None = None
-
-    def start(self) -> SdistFetcher:
-        argv = [self.python, "-c", _FETCH_SCRIPT, json.dumps(list(self.sources)), str(MAX_DOWNLOAD)]
-        try:
-            self._process = subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-            )
-        except OSError as error:
-            self._problem = f"the target's pip could not start: {error.strerror or error}"
-        return self
-
-    def close(self) -> None:
-        """End the process if it still runs (it waits for the URLs, or was interrupted)."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.kill()
-        if process is not None:
-            process.communicate()
-
-    def __enter__(self) -> SdistFetcher:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-    def fetch(self, wanted: Sequence[tuple[str, str, str | None]]) -> list[str | None]:
-        """Fetch each (url, dest, sha256): None for each one done, else what went wrong. Ends the process."""
-        if self._process is None and self._problem is None:
-            self.start()
-        process, self._process = self._process, None
-        if process is None:
-            return [self._problem or "the download did not start"] * len(wanted)
-        line = json.dumps([[url, dest] for url, dest, _sha in wanted]) + "\n"
-        try:
-            stdout, stderr = process.communicate(line.encode("utf-8"), timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            return [f"the download did not finish within {self.timeout:g} s"] * len(wanted)
-        except OSError as error:  # the process ended before reading its line (a broken pipe)
-            process.kill()
-            stdout, stderr = process.communicate()
-            if not stdout:
-                return [f"the download failed: {error.strerror or error}"] * len(wanted)
-        answers = [
-            text[len("safe-pip-fetch ") :]
-            for text in stdout.decode("utf-8", "replace").splitlines()
-            if text.startswith("safe-pip-fetch ")
-        ]
-        said = stderr.decode("utf-8", "replace").strip().splitlines()
-        return [
-            _fetched(answers[index] if index < len(answers) else None, sha256, said)
-            for index, (_url, _dest, sha256) in enumerate(wanted)
-        ]
-
-    def read(self, wanted: Sequence[tuple[str, str | None]]) -> list[SdistFiles]:
-        """What pip would build, for each (url, sha256): a URL fetched through this process (all of them in
-        one request), a local file or folder opened in place; its build files read."""
-        results: list[SdistFiles | None] = [None] * len(wanted)
-        remote: list[tuple[int, str, str | None]] = []
-        for index, (url, sha256) in enumerate(wanted):
-            parts = urlsplit(url)
-            if parts.scheme == "file":
-                local = unquote(parts.path)
-                results[index] = read_folder(local) if os.path.isdir(local) else _checked_local(local, sha256)
-            else:
-                remote.append((index, url, sha256))
-        if not remote:
-            self.close()
-            return [result or SdistFiles(problem="not read") for result in results]
-        with tempfile.TemporaryDirectory(prefix="safe-pip-sdist-") as folder:
-            jobs = []
-            for number, (_index, url, sha256) in enumerate(remote):
-                name = os.path.basename(unquote(urlsplit(url).path)) or "sdist"
-                jobs.append((url, os.path.join(folder, f"{number}-{name}"), sha256))
-            for (index, _url, _sha), (_u, dest, _s), problem in zip(remote, jobs, self.fetch(jobs)):
-                results[index] = SdistFiles(problem=problem) if problem is not None else read_sdist(dest)
-        return [result or SdistFiles(problem="not read") for result in results]
-
-
-def _fetched(answer: str | None, sha256: str | None, stderr_lines: Sequence[str]) -> str | None:
-    """None when the fetch script's answer says the file arrived with the expected hash; else why not."""
-    if answer is None:
-        return f"the download failed: {stderr_lines[-1] if stderr_lines else 'no answer'}"
-    try:
-        result = json.loads(answer)
-    except ValueError:
-        return f"the download failed: {answer[:200]}"
-    if result.get("error"):
-        return f"the download failed: {str(result['error'])[:300]}"
-    if sha256 and result.get("sha256") != sha256:
-        return f"the downloaded file's sha256 {result.get('sha256')} is not the {sha256} pip's report names"
-    return None
-
-
-def fetch_sdist(
-    python: str,
-    url: str,
-    sources: Sequence[str],
-    dest: str,
-    *,
-    sha256: str | None,
-    timeout: float = FETCH_TIMEOUT_S,
-) -> str | None:
-    """Fetch `url` to `dest` through the target's pip with the user's source options; None when done, else
-    what went wrong. A hash pip gave in its report must match."""
-    from safe_pip.runner import stopped_with_safe_pip
-
-    with stopped_with_safe_pip(), SdistFetcher(python, sources, timeout=timeout) as fetcher:
-        return fetcher.fetch([(url, dest, sha256)])[0]
-
-
 def read_sdist(path: str) -> SdistFiles:
     """The names and build files of a .tar.gz/.tar.bz2/.tar.xz/.zip sdist, read in place: only regular
     files' names are listed (at most MAX_MEMBERS), and only BUILD_FILES at its top level are read (at most
@@ -440,14 +274,6 @@ def read_folder(folder: str) -> SdistFiles:
         if path.is_file() and path.stat().st_size <= MAX_TEXT:
             texts[name] = path.read_text(encoding="utf-8", errors="replace")
     return SdistFiles(tuple(names[:MAX_MEMBERS]), tuple(sorted(texts.items())))
-
-
-def sdist_files(python: str, url: str, sources: Sequence[str], sha256: str | None) -> SdistFiles:
-    """Fetch (a URL) or open (a local file or folder) what pip would build, and read its build files."""
-    from safe_pip.runner import stopped_with_safe_pip
-
-    with stopped_with_safe_pip(), SdistFetcher(python, sources) as fetcher:
-        return fetcher.read([(url, sha256)])[0]
 
 
 def _checked_local(path: str, sha256: str | None) -> SdistFiles:
