@@ -16,19 +16,21 @@ from safe_pip.probe import InterpreterFacts, MachineFacts
 if TYPE_CHECKING:
     from safe_pip.gpu import GpuFacts, TorchFacts
 
-__all__ = ["Finding", "doctor_json", "findings"]
+__all__ = ["COMPILER_PACKAGES", "Finding", "doctor_json", "findings"]
 
 _GB = 1 << 30
 LOW_MEMORY = 4 * _GB  # below this, parallel C++/CUDA builds get killed
 LOW_DISK = 2 * _GB  # torch alone needs more than this while unpacking
 _COMPILERS = ("cc", "gcc", "clang", "msvc")
-_COMPILER_PACKAGES = {
+# A C/C++ compiler per package manager: doctor's finding and plan's fix (preflight) both name it.
+COMPILER_PACKAGES = {
     "apt": "build-essential",
     "dnf": "gcc gcc-c++ make",
     "yum": "gcc gcc-c++ make",
     "apk": "build-base",
     "zypper": "gcc gcc-c++ make",
     "pacman": "base-devel",
+    "brew": "gcc",
 }
 _COMPILER_ELSEWHERE = {"darwin": "xcode-select --install", "win32": "install the Microsoft C++ Build Tools"}
 _HEADER_PACKAGES = {
@@ -76,15 +78,7 @@ def findings(
                 "No C compiler on PATH: packages without a wheel for this Python cannot be built.",
                 _install(
                     manager,
-                    {
-                        "apt": "build-essential",
-                        "dnf": "gcc gcc-c++ make",
-                        "yum": "gcc gcc-c++ make",
-                        "apk": "build-base",
-                        "zypper": "gcc gcc-c++ make",
-                        "pacman": "base-devel",
-                        "brew": "gcc",
-                    },
+                    COMPILER_PACKAGES,
                     "xcode-select --install"
                     if machine.platform == "darwin"
                     else "install the Microsoft C++ Build Tools"

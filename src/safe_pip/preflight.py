@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from safe_pip.buildneeds import BuildNeeds, Need
+from safe_pip.doctor import COMPILER_PACKAGES
 from safe_pip.fixes import Fix, FixContext, render_fix
 from safe_pip.installreport import PlannedDistribution
 from safe_pip.probe import InterpreterFacts, MachineFacts
@@ -38,16 +39,6 @@ _GB = 1 << 30
 # kernels takes more; these are the floor that the projects' own MAX_JOBS advice starts from).
 _JOB_MEMORY = {"cuda": 4 * _GB, "torch": 2 * _GB}
 _COMPILERS = ("cc", "gcc", "clang", "c++", "g++", "msvc")
-# A C/C++ compiler per package manager (as doctor's advice).
-_COMPILER_PACKAGES = {
-    "apt": "build-essential",
-    "dnf": "gcc gcc-c++ make",
-    "yum": "gcc gcc-c++ make",
-    "apk": "build-base",
-    "zypper": "gcc gcc-c++ make",
-    "pacman": "base-devel",
-    "brew": "gcc",
-}
 
 
 @dataclass(frozen=True)
@@ -282,7 +273,7 @@ def _machine_fixes(check: Check, context: FixContext) -> Sequence[Fix | None]:
     kind, _, name = what.partition(":")
     if what == "compiler":
         return [
-            render_fix("install-system-package", {"what": "a C/C++ compiler", **_COMPILER_PACKAGES}, context)
+            render_fix("install-system-package", {"what": "a C/C++ compiler", **COMPILER_PACKAGES}, context)
         ]
     if what == "python-headers":
         return [
