@@ -92,6 +92,7 @@ class Diagnosis:
 #   "cwd: /tmp/pip-install-3k2j1h0g/psutil_5f8a.../", "in /tmp/pip-build-8h3k2j/psutil/" (pip 9)
 _PACKAGE_LINES = (
     re.compile(r"^Collecting (?P<name>[^\s;<>=!~\[(]+)"),
+    re.compile(r"^- (?:Installing|Updating|Downgrading) (?P<name>[A-Za-z0-9][\w.-]*) \("),
     re.compile(r"^Processing (?P<name>\S+)"),
     re.compile(r"^Building wheel for (?P<name>\S+) \("),
     re.compile(r"^Running setup\.py (?:install|bdist_wheel|develop|egg_info) for (?P<name>[^\s:]+)"),
@@ -103,7 +104,15 @@ _PACKAGE_LINES = (
         r"(?:_[0-9a-f]{32})?[/\\]"
     ),
 )
-_PACKAGE_LINE_STARTS = ("Collecting ", "Processing ", "Building wheel for ", "Running setup.py ")
+_PACKAGE_LINE_STARTS = (
+    "Collecting ",
+    "Processing ",
+    "Building wheel for ",
+    "Running setup.py ",
+    "- Installing ",
+    "- Updating ",
+    "- Downgrading ",
+)
 # "Failed building wheel for psutil", "Failed to build psutil numpy", "Could not build wheels for psutil,",
 # "Failed to build 'x' when getting requirements to build wheel" (pip 25.1+),
 # "Failed to build installable wheels for some pyproject.toml based projects (psutil)" (pip 24.1-25.1),
