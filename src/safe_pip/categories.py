@@ -26,6 +26,7 @@ CATEGORIES: dict[str, str] = {
     "externally-managed-environment": "PEP 668: the interpreter is managed by the OS",
     "permission-denied": "no write permission where pip installs",
     "disk-full": "no space left on device",
+    "path-too-long": "a path pip writes is longer than the system allows (Windows' MAX_PATH, NAME_MAX)",
     "network-error": "connection refused/reset, DNS failure, timeouts, proxy errors",
     "ssl-error": "TLS certificate verification or SSL module problems",
     "hash-mismatch": "--require-hashes / hash-checking failures",

@@ -425,6 +425,13 @@ def _disk_full(lab: Lab) -> Setup:
     return Setup(["--no-index", "--find-links", str(lab.folder / "src"), "--target", str(tiny), "bulky"])
 
 
+def _file_name_too_long(lab: Lab) -> Setup:
+    """A wheel holding a file whose name is past the file system's 255 bytes: pip cannot write it
+    ("[Errno 36] File name too long"), the failure Windows gives past 260 characters of path."""
+    make_wheel(lab.folder / "src", "longname", "1.0", files={"longname/" + "d" * 260 + ".json": "{}"})
+    return Setup(["--no-index", "--find-links", str(lab.folder / "src"), "longname"])
+
+
 def _connection_refused(lab: Lab) -> Setup:
     url = f"http://127.0.0.1:{dead_port()}/simple"
     # One retry: pip reports a failed connection only in its "Retrying ..." warning (with --retries 0 it
@@ -649,6 +656,7 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario("permission-denied", "permission-denied", None, "Permission denied", _permission_denied),
     Scenario("disk-full", "disk-full", None, "No space left on device", _disk_full),
+    Scenario("file-name-too-long", "path-too-long", "longname", "File name too long", _file_name_too_long),
     Scenario("connection-refused", "network-error", None, "Connection refused", _connection_refused),
     Scenario("no-answer", "network-error", None, "timed out", _no_answer),
     Scenario("self-signed-https", "ssl-error", None, "CERTIFICATE_VERIFY_FAILED", _self_signed),
