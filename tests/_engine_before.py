@@ -726,6 +726,8 @@ def _package_name(token: str | None) -> str | None:
             token = archive.group("name")
         elif token.endswith((".tar.gz", ".zip", ".whl")):
             return None
+        # A VCS URL's repository, "git+https://host/org/vision-zoo.git@v2.1": its name without ".git"
+        token = token.split("@")[0].removesuffix(".git")
     token = token.split("@")[0].strip()
     if token.startswith("git+"):
         return None
