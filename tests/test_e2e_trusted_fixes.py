@@ -327,3 +327,41 @@ def test_a_build_without_isolation_gets_its_missing_backend_installed_first(
     assert result.returncode == 0, result.stderr
     assert "install-build-backend" in result.stderr
     assert _installed(python, "proj", env) == "1.0"
+
+
+@pytest.fixture
+def parent_pins_sdist(tmp_path: Path) -> Path:
+    """appcore 1.0 pins fastext==1.0, only an sdist (needs a compiler); appcore 1.1 pins fastext==1.1, which
+    has a wheel; appcore 0.9 pins fastext==0.9, an sdist too."""
+    src = tmp_path / "src"
+    for version in ("0.9", "1.0"):
+        make_sdist(src, "fastext", version, c_extension_project("fastext", version))
+    make_wheel(src, "fastext", "1.1")
+    for version in ("0.9", "1.0", "1.1"):
+        make_wheel(src, "appcore", version, requires=[f"fastext=={version}"])
+    return src
+
+
+def test_fix_versions_nearest_moves_the_pinned_parent_of_a_dependency_it_pins_without_a_wheel(
+    tmp_path: Path, parent_pins_sdist: Path, wheelhouse: Path, no_compiler: dict[str, str]
+) -> None:
+    python = make_venv(tmp_path / "venv")
+    report = tmp_path / "report.json"
+    sources = ["--no-index", "--find-links", str(wheelhouse), "--find-links", str(parent_pins_sdist)]
+    args = ["--python", str(python), "--json-report", str(report), "install", *sources, "appcore==1.0"]
+    # Without the opt-in: the move of the user's pin is printed, not run (and fastext alone is not pinned:
+    # appcore 1.0 allows only its 1.0).
+    plain = _safe_pip("--fix", *args, env=no_compiler)
+    assert plain.returncode == 1
+    assert "attempt 2/" not in plain.stderr
+    assert (
+        "appcore 1.0 pins fastext, which has no wheel for this Python in the versions it allows; appcore 1.1 is "
+        "the nearest release whose fastext has one"
+    ) in plain.stderr
+    result = _safe_pip("--fix", "--fix-versions", "nearest", *args, env=no_compiler)
+    assert result.returncode == 0, result.stderr
+    assert _installed(python, "appcore", no_compiler) == "1.1"
+    assert _installed(python, "fastext", no_compiler) == "1.1"
+    assert "changing a version you pinned: appcore 1.0 -> 1.1" in result.stderr
+    data = json.loads(report.read_text())
+    assert data["attempts"][1]["moves_pin"] == "appcore 1.0 -> 1.1"

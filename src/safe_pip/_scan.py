@@ -51,7 +51,7 @@ class TermScanner:
         unique = [index for index, term in enumerate(self.terms) if index_of[term] == index]
         # The optional accelerator (see the module's doc): None when absent, refused or asked not to be used.
         self._automaton_terms = unique
-        self._automaton = _automaton([self.terms[index] for index in unique], accelerate)
+        self._automaton = _automaton([self.terms[index] for index in unique], accelerate, whole_blocks=True)
         searched = [index for index in unique if alone is None or self.terms[index] in alone]
         # A term holding a shorter searched term is looked for only where that one was found.
         self._under: dict[int, list[int]] = {}
@@ -202,9 +202,11 @@ class LiteralFinder:
     def __init__(self, automaton: Any) -> None:
         self._automaton = automaton
 
-    def found(self, lowered: bytes) -> set[int]:
+    def found(self, lowered: bytes) -> frozenset[int]:
         """The indexes of the literals `lowered` holds."""
-        return {index for index, _, _ in self._automaton.find_matches_as_indexes(lowered, overlapping=True)}
+        return frozenset(
+            [index for index, _, _ in self._automaton.find_matches_as_indexes(lowered, overlapping=True)]
+        )
 
 
 def literal_finder(literals: Sequence[bytes], accelerate: bool | None = None) -> LiteralFinder | None:
@@ -213,18 +215,21 @@ def literal_finder(literals: Sequence[bytes], accelerate: bool | None = None) ->
     return None if automaton is None else LiteralFinder(automaton)
 
 
-def _automaton(terms: Sequence[bytes], accelerate: bool | None) -> Any:
+def _automaton(terms: Sequence[bytes], accelerate: bool | None, *, whole_blocks: bool = False) -> Any:
     """The accelerator's automaton of `terms`, or None: not installed, not wanted (`accelerate=False`, or
-    SAFE_PIP_PURE_SCAN set when `accelerate` is None), or no terms."""
+    SAFE_PIP_PURE_SCAN set when `accelerate` is None), or no terms. `whole_blocks`: it reads megabytes at a
+    time, so it is built as a DFA (a few milliseconds more to build, about 40% faster to run: 1.7 ms per MB
+    of a verbose build log instead of 2.7); a line at a time, the default is as fast and cheaper to build."""
     if accelerate is False or not terms or (accelerate is None and os.environ.get("SAFE_PIP_PURE_SCAN")):
         return None
     try:
-        from ahocorasick_rs import BytesAhoCorasick  # type: ignore[import-not-found,unused-ignore]
+        import ahocorasick_rs  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         if accelerate:
             raise
         return None
-    return BytesAhoCorasick(list(terms))
+    kind = getattr(getattr(ahocorasick_rs, "Implementation", None), "DFA", None) if whole_blocks else None
+    return ahocorasick_rs.BytesAhoCorasick(list(terms), implementation=kind)
 
 
 def _shortest_inside(term: bytes, others: Sequence[bytes], across_lines: bool) -> bytes | None:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 
 from safe_pip._scan import TermScanner, literal_finder
 from safe_pip.fixes import Fix, FixContext, render_fix
+from safe_pip.logplatform import log_platform
 from safe_pip.logtext import (
     MAX_LINE_CHARS,
     normalise_line,
@@ -222,6 +223,11 @@ SCAN_WORDS = (
 
 # The rules a set of scan terms brings: those whatever the line, and (keyword, rules) to look for.
 _Plan = tuple[frozenset[int], tuple[tuple[bytes, frozenset[int]], ...]]
+# Which of a rule's patterns to search in a line: positions in its none, any, all and context patterns.
+_Positions = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+# What a clean line's literals allow (see Classifier._line_plan): whether the line is read at all, and the
+# rules to try on it, each with its gate (checked in the line's text) and the patterns worth a search.
+_LinePlan = tuple[bool, tuple[tuple[int, "tuple[str, ...] | None", _Positions], ...]]
 
 
 # The words of _may_be_structure, for the accelerator's literal finder (looked for lower-cased).
@@ -241,6 +247,22 @@ _STRUCTURE_WORDS = (
 def _is_clean(raw: bytes) -> bool:
     """Printable ASCII (tabs allowed): normalising such a line only cuts it (see `_consume`)."""
     return raw.isascii() and (raw.decode("ascii").isprintable() or not _CONTROL_BYTES.search(raw))
+
+
+def _holds_error_line(raw: bytes, lowered: bytes) -> bool:
+    """False when the text of a clean line (`raw`, at most MAX_LINE_CHARS long; `lowered` its lower case)
+    is certainly no build error or pip error line (_BUILD_ERROR, _PIP_ERROR). When the line is normalised
+    by stripping its spaces alone (no tab, CI prefix, progress bar or box glyph: see
+    logtext.normalise_with_indent), its text's word boundaries are the raw line's, so "-Werror=format" is
+    no error line; otherwise only an error word followed by no letter is asked for."""
+    if not _MAYBE_ERROR_LINE.search(lowered):
+        return False
+    if b"\t" in raw or raw[:1] in _NOT_PLAIN_STARTS or raw.startswith(b"section_"):
+        return True
+    stripped = raw.lstrip(b" ")
+    if stripped[:1] in _NOT_PLAIN_MARKS or stripped.startswith(b"- "):
+        return True  # (and Poetry's "- Installing x (1.0)", a package line no structure word announces)
+    return _ERROR_WORD.search(lowered) is not None
 
 
 def _may_be_structure(raw: bytes) -> bool:
@@ -265,9 +287,19 @@ _MAX_PLANS = 4096
 # followed by another letter in the line ("errors.py" is no error line), nor then in its text, which ends
 # where the line does unless the line is cut (longer than MAX_LINE_CHARS).
 _MAYBE_ERROR_LINE = re.compile(rb"(?:error|fatal|exception)(?![a-z0-9_])")
+# The same in a line whose text is the line without its spaces (see _holds_error_line): _BUILD_ERROR's
+# error word between word boundaries, or its "SomeError: " / "SomeException: " (anywhere: a superset),
+# which _PIP_ERROR's "ERROR: " and "error: a-b" are too.
+_ERROR_WORD = re.compile(rb"(?<![a-z0-9_])(?:error|fatal)(?![a-z0-9_])|(?:error|exception): ")
+# Lines whose first byte, or first byte after the spaces, sends normalising through its regular expressions
+# (logtext's _PREFIX_STARTS and _ASCII_MARK_STARTS): their text may start inside a word.
+_NOT_PLAIN_STARTS = frozenset(bytes([byte]) for byte in b"0123456789[#:")
+_NOT_PLAIN_MARKS = frozenset(bytes([byte]) for byte in b"|1+")
 # Bytes that normalising removes from within a line (so that text around them joins) or splits it at: a raw
 # line holding none of them (and no byte above 127) normalises to a part of itself.
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+# The same within lines that are read together, newlines apart (a window's, see _window_cannot_match).
+_SPAN_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")
 # pip's own lines the classifier follows (the package being worked on, success): each holds a scan word.
 #   "Collecting x", "Processing ./x.tar.gz" -> "collecting ", "processing "
 _STRUCTURE_KEYWORDS = ("collecting ", "processing ")
@@ -374,6 +406,18 @@ class Classifier:
             None if rule.gate is None else tuple(literal.encode() for literal in rule.gate)
             for rule in self.rules
         ]
+        self._gates_text = [rule.gate for rule in self.rules]
+        # Every pattern of each rule, for a line whose literals are not known (see _search).
+        self._every_pattern: list[_Positions] = [
+            (
+                tuple(range(len(rule.none))),
+                tuple(range(len(rule.any))),
+                tuple(range(len(rule.all))),
+                tuple(range(len(rule.context))),
+            )
+            for rule in self.rules
+        ]
+        self._line_plans: dict[object, _LinePlan] = {}  # see _consume_found
         # Rules with patterns that continue on the next lines, and their windows waiting for those lines.
         self._window_rules = frozenset(index for index, rule in enumerate(self.rules) if rule.multiline)
         self._windows: list[_Window] = []
@@ -478,7 +522,10 @@ class Classifier:
 
     def _consume(self, number: int, raw: bytes, hits: frozenset[int]) -> None:
         lowered = raw.lower()
-        found: set[int] | None = None  # the literals the line holds, when the accelerator is there
+        clean = _is_clean(raw)
+        if self._finder is not None and clean:
+            self._consume_found(number, raw, lowered, hits)
+            return
         if self._finder is not None:
             found = self._finder.found(lowered)
             candidates: set[int] = set()
@@ -492,37 +539,26 @@ class Classifier:
                     candidates |= self._newline_rules.get(index, frozenset())
         else:
             candidates = self._candidates(hits, lowered)
-        present: set[int] | None = None  # `found`, for a clean line (whose text is a part of it)
-        if _is_clean(raw):
+        if clean:
             # The normalised text of such a line is a part of it: a literal missing from the raw line is
             # missing from the text too, so a line that no rule's gate and no structure line can pass is
             # dropped here, before it is decoded and normalised (most lines a broad word brought: "-Werror",
             # "connection.c").
             passing = set()
-            if found is not None:
-                present = found
-                gate_ids = self._gate_ids
-                for index in candidates:
-                    ids = gate_ids[index]
-                    if ids is None or not ids.isdisjoint(present):
+            gates = self._gates
+            for index in candidates:
+                gate = gates[index]
+                if gate is None:
+                    passing.add(index)
+                    continue
+                for literal in gate:
+                    if literal in lowered:
                         passing.add(index)
-                structure = not present.isdisjoint(self._structure_ids)
-            else:
-                gates = self._gates
-                for index in candidates:
-                    gate = gates[index]
-                    if gate is None:
-                        passing.add(index)
-                        continue
-                    for literal in gate:
-                        if literal in lowered:
-                            passing.add(index)
-                            break
-                structure = _may_be_structure(raw)
+                        break
             candidates = passing
             if (
                 not candidates
-                and not structure
+                and not _may_be_structure(raw)
                 and (len(raw) > MAX_LINE_CHARS or not _MAYBE_ERROR_LINE.search(lowered))
             ):
                 return
@@ -531,55 +567,122 @@ class Classifier:
             return
         text_lower = text.lower()
         self._track_structure(number, text, text_lower, indent)
+        every = self._every_pattern
+        gates_text = self._gates_text
         for rule_index in candidates:
-            rule = self.rules[rule_index]
-            gate_text = rule.gate
+            gate_text = gates_text[rule_index]
             if gate_text is not None:
                 for literal_text in gate_text:
                     if literal_text in text_lower:
                         break
                 else:
                     continue  # none of the literals its patterns need: no regex search for this rule
-            state = self._states[rule_index]
-            patterns = rule.line_patterns
-            if self._window_rules and rule_index in self._window_rules:
-                self._open_window(rule_index, number, text)
-            # A user's pattern sees the start of a long line only: what it may cost is bounded (see rules).
-            if rule.builtin or len(text) <= USER_LINE_CHARS:
-                subject, subject_lower = text, text_lower
-            else:
-                subject, subject_lower = text[:USER_LINE_CHARS], None
-            # With `present`, a pattern none of whose literals the (clean) line holds is not searched.
-            none_ids, any_ids, all_ids, context_ids = self._pattern_ids[rule_index]
-            if not state.vetoed:
-                for matcher, ids in zip(patterns.none, none_ids):
-                    if present is not None and ids is not None and ids.isdisjoint(present):
-                        continue
-                    if matcher.search(subject, subject_lower):
-                        state.vetoed = True
+            self._search(rule_index, number, text, text_lower, every[rule_index])
+
+    def _consume_found(self, number: int, raw: bytes, lowered: bytes, hits: frozenset[int]) -> None:
+        """`_consume` of a clean line with the accelerator: one automaton call finds every literal the line
+        holds (keywords, gates, patterns, structure words); what those literals allow (the rules whose
+        keyword and gate the line holds, and of each the patterns worth a search) is worked out once per set
+        of literals (a log has few such sets) and kept."""
+        found = self._finder.found(lowered) if self._finder is not None else frozenset()
+        key: object = found
+        if self._newline_rules:
+            key = (found, frozenset(index for index in hits if index in self._newline_rules))
+        plan = self._line_plans.get(key)
+        if plan is None:
+            plan = self._line_plan(found, hits)
+            if len(self._line_plans) < _MAX_PLANS:
+                self._line_plans[key] = plan
+        keep, searches = plan
+        if not keep and len(raw) <= MAX_LINE_CHARS and not _holds_error_line(raw, lowered):
+            return
+        text, indent = normalise_with_indent(raw)
+        if not text:
+            return
+        text_lower = text.lower()
+        self._track_structure(number, text, text_lower, indent)
+        for rule_index, gate_text, positions in searches:
+            if gate_text is not None:
+                for literal_text in gate_text:
+                    if literal_text in text_lower:
                         break
-            for matcher, ids in zip(patterns.any, any_ids):
-                if present is not None and ids is not None and ids.isdisjoint(present):
-                    continue
-                match = matcher.search(subject, subject_lower)
-                if match:
-                    state.any.add((number, text, _captures(match)), self._package)
+                else:
+                    continue  # none of the literals its patterns need: no regex search for this rule
+            self._search(rule_index, number, text, text_lower, positions)
+
+    def _line_plan(self, found: frozenset[int], hits: frozenset[int]) -> _LinePlan:
+        """For a clean line holding the literals `found` (and the scan terms `hits`): whether it is read at
+        all (a rule's keyword and gate, or a structure word), and each such rule with its patterns that
+        may match (one of whose literals the line holds); a rule none of whose patterns may is left out,
+        unless it reads windows of lines (which open whatever the line)."""
+        candidates: set[int] = set()
+        keyword_ids = self._keyword_ids
+        for index in found:
+            rules = keyword_ids.get(index)
+            if rules is not None:
+                candidates |= rules
+        if self._newline_rules:
+            for index in hits:
+                candidates |= self._newline_rules.get(index, frozenset())
+        searches: list[tuple[int, tuple[str, ...] | None, _Positions]] = []
+        passing = False
+        for rule_index in sorted(candidates):
+            ids = self._gate_ids[rule_index]
+            if ids is not None and ids.isdisjoint(found):
+                continue
+            passing = True
+            positions: _Positions = tuple(  # type: ignore[assignment]
+                tuple(
+                    position
+                    for position, pattern_ids in enumerate(kind)
+                    if pattern_ids is None or not pattern_ids.isdisjoint(found)
+                )
+                for kind in self._pattern_ids[rule_index]
+            )
+            if any(positions) or rule_index in self._window_rules:
+                searches.append((rule_index, self._gates_text[rule_index], positions))
+        keep = passing or not found.isdisjoint(self._structure_ids)
+        return keep, tuple(searches)
+
+    def _search(
+        self, rule_index: int, number: int, text: str, text_lower: str, positions: _Positions
+    ) -> None:
+        """Search one line with a rule's patterns (those at `positions`: none, any, all, context), the rule's
+        gate having passed; open the rule's window of lines when it reads such windows."""
+        rule = self.rules[rule_index]
+        state = self._states[rule_index]
+        patterns = rule.line_patterns
+        if self._window_rules and rule_index in self._window_rules:
+            self._open_window(rule_index, number, text)
+        # A user's pattern sees the start of a long line only: what it may cost is bounded (see rules).
+        if rule.builtin or len(text) <= USER_LINE_CHARS:
+            subject, subject_lower = text, text_lower
+        else:
+            subject, subject_lower = text[:USER_LINE_CHARS], None
+        none_at, any_at, all_at, context_at = positions
+        if not state.vetoed:
+            for position in none_at:
+                if patterns.none[position].search(subject, subject_lower):
+                    state.vetoed = True
                     break
-            for position, (matcher, ids) in enumerate(zip(patterns.all, all_ids)):
-                if present is not None and ids is not None and ids.isdisjoint(present):
-                    continue
-                match = matcher.search(subject, subject_lower)
-                if match:
-                    state.all[position].add((number, text, _captures(match)))
-            for position, (matcher, ids) in enumerate(zip(patterns.context, context_ids)):
-                if present is not None and ids is not None and ids.isdisjoint(present):
-                    continue
-                match = matcher.search(subject, subject_lower)
-                if match:
-                    state.context[position].add((number, text, _captures(match)))
+        for position in any_at:
+            match = patterns.any[position].search(subject, subject_lower)
+            if match:
+                state.any.add((number, text, _captures(match)), self._package)
+                break
+        for position in all_at:
+            match = patterns.all[position].search(subject, subject_lower)
+            if match:
+                state.all[position].add((number, text, _captures(match)))
+        for position in context_at:
+            match = patterns.context[position].search(subject, subject_lower)
+            if match:
+                state.context[position].add((number, text, _captures(match)))
 
     # -- windows of lines (rules with `join`) ---------------------------------------------------------
     def _open_window(self, rule_index: int, number: int, text: str) -> None:
+        if self._block and self._window_cannot_match(rule_index, text):
+            return
         window = _Window(rule_index, number, [text], self.rules[rule_index].join, self._package)
         if not self._block or not self._fill_window(window, self._block, self._line_end + 1):
             self._windows.append(window)  # the lines it needs come with the next block or line
@@ -640,6 +743,32 @@ class Classifier:
                 if match:
                     found, spans = hit(match)
                     all_hits[position].merge(found, None, spans)
+
+    def _window_cannot_match(self, rule_index: int, text: str) -> bool:
+        """True when a window opening at the current line would lie in the block in hand and hold none of
+        the literals its multi-line patterns need (see _window_may_match, which it answers before the
+        window is made: its lines all clean, so read as they are, in one piece)."""
+        literals = self._window_literals[rule_index]
+        if literals is None:
+            return False
+        lowered = text.lower()
+        for literal in literals:
+            if literal in lowered:
+                return False
+        block = self._block
+        start = position = self._line_end + 1
+        end = position
+        for _ in range(self.rules[rule_index].join):
+            if position >= len(block):
+                return False  # the window goes on in the next block
+            end = block.find(b"\n", position)
+            end = len(block) if end < 0 else end
+            position = end + 1
+        span = block[start:end]
+        if not span.isascii() or _SPAN_CONTROL_BYTES.search(span):
+            return False
+        span = span.lower()
+        return all(literal_bytes not in span for literal_bytes in self._window_bytes[rule_index])
 
     def _window_may_match(self, window: _Window) -> bool:
         """False when none of the literals the rule's multi-line patterns need (each, one of its own) is in
@@ -756,6 +885,12 @@ class Classifier:
             package_manager=self.context.package_manager
             or (self.facts.package_manager if self.facts else None),
         )
+        if self.facts is None and context.package_manager is None:
+            # A log from elsewhere: the lines the diagnosis rests on say which system printed them, and the
+            # fix commands are that system's.
+            lines = [text for _, text in evidence_hits] + [item.text for item in evidence]
+            printed_on = log_platform(lines)
+            context = replace(context, log_system=printed_on.system, log_conda=printed_on.conda)
         fixes = []
         for spec in rule.fixes:
             params = {key: fill_template(value, values) for key, value in spec.params.items()}

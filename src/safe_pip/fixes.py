@@ -93,6 +93,13 @@ class FixContext:
     # Whether pip resolves a whole install command line (a dry run; None: cannot say), asked before a
     # named fix is applied to a dependency the user did not name.
     resolves: Callable[[tuple[str, ...]], bool | None] | None = field(default=None, compare=False)
+    # The project whose requirement brought in a dependency and what it required (`pydantic-core` ->
+    # (`pydantic`, `==2.14.6`)), from pip's "Collecting X (from Y)" lines; None: unknown.
+    required_by: Callable[[str], tuple[str, str] | None] | None = field(default=None, compare=False)
+    # What a release of a project requires of another (`pydantic`, `2.8.2`, `pydantic-core` -> `==2.20.1`,
+    # "-" for nothing), from the metadata the target's pip reads; None: cannot say. Asked only by
+    # pin-to-wheel, to move the user's pin of a parent whose pinned dependency has no wheel here.
+    requirement_of: Callable[[str, str, str], str | None] | None = field(default=None, compare=False)
     # The target's pip version, when known (read from its files, no process started).
     pip_version: tuple[int, ...] | None = None
     # safe-pip's own options that chose the target (`--python P`): every printed safe-pip command has them.
@@ -362,7 +369,20 @@ def render_fix(
             return None
         if context.wheel_version is None and context.wheel_versions is None:
             return None
-        release = _wheel_release(context, package)
+        parent = None if named_by_user else _parent_move(context, package)
+        if parent is not None:
+            # Its parent pins it, and no release the parent allows has a wheel here: the parent's pin moves.
+            dependency, (package, version) = package, parent
+            values["package"] = package
+            release = (version, False)
+            named_by_user = True
+            pinned_parent = _requests(context).pinned_version(package)
+            title = title or (
+                f"{package} {pinned_parent} pins {dependency}, which has no wheel for this Python in the "
+                f"versions it allows; {package} {version} is the nearest release whose {dependency} has one"
+            )
+        else:
+            release = _wheel_release(context, package)
         if release is None:
             return None
         version, within = release
@@ -853,6 +873,34 @@ def _wheel_release(context: FixContext, package: str) -> tuple[str, bool] | None
             return nearest, False
         remaining.remove(nearest)
     return None
+
+
+def _parent_move(context: FixContext, package: str) -> tuple[str, str] | None:
+    """(the parent, its release to pin) when `package` was required by a project the user pinned, and no
+    release that pin allows of `package` has a wheel here: the parent's release nearest to the user's pin
+    whose requirement allows one that has (parentpins.parent_release). None otherwise, or when pip cannot
+    say."""
+    from safe_pip.parentpins import parent_release
+
+    if context.required_by is None or context.requirement_of is None or context.wheel_versions is None:
+        return None
+    required = context.required_by(package)
+    if required is None:
+        return None
+    parent, specifier = required
+    requests = _requests(context)
+    pinned = requests.pinned_version(parent)
+    if not pinned or _direct_source(context, parent) or not _PROJECT_NAME.fullmatch(parent):
+        return None
+    dependency_wheels = context.wheel_versions(package)
+    parent_wheels = context.wheel_versions(parent)
+    if not dependency_wheels or not parent_wheels:
+        return None
+    ask = context.requirement_of
+    chosen = parent_release(
+        pinned, parent_wheels, specifier, dependency_wheels, lambda version: ask(parent, version, package)
+    )
+    return (parent, chosen) if chosen is not None else None
 
 
 def _newest_within(versions: Sequence[str], specifier: str) -> str | None:

@@ -1216,3 +1216,22 @@ def detect_headers(names: Sequence[str]) -> dict[str, bool | None]:
         else None
         for name in names
     }
+
+
+@functools.cache
+def detect_requirement_of(
+    python: str, project: str, version: str, dependency: str, *, sources: tuple[str, ...], timeout: float = 60
+) -> str | None:
+    """What release `version` of `project` requires of `dependency` in the target (parentpins.
+    requirement_in_report: a specifier, "-" for nothing), from the metadata the target's pip reads for it with
+    the user's index options (`pip install --dry-run --no-deps --only-binary PROJECT --report -`: PEP 658
+    metadata, else the wheel); None when pip cannot say (older than 22.2, no wheel, no network)."""
+    from safe_pip.parentpins import requirement_in_report
+
+    pip = detect_pip_version(python, ask=True)
+    if pip is None or pip < (22, 2) or not _PROJECT.fullmatch(project) or not _PROJECT.fullmatch(dependency):
+        return None
+    argv = [python, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed", "--no-deps"]
+    argv += ["--only-binary", project, "--report", "-", *sources, f"{project}=={version}"]
+    text = _run(argv, timeout=timeout)
+    return requirement_in_report(text, project, dependency) if text else None

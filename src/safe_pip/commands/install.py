@@ -10,7 +10,7 @@ import contextlib
 import os
 import shlex
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from safe_pip.capture import CaptureBuffer
@@ -213,6 +213,7 @@ def diagnose_run(
         env_changes=env_changes,
         pin_wheels=pin_wheels,
         scratch_folder=scratch_folder,
+        log_lines=lambda: (line.raw.decode("utf-8", "replace") for line in capture.lines()),
     )
     classifier = Classifier(rules, rule_facts(rules), context=context)
     if capture.dropped_lines and log_path and _log_is_whole(log_path, capture):
@@ -243,13 +244,16 @@ def fix_context(
     env_changes: Mapping[str, str],
     pin_wheels: bool = False,
     scratch_folder: str | None = None,
+    log_lines: Callable[[], Iterable[str]] | None = None,
 ) -> FixContext:
     """What a fix for a run of `pip <command> ARGS` in `python` needs to know (shared by the failed-install
-    flow and `plan`). With `pin_wheels`, pin-to-wheel may ask the target's pip which release has a wheel."""
+    flow and `plan`). With `pin_wheels`, pin-to-wheel may ask the target's pip which release has a wheel.
+    `log_lines`: the run's output (read when a fix asks which project required a dependency)."""
     import functools
     import shutil
 
-    from safe_pip.facts import pip_builds_in_isolation, source_options
+    from safe_pip.facts import canonical_name, pip_builds_in_isolation, source_options
+    from safe_pip.parentpins import requirement_parents
     from safe_pip.probe import (
         detect_interpreter_facts,
         detect_module_installed,
@@ -257,6 +261,7 @@ def fix_context(
         detect_package_manager,
         detect_pip_version,
         detect_python_for,
+        detect_requirement_of,
         detect_resolves,
         detect_wheel_versions,
     )
@@ -267,6 +272,11 @@ def fix_context(
         return facts is not None and facts.venv
 
     sources = tuple(source_options(args))
+
+    @functools.cache
+    def parents() -> dict[str, tuple[str, str]]:
+        return requirement_parents(log_lines()) if log_lines is not None else {}
+
     return FixContext(
         pip_command=invocation.command or "install",
         pip_args=args,
@@ -294,6 +304,14 @@ def fix_context(
         if pin_wheels
         else None,
         scratch_folder=scratch_folder,
+        required_by=lambda dependency: parents().get(canonical_name(dependency)),
+        requirement_of=(
+            lambda project, version, dependency: detect_requirement_of(
+                python, project, version, dependency, sources=sources
+            )
+        )
+        if pin_wheels
+        else None,
         applied_env=dict(env_changes),
         compiler_on_path=any(shutil.which(name) for name in ("cc", "gcc", "clang")),
         user_constraint_variables=tuple(
