@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from safe_pip.fixes import Fix, FixContext, render_fix
+from safe_pip.logplatform import log_platform
 from safe_pip.rules import _SCOPED_IGNORECASE, USER_LINE_CHARS, Rule, RuleSet, _is_multiline
 from safe_pip.template import fill_template
 from safe_pip.rules import _required_literals
@@ -497,6 +498,11 @@ class Classifier:
             package_manager=self.context.package_manager
             or (self.facts.package_manager if self.facts else None),
         )
+        if self.facts is None and context.package_manager is None:
+            # A log from elsewhere: its system's fix commands (as the engine does since issue 13's pastes).
+            lines = [text for _, text in evidence_hits] + [item.text for item in evidence]
+            printed_on = log_platform(lines)
+            context = replace(context, log_system=printed_on.system, log_conda=printed_on.conda)
         fixes = []
         for spec in rule.fixes:
             params = {key: fill_template(value, values) for key, value in spec.params.items()}

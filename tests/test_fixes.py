@@ -876,3 +876,47 @@ def test_a_build_constraint_for_a_build_that_compiles_is_only_printed_without_a_
     )
     assert pure is not None
     assert pure.auto
+
+
+# -- a log from elsewhere: its system's commands (issue 13) ------------------------------------------------
+
+
+def test_a_windows_log_gets_no_apt_get_and_a_venv_it_can_activate() -> None:
+    windows = replace(PSUTIL, log_system="win32")
+    # header-not-found's portaudio.h: the table knows no Windows package, so no command at all
+    assert render_fix("install-system-package", {"what": "x", "header": "portaudio.h"}, windows) is None
+    venv = render_fix("create-venv", {}, windows)
+    assert venv is not None
+    assert venv.command.startswith("python -m venv .venv && .venv\\Scripts\\activate && ")
+
+
+def test_a_macos_log_gets_brew_and_a_conda_log_gets_conda() -> None:
+    header = {"what": "x", "header": "portaudio.h"}
+    mac = render_fix("install-system-package", header, replace(PSUTIL, log_system="darwin"))
+    assert mac is not None
+    assert mac.command == "brew install portaudio"
+    compilers = {"what": "a compiler", "apt": "build-essential", "conda": "-c conda-forge compilers"}
+    conda = render_fix("install-system-package", compilers, replace(PSUTIL, log_conda=True))
+    assert conda is not None
+    assert conda.command == "conda install -y -c conda-forge compilers"
+    # this machine's manager (an install here) wins over what a log says
+    here = render_fix(
+        "install-system-package", compilers, replace(PSUTIL, package_manager="apt", log_conda=True)
+    )
+    assert here is not None
+    assert here.command == "sudo apt-get install -y build-essential"
+
+
+def test_winget_options_keep_their_quoted_words_for_windows_shells() -> None:
+    params = {
+        "what": "the Build Tools",
+        "winget": 'Microsoft.VisualStudio.2022.BuildTools --override "--add Microsoft.VisualStudio.Workload.VCTools"',
+    }
+    fix = render_fix("install-system-package", params, replace(PSUTIL, log_system="win32"))
+    assert fix is not None
+    assert fix.command == (
+        'winget install Microsoft.VisualStudio.2022.BuildTools --override "--add Microsoft.VisualStudio.Workload.VCTools"'
+    )
+    # a word either Windows shell would read as its own syntax gives no command
+    params["winget"] = "Some.Package & calc"
+    assert render_fix("install-system-package", params, replace(PSUTIL, log_system="win32")) is None

@@ -124,6 +124,11 @@ class FixContext:
     # pip's PIP_NO_BUILD_ISOLATION turned isolation off for this run (facts.pip_builds_in_isolation), as
     # --no-build-isolation in `pip_args` does.
     isolation_off_by_environment: bool = False
+    # A log from elsewhere: the system its lines name ("win32", "darwin"; logplatform.log_platform) and
+    # whether pip ran in a conda environment. System package commands are then that system's (no apt-get for a
+    # Windows log; none at all when the rule knows no package there); None: this machine's, or unknown.
+    log_system: str | None = None
+    log_conda: bool = False
 
     @property
     def builds_isolated(self) -> bool:
@@ -593,7 +598,10 @@ def render_fix(
     elif action == "add-extra-index":
         command = _pip_command(context, ("--extra-index-url", values["url"]))
     elif action == "create-venv":
-        command = "python3 -m venv .venv && . .venv/bin/activate && " + _pip_command(context, ())
+        if context.log_system == "win32":
+            command = r"python -m venv .venv && .venv\Scripts\activate && " + _pip_command(context, ())
+        else:
+            command = "python3 -m venv .venv && . .venv/bin/activate && " + _pip_command(context, ())
     elif action == "use-pipx":
         command = (
             shell_words(["pipx", "install", *applications]) if applications else "pipx install <package>"
@@ -608,7 +616,15 @@ def render_fix(
             if found is None:
                 return None  # nothing known provides it: better no command than a guessed one
             packages = found
-        command = _system_install(packages, context.package_manager, sudo=context.sudo)
+        command = _system_install(
+            packages,
+            context.package_manager,
+            sudo=context.sudo,
+            system=context.log_system,
+            conda=context.log_conda,
+        )
+        if not command and context.log_system is not None:
+            return None  # no package of that system is known: better no command than another system's
     elif action == "set-cuda-home":
         # A toolkit of one version installs as /usr/local/cuda-X.Y (/usr/local/cuda links to one of them): a
         # fix that needs another version than the current one must not point at the link.
@@ -772,21 +788,52 @@ def _already_set(user: Sequence[str], added: Sequence[str]) -> bool:
     return any(word in _SINGLE_OPTIONS and word in names for word in options)
 
 
-def _system_install(params: Mapping[str, str], manager: str | None, *, sudo: bool = True) -> str:
+# A word a Windows command may hold as it is, or in double quotes when it has spaces.
+_WINDOWS_WORD = re.compile(r"[\w .:/\\+=-]+")
+# The package managers of each system, the usual one first (a log from elsewhere names only its system).
+_SYSTEM_MANAGERS: dict[str, tuple[str, ...]] = {
+    "win32": ("winget", "choco", "conda"),
+    "darwin": ("brew", "conda"),
+}
+
+
+def _system_install(
+    params: Mapping[str, str],
+    manager: str | None,
+    *,
+    sudo: bool = True,
+    system: str | None = None,
+    conda: bool = False,
+) -> str:
     """The package manager's install command; each package a quoted word (a rule's parameter may hold a
-    capture from the log), without `sudo` where it is not needed (as root) or not there."""
+    capture from the log), without `sudo` where it is not needed (as root) or not there. Without this
+    machine's manager, a log's system (`system`, and `conda` for a conda environment) limits the choice to
+    its own managers (conda's first in a conda environment); empty when none of them has the package."""
+    candidates = _SYSTEM_MANAGERS.get(system or "", tuple(PACKAGE_MANAGERS))
+    if conda:
+        candidates = ("conda", *(name for name in candidates if name != "conda"))
     chosen = (
         manager
         if manager and params.get(manager)
-        else next((name for name in PACKAGE_MANAGERS if params.get(name)), None)
+        else next((name for name in candidates if params.get(name)), None)
     )
     if chosen is None:
         return ""
     template = PACKAGE_MANAGERS[chosen]
     if not sudo:
         template = template.removeprefix("sudo ")
-    words = params[chosen].split()
-    # conda's channel option (`-c conda-forge compilers`) is a word like the packages.
+    # conda's channel option (`-c conda-forge compilers`) is a word like the packages; a quoted part is one
+    # word (winget's `--override "--add ... --passive"`).
+    try:
+        words = shlex.split(params[chosen])
+    except ValueError:  # an unbalanced quote (a capture from the log): plain words
+        words = params[chosen].split()
+    if chosen in ("winget", "choco"):
+        # cmd.exe and PowerShell both read double quotes (not POSIX single quotes) as one word; anything
+        # else either shell would read as its own syntax gives no command.
+        if not all(_WINDOWS_WORD.fullmatch(word) for word in words):
+            return ""
+        return template.format(" ".join(f'"{word}"' if " " in word else word for word in words))
     return template.format(" ".join(shlex.quote(word) for word in words))
 
 

@@ -1,0 +1,61 @@
+"""Which kind of machine a pasted log comes from, read from the lines a diagnosis rests on.
+
+`safe-pip diagnose` of a log from elsewhere knows nothing of that machine, yet its fix commands must not send
+a Windows user to apt-get: the lines themselves say where they were printed (MSVC's `C1083`, `[WinError 5]`, a
+`C:\\` path; macOS's `macosx-` build folders, ld64's "library not found for -l", Homebrew's paths; a conda
+environment's compiler names and folders). Pure: text in, a guess out (None when the lines do not say).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["LogPlatform", "log_platform"]
+
+# Each pattern names something only that system prints, as it appears in a pip log.
+_WINDOWS = re.compile(
+    r"(?<![\w/])[A-Za-z]:\\"  # C:\Users\...   c:\\python39\\...
+    r"|\[WinError \d+\]"  # [WinError 5] Access is denied
+    r"|\bfatal error C\d{4}\b|\bLNK\d{4}\b"  # MSVC's compiler and linker codes
+    r"|\b(?:win-amd64|win32|win_amd64|win-arm64|win_arm64)\b"  # build folders and wheel tags
+    r"|\bAppData\\|\\Scripts\\(?:pip|python)"
+)
+_MACOS = re.compile(
+    r"\bmacosx[-_]\d"  # build/temp.macosx-11.0-arm64-cpython-311, macosx_11_0_arm64 wheels
+    r"|/private/var/folders/|^/var/folders/|\s/var/folders/"  # macOS's temporary folders
+    r"|/opt/homebrew/|/usr/local/Cellar/|/Library/Frameworks/Python\.framework/"
+    r"|\bxcrun: |\bxcode-select: "
+    r"|(?:^|\s)ld: library not found for -l"  # ld64's wording (GNU ld: "cannot find -l")
+    r"|(?:^|\s)ld: library '[^']+' not found"  # Xcode 15's linker
+    r"|\bld: symbol\(s\) not found for architecture|Undefined symbols for architecture"
+    r"|-darwin\.so\b|\bapple-darwin"
+)
+_CONDA = re.compile(
+    r"conda[-_](?:linux|cos\d)"  # x86_64-conda-linux-gnu-cc, x86_64-conda_cos6-linux-gnu-gcc
+    r"|apple-darwin\d+(?:\.\d+)*-clang"  # conda's clang on macOS: x86_64-apple-darwin13.4.0-clang
+    r"|[/\\](?:mini|ana)conda\d?[/\\]|[/\\](?:miniforge|mambaforge)\d?[/\\]"
+    r"|[/\\]compiler_compat[/\\]"
+)
+
+
+@dataclass(frozen=True)
+class LogPlatform:
+    """The system a log was printed on (`sys.platform`'s names: "win32", "darwin", "linux"; None: the lines
+    do not say) and whether pip ran in a conda environment."""
+
+    system: str | None = None
+    conda: bool = False
+
+
+def log_platform(lines: Iterable[str]) -> LogPlatform:
+    """The system the lines name most often (a tie, or none: unknown), and whether one names conda."""
+    windows = macos = 0
+    conda = False
+    for line in lines:
+        windows += bool(_WINDOWS.search(line))
+        macos += bool(_MACOS.search(line))
+        conda = conda or bool(_CONDA.search(line))
+    system = "win32" if windows > macos else "darwin" if macos > windows else None
+    return LogPlatform(system=system, conda=conda)
