@@ -104,3 +104,60 @@ def test_an_unsupported_wheel_is_explained_dimension_by_dimension(
     # Printed, not applied: the name would be looked up on the index, which may hold another project.
     assert f"safe-pip --python {shared_venv} install --only-binary winonly winonly" in result.stderr
     assert "is the project you meant" in result.stderr
+
+
+def test_the_facts_and_the_index_query_come_from_one_run_of_the_target(
+    shared_venv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed install that asks the index (issue 17): the facts script and the query run in one process of
+    the target, and what they say is what each says alone."""
+    from safe_pip import probe
+
+    python = f"{shared_venv.parent}/./{shared_venv.name}"  # a path no other test has asked about
+    alone = probe.parse_interpreter_facts(probe._run([python, "-c", probe._FACTS_SCRIPT]) or "")
+    runs: list[list[str]] = []
+    real = probe._run_stdout
+
+    def counted(argv: list[str], timeout: float) -> str | None:
+        runs.append(argv)
+        return real(argv, timeout)
+
+    monkeypatch.setattr(probe, "_run_stdout", counted)
+    facts, query = probe.detect_facts_and_index_files(python, "no-such-project", ("--no-index",))
+    assert len(runs) == 1
+    assert facts is not None
+    assert facts == alone
+    assert query is not None
+    assert query.no_index
+    assert not query.files
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the target was started again")
+
+    # Both answers are kept: neither probe starts the target again.
+    monkeypatch.setattr(probe, "_run", never)
+    monkeypatch.setattr(probe, "_run_stdout", never)
+    assert probe.detect_interpreter_facts(python) == facts
+    assert probe.detect_index_files(python, "no-such-project", ("--no-index",)) == query
+    assert probe.detect_facts_and_index_files(python, "no-such-project", ("--no-index",)) == (facts, query)
+
+
+def test_facts_that_cannot_be_had_leave_the_index_unasked(tmp_path: Path) -> None:
+    from safe_pip import probe
+
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho not python\n")
+    fake.chmod(0o755)
+    assert probe.detect_facts_and_index_files(str(fake), "requests", ()) == (None, None)
+
+
+@pytest.mark.skipif(not list(PYENV.glob("2.7*/bin/python")), reason="no Python 2.7 here")
+def test_the_facts_and_index_query_run_in_python_2() -> None:
+    from safe_pip import probe
+
+    python = str(next(PYENV.glob("2.7*/bin/python")))
+    facts, query = probe.detect_facts_and_index_files(python, "no-such-project", ("--no-index",))
+    assert facts is not None
+    assert facts.version[0] == 2
+    assert query is not None
+    assert query.no_index

@@ -56,14 +56,15 @@ def with_index_facts(
             return list(diagnoses)
         diagnoses = [replace(diagnoses[0], package=named), *diagnoses[1:]]
     from safe_pip.index import explain, newest_with_wheel, pythons_with_wheel, versions_with_wheel
-    from safe_pip.probe import detect_index_files, detect_installed_pythons, detect_interpreter_facts
+    from safe_pip.probe import detect_facts_and_index_files, detect_installed_pythons
     from safe_pip.projectnames import is_popular, similar_projects
 
     top = diagnoses[0]
     package = str(top.package)
-    facts = detect_interpreter_facts(python)
     asking_with = (*sources, *_format_options(context.pip_args or ()))
-    query = detect_index_files(python, package, asking_with) if facts is not None else None
+    # The interpreter's facts and the index's answer, from one run of the target (the query only when the
+    # facts are known).
+    facts, query = detect_facts_and_index_files(python, package, asking_with)
     if facts is None or query is None:
         return with_log_facts(diagnoses, context)  # the index could not be asked: what the log says
     target = facts.wheel_target()

@@ -877,10 +877,50 @@ def detect_index_files(
     pip could not say in `timeout` seconds or the query failed inside pip (too old, changed)."""
     from safe_pip.index import parse_index_output
 
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", project):
+    if not _PROJECT.fullmatch(project):
         return None
+    if (python, project, sources, timeout) in _ANSWERED_QUERIES:
+        return _ANSWERED_QUERIES[(python, project, sources, timeout)]
     output = _run_stdout([python, "-c", _INDEX_SCRIPT, json.dumps(list(sources)), project], timeout)
     return parse_index_output(output, project) if output else None
+
+
+# The facts script and the index query in one run of the target: each costs mostly the interpreter's start
+# and pip's imports (the query ~0.23 s, the facts ~0.05 s alone, nothing more together); the facts come
+# first, and a failure there does not keep the query from running.
+_FACTS_AND_INDEX_SCRIPT = (
+    "try:\n"
+    + "".join(f"    {line}\n" if line else "\n" for line in _FACTS_SCRIPT.strip("\n").split("\n"))
+    + "except Exception:\n    pass\n"
+    + _INDEX_SCRIPT
+)
+
+
+def detect_facts_and_index_files(
+    python: str, project: str, sources: tuple[str, ...], timeout: float = INDEX_TIMEOUT_S
+) -> tuple[InterpreterFacts | None, IndexQuery | None]:
+    """`detect_interpreter_facts(python)` and, when they are known, `detect_index_files(python, project,
+    sources)`, from one run of the target when neither is known yet (the facts are then kept for
+    detect_interpreter_facts). A run that does not answer in `timeout` seconds leaves the facts to their
+    own probe and the query unanswered (None), as the query alone would."""
+    from safe_pip.index import parse_index_output
+
+    known = (python, project, sources, timeout)
+    if python in _KNOWN_FACTS or known in _ANSWERED_QUERIES or not _PROJECT.fullmatch(project):
+        facts = detect_interpreter_facts(python)
+        return facts, (detect_index_files(python, project, sources, timeout) if facts is not None else None)
+    output = _run_stdout([python, "-c", _FACTS_AND_INDEX_SCRIPT, json.dumps(list(sources)), project], timeout)
+    facts = remember_interpreter_facts(python, output) if output else None
+    if facts is None:
+        return detect_interpreter_facts(python), None
+    query = parse_index_output(output, project) if output else None
+    _ANSWERED_QUERIES[known] = query
+    return facts, query
+
+
+# Index queries answered by detect_facts_and_index_files, which detect_index_files answers from.
+_ANSWERED_QUERIES: dict[tuple[str, str, tuple[str, ...], float], IndexQuery | None] = {}
+_PROJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def _run_stdout(argv: list[str], timeout: float) -> str | None:
