@@ -101,8 +101,19 @@ def test_a_report_without_the_release_says_nothing(text: str) -> None:
     assert requirement_in_report(text, "pydantic", "pydantic-core") is None
 
 
-PYDANTIC = ("2.5.0", "2.5.1", "2.5.2", "2.5.3", "2.6.4", "2.7.4", "2.8.2", "2.9.0")
-CORE_PINS = {"2.5.2": "==2.14.5", "2.6.4": "==2.16.3", "2.7.4": "==2.18.4", "2.8.2": "==2.20.1"}
+PYDANTIC = (
+    *(f"2.5.{patch}" for patch in range(4)),
+    *(f"2.6.{patch}" for patch in range(5)),
+    *(f"2.7.{patch}" for patch in range(5)),
+    *(f"2.8.{patch}" for patch in range(3)),
+    "2.9.0",
+)
+CORE_PINS = {
+    **{f"2.5.{patch}": f"==2.14.{patch}" for patch in range(4)},
+    **{f"2.6.{patch}": "==2.16.3" for patch in range(5)},
+    **{f"2.7.{patch}": "==2.18.4" for patch in range(5)},
+    **{f"2.8.{patch}": "==2.20.1" for patch in range(3)},
+}
 
 
 def test_the_nearest_newer_parent_whose_pin_has_a_wheel_is_chosen_asking_only_newer_ones() -> None:
@@ -112,9 +123,11 @@ def test_the_nearest_newer_parent_whose_pin_has_a_wheel_is_chosen_asking_only_ne
         asked.append(version)
         return CORE_PINS.get(version)
 
-    chosen = parent_release("2.5.3", PYDANTIC, "==2.14.6", ("2.20.1", "2.23.4"), requirement_at)
+    # (pydantic-core's own 0.0.1 is a placeholder wheel: one stray old release does not turn the search back)
+    chosen = parent_release("2.5.3", PYDANTIC, "==2.14.6", ("0.0.1", "2.20.1", "2.23.4"), requirement_at)
     assert chosen == "2.8.2"
-    # Every wheel is newer than what 2.5.3 allows: older releases of pydantic are not asked.
+    # The wheels are newer than what 2.5.3 allows: older releases of pydantic are not asked, and of a release
+    # line that does not fit only its newest patch is.
     assert asked == ["2.6.4", "2.7.4", "2.8.2"]
 
 

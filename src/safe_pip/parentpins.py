@@ -153,8 +153,11 @@ def parent_release(
         return None
     if not wheels or any(allowed_now.contains(wheel, prereleases=True) for wheel in wheels):
         return None  # no wheel at all, or the pinned parent already allows one: nothing to move
-    newer_needed = _all_above(allowed_now, wheels)
-    older_needed = _all_below(allowed_now, wheels)
+    # Where the wheels lie against what the pinned parent allows (most of them: a stray old placeholder
+    # release does not count): newer wheels need a newer parent, older ones an older parent.
+    above, below = _count_above(allowed_now, wheels), _count_below(allowed_now, wheels)
+    newer_needed = above > below
+    older_needed = below > above
     remaining = []
     for text in parent_versions:
         try:
@@ -168,31 +171,40 @@ def parent_release(
         candidate = nearest_release(pinned, remaining)
         if candidate is None:
             return None
-        remaining.remove(candidate)
         requirement = requirement_at(candidate)
-        if requirement is None:
-            continue
         if requirement == "-":
             return candidate
         try:
-            allowed = SpecifierSet(requirement)
+            allowed = SpecifierSet(requirement) if requirement is not None else None
         except InvalidSpecifier:
-            continue
-        if any(allowed.contains(wheel) for wheel in wheels):
+            allowed = None
+        if allowed is not None and any(allowed.contains(wheel) for wheel in wheels):
             return candidate
+        # The older patches of a release line that does not fit pin the same or older: the next line is asked.
+        line = _minor(candidate)
+        remaining = [text for text in remaining if text != candidate and _minor(text) != line]
     return None
 
 
-def _all_above(specifier: SpecifierSet, wheels: Sequence[Version]) -> bool:
-    """Whether every wheel's version lies above what the specifier allows (it has an upper bound)."""
+def _minor(text: str) -> tuple[int, ...] | None:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (*Version(text).release, 0)[:2]
+    except InvalidVersion:
+        return None
+
+
+def _count_above(specifier: SpecifierSet, wheels: Sequence[Version]) -> int:
+    """How many wheels' versions lie above what the specifier allows (0 when it has no upper bound)."""
     bound = _bound(specifier, ("==", "===", "<=", "<"), max)
-    return bound is not None and all(wheel > bound for wheel in wheels)
+    return 0 if bound is None else sum(wheel > bound for wheel in wheels)
 
 
-def _all_below(specifier: SpecifierSet, wheels: Sequence[Version]) -> bool:
-    """Whether every wheel's version lies below what the specifier allows (it has a lower bound)."""
+def _count_below(specifier: SpecifierSet, wheels: Sequence[Version]) -> int:
+    """How many wheels' versions lie below what the specifier allows (0 when it has no lower bound)."""
     bound = _bound(specifier, ("==", "===", ">=", ">", "~="), min)
-    return bound is not None and all(wheel < bound for wheel in wheels)
+    return 0 if bound is None else sum(wheel < bound for wheel in wheels)
 
 
 def _bound(
