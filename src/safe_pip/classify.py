@@ -44,6 +44,7 @@ from safe_pip.logtext import (
     normalise_with_indent,
     plain_block,
     read_blocks,
+    unwrap_blocks,
 )
 from safe_pip.rules import USER_LINE_CHARS, Rule, RuleSet, _is_multiline
 from safe_pip.template import fill_template
@@ -828,7 +829,8 @@ class Classifier:
 
     def feed_stream(self, stream: BinaryIO) -> None:
         line = 1
-        for block in read_blocks(stream):
+        # A pasted log may have been hard-wrapped by a viewer: its lines are joined again first.
+        for block in unwrap_blocks(read_blocks(stream)):
             self.feed_block(block, line)
             line = self._next_line
 

@@ -30,6 +30,8 @@ __all__ = [
     "read_blocks",
     "scan_block",
     "scan_spans",
+    "unwrap_blocks",
+    "wrap_width",
 ]
 
 # Matching looks at most this much of a line, so no pattern can run away on a 50 MB line.
@@ -174,6 +176,139 @@ def read_blocks(stream: BinaryIO, block_size: int = _BLOCK) -> Iterator[bytes]:
             skipping = True
     if pending:
         yield pending
+
+
+# A log pasted through a viewer, a mail or a terminal that hard-wraps at a fixed width (`fold -w 80`, a CI
+# page copied at 120 columns) cuts each longer line into pieces of exactly that many characters: "[Errno 111]
+# Connection refused" ends one line and starts the next. The width is read from the start of the log: no line
+# longer than it, and enough lines exactly that long (a log nobody wrapped has a command line of 300
+# characters long before its 400th line, or too few lines of one same longest length).
+_WRAP_SAMPLE = 256 << 10
+_WRAP_MIN, _WRAP_MAX = 60, 240
+_WRAP_MIN_LINES = 3
+_WRAP_USUAL = frozenset((80, 100, 120, 132, 160))
+# A CI prefix on a continuation piece (added after the wrap) goes before the piece is joined on.
+_CI_PREFIX_BYTES = re.compile(_CI_PREFIX.pattern.encode())
+
+
+def _width(line: bytes, unprefixed: bool = False) -> int:
+    """The characters of a raw line as a viewer counts them (CR and the newline aside), after its CI prefix
+    when `unprefixed` (a log wrapped first, then timestamped line by line)."""
+    line = line.rstrip(b"\r")
+    if unprefixed:
+        prefix = _CI_PREFIX_BYTES.match(line)
+        if prefix:
+            line = line[prefix.end() :]
+    return len(line) if line.isascii() else len(line.decode("utf-8", "replace"))
+
+
+def wrap_width(sample: bytes) -> tuple[int, bool] | None:
+    """The width the log in `sample` (its start) was hard-wrapped at, and whether it is counted after each
+    line's CI prefix; None when it looks unwrapped."""
+    lines = sample[:_WRAP_SAMPLE].split(b"\n")
+    if len(sample) > _WRAP_SAMPLE or not sample.endswith(b"\n"):
+        lines.pop()  # cut by the sample or the block: its width is unknown
+    if len(lines) < 1:
+        return None
+    # Cheap first: the longest line in bytes (a character takes 1 to 4 of them, CR one more; a CI prefix
+    # takes at most 40).
+    longest = max(map(len, lines))
+    if longest < _WRAP_MIN or longest > 4 * _WRAP_MAX + 41:
+        return None
+    lines = [line for line in lines if line.strip()]
+    for unprefixed in (False, True):
+        widths = [_width(line, unprefixed) for line in lines]
+        widest = max(widths, default=0)
+        if not _WRAP_MIN <= widest <= _WRAP_MAX:
+            continue
+        at_width = widths.count(widest)
+        # Pieces of one width, not lines that happen to be the longest: at least 3 and 1 in 30; in a short
+        # log (one wrapped error line) one or two are enough at the widths terminals and viewers use.
+        few = at_width < _WRAP_MIN_LINES
+        if (few and (widest not in _WRAP_USUAL or len(widths) > 30)) or at_width * 30 < len(widths):
+            continue
+        # A wrap does not indent what it carries over: most pieces after a full one start at the margin, or
+        # one space in when the cut fell before a space (all of them, and none as a line of pip's own, when
+        # one or two pieces are all there is to go by); pip indents a build's output by two or more.
+        after = [
+            _piece_start(lines[i + 1], unprefixed) for i, width in enumerate(widths[:-1]) if width == widest
+        ]
+        margin = [text for text in after if text and not text[:2].isspace()]
+        if not after:
+            continue
+        if few and (len(margin) < len(after) or any(_PIP_LINE.match(text) for text in margin)):
+            continue
+        if len(margin) * 2 >= len(after):
+            return widest, unprefixed
+    return None
+
+
+def _piece_start(line: bytes, unprefixed: bool) -> str:
+    """The start of a line after its CI prefix, as text; "" for a line that cannot be a piece carried over:
+    one with a CI prefix of its own when the width was counted with the prefixes (a viewer that wraps
+    prefixed lines prefixes only the first piece)."""
+    prefix = _CI_PREFIX_BYTES.match(line)
+    if prefix and prefix.end() and not unprefixed:
+        return ""
+    return line[prefix.end() if prefix else 0 :][:40].decode("utf-8", "replace")
+
+
+def _unwrap(lines: list[bytes], width: int, unprefixed: bool) -> list[bytes]:
+    """Each line `width` characters long joined with the line after it (and on, while the pieces are that
+    long), the continuation lines left empty so that every line keeps its number."""
+    out: list[bytes] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if _width(line, unprefixed) != width:
+            out.append(line)
+            continue
+        joined = [line.rstrip(b"\r")]
+        piece = line
+        spare = 0
+        while _width(piece, unprefixed) == width and index < len(lines):
+            piece = lines[index]
+            prefix = _CI_PREFIX_BYTES.match(piece)
+            joined.append((piece[prefix.end() :] if prefix else piece).rstrip(b"\r"))
+            spare += 1
+            index += 1
+        out.append(b"".join(joined))
+        out.extend([b""] * spare)
+    return out
+
+
+def unwrap_blocks(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    """`read_blocks`' blocks with a hard-wrapped log's lines joined again (see `wrap_width`); the same blocks
+    when the log was not wrapped. Line numbers hold: the pieces after the first are left as empty lines."""
+    blocks = iter(blocks)
+    first = next(blocks, None)
+    if first is None:
+        return
+    found = wrap_width(first)
+    if found is None:
+        yield first
+        yield from blocks
+        return
+    width, unprefixed = found
+    carry = b""
+    for block in _chain(first, blocks):
+        lines = (carry + block).split(b"\n")
+        tail = lines.pop()  # what follows the last newline (empty for a whole block)
+        # Pieces at the block's end may continue in the next block: kept back until it comes.
+        keep = len(lines)
+        while keep and _width(lines[keep - 1], unprefixed) == width:
+            keep -= 1
+        carry = b"\n".join([*lines[keep:], tail])
+        if keep:
+            yield b"\n".join(_unwrap(lines[:keep], width, unprefixed)) + b"\n"
+    if carry:
+        yield b"\n".join(_unwrap(carry.split(b"\n"), width, unprefixed))
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
 
 
 def plain_block(block: bytes) -> bytes:
