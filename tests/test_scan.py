@@ -87,3 +87,23 @@ def test_the_accelerator_finds_what_the_pure_scan_finds_in_every_fixture() -> No
     for path in sorted((Path(__file__).parent / "fixtures" / "logs").glob("**/*.log")):
         block = path.read_bytes()
         assert list(fast.spans(block, 1)) == list(pure.spans(block, 1)), path
+
+
+def test_the_accelerators_lines_are_the_lines_the_scan_finds() -> None:
+    """`lines` (one non-overlapping pass) gives the lines `spans` gives; with a term holding a newline it
+    gives nothing (such a term is found across lines only by `spans`)."""
+    terms = [term for term in TERMS if b"\n" not in term]
+    chooser = random.Random(19)
+    fast = _accelerated(terms)
+    assert _accelerated(TERMS).lines(b"a\nb", 1) is None
+    assert TermScanner(terms, None, accelerate=False).lines(b"error", 1) is None
+    for _ in range(500):
+        block = b"".join(
+            chooser.choice(
+                [b"a", b"b", b"c", b" ", b"d", b"\n", b"E", b"rror: x", b"_jobs", b"FAIL", b"\xc3"]
+            )
+            for _ in range(chooser.randint(0, 80))
+        )
+        lines = fast.lines(block, 7)
+        assert lines is not None
+        assert list(lines) == [(number, start, end) for number, start, end, _ in fast.spans(block, 7)], block

@@ -37,7 +37,16 @@ class TermScanner:
     """The lines of a block holding any of `terms` (lower-case bytes); the terms in `alone` (all when None)
     are searched each with a pass of its own, the others through one trie-shaped regular expression."""
 
-    __slots__ = ("_automaton", "_automaton_terms", "_finds", "_trie", "_trie_terms", "_under", "terms")
+    __slots__ = (
+        "_across_lines",
+        "_automaton",
+        "_automaton_terms",
+        "_finds",
+        "_trie",
+        "_trie_terms",
+        "_under",
+        "terms",
+    )
 
     def __init__(
         self,
@@ -52,6 +61,7 @@ class TermScanner:
         # The optional accelerator (see the module's doc): None when absent, refused or asked not to be used.
         self._automaton_terms = unique
         self._automaton = _automaton([self.terms[index] for index in unique], accelerate, whole_blocks=True)
+        self._across_lines = any(b"\n" in term for term in self.terms)
         searched = [index for index in unique if alone is None or self.terms[index] in alone]
         # A term holding a shorter searched term is looked for only where that one was found.
         self._under: dict[int, list[int]] = {}
@@ -159,6 +169,29 @@ class TermScanner:
             counted_to = start
             end = block.find(b"\n", start)
             yield number, start, end if end >= 0 else len(block), frozenset(hits[start])
+
+    def lines(self, block: bytes, first_line: int) -> Iterator[tuple[int, int, int]] | None:
+        """(line number, start, end) of each line of `block` holding a term, as `spans` gives them but
+        without the terms, when the accelerator can find them in one non-overlapping pass (no term holds a
+        newline: an occurrence a match overlaps is in the line of that match); None otherwise."""
+        if self._automaton is None or self._across_lines:
+            return None
+        return self._automaton_lines(block, first_line)
+
+    def _automaton_lines(self, block: bytes, first_line: int) -> Iterator[tuple[int, int, int]]:
+        lowered = block.lower()
+        rfind, find, count = lowered.rfind, lowered.find, block.count
+        number, counted_to, line_end = first_line, 0, -1
+        for _, position, _ in self._automaton.find_matches_as_indexes(lowered):  # in the order they start
+            if position < line_end:
+                continue
+            start = rfind(b"\n", 0, position) + 1
+            line_end = find(b"\n", position)
+            if line_end < 0:
+                line_end = len(lowered)
+            number += count(b"\n", counted_to, start)
+            counted_to = start
+            yield number, start, line_end
 
     @property
     def accelerated(self) -> bool:

@@ -282,6 +282,7 @@ def _may_be_structure(raw: bytes) -> bool:
     )
 
 
+_NO_HITS: frozenset[int] = frozenset()
 # Sets of scan terms whose candidate rules are kept (see Classifier._candidates).
 _MAX_PLANS = 4096
 # What a build error or pip error line holds (_BUILD_ERROR, _PIP_ERROR), lower-cased: its word is not
@@ -447,9 +448,17 @@ class Classifier:
             self._windows = [w for w in self._windows if not self._fill_window(w, block, 0)]
         self._block = block
         number, start = first_line, 0
-        for number, start, end, hits in self._scanner.spans(block, first_line):
-            self._line_end = end
-            self._consume(number, block[start:end], hits)
+        lines = self._scanner.lines(block, first_line) if self._finder is not None else None
+        if lines is not None:
+            # With the accelerator each line's literals are found again in it (_consume): the scan gives
+            # only the lines (no term holds a newline, so no rule is brought by a term alone).
+            for number, start, end in lines:
+                self._line_end = end
+                self._consume(number, block[start:end], _NO_HITS)
+        else:
+            for number, start, end, hits in self._scanner.spans(block, first_line):
+                self._line_end = end
+                self._consume(number, block[start:end], hits)
         self._block = b""
         # The scan counted the lines up to its last one: only the rest are counted here (one pass in all).
         self._next_line = number + block.count(b"\n", start)
