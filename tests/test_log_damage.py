@@ -33,6 +33,8 @@ FIXTURES = [
     "linker-library-not-found/match-gold-pip26.log",
     "python-c-api-changed/match-aiohttp386-ob-digit-py312.log",
     "python-c-api-changed/match-msgpack107-pylong-asbytearray-cxx-py313.log",
+    # a rule reading two lines (gcc's error, then the line it quotes), the first one long
+    "python-c-api-changed/match-moderngl564-py-type-lvalue-dev.log",
     "rust-missing/match-bcrypt401-bare.log",
     "pkg-config-missing/match-hidapi-pkg-config-dev.log",
     "cmake-missing/match-cmake-missing-pip26.log",
@@ -159,7 +161,7 @@ def test_damaged_log_keeps_its_category(damage: str, name: str) -> None:
     assert damaged is not None, "nothing recognised"
     assert damaged.category == want
     if damage.startswith("wrapped"):
-        # The evidence is the original lines, joined again (at the line their first piece is on).
+        # The evidence is the original lines, joined again (at the line of their last piece).
         assert [item.text for item in damaged.evidence] == [item.text for item in original.evidence]
 
 

@@ -255,7 +255,8 @@ def _piece_start(line: bytes, unprefixed: bool) -> str:
 
 def _unwrap(lines: list[bytes], width: int, unprefixed: bool) -> list[bytes]:
     """Each line `width` characters long joined with the line after it (and on, while the pieces are that
-    long), the continuation lines left empty so that every line keeps its number."""
+    long), at the line of its last piece, the lines of the other pieces left empty: every line keeps its
+    number."""
     out: list[bytes] = []
     index = 0
     while index < len(lines):
@@ -273,14 +274,17 @@ def _unwrap(lines: list[bytes], width: int, unprefixed: bool) -> list[bytes]:
             joined.append((piece[prefix.end() :] if prefix else piece).rstrip(b"\r"))
             spare += 1
             index += 1
-        out.append(b"".join(joined))
+        # The whole line goes where its last piece was, so that the line after it still follows it (a rule
+        # reading a message over two lines); the pieces before are left empty.
         out.extend([b""] * spare)
+        out.append(b"".join(joined))
     return out
 
 
 def unwrap_blocks(blocks: Iterable[bytes]) -> Iterator[bytes]:
     """`read_blocks`' blocks with a hard-wrapped log's lines joined again (see `wrap_width`); the same blocks
-    when the log was not wrapped. Line numbers hold: the pieces after the first are left as empty lines."""
+    when the log was not wrapped. Line numbers hold: a line joined again is at its last piece's, the other
+    pieces are left as empty lines."""
     blocks = iter(blocks)
     first = next(blocks, None)
     if first is None:
