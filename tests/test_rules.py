@@ -329,3 +329,26 @@ def test_a_users_rules_are_read_back_from_the_cache_until_their_files_change(
     assert parsed == ["broken.toml", "changed-rule.toml"]
     assert [rule.priority for rule in again.rules] == [99, 70]
     assert [problem.path for problem in again.problems] == [str(user / "broken.toml")]
+
+
+def test_a_matcher_knows_its_case_without_compiling_and_compiles_on_its_first_search() -> None:
+    """Matchers are made for a whole rule, but compiled one by one when a line passes their literals (issue
+    17: a short failed install compiled some 60 patterns): what they read from the pattern's text without
+    compiling it (case) is what the compiled pattern says, for every built-in pattern."""
+    import re
+
+    from safe_pip.rules import _SCOPED_IGNORECASE, Matcher, load_rules
+
+    for rule in load_rules().rules:
+        for pattern in (*rule.any, *rule.all, *rule.none, *rule.context):
+            matcher = Matcher(pattern, rule._literals_of(pattern))
+            compiled = re.compile(pattern)
+            expected = bool(compiled.flags & re.IGNORECASE) or bool(_SCOPED_IGNORECASE.search(pattern))
+            assert matcher.ignore_case == expected, (rule.id, pattern)
+            assert matcher._regex is None, (rule.id, pattern)
+    matcher = Matcher("(?i)Fatal error: (?P<what>\\w+)", ("fatal error: ",))
+    assert matcher.search("nothing here") is None
+    assert matcher._regex is None  # rejected by its literal: never compiled
+    found = matcher.search("FATAL ERROR: boom")
+    assert found is not None
+    assert found.group("what") == "boom"

@@ -138,6 +138,9 @@ _MATCH_KEYS = frozenset({"keywords", "any", "all", "none", "context", "window", 
 MAX_JOIN = 10
 # `(?i:...)`, `(?ai:...)`: a part of a pattern that ignores case (literals found in it are then lower-case).
 _SCOPED_IGNORECASE = re.compile(r"\(\?[aLmsux]*i[aLmsux]*(?:-[imsx]*)?:")
+# A pattern's leading global inline flags: "(?i)", "(?is)", "(?x)(?i)".
+_GLOBAL_FLAGS = re.compile(r"^(?:\(\?[aiLmsux]+\))+")
+_FLAGS_GROUP = re.compile(r"\(\?[aiLmsux]+\)")
 _EXPLAIN_KEYS = frozenset({"summary", "hint"})
 _FIX_KEYS = frozenset({"action", "params", "title", "auto"})
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -313,21 +316,42 @@ class Rule:
 
 
 class Matcher:
-    """A compiled pattern, and literals one of which every match contains, to check first with `in`.
+    """A pattern, compiled on its first search, and literals one of which every match contains, to check
+    first with `in`.
 
     A line that reached a rule through a broad keyword ("error") is usually not the line its patterns are
     about; `in` rejects it in tens of nanoseconds, where a regex search that cannot anchor on a literal
     prefix costs microseconds. `literals` is None when no such literals exist; for a case-insensitive
-    pattern they are lower-case and are looked for in the lower-cased line.
+    pattern they are lower-case and are looked for in the lower-cased line. A rule's patterns are made
+    together, but a log reaches few of them: each is compiled only when a line gets past its literals (a
+    short failed install's log compiled some 60 patterns for a handful of searches, 19 ms).
     """
 
-    __slots__ = ("ignore_case", "literals", "multiline", "regex")
+    __slots__ = ("_regex", "ignore_case", "literals", "multiline", "pattern")
 
     def __init__(self, pattern: str, literals: tuple[str, ...] | None) -> None:
-        self.regex = re.compile(pattern)
-        self.ignore_case = bool(self.regex.flags & re.IGNORECASE) or bool(_SCOPED_IGNORECASE.search(pattern))
+        self.pattern = pattern
         self.literals = literals
         self.multiline = _is_multiline(pattern)
+        # Read from the pattern's text, without compiling it: its leading global flags (Python 3.11 and
+        # later accept them only there) or a scoped (?i:...) (tests/test_rules.py checks it against the
+        # compiled flags of every built-in pattern).
+        self._regex: re.Pattern[str] | None = None
+        global_flags = _GLOBAL_FLAGS.match(pattern)
+        leading = global_flags.group() if global_flags else ""
+        if _FLAGS_GROUP.search(pattern, len(leading)):
+            # Global flags further in (Python 3.9 and 3.10 still apply them, with a warning): compiled now.
+            self.ignore_case = bool(self.regex.flags & re.IGNORECASE)
+        else:
+            self.ignore_case = "i" in leading
+        self.ignore_case = self.ignore_case or bool(_SCOPED_IGNORECASE.search(pattern))
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        """The compiled pattern."""
+        if self._regex is None:
+            self._regex = re.compile(self.pattern)
+        return self._regex
 
     def search(self, text: str, lowered: str | None = None) -> re.Match[str] | None:
         """The pattern's first match in `text`; `lowered`, when given, is `text.lower()` (computed once per
@@ -339,7 +363,7 @@ class Matcher:
                     break
             else:
                 return None
-        return self.regex.search(text)
+        return (self._regex if self._regex is not None else self.regex).search(text)
 
 
 @dataclass(frozen=True)
