@@ -198,6 +198,20 @@ def test_a_refused_connection_is_not_retried_over_the_users_own_retries(
     assert len(_logs(env)) == 1
 
 
+def test_an_index_pip_could_not_read_without_saying_so_is_named_a_network_error(
+    shared_venv: Path, env: dict[str, str]
+) -> None:
+    # With --retries 0 pip's log says only "from versions: none", as for a project that does not exist.
+    index = f"http://127.0.0.1:{dead_port()}/simple"
+    args = ("--python", str(shared_venv), "install", "--retries", "0", "--index-url", index, "nothing-here")
+    result = _safe_pip(*args, env=env)
+    assert result.returncode == 1, result.stderr
+    assert "(from versions: none)" in result.stderr
+    assert "likely cause: network-error (rule connection-failed" in result.stderr
+    assert f"the index page {index}/nothing-here/ could not be read" in result.stderr
+    assert f"curl -sSI {index}/nothing-here/" in result.stderr
+
+
 def test_a_fix_that_failed_is_not_repeated_on_the_next_run(
     tmp_path: Path, wheelhouse: Path, no_compiler: dict[str, str]
 ) -> None:

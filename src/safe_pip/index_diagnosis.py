@@ -11,7 +11,7 @@ A log from elsewhere is read without the index (`with_log_facts`), at lower conf
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from safe_pip.classify import Diagnosis
@@ -44,10 +44,14 @@ def with_index_facts(
     context: FixContext,
     sources: Sequence[str],
     lines: Iterable[str] = (),
+    reread: Callable[[Sequence[str], str], Sequence[Diagnosis]] | None = None,
 ) -> list[Diagnosis]:
     """`diagnoses`, the first replaced by what the index says when it is a release pip did not find (and the
     index could be asked and says something certain); unchanged otherwise. `lines`: the log's lines, read
-    for the project's name when the diagnosis has none (pip's "Ignored the following versions" line)."""
+    for the project's name when the diagnosis has none (pip's "Ignored the following versions" line).
+    `reread`: the rules' diagnoses of some lines about a package, asked for the reason pip gave for an index
+    page it could not read (a refused connection, a certificate), which its log does not show with
+    `--retries 0`."""
     if not diagnoses or diagnoses[0].category not in ASKING_CATEGORIES:
         return list(diagnoses)
     if not diagnoses[0].package:
@@ -83,6 +87,9 @@ def with_index_facts(
         similar=similar,
     )
     if explanation is None:
+        unreadable = _index_unreadable(top, query.unreachable, reread) if not query.files else None
+        if unreadable is not None:
+            return [unreadable, *(d for d in diagnoses[1:] if d.category not in ASKING_CATEGORIES)]
         return with_log_facts(diagnoses, context)
     if explanation.kind == "no-such-project" and top.category == "python-version-unsupported":
         # pip's own log saw the project's releases (their Requires-Python): an index that says it has no such
@@ -113,6 +120,44 @@ def with_index_facts(
         facts=dict(explanation.facts),
     )
     return [diagnosis, *(d for d in diagnoses[1:] if d.category not in ASKING_CATEGORIES)]
+
+
+def _index_unreadable(
+    top: Diagnosis, reasons: Sequence[str], reread: Callable[[Sequence[str], str], Sequence[Diagnosis]] | None
+) -> Diagnosis | None:
+    """When pip could not read the project's page on the index (its log, with --retries 0 or a quiet run, says
+    only "from versions: none"): the network or TLS diagnosis of the reason pip gave the query, with the log's
+    own line as its evidence; None when there is no such reason or no rule names it."""
+    if not reasons or reread is None or not top.package:
+        return None
+    found = next(
+        (
+            diagnosis
+            # (pip's own "Collecting X" first: the rules take the package from it, as in a log)
+            for diagnosis in reread(
+                [
+                    f"Collecting {top.package}",
+                    *(f"WARNING: Could not fetch URL {reason}" for reason in reasons[:3]),
+                ],
+                top.package,
+            )
+            if diagnosis.category in ("network-error", "ssl-error")
+        ),
+        None,
+    )
+    if found is None:
+        return None
+    page = reasons[0].partition(": ")[0]
+    return replace(
+        found,
+        package=top.package,
+        summary=(
+            f"{found.summary} pip's own log said only that no release of {top.package} fits: asked again, "
+            f"the index page {page} could not be read."
+        ),
+        confidence=min(found.confidence, _INDEX_CONFIDENCE),
+        evidence=top.evidence,
+    )
 
 
 def _fixes(

@@ -11,7 +11,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from safe_pip.capture import CaptureBuffer
 from safe_pip.classify import Classifier, Diagnosis
@@ -233,7 +233,16 @@ def diagnose_run(
     if not from_builtin_rule(rules, diagnoses):
         return diagnoses  # a user's own rule says what it says: the index does not rewrite it
     named = (line.raw.decode("utf-8", "replace") for line in capture.lines())
-    return with_index_facts(diagnoses, python=python, context=context, sources=sources, lines=named)
+
+    def reread(texts: Sequence[str], package: str) -> list[Diagnosis]:
+        again = Classifier(rules, rule_facts(rules), context=replace(context, package=package))
+        for number, text in enumerate(texts, 1):
+            again.feed_line(number, text.encode("utf-8", "replace"))
+        return again.diagnoses()
+
+    return with_index_facts(
+        diagnoses, python=python, context=context, sources=sources, lines=named, reread=reread
+    )
 
 
 def fix_context(
