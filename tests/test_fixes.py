@@ -920,3 +920,14 @@ def test_winget_options_keep_their_quoted_words_for_windows_shells() -> None:
     # a word either Windows shell would read as its own syntax gives no command
     params["winget"] = "Some.Package & calc"
     assert render_fix("install-system-package", params, replace(PSUTIL, log_system="win32")) is None
+
+
+def test_a_windows_log_gets_windows_commands_for_rust_python_and_none_for_cuda_home() -> None:
+    windows = replace(PSUTIL, log_system="win32")
+    rust = render_fix("install-rust", {}, windows)
+    assert rust is not None
+    assert rust.command == "winget install Rustlang.Rustup"
+    assert render_fix("set-cuda-home", {}, windows) is None
+    upgrade = render_fix("upgrade-pip", {}, replace(windows, pip_args=("psutil",)))
+    assert upgrade is not None
+    assert upgrade.command.startswith("python -m pip install --upgrade pip")

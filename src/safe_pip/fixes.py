@@ -319,6 +319,9 @@ def render_fix(
 ) -> Fix | None:
     """The fix as the user will see it; None when it cannot be given here (it needs an unknown package)."""
     spec = ACTIONS[action]
+    if context.log_system == "win32" and context.python == "python3":
+        # Windows installs python.exe; python3 there is the Microsoft Store's installer stub.
+        context = replace(context, python="python")
     values = {"package": context.package or "", **params}
     # use-pipx: PEP 668's error names no package; the ones on the command line (as written: `six==1.16`, a
     # wheel file) are what the user meant to install.
@@ -626,6 +629,8 @@ def render_fix(
         if not command and context.log_system is not None:
             return None  # no package of that system is known: better no command than another system's
     elif action == "set-cuda-home":
+        if context.log_system == "win32":
+            return None  # a POSIX path and `VAR=value command`: nothing a Windows shell would run
         # A toolkit of one version installs as /usr/local/cuda-X.Y (/usr/local/cuda links to one of them): a
         # fix that needs another version than the current one must not point at the link.
         version = values.get("version", "")
@@ -633,7 +638,10 @@ def render_fix(
         path = values.get("path") or versioned or "/usr/local/cuda"
         env = {"CUDA_HOME": path}
     elif action == "install-rust":
-        command = "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh"
+        if context.log_system == "win32":
+            command = "winget install Rustlang.Rustup"  # rustup's Windows installer, as winget names it
+        else:
+            command = "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh"
     elif action == "install-xcode-tools":
         command = "xcode-select --install"
     elif action == "add-requirement":
