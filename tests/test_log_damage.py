@@ -35,6 +35,9 @@ FIXTURES = [
     "python-c-api-changed/match-msgpack107-pylong-asbytearray-cxx-py313.log",
     # a rule reading two lines (gcc's error, then the line it quotes), the first one long
     "python-c-api-changed/match-moderngl564-py-type-lvalue-dev.log",
+    # gcc in Chinese and Russian: lines of many multi-byte characters
+    "python-c-api-changed/match-yarl182-ob-digit-zh_CN-py312.log",
+    "python-c-api-changed/match-lxml493-pylong-asbytearray-ru_RU-py313.log",
     "rust-missing/match-bcrypt401-bare.log",
     "pkg-config-missing/match-hidapi-pkg-config-dev.log",
     "cmake-missing/match-cmake-missing-pip26.log",
@@ -80,6 +83,19 @@ def _wrap(width: int) -> Callable[[bytes], bytes]:
     return rewrite
 
 
+def _fold(width: int) -> Callable[[bytes], bytes]:
+    """`fold -w width`: GNU fold counts bytes, so a line of Cyrillic or Chinese is cut into pieces of fewer
+    characters, sometimes inside a character."""
+
+    def rewrite(data: bytes) -> bytes:
+        out: list[bytes] = []
+        for line in _lines(data):
+            out.extend(line[start : start + width] for start in range(0, max(len(line), 1), width))
+        return _join(out)
+
+    return rewrite
+
+
 def _timestamped(data: bytes) -> bytes:
     # GitHub Actions' raw log: every line (each wrapped piece too) gets its own timestamp.
     return _join(
@@ -111,6 +127,7 @@ DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "wrapped-120-then-timestamped": lambda data: _timestamped(_wrap(120)(data)),
     "timestamped-then-wrapped-120": lambda data: _wrap(120)(_timestamped(data)),
     "wrapped-80-crlf": lambda data: _wrap(80)(data).replace(b"\n", b"\r\n"),
+    "folded-80-bytes": _fold(80),
     "summary-cut": _without_summary,
     "summary-cut-dedented": lambda data: _dedented(_without_summary(data)),
     "dedented": _dedented,
@@ -160,7 +177,7 @@ def test_damaged_log_keeps_its_category(damage: str, name: str) -> None:
     damaged = _top(DAMAGE[damage](data))
     assert damaged is not None, "nothing recognised"
     assert damaged.category == want
-    if damage.startswith("wrapped"):
+    if damage.startswith(("wrapped", "folded")):
         # The evidence is the original lines, joined again (at the line of their last piece).
         assert [item.text for item in damaged.evidence] == [item.text for item in original.evidence]
 
@@ -219,6 +236,20 @@ def test_one_wrapped_error_line_in_a_short_log_is_joined() -> None:
     # But a line of exactly 120 characters followed by an indented one, or one of pip's own, is no piece.
     assert wrap_width(b"a\n" + b"y" * 120 + b"\n    next\n") is None
     assert wrap_width(b"a\n" + b"y" * 120 + b"\nERROR: Could not find a version\n") is None
+
+
+def test_two_wrapped_lines_in_a_longer_log_are_joined() -> None:
+    # 60 lines of build output, two of them longer than the 120 columns they were copied at.
+    lines = [b"  copying src/x%02d.py -> build/lib/x" % n for n in range(58)]
+    lines[30:30] = [
+        b"  pkg_resources.VersionConflict: (setuptools 59.6.0 (/usr/lib/python3/dist-packages), " * 2
+    ]
+    lines[50:50] = [b"  error: " + b"y" * 125]
+    wrapped = _wrap(120)(_join(lines))
+    assert wrap_width(wrapped) == (120, False)
+    assert b"".join(unwrap_blocks([wrapped])).replace(b"\n", b"") == _join(lines).replace(b"\n", b"")
+    # A log of more than 100 lines needs at least three pieces (and one line in 30).
+    assert wrap_width(_join([b"  more output"] * 60) + wrapped) is None
 
 
 def test_damage_helpers_damage() -> None:

@@ -202,6 +202,17 @@ def _width(line: bytes, unprefixed: bool = False) -> int:
     return len(line) if line.isascii() else len(line.decode("utf-8", "replace"))
 
 
+def _full(line: bytes, width: int, unprefixed: bool) -> bool:
+    """The line is a whole piece of a wrap at `width`: that many characters (a viewer, a terminal), or that
+    many bytes (`fold`, which counts bytes and may cut a character in two: joining the bytes mends it)."""
+    line = line.rstrip(b"\r")
+    if unprefixed:
+        prefix = _CI_PREFIX_BYTES.match(line)
+        if prefix:
+            line = line[prefix.end() :]
+    return len(line) == width or (not line.isascii() and len(line.decode("utf-8", "replace")) == width)
+
+
 def wrap_width(sample: bytes) -> tuple[int, bool] | None:
     """The width the log in `sample` (its start) was hard-wrapped at, and whether it is counted after each
     line's CI prefix; None when it looks unwrapped."""
@@ -218,39 +229,56 @@ def wrap_width(sample: bytes) -> tuple[int, bool] | None:
     lines = [line for line in lines if line.strip()]
     for unprefixed in (False, True):
         widths = [_width(line, unprefixed) for line in lines]
-        widest = max(widths, default=0)
-        if not _WRAP_MIN <= widest <= _WRAP_MAX:
-            continue
-        at_width = widths.count(widest)
-        # Pieces of one width, not lines that happen to be the longest: at least 3 and 1 in 30; in a short
-        # log (one wrapped error line) one or two are enough at the widths terminals and viewers use.
-        few = at_width < _WRAP_MIN_LINES
-        if (few and (widest not in _WRAP_USUAL or len(widths) > 30)) or at_width * 30 < len(widths):
-            continue
-        # A wrap does not indent what it carries over: most pieces after a full one start at the margin, or
-        # one space in when the cut fell before a space (all of them, and none as a line of pip's own, when
-        # one or two pieces are all there is to go by); pip indents a build's output by two or more.
-        after = [
-            _piece_start(lines[i + 1], unprefixed) for i, width in enumerate(widths[:-1]) if width == widest
-        ]
-        margin = [text for text in after if text and not text[:2].isspace()]
-        if not after:
-            continue
-        if few and (len(margin) < len(after) or any(_PIP_LINE.match(text) for text in margin)):
-            continue
-        if len(margin) * 2 >= len(after):
-            return widest, unprefixed
+        # The widest line in characters (a viewer's columns), or in bytes when that is a line of other than
+        # ASCII (`fold` counts bytes: its pieces of Cyrillic or Chinese text are shorter in characters; and no
+        # line of a log it folded is longer in bytes).
+        sizes = [len(_unprefixed(line) if unprefixed else line.rstrip(b"\r")) for line in lines]
+        widest_bytes = max(sizes, default=0)
+        if not any(size == widest_bytes and not line.isascii() for size, line in zip(sizes, lines)):
+            widest_bytes = 0
+        for widest in dict.fromkeys((max(widths, default=0), widest_bytes)):
+            if _WRAP_MIN <= widest <= _WRAP_MAX and _wrapped_at(lines, widest, unprefixed, len(widths)):
+                return widest, unprefixed
     return None
 
 
+def _unprefixed(line: bytes) -> bytes:
+    line = line.rstrip(b"\r")
+    prefix = _CI_PREFIX_BYTES.match(line)
+    return line[prefix.end() :] if prefix else line
+
+
+def _wrapped_at(lines: list[bytes], widest: int, unprefixed: bool, count: int) -> bool:
+    """The lines (none longer than `widest`) look cut into pieces of `widest`: pieces of one width, not lines
+    that happen to be the longest."""
+    full = [_full(line, widest, unprefixed) for line in lines]
+    at_width = full.count(True)
+    # At least 3 and 1 line in 30; in a log of up to 100 lines (one or two lines longer than the window) one
+    # or two are enough at a width terminals and viewers use.
+    few = at_width < _WRAP_MIN_LINES
+    if (few and (widest not in _WRAP_USUAL or count > 100)) or (not few and at_width * 30 < count):
+        return False
+    # A wrap does not indent what it carries over: most pieces after a full one start at the margin, or one
+    # space in when the cut fell before a space (all of them, and none as a line of pip's own, when one or
+    # two pieces are all there is to go by); pip indents a build's output by two or more.
+    after = [_piece_start(lines[i + 1], unprefixed) for i, whole in enumerate(full[:-1]) if whole]
+    if not after:
+        return False
+    margin = [text for text in after if text and not text[:2].isspace()]
+    if few and (len(margin) < len(after) or any(_PIP_LINE.match(text) for text in margin)):
+        return False
+    return len(margin) * 2 >= len(after)
+
+
 def _piece_start(line: bytes, unprefixed: bool) -> str:
-    """The start of a line after its CI prefix, as text; "" for a line that cannot be a piece carried over:
-    one with a CI prefix of its own when the width was counted with the prefixes (a viewer that wraps
-    prefixed lines prefixes only the first piece)."""
+    """The start of a line after its CI prefix, as text without colours; "" for a line that cannot be a piece
+    carried over: one with a CI prefix of its own when the width was counted with the prefixes (a viewer
+    that wraps prefixed lines prefixes only the first piece)."""
     prefix = _CI_PREFIX_BYTES.match(line)
     if prefix and prefix.end() and not unprefixed:
         return ""
-    return line[prefix.end() if prefix else 0 :][:40].decode("utf-8", "replace")
+    text = line[prefix.end() if prefix else 0 :][:80].decode("utf-8", "replace")
+    return _ANSI.sub("", text) if "\x1b" in text else text  # a colour or "erase line" before the margin
 
 
 def _unwrap(lines: list[bytes], width: int, unprefixed: bool) -> list[bytes]:
@@ -262,13 +290,13 @@ def _unwrap(lines: list[bytes], width: int, unprefixed: bool) -> list[bytes]:
     while index < len(lines):
         line = lines[index]
         index += 1
-        if _width(line, unprefixed) != width:
+        if not _full(line, width, unprefixed):
             out.append(line)
             continue
         joined = [line.rstrip(b"\r")]
         piece = line
         spare = 0
-        while _width(piece, unprefixed) == width and index < len(lines):
+        while _full(piece, width, unprefixed) and index < len(lines):
             piece = lines[index]
             prefix = _CI_PREFIX_BYTES.match(piece)
             joined.append((piece[prefix.end() :] if prefix else piece).rstrip(b"\r"))
@@ -301,7 +329,7 @@ def unwrap_blocks(blocks: Iterable[bytes]) -> Iterator[bytes]:
         tail = lines.pop()  # what follows the last newline (empty for a whole block)
         # Pieces at the block's end may continue in the next block: kept back until it comes.
         keep = len(lines)
-        while keep and _width(lines[keep - 1], unprefixed) == width:
+        while keep and _full(lines[keep - 1], width, unprefixed):
             keep -= 1
         carry = b"\n".join([*lines[keep:], tail])
         if keep:
