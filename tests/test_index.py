@@ -307,6 +307,19 @@ def test_a_log_alone_says_python_version_at_lower_confidence() -> None:
     )
     newer = line.replace("1.4.0", "9.0")
     assert explain_log([newer]) is None
+    # A pin newer than all listed in the same series: a Python version the release's files exclude (pip 22.0.2
+    # on Ubuntu 22.04's 3.10 for numpy==2.3.0 prints no "Ignored the following versions" line)
+    series = explain_log([line.replace("1.4.0", "2.4.0")])
+    assert series is not None
+    assert (series.kind, series.category, series.confidence) == (
+        "python-version",
+        "python-version-unsupported",
+        0.5,
+    )
+    assert (
+        "torch 2.4.0 is newer than every release pip could use here (newest listed: 2.3.0)" in series.summary
+    )
+    assert explain_log([line.replace("1.4.0", "2.4.0rc1")]) is None
     none = "ERROR: Could not find a version that satisfies the requirement cv2 (from versions: none)"
     typo = explain_log([none], ["opencv-python"])
     assert typo is not None
@@ -330,6 +343,32 @@ def test_a_foreign_logs_diagnosis_is_rewritten_with_what_the_log_says() -> None:
     assert rewritten.fixes[0].id == "use-project"
     assert rewritten.fixes[0].command == "safe-pip install requests"
     assert not rewritten.fixes[0].auto
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        # Ubuntu 22.04's pip 22.0.2 on 3.10, numpy==2.3.0 (Requires-Python >=3.11): no "Ignored ..." line
+        "match-numpy230-newer-pin-py310-ubuntu2204-pip22",
+        # Ubuntu 20.04's pip 20.0.2 on 3.8, pandas==2.1.0 (Requires-Python >=3.9)
+        "match-pandas210-newer-pin-py38-ubuntu2004-pip20",
+    ],
+)
+def test_a_real_pin_newer_than_the_listed_series_reads_as_the_python_version(name: str) -> None:
+    from safe_pip.classify import classify_stream
+    from safe_pip.rules import load_rules
+
+    path = ROOT / "tests" / "fixtures" / "logs" / "no-matching-distribution" / f"{name}.log"
+    with path.open("rb") as stream:
+        diagnoses = classify_stream(stream, load_rules())
+    assert diagnoses[0].category == "no-matching-distribution"
+    [top] = with_log_facts(diagnoses)[:1]
+    assert (top.rule, top.category, top.confidence) == (
+        "no-matching-distribution",
+        "python-version-unsupported",
+        0.5,
+    )
+    assert "is newer than every release pip could use here" in top.summary
 
 
 @pytest.mark.parametrize(

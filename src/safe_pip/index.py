@@ -1009,6 +1009,29 @@ def explain_log(lines: Iterable[str], similar: Sequence[str] = ()) -> LogExplana
                     ),
                     confidence=0.6,
                 )
+            newest = max(versions)
+            if wanted > newest and wanted.release[0] == newest.release[0] and not wanted.is_prerelease:
+                # A pin in the series pip listed, newer than all of it (numpy==2.3.0 beside 2.2.6 on 3.10,
+                # futures==3.3.0 beside 3.1.1 on any Python 3): pips before 22.1 hide releases whose
+                # Requires-Python excludes this interpreter without a word, and no pip lists a release whose
+                # only files are wheels for other Pythons. A pin in another series (torch==9.0) is a version
+                # that does not exist, as likely as not: no explanation for that.
+                return LogExplanation(
+                    kind="python-version",
+                    category="python-version-unsupported",
+                    summary=(
+                        f"{package} {wanted} is newer than every release pip could use here (newest listed: "
+                        f"{newest}): if it is on the index, its files most likely require another Python "
+                        "version than this one (pips before 22.1 do not print the releases they skip for "
+                        "their Requires-Python); if it is not, the version does not exist."
+                    ),
+                    hint=(
+                        f"Use a Python version {package} {wanted} supports, or install {package}=={newest}, "
+                        "the newest release pip listed for this one. `safe-pip diagnose --here` on the "
+                        "machine that ran pip asks the index."
+                    ),
+                    confidence=0.5,
+                )
         if match.group("versions") == "none" and similar:
             return LogExplanation(
                 kind="no-such-project",
