@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
+
+import pytest
 
 from safe_pip.classify import Diagnosis, Evidence
 from safe_pip.fixes import Fix
@@ -171,6 +174,27 @@ def test_order_fixes_puts_the_latest_success_first_and_keeps_the_rest_in_rule_or
     fixes = [_fix(name, (name,)) for name in ("a", "b", "c", "d")]
     assert [fix.id for fix in order_fixes(fixes, ("c", "b"))] == ["c", "b", "a", "d"]
     assert [fix.id for fix in order_fixes(fixes, ("unknown",))] == ["a", "b", "c", "d"]
+
+
+@pytest.mark.parametrize(
+    ("moved", "first"),
+    [
+        ("pyyaml 5.4.1 -> 6.0.4", "constrain-build"),  # another major: the user's version is kept first
+        ("regex 2022.10.31 -> 2024.9.11", "constrain-build"),  # calendar versions: each year a line
+        ("pkg >=1,<2 -> 3.0", "constrain-build"),  # a range moved
+        ("hdbscan 0.8.29 -> 0.8.44", "pin-to-wheel"),  # the same line (0.8): the rule's order
+        ("psutil 5.9.0 -> 5.9.8", "pin-to-wheel"),
+        ("pydantic 2.5.3 -> 2.8.2", "pin-to-wheel"),
+    ],
+)
+def test_a_pin_moved_to_another_major_release_goes_after_the_fixes_that_keep_it(
+    moved: str, first: str
+) -> None:
+    pin = replace(_fix("pin-to-wheel", ("x==2",)), moves_pin=moved)
+    constrain = _fix("constrain-build", ("x==1",), {"PIP_CONSTRAINT": "/tmp/s.txt"})
+    assert order_fixes([pin, constrain], ())[0].id == first
+    # A fix that worked before still comes first.
+    assert order_fixes([pin, constrain], ("pin-to-wheel",))[0].id == "pin-to-wheel"
 
 
 def test_a_fix_that_gets_past_one_cause_to_the_next_is_followed_by_the_next_fix() -> None:

@@ -78,10 +78,29 @@ class _Plan:
 
 def order_fixes(fixes: Sequence[Fix], worked_before: Sequence[str]) -> list[Fix]:
     """The rule's order, except that fixes which worked before come first (the latest first). A pin moved to
-    the nearest release with a wheel (--fix-versions nearest) keeps its place in the rule's order: a wheel
-    that installs beats another source build that may fail for the next reason (a missing compiler)."""
+    the nearest release with a wheel (--fix-versions nearest) keeps its place in the rule's order when it
+    stays in the pinned release's line (psutil 5.9.0 -> 5.9.8): a wheel that installs beats another source
+    build that may fail for the next reason (a missing compiler). A move to another major release (PyYAML
+    5.4.1 -> 6.0.4: another API) goes after the fixes that keep the user's version (a constrained rebuild)."""
     rank = {fix_id: index for index, fix_id in enumerate(worked_before)}
-    return sorted(fixes, key=lambda fix: rank.get(fix.id, len(rank)))  # sorted() is stable
+    return sorted(fixes, key=lambda fix: (rank.get(fix.id, len(rank)), _moves_to_another_line(fix)))
+
+
+def _moves_to_another_line(fix: Fix) -> bool:
+    """Whether the fix moves a pin to another major release line (`x 5.4.1 -> 6.0.4`; below 1.0 the minor
+    is the major, as requested.nearest_release reads it)."""
+    if not fix.moves_pin:
+        return False
+    before, _, after = fix.moves_pin.rpartition(" -> ")
+    old, new = before.rpartition(" ")[2], after.strip()
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        releases = [(*Version(text).release, 0, 0) for text in (old, new)]
+    except InvalidVersion:
+        return True  # a range moved (`x >=1,<2 -> 3.0`): no release line is kept
+    first, second = (release[:2] if release[0] == 0 else release[:1] for release in releases)
+    return first != second
 
 
 def usable_fixes(
