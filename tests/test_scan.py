@@ -107,3 +107,40 @@ def test_the_accelerators_lines_are_the_lines_the_scan_finds() -> None:
         lines = fast.lines(block, 7)
         assert lines is not None
         assert list(lines) == [(number, start, end) for number, start, end, _ in fast.spans(block, 7)], block
+
+
+ANCHORED = [b"mpicc", b"mpicxx", b"mpic++", b"lnk1104", b"lnk1181", b"devel files", b"devel headers", b"fail"]
+
+
+def test_terms_that_begin_alike_share_one_pass_and_a_line_holding_only_their_start_is_dropped() -> None:
+    chooser = random.Random(5)
+    scanner = TermScanner(ANCHORED, accelerate=False)
+    # Three anchors ("mpic", "lnk11", "devel ") and "fail": four passes for eight terms.
+    assert len(scanner._finds) == 4
+    pieces = [
+        b"mpic",
+        b"c",
+        b"xx",
+        b"++",
+        b"lnk11",
+        b"04",
+        b"81",
+        b"devel ",
+        b"files",
+        b"headers",
+        b"fail",
+        b"\n",
+    ]
+    for _ in range(300):
+        block = b"".join(chooser.choice(pieces) for _ in range(chooser.randint(0, 30)))
+        got = [(number, hits) for number, _, _, hits in scanner.spans(block, 1)]
+        assert got == _naive(block, ANCHORED), block
+        for _number, start, end, hits in scanner.spans(block, 1):
+            assert scanner.line_hits(block[start:end].lower()) == hits
+    assert list(scanner.spans(b"mpicfoo\nlnk1199\ndevel fun\n", 1)) == []
+
+
+def test_no_anchor_is_a_piece_of_ordinary_log_text() -> None:
+    # "build" begins "building wheel" and "build_ext": text every pip log holds, so no anchor.
+    scanner = TermScanner([b"building wheel", b"build_ext", b"mpicc", b"mpicxx"], accelerate=False)
+    assert sorted(term for _, term in scanner._finds) == [b"build_ext", b"building wheel", b"mpic"]

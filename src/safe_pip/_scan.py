@@ -19,10 +19,11 @@ Aho-Corasick pass over the block (a DFA, ~1.7 ms per MB) finds every line holdin
 the same (tests/test_scan.py compares the two: `lines`, `spans`); `SAFE_PIP_PURE_SCAN=1` keeps the pure
 scan even then.
 
-Fewer passes for the pure scan would come from anchors: short substrings shared by several keywords
-("mpi" for mpicc/mpicxx/mpic++/mpiicc, "lnk" for LNK1104/1158/1181), searched once, their keywords then
-looked for with `in` in the lines holding them, and lines holding only an anchor dropped; a greedy cover
-of today's keywords measured on a verbose and an error-dense log gives 74 passes instead of 136.
+Anchors make the passes fewer: terms that begin alike ("mpic" for mpicc/mpicxx/mpic++, "lnk11" for
+LNK1104/LNK1181, "devel" for the "devel files/headers/..." wordings) are found by one pass for their shared
+beginning, their lines then read for the terms with `in`, and a line holding only the anchor is dropped. A
+beginning that ordinary log text holds ("build") is never an anchor: it would send most lines through the
+checks. With today's rules: 118 passes instead of 141.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class TermScanner:
 
     __slots__ = (
         "_across_lines",
+        "_anchors",
         "_automaton",
         "_automaton_terms",
         "_finds",
@@ -93,6 +95,16 @@ class TermScanner:
                 trie_terms.append(index)
         self._trie_terms = {self.terms[index]: index for index in trie_terms}
         self._trie = _trie_regex([self.terms[index] for index in trie_terms]) if trie_terms else None
+        # Terms that begin alike (`mpicc`, `mpicxx`, `mpic++`: "mpic") are found through one pass for what
+        # they share; its lines are then read for the terms (an anchor's index lies past the terms').
+        self._anchors: dict[int, list[int]] = {}
+        searched_alone = {term: index for index, term in self._finds if b"\n" not in term}
+        for anchor, members in _anchor_cover(list(searched_alone)):
+            pseudo = len(self.terms) + len(self._anchors)
+            self._anchors[pseudo] = [searched_alone[term] for term in members]
+            grouped = set(self._anchors[pseudo])
+            self._finds = [(index, term) for index, term in self._finds if index not in grouped]
+            self._finds.append((pseudo, anchor))
 
     def spans(self, block: bytes, first_line: int) -> Iterator[tuple[int, int, int, frozenset[int]]]:
         """(line number, start, end, term indexes) of each line of `block` holding a term, in order;
@@ -131,14 +143,16 @@ class TermScanner:
                 if found is None:
                     found = hits[start] = set()
                 found.update(self._trie_hits(lowered[start:line_end]))
-        under = self._under
+        under, anchors = self._under, self._anchors
         number, counted_to = first_line, 0
         for start in sorted(hits):
-            number += block.count(b"\n", counted_to, start)
-            counted_to = start
             end = block.find(b"\n", start)
             end = end if end >= 0 else len(block)
             found = hits[start]
+            if anchors and not self._read_anchors(found, lowered[start:end]):
+                continue  # the line holds an anchor but none of its terms
+            number += block.count(b"\n", counted_to, start)
+            counted_to = start
             if under:
                 line = lowered[start:end]
                 for index in list(found):
@@ -146,6 +160,14 @@ class TermScanner:
                         if self.terms[inner] in line:
                             found.add(inner)
             yield number, start, end, frozenset(found)
+
+    def _read_anchors(self, found: set[int], line: bytes) -> bool:
+        """Replace the anchors in `found` by those of their terms `line` holds; whether any term is left."""
+        terms = self.terms
+        for pseudo in [index for index in found if index in self._anchors]:
+            found.discard(pseudo)
+            found.update(index for index in self._anchors[pseudo] if terms[index] in line)
+        return bool(found)
 
     def _automaton_spans(
         self, block: bytes, first_line: int
@@ -207,6 +229,8 @@ class TermScanner:
     def line_hits(self, lowered: bytes) -> frozenset[int]:
         """The indexes of the terms one lower-cased line holds."""
         found = {index for index, term in self._finds if term in lowered}
+        if self._anchors:
+            self._read_anchors(found, lowered)
         if self._trie is not None and self._trie.search(lowered):
             found.update(self._trie_hits(lowered))
         if self._under:
@@ -269,6 +293,45 @@ def _automaton(terms: Sequence[bytes], accelerate: bool | None, *, whole_blocks:
         return None
     kind = getattr(getattr(ahocorasick_rs, "Implementation", None), "DFA", None) if whole_blocks else None
     return ahocorasick_rs.BytesAhoCorasick(list(terms), implementation=kind)
+
+
+# What fills ordinary build logs: an anchor found in it would send most lines through its terms' checks.
+_COMMON_TEXT = (
+    b"collecting downloading processing installing build dependencies getting requirements to build wheel "
+    b"preparing metadata (pyproject.toml) building wheels for collected packages running setup.py install "
+    b"running build_ext building extension creating build/temp.linux-x86_64-cpython-311 copying src/package "
+    b"gcc -pthread -wno-unused-result -wsign-compare -dndebug -g -fwrapv -o2 -wall -fpic -i/usr/include "
+    b"-werror=declaration-after-statement -wstrict-prototypes -std=c99 -shared -wl,-o1 -lz -c module.c -o "
+    b"note: this error originates from a subprocess, and is likely not a problem with pip. warning: "
+    b"successfully built successfully installed requirement already satisfied using cached version of "
+    b'traceback (most recent call last): file "setup.py", line 12, in <module> subprocess-exited-with-error '
+    b"compiling compiler import support report found filename names is not does not using for did not need "
+    b"checking for whether yes no deprecated configuration information python function"
+)
+
+
+def _anchor_cover(terms: Sequence[bytes], shortest: int = 4) -> list[tuple[bytes, list[bytes]]]:
+    """Beginnings (at least `shortest` bytes, not found in ordinary log text) each shared by two or more of
+    `terms`, chosen greedily (the one most terms share first): (anchor, its terms), each term in one group.
+    Beginnings, not any inner piece: those are words or word starts ("devel", "mpic"), rarely fragments
+    common text holds."""
+    left = sorted(set(terms))
+    groups: list[tuple[bytes, list[bytes]]] = []
+    while True:
+        shared: dict[bytes, set[bytes]] = {}
+        for term in left:
+            for length in range(shortest, len(term)):
+                shared.setdefault(term[:length], set()).add(term)
+        candidates = [
+            (len(members), len(anchor), anchor, members)
+            for anchor, members in shared.items()
+            if len(members) >= 2 and anchor not in _COMMON_TEXT
+        ]
+        if not candidates:
+            return groups
+        _, _, anchor, members = max(candidates, key=lambda item: item[:3])
+        groups.append((anchor, sorted(members)))
+        left = [term for term in left if term not in members]
 
 
 def _shortest_inside(term: bytes, others: Sequence[bytes], across_lines: bool) -> bytes | None:
