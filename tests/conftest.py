@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,6 +12,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# A suite started under `nohup` or with a non-interactive shell's `&` ignores SIGHUP or SIGINT, and every
+# process it starts inherits that: the tests of what safe-pip does on Ctrl-C and hang-up would then wait for a
+# signal nobody can deliver. Handled here (not ignored), the signals reach the processes the tests start with
+# their default action.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) == signal.SIG_IGN:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 # Wheels of build dependencies (setuptools, hatchling, ...) that scripts/test downloads once, so that no test
 # needs the network.
 WHEELHOUSE = Path(os.environ.get("SAFE_PIP_TEST_WHEELHOUSE", ROOT / ".cache" / "wheelhouse"))
