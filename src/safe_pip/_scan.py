@@ -315,23 +315,19 @@ def _anchor_cover(terms: Sequence[bytes], shortest: int = 4) -> list[tuple[bytes
     `terms`, chosen greedily (the one most terms share first): (anchor, its terms), each term in one group.
     Beginnings, not any inner piece: those are words or word starts ("devel", "mpic"), rarely fragments
     common text holds."""
-    left = sorted(set(terms))
+    shared: dict[bytes, set[bytes]] = {}
+    for term in sorted(set(terms)):
+        for length in range(shortest, len(term)):
+            shared.setdefault(term[:length], set()).add(term)
+    # Built once; each choice then takes its terms out of the other beginnings (this runs at every start).
+    shared = {anchor: members for anchor, members in shared.items() if len(members) >= 2}
+    shared = {anchor: members for anchor, members in shared.items() if anchor not in _COMMON_TEXT}
     groups: list[tuple[bytes, list[bytes]]] = []
-    while True:
-        shared: dict[bytes, set[bytes]] = {}
-        for term in left:
-            for length in range(shortest, len(term)):
-                shared.setdefault(term[:length], set()).add(term)
-        candidates = [
-            (len(members), len(anchor), anchor, members)
-            for anchor, members in shared.items()
-            if len(members) >= 2 and anchor not in _COMMON_TEXT
-        ]
-        if not candidates:
-            return groups
-        _, _, anchor, members = max(candidates, key=lambda item: item[:3])
+    while shared:
+        anchor, members = max(shared.items(), key=lambda item: (len(item[1]), len(item[0]), item[0]))
         groups.append((anchor, sorted(members)))
-        left = [term for term in left if term not in members]
+        shared = {other: rest for other, held in shared.items() if len(rest := held - members) >= 2}
+    return groups
 
 
 def _shortest_inside(term: bytes, others: Sequence[bytes], across_lines: bool) -> bytes | None:
