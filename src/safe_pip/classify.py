@@ -537,16 +537,7 @@ class Classifier:
             self._consume_found(number, raw, lowered, hits)
             return
         if self._finder is not None:
-            found = self._finder.found(lowered)
-            candidates: set[int] = set()
-            keyword_ids = self._keyword_ids
-            for index in found:
-                rules = keyword_ids.get(index)
-                if rules is not None:
-                    candidates |= rules
-            if self._newline_rules:
-                for index in hits:
-                    candidates |= self._newline_rules.get(index, frozenset())
+            candidates = self._rules_of_literals(self._finder.found(lowered), hits)
         else:
             candidates = self._candidates(hits, lowered)
         if clean:
@@ -620,11 +611,9 @@ class Classifier:
                     continue  # none of the literals its patterns need: no regex search for this rule
             self._search(rule_index, number, text, text_lower, positions)
 
-    def _line_plan(self, found: frozenset[int], hits: frozenset[int]) -> _LinePlan:
-        """For a clean line holding the literals `found` (and the scan terms `hits`): whether it is read at
-        all (a rule's keyword and gate, or a structure word), and each such rule with its patterns that
-        may match (one of whose literals the line holds); a rule none of whose patterns may is left out,
-        unless it reads windows of lines (which open whatever the line)."""
+    def _rules_of_literals(self, found: frozenset[int], hits: frozenset[int]) -> set[int]:
+        """The rules a line may concern (with the accelerator): those a keyword among its literals `found`
+        names, and those whose multi-line patterns start at a scan term among `hits`."""
         candidates: set[int] = set()
         keyword_ids = self._keyword_ids
         for index in found:
@@ -634,6 +623,14 @@ class Classifier:
         if self._newline_rules:
             for index in hits:
                 candidates |= self._newline_rules.get(index, frozenset())
+        return candidates
+
+    def _line_plan(self, found: frozenset[int], hits: frozenset[int]) -> _LinePlan:
+        """For a clean line holding the literals `found` (and the scan terms `hits`): whether it is read at
+        all (a rule's keyword and gate, or a structure word), and each such rule with its patterns that
+        may match (one of whose literals the line holds); a rule none of whose patterns may is left out,
+        unless it reads windows of lines (which open whatever the line)."""
+        candidates = self._rules_of_literals(found, hits)
         searches: list[tuple[int, tuple[str, ...] | None, _Positions]] = []
         passing = False
         for rule_index in sorted(candidates):
