@@ -468,8 +468,10 @@ class Classifier:
         if rule.phase == "install" and self._succeeded_after(max([number] + [h[0] for h in supporting])):
             return None
         captures: dict[str, str] = dict(rule.defaults)
+        matched: set[str] = set()  # as the engine does since a fix may name captures that void it
         for _, _, found in [*self._nearest_context(rule, state, number), *supporting, hit]:
             captures.update({k: v for k, v in found.items() if v})
+            matched.update(k for k, v in found.items() if v)
         package = captures.get("package") or (
             self._package_at(state, number) if rule.package_context else None
         )
@@ -505,6 +507,8 @@ class Classifier:
             context = replace(context, log_system=printed_on.system, log_conda=printed_on.conda)
         fixes = []
         for spec in rule.fixes:
+            if matched.intersection(spec.unless):
+                continue
             params = {key: fill_template(value, values) for key, value in spec.params.items()}
             fix = render_fix(
                 spec.action,

@@ -352,3 +352,37 @@ def test_a_matcher_knows_its_case_without_compiling_and_compiles_on_its_first_se
     found = matcher.search("FATAL ERROR: boom")
     assert found is not None
     assert found.group("what") == "boom"
+
+
+def test_a_fix_unless_names_a_capture_of_the_rules_patterns(tmp_path: Path) -> None:
+    text = VALID.format(id="unless").replace(
+        'action = "only-binary"', 'action = "only-binary"\nunless = ["tool"]'
+    )
+    rule = load_rule_file(write_rule(tmp_path, "unless", text))
+    assert rule.fixes[0].unless == ("tool",)
+    from safe_pip.rules import Rule
+
+    assert Rule.from_json(rule.to_json()).fixes == rule.fixes  # survives the built-in cache
+    bad = text.replace('unless = ["tool"]', 'unless = ["compiler"]')
+    with pytest.raises(RuleError) as caught:
+        load_rule_file(write_rule(tmp_path, "unless", bad))
+    assert (caught.value.key, "not a capture" in caught.value.reason) == ("fix[0].unless", True)
+
+
+def test_a_fix_is_left_out_when_the_log_gave_a_capture_it_names(tmp_path: Path) -> None:
+    import io
+
+    from safe_pip.classify import classify_stream
+
+    text = VALID.format(id="unless").replace(
+        "any = ['''command '(?P<tool>gcc)' failed''']",
+        "any = ['''command '(?P<tool>gcc)' failed(?: with (?P<why>\\w+))?''']",
+    )
+    text = text.replace("[explain]", '[defaults]\nwhy = ""\n\n[explain]')
+    text = text.replace('action = "only-binary"', 'action = "check-network"\nunless = ["why"]')
+    text += '\n[[fix]]\naction = "prefer-binary"\n'
+    rule = load_rule_file(write_rule(tmp_path, "unless", text))
+    bare = classify_stream(io.BytesIO(b"error: command 'gcc' failed\n"), (rule,))
+    with_why = classify_stream(io.BytesIO(b"error: command 'gcc' failed with ENOENT\n"), (rule,))
+    assert [fix.id for fix in bare[0].fixes] == ["check-network", "prefer-binary"]
+    assert [fix.id for fix in with_why[0].fixes] == ["prefer-binary"]

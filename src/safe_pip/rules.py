@@ -57,6 +57,9 @@ hint = "Install a C compiler, or use a pre-built wheel."
 [[fix]]
 action = "only-binary"                 # an id from fixes.ACTIONS
 params = { }                           # the action's parameters; templates over captures allowed
+auto = true                            # false: printed, never applied (an unsafe action never is)
+unless = []                            # captures that make this fix pointless when the log gave them
+                                       # (no network check once pip listed the index's versions)
 ```
 
 Pattern syntax, for every rule: Python `re`. Case: a pattern is case-sensitive unless it says otherwise,
@@ -142,7 +145,7 @@ _SCOPED_IGNORECASE = re.compile(r"\(\?[aLmsux]*i[aLmsux]*(?:-[imsx]*)?:")
 _GLOBAL_FLAGS = re.compile(r"^(?:\(\?[aiLmsux]+\))+")
 _FLAGS_GROUP = re.compile(r"\(\?[aiLmsux]+\)")
 _EXPLAIN_KEYS = frozenset({"summary", "hint"})
-_FIX_KEYS = frozenset({"action", "params", "title", "auto"})
+_FIX_KEYS = frozenset({"action", "params", "title", "auto", "unless"})
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -161,6 +164,9 @@ class FixSpec:
     params: Mapping[str, str] = field(default_factory=dict)
     title: str | None = None
     auto: bool = True  # a rule may only turn automatic application off, never on for an unsafe action
+    # Captures whose presence in the log makes the fix pointless: the fix is offered only when the match
+    # captured none of them (a network check once pip has listed the index's versions).
+    unless: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -289,7 +295,13 @@ class Rule:
             "summary": self.summary,
             "hint": self.hint,
             "fixes": [
-                {"action": fix.action, "params": dict(fix.params), "title": fix.title, "auto": fix.auto}
+                {
+                    "action": fix.action,
+                    "params": dict(fix.params),
+                    "title": fix.title,
+                    "auto": fix.auto,
+                    "unless": list(fix.unless),
+                }
                 for fix in self.fixes
             ],
             "references": list(self.references),
@@ -307,7 +319,9 @@ class Rule:
             key: (tuple(value) if key in tuples else value) for key, value in data.items()
         }
         fields["when"] = {key: tuple(values) for key, values in data["when"].items()}
-        fields["fixes"] = tuple(FixSpec(**fix) for fix in data["fixes"])
+        fields["fixes"] = tuple(
+            FixSpec(**{**fix, "unless": tuple(fix.get("unless", ()))}) for fix in data["fixes"]
+        )
         fields["literals"] = {
             pattern: tuple(found) if found is not None else None
             for pattern, found in data.get("literals", {}).items()
@@ -511,12 +525,14 @@ def parse_rule(data: Mapping[str, Any], path: str, *, validate_patterns: bool = 
     _check_template(summary, "explain.summary", available, problem)
     _check_template(hint, "explain.hint", available, problem)
 
+    # The names some pattern may capture (a fix's `unless` names one of them).
+    captured = set().union(*groups["any"], *groups["all"], *groups.get("context", []))
     fixes = []
     fix_list = data.get("fix", [])
     if not isinstance(fix_list, list):
         raise problem("fix", "must be an array of tables ([[fix]])")
     for index, fix_data in enumerate(fix_list):
-        fixes.append(_parse_fix(fix_data, f"fix[{index}]", available, problem))
+        fixes.append(_parse_fix(fix_data, f"fix[{index}]", available, captured, problem))
 
     return Rule(
         id=rule_id,
@@ -550,7 +566,7 @@ def parse_rule(data: Mapping[str, Any], path: str, *, validate_patterns: bool = 
     )
 
 
-def _parse_fix(data: object, key: str, available: set[str], problem: _Problem) -> FixSpec:
+def _parse_fix(data: object, key: str, available: set[str], captured: set[str], problem: _Problem) -> FixSpec:
     if not isinstance(data, dict):
         raise problem(key, "must be a table")
     _no_unknown_keys(data, _FIX_KEYS, key + ".", problem)
@@ -578,7 +594,11 @@ def _parse_fix(data: object, key: str, available: set[str], problem: _Problem) -
         raise problem(f"{key}.auto", "must be true or false")
     if auto is True and "auto" in data and spec.safety == UNSAFE:
         raise problem(f"{key}.auto", f"action {action!r} is unsafe and can never be applied automatically")
-    return FixSpec(action=action, params=dict(params), title=title, auto=auto)
+    unless = tuple(_strings(data, "unless", problem, prefix=key + "."))
+    for name in unless:
+        if name not in captured:
+            raise problem(f"{key}.unless", f"{name!r} is not a capture of this rule's patterns")
+    return FixSpec(action=action, params=dict(params), title=title, auto=auto, unless=unless)
 
 
 class _Problem:
