@@ -27,7 +27,7 @@ from safe_pip.render import Console
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from safe_pip.retry import Attempt
 
@@ -138,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("SAFE_PIP_DEBUG"):
             raise
         return EXIT_INTERNAL
+    finally:
+        _stop_early_queries()
 
 
 def _import_diagnosis_meanwhile() -> None:
@@ -149,6 +151,37 @@ def _import_diagnosis_meanwhile() -> None:
     import _thread  # the C module: `threading` itself would cost an import on every run
 
     _thread.start_new_thread(_import_diagnosis, ())
+
+
+def _index_query_starter(python: str, args: Sequence[str]) -> Callable[[bytes], None]:
+    """What watches pip's output for its "No matching distribution found for X" line and then starts the
+    index query the diagnosis will ask (probe.start_facts_and_index_files), once: pip still takes a
+    quarter of a second to end after that line (its interpreter's tear-down), time the query runs in."""
+    started = False
+
+    def watch(chunk: bytes) -> None:
+        nonlocal started
+        if started or b"distribution found for " not in chunk:
+            return
+        started = True
+        # Only what the start needs (not the rule engine, which a second thread may be importing now).
+        from safe_pip.facts import index_query_options, missing_project, source_options
+        from safe_pip.probe import start_facts_and_index_files
+
+        # Whole lines only (the piece after the last newline may be a name cut in two). The options are
+        # those index_diagnosis.with_index_facts asks with: the query is used only when they are the same.
+        project = missing_project(chunk.decode("utf-8", "replace").split("\n")[:-1])
+        if project is not None:
+            start_facts_and_index_files(python, project, index_query_options(source_options(args), args))
+
+    return watch
+
+
+def _stop_early_queries() -> None:
+    """Stop the index queries started early that the diagnosis did not ask for (none, usually)."""
+    probe = sys.modules.get("safe_pip.probe")  # never imported: nothing was started
+    if probe is not None:
+        probe.stop_early_queries()
 
 
 def _import_diagnosis() -> None:
@@ -338,7 +371,11 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
     capture = CaptureBuffer(on_first_error=_import_diagnosis_meanwhile)
     try:
         result = run_captured(
-            argv, capture, log_directory, env={**os.environ, **env_changes} if env_changes else None
+            argv,
+            capture,
+            log_directory,
+            env={**os.environ, **env_changes} if env_changes else None,
+            watch=_index_query_starter(target.path, invocation.args),
         )
     except LaunchError as error:
         console.error(f"{error} ({target.source}); pass a working Python with --python")

@@ -10,9 +10,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "WANTED_REQUIREMENT",
     "OsRelease",
     "canonical_name",
     "cgroup_ancestors",
+    "format_options",
+    "index_query_options",
+    "missing_project",
     "package_manager_for",
     "parse_cgroup_cpu_max",
     "parse_cgroup_memory_limit",
@@ -435,6 +439,45 @@ def parse_from_versions(text: str, package: str) -> tuple[str, ...] | None:
 
 
 _SOURCE_FLAGS = frozenset({"--no-index", "--pre", "--isolated"})
+
+
+# The requirement pip looked for, as it printed it (the version a dependency asked for, too):
+#   ERROR: Could not find a version that satisfies the requirement torch==2.0.1 (from versions: 2.5.0, ...)
+#   ERROR: No matching distribution found for torch==2.0.1
+WANTED_REQUIREMENT = re.compile(
+    r"(?:satisfies the requirement|No matching distribution found for) (?P<name>[A-Za-z0-9][\w.-]*)"
+    r"(?:\[[^\]]*\])?(?P<spec>[<>=!~][^\s(]*)?"
+)
+
+
+def missing_project(lines: Iterable[str]) -> str | None:
+    """The one project pip said it found no distribution for (`No matching distribution found for x`)."""
+    found = {
+        match.group("name")
+        for line in lines
+        if "distribution found for" in line
+        for match in [WANTED_REQUIREMENT.search(line)]
+        if match
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def index_query_options(sources: Sequence[str], args: Sequence[str]) -> tuple[str, ...]:
+    """The options the index query (probe.detect_index_files) is given for a run of pip with `args`: the
+    user's source options (`sources`, from `source_options(args)`), then their format options."""
+    return (*sources, *format_options(args))
+
+
+def format_options(args: Sequence[str]) -> list[str]:
+    """The user's --only-binary / --no-binary options (which files pip may use), in order."""
+    kept: list[str] = []
+    for position, word in enumerate(args):
+        name = word.partition("=")[0]
+        if name in ("--only-binary", "--no-binary"):
+            kept.append(word)
+            if "=" not in word and position + 1 < len(args):
+                kept.append(args[position + 1])
+    return kept
 
 
 def source_options(args: Sequence[str]) -> list[str]:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from safe_pip.classify import Diagnosis
+from safe_pip.facts import WANTED_REQUIREMENT, index_query_options, missing_project
 from safe_pip.fixes import Fix, FixContext, render_fix
 
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
@@ -27,14 +28,6 @@ __all__ = ["ASKING_CATEGORIES", "with_index_facts", "with_log_facts"]
 ASKING_CATEGORIES = ("no-matching-distribution", "python-version-unsupported")
 _INDEX_CONFIDENCE = 0.95  # the index's own files, judged with the target's own tags
 _PYPI = "https://pypi.org/simple"
-
-# The requirement pip looked for, as it printed it (the version a dependency asked for, too):
-#   ERROR: Could not find a version that satisfies the requirement torch==2.0.1 (from versions: 2.5.0, ...)
-#   ERROR: No matching distribution found for torch==2.0.1
-_WANTED = re.compile(
-    r"(?:satisfies the requirement|No matching distribution found for) (?P<name>[A-Za-z0-9][\w.-]*)"
-    r"(?:\[[^\]]*\])?(?P<spec>[<>=!~][^\s(]*)?"
-)
 
 
 def with_index_facts(
@@ -55,7 +48,7 @@ def with_index_facts(
     if not diagnoses or diagnoses[0].category not in ASKING_CATEGORIES:
         return list(diagnoses)
     if not diagnoses[0].package:
-        named = _missing_project(lines)
+        named = missing_project(lines)
         if named is None:
             return list(diagnoses)
         diagnoses = [replace(diagnoses[0], package=named), *diagnoses[1:]]
@@ -65,7 +58,7 @@ def with_index_facts(
 
     top = diagnoses[0]
     package = str(top.package)
-    asking_with = (*sources, *_format_options(context.pip_args or ()))
+    asking_with = index_query_options(sources, context.pip_args or ())
     # The interpreter's facts and the index's answer, from one run of the target (the query only when the
     # facts are known).
     facts, query = detect_facts_and_index_files(python, package, asking_with)
@@ -193,34 +186,10 @@ def _requested_version(specifier: str) -> str:
     return f"{pinned.group(1)} " if pinned else ""
 
 
-def _format_options(args: Sequence[str]) -> list[str]:
-    """The user's --only-binary / --no-binary options (which files pip may use), in order."""
-    kept: list[str] = []
-    for position, word in enumerate(args):
-        name = word.partition("=")[0]
-        if name in ("--only-binary", "--no-binary"):
-            kept.append(word)
-            if "=" not in word and position + 1 < len(args):
-                kept.append(args[position + 1])
-    return kept
-
-
-def _missing_project(lines: Iterable[str]) -> str | None:
-    """The one project pip said it found no distribution for (`No matching distribution found for x`)."""
-    found = {
-        match.group("name")
-        for line in lines
-        if "distribution found for" in line
-        for match in [_WANTED.search(line)]
-        if match
-    }
-    return found.pop() if len(found) == 1 else None
-
-
 def _logged_specifier(diagnosis: Diagnosis) -> str:
     """The version specifier pip printed for the package (`==2.0.1`), empty when it printed none."""
     for item in diagnosis.evidence:
-        match = _WANTED.search(item.text)
+        match = WANTED_REQUIREMENT.search(item.text)
         if match and match.group("spec") and (diagnosis.package or "").lower() == match.group("name").lower():
             return match.group("spec")
     return ""

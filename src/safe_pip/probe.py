@@ -906,10 +906,14 @@ def detect_facts_and_index_files(
     from safe_pip.index import parse_index_output
 
     known = (python, project, sources, timeout)
-    if python in _KNOWN_FACTS or known in _ANSWERED_QUERIES or not _PROJECT.fullmatch(project):
+    early = _EARLY_QUERIES.pop(known, None)
+    if early is not None:
+        output = early.output()  # started while pip was still ending (start_facts_and_index_files)
+    elif python in _KNOWN_FACTS or known in _ANSWERED_QUERIES or not _PROJECT.fullmatch(project):
         facts = detect_interpreter_facts(python)
         return facts, (detect_index_files(python, project, sources, timeout) if facts is not None else None)
-    output = _run_stdout([python, "-c", _FACTS_AND_INDEX_SCRIPT, json.dumps(list(sources)), project], timeout)
+    else:
+        output = _run_stdout(_facts_and_index_argv(python, project, sources), timeout)
     facts = remember_interpreter_facts(python, output) if output else None
     if facts is None:
         return detect_interpreter_facts(python), None
@@ -920,6 +924,74 @@ def detect_facts_and_index_files(
 
 # Index queries answered by detect_facts_and_index_files, which detect_index_files answers from.
 _ANSWERED_QUERIES: dict[tuple[str, str, tuple[str, ...], float], IndexQuery | None] = {}
+
+
+def _facts_and_index_argv(python: str, project: str, sources: tuple[str, ...]) -> list[str]:
+    return [python, "-c", _FACTS_AND_INDEX_SCRIPT, json.dumps(list(sources)), project]
+
+
+class _EarlyQuery:
+    """The facts script and index query of detect_facts_and_index_files, started before it is asked."""
+
+    def __init__(self, argv: list[str], timeout: float) -> None:
+        import time
+
+        self._deadline = time.monotonic() + timeout
+        # No standard error pipe: nobody reads it while the query runs (and its reader drops it).
+        self._process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+
+    def output(self) -> str | None:
+        """Its standard output, None when it did not end by its deadline (it is stopped then)."""
+        import time
+
+        from safe_pip.runner import stopped_with_safe_pip
+
+        try:
+            with stopped_with_safe_pip():
+                stdout, _ = self._process.communicate(timeout=max(0.0, self._deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.stop()
+            return None
+        return stdout.decode("utf-8", "replace")
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.communicate()
+
+
+# Queries started by start_facts_and_index_files and not asked for yet, by detect_facts_and_index_files' key.
+_EARLY_QUERIES: dict[tuple[str, str, tuple[str, ...], float], _EarlyQuery] = {}
+
+
+def start_facts_and_index_files(
+    python: str, project: str, sources: tuple[str, ...], timeout: float = INDEX_TIMEOUT_S
+) -> None:
+    """Start what `detect_facts_and_index_files(python, project, sources, timeout)` runs, without waiting:
+    that call (the same arguments) then takes its answer. Meant for the moment pip prints that it found no
+    distribution of `project`: pip still takes a quarter of a second to end (its interpreter's tear-down),
+    and safe-pip reads the log meanwhile. A query nobody asks for is stopped by `stop_early_queries`.
+    Nothing is started when that call would not start this run (the facts or the answer already known)."""
+    known = (python, project, sources, timeout)
+    if known in _EARLY_QUERIES or known in _ANSWERED_QUERIES or python in _KNOWN_FACTS:
+        return
+    if not _PROJECT.fullmatch(project):
+        return
+    try:
+        _EARLY_QUERIES[known] = _EarlyQuery(_facts_and_index_argv(python, project, sources), timeout)
+    except OSError:
+        pass  # asked for later, it is run then and fails there as it would have
+
+
+def stop_early_queries() -> None:
+    """Stop (and reap) the queries start_facts_and_index_files started that nobody asked for."""
+    while _EARLY_QUERIES:
+        _, query = _EARLY_QUERIES.popitem()
+        query.stop()
+
+
 _PROJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 

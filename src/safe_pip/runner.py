@@ -233,11 +233,13 @@ def run_captured(
     capture: CaptureBuffer,
     log_directory: Callable[[], str] | None,
     env: Mapping[str, str] | None = None,
+    watch: Callable[[bytes], None] | None = None,
 ) -> RunResult:
     """Run pip with its output streamed to the user, fed to `capture`, and saved under `log_directory()`.
 
     `log_directory` is called only after pip has started, so that finding it (importing platformdirs)
-    overlaps pip's own start-up instead of adding to it.
+    overlaps pip's own start-up instead of adding to it. `watch`, when given, sees each chunk of output as
+    it arrives (after the user and the log have it).
     """
     started = time.monotonic()
     streams = _Streams.for_terminal_state()
@@ -259,6 +261,8 @@ def run_captured(
             if log is not None:
                 log.write(chunk)
             capture.feed(chunk, source)
+            if watch is not None:
+                watch(chunk)
 
         streams.pump(child, sink)
         returncode = child.wait()
