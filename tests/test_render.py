@@ -42,3 +42,38 @@ def test_a_console_that_cannot_encode_a_character_gets_a_replacement() -> None:
     Console(color=False, stream=stream).say("box \u2502 glyph")
     stream.flush()
     assert raw.getvalue() == b"safe-pip: box ? glyph\n"
+
+
+def test_a_long_evidence_line_keeps_its_start_and_end_and_says_what_was_left_out() -> None:
+    from safe_pip.classify import Diagnosis, Evidence
+    from safe_pip.render import EVIDENCE_CHARS, diagnosis_lines
+
+    listed = ", ".join(f"0.{n}.0" for n in range(400))
+    long_line = (
+        f"ERROR: Could not find a version that satisfies the requirement x==9 (from versions: {listed})"
+    )
+    short_line = "ERROR: No matching distribution found for x==9"
+    diagnosis = Diagnosis(
+        rule="r",
+        category="no-matching-distribution",
+        confidence=0.9,
+        package="x",
+        summary="s",
+        hint="",
+        evidence=(Evidence(1, long_line), Evidence(2, short_line)),
+        fixes=(),
+    )
+    shown = [line for line in diagnosis_lines([diagnosis]) if line.startswith("  line ")]
+    assert shown[1] == f"  line 2: {short_line}"
+    first = shown[0].removeprefix("  line 1: ")
+    assert first.startswith(
+        "ERROR: Could not find a version that satisfies the requirement x==9 (from versions:"
+    )
+    assert first.endswith("0.398.0, 0.399.0)")
+    left_out = len(long_line) - EVIDENCE_CHARS
+    assert f"[{left_out:,} characters]" in first
+    assert len(first) < EVIDENCE_CHARS + 40
+    assert diagnosis.to_json()["evidence"] == [  # the JSON report keeps every character
+        {"line": 1, "text": long_line},
+        {"line": 2, "text": short_line},
+    ]

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 __all__ = ["Console", "diagnoses_json", "diagnosis_lines"]
 
 _STYLES = {"error": "1;31", "warning": "33", "note": "2", "title": "1", "ok": "32"}
+# An evidence line longer than this is shown with its middle left out (pip's "from versions:" list of a
+# project with hundreds of releases fills a screen); its start and end name what failed and the newest
+# versions. JSON reports keep the whole line.
+EVIDENCE_CHARS = 240
+_EVIDENCE_TAIL = 60
 
 
 class Console:
@@ -86,6 +91,15 @@ def _isatty(stream: TextIO) -> bool:
         return False
 
 
+def shorten_middle(text: str, limit: int = EVIDENCE_CHARS) -> str:
+    """`text`, or when longer than `limit` its start and end around a note of how much was left out."""
+    if len(text) <= limit:
+        return text
+    head = limit - _EVIDENCE_TAIL
+    left_out = len(text) - head - _EVIDENCE_TAIL
+    return f"{text[:head]} … [{left_out:,} characters] … {text[-_EVIDENCE_TAIL:]}"
+
+
 def diagnosis_lines(diagnoses: Sequence[Diagnosis], *, console: Console | None = None) -> list[str]:
     """The human form of diagnoses: what failed, why (with evidence), and the commands that fix it."""
 
@@ -101,7 +115,7 @@ def diagnosis_lines(diagnoses: Sequence[Diagnosis], *, console: Console | None =
         lines.append(style(head, "title"))
         lines.append(f"  {diagnosis.summary}")
         for item in diagnosis.evidence:
-            lines.append(style(f"  line {item.line}: ", "note") + item.text)
+            lines.append(style(f"  line {item.line}: ", "note") + shorten_middle(item.text))
         if diagnosis.hint:
             lines.append(f"  hint: {diagnosis.hint}")
         for fix in diagnosis.fixes:
