@@ -112,6 +112,22 @@ def test_the_first_error_is_announced_once() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param(b"ERROR: No matching distribution found for nosuchthing\n", id="pip-capitals"),
+        pytest.param(b"error: command 'gcc' failed\n", id="lower-case"),
+        pytest.param(b"RuntimeError: boom\n", id="exception"),
+    ],
+)
+def test_any_spelling_of_error_is_announced(line: bytes) -> None:
+    announced: list[int] = []
+    buffer = CaptureBuffer(on_first_error=lambda: announced.append(1))
+    buffer.feed(b"Collecting nosuchthing\n")
+    buffer.feed(line)
+    assert announced == [1]
+
+
 def test_an_unfinished_stdout_line_does_not_swallow_a_stderr_line() -> None:
     """pip prints progress dots on stdout without a newline, then `ERROR:` on stderr: the error stays a
     line of its own (numbered by the saved log's line it ends on), and the dots line goes on after it."""

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from safe_pip import probe
-from safe_pip.facts import format_options, index_query_options, missing_project, source_options
+from safe_pip.facts import (
+    format_options,
+    index_query_options,
+    missing_project,
+    source_options,
+    unfound_project,
+)
 from tests.conftest import hermetic_env, safe_pip_argv
 
 
@@ -107,6 +113,27 @@ def test_nothing_is_started_when_the_facts_are_known(monkeypatch: pytest.MonkeyP
 )
 def test_the_project_pip_found_nothing_for(text: str, project: str | None) -> None:
     assert missing_project(text.split("\n")[:-1]) == project
+
+
+@pytest.mark.parametrize(
+    ("text", "project"),
+    [
+        pytest.param(
+            "ERROR: Could not find a version that satisfies the requirement torch==2.0.1 (from versions: 2.5.0)\n"
+            "ERROR: No matching distribution found for torch==2.0.1\n",
+            "torch",
+            id="pip-20-on",
+        ),
+        pytest.param(
+            "  Could not find a version that satisfies the requirement nosuch (from versions: )\n",
+            "nosuch",
+            id="pip-9",
+        ),
+        pytest.param("Requirement already satisfied: pip in ./venv\n", None, id="satisfied"),
+    ],
+)
+def test_the_first_project_pip_found_nothing_for(text: str, project: str | None) -> None:
+    assert unfound_project(text.split("\n")[:-1]) == project
 
 
 def test_the_query_options_are_the_sources_then_the_formats() -> None:

@@ -76,7 +76,8 @@ class CaptureBuffer:
         max_line_bytes: int = 16 << 10,
         on_first_error: Callable[[], None] | None = None,
     ) -> None:
-        # Called once, with the first chunk that holds "rror" (ERROR:, error:, Error): a failure is likely.
+        # Called once, with the first chunk that holds "rror" or "RROR" (error:, Error, ERROR:): a failure is
+        # likely.
         self._on_first_error = on_first_error
         self._head_limit = head_bytes
         self._tail_limit = tail_bytes
@@ -110,7 +111,8 @@ class CaptureBuffer:
     def feed(self, chunk: bytes, source: int = 1) -> None:
         """Add the next bytes of output, from stream `source` (pip's stdout or stderr: any key per stream)."""
         self.total_bytes += len(chunk)
-        if self._on_first_error is not None and b"rror" in chunk:
+        # (pip's own "ERROR: No matching distribution found for x" holds no "rror": it is all capitals)
+        if self._on_first_error is not None and (b"rror" in chunk or b"RROR" in chunk):
             announce, self._on_first_error = self._on_first_error, None
             announce()
         cut = chunk.rfind(b"\n")

@@ -142,6 +142,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         _stop_early_queries()
 
 
+# What explaining a failure imports: the failed-install flow, then what it imports later inside functions
+# (the index's reading, asked for a release pip did not find; the parser of the user's requirements; the
+# CUDA build check; the rule library's folders).
+_DIAGNOSIS_MODULES = (
+    "safe_pip.commands.install",
+    "safe_pip.index_diagnosis",
+    "safe_pip.requested",
+    "packaging.requirements",
+    "safe_pip.torchcheck",
+    "platformdirs",
+)
+
+
 def _import_diagnosis_meanwhile() -> None:
     """At pip's first error line, import what explaining a failure needs on a second thread: pip is usually
     still building or shutting down then, and the main thread only waits for its output, so the explanation
@@ -154,24 +167,27 @@ def _import_diagnosis_meanwhile() -> None:
 
 
 def _index_query_starter(python: str, args: Sequence[str]) -> Callable[[bytes], None]:
-    """What watches pip's output for its "No matching distribution found for X" line and then starts the
-    index query the diagnosis will ask (probe.start_facts_and_index_files), once: pip still takes a
-    quarter of a second to end after that line (its interpreter's tear-down), time the query runs in."""
+    """What watches pip's output for the line saying it found nothing for a requirement ("Could not find a
+    version that satisfies the requirement X", the first of pip's last two lines) and then starts the index
+    query the diagnosis will ask (probe.start_facts_and_index_files), once: pip still takes a quarter of a
+    second to end after that line (its interpreter's tear-down), time the query runs in. It sees the chunk
+    before the capture does, so the start comes before the capture's second thread begins its imports."""
     started = False
 
     def watch(chunk: bytes) -> None:
         nonlocal started
-        if started or b"distribution found for " not in chunk:
+        if started or (b"the requirement " not in chunk and b"distribution found for " not in chunk):
             return
-        started = True
-        # Only what the start needs (not the rule engine, which a second thread may be importing now).
-        from safe_pip.facts import index_query_options, missing_project, source_options
+        # Only what the start needs (not the rule engine).
+        from safe_pip.facts import index_query_options, source_options, unfound_project
         from safe_pip.probe import start_facts_and_index_files
 
         # Whole lines only (the piece after the last newline may be a name cut in two). The options are
-        # those index_diagnosis.with_index_facts asks with: the query is used only when they are the same.
-        project = missing_project(chunk.decode("utf-8", "replace").split("\n")[:-1])
+        # those index_diagnosis.with_index_facts asks with: the query is used only when they and the
+        # project are the same.
+        project = unfound_project(chunk.decode("utf-8", "replace").split("\n")[:-1])
         if project is not None:
+            started = True
             start_facts_and_index_files(python, project, index_query_options(source_options(args), args))
 
     return watch
@@ -186,7 +202,8 @@ def _stop_early_queries() -> None:
 
 def _import_diagnosis() -> None:
     try:
-        import safe_pip.commands.install  # noqa: F401
+        for name in _DIAGNOSIS_MODULES:
+            __import__(name)
     except BaseException:  # noqa: S110 - see _import_diagnosis_meanwhile
         pass
 

@@ -41,6 +41,7 @@ __all__ = [
     "requirement_words",
     "source_options",
     "takes_value",
+    "unfound_project",
 ]
 
 
@@ -460,6 +461,17 @@ def missing_project(lines: Iterable[str]) -> str | None:
         if match
     }
     return found.pop() if len(found) == 1 else None
+
+
+def unfound_project(lines: Iterable[str]) -> str | None:
+    """The project of the first of pip's lines saying it found nothing for a requirement ("Could not find a
+    version that satisfies the requirement x", then "No matching distribution found for x"), or None."""
+    for line in lines:
+        if "satisfies the requirement " in line or "distribution found for " in line:
+            match = WANTED_REQUIREMENT.search(line)
+            if match:
+                return match.group("name")
+    return None
 
 
 def index_query_options(sources: Sequence[str], args: Sequence[str]) -> tuple[str, ...]:

@@ -239,7 +239,7 @@ def run_captured(
 
     `log_directory` is called only after pip has started, so that finding it (importing platformdirs)
     overlaps pip's own start-up instead of adding to it. `watch`, when given, sees each chunk of output as
-    it arrives (after the user and the log have it).
+    it arrives (after the user and the log have it, before `capture`).
     """
     started = time.monotonic()
     streams = _Streams.for_terminal_state()
@@ -260,9 +260,9 @@ def run_captured(
         def sink(source: int, chunk: bytes) -> None:
             if log is not None:
                 log.write(chunk)
-            capture.feed(chunk, source)
             if watch is not None:
                 watch(chunk)
+            capture.feed(chunk, source)
 
         streams.pump(child, sink)
         returncode = child.wait()
