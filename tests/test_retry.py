@@ -231,6 +231,69 @@ def test_a_fix_that_gets_past_one_cause_to_the_next_is_followed_by_the_next_fix(
     assert attempts[-1].outcome.exit_code == 0
 
 
+def test_a_build_constraint_changed_in_the_same_file_is_another_run() -> None:
+    """suds-jurko 0.6 on 3.11: setuptools<81 gets its build past pkg_resources to use_2to3, whose fix is
+    setuptools<58 in the same constraint file (the same arguments and environment, another file text). That
+    is a new run, not a repeat; the same text again is."""
+    path = "/tmp/scratch/build-constraints-setuptools.txt"
+    env = {"PIP_CONSTRAINT": path}
+
+    def constrain(requirement: str) -> Fix:
+        return replace(
+            _fix("constrain-build", ("suds-jurko==0.6",), env), files=((path, requirement + "\n"),)
+        )
+
+    def diagnosis(rule: str, requirement: str) -> Diagnosis:
+        return Diagnosis(
+            rule,
+            "build-backend-error",
+            0.9,
+            "suds-jurko",
+            "",
+            "",
+            (Evidence(1, "x"),),
+            (constrain(requirement),),
+        )
+
+    written: list[tuple[tuple[str, str], ...]] = []
+    outcomes = iter(
+        [
+            RunOutcome(1, 0.1, (diagnosis("pkg-resources-missing", "setuptools<81"),)),
+            RunOutcome(1, 0.1, (diagnosis("use-2to3-removed", "setuptools<58"),)),
+            RunOutcome(0, 0.1),
+        ]
+    )
+
+    def pip(
+        args: tuple[str, ...],
+        env: Mapping[str, str],
+        before: tuple[str, ...],
+        files: tuple[tuple[str, str], ...] = (),
+    ) -> RunOutcome:
+        written.append(files)
+        return next(outcomes)
+
+    attempts = run_with_fixes(("suds-jurko==0.6",), pip, max_attempts=3, announce=lambda *_: None)
+    assert [attempt.fix.id if attempt.fix else None for attempt in attempts] == [
+        None,
+        "constrain-build",
+        "constrain-build",
+    ]
+    assert written == [(), ((path, "setuptools<81\n"),), ((path, "setuptools<58\n"),)]
+    assert attempts[-1].outcome.exit_code == 0
+
+    # The same constraint asked for again after it failed: nothing new to run, the loop ends.
+    outcomes = iter(
+        [
+            RunOutcome(1, 0.1, (diagnosis("pkg-resources-missing", "setuptools<81"),)),
+            RunOutcome(1, 0.1, (diagnosis("use-2to3-removed", "setuptools<81"),)),
+        ]
+    )
+    written.clear()
+    attempts = run_with_fixes(("suds-jurko==0.6",), pip, max_attempts=3, announce=lambda *_: None)
+    assert len(attempts) == 2
+
+
 def test_fix_records_say_what_each_fix_was_for_and_whether_it_worked() -> None:
     pip = ScriptedPip(
         {

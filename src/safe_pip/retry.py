@@ -2,9 +2,9 @@
 again; bounded. Pure: running pip and diagnosing a run are given as functions, so the loop is tested alone.
 
 It stops at success, at the attempt limit, when no safe untried fix is left, or when a fix changed nothing
-(the same rule's diagnosis for the same package right after it). The same arguments and environment never run
-twice, except once after a fix that changes the target first (upgrading pip), which is what makes that run
-different.
+(the same rule's diagnosis for the same package right after it). The same arguments, environment and files
+written for the run (a build constraint's text) never run twice, except once after a fix that changes the
+target first (upgrading pip), which is what makes that run different.
 Fixes that worked before for the same package and failure (the history) are tried first; a fix whose last
 try for them failed is not tried again.
 """
@@ -134,18 +134,30 @@ def next_fix(
     # A fix that changed nothing ends the loop; fewer build jobs may need one more halving.
     if last.fix is not None and same_failure and last.fix.id != "limit-build-jobs":
         return None
-    tried = {_key(attempt.before, attempt.args, attempt.env_changes) for attempt in attempts}
+    # What each attempt ran with: its arguments, environment, the command run first, and the files the fixes
+    # had written by then (they stay until the loop ends). A build constraint of the same project is one file
+    # whose text a later fix changes (setuptools<81, then setuptools<58 for the use_2to3 the first one got
+    # the build to): the same arguments and environment, another run.
+    files: dict[str, str] = {}
+    tried: set[tuple[object, ...]] = set()
+    for attempt in attempts:
+        if attempt.fix is not None:
+            files.update(attempt.fix.files)
+        tried.add(_key(attempt.before, attempt.args, attempt.env_changes, files))
     worked_before = tuple(remembered(top)) if remembered is not None and top.package else ()
     failed_before = tuple(failed(top)) if failed is not None and top.package else ()
     for fix in usable_fixes(top, worked_before, failed_before):
         env = {**last.env_changes, **fix.env}
-        if fix.args is not None and _key(fix.before, fix.args, env) not in tried:
+        written = {**files, **dict(fix.files)}
+        if fix.args is not None and _key(fix.before, fix.args, env, written) not in tried:
             return _Plan(fix, fix.args, env, fix.id in worked_before)
     return None
 
 
-def _key(before: tuple[str, ...], args: tuple[str, ...], env: Mapping[str, str]) -> tuple[object, ...]:
-    return before, args, tuple(sorted(env.items()))
+def _key(
+    before: tuple[str, ...], args: tuple[str, ...], env: Mapping[str, str], files: Mapping[str, str]
+) -> tuple[object, ...]:
+    return before, args, tuple(sorted(env.items())), tuple(sorted(files.items()))
 
 
 def run_with_fixes(
