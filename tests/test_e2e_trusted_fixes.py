@@ -305,6 +305,63 @@ def test_a_build_that_breaks_with_a_new_build_dependency_is_retried_with_that_de
     assert list(scratch.iterdir()) == []  # the constraints file and its folder are removed
 
 
+@pytest.fixture
+def old_setup_py(tmp_path: Path, wheelhouse: Path) -> Path:
+    """oldsuds 0.6 is only an sdist whose setup.py fails as suds-jurko 0.6's does: with setuptools 81 or newer
+    on `import pkg_resources`, with 58 or newer on `use_2to3`. The index has the wheelhouse's setuptools
+    (84) and copies of it numbered 80.9.0 and 57.5.0 (setuptools reads its version from its metadata)."""
+    import zipfile
+
+    src = tmp_path / "src"
+    setup = (
+        "import sys\n"
+        "import setuptools\n"
+        "major = int(setuptools.__version__.split('.')[0])\n"
+        "if major >= 81:\n"
+        "    raise ModuleNotFoundError(\"No module named 'pkg_resources'\")\n"
+        "if major >= 58:\n"
+        "    sys.exit('error in oldsuds setup command: use_2to3 is invalid.')\n"
+        "setuptools.setup(name='oldsuds', version='0.6', py_modules=['oldsuds'])\n"
+    )
+    pyproject = '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+    files = {"pyproject.toml": pyproject, "setup.py": setup, "oldsuds.py": "VERSION = '0.6'\n"}
+    make_sdist(src, "oldsuds", "0.6", files)
+    real = next(wheelhouse.glob("setuptools-*.whl"))
+    with zipfile.ZipFile(real) as wheel:
+        contents = {name: wheel.read(name) for name in wheel.namelist() if not name.endswith("/")}
+    for version in ("57.5.0", "80.9.0"):
+        copied: dict[str, str | bytes] = {}
+        for path, data in contents.items():
+            folder, _, rest = path.partition("/")
+            if not folder.endswith(".dist-info"):
+                copied[path] = data
+            elif rest in ("entry_points.txt", "top_level.txt"):
+                # make_wheel writes METADATA, WHEEL and RECORD for the new version
+                copied[f"setuptools-{version}.dist-info/{rest}"] = data
+        make_wheel(src, "setuptools", version, files=copied)
+    return src
+
+
+def test_a_second_build_constraint_of_the_same_dependency_is_applied_after_the_first(
+    tmp_path: Path, old_setup_py: Path, wheelhouse: Path, env: dict[str, str]
+) -> None:
+    """setuptools<81 gets the build past pkg_resources to use_2to3, whose fix is setuptools<58: the same
+    constraint file with another text is a new run (it was taken for a repeat, and the loop stopped)."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = dict(env, TMPDIR=str(scratch))
+    python = make_venv(tmp_path / "venv")
+    sources = ["--no-index", "--find-links", str(wheelhouse), "--find-links", str(old_setup_py)]
+    result = _safe_pip("--fix", "--python", str(python), "install", *sources, "oldsuds==0.6", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "pkg-resources-missing" in result.stderr
+    assert "use-2to3-removed" in result.stderr
+    assert "attempt 3/" in result.stderr
+    assert "fixed in 3 attempts (constrain-build, constrain-build)" in result.stderr
+    assert _installed(python, "oldsuds", env) == "0.6"
+    assert list(scratch.iterdir()) == []
+
+
 def test_a_build_constraint_of_the_users_own_is_never_replaced(
     tmp_path: Path, cython3_breaks_the_build: Path, wheelhouse: Path, env: dict[str, str]
 ) -> None:
