@@ -469,7 +469,8 @@ class Classifier:
             return None
         captures: dict[str, str] = dict(rule.defaults)
         matched: set[str] = set()  # as the engine does since a fix may name captures that void it
-        for _, _, found in [*self._nearest_context(rule, state, number), *supporting, hit]:
+        context_hits = self._nearest_context(rule, state, number)
+        for _, _, found in [*context_hits, *supporting, hit]:
             captures.update({k: v for k, v in found.items() if v})
             matched.update(k for k, v in found.items() if v)
         package = captures.get("package") or (
@@ -502,9 +503,15 @@ class Classifier:
         )
         if self.facts is None and context.package_manager is None:
             # A log from elsewhere: its system's fix commands (as the engine does since issue 13's pastes).
+            # (and, as the engine does since the second pastes corpus, the lines its context patterns read)
             lines = [text for _, text in evidence_hits] + [item.text for item in evidence]
-            printed_on = log_platform(lines)
-            context = replace(context, log_system=printed_on.system, log_conda=printed_on.conda)
+            printed_on = log_platform(lines + [text for _, text, _ in context_hits])
+            context = replace(
+                context,
+                log_system=printed_on.system,
+                log_conda=printed_on.conda,
+                log_alpine=printed_on.alpine,
+            )
         fixes = []
         for spec in rule.fixes:
             if matched.intersection(spec.unless):

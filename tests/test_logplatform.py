@@ -39,6 +39,23 @@ from safe_pip.logplatform import LogPlatform, log_platform
             ["/home/a/miniconda3/envs/x/compiler_compat/ld: cannot find -lcrypto: No such file or directory"],
             LogPlatform(None, conda=True),
         ),
+        # macOS's loader and Apple's clang (which has no OpenMP)
+        (["error: dlopen(libhdf5.dylib, 6): image not found"], LogPlatform("darwin")),
+        (["clang: error: unsupported option '-fopenmp'"], LogPlatform("darwin")),
+        # Alpine: apk's advice, and the flags Alpine's Pythons compile with (python:*-alpine, the distribution's)
+        (["  sudo apk add gcc python3-dev musl-dev linux-headers"], LogPlatform("linux", alpine=True)),
+        (
+            [
+                "gcc -Wsign-compare -DNDEBUG -g -fwrapv -O3 -Wall -DTHREAD_STACK_SIZE=0x100000 -fPIC -c x.c -o x.o"
+            ],
+            LogPlatform("linux", alpine=True),
+        ),
+        (
+            ["gcc -fno-strict-aliasing -Os -fomit-frame-pointer -g -DNDEBUG -fPIC -c x.c"],
+            LogPlatform("linux", alpine=True),
+        ),
+        # a Debian compile command (-O2, no Alpine flag) says nothing
+        (["x86_64-linux-gnu-gcc -g -fwrapv -O2 -fstack-protector-strong -fPIC -c x.c"], LogPlatform()),
         # Linux's own lines name no system: unknown, and the commands stay the default ones
         (["/usr/bin/ld: cannot find -lzstd: No such file or directory"], LogPlatform()),
         (["src/a.c:2:10: fatal error: portaudio.h: No such file or directory"], LogPlatform()),
@@ -56,6 +73,12 @@ from safe_pip.logplatform import LogPlatform, log_platform
         "conda-linux-compiler",
         "conda-macos-clang",
         "conda-compiler-compat",
+        "macos-dlopen",
+        "apple-clang-openmp",
+        "alpine-apk-advice",
+        "alpine-image-flags",
+        "alpine-distribution-flags",
+        "debian-flags",
         "gnu-ld",
         "gcc-header",
         "no-drive-letter",
@@ -79,8 +102,20 @@ def test_the_system_most_lines_name_wins_and_a_tie_is_unknown() -> None:
         ("header-not-found/match-written-msvc-c1083-portaudio-pip19.log", None),
         ("linker-library-not-found/match-written-macos-ld-prime-pip24.log", "brew install"),
         ("msvc-build-tools-missing/match-written-pip25-py313.log", "winget install"),
+        ("openmp-unsupported/match-written-macos-fopenmp.log", "brew install libomp"),
+        ("shared-library-missing/match-written-macos-dlopen-libhdf5.log", "brew install hdf5"),
+        ("libc-headers-missing/match-written-alpine-limits-h-pip9.log", "apk add musl-dev"),
+        ("compiler-not-found/match-written-alpine-psutil-apk.log", "apk add build-base"),
     ],
-    ids=["windows-header-no-apt", "macos-library-brew", "msvc-winget"],
+    ids=[
+        "windows-header-no-apt",
+        "macos-library-brew",
+        "msvc-winget",
+        "macos-openmp-brew",
+        "macos-dlopen-brew",
+        "alpine-libc-apk",
+        "alpine-compiler-apk",
+    ],
 )
 def test_a_diagnosed_log_gets_the_system_package_command_of_its_own_system(
     log: str, command: str | None

@@ -864,7 +864,8 @@ class Classifier:
             return None
         captures: dict[str, str] = dict(rule.defaults)
         matched: set[str] = set()  # the captures the log itself gave (not a default)
-        for _, _, found in [*self._nearest_context(rule, state, number), *supporting, hit]:
+        context_hits = self._nearest_context(rule, state, number)
+        for _, _, found in [*context_hits, *supporting, hit]:
             captures.update({k: v for k, v in found.items() if v})
             matched.update(k for k, v in found.items() if v)
         package = captures.get("package") or (
@@ -898,9 +899,15 @@ class Classifier:
         if self.facts is None and context.package_manager is None:
             # A log from elsewhere: the lines the diagnosis rests on say which system printed them, and the
             # fix commands are that system's.
+            # (and the lines its context patterns read: a compile command whose flags name the system)
             lines = [text for _, text in evidence_hits] + [item.text for item in evidence]
-            printed_on = log_platform(lines)
-            context = replace(context, log_system=printed_on.system, log_conda=printed_on.conda)
+            printed_on = log_platform(lines + [text for _, text, _ in context_hits])
+            context = replace(
+                context,
+                log_system=printed_on.system,
+                log_conda=printed_on.conda,
+                log_alpine=printed_on.alpine,
+            )
         fixes = []
         for spec in rule.fixes:
             if matched.intersection(spec.unless):

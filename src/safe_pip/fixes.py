@@ -129,6 +129,8 @@ class FixContext:
     # Windows log; none at all when the rule knows no package there); None: this machine's, or unknown.
     log_system: str | None = None
     log_conda: bool = False
+    # ... and whether on Alpine Linux (its package manager is apk; no other distribution's command fits).
+    log_alpine: bool = False
 
     @property
     def builds_isolated(self) -> bool:
@@ -623,7 +625,7 @@ def render_fix(
             packages,
             context.package_manager,
             sudo=context.sudo,
-            system=context.log_system,
+            system="alpine" if context.log_alpine else context.log_system,
             conda=context.log_conda,
         )
         if not command and context.log_system is not None:
@@ -802,6 +804,7 @@ _WINDOWS_WORD = re.compile(r"[\w .:/\\+=-]+")
 _SYSTEM_MANAGERS: dict[str, tuple[str, ...]] = {
     "win32": ("winget", "choco", "conda"),
     "darwin": ("brew", "conda"),
+    "alpine": ("apk",),
 }
 
 

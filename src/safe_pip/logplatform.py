@@ -3,7 +3,8 @@
 `safe-pip diagnose` of a log from elsewhere knows nothing of that machine, yet its fix commands must not send
 a Windows user to apt-get: the lines themselves say where they were printed (MSVC's `C1083`, `[WinError 5]`, a
 `C:\\` path; macOS's `macosx-` build folders, ld64's "library not found for -l", Homebrew's paths; a conda
-environment's compiler names and folders). Pure: text in, a guess out (None when the lines do not say).
+environment's compiler names and folders; Alpine's `apk add`, musl and the flags its Pythons build with).
+Pure: text in, a guess out (None when the lines do not say).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ _MACOS = re.compile(
     r"|(?:^|\s)ld: library '[^']+' not found"  # Xcode 15's linker
     r"|\bld: symbol\(s\) not found for architecture|Undefined symbols for architecture"
     r"|-darwin\.so\b|\bapple-darwin"
+    r"|\bdlopen\([^)]*\.dylib"  # macOS's loader: dlopen(libhdf5.dylib, 6): image not found
+    r"|clang(?:\+\+)?: error: unsupported option '-fopenmp'"  # Apple's clang (a Linux clang has OpenMP)
 )
 _CONDA = re.compile(
     r"conda[-_](?:linux|cos\d)"  # x86_64-conda-linux-gnu-cc, x86_64-conda_cos6-linux-gnu-gcc
@@ -39,23 +42,35 @@ _CONDA = re.compile(
     r"|[/\\]compiler_compat[/\\]"
 )
 
+# Alpine Linux (musl): its package manager's advice, musl's names, and the flag Alpine's Pythons (the
+# distribution's and the python:*-alpine images') are built with, which their compile commands repeat.
+_ALPINE = re.compile(
+    r"\bapk add\b|\bmusl-dev\b|/lib/ld-musl-|-linux-musl|\bmusllinux_\d"
+    r"|-DTHREAD_STACK_SIZE=0x100000\b|-Os -fomit-frame-pointer\b|\balpine\d*[:/-]|-alpine\b"
+)
+
 
 @dataclass(frozen=True)
 class LogPlatform:
     """The system a log was printed on (`sys.platform`'s names: "win32", "darwin", "linux"; None: the lines
-    do not say) and whether pip ran in a conda environment."""
+    do not say), whether pip ran in a conda environment, and whether on Alpine Linux (musl, apk)."""
 
     system: str | None = None
     conda: bool = False
+    alpine: bool = False
 
 
 def log_platform(lines: Iterable[str]) -> LogPlatform:
-    """The system the lines name most often (a tie, or none: unknown), and whether one names conda."""
+    """The system the lines name most often (a tie, or none: unknown), and whether one names conda or
+    Alpine (Alpine only when neither Windows nor macOS is named: then the system is Linux)."""
     windows = macos = 0
-    conda = False
+    conda = alpine = False
     for line in lines:
         windows += bool(_WINDOWS.search(line))
         macos += bool(_MACOS.search(line))
         conda = conda or bool(_CONDA.search(line))
+        alpine = alpine or bool(_ALPINE.search(line))
     system = "win32" if windows > macos else "darwin" if macos > windows else None
+    if alpine and system is None:
+        return LogPlatform(system="linux", conda=conda, alpine=True)
     return LogPlatform(system=system, conda=conda)
