@@ -69,7 +69,7 @@ params = st.fixed_dictionaries(
         "jobs": st.sampled_from(["1", "2"]),
         "parallel": st.sampled_from(["", "ninja: "]),
         "version": st.sampled_from(["3.11", ""]),
-        "requirement": names,
+        "requirement": st.one_of(names, st.builds(lambda n: f"{n}<2", names)),
         "what": st.just("a compiler"),
         "apt": st.just("build-essential"),
         "host": st.just("pkgs.example"),
@@ -94,6 +94,7 @@ def _context(package: str, args: tuple[str, ...], nearest: bool) -> FixContext:
         fitting_wheel=lambda path, project: path.rsplit("/", 1)[0] + f"/{project}-1.0-py3-none-any.whl",
         target_venv=lambda: True,
         fix_versions="nearest" if nearest else "",
+        scratch_folder="/tmp/safe-pip-1-ab",  # where a build constraint's file is written
     )
 
 
@@ -116,7 +117,14 @@ def _check(fix: Fix, args: tuple[str, ...], nearest: bool) -> None:
             folder = word.rsplit("/", 1)[0]
             assert any(new.startswith(folder + "/") for new in added), (fix, args)
             assert "--no-index" in args or fix.id == "only-binary", (fix, args)
-    # 3. A requirement the fix adds or changes is within every version the user gave.
+    # 3. A build constraint written for the retry (`numpy<2`) is only of a project the user gave no version,
+    #    file, folder or URL for (a bare name, or none at all).
+    for path, text in fix.files:
+        if "/build-constraints-" in path:
+            constrained = Requirement(text.strip()).name
+            assert str(_user_specifier(args, constrained)) == "", (fix, args)
+            assert read_user_requests(args, FILES.get).direct(constrained) is None, (fix, args)
+    # 4. A requirement the fix adds or changes is within every version the user gave.
     values = {fix.args[i + 1] for i, word in enumerate(fix.args[:-1]) if takes_value(word)}
     for word in added:
         if word.startswith("-") or _is_direct(word) or word in values:
@@ -151,6 +159,22 @@ def test_an_automatic_fix_keeps_sources_indexes_and_versions(
     # A rule gives every parameter its action requires (rules.py checks it when loading).
     assume(all(name in values for name in ACTIONS[action].required if name != "package"))
     fix = render_fix(action, values, _context(package, args, nearest))
+    if fix is None or not fix.auto:
+        return
+    _check(fix, args, nearest)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    args=user_commands,
+    package=names,
+    requirement=st.one_of(names, st.builds(lambda n: f"{n}<2", names)),
+    nearest=st.booleans(),
+)
+def test_an_automatic_build_constraint_keeps_the_users_versions(
+    args: tuple[str, ...], package: str, requirement: str, nearest: bool
+) -> None:
+    fix = render_fix("constrain-build", {"requirement": requirement}, _context(package, args, nearest))
     if fix is None or not fix.auto:
         return
     _check(fix, args, nearest)

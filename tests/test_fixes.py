@@ -806,12 +806,29 @@ def test_a_second_build_constraint_keeps_the_first() -> None:
 
 
 @pytest.mark.parametrize(
+    "args",
+    [
+        ("pyyaml==5.4.1", "cython"),  # Cython by name alone: any version, Cython<3 among them
+        ("pyyaml==5.4.1", "Cython[all] ; python_version >= '3'"),
+    ],
+)
+def test_a_build_constraint_of_a_project_the_user_named_without_a_version_is_applied(
+    args: tuple[str, ...],
+) -> None:
+    """scikit-surprise 1.1.1 with `numpy` (any version) beside it: numpy<2 keeps within what was asked."""
+    fix = _constrain(replace(_BUILD, pip_args=args))
+    assert fix.auto
+    assert fix.files == (("/tmp/safe-pip-1-ab/build-constraints-cython.txt", "Cython<3\n"),)
+
+
+@pytest.mark.parametrize(
     "context",
     [
         replace(_BUILD, scratch_folder=None),  # nowhere private to write the file
         replace(_BUILD, pip_args=("--no-build-isolation", "pyyaml==5.4.1")),  # no build environment
         replace(_BUILD, user_constraint_variables=("PIP_CONSTRAINT",)),  # the user's own would be replaced
         replace(_BUILD, pip_args=("pyyaml==5.4.1", "cython>=3")),  # the user's versions of Cython
+        replace(_BUILD, pip_args=("pyyaml==5.4.1", "cython<4")),  # a range is theirs too, however wide
         replace(_BUILD, scratch_folder="/tmp/my folder"),  # pip splits the variable on white space
         replace(_BUILD, pip_args=None),  # the command is not known
     ],

@@ -22,7 +22,7 @@ from safe_pip.facts import (
     requirement_words,
     source_options,
 )
-from safe_pip.requested import UserRequests, nearest_release, read_user_requests, with_pin
+from safe_pip.requested import Requested, UserRequests, nearest_release, read_user_requests, with_pin
 from safe_pip.template import fill_template
 
 __all__ = ["ACTIONS", "PACKAGE_MANAGERS", "ActionSpec", "Fix", "FixContext", "render_fix", "shell_words"]
@@ -868,7 +868,9 @@ def _build_constraint(
     --fix may apply it: only with a private folder to write the file in, when the build is isolated (with
     --no-build-isolation the build uses the target's own packages), when the user set no constraint variable
     of their own (it would be replaced), and when the user did not ask for that project themselves (their
-    versions of it are theirs to give)."""
+    versions of it are theirs to give) or asked for it by name alone, any version (`numpy` beside
+    scikit-surprise 1.1.1, whose C code needs NumPy 1: `numpy<2` keeps within that; older pips pass
+    PIP_CONSTRAINT on to the install itself, which then installs the NumPy the build compiles against)."""
     variable = _build_constraint_variable(context)
     project = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
     folder = context.scratch_folder
@@ -879,7 +881,7 @@ def _build_constraint(
         or project is None
         or not context.builds_isolated
         or context.user_constraint_variables
-        or _requests(context).of(project.group(0))
+        or not all(_any_version(item) for item in _requests(context).of(project.group(0)))
     ):
         return {}, (), False
     slug = re.sub(r"[^a-z0-9]+", "-", project.group(0).lower())
@@ -889,6 +891,12 @@ def _build_constraint(
     earlier = context.applied_env.get(variable, "").split()
     value = " ".join([*(name for name in earlier if name != path), path])
     return {variable: value}, ((path, requirement + "\n"),), True
+
+
+def _any_version(item: Requested) -> bool:
+    """Whether a requirement of the user's takes any version of its project: a bare name (extras and markers
+    allowed), from the index, no hashes."""
+    return not item.specifier and item.direct is None and not item.hashed
 
 
 def _requests(context: FixContext) -> UserRequests:
