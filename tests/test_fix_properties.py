@@ -52,6 +52,8 @@ option_words = st.sampled_from(
         ("--timeout", "5"),
         ("-q",),
         ("--pre",),
+        ("--no-binary", "psutil"),
+        ("--no-binary", ":all:"),
     ]
 )
 user_commands = st.lists(
@@ -117,6 +119,10 @@ def _check(fix: Fix, args: tuple[str, ...], nearest: bool) -> None:
             folder = word.rsplit("/", 1)[0]
             assert any(new.startswith(folder + "/") for new in added), (fix, args)
             assert "--no-index" in args or fix.id == "only-binary", (fix, args)
+    # 2b. No wheel is asked for where the user said to build from source (`--no-binary psutil`, `:all:`).
+    refused = {args[i + 1] for i, word in enumerate(args[:-1]) if word == "--no-binary"}
+    asked = {fix.args[i + 1] for i, word in enumerate(fix.args[:-1]) if word == "--only-binary"}
+    assert not [name for name in asked - set(args) if name in refused or ":all:" in refused], (fix, args)
     # 3. A build constraint written for the retry (`numpy<2`) is only of a project the user gave no version,
     #    file, folder or URL for (a bare name, or none at all).
     for path, text in fix.files:

@@ -277,6 +277,28 @@ def _wheels(available: dict[str, str | None]) -> tuple[list[str], FixContext]:
     return asked, FixContext(wheel_version=newest)
 
 
+@pytest.mark.parametrize(
+    "pip_args",
+    [
+        ("--no-build-isolation", "--no-binary", "psutil", "psutil==5.9.0"),
+        ("--no-binary=:all:", "psutil"),
+        ("--no-binary", "requests,PSUTIL", "psutil"),
+    ],
+)
+@pytest.mark.parametrize("action", ["pin-to-wheel", "only-binary"])
+def test_no_wheel_fix_for_a_package_the_user_builds_from_source(
+    pip_args: tuple[str, ...], action: str
+) -> None:
+    """iniconfig 2.0.0 with `--no-binary iniconfig`: an `--only-binary` put before the user's option changes
+    nothing (pip takes the last), and a wheel is what they said not to install."""
+    context = FixContext(package="psutil", pip_args=pip_args, wheel_version=lambda _: "5.9.8")
+    assert render_fix(action, {}, context) is None
+    other = replace(context, pip_args=("--no-binary", "requests", "psutil"))
+    fix = render_fix(action, {}, other)
+    assert fix is not None
+    assert fix.auto
+
+
 def test_pin_to_wheel_asks_within_the_requirement_files_pin() -> None:
     from safe_pip.requested import read_user_requests
 

@@ -363,6 +363,8 @@ def render_fix(
             return _wheel_in_place_of(spec, values, context, instead_of)
         if _direct_source(context, package):
             return None  # a file, folder or URL the user named is never swapped for a name on the index
+        if _user_builds_from_source(context, package):
+            return None  # their --no-binary comes later on the command line and wins: nothing would change
         if (context.wheel_version or context.wheel_versions) is not None and context.pip_args is not None:
             # Only worth a retry when a release within the user's own versions has a wheel here.
             release = _wheel_release(context, package)
@@ -375,7 +377,7 @@ def render_fix(
         # replaces the user's command-line requirement (its extras and marker kept) or is added beside a
         # requirement file's. A release outside the user's versions is only suggested, unless they opted in
         # with --fix-versions nearest.
-        if not package or _direct_source(context, package):
+        if not package or _direct_source(context, package) or _user_builds_from_source(context, package):
             return None
         if context.wheel_version is None and context.wheel_versions is None:
             return None
@@ -903,6 +905,25 @@ def _requests(context: FixContext) -> UserRequests:
     if context.requests is not None:
         return context.requests
     return read_user_requests(context.pip_args or (), lambda _name: None)
+
+
+def _user_builds_from_source(context: FixContext, package: str) -> bool:
+    """Whether the user's command says to build `package` from source (`--no-binary iniconfig`,
+    `--no-binary :all:`): a wheel is then against what they asked, and an added `--only-binary` before their
+    option changes nothing (pip takes the last one)."""
+    args = context.pip_args or ()
+    wanted = canonical_name(package)
+    for at, word in enumerate(args):
+        if word == "--no-binary" and at + 1 < len(args):
+            value = args[at + 1]
+        elif word.startswith("--no-binary="):
+            value = word.partition("=")[2]
+        else:
+            continue
+        names = {name.strip() for name in value.split(",")}
+        if ":all:" in names or wanted in {canonical_name(name) for name in names if name}:
+            return True
+    return False
 
 
 def _direct_source(context: FixContext, package: str) -> bool:
