@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
+import re
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from safe_pip import classify
+from safe_pip.classify import Classifier
 from safe_pip.logtext import normalise_line
+from safe_pip.rules import Matcher, Rule, parse_rule
 
 LOGS = Path(__file__).resolve().parent / "fixtures" / "logs"
 
@@ -91,3 +97,43 @@ def test_is_build_error(text: str, expected: bool) -> None:
 )
 def test_is_not_evidence(text: str, expected: bool) -> None:
     assert classify._is_not_evidence(text, text.lower()) is expected
+
+
+def _rule(rule_id: str, builtin: bool) -> Rule:
+    data: dict[str, Any] = {
+        "id": rule_id,
+        "category": "build-failed",
+        "title": rule_id,
+        "match": {
+            "keywords": ["error"],
+            "any": [r"error: (?P<what>\w+) failed"],
+            "context": [r"(?P<parallel>\bwith \d+ jobs\b)"],
+        },
+        "explain": {"summary": "{package}: " + rule_id},
+    }
+    return dataclasses.replace(parse_rule(data, f"/rules/{rule_id}.toml"), builtin=builtin)
+
+
+@pytest.mark.parametrize("builtin", [True, False], ids=["built-in", "user"])
+def test_a_pattern_rules_share_is_searched_once_a_line(
+    builtin: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built-in rules with the same pattern search it once a line, and each keeps its own hit."""
+    searched: list[str] = []
+    search = Matcher.search
+
+    def counting(self: Matcher, text: str, lowered: str | None = None) -> re.Match[str] | None:
+        searched.append(self.pattern)
+        return search(self, text, lowered)
+
+    monkeypatch.setattr(Matcher, "search", counting)
+    classifier = Classifier([_rule("first-rule", builtin), _rule("second-rule", builtin)])
+    log = b"make\nerror: linking failed with 4 jobs\nerror: linking failed with 4 jobs\n"
+    classifier.feed_stream(io.BytesIO(log))
+    times = 2 if builtin else 4  # two lines, once each or once each for each rule
+    assert searched.count(r"error: (?P<what>\w+) failed") == times
+    assert searched.count(r"(?P<parallel>\bwith \d+ jobs\b)") == times
+    line = "error: linking failed with 4 jobs"
+    for state in classifier._states:
+        assert [hit[:2] for hit in state.any.all()] == [(2, line), (3, line)]
+        assert [hit[2] for hit in state.context[0].all()] == [{"parallel": "with 4 jobs"}] * 2

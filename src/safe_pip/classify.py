@@ -46,7 +46,7 @@ from safe_pip.logtext import (
     read_blocks,
     unwrap_blocks,
 )
-from safe_pip.rules import USER_LINE_CHARS, Rule, RuleSet, _is_multiline
+from safe_pip.rules import USER_LINE_CHARS, CompiledPatterns, Matcher, Rule, RuleSet, _is_multiline
 from safe_pip.template import fill_template
 
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
@@ -396,6 +396,27 @@ class _Hits:
         return bool(self.first)
 
 
+class _SharedSearch:
+    """A line pattern several built-in rules have (the same text): searched once per line for all of them.
+    Its last line and result are kept; a rule asking about the same line (the same `str` object, as
+    `_search` gives every rule) gets that result. (Each rule's Matcher checks its own literals first; they
+    are a necessary condition of a match, so the result is the pattern's whoever asks.)"""
+
+    __slots__ = ("_last", "_matcher")
+
+    def __init__(self, matcher: Matcher) -> None:
+        self._matcher = matcher
+        self._last: tuple[str | None, re.Match[str] | None] = (None, None)
+
+    def search(self, text: str, lowered: str | None = None) -> re.Match[str] | None:
+        last_text, last_match = self._last
+        if last_text is text:
+            return last_match
+        match = self._matcher.search(text, lowered)
+        self._last = (text, match)
+        return match
+
+
 @dataclass
 class _RuleState:
     any: _Hits = field(default_factory=_Hits)
@@ -465,6 +486,16 @@ class Classifier:
             for rule in self.rules
         ]
         self._line_plans: dict[object, _LinePlan] = {}  # see _consume_found
+        # Line patterns several built-in rules share (build-memory-error's and compiler-killed's "parallel
+        # build" context, say) are searched once a line for all of them (see _SharedSearch, _patterns_of).
+        seen: dict[str, int] = {}
+        for rule in self.rules:
+            if rule.builtin:
+                for pattern in {*rule.none, *rule.any, *rule.all, *rule.context}:
+                    seen[pattern] = seen.get(pattern, 0) + 1
+        self._shared_patterns = {pattern for pattern, count in seen.items() if count > 1}
+        self._shared_searches: dict[str, _SharedSearch] = {}
+        self._line_patterns: list[CompiledPatterns | None] = [None] * len(self.rules)
         # Rules with patterns that continue on the next lines, and their windows waiting for those lines.
         self._window_rules = frozenset(index for index, rule in enumerate(self.rules) if rule.multiline)
         self._windows: list[_Window] = []
@@ -703,7 +734,7 @@ class Classifier:
         gate having passed; open the rule's window of lines when it reads such windows."""
         rule = self.rules[rule_index]
         state = self._states[rule_index]
-        patterns = rule.line_patterns
+        patterns = self._line_patterns[rule_index] or self._patterns_of(rule_index)
         if self._window_rules and rule_index in self._window_rules:
             self._open_window(rule_index, number, text)
         # A user's pattern sees the start of a long line only: what it may cost is bounded (see rules).
@@ -730,6 +761,28 @@ class Classifier:
             match = patterns.context[position].search(subject, subject_lower)
             if match:
                 state.context[position].add((number, text, _captures(match)))
+
+    def _patterns_of(self, rule_index: int) -> CompiledPatterns:
+        """The rule's line patterns, those it shares with other built-in rules searched through one
+        _SharedSearch each; made when the rule first searches a line."""
+        rule = self.rules[rule_index]
+        patterns = rule.line_patterns
+        shared = self._shared_patterns if rule.builtin else set()
+        if not shared.isdisjoint((*rule.none, *rule.any, *rule.all, *rule.context)):
+
+            def share(matchers: tuple[Matcher, ...]) -> tuple[Matcher, ...]:
+                return tuple(
+                    matcher
+                    if matcher.pattern not in shared
+                    else self._shared_searches.setdefault(matcher.pattern, _SharedSearch(matcher))  # type: ignore[misc]
+                    for matcher in matchers
+                )
+
+            patterns = CompiledPatterns(
+                share(patterns.any), share(patterns.all), share(patterns.none), share(patterns.context)
+            )
+        self._line_patterns[rule_index] = patterns
+        return patterns
 
     # -- windows of lines (rules with `join`) ---------------------------------------------------------
     def _open_window(self, rule_index: int, number: int, text: str) -> None:
