@@ -508,6 +508,7 @@ class Classifier:
             printed_on = log_platform(lines + [text for _, text, _ in context_hits])
             context = replace(
                 context,
+                package_manager=printed_on.manager,
                 log_system=printed_on.system,
                 log_conda=printed_on.conda,
                 log_alpine=printed_on.alpine,

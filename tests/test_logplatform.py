@@ -43,7 +43,10 @@ from safe_pip.logplatform import LogPlatform, log_platform
         (["error: dlopen(libhdf5.dylib, 6): image not found"], LogPlatform("darwin")),
         (["clang: error: unsupported option '-fopenmp'"], LogPlatform("darwin")),
         # Alpine: apk's advice, and the flags Alpine's Pythons compile with (python:*-alpine, the distribution's)
-        (["  sudo apk add gcc python3-dev musl-dev linux-headers"], LogPlatform("linux", alpine=True)),
+        (
+            ["  sudo apk add gcc python3-dev musl-dev linux-headers"],
+            LogPlatform("linux", alpine=True, manager="apk"),
+        ),
         (
             [
                 "gcc -Wsign-compare -DNDEBUG -g -fwrapv -O3 -Wall -DTHREAD_STACK_SIZE=0x100000 -fPIC -c x.c -o x.o"
@@ -89,6 +92,41 @@ def test_the_lines_name_their_system(lines: list[str], expected: LogPlatform) ->
     assert log_platform(lines) == expected
 
 
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # psutil's advice after a compile line with no Alpine flag in it: the advice names the system
+        (
+            [
+                "x86_64-linux-gnu-gcc -Wall -fPIC -c psutil/_psutil_linux.c -o build/x.o",
+                "sudo apk add gcc python3-dev musl-dev linux-headers",
+            ],
+            LogPlatform("linux", alpine=True, manager="apk"),
+        ),
+        (["sudo yum install gcc python3-devel"], LogPlatform("linux", manager="yum")),
+        (["Try running: sudo dnf install python3-devel"], LogPlatform("linux", manager="dnf")),
+        (["sudo apt-get install gcc python3-dev"], LogPlatform("linux", manager="apt")),
+        (["  brew install libomp"], LogPlatform("darwin", manager="brew")),
+        (["Please run `brew install hdf5` first"], LogPlatform("darwin", manager="brew")),
+        # two managers: none is the log's own
+        (["sudo apt-get install libffi-dev", "sudo yum install libffi-devel"], LogPlatform("linux")),
+        # a Linux manager's advice in a macOS log, any in a Windows log: the lines disagree
+        (
+            ["clang -c src/x.c -o build/temp.macosx-14.0-arm64-cpython-312/x.o", "sudo apt-get install gcc"],
+            LogPlatform("darwin"),
+        ),
+        (
+            ["error: [WinError 2] The system cannot find the file specified", "  apk add gcc"],
+            LogPlatform("win32"),
+        ),
+        # not advice: the words inside other prose
+        (["the wrapper script's yum installation is broken"], LogPlatform()),
+    ],
+)
+def test_a_package_s_advice_names_its_package_manager(lines: list[str], expected: LogPlatform) -> None:
+    assert log_platform(lines) == expected
+
+
 def test_the_system_most_lines_name_wins_and_a_tie_is_unknown() -> None:
     mac = "clang -c src/x.c -o build/temp.macosx-14.0-arm64-cpython-312/x.o"
     windows = "error: [WinError 2] The system cannot find the file specified"
@@ -106,6 +144,8 @@ def test_the_system_most_lines_name_wins_and_a_tie_is_unknown() -> None:
         ("shared-library-missing/match-written-macos-dlopen-libhdf5.log", "brew install hdf5"),
         ("libc-headers-missing/match-written-alpine-limits-h-pip9.log", "apk add musl-dev"),
         ("compiler-not-found/match-written-alpine-psutil-apk.log", "apk add build-base"),
+        ("compiler-not-found/match-written-psutil-apk-advice-no-alpine-flags.log", "apk add build-base"),
+        ("compiler-not-found/match-written-psutil-yum-advice.log", "sudo yum install"),
     ],
     ids=[
         "windows-header-no-apt",
@@ -115,6 +155,8 @@ def test_the_system_most_lines_name_wins_and_a_tie_is_unknown() -> None:
         "macos-dlopen-brew",
         "alpine-libc-apk",
         "alpine-compiler-apk",
+        "psutil-apk-advice-glibc-flags",
+        "psutil-yum-advice",
     ],
 )
 def test_a_diagnosed_log_gets_the_system_package_command_of_its_own_system(

@@ -1000,8 +1000,11 @@ class Classifier:
             # (and the lines its context patterns read: a compile command whose flags name the system)
             lines = [text for _, text in evidence_hits] + [item.text for item in evidence]
             printed_on = log_platform(lines + [text for _, text, _ in context_hits])
+            # A package manager the log's own advice names ("sudo apk add ...", "yum install ...") is then the
+            # fix commands' (when the rule knows its package).
             context = replace(
                 context,
+                package_manager=printed_on.manager,
                 log_system=printed_on.system,
                 log_conda=printed_on.conda,
                 log_alpine=printed_on.alpine,

@@ -49,28 +49,65 @@ _ALPINE = re.compile(
     r"|-DTHREAD_STACK_SIZE=0x100000\b|-Os -fomit-frame-pointer\b|\balpine\d*[:/-]|-alpine\b"
 )
 
+# A package's own advice naming the system's package manager (psutil's "Try running:" then "sudo apk add gcc
+# python3-dev musl-dev linux-headers", "yum install python3-devel", "brew install libomp"): the fix commands
+# are that manager's, whatever the compile lines show. The command at the start of the line or after a
+# colon, `sudo`, a quote, a backtick or "run"/"try"/"use"/"with"/"via" (not in the middle of other prose).
+_ADVICE = re.compile(
+    r"(?:^\s*|[:;`'\"(]\s*|\$ |\bsudo |\b(?:[Rr]un|[Tt]ry|[Uu]se|[Ww]ith|via)\s+)"
+    r"(?P<command>apt-get install|apt install|apk add|dnf install|yum install|zypper install|zypper in"
+    r"|pacman -S|brew install)\s+[\w@.+-]"
+)
+_ADVICE_MANAGER = {
+    "apt-get install": "apt",
+    "apt install": "apt",
+    "apk add": "apk",
+    "dnf install": "dnf",
+    "yum install": "yum",
+    "zypper install": "zypper",
+    "zypper in": "zypper",
+    "pacman -S": "pacman",
+    "brew install": "brew",
+}
+
 
 @dataclass(frozen=True)
 class LogPlatform:
     """The system a log was printed on (`sys.platform`'s names: "win32", "darwin", "linux"; None: the lines
-    do not say), whether pip ran in a conda environment, and whether on Alpine Linux (musl, apk)."""
+    do not say), whether pip ran in a conda environment, whether on Alpine Linux (musl, apk), and the package
+    manager the log's own advice names ("apt", "dnf", "yum", "apk", "zypper", "pacman", "brew"; None: none
+    or more than one)."""
 
     system: str | None = None
     conda: bool = False
     alpine: bool = False
+    manager: str | None = None
 
 
 def log_platform(lines: Iterable[str]) -> LogPlatform:
-    """The system the lines name most often (a tie, or none: unknown), and whether one names conda or
-    Alpine (Alpine only when neither Windows nor macOS is named: then the system is Linux)."""
+    """The system the lines name most often (a tie, or none: unknown), whether one names conda or Alpine
+    (Alpine only when neither Windows nor macOS is named: then the system is Linux), and the package manager
+    the lines' advice names (one only; Homebrew's advice counts as a macOS line, a Linux manager's makes the
+    system Linux when no line names Windows or macOS)."""
     windows = macos = 0
     conda = alpine = False
+    managers: set[str] = set()
     for line in lines:
         windows += bool(_WINDOWS.search(line))
         macos += bool(_MACOS.search(line))
         conda = conda or bool(_CONDA.search(line))
         alpine = alpine or bool(_ALPINE.search(line))
+        advice = _ADVICE.search(line)
+        if advice is not None:
+            manager = _ADVICE_MANAGER[advice.group("command")]
+            managers.add(manager)
+            macos += manager == "brew" and not _MACOS.search(line)
+    named = next(iter(managers)) if len(managers) == 1 else None
     system = "win32" if windows > macos else "darwin" if macos > windows else None
-    if alpine and system is None:
-        return LogPlatform(system="linux", conda=conda, alpine=True)
-    return LogPlatform(system=system, conda=conda)
+    if managers and "brew" not in managers and system is None:
+        system = "linux"
+    if (named == "brew") != (system == "darwin") or system == "win32":
+        named = None  # Homebrew on Linux, apt on a macOS log, any on Windows: the lines disagree
+    if alpine and system in (None, "linux") and named in (None, "apk"):
+        return LogPlatform(system="linux", conda=conda, alpine=True, manager=named)
+    return LogPlatform(system=system, conda=conda, manager=named)
