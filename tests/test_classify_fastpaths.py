@@ -137,3 +137,29 @@ def test_a_pattern_rules_share_is_searched_once_a_line(
     for state in classifier._states:
         assert [hit[:2] for hit in state.any.all()] == [(2, line), (3, line)]
         assert [hit[2] for hit in state.context[0].all()] == [{"parallel": "with 4 jobs"}] * 2
+
+
+def test_a_window_literal_that_spans_lines_stands_by_its_longest_line() -> None:
+    """A multi-line pattern whose literal holds a newline still rules its windows out by literal (the part
+    of it within one line), and the window that holds it still matches."""
+    data: dict[str, Any] = {
+        "id": "lvalue-rule",
+        "category": "build-failed",
+        "title": "lvalue-rule",
+        "match": {
+            "keywords": ["lvalue required"],
+            "any": [r"error: lvalue required as left operand\n\s*#\s*define (?P<what>Py_\w+)"],
+            "join": 1,
+        },
+        "explain": {"summary": "{what}"},
+    }
+    rule = dataclasses.replace(parse_rule(data, "/rules/lvalue-rule.toml"), builtin=True)
+    assert classify._window_literals(rule) == ("error: lvalue required as left operand",)
+    log = (
+        b"x.c:1:1: error: lvalue required as left operand of assignment\n  foo\n"
+        b"object.h:2:3: error: lvalue required as left operand\n  #  define Py_TYPE(ob)\n"
+    )
+    classifier = Classifier([rule])
+    classifier.feed_stream(io.BytesIO(log))
+    assert [hit[0] for hit in classifier._states[0].any.all()] == [3]
+    assert [d.summary for d in classifier.diagnoses()] == ["Py_TYPE"]

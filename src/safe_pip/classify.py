@@ -1129,8 +1129,10 @@ def _scan_plan(keywords: Sequence[bytes]) -> tuple[list[bytes], list[list[bytes]
 
 
 def _window_literals(rule: Rule) -> tuple[str, ...] | None:
-    """Lower-case literals one of which every match of the rule's multi-line patterns holds, or None (not a
-    multi-line rule, or a pattern without such literals, or with one that spans lines)."""
+    """Lower-case literals one of which every match of the rule's multi-line patterns holds, each within one
+    line, or None (not a multi-line rule, or a pattern without such literals). A literal that spans lines
+    stands by its longest part between newlines (a match holding it holds that part, within one of its
+    lines: python-c-api-changed's "error: lvalue required as left operand of assignment\\n")."""
     if not rule.multiline:
         return None
     found: list[str] = []
@@ -1140,9 +1142,13 @@ def _window_literals(rule: Rule) -> tuple[str, ...] | None:
             if line_found != ("\n",) or not _is_multiline(pattern):
                 continue
             literals = rule._literals_of(pattern)
-            if literals is None or any("\n" in literal for literal in literals):
+            if literals is None:
                 return None
-            found.extend(literal.lower() for literal in literals)
+            for literal in literals:
+                piece = max(literal.split("\n"), key=len)
+                if not piece:
+                    return None
+                found.append(piece.lower())
     return tuple(sorted(set(found))) or None
 
 
