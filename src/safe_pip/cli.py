@@ -27,6 +27,7 @@ from safe_pip.render import Console
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from _thread import LockType
     from collections.abc import Callable, Sequence
 
     from safe_pip.retry import Attempt
@@ -163,7 +164,23 @@ def _import_diagnosis_meanwhile() -> None:
     in the main thread."""
     import _thread  # the C module: `threading` itself would cost an import on every run
 
-    _thread.start_new_thread(_import_diagnosis, ())
+    importing = _thread.allocate_lock()
+    importing.acquire()
+    _IMPORTING.append(importing)
+    _thread.start_new_thread(_import_diagnosis, (importing,))
+
+
+# Held by the second thread while it imports. Two threads importing modules that import each other make
+# Python hand one of them a partly initialised module ("partially initialized module 'typing' has no
+# attribute 'ClassVar'", seen in a test run): the main thread waits for the second one before it imports.
+_IMPORTING: list[LockType] = []
+
+
+def _imports_settled() -> None:
+    """Wait until the second thread's imports (if it was started) are done."""
+    for importing in _IMPORTING:
+        with importing:
+            pass
 
 
 def _index_query_starter(python: str, args: Sequence[str]) -> Callable[[bytes], None]:
@@ -178,7 +195,8 @@ def _index_query_starter(python: str, args: Sequence[str]) -> Callable[[bytes], 
         nonlocal started
         if started or (b"the requirement " not in chunk and b"distribution found for " not in chunk):
             return
-        # Only what the start needs (not the rule engine).
+        # Only what the start needs (not the rule engine), once the second thread is not importing.
+        _imports_settled()
         from safe_pip.facts import index_query_options, source_options, unfound_project
         from safe_pip.probe import start_facts_and_index_files
 
@@ -200,12 +218,14 @@ def _stop_early_queries() -> None:
         probe.stop_early_queries()
 
 
-def _import_diagnosis() -> None:
+def _import_diagnosis(importing: LockType) -> None:
     try:
         for name in _DIAGNOSIS_MODULES:
             __import__(name)
     except BaseException:  # noqa: S110 - see _import_diagnosis_meanwhile
         pass
+    finally:
+        importing.release()
 
 
 def _tolerate_any_encoding() -> None:
@@ -397,6 +417,7 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
     except LaunchError as error:
         console.error(f"{error} ({target.source}); pass a working Python with --python")
         return EXIT_USAGE
+    _imports_settled()  # from here on, the main thread imports
     if result.log_problem:
         console.warning_once(result.log_problem)
     if result.signal_received is not None:
