@@ -39,3 +39,15 @@ def test_nothing_is_waited_for_when_no_error_started_the_thread(monkeypatch: pyt
     started = time.monotonic()
     cli._imports_settled()
     assert time.monotonic() - started < 0.1
+
+
+def test_a_second_thread_that_never_ends_holds_nothing_up_for_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    import _thread
+
+    stuck = _thread.allocate_lock()
+    stuck.acquire()  # never released: a thread that never finishes its imports
+    monkeypatch.setattr(cli, "_IMPORTING", [stuck])
+    monkeypatch.setattr(cli, "_IMPORTS_WAIT_S", 0.2)
+    started = time.monotonic()
+    cli._imports_settled()
+    assert 0.15 <= time.monotonic() - started < 2

@@ -174,13 +174,15 @@ def _import_diagnosis_meanwhile() -> None:
 # Python hand one of them a partly initialised module ("partially initialized module 'typing' has no
 # attribute 'ClassVar'", seen in a test run): the main thread waits for the second one before it imports.
 _IMPORTING: list[LockType] = []
+_IMPORTS_WAIT_S = 10.0
 
 
 def _imports_settled() -> None:
-    """Wait until the second thread's imports (if it was started) are done."""
+    """Wait until the second thread's imports (if it was started) are done: a few seconds at most, so that
+    nothing the second thread meets can hold up the install (imports take tens of milliseconds)."""
     for importing in _IMPORTING:
-        with importing:
-            pass
+        if importing.acquire(True, _IMPORTS_WAIT_S):
+            importing.release()
 
 
 def _index_query_starter(python: str, args: Sequence[str]) -> Callable[[bytes], None]:
