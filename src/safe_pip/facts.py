@@ -482,29 +482,31 @@ def index_query_options(sources: Sequence[str], args: Sequence[str]) -> tuple[st
 
 def format_options(args: Sequence[str]) -> list[str]:
     """The user's --only-binary / --no-binary options (which files pip may use), in order."""
-    kept: list[str] = []
-    for position, word in enumerate(args):
-        name = word.partition("=")[0]
-        if name in ("--only-binary", "--no-binary"):
-            kept.append(word)
-            if "=" not in word and position + 1 < len(args):
-                kept.append(args[position + 1])
-    return kept
+    return _options_in(args, _FORMAT_OPTIONS, frozenset())
+
+
+_FORMAT_OPTIONS = frozenset({"--only-binary", "--no-binary"})
 
 
 def source_options(args: Sequence[str]) -> list[str]:
     """The user's options that choose the index, in order (`--index-url X`, `--find-links=Y`, `--pre`)."""
+    return _options_in(args, _SOURCE_OPTIONS_WITH_VALUE, _SOURCE_FLAGS)
+
+
+def _options_in(args: Sequence[str], with_value: Iterable[str], flags: frozenset[str]) -> list[str]:
+    """The words of `args` that are one of the options `with_value` (with their value, `--x=v` or `--x v`)
+    or one of the `flags`, in order."""
     kept: list[str] = []
     index = 0
     while index < len(args):
         word = args[index]
         name, has_value, _ = word.partition("=")
-        if name in _SOURCE_OPTIONS_WITH_VALUE:
+        if name in with_value:
             kept.append(word)
             if not has_value and index + 1 < len(args):
                 index += 1
                 kept.append(args[index])
-        elif word in _SOURCE_FLAGS:
+        elif word in flags:
             kept.append(word)
         index += 1
     return kept
