@@ -15,7 +15,12 @@ from pathlib import PurePath
 
 from safe_pip.facts import canonical_name
 
-__all__ = ["Requested", "UserRequests", "nearest_release", "read_user_requests", "with_pin"]
+__all__ = ["Requested", "UserRequests", "nearest_release", "read_user_requests", "release_line", "with_pin"]
+
+# `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 # pip install options whose value is a requirement file (-r) or a constraint file (-c).
 _FILE_OPTIONS = {"-r": False, "--requirement": False, "-c": True, "--constraint": True}
@@ -193,11 +198,6 @@ def nearest_release(pinned: str, versions: Sequence[str]) -> str | None:
     if not usable:
         return None
 
-    def line(version: Version) -> tuple[int, ...]:
-        # What counts as "the same major": (major,) or, below 1.0, (0, minor).
-        release = (*version.release, 0, 0)
-        return release[:2] if release[0] == 0 else release[:1]
-
     def minor(version: Version) -> tuple[int, ...]:
         # A release line whose newest patch is wanted: major.minor (below 1.0 the same as the major).
         return (*version.release, 0, 0)[:2]
@@ -206,9 +206,9 @@ def nearest_release(pinned: str, versions: Sequence[str]) -> str | None:
     if same_minor:
         return str(max(same_minor))
     for group in (
-        [v for v in usable if line(v) == line(anchor)],  # the same major, another minor
-        [v for v in usable if line(v) > line(anchor)],  # a newer major
-        [v for v in usable if line(v) < line(anchor)],  # an older major, last
+        [v for v in usable if release_line(v) == release_line(anchor)],  # the same major, another minor
+        [v for v in usable if release_line(v) > release_line(anchor)],  # a newer major
+        [v for v in usable if release_line(v) < release_line(anchor)],  # an older major, last
     ):
         if not group:
             continue
@@ -216,6 +216,13 @@ def nearest_release(pinned: str, versions: Sequence[str]) -> str | None:
         closest_minor = min(map(minor, upward)) if upward else max(map(minor, group))
         return str(max(v for v in group if minor(v) == closest_minor))
     return None
+
+
+def release_line(version: Version) -> tuple[int, ...]:
+    """What counts as "the same major" release line: (major,), or below 1.0 (0, minor), as semantic
+    versioning reads it (0.13 -> 0.14 is a major step)."""
+    release = (*version.release, 0, 0)
+    return release[:2] if release[0] == 0 else release[:1]
 
 
 def _value_words(option: str) -> int:

@@ -95,12 +95,12 @@ def _moves_to_another_line(fix: Fix) -> bool:
     old, new = before.rpartition(" ")[2], after.strip()
     from packaging.version import InvalidVersion, Version
 
+    from safe_pip.requested import release_line
+
     try:
-        releases = [(*Version(text).release, 0, 0) for text in (old, new)]
+        return release_line(Version(old)) != release_line(Version(new))
     except InvalidVersion:
         return True  # a range moved (`x >=1,<2 -> 3.0`): no release line is kept
-    first, second = (release[:2] if release[0] == 0 else release[:1] for release in releases)
-    return first != second
 
 
 def usable_fixes(
