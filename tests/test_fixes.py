@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from safe_pip.fixes import ACTIONS, SAFE, UNSAFE, Fix, FixContext, render_fix
+from safe_pip.fixes import ACTIONS, SAFE, UNSAFE, Fix, FixContext, PinMove, render_fix
 
 PSUTIL = FixContext(package="psutil")
 
@@ -342,7 +342,7 @@ def test_a_pin_without_a_wheel_gets_the_nearest_release_as_a_suggestion_only() -
     assert nearest.auto is True
     assert nearest.args == ("--only-binary", "psutil", "-r", ".req.txt.safe-pip-nearest.txt")
     assert nearest.files == ((".req.txt.safe-pip-nearest.txt", "psutil==5.9.8\n"),)
-    assert nearest.moves_pin == "psutil 5.9.0 -> 5.9.8"
+    assert nearest.moves_pin == PinMove("psutil", "5.9.0", "5.9.8")
 
 
 def test_fix_versions_nearest_moves_a_command_line_pin_and_says_so() -> None:
@@ -354,7 +354,7 @@ def test_fix_versions_nearest_moves_a_command_line_pin_and_says_so() -> None:
     plain = render_fix("pin-to-wheel", {}, context)
     assert plain is not None
     assert plain.auto is False
-    assert plain.moves_pin == "numpy 1.21.0 -> 1.26.4"
+    assert str(plain.moves_pin) == "numpy 1.21.0 -> 1.26.4"
     fix = render_fix("pin-to-wheel", {}, replace(context, fix_versions="nearest"))
     assert fix is not None
     assert fix.auto is True
@@ -776,7 +776,7 @@ def test_the_nearest_release_is_one_pip_takes_without_a_pin_not_a_yanked_one() -
     )
     fix = render_fix("pin-to-wheel", {}, context)
     assert fix is not None
-    assert fix.moves_pin == "requests 2.31.0 -> 2.33.0"
+    assert str(fix.moves_pin) == "requests 2.31.0 -> 2.33.0"
     assert asked[1:] == [
         "requests>=2.32.1,<=2.32.1",
         "requests>=2.32.0,<=2.32.0",

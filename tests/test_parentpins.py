@@ -176,7 +176,7 @@ def test_pin_to_wheel_moves_the_users_pin_of_the_parent_only_with_the_opt_in() -
     printed = render_fix("pin-to-wheel", {}, _context(args))
     assert printed is not None
     assert not printed.auto
-    assert printed.moves_pin == "pydantic 2.5.3 -> 2.8.2"
+    assert str(printed.moves_pin) == "pydantic 2.5.3 -> 2.8.2"
     assert printed.title == (
         "pydantic 2.5.3 pins pydantic-core, which has no wheel for this Python in the versions it allows; "
         "pydantic 2.8.2 is the nearest release whose pydantic-core has one"

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from safe_pip.classify import Diagnosis, Evidence
-from safe_pip.fixes import Fix
+from safe_pip.fixes import Fix, PinMove
 from safe_pip.retry import RunOutcome, fix_records, order_fixes, run_with_fixes
 
 
@@ -179,16 +179,22 @@ def test_order_fixes_puts_the_latest_success_first_and_keeps_the_rest_in_rule_or
 @pytest.mark.parametrize(
     ("moved", "first"),
     [
-        ("pyyaml 5.4.1 -> 6.0.4", "constrain-build"),  # another major: the user's version is kept first
-        ("regex 2022.10.31 -> 2024.9.11", "constrain-build"),  # calendar versions: each year a line
-        ("pkg >=1,<2 -> 3.0", "constrain-build"),  # a range moved
-        ("hdbscan 0.8.29 -> 0.8.44", "pin-to-wheel"),  # the same line (0.8): the rule's order
-        ("psutil 5.9.0 -> 5.9.8", "pin-to-wheel"),
-        ("pydantic 2.5.3 -> 2.8.2", "pin-to-wheel"),
+        (
+            PinMove("pyyaml", "5.4.1", "6.0.4"),
+            "constrain-build",
+        ),  # another major: the user's version is kept first
+        (
+            PinMove("regex", "2022.10.31", "2024.9.11"),
+            "constrain-build",
+        ),  # calendar versions: each year a line
+        (PinMove("pkg", ">=1,<2", "3.0"), "constrain-build"),  # a range moved
+        (PinMove("hdbscan", "0.8.29", "0.8.44"), "pin-to-wheel"),  # the same line (0.8): the rule's order
+        (PinMove("psutil", "5.9.0", "5.9.8"), "pin-to-wheel"),
+        (PinMove("pydantic", "2.5.3", "2.8.2"), "pin-to-wheel"),
     ],
 )
 def test_a_pin_moved_to_another_major_release_goes_after_the_fixes_that_keep_it(
-    moved: str, first: str
+    moved: PinMove, first: str
 ) -> None:
     pin = replace(_fix("pin-to-wheel", ("x==2",)), moves_pin=moved)
     constrain = _fix("constrain-build", ("x==1",), {"PIP_CONSTRAINT": "/tmp/s.txt"})

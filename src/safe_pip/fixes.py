@@ -139,6 +139,19 @@ class FixContext:
 
 
 @dataclass(frozen=True)
+class PinMove:
+    """A version the user asked for that a fix moves: the project, what the user gave (an exact version, or a
+    range when they gave no single version) and the release it moves to."""
+
+    project: str
+    given: str
+    to: str
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.given} -> {self.to}"
+
+
+@dataclass(frozen=True)
 class Fix:
     """A fix ready to show (and, when `auto`, to apply): the contract's JSON `fixes[]` entry."""
 
@@ -156,7 +169,7 @@ class Fix:
     # such as upgrading pip itself; empty for fixes that only change the re-run.
     before: tuple[str, ...] = ()
     # A version the user pinned that this fix moves (`psutil 5.9.0 -> 5.9.8`): said loudly, and reported.
-    moves_pin: str | None = None
+    moves_pin: PinMove | None = None
     # Files `--fix` writes before the re-run and removes after it (path, text): a requirement file's copy
     # with one pin changed, which `args` names in place of the user's file.
     files: tuple[tuple[str, str], ...] = ()
@@ -171,7 +184,7 @@ class Fix:
             "pip_args": list(self.pip_args),
             "env": dict(self.env),
             "command": self.command,
-            **({"moves_pin": self.moves_pin} if self.moves_pin else {}),
+            **({"moves_pin": str(self.moves_pin)} if self.moves_pin else {}),
         }
 
 
@@ -339,7 +352,7 @@ def render_fix(
     env: dict[str, str] = {}
     before: tuple[str, ...] = ()
     command = ""
-    moves: str | None = None
+    moves: PinMove | None = None
     files: tuple[tuple[str, str], ...] = ()
     copies_of: tuple[tuple[str, str], ...] = ()
     package = values["package"]
@@ -410,7 +423,7 @@ def render_fix(
                 if pinned
                 else f"No release of {package} within your versions has a wheel here; {version} has one"
             )
-            moves = f"{package} {pinned or requests.specifier(package)} -> {version}"
+            moves = PinMove(package, pinned or requests.specifier(package), version)
             allow_auto = allow_auto and context.fix_versions == "nearest"
         pip_args = ("--only-binary", package)
         if context.pip_args is not None:

@@ -60,7 +60,7 @@ class Attempt:
             "duration_s": round(self.outcome.duration_s, 3),
             "diagnoses": [diagnosis.to_json() for diagnosis in self.outcome.diagnoses],
             "fix": self.fix.id if self.fix else None,
-            **({"moves_pin": self.fix.moves_pin} if self.fix and self.fix.moves_pin else {}),
+            **({"moves_pin": str(self.fix.moves_pin)} if self.fix and self.fix.moves_pin else {}),
         }
 
 
@@ -91,14 +91,12 @@ def _moves_to_another_line(fix: Fix) -> bool:
     is the major, as requested.nearest_release reads it)."""
     if not fix.moves_pin:
         return False
-    before, _, after = fix.moves_pin.rpartition(" -> ")
-    old, new = before.rpartition(" ")[2], after.strip()
     from packaging.version import InvalidVersion, Version
 
     from safe_pip.requested import release_line
 
     try:
-        return release_line(Version(old)) != release_line(Version(new))
+        return release_line(Version(fix.moves_pin.given)) != release_line(Version(fix.moves_pin.to))
     except InvalidVersion:
         return True  # a range moved (`x >=1,<2 -> 3.0`): no release line is kept
 

@@ -608,7 +608,7 @@ def _fix_loop(
             f"{shell_words(words, _secret_references())}",
             style="ok",
         )
-        moved = [attempt.fix.moves_pin for attempt in attempts if attempt.fix and attempt.fix.moves_pin]
+        moved = [str(attempt.fix.moves_pin) for attempt in attempts if attempt.fix and attempt.fix.moves_pin]
         if moved:
             console.say(
                 f"installed a version other than the one you pinned: {'; '.join(moved)}", style="error"
