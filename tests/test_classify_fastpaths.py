@@ -163,3 +163,77 @@ def test_a_window_literal_that_spans_lines_stands_by_its_longest_line() -> None:
     classifier.feed_stream(io.BytesIO(log))
     assert [hit[0] for hit in classifier._states[0].any.all()] == [3]
     assert [d.summary for d in classifier.diagnoses()] == ["Py_TYPE"]
+
+
+# Raw lines at the edges of the byte-level checks: word edges around the error words, control bytes, tabs,
+# bytes above 127, a word at the very start or end.
+RAW_EDGES = (
+    b"error",
+    b"xerror",
+    b"errorx",
+    b"-werror=format-security",
+    b"-werror=format error",
+    b"_fatal",
+    b"fatal_",
+    b"9exception",
+    b"exception9",
+    b"someexception: x",
+    b"error: ",
+    b"error:x",
+    b"errorerror error",
+    b"errors errorerror",
+    b"\terror\t",
+    b"a\x7fb",
+    b"a\x0bb",
+    b"a\x00b",
+    b"\xc3\xa9error",
+    b"error\xc3\xa9",
+    b"",
+)
+
+
+@cache
+def _raw_lines() -> tuple[bytes, ...]:
+    found = set(RAW_EDGES)
+    for log in LOGS.glob("**/*.log"):
+        for raw in log.read_bytes().split(b"\n"):
+            found.update((raw, raw.lower()))
+    return tuple(sorted(found))
+
+
+def test_is_clean_is_the_decoded_reading() -> None:
+    def decoded(raw: bytes) -> bool:
+        return raw.isascii() and (
+            raw.decode("ascii").isprintable() or not classify._CONTROL_BYTES.search(raw)
+        )
+
+    assert [raw for raw in _raw_lines() if classify._is_clean(raw) != decoded(raw)] == []
+
+
+def test_error_word_reads_are_the_expressions() -> None:
+    maybe = [
+        raw
+        for raw in _raw_lines()
+        if classify._maybe_error_line(raw) != bool(classify._MAYBE_ERROR_LINE.search(raw))
+    ]
+    word = [
+        raw
+        for raw in _raw_lines()
+        if classify._holds_error_word(raw) != bool(classify._ERROR_WORD.search(raw))
+    ]
+    assert (maybe, word) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("lowered", "maybe", "word"),
+    [
+        (b"-werror=format-security", True, False),
+        (b"copying lib/errors.py", False, False),
+        (b"x.c:1:2: error: y", True, True),
+        (b"errorerror error", True, True),
+        (b"someexception: x", True, True),
+        (b"fatal_x", False, False),
+    ],
+)
+def test_error_word_reads(lowered: bytes, maybe: bool, word: bool) -> None:
+    assert (classify._maybe_error_line(lowered), classify._holds_error_word(lowered)) == (maybe, word)
