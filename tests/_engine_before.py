@@ -7,6 +7,7 @@ been trusted for a while. Not linted beyond syntax: a verbatim copy.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -843,6 +844,44 @@ def normalise_with_indent(raw: bytes) -> tuple[str, int]:
     return text[:MAX_LINE_CHARS], indent
 
 
+# Mirrors logtext's reading of a log saved in UTF-16 (Windows PowerShell's `>`): given as UTF-8.
+def _utf16_encoding(start: bytes) -> str | None:
+    if start[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    sample = start[: 4096 & ~1]
+    chars = len(sample) // 2
+    if chars < 16:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd * 10 >= chars * 9 and even * 10 <= chars:
+        return "utf-16-le"
+    if even * 10 >= chars * 9 and odd * 10 <= chars:
+        return "utf-16-be"
+    return None
+
+
+def _chunks(stream: BinaryIO, block_size: int) -> Iterator[bytes]:
+    data = stream.read(block_size)
+    while 0 < len(data) < 4096:  # enough of the start to tell, whatever the block size
+        more = stream.read(block_size)
+        if not more:
+            break
+        data += more
+    encoding = _utf16_encoding(data) if data else None
+    if encoding is None:
+        while data:
+            yield data
+            data = stream.read(block_size)
+        return
+    decoder = codecs.getincrementaldecoder(encoding)("replace")
+    while data:
+        yield decoder.decode(data).encode("utf-8")
+        data = stream.read(block_size)
+    tail = decoder.decode(b"", final=True)
+    if tail:
+        yield tail.encode("utf-8")
+
+
 def read_blocks(stream: BinaryIO, block_size: int = _BLOCK) -> Iterator[bytes]:
     """Blocks of whole lines (each ends with "\\n", except perhaps the last), with bounded memory.
 
@@ -850,10 +889,8 @@ def read_blocks(stream: BinaryIO, block_size: int = _BLOCK) -> Iterator[bytes]:
     """
     pending = b""
     skipping = False  # inside the unkept rest of an overlong line
-    while True:
-        data = stream.read(block_size)
-        if not data:
-            break
+    for chunk in _chunks(stream, block_size):
+        data = chunk
         if skipping:
             cut = data.find(b"\n")
             if cut < 0:

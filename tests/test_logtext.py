@@ -11,6 +11,7 @@ from safe_pip.logtext import (
     normalise_line,
     read_blocks,
     scan_block,
+    utf16_encoding,
 )
 
 
@@ -188,6 +189,52 @@ def test_read_blocks_keeps_lines_whole_and_skips_the_rest_of_overlong_ones() -> 
     assert joined.split(b"\n")[2] == b"last"
     assert joined.endswith(b"no newline")
     assert len(joined) < 70 << 10
+
+
+_PS_LOG = (
+    "Collecting psutil\r\n  Building wheel for psutil (pyproject.toml) ... error\r\n"
+    "      error: Microsoft Visual C++ 14.0 or greater is required. Get it with ...\r\n"
+    "  ERROR: Failed building wheel for psutil — ×│╰─> 失败\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\xff\xfe" + _PS_LOG.encode("utf-16-le"),  # Windows PowerShell 5.1: `pip install psutil > pip.log`
+        b"\xfe\xff" + _PS_LOG.encode("utf-16-be"),
+        _PS_LOG.encode("utf-16-le"),  # no byte order mark
+        _PS_LOG.encode("utf-16-be"),
+    ],
+    ids=["le-bom", "be-bom", "le", "be"],
+)
+@pytest.mark.parametrize("block_size", [4096, 7, 33])  # odd sizes cut a character in two
+def test_read_blocks_gives_a_utf16_log_as_utf8_with_its_lines(data: bytes, block_size: int) -> None:
+    import io
+
+    joined = b"".join(read_blocks(io.BytesIO(data), block_size=block_size))
+    assert joined.decode("utf-8") == _PS_LOG
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        b"Collecting x\n" * 4,
+        b"Collecting x\x00\n" * 4,  # a few NUL bytes in a UTF-8 log
+        b"\x00" * 64,
+        b"ab\x00",  # too short to tell
+        "Сборка колеса\n".encode() * 3,
+    ],
+    ids=["ascii", "some-nul", "all-nul", "short", "utf8-cyrillic"],
+)
+def test_utf16_encoding_is_none_for_utf8_logs(start: bytes) -> None:
+    assert utf16_encoding(start) is None
+
+
+def test_utf16_encoding_names_the_byte_order() -> None:
+    assert utf16_encoding(b"\xff\xfeC\x00o\x00") == "utf-16"
+    assert utf16_encoding("Collecting psutil\r\n".encode("utf-16-le")) == "utf-16-le"
+    assert utf16_encoding("Collecting psutil\r\n".encode("utf-16-be")) == "utf-16-be"
 
 
 def test_scan_block_finds_keyword_lines_with_their_numbers() -> None:

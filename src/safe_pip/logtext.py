@@ -8,6 +8,7 @@ of the input (1-based, one per "\\n"). Only lines that hold a keyword are decode
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ __all__ = [
     "scan_block",
     "scan_spans",
     "unwrap_blocks",
+    "utf16_encoding",
     "wrap_width",
 ]
 
@@ -146,17 +148,67 @@ def normalise_with_indent(raw: bytes) -> tuple[str, int]:
     return text[:MAX_LINE_CHARS], indent
 
 
+# Windows PowerShell 5.1 writes what `>`, `Tee-Object` and `Out-File` save in UTF-16LE with a byte order mark
+# (`pip install x > pip.log`), and so does Notepad's "Unicode"; a log saved so is read as UTF-8 from its first
+# bytes on (its "\n" code units become the same "\n" bytes: every line keeps its number).
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# Without a byte order mark: text whose every second byte is NUL, at least this many characters of it.
+_UTF16_SAMPLE_CHARS = 16
+
+
+def utf16_encoding(start: bytes) -> str | None:
+    """The codec of a log in UTF-16 that starts with `start` ("utf-16" when a byte order mark says which
+    order, which the codec then drops), or None: a log of ASCII text in UTF-16 without a mark has a NUL at
+    every odd byte (little-endian) or every even one (big-endian), and hardly ever one at the others; a UTF-8
+    log with a few NUL bytes in it has neither."""
+    if start[:2] in _UTF16_BOMS:
+        return "utf-16"
+    sample = start[: 4096 & ~1]
+    chars = len(sample) // 2
+    if chars < _UTF16_SAMPLE_CHARS:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd * 10 >= chars * 9 and even * 10 <= chars:
+        return "utf-16-le"
+    if even * 10 >= chars * 9 and odd * 10 <= chars:
+        return "utf-16-be"
+    return None
+
+
+def _chunks(stream: BinaryIO, block_size: int) -> Iterator[bytes]:
+    """The stream's bytes in chunks of about `block_size`, as UTF-8 when the log is in UTF-16."""
+    data = stream.read(block_size)
+    while 0 < len(data) < 4096:  # enough of the start to tell, whatever the block size
+        more = stream.read(block_size)
+        if not more:
+            break
+        data += more
+    encoding = utf16_encoding(data) if data else None
+    if encoding is None:
+        while data:
+            yield data
+            data = stream.read(block_size)
+        return
+    # Chunks may end inside a character: the incremental decoder keeps the odd byte for the next one.
+    decoder = codecs.getincrementaldecoder(encoding)("replace")
+    while data:
+        yield decoder.decode(data).encode("utf-8")
+        data = stream.read(block_size)
+    tail = decoder.decode(b"", final=True)
+    if tail:
+        yield tail.encode("utf-8")
+
+
 def read_blocks(stream: BinaryIO, block_size: int = _BLOCK) -> Iterator[bytes]:
     """Blocks of whole lines (each ends with "\\n", except perhaps the last), with bounded memory.
 
     A line longer than 64 KiB keeps its first 64 KiB; the rest of it is skipped, so line numbers stay right.
+    A log in UTF-16 (`utf16_encoding`) is given as UTF-8.
     """
     pending = b""
     skipping = False  # inside the unkept rest of an overlong line
-    while True:
-        data = stream.read(block_size)
-        if not data:
-            break
+    for chunk in _chunks(stream, block_size):
+        data = chunk
         if skipping:
             cut = data.find(b"\n")
             if cut < 0:
