@@ -747,6 +747,8 @@ def _package_name(token: str | None) -> str | None:
             return None
         # A VCS URL's repository, "git+https://host/org/vision-zoo.git@v2.1": its name without ".git"
         token = token.split("@")[0].removesuffix(".git")
+        if token in (".", ".."):
+            return None  # "Processing ./." (pip 26 for `pip install .`): a folder the log does not name
     token = token.split("@")[0].strip()
     if token.startswith("git+"):
         return None

@@ -151,6 +151,14 @@ def test_the_failing_package_comes_from_pips_own_lines(line: str, package: str) 
     assert diagnosis.package == package
 
 
+@pytest.mark.parametrize("line", ["Processing ./.", "Processing ../", "Processing /tmp/src/epsilon/.."])
+def test_a_folder_pip_names_only_by_dots_names_no_package(line: str) -> None:
+    # pip 26 prints "Processing ./." for `pip install .`: "." is no project name to put in a sentence or a
+    # command ("Upgrade . to a release ...").
+    (diagnosis,) = run(f"{line}\n  boom x\n", make_rule("boom-rule"))
+    assert diagnosis.package is None
+
+
 @pytest.mark.parametrize(
     ("paths", "package"),
     [

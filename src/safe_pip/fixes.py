@@ -346,6 +346,8 @@ def render_fix(
         values["package"] = " ".join(applications)
     if "package" in spec.required and not context.package and "package" not in params:
         return None
+    # The name the log or the user gave ("" when unknown); a title may still say "the package", a command never.
+    package = values["package"]
     if "{package}" in (title or spec.title) and not values["package"]:
         values["package"] = "the package"
     pip_args: tuple[str, ...] = ()
@@ -355,7 +357,6 @@ def render_fix(
     moves: PinMove | None = None
     files: tuple[tuple[str, str], ...] = ()
     copies_of: tuple[tuple[str, str], ...] = ()
-    package = values["package"]
     # Whether the user named the package (its versions are then theirs to give), before a fix adds it.
     named_by_user = (
         action in _NAMED_ACTIONS and context.pip_args is not None and bool(_requests(context).of(package))
@@ -664,8 +665,10 @@ def render_fix(
     elif action == "add-requirement":
         command = _pip_command(context, (values["requirement"],))
     elif action == "upgrade-package":
+        if not package:
+            return None  # nothing to name on the command line
         upgrading = ["safe-pip", *context.target_options, context.pip_command, "--upgrade", package]
-        command = shell_words(upgrading, context.secrets) if package else ""
+        command = shell_words(upgrading, context.secrets)
     elif action == "constrain-build":
         compiles = values.get("compiles", "").strip().lower() in ("yes", "true", "1")
         # Another source build of a package that compiles C, on a machine without a compiler, fails again.
