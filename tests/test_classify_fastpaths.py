@@ -237,3 +237,43 @@ def test_error_word_reads_are_the_expressions() -> None:
 )
 def test_error_word_reads(lowered: bytes, maybe: bool, word: bool) -> None:
     assert (classify._maybe_error_line(lowered), classify._holds_error_word(lowered)) == (maybe, word)
+
+
+def test_block_index_answers_as_the_span_itself() -> None:
+    """_BlockIndex (what a window's lines hold, found once a block) against the span's own bytes: every span
+    of one to four whole lines of every fixture log, and spans cut inside lines and runs of other bytes."""
+    control = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")
+    literals = (b"error", b"cmake must be installed", b"has no member named", b"\xc3\x97", b"e")
+    blocks = [log.read_bytes() for log in sorted(LOGS.glob("**/*.log"))]
+    blocks.append(b"ab\xc3\x97cd\n\x07x\ny\xe2\x94\x82\xe2\x94\x82z\nERROR x\n")
+    differ = []
+    for block in blocks:
+        index = classify._BlockIndex(block)
+        starts = [0] + [at + 1 for at in range(len(block)) if block[at] == 10]
+        spans = [(a, b) for i, a in enumerate(starts) for b in starts[i : i + 5]]
+        spans += [(a, a + cut) for a in range(min(len(block), 64)) for cut in (0, 1, 2, 3, 7)]
+        for start, end in spans:
+            span = block[start:end]
+            if index.unclean_within(start, end) != bool(not span.isascii() or control.search(span)):
+                differ.append((block[:40], start, end, "unclean"))
+            for literal in literals:
+                if index.holds_within(literal, start, end) != (literal in span.lower()):
+                    differ.append((block[:40], start, end, literal))
+    assert differ == []
+
+
+@pytest.mark.parametrize("block", [b"", b"a", b"a\n", b"a\nb", b"a\nb\n", b"\n\n", b"a\n\nb\n"], ids=repr)
+def test_block_index_lines(block: bytes) -> None:
+    starts = [0] + [at + 1 for at in range(len(block)) if block[at] == 10]
+    lines = len([start for start in starts if start < len(block)])
+    index = classify._BlockIndex(block, 7)
+    assert [index.has_line(number) for number in range(5, 7 + lines + 2)] == [
+        7 <= number < 7 + lines for number in range(5, 7 + lines + 2)
+    ]
+
+
+def test_block_index_quiet() -> None:
+    assert classify._BlockIndex(b"x error\ny\n").quiet(0, [b"cmake"])
+    assert not classify._BlockIndex(b"x CMake\ny\n").quiet(0, [b"cmake"])
+    assert not classify._BlockIndex(b"x \xc3\x97\ny\n").quiet(0, [b"cmake"])
+    assert not classify._BlockIndex(b"x\x07\ny\n").quiet(0, [b"cmake"])

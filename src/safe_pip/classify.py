@@ -31,6 +31,7 @@ for it; every other line costs what it did.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -252,7 +253,7 @@ _Plan = tuple[frozenset[int], tuple[tuple[bytes, frozenset[int]], ...]]
 _Positions = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
 # What a clean line's literals allow (see Classifier._line_plan): whether the line is read at all, and the
 # rules to try on it, each with its gate (checked in the line's text) and the patterns worth a search.
-_LinePlan = tuple[bool, tuple[tuple[int, "tuple[str, ...] | None", _Positions], ...]]
+_LinePlan = tuple[bool, tuple["_Step", ...]]
 
 
 # The words of _may_be_structure, for the accelerator's literal finder (looked for lower-cased).
@@ -383,8 +384,10 @@ _NOT_PLAIN_MARKS = frozenset(bytes([byte]) for byte in b"|1+")
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 # The bytes of a clean line (see _is_clean): tab and printable ASCII.
 _CLEAN_BYTES = b"\t" + bytes(range(0x20, 0x7F))
-# The same within lines that are read together, newlines apart (a window's, see _window_cannot_match).
-_SPAN_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")
+# The bytes of lines that are read together, newlines apart (a window's, see _window_cannot_match: they are
+# read as they are when they hold no others), and runs of any others (see _BlockIndex).
+_SPAN_CLEAN_BYTES = b"\t\n" + bytes(range(0x20, 0x7F))
+_SPAN_UNCLEAN_RUNS = re.compile(rb"[^\t\n\x20-\x7e]+")
 # pip's own lines the classifier follows (the package being worked on, success): each holds a scan word.
 #   "Collecting x", "Processing ./x.tar.gz" -> "collecting ", "processing "
 _STRUCTURE_KEYWORDS = ("collecting ", "processing ")
@@ -434,6 +437,71 @@ class _Hits:
         return bool(self.first)
 
 
+class _BlockIndex:
+    """Where a block holds what windows of lines ask about (see Classifier._window_cannot_match): the runs of
+    bytes that are neither printable ASCII, tab nor newline, and the places of each window literal in its
+    lower case, each found once for the whole block when first asked (`bytes.find`, CPython's fast search),
+    then answered for any span by bisection."""
+
+    __slots__ = ("_block", "_first_line", "_last_line", "_literals", "_lowered", "_quiet", "_unclean")
+
+    def __init__(self, block: bytes, first_line: int = 1) -> None:
+        self._block = block
+        self._first_line = first_line
+        self._last_line: int | None = None
+        self._lowered: bytes | None = None
+        self._unclean: list[int] | None = None
+        self._literals: dict[bytes, list[int]] = {}
+        self._quiet: dict[int, bool] = {}
+
+    def has_line(self, number: int) -> bool:
+        """The block holds line `number` (its first line is `first_line`): a line starts in it."""
+        if self._last_line is None:
+            block = self._block
+            lines = block.count(b"\n") + (0 if block.endswith(b"\n") or not block else 1)
+            self._last_line = self._first_line + lines - 1
+        return self._first_line <= number <= self._last_line
+
+    def quiet(self, key: int, literals: Sequence[bytes]) -> bool:
+        """No byte of the block is other than printable ASCII, tab or newline, and none of `literals`
+        (lower-case) is in its lower case; kept by `key` (a rule's index)."""
+        found = self._quiet.get(key)
+        if found is None:
+            found = self._quiet[key] = not self.unclean_within(0, len(self._block)) and not any(
+                self.holds_within(literal, 0, len(self._block)) for literal in literals
+            )
+        return found
+
+    def unclean_within(self, start: int, end: int) -> bool:
+        """`block[start:end]` holds a byte that is not printable ASCII, tab or newline."""
+        unclean = self._unclean
+        if unclean is None:
+            unclean = []
+            if self._block.translate(None, _SPAN_CLEAN_BYTES):
+                for run in _SPAN_UNCLEAN_RUNS.finditer(self._block):
+                    unclean.extend((run.start(), run.end() - 1))
+            self._unclean = unclean
+        # (the runs' first and last places, in order: an odd place found is the end of a run holding `start`)
+        at = bisect_left(unclean, start)
+        return at < len(unclean) and (unclean[at] < end or at % 2 == 1) and start < end
+
+    def holds_within(self, literal: bytes, start: int, end: int) -> bool:
+        """The lower case of `block[start:end]` holds `literal` (lower-case)."""
+        places = self._literals.get(literal)
+        if places is None:
+            if self._lowered is None:
+                self._lowered = self._block.lower()
+            find = self._lowered.find
+            places = []
+            position = find(literal)
+            while position >= 0:
+                places.append(position)
+                position = find(literal, position + 1)
+            self._literals[literal] = places
+        at = bisect_left(places, start)
+        return at < len(places) and places[at] + len(literal) <= end
+
+
 class _SharedSearch:
     """A line pattern several built-in rules have (the same text): searched once per line for all of them.
     Its last line and result are kept; a rule asking about the same line (the same `str` object, as
@@ -461,6 +529,22 @@ class _RuleState:
     all: list[_Hits] = field(default_factory=list)
     context: list[_Hits] = field(default_factory=list)
     vetoed: bool = False
+
+
+# A rule's search of a line, resolved (see Classifier._step): the rule's index, its gate, whether it reads
+# windows of lines (one opens at the line), whether it is built in, its state, and the matchers to search:
+# none, any, all and context (all and context each with the hits it fills).
+_Step = tuple[
+    int,
+    "tuple[str, ...] | None",
+    bool,
+    bool,
+    "_RuleState",
+    "tuple[Matcher, ...]",
+    "tuple[Matcher, ...]",
+    "tuple[tuple[Matcher, _Hits], ...]",
+    "tuple[tuple[Matcher, _Hits], ...]",
+]
 
 
 @dataclass
@@ -524,6 +608,7 @@ class Classifier:
             for rule in self.rules
         ]
         self._line_plans: dict[object, _LinePlan] = {}  # see _consume_found
+        self._every_step: list[_Step | None] = [None] * len(self.rules)  # each rule's, made when first run
         # Line patterns several built-in rules share (build-memory-error's and compiler-killed's "parallel
         # build" context, say) are searched once a line for all of them (see _SharedSearch, _patterns_of).
         seen: dict[str, int] = {}
@@ -542,6 +627,8 @@ class Classifier:
             tuple(literal.encode() for literal in found or ()) for found in self._window_literals
         ]
         self._block = b""  # the block being read, and where the current line ends in it
+        self._block_index: _BlockIndex | None = None  # what its lines hold, made when a window asks
+        self._block_first = 1  # the number of its first line
         self._line_end = 0
         self._next_line = 1  # the number of the line after the last block fed
         # The package pip is working on (its last progress line so far); each hit keeps the one at its line,
@@ -561,6 +648,8 @@ class Classifier:
         if self._windows:
             self._windows = [w for w in self._windows if not self._fill_window(w, block, 0)]
         self._block = block
+        self._block_first = first_line
+        self._block_index = None
         number, start = first_line, 0
         lines = self._scanner.lines(block, first_line) if self._finder is not None else None
         if lines is not None:
@@ -574,6 +663,7 @@ class Classifier:
                 self._line_end = end
                 self._consume(number, block[start:end], hits)
         self._block = b""
+        self._block_index = None
         # The scan counted the lines up to its last one: only the rest are counted here (one pass in all).
         self._next_line = number + block.count(b"\n", start)
         self.lines_seen = self._next_line - (1 if block.endswith(b"\n") else 0)
@@ -682,17 +772,11 @@ class Classifier:
             return
         text_lower = text.lower()
         self._track_structure(number, text, text_lower, indent)
-        every = self._every_pattern
-        gates_text = self._gates_text
+        steps = self._every_step
         for rule_index in candidates:
-            gate_text = gates_text[rule_index]
-            if gate_text is not None:
-                for literal_text in gate_text:
-                    if literal_text in text_lower:
-                        break
-                else:
-                    continue  # none of the literals its patterns need: no regex search for this rule
-            self._search(rule_index, number, text, text_lower, every[rule_index])
+            if steps[rule_index] is None:
+                steps[rule_index] = self._step(rule_index, self._every_pattern[rule_index])
+        self._run([steps[rule_index] for rule_index in candidates], number, text, text_lower)  # type: ignore[misc]
 
     def _consume_found(self, number: int, raw: bytes, lowered: bytes, hits: frozenset[int]) -> None:
         """`_consume` of a clean line with the accelerator: one automaton call finds every literal the line
@@ -716,14 +800,7 @@ class Classifier:
             return
         text_lower = text.lower()
         self._track_structure(number, text, text_lower, indent)
-        for rule_index, gate_text, positions in searches:
-            if gate_text is not None:
-                for literal_text in gate_text:
-                    if literal_text in text_lower:
-                        break
-                else:
-                    continue  # none of the literals its patterns need: no regex search for this rule
-            self._search(rule_index, number, text, text_lower, positions)
+        self._run(searches, number, text, text_lower)
 
     def _rules_of_literals(self, found: frozenset[int], hits: frozenset[int]) -> set[int]:
         """The rules a line may concern (with the accelerator): those a keyword among its literals `found`
@@ -745,7 +822,7 @@ class Classifier:
         may match (one of whose literals the line holds); a rule none of whose patterns may is left out,
         unless it reads windows of lines (which open whatever the line)."""
         candidates = self._rules_of_literals(found, hits)
-        searches: list[tuple[int, tuple[str, ...] | None, _Positions]] = []
+        searches: list[_Step] = []
         passing = False
         for rule_index in sorted(candidates):
             ids = self._gate_ids[rule_index]
@@ -761,44 +838,65 @@ class Classifier:
                 for kind in self._pattern_ids[rule_index]
             )
             if any(positions) or rule_index in self._window_rules:
-                searches.append((rule_index, self._gates_text[rule_index], positions))
+                searches.append(self._step(rule_index, positions))
         keep = passing or not found.isdisjoint(self._structure_ids)
         return keep, tuple(searches)
 
-    def _search(
-        self, rule_index: int, number: int, text: str, text_lower: str, positions: _Positions
-    ) -> None:
-        """Search one line with a rule's patterns (those at `positions`: none, any, all, context), the rule's
-        gate having passed; open the rule's window of lines when it reads such windows."""
+    def _step(self, rule_index: int, positions: _Positions) -> _Step:
+        """What searching a line with a rule's patterns at `positions` (none, any, all, context) takes, its
+        gate having passed, resolved once (per set of literals, see _line_plan): the matchers themselves and
+        the hits each fills, so that each line runs one flat loop (see _run) instead of looking them up."""
         rule = self.rules[rule_index]
         state = self._states[rule_index]
         patterns = self._line_patterns[rule_index] or self._patterns_of(rule_index)
-        if self._window_rules and rule_index in self._window_rules:
-            self._open_window(rule_index, number, text)
-        # A user's pattern sees the start of a long line only: what it may cost is bounded (see rules).
-        if rule.builtin or len(text) <= USER_LINE_CHARS:
-            subject, subject_lower = text, text_lower
-        else:
-            subject, subject_lower = text[:USER_LINE_CHARS], None
         none_at, any_at, all_at, context_at = positions
-        if not state.vetoed:
-            for position in none_at:
-                if patterns.none[position].search(subject, subject_lower):
-                    state.vetoed = True
+        return (
+            rule_index,
+            self._gates_text[rule_index],
+            rule_index in self._window_rules,
+            rule.builtin,
+            state,
+            tuple(patterns.none[position] for position in none_at),
+            tuple(patterns.any[position] for position in any_at),
+            tuple((patterns.all[position], state.all[position]) for position in all_at),
+            tuple((patterns.context[position], state.context[position]) for position in context_at),
+        )
+
+    def _run(self, steps: Iterable[_Step], number: int, text: str, text_lower: str) -> None:
+        """Search one line with each step's patterns whose gate (literals one of which its patterns need)
+        the line's text holds; open the rule's window of lines when it reads such windows."""
+        for rule_index, gate, window, builtin, state, nones, anys, alls, contexts in steps:
+            if gate is not None:
+                for literal in gate:
+                    if literal in text_lower:
+                        break
+                else:
+                    continue  # none of the literals its patterns need: no regex search for this rule
+            if window:
+                self._open_window(rule_index, number, text)
+            # A user's pattern sees the start of a long line only: what it may cost is bounded (see rules).
+            if builtin or len(text) <= USER_LINE_CHARS:
+                subject, subject_lower = text, text_lower
+            else:
+                subject, subject_lower = text[:USER_LINE_CHARS], None
+            if not state.vetoed:
+                for matcher in nones:
+                    if matcher.search(subject, subject_lower):
+                        state.vetoed = True
+                        break
+            for matcher in anys:
+                match = matcher.search(subject, subject_lower)
+                if match:
+                    state.any.add((number, text, _captures(match)), self._package)
                     break
-        for position in any_at:
-            match = patterns.any[position].search(subject, subject_lower)
-            if match:
-                state.any.add((number, text, _captures(match)), self._package)
-                break
-        for position in all_at:
-            match = patterns.all[position].search(subject, subject_lower)
-            if match:
-                state.all[position].add((number, text, _captures(match)))
-        for position in context_at:
-            match = patterns.context[position].search(subject, subject_lower)
-            if match:
-                state.context[position].add((number, text, _captures(match)))
+            for matcher, hits in alls:
+                match = matcher.search(subject, subject_lower)
+                if match:
+                    hits.add((number, text, _captures(match)))
+            for matcher, hits in contexts:
+                match = matcher.search(subject, subject_lower)
+                if match:
+                    hits.add((number, text, _captures(match)))
 
     def _patterns_of(self, rule_index: int) -> CompiledPatterns:
         """The rule's line patterns, those it shares with other built-in rules searched through one
@@ -824,7 +922,7 @@ class Classifier:
 
     # -- windows of lines (rules with `join`) ---------------------------------------------------------
     def _open_window(self, rule_index: int, number: int, text: str) -> None:
-        if self._block and self._window_cannot_match(rule_index, text):
+        if self._block and self._window_cannot_match(rule_index, number, text):
             return
         window = _Window(rule_index, number, [text], self.rules[rule_index].join, self._package)
         if not self._block or not self._fill_window(window, self._block, self._line_end + 1):
@@ -887,13 +985,21 @@ class Classifier:
                     found, spans = hit(match)
                     all_hits[position].merge(found, None, spans)
 
-    def _window_cannot_match(self, rule_index: int, text: str) -> bool:
-        """True when a window opening at the current line would lie in the block in hand and hold none of
-        the literals its multi-line patterns need (see _window_may_match, which it answers before the
-        window is made: its lines all clean, so read as they are, in one piece)."""
+    def _window_cannot_match(self, rule_index: int, number: int, text: str) -> bool:
+        """True when a window opening at the current line (`number`, its text `text`) would lie in the block
+        in hand and hold none of the literals its multi-line patterns need (see _window_may_match, which it
+        answers before the window is made: its lines all clean, so read as they are, in one piece)."""
         literals = self._window_literals[rule_index]
         if literals is None:
             return False
+        index = self._block_index
+        if index is None:
+            index = self._block_index = _BlockIndex(self._block, self._block_first)
+        join = self.rules[rule_index].join
+        if index.quiet(rule_index, self._window_bytes[rule_index]):
+            # No line of the block holds one of the literals, and every line is clean: so neither does the
+            # line's text (a part of it) nor the lines after it. Only whether they lie in the block is left.
+            return index.has_line(number + join)
         lowered = text.lower()
         for literal in literals:
             if literal in lowered:
@@ -907,11 +1013,14 @@ class Classifier:
             end = block.find(b"\n", position)
             end = len(block) if end < 0 else end
             position = end + 1
-        span = block[start:end]
-        if not span.isascii() or _SPAN_CONTROL_BYTES.search(span):
+        # What the lines hold is read from the block's index (see _BlockIndex), not from their text: the
+        # same answer (the span's bytes are the block's), without slicing, lowering and searching them for
+        # each window (~3 us on each "error:" line that opens cmake-missing's window).
+        if index.unclean_within(start, end):
             return False
-        span = span.lower()
-        return all(literal_bytes not in span for literal_bytes in self._window_bytes[rule_index])
+        return not any(
+            index.holds_within(literal_bytes, start, end) for literal_bytes in self._window_bytes[rule_index]
+        )
 
     def _window_may_match(self, window: _Window) -> bool:
         """False when none of the literals the rule's multi-line patterns need (each, one of its own) is in
