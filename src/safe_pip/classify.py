@@ -167,8 +167,15 @@ _FAILED_BUILD = re.compile(
     r"['`]?(?P<names>[^,'`=@]+?)(?:(?:==|@)[^,'`]*)?['`]?(?:,| when |$))"
 )
 # The end of a successful run: "Successfully installed psutil-5.9.8", "Successfully built psutil" (pip wheel),
-# "Successfully downloaded psutil" (old pip download), "Saved ./psutil-5.9.8.tar.gz" (pip download).
-_SUCCESS = re.compile(r"^(?:Successfully (?:installed|built|downloaded) |Saved \S)")
+# "Successfully downloaded psutil" (old pip download), "Saved ./psutil-5.9.8.tar.gz" (pip download); and a
+# package's own word that its failed C extension does not fail its build, which it then retries without it
+# (markupsafe, simplejson): "WARNING: The C extension could not be compiled, speedups are not enabled."
+# (a stderr-only capture of `pip install -v` has the build's errors and this, but not pip's "Successfully").
+_SUCCESS = re.compile(
+    r"^(?:Successfully (?:installed|built|downloaded) |Saved \S"
+    r"|WARNING: The C extension could not be compiled, speedups are not enabled\.$)"
+)
+_SUCCESS_STARTS = ("Successfully ", "Saved ", "WARNING: The C extension ")
 # A pip-level error: a later one means the run did not succeed after all.
 _PIP_ERROR = re.compile(r"^(?:ERROR: |error: [a-z]+(?:-[a-z]+)+$)")
 # Lines that are errors of the build itself, for the fallback's evidence:
@@ -267,6 +274,7 @@ _STRUCTURE_WORDS = (
     "Could not build",
     "Successfully ",
     "Saved ",
+    "speedups are not enabled",
 )
 
 
@@ -359,6 +367,7 @@ def _may_be_structure(raw: bytes) -> bool:
         or b"Could not build" in raw
         or b"Successfully " in raw
         or b"Saved " in raw
+        or b"speedups are not enabled" in raw
     )
 
 
@@ -1063,7 +1072,7 @@ class Classifier:
                 names = (failed.group("listed") or failed.group("names") or "").replace(",", " ").split()
                 if names and len(self._failed_builds) < 100:
                     self._failed_builds.extend(n for n in names if n not in self._failed_builds)
-        if text.startswith(("Successfully ", "Saved ")) and _SUCCESS.match(text):
+        if text.startswith(_SUCCESS_STARTS) and _SUCCESS.match(text):
             self._success_line = number
             self._error_after_success = False
         elif self._success_line and _PIP_ERROR.match(text):
