@@ -449,7 +449,7 @@ class Classifier:
 
     def feed_stream(self, stream: BinaryIO) -> None:
         line = 1
-        for block in read_blocks(stream):
+        for block in _unnumber_blocks(read_blocks(stream)):
             self.feed_block(block, line)
             line += block.count(b"\n")
 
@@ -851,6 +851,74 @@ def normalise_with_indent(raw: bytes) -> tuple[str, int]:
     if match:
         text = text[match.end() :]
     return text[:MAX_LINE_CHARS], indent
+
+
+# Mirrors logtext.unnumber_blocks: a web viewer's line numbers ("23 $ pip install x") go before the rules read.
+_LEADING_DIGITS = re.compile(rb"\d{1,9}")
+
+
+def _numbered_lines(lines: list[bytes], first: int) -> int:
+    hits = 0
+    number = first
+    for line in lines:
+        if not line.startswith(b"%d" % number):
+            number = _number_after_cut(line, number)
+        if line.startswith(b"%d" % number):
+            hits += 1
+        number += 1
+    return hits
+
+
+def _line_numbering(sample: bytes) -> int | None:
+    lines = sample[: 256 << 10].split(b"\n", 200)[:200]
+    if len(lines) > 1 and lines[-1] == b"":
+        lines.pop()
+    if len(lines) < 3:
+        return None
+    digits = _LEADING_DIGITS.match(lines[0])
+    if not digits:
+        return None
+    run = digits.group()
+    for cut in range(len(run), 0, -1):
+        first = int(run[:cut])
+        hits = _numbered_lines(lines, first)
+        if hits == len(lines) or (len(lines) >= 8 and hits * 10 >= len(lines) * 9):
+            return first
+    return None
+
+
+def _number_after_cut(line: bytes, number: int) -> int:
+    digits = _LEADING_DIGITS.match(line)
+    if digits is None or line[digits.end() : digits.end() + 1] not in (b" ", b"\t", b"\r", b""):
+        return number
+    found = int(digits.group())
+    return found if number < found <= number + 10000 else number
+
+
+def _unnumber_blocks(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    blocks = iter(blocks)
+    first = next(blocks, None)
+    if first is None:
+        return
+    number = _line_numbering(first)
+    if number is None:
+        yield first
+        yield from blocks
+        return
+    for block in (first, *blocks):
+        lines = block.split(b"\n")
+        for index, line in enumerate(lines[:-1] if block.endswith(b"\n") else lines):
+            expected = b"%d" % number
+            if not line.startswith(expected):
+                number = _number_after_cut(line, number)
+                expected = b"%d" % number
+            if line.startswith(expected):
+                cut = len(expected)
+                if line[cut : cut + 1] in (b" ", b"\t"):
+                    cut += 1
+                lines[index] = line[cut:]
+            number += 1
+        yield b"\n".join(lines)
 
 
 # Mirrors logtext's reading of a log saved in UTF-16 (Windows PowerShell's `>`): given as UTF-8.

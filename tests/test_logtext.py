@@ -7,10 +7,12 @@ from safe_pip.logtext import (
     clean_line,
     iter_lines,
     last_error_lines,
+    line_numbering,
     looks_like_pip_output,
     normalise_line,
     read_blocks,
     scan_block,
+    unnumber_blocks,
     utf16_encoding,
 )
 
@@ -235,6 +237,53 @@ def test_utf16_encoding_names_the_byte_order() -> None:
     assert utf16_encoding(b"\xff\xfeC\x00o\x00") == "utf-16"
     assert utf16_encoding("Collecting psutil\r\n".encode("utf-16-le")) == "utf-16-le"
     assert utf16_encoding("Collecting psutil\r\n".encode("utf-16-be")) == "utf-16-be"
+
+
+_VIEWER_LINES = [
+    b"$ pip install matplotlib",
+    b"Collecting matplotlib",
+    b"  Downloading matplotlib-3.2.0.tar.gz",
+]
+_VIEWER_LINES += [b"    SyntaxError: invalid syntax", b"", b"ERROR: Job failed: exit code 1"] * 2
+
+
+@pytest.mark.parametrize(
+    ("numbered", "first"),
+    [
+        # GitLab's job page: "23 $ pip install matplotlib"
+        ([b"%d %s" % (i, line) for i, line in enumerate(_VIEWER_LINES, 23)], 23),
+        ([b"%d\t%s" % (i, line) for i, line in enumerate(_VIEWER_LINES, 1)], 1),
+        # Travis: "218Traceback (most recent call last):" (a space after the number reads as its separator)
+        ([b"%d%s" % (i, line) for i, line in enumerate(_VIEWER_LINES, 216)], 216),
+        # the paste left lines out after its fourth line: the numbers go on from 40
+        ([b"%d %s" % (i if i < 5 else i + 35, line) for i, line in enumerate(_VIEWER_LINES, 1)], 1),
+    ],
+    ids=["space", "tab", "glued", "cut"],
+)
+def test_unnumber_blocks_drops_a_viewers_line_numbers(numbered: list[bytes], first: int) -> None:
+    data = b"\n".join(numbered) + b"\n"
+    assert line_numbering(data) == first
+    expected = [line.strip() for line in _VIEWER_LINES]
+    assert [line.strip() for line in b"".join(unnumber_blocks([data])).split(b"\n")[:-1]] == expected
+    # In blocks of a few lines, as read_blocks gives a long log: the same.
+    blocks = [b"\n".join(numbered[i : i + 4]) + b"\n" for i in range(0, len(numbered), 4)]
+    assert [line.strip() for line in b"".join(unnumber_blocks(blocks)).split(b"\n")[:-1]] == expected
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [b'10.19 File "x.py", line 1', b"10.19   raise X", b"10.19 X: boom"] * 3,  # BuildKit's seconds
+        [b"12:00:%02d  Collecting x" % i for i in range(10)],  # Jenkins' times
+        [b"1 error generated.", b"2 warnings generated.", b"Collecting x", b"ERROR: y"] * 3,
+        [b"1 passed", b"2 passed"],  # too short to tell
+    ],
+    ids=["buildkit-seconds", "times", "counts", "short"],
+)
+def test_line_numbering_is_none_for_logs_a_viewer_did_not_number(lines: list[bytes]) -> None:
+    data = b"\n".join(lines) + b"\n"
+    assert line_numbering(data) is None
+    assert b"".join(unnumber_blocks([data])) == data
 
 
 def test_scan_block_finds_keyword_lines_with_their_numbers() -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "clean_line",
     "iter_lines",
     "last_error_lines",
+    "line_numbering",
     "looks_like_pip_output",
     "normalise_line",
     "normalise_with_indent",
@@ -31,6 +32,7 @@ __all__ = [
     "read_blocks",
     "scan_block",
     "scan_spans",
+    "unnumber_blocks",
     "unwrap_blocks",
     "utf16_encoding",
     "wrap_width",
@@ -361,11 +363,97 @@ def _unwrap(lines: list[bytes], width: int, unprefixed: bool) -> list[bytes]:
     return out
 
 
+# A log copied from a web viewer that numbers its lines (GitLab's and GitHub Actions' job pages, Travis') has
+# the viewer's number before each line, consecutive, followed by a space or a tab or glued to the text:
+#   "23 $ pip install numpy==1.10.4"   "25   Downloading https://…"   "218Traceback (most recent call last):"
+# Read from the log's start: the first line's number is a prefix of its leading digits, and that many lines
+# of the sample carry the numbers that follow it.
+_NUMBERED_MIN_LINES = 8
+_NUMBERED_SAMPLE_LINES = 200
+_LEADING_DIGITS = re.compile(rb"\d{1,9}")
+_NUMBER_GAP = 10000  # a number further ahead than this is text, not a viewer's number after a cut
+
+
+def _numbered_lines(lines: list[bytes], first: int) -> int:
+    """How many of `lines` start with the viewer's number when the first is `first`, following the numbers
+    over a cut (a paste that left lines out goes on with a higher number)."""
+    hits = 0
+    number = first
+    for line in lines:
+        if not line.startswith(b"%d" % number):
+            number = _number_after_cut(line, number)
+        if line.startswith(b"%d" % number):
+            hits += 1
+        number += 1
+    return hits
+
+
+def line_numbering(sample: bytes) -> int | None:
+    """The number a viewer gave the first line of `sample` when its lines carry consecutive numbers (all
+    of them in a paste of 3 to 7 lines, 9 in 10 of the first 200 otherwise; a paste may skip numbers where
+    it left lines out); None when the log is not numbered."""
+    lines = sample[:_WRAP_SAMPLE].split(b"\n", _NUMBERED_SAMPLE_LINES)[:_NUMBERED_SAMPLE_LINES]
+    if len(lines) > 1 and lines[-1] == b"":
+        lines.pop()
+    if len(lines) < 3:
+        return None
+    digits = _LEADING_DIGITS.match(lines[0])
+    if not digits:
+        return None
+    run = digits.group()
+    for cut in range(len(run), 0, -1):  # "2161 gem installed" is line 216's "1 gem installed"
+        first = int(run[:cut])
+        hits = _numbered_lines(lines, first)
+        # A short paste: every line; a longer one: 9 in 10 (a line the viewer left unnumbered, a stray one).
+        if hits == len(lines) or (len(lines) >= _NUMBERED_MIN_LINES and hits * 10 >= len(lines) * 9):
+            return first
+    return None
+
+
+def _number_after_cut(line: bytes, number: int) -> int:
+    """The viewer's number of `line` when it carries one further ahead than `number` (lines were cut from
+    the paste), followed by a space, a tab or nothing; `number` otherwise."""
+    digits = _LEADING_DIGITS.match(line)
+    if digits is None or line[digits.end() : digits.end() + 1] not in (b" ", b"\t", b"\r", b""):
+        return number
+    found = int(digits.group())
+    return found if number < found <= number + _NUMBER_GAP else number
+
+
+def unnumber_blocks(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    """`read_blocks`' blocks without a viewer's line numbers (see `line_numbering`); the same blocks when the
+    log is not numbered. A line that does not start with its expected number keeps its text; after a cut in
+    the paste ("... 40 lines ...") the numbers are followed again from the next line that carries one."""
+    blocks = iter(blocks)
+    first = next(blocks, None)
+    if first is None:
+        return
+    number = line_numbering(first)
+    if number is None:
+        yield first
+        yield from blocks
+        return
+    for block in _chain(first, blocks):
+        lines = block.split(b"\n")
+        for index, line in enumerate(lines[:-1] if block.endswith(b"\n") else lines):
+            expected = b"%d" % number
+            if not line.startswith(expected):
+                number = _number_after_cut(line, number)
+                expected = b"%d" % number
+            if line.startswith(expected):
+                cut = len(expected)
+                if line[cut : cut + 1] in (b" ", b"\t"):
+                    cut += 1
+                lines[index] = line[cut:]
+            number += 1
+        yield b"\n".join(lines)
+
+
 def unwrap_blocks(blocks: Iterable[bytes]) -> Iterator[bytes]:
     """`read_blocks`' blocks with a hard-wrapped log's lines joined again (see `wrap_width`); the same blocks
     when the log was not wrapped. Line numbers hold: a line joined again is at its last piece's, the other
-    pieces are left as empty lines."""
-    blocks = iter(blocks)
+    pieces are left as empty lines. A viewer's line numbers go first (`unnumber_blocks`)."""
+    blocks = unnumber_blocks(blocks)
     first = next(blocks, None)
     if first is None:
         return
