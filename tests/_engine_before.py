@@ -789,8 +789,9 @@ _CI_PREFIX = re.compile(
     r"|section_(?:start|end):\d+:[\w.-]+(?:\[[^\]]*\])?)"
 )
 # pip's boxes: "× Building wheel ...", "│ exit code: 1", "╰─> [6 lines of output]", the same glyphs read as
-# cp1252 by a Windows console ("Ã—", "â”‚", "â•°â”€>"), and ASCII stand-ins some CI log viewers substitute.
-_BOX = re.compile(r"^(?:×|│|╰─>|[├╰]─▶|Ã—|â”‚|â•°â”€>|\|(?= )|\+->)\s*")
+# cp1252 by a Windows console ("Ã—", "â”‚", "â•°â”€>"), and ASCII stand-ins some CI log viewers substitute;
+# uv 0.13's chain of causes when its output is not a terminal: "  cause: Connection refused (os error 111)".
+_BOX = re.compile(r"^(?:×|│|╰─>|[├╰]─▶|Ã—|â”‚|â•°â”€>|\|(?= )|\+->|cause:(?= ))\s*")
 # pip's download progress bar, which what comes next may be glued to when pip printed no newline (the shell's
 # "Killed" when the kernel ended pip): the bar, the size, the speed and the time left, each as pip drew them
 #   pip 10-21:  "|████████████████████████████████| 500 MB 1.2 MB/s eta 0:00:01Killed"

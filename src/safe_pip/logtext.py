@@ -67,8 +67,11 @@ _CI_PREFIX = re.compile(
 # pip's boxes: "× Building wheel ...", "│ exit code: 1", "╰─> [6 lines of output]", the same glyphs read as
 # cp1252 by a Windows console ("Ã—", "â”‚", "â•°â”€>"), and ASCII stand-ins some CI log viewers substitute;
 # uv's chain of causes (uv < 0.9): "× Failed to build `x==1.0`", "├─▶ The build backend returned an error",
-# "╰─▶ Call to `setuptools.build_meta.build_wheel` failed (exit status: 1)".
-_BOX = re.compile(r"^(?:×|│|╰─>|[├╰]─▶|Ã—|â”‚|â•°â”€>|\|(?= )|\+->)\s*")
+# "╰─▶ Call to `setuptools.build_meta.build_wheel` failed (exit status: 1)"; and the same chain as uv 0.13
+# prints it when its output is not a terminal (a CI log, `uv ... 2>&1 | tee`, nox and hatch running uv):
+# "  cause: Connection refused (os error 111)" (_UV_CAUSE).
+_BOX = re.compile(r"^(?:×|│|╰─>|[├╰]─▶|Ã—|â”‚|â•°â”€>|\|(?= )|\+->|cause:(?= ))\s*")
+_UV_CAUSE = "cause: "
 # pip's download progress bar, which what comes next may be glued to when pip printed no newline (the shell's
 # "Killed" when the kernel ended pip): the bar, the size, the speed and the time left, each as pip drew them
 #   pip 10-21:  "|████████████████████████████████| 500 MB 1.2 MB/s eta 0:00:01Killed"
@@ -130,7 +133,10 @@ def normalise_with_indent(raw: bytes) -> tuple[str, int]:
         if text.isprintable() and text[:1] not in _PREFIX_STARTS and not text.startswith("section_"):
             stripped = text.lstrip()
             if stripped[:1] not in _ASCII_MARK_STARTS:
-                return stripped.rstrip()[:MAX_LINE_CHARS], len(text) - len(stripped)
+                indent = len(text) - len(stripped)
+                if stripped.startswith(_UV_CAUSE):  # _BOX's label of uv's chain, without its expression
+                    stripped = stripped[len(_UV_CAUSE) :].lstrip()
+                return stripped.rstrip()[:MAX_LINE_CHARS], indent
     text = clean_line(raw)
     while True:
         match = _CI_PREFIX.match(text)
