@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import pytest
+
+from safe_pip import requested
 from safe_pip.requested import read_user_requests
 
 
@@ -51,3 +54,63 @@ def test_an_unreadable_or_looping_file_is_skipped() -> None:
     files = {"a.txt": "-r a.txt\nsix\n"}
     requests = read_user_requests(("-r", "a.txt", "-r", "missing.txt"), files.get)
     assert [item.name for item in requests.items] == ["six"]
+
+
+WORDS = (
+    "psutil",
+    "PyYAML",
+    "zope.interface",
+    "backports_zoneinfo",
+    "a",
+    "x1",
+    "foo-",
+    "-foo",
+    "foo..bar",
+    "pkg-1.0-py3-none-any.whl",
+    "pkg-1.0.tar.gz",
+    "x.zip",
+    ".",
+    "..",
+    "./local",
+    "../up/pkg-2.0.tar.gz",
+    "/abs/path/pkg-1.0-cp311-cp311-linux_x86_64.whl",
+    "/abs/folder ; python_version > '3'",
+    ".hidden",
+    "numpy==2.1.0",
+    "requests[socks]>=2",
+    "mylib @ https://example.org/mylib-1.0.tar.gz",
+    "https://example.org/x-1.0.tar.gz",
+    "six ; python_version >= '3'",
+    "name with space",
+    "ünïcode",
+    "",
+)
+
+
+@pytest.mark.parametrize("word", WORDS, ids=repr)
+def test_a_word_reads_as_packaging_parses_it(word: str) -> None:
+    """A bare name and a path are read without packaging's parser: the same as with it."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    def parsed(text: str) -> requested.Requested:  # the reading through packaging alone
+        try:
+            found = Requirement(text)
+        except InvalidRequirement:
+            return requested._direct(text.split(";", 1)[0].strip(), "here", position=3)
+        if (
+            requested._looks_like_path(text.split(";", 1)[0].strip())
+            and not found.specifier
+            and not found.url
+        ):
+            return requested._direct(text, "here", position=3)
+        return requested.Requested(
+            name=requested.canonical_name(found.name),
+            text=text,
+            specifier=str(found.specifier),
+            marker=str(found.marker) if found.marker else "",
+            direct=found.url,
+            origin="here",
+            position=3,
+        )
+
+    assert requested._requirement(word, "here", position=3) == parsed(word)

@@ -144,14 +144,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # What explaining a failure imports: the failed-install flow, then what it imports later inside functions
-# (the index's reading, asked for a release pip did not find; the parser of the user's requirements; the
-# CUDA build check; the rule library's folders).
+# (the index's reading, asked for a release pip did not find; the user's requirements; the probes of the
+# target that a fix may ask; the CUDA build check's scan of the log; the rule library's folders). Not
+# packaging's requirement parser: a bare name or a path is read without it (see requested._requirement).
 _DIAGNOSIS_MODULES = (
     "safe_pip.commands.install",
     "safe_pip.index_diagnosis",
     "safe_pip.requested",
-    "packaging.requirements",
-    "safe_pip.torchcheck",
+    "safe_pip.probe",
+    "safe_pip.cudalog",
     "platformdirs",
 )
 

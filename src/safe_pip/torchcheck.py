@@ -8,9 +8,9 @@ target) into the lines to print, with the reason from doctor's GPU findings and 
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
+from safe_pip.cudalog import is_cuda_extension_build  # (kept here too: torchcheck's word on builds)
 from safe_pip.cudatables import CudaTables
 from safe_pip.gpu import CudaCheck, GpuFacts, TorchFacts
 from safe_pip.gpudoctor import gpu_findings, torch_build
@@ -103,19 +103,3 @@ def build_target_json(facts: TorchFacts, python_version: str, nvcc: str | None) 
         "nvcc": nvcc,
         "summary": line,
     }
-
-
-# Lines of a build log that show a CUDA extension being built against torch:
-#   building 'flash_attn_2_cuda' extension ... /usr/local/cuda/bin/nvcc -c csrc/flash_attn/...
-#   File ".../torch/utils/cpp_extension.py", line 2103, in _get_cuda_arch_flags
-#   OSError: CUDA_HOME environment variable is not set. Please set it to your CUDA install root.
-_CUDA_BUILD = re.compile(
-    r"torch[/\\]utils[/\\]cpp_extension\.py|\bCUDAExtension\b|/nvcc\b|\bnvcc\b.*\s-c\s|CUDA_HOME|"
-    r"The detected CUDA version \(",
-)
-
-
-def is_cuda_extension_build(lines: Iterable[str]) -> bool:
-    """Whether a failed build's log is a CUDA extension built with torch's cpp_extension (flash-attn,
-    xformers, apex...), so that the torch it was building for is worth saying."""
-    return any(_CUDA_BUILD.search(line) for line in lines)

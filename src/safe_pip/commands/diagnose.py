@@ -127,7 +127,7 @@ class _CudaBuildSniffer:
         return data
 
     def _look(self, text: bytes) -> None:
-        from safe_pip.torchcheck import is_cuda_extension_build
+        from safe_pip.cudalog import is_cuda_extension_build
 
         for line in text.decode("utf-8", "replace").splitlines():
             if is_cuda_extension_build((line,)):

@@ -161,7 +161,7 @@ def cuda_build_target(python: str, lines: Iterable[str]) -> tuple[str, dict[str,
     the torch/CUDA/Python/C++ ABI/architectures it was building for, from the target's torch, as a fact line
     and as the JSON outputs' `build_target`. Any other log costs a scan of its text, no probe; None when it
     is no such build or the target's torch does not answer."""
-    from safe_pip.torchcheck import is_cuda_extension_build
+    from safe_pip.cudalog import is_cuda_extension_build
 
     if not is_cuda_extension_build(lines):
         return None
