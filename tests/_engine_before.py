@@ -284,6 +284,10 @@ class Classifier:
         # The package pip is working on (its last progress line so far); each hit keeps the one at its line,
         # so memory does not grow with the number of progress lines (a log of 10 million "Collecting x").
         self._package: str | None = None
+        # The least indent of pip's "Collecting"/"Processing" lines so far: pip -v shows the pip that installs
+        # build dependencies 2 columns in under pip's own lines, and its "Collecting setuptools" is not the
+        # package being installed (a log whose own lines are all indented, a pasted block, keeps its order).
+        self._requirement_indent: int | None = None
         self._failed_builds: list[str] = []
         self._success_line = 0
         self._error_after_success = False
@@ -413,12 +417,23 @@ class Classifier:
                     found, spans = hit(match)
                     all_hits[position].merge(found, None, spans)
 
+    def _nested_requirement_line(self, text: str, indent: int) -> bool:
+        """Whether a "Collecting x"/"Processing x" line sits deeper than pip's own (a nested pip's, pip -v)."""
+        if indent > 4 or not text.startswith(("Collecting ", "Processing ")):
+            return False
+        if self._requirement_indent is not None and indent > self._requirement_indent:
+            return True
+        self._requirement_indent = indent
+        return False
+
     def _track_structure(self, number: int, text: str, text_lower: str, indent: int) -> None:
         # Each regex runs only on lines that hold its literal: this runs for every candidate line.
         # pip's own progress lines sit at most 4 columns in (pip 9's "    Running setup.py install for x:
         # finished"); a subprocess's output in pip's box sits at 6, e.g. the pip that installs build
         # dependencies, whose "Processing ./setuptools-x.whl" is not the package being installed.
-        if (indent <= 4 and text.startswith(_PACKAGE_LINE_STARTS)) or "pip-" in text:
+        if (
+            (indent <= 4 and text.startswith(_PACKAGE_LINE_STARTS)) or "pip-" in text
+        ) and not self._nested_requirement_line(text, indent):
             for pattern in _PACKAGE_LINES:
                 match = pattern.search(text)
                 if match:

@@ -151,6 +151,28 @@ def test_the_failing_package_comes_from_pips_own_lines(line: str, package: str) 
     assert diagnosis.package == package
 
 
+def test_a_nested_pips_requirement_lines_are_not_the_package() -> None:
+    # pip -v: the pip that installs build dependencies prints 2 columns in, under pip's own lines.
+    log = (
+        "Collecting pyyaml==5.4.1\n"
+        "  Installing build dependencies: started\n"
+        "  Running command pip subprocess to install build dependencies\n"
+        "  Collecting setuptools\n"
+        "  Processing ./wh/wheel-0.48.0-py3-none-any.whl\n"
+        "  Installing build dependencies: finished with status 'done'\n"
+        "  boom x\n"
+    )
+    (diagnosis,) = run(log, make_rule("boom-rule"))
+    assert diagnosis.package == "pyyaml"
+    # A log cut above pip's own first line: the nested line is all there is, until pip's own comes.
+    (cut,) = run(log.split("\n", 3)[3], make_rule("boom-rule"))
+    assert cut.package == "wheel"
+    # A pasted block indented as a whole keeps its order: the least indent is pip's own.
+    indented = "".join(f"    {line}\n" for line in log.splitlines())
+    (pasted,) = run(indented, make_rule("boom-rule"))
+    assert pasted.package == "pyyaml"
+
+
 @pytest.mark.parametrize("line", ["Processing ./.", "Processing ../", "Processing /tmp/src/epsilon/.."])
 def test_a_folder_pip_names_only_by_dots_names_no_package(line: str) -> None:
     # pip 26 prints "Processing ./." for `pip install .`: "." is no project name to put in a sentence or a
