@@ -51,3 +51,24 @@ def test_a_pip_error_after_the_packages_word_brings_the_diagnosis_back() -> None
 def test_a_warning_in_other_words_voids_nothing() -> None:
     other = OPTIONAL_EXTENSION.replace("speedups are not enabled", "speedups are enabled")
     assert categories(other)[:1] == ["missing-compiler"]
+
+
+# pyrsistent 0.17.3 as pip 21.3.1 -v printed it on stderr without Python.h (the install succeeded)
+PYRSISTENT = """\
+    pvectorcmodule.c:1:10: fatal error: Python.h: No such file or directory
+        1 | #include <Python.h>
+    compilation terminated.
+    command '/usr/bin/x86_64-linux-gnu-gcc' failed with exit code 1
+
+    ********************************************************************************
+    WARNING: Could not build the pvectorc extension module.
+             Pyrsistent will still work but performance may be degraded.
+             The output above this warning shows how the compilation failed.
+    ********************************************************************************
+    running install_lib
+"""
+
+
+def test_an_optional_extension_in_other_words_is_no_failure_either() -> None:
+    assert categories(PYRSISTENT.split("    ****", maxsplit=1)[0])[:1] == ["missing-python-headers"]
+    assert categories(PYRSISTENT) == []

@@ -169,13 +169,15 @@ _FAILED_BUILD = re.compile(
 # The end of a successful run: "Successfully installed psutil-5.9.8", "Successfully built psutil" (pip wheel),
 # "Successfully downloaded psutil" (old pip download), "Saved ./psutil-5.9.8.tar.gz" (pip download); and a
 # package's own word that its failed C extension does not fail its build, which it then retries without it
-# (markupsafe, simplejson): "WARNING: The C extension could not be compiled, speedups are not enabled."
+# (markupsafe, simplejson): "WARNING: The C extension could not be compiled, speedups are not enabled.";
+# (pyrsistent) "WARNING: Could not build the pvectorc extension module." ("Pyrsistent will still work ...")
 # (a stderr-only capture of `pip install -v` has the build's errors and this, but not pip's "Successfully").
 _SUCCESS = re.compile(
     r"^(?:Successfully (?:installed|built|downloaded) |Saved \S"
-    r"|WARNING: The C extension could not be compiled, speedups are not enabled\.$)"
+    r"|WARNING: The C extension could not be compiled, speedups are not enabled\.$"
+    r"|WARNING: Could not build the \w+ extension module\.$)"
 )
-_SUCCESS_STARTS = ("Successfully ", "Saved ", "WARNING: The C extension ")
+_SUCCESS_STARTS = ("Successfully ", "Saved ", "WARNING: The C extension ", "WARNING: Could not build the ")
 # A pip-level error: a later one means the run did not succeed after all.
 _PIP_ERROR = re.compile(r"^(?:ERROR: |error: [a-z]+(?:-[a-z]+)+$)")
 # Lines that are errors of the build itself, for the fallback's evidence:
