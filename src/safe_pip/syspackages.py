@@ -666,6 +666,41 @@ _TABLE: dict[str, dict[str, str]] = {
         "pacman": "libavif",
         "brew": "libavif",
     },
+    # Linked by name (cvxopt's -llapack -lblas), or the headers of pyhdf and scikit-sparse (out of sample).
+    "lapack": {
+        "apt": "liblapack-dev",
+        "dnf": "lapack-devel",
+        "yum": "lapack-devel",
+        "apk": "lapack-dev",
+        "zypper": "lapack-devel",
+        "pacman": "lapack",
+        "brew": "lapack",
+    },
+    "blas": {
+        "apt": "libblas-dev",
+        "dnf": "blas-devel",
+        "yum": "blas-devel",
+        "apk": "openblas-dev",
+        "zypper": "blas-devel",
+        "pacman": "blas",
+        "brew": "openblas",
+    },
+    "hdf.h": {
+        "apt": "libhdf4-dev",
+        "dnf": "hdf-devel",
+        "yum": "hdf-devel",
+        "pacman": "hdf4",
+        "brew": "hdf4",
+    },
+    "cholmod.h": {
+        "apt": "libsuitesparse-dev",
+        "dnf": "suitesparse-devel",
+        "yum": "suitesparse-devel",
+        "apk": "suitesparse-dev",
+        "zypper": "suitesparse-devel",
+        "pacman": "suitesparse",
+        "brew": "suite-sparse",
+    },
     "patch": {
         "apt": "patch",
         "dnf": "patch",
@@ -883,6 +918,9 @@ _ALIASES = {
     "avif": "avif/avif.h",
     "libavif": "avif/avif.h",
     "yacc": "bison",
+    "suitesparse/cholmod.h": "cholmod.h",
+    "cholmod": "cholmod.h",
+    "mfhdf.h": "hdf.h",
 }
 
 
