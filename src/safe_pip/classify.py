@@ -414,17 +414,21 @@ class _Hits:
     packages: dict[int, str | None] = field(default_factory=dict)
     # The other lines a multi-line match spans, by the line it starts on (see Classifier._close_window).
     spans: dict[int, tuple[Evidence, ...]] = field(default_factory=dict)
+    first_lines: list[int] = field(default_factory=list)  # the lines of `first`, asked at each later hit
 
     def add(self, hit: tuple[int, str, dict[str, str]], package: str | None = None) -> None:
-        if len(self.first) < _KEEP_HITS:
-            self.first.append(hit)
+        first = self.first
+        if len(first) < _KEEP_HITS:
+            first.append(hit)
+            self.first_lines.append(hit[0])
         else:
-            if len(self.last) == _KEEP_HITS:
-                dropped = self.last[0][0]
-                if all(kept[0] != dropped for kept in self.first):
+            last = self.last
+            if len(last) == _KEEP_HITS:
+                dropped = last[0][0]
+                if dropped not in self.first_lines:
                     self.packages.pop(dropped, None)
                     self.spans.pop(dropped, None)
-            self.last.append(hit)
+            last.append(hit)
         self.packages[hit[0]] = package
 
     def merge(
@@ -465,13 +469,17 @@ class _BlockIndex:
         self._literals: dict[bytes, list[int]] = {}
         self._quiet: dict[int, bool] = {}
 
-    def has_line(self, number: int) -> bool:
-        """The block holds line `number` (its first line is `first_line`): a line starts in it."""
+    def last_line(self) -> int:
+        """The number of the block's last line (a line starts in it; its first is `first_line`)."""
         if self._last_line is None:
             block = self._block
             lines = block.count(b"\n") + (0 if block.endswith(b"\n") or not block else 1)
             self._last_line = self._first_line + lines - 1
-        return self._first_line <= number <= self._last_line
+        return self._last_line
+
+    def has_line(self, number: int) -> bool:
+        """The block holds line `number`."""
+        return self._first_line <= number <= self.last_line()
 
     def quiet(self, key: int, literals: Sequence[bytes]) -> bool:
         """No byte of the block is other than printable ASCII, tab or newline, and none of `literals`
@@ -640,6 +648,9 @@ class Classifier:
         self._block = b""  # the block being read, and where the current line ends in it
         self._block_index: _BlockIndex | None = None  # what its lines hold, made when a window asks
         self._block_first = 1  # the number of its first line
+        # Per rule, the last line at which its windows are known to hold none of its literals (see
+        # _window_cannot_match): the block in hand's.
+        self._window_limits: dict[int, int] = {}
         self._line_end = 0
         self._next_line = 1  # the number of the line after the last block fed
         # The package pip is working on (its last progress line so far); each hit keeps the one at its line,
@@ -665,6 +676,8 @@ class Classifier:
         self._block = block
         self._block_first = first_line
         self._block_index = None
+        if self._window_limits:
+            self._window_limits = {}
         number, start = first_line, 0
         lines = self._scanner.lines(block, first_line) if self._finder is not None else None
         if lines is not None:
@@ -937,7 +950,10 @@ class Classifier:
 
     # -- windows of lines (rules with `join`) ---------------------------------------------------------
     def _open_window(self, rule_index: int, number: int, text: str) -> None:
-        if self._block and self._window_cannot_match(rule_index, number, text):
+        if self._block and (
+            number <= self._window_limits.get(rule_index, 0)
+            or self._window_cannot_match(rule_index, number, text)
+        ):
             return
         window = _Window(rule_index, number, [text], self.rules[rule_index].join, self._package)
         if not self._block or not self._fill_window(window, self._block, self._line_end + 1):
@@ -1013,8 +1029,10 @@ class Classifier:
         join = self.rules[rule_index].join
         if index.quiet(rule_index, self._window_bytes[rule_index]):
             # No line of the block holds one of the literals, and every line is clean: so neither does the
-            # line's text (a part of it) nor the lines after it. Only whether they lie in the block is left.
-            return index.has_line(number + join)
+            # line's text (a part of it) nor the lines after it. Only whether they lie in the block is left:
+            # up to which line that holds is kept for the rule's next windows in the block (_open_window).
+            limit = self._window_limits[rule_index] = index.last_line() - join
+            return number <= limit
         lowered = text.lower()
         for literal in literals:
             if literal in lowered:
@@ -1419,7 +1437,10 @@ def _pip_condition_holds(rule: Rule, facts: RuleFacts | None) -> bool:
 
 
 def _captures(match: re.Match[str]) -> dict[str, str]:
-    return {name: value for name, value in match.groupdict().items() if value}
+    found = match.groupdict()
+    if not found:
+        return found  # (a new dict each time: a window's hit may add to it, see _Hits.merge)
+    return {name: value for name, value in found.items() if value}
 
 
 _ARCHIVE = re.compile(r"^(?P<name>.+?)-\d[^/\\]*?(?:\.tar\.gz|\.zip|\.tar\.bz2|\.tgz|\.whl)$")
