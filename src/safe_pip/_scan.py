@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Collection, Iterator, Sequence
+from operator import itemgetter
 
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
 TYPE_CHECKING = False
@@ -267,9 +268,10 @@ class LiteralFinder:
 
     def found(self, lowered: bytes) -> frozenset[int]:
         """The indexes of the literals `lowered` holds."""
-        return frozenset(
-            [index for index, _, _ in self._automaton.find_matches_as_indexes(lowered, overlapping=True)]
-        )
+        return frozenset(map(_FIRST, self._automaton.find_matches_as_indexes(lowered, overlapping=True)))
+
+
+_FIRST = itemgetter(0)  # a match's literal index
 
 
 def literal_finder(literals: Sequence[bytes], accelerate: bool | None = None) -> LiteralFinder | None:
