@@ -277,6 +277,9 @@ _STRUCTURE_WORDS = (
     "Successfully ",
     "Saved ",
     "speedups are not enabled",
+    "- Installing ",
+    "- Updating ",
+    "- Downgrading ",
 )
 
 
@@ -370,6 +373,10 @@ def _may_be_structure(raw: bytes) -> bool:
         or b"Successfully " in raw
         or b"Saved " in raw
         or b"speedups are not enabled" in raw
+        # Poetry's operations, package lines of _PACKAGE_LINES that hold no other structure word
+        or b"- Installing " in raw
+        or b"- Updating " in raw
+        or b"- Downgrading " in raw
     )
 
 
