@@ -480,7 +480,8 @@ def test_an_upgrade_needs_the_packages_name() -> None:
     # The title's "the package" stands in for an unknown name; a command never does.
     assert render_fix("upgrade-package", {}, FixContext(package=None)) is None
     named = render_fix("upgrade-package", {}, FixContext(package="psutil"))
-    assert named is not None and named.command.endswith("--upgrade psutil")
+    assert named is not None
+    assert named.command.endswith("--upgrade psutil")
 
 
 @pytest.mark.parametrize("name", _HOSTILE_NAMES)

@@ -1085,7 +1085,7 @@ class Classifier:
         return False
 
     def _nested_requirement_line(self, text: str, indent: int) -> bool:
-        """Whether a "Collecting x"/"Processing x" line sits deeper than pip's own (a nested pip's, pip -v)."""
+        """Whether a "Collecting x"/"Processing x" line sits deeper than pip's own (a nested pip's: -v)."""
         if indent > 4 or not text.startswith(("Collecting ", "Processing ")):
             return False
         if self._requirement_indent is not None and indent > self._requirement_indent:

@@ -346,7 +346,7 @@ def render_fix(
         values["package"] = " ".join(applications)
     if "package" in spec.required and not context.package and "package" not in params:
         return None
-    # The name the log or the user gave ("" when unknown); a title may still say "the package", a command never.
+    # The name the log or the user gave ("" when unknown): a title may say "the package", a command never.
     package = values["package"]
     if "{package}" in (title or spec.title) and not values["package"]:
         values["package"] = "the package"
