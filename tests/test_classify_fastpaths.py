@@ -246,7 +246,7 @@ def test_block_index_answers_as_the_span_itself() -> None:
     literals = (b"error", b"cmake must be installed", b"has no member named", b"\xc3\x97", b"e")
     blocks = [log.read_bytes() for log in sorted(LOGS.glob("**/*.log"))]
     blocks.append(b"ab\xc3\x97cd\n\x07x\ny\xe2\x94\x82\xe2\x94\x82z\nERROR x\n")
-    differ = []
+    differ: list[tuple[bytes, int, int, str | bytes]] = []
     for block in blocks:
         index = classify._BlockIndex(block)
         starts = [0] + [at + 1 for at in range(len(block)) if block[at] == 10]

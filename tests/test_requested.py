@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from safe_pip import requested
+from safe_pip.facts import canonical_name
 from safe_pip.requested import read_user_requests
 
 
@@ -104,7 +105,7 @@ def test_a_word_reads_as_packaging_parses_it(word: str) -> None:
         ):
             return requested._direct(text, "here", position=3)
         return requested.Requested(
-            name=requested.canonical_name(found.name),
+            name=canonical_name(found.name),
             text=text,
             specifier=str(found.specifier),
             marker=str(found.marker) if found.marker else "",
