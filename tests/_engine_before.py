@@ -942,7 +942,10 @@ def _unnumber_blocks(blocks: Iterable[bytes]) -> Iterator[bytes]:
 # Mirrors logtext's reading of a log saved in UTF-16 (Windows PowerShell's `>`): given as UTF-8.
 def _utf16_encoding(start: bytes) -> str | None:
     if start[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return "utf-16"
+        body = start[2 : 4096 & ~1]
+        high = body[1::2] if start[:2] == b"\xff\xfe" else body[0::2]
+        if high and high.count(0) * 2 >= len(high):
+            return "utf-16"
     sample = start[: 4096 & ~1]
     chars = len(sample) // 2
     if chars < 16:

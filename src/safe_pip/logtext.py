@@ -170,7 +170,12 @@ def utf16_encoding(start: bytes) -> str | None:
     every odd byte (little-endian) or every even one (big-endian), and hardly ever one at the others; a UTF-8
     log with a few NUL bytes in it has neither."""
     if start[:2] in _UTF16_BOMS:
-        return "utf-16"
+        # pip's lines are mostly ASCII: in UTF-16 a NUL is the high byte of most code units. A mark followed
+        # by anything else is two stray bytes at the start of a UTF-8 log (a broken terminal's).
+        body = start[2 : 4096 & ~1]
+        high = body[1::2] if start[:2] == b"\xff\xfe" else body[0::2]
+        if high and high.count(0) * 2 >= len(high):
+            return "utf-16"
     sample = start[: 4096 & ~1]
     chars = len(sample) // 2
     if chars < _UTF16_SAMPLE_CHARS:
