@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from safe_pip.cudalog import is_cuda_extension_build
 from safe_pip.cudatables import load_tables
 from safe_pip.gpu import Gpu, GpuFacts, TorchFacts, parse_cuda_check
-from safe_pip.torchcheck import build_target_line, is_cuda_extension_build, needs_cuda_check, verdict
+from safe_pip.torchcheck import build_target_line, needs_cuda_check, verdict
 
 TABLES = load_tables()
 PY = "/v/bin/python"

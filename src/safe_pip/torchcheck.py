@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from safe_pip.cudalog import is_cuda_extension_build  # (kept here too: torchcheck's word on builds)
 from safe_pip.cudatables import CudaTables
 from safe_pip.gpu import CudaCheck, GpuFacts, TorchFacts
 from safe_pip.gpudoctor import gpu_findings, torch_build
@@ -18,7 +17,6 @@ from safe_pip.gpudoctor import gpu_findings, torch_build
 __all__ = [
     "build_target_json",
     "build_target_line",
-    "is_cuda_extension_build",
     "needs_cuda_check",
     "verdict",
 ]

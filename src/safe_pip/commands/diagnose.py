@@ -95,7 +95,7 @@ def run(args: argparse.Namespace, invocation: Invocation, console: Console) -> i
 
 class _CudaBuildSniffer:
     """Passes a log's bytes on to the classifier and meanwhile looks for a line that shows a CUDA extension
-    build (`torchcheck.is_cuda_extension_build`), until one is found; `matched` holds it."""
+    build (`cudalog.is_cuda_extension_build`), until one is found; `matched` holds it."""
 
     _TAIL = 65536  # an unfinished line kept between reads; a longer one is cut to its end
 
