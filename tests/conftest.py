@@ -30,6 +30,16 @@ OLD_PIPS = WHEELHOUSE.parent / "pips"
 CUDA_TORCH = WHEELHOUSE.parent / "cuda-torch"
 
 
+def fixture_log_text(path: Path) -> bytes:
+    """A fixture log's bytes, one saved in UTF-16 (PowerShell's) given as UTF-8: tests that rewrite a log's
+    lines of bytes (CI prefixes, wrapping) rewrite its text, as `diagnose` reads it (logtext.read_blocks)."""
+    from safe_pip.logtext import utf16_encoding
+
+    data = path.read_bytes()
+    encoding = utf16_encoding(data)
+    return data.decode(encoding).encode("utf-8") if encoding else data
+
+
 def hermetic_env(home: Path) -> dict[str, str]:
     """The environment every test runs pip (and safe-pip) in."""
     env = {

@@ -20,6 +20,7 @@ import pytest
 from safe_pip.classify import Diagnosis, classify_stream
 from safe_pip.logtext import unwrap_blocks, wrap_width
 from safe_pip.rules import RuleSet, load_rules
+from tests.conftest import fixture_log_text
 from tests.test_log_variants import VARIANTS
 
 LOGS = Path(__file__).resolve().parent / "fixtures" / "logs"
@@ -193,7 +194,6 @@ _WRAPPED_BY_THEIR_TOOL_OR_SHORT = frozenset(
     {
         "_success/ok-pipenv-install-six-frontend.log",
         "_success/ok-poetry-add-setproctitle132-py313-nocc-frontend.log",
-        "_success/ok-written-utf16-powershell-redirect-pip23.log",
         "pip-killed-downloading/nomatch-written-shell-report-segfault-de_DE.log",
         "resolution-impossible/nomatch-pipenv-lock-no-release-lone-user-request.log",
     }
@@ -207,7 +207,7 @@ def test_no_fixture_log_is_taken_as_wrapped() -> None:
     for path in sorted(LOGS.glob("*/*.log")):
         if str(path.relative_to(LOGS)) in _WRAPPED_BY_THEIR_TOOL_OR_SHORT:
             continue
-        data = path.read_bytes()
+        data = fixture_log_text(path)
         for variant, rewrite in [("as-is", _as_is), *VARIANTS.items()]:
             if wrap_width(rewrite(data)[: 1 << 20]) is not None:
                 wrapped.append(f"{path.relative_to(LOGS)} ({variant})")

@@ -12,21 +12,13 @@ from pathlib import Path
 import pytest
 
 from safe_pip.classify import classify_stream
-from safe_pip.logtext import utf16_encoding
 from safe_pip.rules import RuleSet, load_rules
+from tests.conftest import fixture_log_text
 
 LOGS = Path(__file__).resolve().parent / "fixtures" / "logs"
 # A log copied with a CI web page's line numbers ("line-numbers" in its name) is itself such a variant: another
 # prefix before its numbers is no format anyone pastes.
 MATCH_LOGS = sorted(path for path in LOGS.glob("*/match-*.log") if "line-numbers" not in path.name)
-
-
-def _text_bytes(path: Path) -> bytes:
-    """The log's bytes, a log saved in UTF-16 (PowerShell's) given as UTF-8: the variants below rewrite lines of
-    bytes, which a UTF-16 log's code units are not (its own reading is tested in test_logtext)."""
-    data = path.read_bytes()
-    encoding = utf16_encoding(data)
-    return data.decode(encoding).encode("utf-8") if encoding else data
 
 
 @cache
@@ -90,7 +82,7 @@ def _top(data: bytes) -> tuple[str, list[int]] | None:
 def test_variants_keep_the_diagnosis(variant: str) -> None:
     changed = []
     for path in MATCH_LOGS:
-        data = _text_bytes(path)
+        data = fixture_log_text(path)
         if _top(VARIANTS[variant](data)) != _top(data):
             changed.append(path.relative_to(LOGS))
     assert changed == []
@@ -98,7 +90,7 @@ def test_variants_keep_the_diagnosis(variant: str) -> None:
 
 def test_leading_noise_shifts_every_line_number_by_one() -> None:
     for path in MATCH_LOGS:
-        data = _text_bytes(path)
+        data = fixture_log_text(path)
         original, noisy = _top(data), _top(_noise(data))
         assert original is not None
         assert noisy == (original[0], [line + 1 for line in original[1]]), path
