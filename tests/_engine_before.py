@@ -286,6 +286,9 @@ class Classifier:
         # The package pip is working on (its last progress line so far); each hit keeps the one at its line,
         # so memory does not grow with the number of progress lines (a log of 10 million "Collecting x").
         self._package: str | None = None
+        # Packages pip named only by a local folder or file ("Processing ./proj", "Processing /tmp/x.tar.gz"):
+        # a log from elsewhere then gives no fix that looks the name up on an index (another project).
+        self._path_packages: dict[str, str] = {}
         # The least indent of pip's "Collecting"/"Processing" lines so far: pip -v shows the pip that installs
         # build dependencies 2 columns in under pip's own lines, and its "Collecting setuptools" is not the
         # package being installed (a log whose own lines are all indented, a pasted block, keeps its order).
@@ -439,9 +442,12 @@ class Classifier:
             for pattern in _PACKAGE_LINES:
                 match = pattern.search(text)
                 if match:
-                    name = _package_name(match.groupdict().get("name"))
+                    token = match.groupdict().get("name")
+                    name = _package_name(token)
                     if name:
                         self._package = name
+                        if token and _local_path(token) and len(self._path_packages) < 100:
+                            self._path_packages[name] = token
                     break
         if "ailed" in text or "Could not build" in text:
             failed = _FAILED_BUILD.search(text)
@@ -523,6 +529,7 @@ class Classifier:
         context = replace(
             self.context,
             package=package,
+            package_path=self._path_packages.get(package or ""),
             package_manager=self.context.package_manager
             or (self.facts.package_manager if self.facts else None),
         )
@@ -755,6 +762,13 @@ def _captures(match: re.Match[str]) -> dict[str, str]:
 
 
 _ARCHIVE = re.compile(r"^(?P<name>.+?)-\d[^/\\]*?(?:\.tar\.gz|\.zip|\.tar\.bz2|\.tgz|\.whl)$")
+
+
+def _local_path(token: str) -> bool:
+    """Whether pip's word for a package is a local folder or file (not a name, nor a remote URL)."""
+    if token.startswith("file:"):
+        return True
+    return "://" not in token and ("/" in token or "\\" in token or token.startswith("."))
 
 
 def _package_name(token: str | None) -> str | None:

@@ -67,6 +67,27 @@ def test_fix_commands_keep_the_users_arguments() -> None:
     assert diagnosis.fixes[0].command == "safe-pip install --only-binary alpha -r requirements.txt"
 
 
+@pytest.mark.parametrize(
+    ("first_line", "path"),
+    [
+        ("Processing /home/me/alpha", "/home/me/alpha"),
+        ("Processing ./dist/alpha-1.0.tar.gz", "./dist/alpha-1.0.tar.gz"),
+        ("Processing file:///srv/alpha", "file:///srv/alpha"),
+    ],
+)
+def test_a_package_the_log_names_by_a_local_path_is_never_installed_by_name(
+    first_line: str, path: str
+) -> None:
+    log = LOG.replace("Collecting alpha==1.0\n  Downloading alpha-1.0.tar.gz", first_line)
+    rules = (make_rule("boom-rule", fix=[{"action": "only-binary"}, {"action": "no-cache"}]),)
+    (diagnosis,) = run(log, *rules)
+    assert diagnosis.package == "alpha"
+    # No wheel "of alpha" from the index (another project may have the name), and re-runs install the path.
+    assert [fix.command for fix in diagnosis.fixes] == [f"safe-pip install --no-cache-dir {path}"]
+    (from_index,) = run(LOG, *rules)
+    assert from_index.fixes[0].command == "safe-pip install --only-binary alpha alpha"
+
+
 def test_lines_without_a_keyword_are_never_tried() -> None:
     rule = make_rule("keyed", match={"keywords": ["kaboom"]})
     assert run(LOG, rule) == []

@@ -390,8 +390,12 @@ def test_with_pin_changes_one_line_and_keeps_the_rest(text: str, line: int, chan
         ("./dist/psutil-5.9.0.tar.gz",),
         ("psutil @ https://files.example/psutil-5.9.0.tar.gz",),
         ("-e", "git+https://git.example/psutil#egg=psutil"),
+        # A folder or archive whose project the command line does not name: pip's log names it by the folder.
+        ("./psutil",),
+        ("/src/psutil/",),
+        ("file:///src/psutil-5.9.0.tar.gz",),
     ],
-    ids=["local-sdist", "direct-url", "editable-vcs"],
+    ids=["local-sdist", "direct-url", "editable-vcs", "unnamed-folder", "absolute-folder", "file-url"],
 )
 @pytest.mark.parametrize("action", ["pin-to-wheel", "only-binary", "no-binary"])
 def test_no_named_fix_for_a_project_the_user_installs_from_a_file_or_url(
@@ -399,6 +403,35 @@ def test_no_named_fix_for_a_project_the_user_installs_from_a_file_or_url(
 ) -> None:
     _, context = _wheels({"psutil": "7.2.2"})
     assert render_fix(action, {}, replace(context, package="psutil", pip_args=pip_args)) is None
+
+
+@pytest.mark.parametrize("action", ["pin-to-wheel", "only-binary"])
+def test_a_log_whose_package_came_from_a_path_gets_no_fix_by_name_from_the_index(action: str) -> None:
+    _, context = _wheels({"proj": "2.0"})
+    by_name = render_fix(action, {}, replace(context, package="proj"))
+    assert by_name is not None  # the same log naming the project from the index: the fix is offered
+    assert render_fix(action, {}, replace(context, package="proj", package_path="/tmp/proj")) is None
+
+
+def test_a_printed_rerun_installs_the_logs_path_again_not_the_name() -> None:
+    fix = render_fix(
+        "no-build-isolation", {"module": "torch"}, FixContext(package="proj", package_path="./proj")
+    )
+    assert fix is not None
+    assert fix.command == "safe-pip install torch && safe-pip install --no-build-isolation ./proj"
+
+
+def test_the_module_installed_first_goes_to_the_same_target_from_the_users_sources() -> None:
+    context = FixContext(
+        package="proj",
+        pip_args=("--index-url", "https://mirror.example/simple", "./proj"),
+        target_options=("--python", "/venv/bin/python"),
+    )
+    fix = render_fix("no-build-isolation", {"module": "torchxyz"}, context)
+    assert fix is not None
+    assert fix.command.startswith(
+        "safe-pip --python /venv/bin/python install --index-url https://mirror.example/simple torchxyz && "
+    )
 
 
 def test_only_binary_is_offered_only_when_a_wheel_exists_within_the_users_versions() -> None:

@@ -131,6 +131,10 @@ class FixContext:
     log_conda: bool = False
     # ... and whether on Alpine Linux (its package manager is apk; no other distribution's command fits).
     log_alpine: bool = False
+    # A log from elsewhere names the failing package only by a local folder or file (`Processing ./proj`):
+    # printed commands install that path again (by name, the index's project of that name would come), and
+    # no fix looks the name up on an index.
+    package_path: str | None = None
 
     @property
     def builds_isolated(self) -> bool:
@@ -375,7 +379,7 @@ def render_fix(
         instead_of = values.get("instead_of", "")
         if instead_of.endswith(".whl"):
             return _wheel_in_place_of(spec, values, context, instead_of)
-        if _direct_source(context, package):
+        if _direct_source(context, package) or (context.pip_args is None and context.package_path):
             return None  # a file, folder or URL the user named is never swapped for a name on the index
         if _user_builds_from_source(context, package):
             return None  # their --no-binary comes later on the command line and wins: nothing would change
@@ -393,6 +397,8 @@ def render_fix(
         # with --fix-versions nearest.
         if not package or _direct_source(context, package) or _user_builds_from_source(context, package):
             return None
+        if context.pip_args is None and context.package_path:
+            return None  # the log's package came from a local folder or file, not from the index
         if context.wheel_version is None and context.wheel_versions is None:
             return None
         parent = None if named_by_user else _parent_move(context, package)
@@ -512,7 +518,11 @@ def render_fix(
             requests = _requests(context)
             asked = [item.text for item in requests.of(project) if not item.constraint]
             if not asked or context.pip_args is None:
-                command = f"safe-pip install {shlex.quote(project)} && " + _pip_command(context, pip_args)
+                # Into the same target, from the user's own sources (their index options), as below.
+                sources = source_options(context.pip_args) if context.pip_args is not None else ()
+                before_words = ["safe-pip", *context.target_options, "install", *sources, project]
+                command = shell_words(before_words, context.secrets) + " && "
+                command += _pip_command(context, pip_args)
             else:
                 # The build may import more of what the user asked for than the one module it stopped at
                 # (numpy after cython): every other requirement on the command line goes in first too.
@@ -752,6 +762,8 @@ def _pip_command(context: FixContext, extra: Sequence[str], env: Mapping[str, st
     """`safe-pip install <extra> <the user's args>` (or the package when the args are unknown)."""
     if context.pip_args is not None:
         rest = list(context.pip_args)
+    elif context.package_path:
+        rest = [context.package_path]
     elif context.package:
         rest = [context.package]
     else:

@@ -69,8 +69,14 @@ class UserRequests:
         return ",".join(item.specifier for item in self.of(project) if item.specifier)
 
     def direct(self, project: str) -> Requested | None:
-        """The user's requirement that installs `project` from a file, folder or URL, if there is one."""
-        return next((item for item in self.of(project) if item.direct is not None), None)
+        """The user's requirement that installs `project` from a file, folder or URL, if there is one: one
+        named so, or a folder, archive or URL whose project cannot be read from the command line but whose
+        last path part is `project`'s name (pip's log names `./proj` "proj": that source, not the index's)."""
+        named = next((item for item in self.of(project) if item.direct is not None), None)
+        if named is not None:
+            return named
+        wanted = canonical_name(project)
+        return next((item for item in self.unknown_sources if _source_stem(item.direct) == wanted), None)
 
     def on_command_line(self, project: str) -> Requested | None:
         return next((item for item in self.of(project) if item.position is not None), None)
@@ -92,6 +98,20 @@ class UserRequests:
     def unknown_sources(self) -> tuple[Requested, ...]:
         """Direct references whose project could not be named (a folder, a bare URL)."""
         return tuple(item for item in self.items if item.direct is not None and item.name is None)
+
+
+# An archive's file name: its project before the version ("proj-1.0.tar.gz" -> "proj").
+_ARCHIVE_STEM = re.compile(r"^(?P<name>.+?)-\d[^/\\]*?(?:\.tar\.gz|\.zip|\.tar\.bz2|\.tgz|\.whl)$")
+
+
+def _source_stem(source: str | None) -> str | None:
+    """The project name a folder, archive or URL's last path part suggests (canonical), or None."""
+    if not source:
+        return None
+    last = re.split(r"[/\\]", source.split("#")[0].split("?")[0].rstrip("/\\"))[-1]
+    archive = _ARCHIVE_STEM.match(last)
+    stem = archive.group("name") if archive else last.split("@")[0].removesuffix(".git")
+    return canonical_name(stem) if stem not in ("", ".", "..") else None
 
 
 def read_user_requests(args: Sequence[str], read: Callable[[str], str | None]) -> UserRequests:
