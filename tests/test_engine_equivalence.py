@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from safe_pip import _scan
 from safe_pip.classify import Classifier, RuleFacts
 from safe_pip.rules import Rule, RuleSet, load_rules, parse_rule
 
@@ -41,12 +42,14 @@ LOG_FILES = sorted(LOGS.glob("**/*.log"))
 @pytest.fixture(autouse=True, params=["pure", "fast"])
 def scan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Every comparison with the pure scan, and with the optional accelerator (extra 'fast') when it is
-    installed: the new engine's results must not depend on it."""
+    installed: the new engine's results must not depend on it. With the accelerator every block is read
+    through the terms' anchors, as a big log's blocks are (see _scan.candidate_lines)."""
     if request.param == "fast":
         pytest.importorskip(
             "ahocorasick_rs", reason="the optional accelerator (extra 'fast') is not installed"
         )
         monkeypatch.delenv("SAFE_PIP_PURE_SCAN", raising=False)
+        monkeypatch.setattr(_scan, "_ANCHORS_AFTER", -1)
     else:
         monkeypatch.setenv("SAFE_PIP_PURE_SCAN", "1")
     return str(request.param)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import random
 
 import pytest
@@ -144,3 +145,145 @@ def test_no_anchor_is_a_piece_of_ordinary_log_text() -> None:
     # "build" begins "building wheel" and "build_ext": text every pip log holds, so no anchor.
     scanner = TermScanner([b"building wheel", b"build_ext", b"mpicc", b"mpicxx"], accelerate=False)
     assert sorted(term for _, term in scanner._finds) == [b"build_ext", b"building wheel", b"mpic"]
+
+
+# Terms of the shapes the anchors are made for: alike beginnings, terms holding others, a short one,
+# messages in other scripts (bytes above 127), and lines of pieces of them.
+ANCHOR_TERMS = [
+    *ANCHORED,
+    b"jobs",
+    b"max_jobs",
+    b".h",
+    b"error",
+    b"\xd0\xbd\xd0\xb5 \xd0\xbd\xd0\xb0\xd0\xb9\xd0\xb4\xd0\xb5\xd0\xbd",
+    b"\xd0\xbd\xd0\xb5\xd1\x82 \xd0\xbc\xd0\xb5\xd1\x81\xd1\x82\xd0\xb0",
+    b"\xe7\xa9\xba\xe9\x97\xb4",
+]
+ANCHOR_PIECES = [
+    b"mpic",
+    b"xx",
+    b"lnk11",
+    b"04",
+    b"devel ",
+    b"files",
+    b"FAIL",
+    b"max_",
+    b"JOBS",
+    b".",
+    b"H",
+    b"erro",
+    b"r",
+    b"\xd0\xbd\xd0\xb5 ",
+    b"\xd0\xbd\xd0\xb0\xd0\xb9\xd0\xb4\xd0\xb5\xd0\xbd",
+    b"\xd0\xbc\xd0\xb5\xd1\x81\xd1\x82\xd0\xb0",
+    b"\xe7\xa9\xba",
+    b"\xe9\x97\xb4",
+    b" ",
+    b"\n",
+]
+
+
+def _anchored(terms: list[bytes], monkeypatch: pytest.MonkeyPatch) -> TermScanner:
+    """A scanner that reads every block through its anchors (not only a log's blocks past the first MB)."""
+    from safe_pip import _scan
+
+    monkeypatch.setattr(_scan, "_ANCHORS_AFTER", -1)
+    monkeypatch.setattr(_scan, "_SIMD_MACHINES", frozenset({platform.machine().lower()}))
+    return _accelerated(terms)
+
+
+def _holds_term(line: bytes, terms: list[bytes]) -> bool:
+    return any(term in line.lower() for term in terms)
+
+
+def test_the_anchors_lines_are_the_lines_the_scan_finds_and_some_that_hold_no_term(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`candidate_lines` gives every line `lines` gives, and besides them only lines that hold no term (an
+    anchor alone: "mpicfoo", "devel fun"), each line once and in order."""
+    scanner = _anchored(ANCHOR_TERMS, monkeypatch)
+    chooser = random.Random(23)
+    extra = 0
+    for _ in range(500):
+        block = b"".join(chooser.choice(ANCHOR_PIECES) for _ in range(chooser.randint(0, 40)))
+        candidates = scanner.candidate_lines(block, 7)
+        expected = scanner.lines(block, 7)
+        assert candidates is not None
+        assert expected is not None
+        found = list(candidates)
+        assert [line for line in found if _holds_term(block[line[1] : line[2]], ANCHOR_TERMS)] == list(
+            expected
+        ), block
+        extra += sum(not _holds_term(block[start:end], ANCHOR_TERMS) for _, start, end in found)
+        assert all(block.count(b"\n", 0, start) + 7 == number for number, start, _ in found)
+    assert extra  # the test reads lines holding an anchor alone
+    assert scanner._anchor_passes  # through the anchors' passes
+
+
+def test_the_anchors_lines_in_every_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from safe_pip.classify import Classifier
+    from safe_pip.rules import load_rules
+
+    terms = [term for term in Classifier(load_rules()).scan_terms if b"\n" not in term]
+    scanner = _anchored(terms, monkeypatch)
+    for path in sorted((Path(__file__).parent / "fixtures" / "logs").glob("**/*.log")):
+        block = path.read_bytes()
+        found = list(scanner.candidate_lines(block, 1) or ())
+        held = [line for line in found if _holds_term(block[line[1] : line[2]], terms)]
+        assert held == list(scanner.lines(block, 1) or ()), path
+
+
+def test_each_term_holds_an_anchor_and_todays_terms_take_few_passes() -> None:
+    from safe_pip import _scan
+    from safe_pip.classify import Classifier
+    from safe_pip.rules import load_rules
+
+    pytest.importorskip("ahocorasick_rs", reason="the optional accelerator (extra 'fast') is not installed")
+    import ahocorasick_rs
+
+    for terms in (ANCHOR_TERMS, [t for t in Classifier(load_rules()).scan_terms if b"\n" not in t]):
+        unique = list(dict.fromkeys(terms))
+        anchors = _scan._anchor_set(unique, ahocorasick_rs.BytesAhoCorasick(unique))
+        assert all(any(anchor in term for anchor in anchors) for term in unique)
+        assert len(set(anchors)) == len(anchors)
+    # "mpicc", "mpicxx", "mpic++" by "mpic"; "max_jobs" by "jobs"; the Cyrillic pair by one piece
+    assert {b"mpic", b"jobs", b".h"} <= set(
+        anchors := _scan._anchor_set(ANCHOR_TERMS, _automaton(ANCHOR_TERMS))
+    )
+    assert b"max_jobs" not in anchors
+    assert sum(not anchor.isascii() for anchor in anchors) == 2
+    # The built-in rules' terms: if this fails, their anchors need more passes than make the search faster
+    # than the automaton of all terms (see _scan.candidate_lines): choose keywords that share a beginning or
+    # hold a broad scan word (classify.SCAN_WORDS), or raise _MAX_ANCHOR_PASSES after measuring.
+    builtin = list(dict.fromkeys(t for t in Classifier(load_rules()).scan_terms if b"\n" not in t))
+    assert _scan._anchor_passes(builtin, _automaton(builtin)) or __import__(
+        "platform"
+    ).machine().lower() not in (_scan._SIMD_MACHINES)
+
+
+def _automaton(terms: list[bytes]) -> object:
+    import ahocorasick_rs
+
+    return ahocorasick_rs.BytesAhoCorasick(terms)
+
+
+def test_a_log_is_read_through_the_anchors_once_past_its_first_megabytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from safe_pip import _scan
+
+    scanner = _accelerated(ANCHOR_TERMS)
+    monkeypatch.setattr(_scan, "_ANCHORS_AFTER", 100)
+    block = b"mpicc x\nnothing\nMAX_JOBS=2\nmpicfoo\n" * 2
+    first = list(scanner.candidate_lines(block, 1) or ())
+    assert scanner._anchor_passes is None  # 72 bytes read: the automaton of all terms
+    assert first == list(scanner.lines(block, 1) or ())
+    later = list(scanner.candidate_lines(block, 9) or ())
+    assert scanner._anchor_passes is not None
+    machine_has_simd = platform.machine().lower() in _scan._SIMD_MACHINES
+    assert [line for line in later if b"mpicfoo" not in block[line[1] : line[2]]] == list(
+        scanner.lines(block, 9) or ()
+    )
+    assert len(later) == (6 if machine_has_simd else 4)

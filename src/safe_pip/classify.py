@@ -689,13 +689,21 @@ class Classifier:
         if self._window_limits:
             self._window_limits = {}
         number, start = first_line, 0
-        lines = self._scanner.lines(block, first_line) if self._finder is not None else None
-        if lines is not None:
+        finder = self._finder
+        lines = self._scanner.candidate_lines(block, first_line) if finder is not None else None
+        if finder is not None and lines is not None:
             # With the accelerator each line's literals are found again in it (_consume): the scan gives
-            # only the lines (no term holds a newline, so no rule is brought by a term alone).
+            # only the lines (no term holds a newline, so no rule is brought by a term alone), and perhaps
+            # lines holding only a term's anchor, which hold none of the terms the finder holds too.
+            terms = self._term_ids
             for number, start, end in lines:
+                raw = block[start:end]
+                lowered = raw.lower()
+                found = finder.found(lowered)
+                if found.isdisjoint(terms):
+                    continue
                 self._line_end = end
-                self._consume(number, block[start:end], _NO_HITS)
+                self._consume(number, raw, _NO_HITS, lowered, found)
         else:
             for number, start, end, hits in self._scanner.spans(block, first_line):
                 self._line_end = end
@@ -745,6 +753,10 @@ class Classifier:
         for rule in self.rules:  # (the patterns are compiled only when a line needs them)
             self._gate_ids.append(of(rule.gate))
             self._pattern_ids.append(tuple(tuple(of(found) for found in kind) for kind in rule.line_literals))
+        # The scan terms too: a line the scan brings for an anchor alone holds none (see feed_block).
+        self._term_ids = frozenset(
+            ids.setdefault(term, len(ids)) for term in self.scan_terms if b"\n" not in term
+        )
         self._finder = literal_finder(list(ids)) if self._scanner.accelerated and ids else None
 
     def _candidates(self, hits: frozenset[int], lowered: bytes) -> set[int]:
@@ -772,14 +784,26 @@ class Classifier:
                 candidates |= rules
         return candidates
 
-    def _consume(self, number: int, raw: bytes, hits: frozenset[int]) -> None:
-        lowered = raw.lower()
+    def _consume(
+        self,
+        number: int,
+        raw: bytes,
+        hits: frozenset[int],
+        lowered: bytes | None = None,
+        found: frozenset[int] | None = None,
+    ) -> None:
+        """Read one line the scan brought (`hits`: the scan terms it holds, when the scan said; `lowered`
+        its lower case and `found` the literals the accelerator's finder found in it, when known)."""
+        if lowered is None:
+            lowered = raw.lower()
         clean = _is_clean(raw)
         if self._finder is not None and clean:
-            self._consume_found(number, raw, lowered, hits)
+            self._consume_found(number, raw, lowered, hits, found)
             return
         if self._finder is not None:
-            candidates = self._rules_of_literals(self._finder.found(lowered), hits)
+            candidates = self._rules_of_literals(
+                self._finder.found(lowered) if found is None else found, hits
+            )
         else:
             candidates = self._candidates(hits, lowered)
         if clean:
@@ -816,12 +840,20 @@ class Classifier:
                 steps[rule_index] = self._step(rule_index, self._every_pattern[rule_index])
         self._run([steps[rule_index] for rule_index in candidates], number, text, text_lower)  # type: ignore[misc]
 
-    def _consume_found(self, number: int, raw: bytes, lowered: bytes, hits: frozenset[int]) -> None:
+    def _consume_found(
+        self,
+        number: int,
+        raw: bytes,
+        lowered: bytes,
+        hits: frozenset[int],
+        found: frozenset[int] | None = None,
+    ) -> None:
         """`_consume` of a clean line with the accelerator: one automaton call finds every literal the line
         holds (keywords, gates, patterns, structure words); what those literals allow (the rules whose
         keyword and gate the line holds, and of each the patterns worth a search) is worked out once per set
         of literals (a log has few such sets) and kept."""
-        found = self._finder.found(lowered) if self._finder is not None else frozenset()
+        if found is None:
+            found = self._finder.found(lowered) if self._finder is not None else frozenset()
         key: object = found
         if self._newline_rules:
             key = (found, frozenset(index for index in hits if index in self._newline_rules))
