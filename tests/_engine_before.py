@@ -422,6 +422,17 @@ class Classifier:
                     found, spans = hit(match)
                     all_hits[position].merge(found, None, spans)
 
+    def _note_failed_builds(self, words: list[str]) -> None:
+        # pip 25.1+ names a local project by its URL ("Failed to build 'file:///tmp/proj' when ..."): its name
+        # is the folder's, and the URL where it came from.
+        for word in words:
+            name = _package_name(word)
+            if name is None or name in self._failed_builds:
+                continue
+            self._failed_builds.append(name)
+            if _local_path(word) and len(self._path_packages) < 100:
+                self._path_packages.setdefault(name, word)
+
     def _nested_requirement_line(self, text: str, indent: int) -> bool:
         """Whether a "Collecting x"/"Processing x" line sits deeper than pip's own (a nested pip's, pip -v)."""
         if indent > 4 or not text.startswith(("Collecting ", "Processing ")):
@@ -454,7 +465,7 @@ class Classifier:
             if failed:
                 names = (failed.group("listed") or failed.group("names") or "").replace(",", " ").split()
                 if names and len(self._failed_builds) < 100:
-                    self._failed_builds.extend(n for n in names if n not in self._failed_builds)
+                    self._note_failed_builds(names)
         if text.startswith(_SUCCESS_STARTS) and _SUCCESS.match(text):
             self._success_line = number
             self._error_after_success = False

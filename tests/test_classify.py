@@ -88,6 +88,18 @@ def test_a_package_the_log_names_by_a_local_path_is_never_installed_by_name(
     assert from_index.fixes[0].command == "safe-pip install --only-binary alpha alpha"
 
 
+def test_pips_failed_build_line_names_a_local_project_by_its_folder() -> None:
+    log = LOG.replace("Collecting alpha==1.0\n  Downloading alpha-1.0.tar.gz\n", "").replace(
+        "Failed to build alpha",
+        "ERROR: Failed to build 'file:///srv/alpha' when getting requirements to build wheel",
+    )
+    rules = (make_rule("boom-rule", fix=[{"action": "only-binary"}, {"action": "no-cache"}]),)
+    log = log.replace("  Building wheel for alpha (pyproject.toml): started\n", "")
+    (diagnosis,) = run(log.replace("  ERROR: Failed building wheel for alpha\n", ""), *rules)
+    assert diagnosis.package == "alpha"
+    assert [fix.command for fix in diagnosis.fixes] == ["safe-pip install --no-cache-dir file:///srv/alpha"]
+
+
 def test_lines_without_a_keyword_are_never_tried() -> None:
     rule = make_rule("keyed", match={"keywords": ["kaboom"]})
     assert run(LOG, rule) == []
