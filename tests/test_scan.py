@@ -241,35 +241,23 @@ def test_each_term_holds_an_anchor_and_todays_terms_take_few_passes() -> None:
     from safe_pip.rules import load_rules
 
     pytest.importorskip("ahocorasick_rs", reason="the optional accelerator (extra 'fast') is not installed")
-    import ahocorasick_rs
-
     for terms in (ANCHOR_TERMS, [t for t in Classifier(load_rules()).scan_terms if b"\n" not in t]):
         unique = list(dict.fromkeys(terms))
-        anchors = _scan._anchor_set(unique, ahocorasick_rs.BytesAhoCorasick(unique))
+        anchors = _scan._anchor_set(unique)
         assert all(any(anchor in term for anchor in anchors) for term in unique)
         assert len(set(anchors)) == len(anchors)
     # "mpicc", "mpicxx", "mpic++" by "mpic"; "max_jobs" by "jobs"; the Cyrillic pair by one piece
-    assert {b"mpic", b"jobs", b".h"} <= set(
-        anchors := _scan._anchor_set(ANCHOR_TERMS, _automaton(ANCHOR_TERMS))
-    )
+    assert {b"mpic", b"jobs", b".h"} <= set(anchors := _scan._anchor_set(ANCHOR_TERMS))
     assert b"max_jobs" not in anchors
     assert sum(not anchor.isascii() for anchor in anchors) == 2
     # The built-in rules' terms: if this fails, their anchors need more passes than make the search faster
     # than the automaton of all terms (see _scan.candidate_lines): choose keywords that share a beginning or
     # hold a broad scan word (classify.SCAN_WORDS), or raise _MAX_ANCHOR_PASSES after measuring.
     builtin = list(dict.fromkeys(t for t in Classifier(load_rules()).scan_terms if b"\n" not in t))
-    assert _scan._anchor_passes(builtin, _automaton(builtin)) or __import__(
-        "platform"
-    ).machine().lower() not in (_scan._SIMD_MACHINES)
+    assert _scan._anchor_passes(builtin) or platform.machine().lower() not in _scan._SIMD_MACHINES
 
 
-def _automaton(terms: list[bytes]) -> object:
-    import ahocorasick_rs
-
-    return ahocorasick_rs.BytesAhoCorasick(terms)
-
-
-def test_a_log_is_read_through_the_anchors_once_past_its_first_megabytes(
+def test_a_log_is_read_through_the_anchors_once_past_its_first_blocks(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from safe_pip import _scan

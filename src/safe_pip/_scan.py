@@ -15,10 +15,10 @@ it holds, as one `bytes.find` pass per term would (a term holding "\\n" is searc
 Each `bytes.find` pass costs about 0.45-0.6 ms per MB however rare its term, so the pure scan costs that
 times the number of terms searched (~110-140 passes with today's rules: ~19 MB/s on a verbose build log).
 When the optional `ahocorasick-rs` package is installed (`pip install safe-pip-explain[fast]`), one
-Aho-Corasick pass over the block (a DFA, ~1.7 ms per MB) finds every line holding a term and the result is
+Aho-Corasick pass over the block (a DFA, ~2 ms per MB) finds every line holding a term and the result is
 the same (tests/test_scan.py compares the two: `lines`, `spans`); `SAFE_PIP_PURE_SCAN=1` keeps the pure
-scan even then. Past a log's first megabytes (`candidate_lines`), the accelerator's SIMD search looks for the
-terms' anchors instead, in a few passes of at most 64 patterns each (~1 ms per MB in all instead of ~2.1).
+scan even then. Past a log's first half megabyte (`candidate_lines`), the accelerator's SIMD search looks for
+the terms' anchors instead, in a few passes of at most 64 patterns each (~1 ms per MB in all).
 
 Anchors make the passes fewer: terms that begin alike ("mpic" for mpicc/mpicxx/mpic++, "lnk11" for
 LNK1104/LNK1181, "devel" for the "devel files/headers/..." wordings) are found by one pass for their shared
@@ -245,12 +245,12 @@ class TermScanner:
         if not self._accelerated or self._across_lines:
             return None
         self._block_bytes += len(block)
-        if self._block_bytes <= _ANCHORS_AFTER:
-            return self._automaton_lines(block, first_line)  # a small log: not worth making the passes
         passes = self._anchor_passes
         if passes is None:
+            if self._block_bytes <= _ANCHORS_AFTER:
+                return self._automaton_lines(block, first_line)  # a small log: not worth making the passes
             passes = self._anchor_passes = _anchor_passes(
-                [self.terms[index] for index in self._automaton_terms], self._automaton()
+                [self.terms[index] for index in self._automaton_terms]
             )
         if not passes:
             return self._automaton_lines(block, first_line)
@@ -375,9 +375,9 @@ def _automaton(terms: Sequence[bytes], accelerate: bool | None, *, whole_blocks:
     return ahocorasick_rs.BytesAhoCorasick(list(terms), implementation=kind)
 
 
-# A log's first blocks, up to this many bytes, are scanned by the automaton of all terms: the anchors' passes
-# (see candidate_lines) take ~4 ms to make and save ~1 ms per MB.
-_ANCHORS_AFTER = 4 << 20
+# A log's first blocks, up to this many bytes, are scanned by the automaton of all terms (a DFA: ~2.3 ms to
+# make); past that, by the anchors' passes (see candidate_lines: ~3.5 ms to make, ~1 ms per MB faster).
+_ANCHORS_AFTER = 512 << 10
 # At most this many patterns are searched with the accelerator's SIMD search (see candidate_lines), and at
 # most this many passes of it are made over a block (past that the automaton of all terms is as fast).
 _SIMD_PATTERNS = 64
@@ -386,13 +386,15 @@ _MAX_ANCHOR_PASSES = 6
 _SIMD_MACHINES = frozenset({"x86_64", "amd64", "aarch64", "arm64"})
 
 
-def _anchor_set(terms: Sequence[bytes], automaton: Any) -> list[bytes]:
+def _anchor_set(terms: Sequence[bytes]) -> list[bytes]:
     """Pieces of `terms`, each term holding one (a line holding a term holds its piece): a term holding
     another term stands by it; terms that begin alike (at least 4 bytes, not found in ordinary log text, see
     `_anchor_cover`) by their beginning; a term holding a byte above 127 (the locales' messages) by a piece of
     3 bytes holding one, shared with other such terms where it can be (such bytes are rare in most logs); any
-    other term by itself. `automaton`: the accelerator's of `terms` (standard kind), to find which terms
-    hold others."""
+    other term by itself."""
+    import ahocorasick_rs  # (installed: see _anchor_passes)
+
+    automaton = ahocorasick_rs.BytesAhoCorasick(list(terms))  # which terms hold others (~0.3 ms to make)
     minimal = [
         term
         for index, term in enumerate(terms)
@@ -425,7 +427,7 @@ def _anchor_set(terms: Sequence[bytes], automaton: Any) -> list[bytes]:
     return anchors
 
 
-def _anchor_passes(terms: Sequence[bytes], automaton: Any) -> list[Any]:
+def _anchor_passes(terms: Sequence[bytes]) -> list[Any]:
     """The accelerator's leftmost-first searches of `terms`' anchors (see candidate_lines), in groups of at
     most _SIMD_PATTERNS alike in length (the SIMD search reads as many bytes of each pattern as its shortest
     has, up to 3); an anchor shorter than 3 bytes alone. Empty when that would not be faster."""
@@ -435,7 +437,7 @@ def _anchor_passes(terms: Sequence[bytes], automaton: Any) -> list[Any]:
         return []
     import ahocorasick_rs  # (installed: the terms' automaton was made)
 
-    anchors = sorted(_anchor_set(terms, automaton), key=lambda anchor: (len(anchor), anchor))
+    anchors = sorted(_anchor_set(terms), key=lambda anchor: (len(anchor), anchor))
     groups = [[anchor] for anchor in anchors if len(anchor) < 3]
     rest = [anchor for anchor in anchors if len(anchor) >= 3]
     count = -(-len(rest) // _SIMD_PATTERNS)
