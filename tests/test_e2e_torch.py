@@ -250,7 +250,9 @@ def test_without_the_flag_the_index_is_never_changed(
     assert done.returncode == 0, done.stderr
     # The advice, printed only: no NVIDIA GPU here, and the command that would install the CPU build.
     assert "safe-pip: no NVIDIA GPU here: torch from PyPI is its CUDA build" in done.stderr
-    assert f"safe-pip --torch-backend cpu install torch  (its index: {pytorch})" in done.stderr
+    # (in the same target: the user chose it with --python)
+    assert f"--torch-backend cpu install torch  (its index: {pytorch})" in done.stderr
+    assert f"safe-pip --python {fresh_venv}" in done.stderr
     assert [attempt["argv"][3:] for attempt in json.loads(report.read_text())["attempts"]] == [
         ["install", "torch"]
     ]

@@ -69,6 +69,17 @@ def test_a_570_driver_and_the_newest_torch_whose_default_is_cuda_13() -> None:
     assert "safe-pip --torch-backend cu126 install torch " in note
 
 
+def test_the_proposed_command_is_quoted_for_a_shell_and_keeps_the_target() -> None:
+    args = ["torch>=2.7,<2.8", "torchvision"]
+    (note,) = advice(
+        args, _requests(args), NO_GPU, "linux", TABLES, target_options=("--python", "/opt/my env/bin/python")
+    )
+    assert note.endswith(
+        "safe-pip --python '/opt/my env/bin/python' --torch-backend cpu install 'torch>=2.7,<2.8' torchvision"
+        "  (its index: https://download.pytorch.org/whl/cpu)"
+    )
+
+
 def test_an_old_driver_and_a_release_without_a_build_for_it() -> None:
     args = ["torch==2.8.0"]
     (note,) = advice(args, _requests(args), OLD, "linux", TABLES)

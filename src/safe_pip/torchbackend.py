@@ -22,6 +22,7 @@ Pure: facts in, decisions and pip arguments out.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -124,23 +125,32 @@ def choose(asked: str, gpu: GpuFacts, requests: UserRequests, tables: CudaTables
 
 
 def advice(
-    args: Sequence[str], requests: UserRequests, gpu: GpuFacts, platform: str, tables: CudaTables
+    args: Sequence[str],
+    requests: UserRequests,
+    gpu: GpuFacts,
+    platform: str,
+    tables: CudaTables,
+    *,
+    target_options: Sequence[str] = (),
 ) -> list[str]:
     """Notes to print before pip installs torch packages from the default index on Linux, when the default
-    build does not fit this machine; nothing otherwise. Never changes the command."""
+    build does not fit this machine; nothing otherwise. Never changes the command. The command a note
+    proposes has safe-pip's options that chose the target (`target_options`, `--python P`)."""
     wanted = torch_requests(requests)
     if not platform.startswith("linux") or not wanted or _source_options(args, requests):
         return []
     if any(item.direct is not None for item in wanted) or gpu.amd:
         return []
-    names = " ".join(item.text for item in wanted)
+    # Quoted for a shell ("torch>=2.1" unquoted would be a redirection), in the user's target.
+    names = " ".join(shlex.quote(item.text) for item in wanted)
+    prefix = " ".join(["safe-pip", *(shlex.quote(option) for option in target_options)])
     release = _wanted_release(requests, tables)
     row = tables.release(release)
     if not gpu.nvidia:
         return [
             "no NVIDIA GPU here: torch from PyPI is its CUDA build, which pulls several GB of NVIDIA CUDA "
             "libraries (nvidia-*) this machine will not use. The CPU build is a fraction of that: "
-            f"safe-pip --torch-backend cpu install {names}  (its index: {PYTORCH_INDEX}/cpu)"
+            f"{prefix} --torch-backend cpu install {names}  (its index: {PYTORCH_INDEX}/cpu)"
         ]
     if row is None or gpu.driver is None:
         return []
@@ -156,7 +166,7 @@ def advice(
     if build is None:
         return [f"{said} No CUDA build of torch {release} runs on this driver: upgrade the driver."]
     return [
-        f"{said} The build this driver runs: safe-pip --torch-backend {build} install {names}  "
+        f"{said} The build this driver runs: {prefix} --torch-backend {build} install {names}  "
         f"(its index: {PYTORCH_INDEX}/{build})"
     ]
 

@@ -38,7 +38,7 @@ def before_install(invocation: Invocation, python: str, console: Console) -> Pre
     run that failed."""
     import sys
 
-    from safe_pip.commands.context import read_requirement_file
+    from safe_pip.commands.context import read_requirement_file, target_options
     from safe_pip.requested import read_user_requests
     from safe_pip.torchbackend import torch_requests
 
@@ -54,7 +54,8 @@ def before_install(invocation: Invocation, python: str, console: Console) -> Pre
     tables = load_tables()
     asked = invocation.options.torch_backend
     if not asked:
-        for note in advice(args, requests, gpu, sys.platform, tables):
+        options = target_options(invocation)
+        for note in advice(args, requests, gpu, sys.platform, tables, target_options=options):
             console.say(note, style="note")
         return Prepared(args)
     choice = choose(asked, gpu, requests, tables)
