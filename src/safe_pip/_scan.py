@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_left
 from collections.abc import Collection, Iterator, Sequence
 from operator import itemgetter
 
@@ -81,10 +82,12 @@ class TermScanner:
         searched = [index for index in unique if alone is None or self.terms[index] in alone]
         # A term holding a shorter searched term is looked for only where that one was found.
         self._under: dict[int, list[int]] = {}
+        holds = _terms_inside([self.terms[index] for index in unique], self._accelerated)
         kept = []
+        searched_terms = {self.terms[index] for index in searched}
         for index in searched:
             term = self.terms[index]
-            inner = _shortest_inside(term, [self.terms[i] for i in searched if i != index], b"\n" in term)
+            inner = _shortest_inside(term, holds[term] & searched_terms, b"\n" in term)
             if inner is None:
                 kept.append(index)
             else:
@@ -92,9 +95,10 @@ class TermScanner:
         self._finds = [(index, self.terms[index]) for index in kept]
         rest = [index for index in unique if alone is not None and self.terms[index] not in alone]
         trie_terms: list[int] = []
+        found_alone = {term for _, term in self._finds}
         for index in rest:
             term = self.terms[index]
-            inner = _shortest_inside(term, [t for _, t in self._finds], b"\n" in term)
+            inner = _shortest_inside(term, holds[term] & found_alone, b"\n" in term)
             if b"\n" in term and inner is None:
                 self._finds.append((index, term))  # found across lines, as a pass of its own finds it
             elif inner is not None:
@@ -484,12 +488,34 @@ def _anchor_cover(terms: Sequence[bytes], shortest: int = 4) -> list[tuple[bytes
     return groups
 
 
-def _shortest_inside(term: bytes, others: Sequence[bytes], across_lines: bool) -> bytes | None:
+def _shortest_inside(term: bytes, others: Collection[bytes], across_lines: bool) -> bytes | None:
     """The shortest of `others` that `term` holds (a line holding `term` holds it too), or None."""
     if across_lines:
         return None  # searched across lines, as one pass of its own found it
     inside = [other for other in others if other in term and b"\n" not in other and other != term]
     return min(inside, key=lambda other: (len(other), other)) if inside else None
+
+
+def _terms_inside(terms: Sequence[bytes], accelerated: bool) -> dict[bytes, set[bytes]]:
+    """For each of `terms` (each once), the others it holds that hold no newline: with the accelerator, one
+    automaton call per term (~0.6 ms in all for ~280 terms); else an `in` per shorter term (~4 ms)."""
+    holds: dict[bytes, set[bytes]] = {}
+    if accelerated:
+        import ahocorasick_rs  # type: ignore[import-not-found,unused-ignore]
+
+        automaton = ahocorasick_rs.BytesAhoCorasick(list(terms))
+        for term in terms:
+            found = {
+                terms[index] for index, _, _ in automaton.find_matches_as_indexes(term, overlapping=True)
+            }
+            holds[term] = {other for other in found if other != term and b"\n" not in other}
+        return holds
+    shorter = sorted((term for term in terms if b"\n" not in term), key=len)
+    sizes = [len(term) for term in shorter]
+    for term in terms:
+        # (a term as long holds another only when they are equal)
+        holds[term] = {other for other in shorter[: bisect_left(sizes, len(term))] if other in term}
+    return holds
 
 
 def _trie_regex(terms: Sequence[bytes]) -> re.Pattern[bytes]:
