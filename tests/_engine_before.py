@@ -483,7 +483,7 @@ class Classifier:
 
     def feed_stream(self, stream: BinaryIO) -> None:
         line = 1
-        for block in _unnumber_blocks(read_blocks(stream)):
+        for block in _unwrap_blocks(read_blocks(stream)):
             self.feed_block(block, line)
             line += block.count(b"\n")
 
@@ -821,8 +821,10 @@ _ANSI_BYTES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|
 #   GitHub Actions, Azure: "2024-05-01T10:23:45.1234567Z "   GitLab: "2024-05-01T10:23:45.123456Z 00O "
 #   Jenkins timestamper: "[2024-05-01T10:23:45.123Z] " or "10:23:45  "   BuildKit: "#12 34.56 "
 #   Azure/GitHub annotations: "##[error]", "::error::"   GitLab sections: "section_start:1714558000:step\r"
+#   A Markdown quote around a paste: "> " (nested "> > "), not Python's prompt ">>> import x"
 _CI_PREFIX = re.compile(
-    r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?(?: \d\d[OE]\+?)? ?"
+    r"^(?:(?!>>>)>(?: ?>)* ?"
+    r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?(?: \d\d[OE]\+?)? ?"
     r"|\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?\] ?"
     r"|\d\d:\d\d:\d\d(?:[.,]\d+)? +"
     r"|#\d+ \d+(?:\.\d+)? "
@@ -847,7 +849,7 @@ _PROGRESS = re.compile(
 
 
 # How a progress bar line starts (cheap to check before the regex on every line normalised).
-_PROGRESS_STARTS = frozenset("|━╸1")
+_PROGRESS_STARTS = frozenset("|━╸0123456789")
 # What a terminal would act on rather than show, once colours are gone: C0 controls but tab (BS and BEL
 # rewrite or ring), DEL, C1 controls (U+009B is a one-character CSI), and the bidirectional marks, embeddings,
 # overrides and isolates that reorder what is shown (U+202E makes `gpj.exe` read `exe.jpg`), and the Unicode
@@ -869,6 +871,17 @@ def clean_line(raw: bytes) -> str:
     return text
 
 
+def _last_drawn(raw: bytes) -> bytes:
+    """Of a line redrawn with "\\r", the last part that holds more than spaces (as `clean_line` keeps)."""
+    end = len(raw)
+    while end > 0:
+        start = raw.rfind(b"\r", 0, end) + 1
+        if raw[start:end].strip():
+            return raw[start:end]
+        end = start - 1
+    return b""
+
+
 def normalise_line(raw: bytes) -> str:
     """The text rules match: clean, without CI prefixes, pip's box glyphs or indentation, at most 4 KiB."""
     return normalise_with_indent(raw)[0]
@@ -877,6 +890,8 @@ def normalise_line(raw: bytes) -> str:
 def normalise_with_indent(raw: bytes) -> tuple[str, int]:
     """`normalise_line`, and how far the line was indented after any CI prefix: pip prints its own progress
     lines near the margin and a subprocess's output further in, so indentation tells them apart."""
+    if len(raw) > MAX_LINE_CHARS * 4 and b"\r" in raw:
+        raw = _last_drawn(raw)  # a line redrawn in place: what is left on screen
     text = clean_line(raw[: MAX_LINE_CHARS * 4])
     while True:
         match = _CI_PREFIX.match(text)
@@ -886,7 +901,7 @@ def normalise_with_indent(raw: bytes) -> tuple[str, int]:
     stripped = text.lstrip()
     indent = len(text) - len(stripped)
     text = stripped.rstrip()
-    if text[:1] in _PROGRESS_STARTS and (text[:1] != "1" or text.startswith("100% |")):
+    if text[:1] in _PROGRESS_STARTS and (not text[:1].isdigit() or text.find("% |", 1, 6) > 0):
         match = _PROGRESS.match(text)
         if match:
             text = text[match.end() :]
@@ -964,6 +979,173 @@ def _unnumber_blocks(blocks: Iterable[bytes]) -> Iterator[bytes]:
         yield b"\n".join(lines)
 
 
+# Mirrors logtext.unwrap_blocks: a hard-wrapped paste's lines are joined again before the rules read.
+_PIP_LINE = re.compile(
+    r"^(?:ERROR: |WARNING: |error: |Usage:|Collecting |Processing |Looking in |Requirement already "
+    r"|DEPRECATION: )"
+)
+
+
+# A log pasted through a viewer, a mail or a terminal that hard-wraps at a fixed width (`fold -w 80`, a CI
+# page copied at 120 columns) cuts each longer line into pieces of exactly that many characters: "[Errno 111]
+# Connection refused" ends one line and starts the next. The width is read from the start of the log: no line
+# longer than it, and enough lines exactly that long (a log nobody wrapped has a command line of 300
+# characters long before its 400th line, or too few lines of one same longest length).
+_WRAP_SAMPLE = 256 << 10
+_WRAP_MIN, _WRAP_MAX = 60, 240
+_WRAP_MIN_LINES = 3
+_WRAP_USUAL = frozenset((80, 100, 120, 132, 160))
+# A CI prefix on a continuation piece (added after the wrap) goes before the piece is joined on.
+_CI_PREFIX_BYTES = re.compile(_CI_PREFIX.pattern.encode())
+
+
+def _width(line: bytes, unprefixed: bool = False) -> int:
+    """The characters of a raw line as a viewer counts them (CR and the newline aside), after its CI prefix
+    when `unprefixed` (a log wrapped first, then timestamped line by line)."""
+    line = line.rstrip(b"\r")
+    if unprefixed:
+        prefix = _CI_PREFIX_BYTES.match(line)
+        if prefix:
+            line = line[prefix.end() :]
+    return len(line) if line.isascii() else len(line.decode("utf-8", "replace"))
+
+
+def _full(line: bytes, width: int, unprefixed: bool) -> bool:
+    """The line is a whole piece of a wrap at `width`: that many characters (a viewer, a terminal), or that
+    many bytes (`fold`, which counts bytes and may cut a character in two: joining the bytes mends it)."""
+    line = line.rstrip(b"\r")
+    if unprefixed:
+        prefix = _CI_PREFIX_BYTES.match(line)
+        if prefix:
+            line = line[prefix.end() :]
+    return len(line) == width or (not line.isascii() and len(line.decode("utf-8", "replace")) == width)
+
+
+def wrap_width(sample: bytes) -> tuple[int, bool] | None:
+    """The width the log in `sample` (its start) was hard-wrapped at, and whether it is counted after each
+    line's CI prefix; None when it looks unwrapped."""
+    lines = sample[:_WRAP_SAMPLE].split(b"\n")
+    if len(sample) > _WRAP_SAMPLE or not sample.endswith(b"\n"):
+        lines.pop()  # cut by the sample or the block: its width is unknown
+    if len(lines) < 1:
+        return None
+    # Cheap first: the longest line in bytes (a character takes 1 to 4 of them, CR one more; a CI prefix
+    # takes at most 40).
+    longest = max(map(len, lines))
+    if longest < _WRAP_MIN or longest > 4 * _WRAP_MAX + 41:
+        return None
+    lines = [line for line in lines if line.strip()]
+    for unprefixed in (False, True):
+        widths = [_width(line, unprefixed) for line in lines]
+        # The widest line in characters (a viewer's columns), or in bytes when that is a line of other than
+        # ASCII (`fold` counts bytes: its pieces of Cyrillic or Chinese text are shorter in characters; and no
+        # line of a log it folded is longer in bytes).
+        sizes = [len(_unprefixed(line) if unprefixed else line.rstrip(b"\r")) for line in lines]
+        widest_bytes = max(sizes, default=0)
+        if not any(size == widest_bytes and not line.isascii() for size, line in zip(sizes, lines)):
+            widest_bytes = 0
+        for widest in dict.fromkeys((max(widths, default=0), widest_bytes)):
+            if _WRAP_MIN <= widest <= _WRAP_MAX and _wrapped_at(lines, widest, unprefixed, len(widths)):
+                return widest, unprefixed
+    return None
+
+
+def _unprefixed(line: bytes) -> bytes:
+    line = line.rstrip(b"\r")
+    prefix = _CI_PREFIX_BYTES.match(line)
+    return line[prefix.end() :] if prefix else line
+
+
+def _wrapped_at(lines: list[bytes], widest: int, unprefixed: bool, count: int) -> bool:
+    """The lines (none longer than `widest`) look cut into pieces of `widest`: pieces of one width, not lines
+    that happen to be the longest."""
+    full = [_full(line, widest, unprefixed) for line in lines]
+    at_width = full.count(True)
+    # At least 3 and 1 line in 30; in a log of up to 100 lines (one or two lines longer than the window) one
+    # or two are enough at a width terminals and viewers use.
+    few = at_width < _WRAP_MIN_LINES
+    if (few and (widest not in _WRAP_USUAL or count > 100)) or (not few and at_width * 30 < count):
+        return False
+    # A wrap does not indent what it carries over: most pieces after a full one start at the margin, or one
+    # space in when the cut fell before a space (all of them, and none as a line of pip's own, when one or
+    # two pieces are all there is to go by); pip indents a build's output by two or more.
+    after = [_piece_start(lines[i + 1], unprefixed) for i, whole in enumerate(full[:-1]) if whole]
+    if not after:
+        return False
+    margin = [text for text in after if text and not text[:2].isspace()]
+    if few and (len(margin) < len(after) or any(_PIP_LINE.match(text) for text in margin)):
+        return False
+    return len(margin) * 2 >= len(after)
+
+
+def _piece_start(line: bytes, unprefixed: bool) -> str:
+    """The start of a line after its CI prefix, as text without colours; "" for a line that cannot be a piece
+    carried over: one with a CI prefix of its own when the width was counted with the prefixes (a viewer
+    that wraps prefixed lines prefixes only the first piece)."""
+    prefix = _CI_PREFIX_BYTES.match(line)
+    if prefix and prefix.end() and not unprefixed:
+        return ""
+    text = line[prefix.end() if prefix else 0 :][:80].decode("utf-8", "replace")
+    return _ANSI.sub("", text) if "\x1b" in text else text  # a colour or "erase line" before the margin
+
+
+def _unwrap(lines: list[bytes], width: int, unprefixed: bool) -> list[bytes]:
+    """Each line `width` characters long joined with the line after it (and on, while the pieces are that
+    long), at the line of its last piece, the lines of the other pieces left empty: every line keeps its
+    number."""
+    out: list[bytes] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if not _full(line, width, unprefixed):
+            out.append(line)
+            continue
+        joined = [line.rstrip(b"\r")]
+        piece = line
+        spare = 0
+        while _full(piece, width, unprefixed) and index < len(lines):
+            piece = lines[index]
+            prefix = _CI_PREFIX_BYTES.match(piece)
+            joined.append((piece[prefix.end() :] if prefix else piece).rstrip(b"\r"))
+            spare += 1
+            index += 1
+        # The whole line goes where its last piece was, so that the line after it still follows it (a rule
+        # reading a message over two lines); the pieces before are left empty.
+        out.extend([b""] * spare)
+        out.append(b"".join(joined))
+    return out
+
+
+def _unwrap_blocks(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    """`read_blocks`' blocks with a hard-wrapped log's lines joined again (see `wrap_width`); the same blocks
+    when the log was not wrapped. Line numbers hold: a line joined again is at its last piece's, the other
+    pieces are left as empty lines. A viewer's line numbers go first (`unnumber_blocks`)."""
+    blocks = _unnumber_blocks(blocks)
+    first = next(blocks, None)
+    if first is None:
+        return
+    found = wrap_width(first)
+    if found is None:
+        yield first
+        yield from blocks
+        return
+    width, unprefixed = found
+    carry = b""
+    for block in (first, *blocks):
+        lines = (carry + block).split(b"\n")
+        tail = lines.pop()  # what follows the last newline (empty for a whole block)
+        # Pieces at the block's end may continue in the next block: kept back until it comes.
+        keep = len(lines)
+        while keep and _full(lines[keep - 1], width, unprefixed):
+            keep -= 1
+        carry = b"\n".join([*lines[keep:], tail])
+        if keep:
+            yield b"\n".join(_unwrap(lines[:keep], width, unprefixed)) + b"\n"
+    if carry:
+        yield b"\n".join(_unwrap(carry.split(b"\n"), width, unprefixed))
+
+
 # Mirrors logtext's reading of a log saved in UTF-16 (Windows PowerShell's `>`): given as UTF-8.
 def _utf16_encoding(start: bytes) -> str | None:
     if start[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -1009,16 +1191,23 @@ def read_blocks(stream: BinaryIO, block_size: int = _BLOCK) -> Iterator[bytes]:
     """Blocks of whole lines (each ends with "\\n", except perhaps the last), with bounded memory.
 
     A line longer than 64 KiB keeps its first 64 KiB; the rest of it is skipped, so line numbers stay right.
+    Of such a line redrawn in place with "\\r" (a progress bar in a terminal's capture: pip 9 redraws
+    "57% |████▎ | 24.0MB 2.1MB/s eta 0:00:09" hundreds of times on one line), what was left on screen is
+    kept too, after a "\\r": the shell's "Killed" or pip's next words glued to the bar are there.
     """
     pending = b""
     skipping = False  # inside the unkept rest of an overlong line
+    drawn = _Redrawn()
     for chunk in _chunks(stream, block_size):
         data = chunk
         if skipping:
             cut = data.find(b"\n")
+            drawn.follow(data if cut < 0 else data[:cut])
             if cut < 0:
                 continue
-            data = data[cut + 1 :]  # the newline that ended the overlong line was already given
+            yield drawn.line(pending)
+            pending = b""
+            data = data[cut + 1 :]
             skipping = False
         data = pending + data if pending else data
         cut = data.rfind(b"\n")
@@ -1028,11 +1217,47 @@ def read_blocks(stream: BinaryIO, block_size: int = _BLOCK) -> Iterator[bytes]:
             pending = data[cut + 1 :]
             yield data[: cut + 1]
         if len(pending) > _MAX_RAW_LINE:
-            yield pending[:_MAX_RAW_LINE] + b"\n"
-            pending = b""
+            drawn = _Redrawn()
+            drawn.follow(pending)
+            pending = pending[:_MAX_RAW_LINE]
             skipping = True
-    if pending:
+    if skipping:
+        yield drawn.line(pending)[:-1]
+    elif pending:
         yield pending
+
+
+class _Redrawn:
+    """Follows an overlong line's parts between "\\r"s (each bounded): the last part with text is what a
+    terminal shows of the line at its end."""
+
+    def __init__(self) -> None:
+        self.current = b""  # since the last "\r" (at most 64 KiB)
+        self.last = b""  # the last whole part that held more than spaces
+        self.redrawn = False
+
+    def follow(self, data: bytes) -> None:
+        if b"\r" not in data:
+            if len(self.current) < _MAX_RAW_LINE:
+                self.current = (self.current + data)[:_MAX_RAW_LINE]
+            return
+        self.redrawn = True
+        first, *middle, rest = data.split(b"\r")
+        whole = (self.current + first)[:_MAX_RAW_LINE]
+        if whole.strip():
+            self.last = whole
+        for part in reversed(middle):
+            if part.strip():
+                self.last = part[:_MAX_RAW_LINE]
+                break
+        self.current = rest[:_MAX_RAW_LINE]
+
+    def line(self, head: bytes) -> bytes:
+        """The kept line: its first 64 KiB, then what was left on screen of a redrawn line."""
+        if not self.redrawn:
+            return head + b"\n"
+        shown = self.current if self.current.strip() else self.last
+        return head + b"\r" + shown + b"\n"
 
 
 def plain_block(block: bytes) -> bytes:

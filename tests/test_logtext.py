@@ -177,12 +177,33 @@ def test_normalise_line(raw: bytes, text: str) -> None:
         ("\r|█▌    | 10 MB 1.2 MB/s eta 0:05:01\r|██████| 500 MB 1.2 MB/s eta 0:00:01Killed", "Killed"),
         ("2024-05-01T10:23:45.1234567Z |################| 500 MB 9 MB/s eta 0:00:01Killed", "Killed"),
         ("|████████████████████████████████| 500 MB 1.2 MB/s eta 0:00:01", ""),
+        # pip 9 killed before the end of the download: the percentage it reached
+        ("    99% |████████████████████████████████| 360.3MB 32.1MB/s eta 0:00:01Killed", "Killed"),
+        ("    7% |██▍                             | 25.1MB 3.3MB/s eta 0:01:42Killed", "Killed"),
+        ("  57% |##################              | 24.0MB 2.1MB/s eta 0:00:09Killed", "Killed"),
         # not progress bars: pip's ASCII box, a percentage in prose, a table
         ("| exit code: 1", "exit code: 1"),
         ("100% of tests passed", "100% of tests passed"),
         ("|col|  12 MB used", "|col|  12 MB used"),
+        ("  57% | 12 MB | done", "57% | 12 MB | done"),
+        ("  3 passed, 57% of 12 MB", "3 passed, 57% of 12 MB"),
     ],
-    ids=["pip10", "pip9", "pip22", "redrawn", "ci-ascii", "bar-alone", "ascii-box", "percent", "table"],
+    ids=[
+        "pip10",
+        "pip9",
+        "pip22",
+        "redrawn",
+        "ci-ascii",
+        "bar-alone",
+        "pip9-at-99",
+        "pip9-at-7",
+        "pip9-ascii-at-57",
+        "ascii-box",
+        "percent",
+        "table",
+        "percent-table",
+        "percent-prose",
+    ],
 )
 def test_normalise_line_drops_a_progress_bar_glued_to_what_follows(raw: str, text: str) -> None:
     assert normalise_line(raw.encode()) == text
@@ -200,6 +221,73 @@ def test_read_blocks_keeps_lines_whole_and_skips_the_rest_of_overlong_ones() -> 
     assert joined.split(b"\n")[2] == b"last"
     assert joined.endswith(b"no newline")
     assert len(joined) < 70 << 10
+
+
+def test_read_blocks_keeps_what_a_terminal_shows_of_an_overlong_redrawn_line() -> None:
+    import io
+
+    # pip 9 in a terminal capture (`script`): one line of hundreds of redraws, the shell's "Killed" glued to
+    # the last one, then "\r" and the newline
+    bar = b"\r\x1b[K    %d%% |%s| %d.0MB 2.1MB/s eta 0:00:09"
+    redraws = b"".join(bar % (n % 100, b"#" * 32, n) for n in range(4000))
+    data = b"  Downloading http://x/big-1.0-py3-none-any.whl (41.9MB)\n" + redraws + b"Killed\r\ndone-137\n"
+    assert len(redraws) > 100 << 10
+    for size in (4096, 1 << 20, 333):
+        lines = b"".join(read_blocks(io.BytesIO(data), block_size=size)).split(b"\n")
+        assert len(lines) == 4  # each line keeps its number
+        assert lines[2] == b"done-137"
+        if size < len(data):  # a line inside one block is whole; one across blocks is cut
+            assert len(lines[1]) < 140 << 10
+        assert normalise_line(lines[1]) == "Killed"
+    # an overlong line with no "\r" keeps its start only, as before
+    plain = b"a\n" + b"y" * (100 << 10) + b"\nb\n"
+    kept = b"".join(read_blocks(io.BytesIO(plain), block_size=4096)).split(b"\n")
+    assert kept[1] == b"y" * (64 << 10)
+    assert kept[2] == b"b"
+
+
+def test_normalise_line_reads_what_is_left_on_screen_of_a_long_redrawn_line() -> None:
+    raw = b"".join(b"\r 12%% |%s| %d kB" % (b"#" * 30, n) for n in range(600)) + b"\rERROR: Exception:\r"
+    assert len(raw) > 16 << 10
+    assert normalise_line(raw) == "ERROR: Exception:"
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        (b"> ERROR: No matching distribution found for x", "ERROR: No matching distribution found for x"),
+        (b">   Building wheel for x (setup.py) ... error", "Building wheel for x (setup.py) ... error"),
+        (b"> > Killed", "Killed"),
+        (b">2024-05-01T10:23:45.1234567Z error: command 'gcc' failed", "error: command 'gcc' failed"),
+        (b">>> import torch", ">>> import torch"),
+    ],
+    ids=["quote", "quote-indent", "nested", "quote-glued-ci", "python-prompt"],
+)
+def test_normalise_line_drops_a_markdown_quote(raw: bytes, text: str) -> None:
+    assert normalise_line(raw) == text
+
+
+def test_unwrap_blocks_joins_a_markdown_quoted_paste_a_console_wrapped() -> None:
+    import io
+
+    from safe_pip.logtext import unwrap_blocks
+
+    # cmd.exe cut the lines at 80 columns, then the paste was quoted ("> ") in an issue
+    pieces = [
+        b"> Collecting rgf_python",
+        b">   Retrying (Retry(total=0, connect=None, read=None, redirect=None, status=None))",
+        b">  after connection broken by 'SSLError(SSLError(1, '[SSL: CERTIFICATE_VERIFY_FAIL",
+        b"> ED] certificate verify failed (_ssl.c:777)'),)': /simple/rgf-python/",
+        b">   Could not fetch URL https://pypi.python.org/simple/rgf-python/: There was a pr",
+        b"> oblem confirming the ssl certificate: HTTPSConnectionPool(host='pypi.python.org'",
+        b"> , port=443): Max retries exceeded",
+        b"> No matching distribution found for rgf_python",
+    ]
+    data = b"\n".join(pieces) + b"\n"
+    lines = b"".join(unwrap_blocks(read_blocks(io.BytesIO(data)))).split(b"\n")
+    assert len(lines) == len(pieces) + 1
+    assert b"CERTIFICATE_VERIFY_FAILED] certificate verify failed" in lines[3]
+    assert b"There was a problem confirming the ssl certificate" in lines[6]
 
 
 _PS_LOG = (

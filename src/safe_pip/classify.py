@@ -394,8 +394,8 @@ _ERROR_WORD = re.compile(rb"(?<![a-z0-9_])(?:error|fatal)(?![a-z0-9_])|(?:error|
 _WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_")
 # Lines whose first byte, or first byte after the spaces, sends normalising through its regular expressions
 # (logtext's _PREFIX_STARTS and _ASCII_MARK_STARTS): their text may start inside a word.
-_NOT_PLAIN_STARTS = frozenset(bytes([byte]) for byte in b"0123456789[#:")
-_NOT_PLAIN_MARKS = frozenset(bytes([byte]) for byte in b"|1+")
+_NOT_PLAIN_STARTS = frozenset(bytes([byte]) for byte in b"0123456789[#:>")
+_NOT_PLAIN_MARKS = frozenset(bytes([byte]) for byte in b"|+0123456789")  # digits: pip 9's "99% |###|"
 # Bytes that normalising removes from within a line (so that text around them joins) or splits it at: a raw
 # line holding none of them (and no byte above 127) normalises to a part of itself (_is_clean asks it
 # through _CLEAN_BYTES; tests/test_classify_fastpaths.py compares the two).

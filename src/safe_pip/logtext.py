@@ -55,8 +55,10 @@ _ANSI_BYTES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|
 #   GitHub Actions, Azure: "2024-05-01T10:23:45.1234567Z "   GitLab: "2024-05-01T10:23:45.123456Z 00O "
 #   Jenkins timestamper: "[2024-05-01T10:23:45.123Z] " or "10:23:45  "   BuildKit: "#12 34.56 "
 #   Azure/GitHub annotations: "##[error]", "::error::"   GitLab sections: "section_start:1714558000:step\r"
+#   A Markdown quote around a paste: "> " (nested "> > "), not Python's prompt ">>> import x"
 _CI_PREFIX = re.compile(
-    r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?(?: \d\d[OE]\+?)? ?"
+    r"^(?:(?!>>>)>(?: ?>)* ?"
+    r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?(?: \d\d[OE]\+?)? ?"
     r"|\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?\] ?"
     r"|\d\d:\d\d:\d\d(?:[.,]\d+)? +"
     r"|#\d+ \d+(?:\.\d+)? "
@@ -78,6 +80,7 @@ _UV_CAUSE = "cause: "
 #   pip 9:      "100% |████████████████████████████████| 500.1MB 1.2MB/s eta 0:00:01Killed"
 #   pip 22+:    "━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━ 500.0/500.0 MB 1.2 MB/s eta 0:00:01Killed"
 #   --progress-bar ascii: "|################################| 500 MB 1.2 MB/s eta 0:00:01"
+# pip 9 draws the percentage it reached: a pip killed during a download leaves "99% |███████▉ | ...Killed".
 _PROGRESS = re.compile(
     r"^(?:\d{1,3}% )?(?:\|[█▉▊▋▌▍▎▏#. -]*\||[━╸╺╾╼-]{3,}) +[\d.]+(?:/[\d.]+)? ?[kMGT]?i?B\b"
     r"(?: +[\d.]+ ?[kMGT]?i?B/s)?(?: +eta (?:\d+:)?\d+:\d\d)? *"
@@ -85,11 +88,11 @@ _PROGRESS = re.compile(
 
 
 # How a progress bar line starts (cheap to check before the regex on every line normalised).
-_PROGRESS_STARTS = frozenset("|━╸1")
+_PROGRESS_STARTS = frozenset("|━╸0123456789")
 # How the first character of a line with a CI prefix (_CI_PREFIX; "section_" aside) can be, and of an ASCII
 # line with a progress bar or a box glyph (_PROGRESS, _BOX): other lines skip those expressions.
-_PREFIX_STARTS = frozenset("0123456789[#:")
-_ASCII_MARK_STARTS = frozenset("|1+")
+_PREFIX_STARTS = frozenset("0123456789[#:>")
+_ASCII_MARK_STARTS = frozenset("|+")
 # What a terminal would act on rather than show, once colours are gone: C0 controls but tab (BS and BEL
 # rewrite or ring), DEL, C1 controls (U+009B is a one-character CSI), and the bidirectional marks, embeddings,
 # overrides and isolates that reorder what is shown (U+202E makes `gpj.exe` read `exe.jpg`), and the Unicode
@@ -117,6 +120,17 @@ def clean_line(raw: bytes) -> str:
     return text
 
 
+def _last_drawn(raw: bytes) -> bytes:
+    """Of a line redrawn with "\\r", the last part that holds more than spaces (as `clean_line` keeps)."""
+    end = len(raw)
+    while end > 0:
+        start = raw.rfind(b"\r", 0, end) + 1
+        if raw[start:end].strip():
+            return raw[start:end]
+        end = start - 1
+    return b""
+
+
 def normalise_line(raw: bytes) -> str:
     """The text rules match: clean, without CI prefixes, pip's box glyphs or indentation, at most 4 KiB."""
     return normalise_with_indent(raw)[0]
@@ -125,6 +139,8 @@ def normalise_line(raw: bytes) -> str:
 def normalise_with_indent(raw: bytes) -> tuple[str, int]:
     """`normalise_line`, and how far the line was indented after any CI prefix: pip prints its own progress
     lines near the margin and a subprocess's output further in, so indentation tells them apart."""
+    if len(raw) > MAX_LINE_CHARS * 4 and b"\r" in raw:
+        raw = _last_drawn(raw)  # a line redrawn in place: what is left on screen
     raw = raw[: MAX_LINE_CHARS * 4]
     if raw.isascii():
         # The usual line (printable ASCII, no CI prefix, progress bar or box glyph at its start): only its
@@ -132,7 +148,9 @@ def normalise_with_indent(raw: bytes) -> tuple[str, int]:
         text = raw.decode("ascii")
         if text.isprintable() and text[:1] not in _PREFIX_STARTS and not text.startswith("section_"):
             stripped = text.lstrip()
-            if stripped[:1] not in _ASCII_MARK_STARTS:
+            if stripped[:1] not in _ASCII_MARK_STARTS and not (
+                stripped[:1].isdigit() and stripped.find("% |", 1, 6) > 0  # pip 9's "99% |###|"
+            ):
                 indent = len(text) - len(stripped)
                 if stripped.startswith(_UV_CAUSE):  # _BOX's label of uv's chain, without its expression
                     stripped = stripped[len(_UV_CAUSE) :].lstrip()
@@ -146,7 +164,7 @@ def normalise_with_indent(raw: bytes) -> tuple[str, int]:
     stripped = text.lstrip()
     indent = len(text) - len(stripped)
     text = stripped.rstrip()
-    if text[:1] in _PROGRESS_STARTS and (text[:1] != "1" or text.startswith("100% |")):
+    if text[:1] in _PROGRESS_STARTS and (not text[:1].isdigit() or text.find("% |", 1, 6) > 0):
         match = _PROGRESS.match(text)
         if match:
             text = text[match.end() :]
@@ -216,17 +234,24 @@ def read_blocks(stream: BinaryIO, block_size: int = _BLOCK) -> Iterator[bytes]:
     """Blocks of whole lines (each ends with "\\n", except perhaps the last), with bounded memory.
 
     A line longer than 64 KiB keeps its first 64 KiB; the rest of it is skipped, so line numbers stay right.
+    Of such a line redrawn in place with "\\r" (a progress bar in a terminal's capture: pip 9 redraws
+    "57% |████▎ | 24.0MB 2.1MB/s eta 0:00:09" hundreds of times on one line), what was left on screen is
+    kept too, after a "\\r": the shell's "Killed" or pip's next words glued to the bar are there.
     A log in UTF-16 (`utf16_encoding`) is given as UTF-8.
     """
     pending = b""
     skipping = False  # inside the unkept rest of an overlong line
+    drawn = _Redrawn()
     for chunk in _chunks(stream, block_size):
         data = chunk
         if skipping:
             cut = data.find(b"\n")
+            drawn.follow(data if cut < 0 else data[:cut])
             if cut < 0:
                 continue
-            data = data[cut + 1 :]  # the newline that ended the overlong line was already given
+            yield drawn.line(pending)
+            pending = b""
+            data = data[cut + 1 :]
             skipping = False
         data = pending + data if pending else data
         cut = data.rfind(b"\n")
@@ -236,11 +261,47 @@ def read_blocks(stream: BinaryIO, block_size: int = _BLOCK) -> Iterator[bytes]:
             pending = data[cut + 1 :]
             yield data[: cut + 1]
         if len(pending) > _MAX_RAW_LINE:
-            yield pending[:_MAX_RAW_LINE] + b"\n"
-            pending = b""
+            drawn = _Redrawn()
+            drawn.follow(pending)
+            pending = pending[:_MAX_RAW_LINE]
             skipping = True
-    if pending:
+    if skipping:
+        yield drawn.line(pending)[:-1]
+    elif pending:
         yield pending
+
+
+class _Redrawn:
+    """Follows an overlong line's parts between "\\r"s (each bounded): the last part with text is what a
+    terminal shows of the line at its end."""
+
+    def __init__(self) -> None:
+        self.current = b""  # since the last "\r" (at most 64 KiB)
+        self.last = b""  # the last whole part that held more than spaces
+        self.redrawn = False
+
+    def follow(self, data: bytes) -> None:
+        if b"\r" not in data:
+            if len(self.current) < _MAX_RAW_LINE:
+                self.current = (self.current + data)[:_MAX_RAW_LINE]
+            return
+        self.redrawn = True
+        first, *middle, rest = data.split(b"\r")
+        whole = (self.current + first)[:_MAX_RAW_LINE]
+        if whole.strip():
+            self.last = whole
+        for part in reversed(middle):
+            if part.strip():
+                self.last = part[:_MAX_RAW_LINE]
+                break
+        self.current = rest[:_MAX_RAW_LINE]
+
+    def line(self, head: bytes) -> bytes:
+        """The kept line: its first 64 KiB, then what was left on screen of a redrawn line."""
+        if not self.redrawn:
+            return head + b"\n"
+        shown = self.current if self.current.strip() else self.last
+        return head + b"\r" + shown + b"\n"
 
 
 # A log pasted through a viewer, a mail or a terminal that hard-wraps at a fixed width (`fold -w 80`, a CI
