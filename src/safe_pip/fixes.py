@@ -318,6 +318,12 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec(
             "trusted-host", UNSAFE, "Skip TLS verification for {host} (--trusted-host)", ("host",), ("host",)
         ),
+        # Writes over files another installer (apt, conda) owns, which it then no longer matches.
+        ActionSpec(
+            "ignore-installed",
+            UNSAFE,
+            "Install over the installed packages without uninstalling them (--ignore-installed)",
+        ),
     )
 }
 
@@ -713,6 +719,8 @@ def render_fix(
         pip_args = ("--user",)
     elif action == "break-system-packages":
         pip_args = ("--break-system-packages",)
+    elif action == "ignore-installed":
+        pip_args = ("--ignore-installed",)
     elif action == "trusted-host":
         pip_args = ("--trusted-host", values["host"])
     if (
