@@ -100,6 +100,51 @@ def test_pips_failed_build_line_names_a_local_project_by_its_folder() -> None:
     assert [fix.command for fix in diagnosis.fixes] == ["safe-pip install --no-cache-dir file:///srv/alpha"]
 
 
+IMPORT_LOG = """\
+Collecting alpha==1.0
+Collecting beta>=2
+Installing collected packages: beta, alpha
+Successfully installed alpha-1.0 beta-2.0
+Traceback (most recent call last):
+  File "/app/main.py", line 1, in <module>
+    import cv2
+  File "/venv/lib/python3.11/site-packages/cv2/__init__.py", line 8, in <module>
+    boom gl
+"""
+
+
+def _import_rule() -> Rule:
+    return make_rule(
+        "boom-rule",
+        match={
+            "keywords": ["boom", 'file "', " import "],
+            "context": [
+                r"^import (?P<imported>\w+)\s*$",
+                r'^File "[^"]*/site-packages/(?P<import_module>\w+)/',
+            ],
+        },
+        fix=[{"action": "only-binary"}, {"action": "no-cache"}],
+    )
+
+
+def test_an_import_after_the_install_names_the_imported_project_not_pips_last() -> None:
+    (diagnosis,) = run(IMPORT_LOG, _import_rule())
+    assert diagnosis.package == "opencv-python"  # cv2's project, from the traceback's frame
+    # A wheel in place of a build changes nothing once the install succeeded: only the other fix is left.
+    assert [fix.id for fix in diagnosis.fixes] == ["no-cache"]
+    frameless = IMPORT_LOG.replace(
+        '  File "/venv/lib/python3.11/site-packages/cv2/__init__.py", line 8, in <module>\n', ""
+    )
+    (from_code_line,) = run(frameless, _import_rule())
+    assert from_code_line.package == "opencv-python"
+    bare = frameless.replace("    import cv2\n", "")
+    (unnamed,) = run(bare, _import_rule())
+    assert unnamed.package is None  # two were installed: pip's last ("beta") says nothing of the import
+    only_alpha = bare.replace("Collecting beta>=2\n", "").replace(" beta-2.0", "").replace("beta, ", "")
+    (one,) = run(only_alpha, _import_rule())
+    assert one.package == "alpha"  # pip installed one distribution: the package in effect is it
+
+
 def test_lines_without_a_keyword_are_never_tried() -> None:
     rule = make_rule("keyed", match={"keywords": ["kaboom"]})
     assert run(LOG, rule) == []

@@ -672,6 +672,7 @@ class Classifier:
         self._requirement_indent: int | None = None
         self._failed_builds: list[str] = []
         self._success_line = 0
+        self._installed_count = 0
         self._error_after_success = False
         self._build_errors: deque[Evidence] = deque(maxlen=64)
         self._first_build_errors: list[Evidence] = []
@@ -1165,6 +1166,9 @@ class Classifier:
                     self._note_failed_builds(names)
         if text.startswith(_SUCCESS_STARTS) and _SUCCESS.match(text):
             self._success_line = number
+            # How many distributions it names ("Successfully installed a-1.0 b-2.0"): with one, pip's last
+            # package is the one installed.
+            self._installed_count = len(text.split()) - 2
             self._error_after_success = False
         elif self._success_line and _PIP_ERROR.match(text):
             self._error_after_success = True
@@ -1213,8 +1217,14 @@ class Classifier:
         for _, _, found in [*context_hits, *supporting, hit]:
             captures.update({k: v for k, v in found.items() if v})
             matched.update(k for k, v in found.items() if v)
-        package = captures.get("package") or (
-            self._package_at(state, number) if rule.package_context else None
+        # After pip installed several distributions ("Successfully installed a-1 b-2"), pip's lines name only
+        # the last package it collected, not the one whose import failed (the import's own lines may name it).
+        after_install = 0 < self._success_line < number and not self._error_after_success
+        several_installed = after_install and self._installed_count != 1
+        package = (
+            captures.get("package")
+            or _imported_project(captures.get("import_module") or captures.get("imported"))
+            or (self._package_at(state, number) if rule.package_context and not several_installed else None)
         )
         values = dict(captures, package=package or "the package")
         if "supported_python" in rule.template_fields:  # parsing specifiers imports packaging (~20 ms)
@@ -1261,6 +1271,8 @@ class Classifier:
         for spec in rule.fixes:
             if matched.intersection(spec.unless):
                 continue
+            if after_install and spec.action in _BUILD_CHOICE_ACTIONS:
+                continue  # the import of what pip installed failed: another way to install it changes nothing
             params = {key: fill_template(value, values) for key, value in spec.params.items()}
             fix = render_fix(
                 spec.action,
@@ -1501,6 +1513,23 @@ def _captures(match: re.Match[str]) -> dict[str, str]:
 
 
 _ARCHIVE = re.compile(r"^(?P<name>.+?)-\d[^/\\]*?(?:\.tar\.gz|\.zip|\.tar\.bz2|\.tgz|\.whl)$")
+
+
+# Fixes that change how pip gets a package (a wheel in place of a build, another release, pip itself): no
+# answer to a failure after the install succeeded.
+_BUILD_CHOICE_ACTIONS = frozenset(
+    {"only-binary", "pin-to-wheel", "prefer-binary", "no-binary", "upgrade-pip"}
+)
+
+
+def _imported_project(module: str | None) -> str | None:
+    """The project of a module a traceback shows being imported from an installed environment (`cv2` ->
+    opencv-python; a module named as its project is that project)."""
+    if not module:
+        return None
+    from safe_pip.projectnames import module_project
+
+    return module_project(module) or module
 
 
 def _local_path(token: str) -> bool:

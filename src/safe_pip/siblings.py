@@ -31,6 +31,14 @@ _TABLE: dict[str, BinarySibling] = {
     "pycrypto": BinarySibling("pycryptodome", False, "its maintained drop-in successor, with wheels"),
     # The `sklearn` name on the index is a placeholder that refuses to install.
     "sklearn": BinarySibling("scikit-learn", False, "the project's real name"),
+    # OpenCV's own headless builds: the same releases without the GUI module, which loads libGL and X11
+    # libraries that servers and slim container images lack ("libGL.so.1: cannot open shared object file").
+    "opencv-python": BinarySibling(
+        "opencv-python-headless", True, "the same OpenCV without its GUI, needing no libGL"
+    ),
+    "opencv-contrib-python": BinarySibling(
+        "opencv-contrib-python-headless", True, "the same OpenCV without its GUI, needing no libGL"
+    ),
     # pysqlite3 builds against the system's SQLite; pysqlite3-binary bundles SQLite in wheels.
     "pysqlite3": BinarySibling("pysqlite3-binary", True, "the same module as wheels with SQLite included"),
 }
