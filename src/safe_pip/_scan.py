@@ -396,7 +396,7 @@ def _anchor_set(terms: Sequence[bytes]) -> list[bytes]:
     `_anchor_cover`) by their beginning; a term holding a byte above 127 (the locales' messages) by a piece of
     3 bytes holding one, shared with other such terms where it can be (such bytes are rare in most logs); any
     other term by itself."""
-    import ahocorasick_rs  # (installed: see _anchor_passes)
+    import ahocorasick_rs  # type: ignore[import-not-found,unused-ignore]  # (installed: see _anchor_passes)
 
     automaton = ahocorasick_rs.BytesAhoCorasick(list(terms))  # which terms hold others (~0.3 ms to make)
     minimal = [
@@ -439,7 +439,7 @@ def _anchor_passes(terms: Sequence[bytes]) -> list[Any]:
 
     if platform.machine().lower() not in _SIMD_MACHINES:
         return []
-    import ahocorasick_rs  # (installed: the terms' automaton was made)
+    import ahocorasick_rs  # type: ignore[import-not-found,unused-ignore]  # (installed: TermScanner asked)
 
     anchors = sorted(_anchor_set(terms), key=lambda anchor: (len(anchor), anchor))
     groups = [[anchor] for anchor in anchors if len(anchor) < 3]
