@@ -852,7 +852,7 @@ _ANSI_BYTES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|
 #   Azure/GitHub annotations: "##[error]", "::error::"   GitLab sections: "section_start:1714558000:step\r"
 #   A Markdown quote around a paste: "> " (nested "> > "), not Python's prompt ">>> import x"
 _CI_PREFIX = re.compile(
-    r"^(?:(?!>>>)>(?: ?>)* ?"
+    r"^(?:>(?: >)*(?: |$)"
     r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?(?: \d\d[OE]\+?)? ?"
     r"|\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?\] ?"
     r"|\d\d:\d\d:\d\d(?:[.,]\d+)? +"
@@ -1024,8 +1024,27 @@ _WRAP_SAMPLE = 256 << 10
 _WRAP_MIN, _WRAP_MAX = 60, 240
 _WRAP_MIN_LINES = 3
 _WRAP_USUAL = frozenset((80, 100, 120, 132, 160))
-# A CI prefix on a continuation piece (added after the wrap) goes before the piece is joined on.
-_CI_PREFIX_BYTES = re.compile(_CI_PREFIX.pattern.encode())
+# A CI prefix on a continuation piece (added after the wrap) goes before the piece is joined on. A Markdown
+# quote counts as a prefix only where the width is counted after the prefixes (the paste was wrapped, then
+# quoted line by line): elsewhere a piece may start with "> " of its own text.
+_CI_PREFIX_BYTES = re.compile(_CI_PREFIX.pattern.replace(">(?: >)*(?: |$)|", "", 1).encode())
+_LINE_PREFIX_BYTES = re.compile(_CI_PREFIX.pattern.encode())
+_QUOTE_BYTES = re.compile(rb">(?: >)*(?: |$)")
+
+
+def _prefix_end(line: bytes, unprefixed: bool) -> int:
+    """Where the text of a raw line starts after its CI prefix; after all its prefixes (a quote, then a
+    timestamp, or the other way round) when the width is counted after them (`unprefixed`)."""
+    if not unprefixed:
+        prefix = _CI_PREFIX_BYTES.match(line)
+        return prefix.end() if prefix else 0
+    end = 0
+    for _ in range(4):
+        prefix = _LINE_PREFIX_BYTES.match(line[end:])
+        if not prefix or not prefix.end():
+            break
+        end += prefix.end()
+    return end
 
 
 def _width(line: bytes, unprefixed: bool = False) -> int:
@@ -1033,9 +1052,7 @@ def _width(line: bytes, unprefixed: bool = False) -> int:
     when `unprefixed` (a log wrapped first, then timestamped line by line)."""
     line = line.rstrip(b"\r")
     if unprefixed:
-        prefix = _CI_PREFIX_BYTES.match(line)
-        if prefix:
-            line = line[prefix.end() :]
+        line = line[_prefix_end(line, True) :]
     return len(line) if line.isascii() else len(line.decode("utf-8", "replace"))
 
 
@@ -1044,9 +1061,7 @@ def _full(line: bytes, width: int, unprefixed: bool) -> bool:
     many bytes (`fold`, which counts bytes and may cut a character in two: joining the bytes mends it)."""
     line = line.rstrip(b"\r")
     if unprefixed:
-        prefix = _CI_PREFIX_BYTES.match(line)
-        if prefix:
-            line = line[prefix.end() :]
+        line = line[_prefix_end(line, True) :]
     return len(line) == width or (not line.isascii() and len(line.decode("utf-8", "replace")) == width)
 
 
@@ -1081,8 +1096,7 @@ def wrap_width(sample: bytes) -> tuple[int, bool] | None:
 
 def _unprefixed(line: bytes) -> bytes:
     line = line.rstrip(b"\r")
-    prefix = _CI_PREFIX_BYTES.match(line)
-    return line[prefix.end() :] if prefix else line
+    return line[_prefix_end(line, True) :]
 
 
 def _wrapped_at(lines: list[bytes], widest: int, unprefixed: bool, count: int) -> bool:
@@ -1111,10 +1125,11 @@ def _piece_start(line: bytes, unprefixed: bool) -> str:
     """The start of a line after its CI prefix, as text without colours; "" for a line that cannot be a piece
     carried over: one with a CI prefix of its own when the width was counted with the prefixes (a viewer
     that wraps prefixed lines prefixes only the first piece)."""
-    prefix = _CI_PREFIX_BYTES.match(line)
-    if prefix and prefix.end() and not unprefixed:
-        return ""
-    text = line[prefix.end() if prefix else 0 :][:80].decode("utf-8", "replace")
+    if not unprefixed:
+        prefix = _CI_PREFIX_BYTES.match(line)
+        if prefix and prefix.end():
+            return ""
+    text = line[_prefix_end(line, True) if unprefixed else 0 :][:80].decode("utf-8", "replace")
     return _ANSI.sub("", text) if "\x1b" in text else text  # a colour or "erase line" before the margin
 
 
@@ -1131,12 +1146,13 @@ def _unwrap(lines: list[bytes], width: int, unprefixed: bool) -> list[bytes]:
             out.append(line)
             continue
         joined = [line.rstrip(b"\r")]
+        # A paste quoted after the wrap, its width counted with the quote: the pieces carry it too.
+        quoted = unprefixed or _QUOTE_BYTES.match(line) is not None
         piece = line
         spare = 0
         while _full(piece, width, unprefixed) and index < len(lines):
             piece = lines[index]
-            prefix = _CI_PREFIX_BYTES.match(piece)
-            joined.append((piece[prefix.end() :] if prefix else piece).rstrip(b"\r"))
+            joined.append(piece[_prefix_end(piece, quoted) :].rstrip(b"\r"))
             spare += 1
             index += 1
         # The whole line goes where its last piece was, so that the line after it still follows it (a rule

@@ -196,6 +196,8 @@ _WRAPPED_BY_THEIR_TOOL_OR_SHORT = frozenset(
         "_success/ok-poetry-add-setproctitle132-py313-nocc-frontend.log",
         "pip-killed-downloading/nomatch-written-shell-report-segfault-de_DE.log",
         "resolution-impossible/nomatch-pipenv-lock-no-release-lone-user-request.log",
+        # wrapped on purpose: a console's 80 columns, then quoted with "> " (the width is read after the quote)
+        "ssl-certificate-verify/match-written-quoted-cmd-wrap80-pip10.log",
     }
 )
 

@@ -258,10 +258,11 @@ def test_normalise_line_reads_what_is_left_on_screen_of_a_long_redrawn_line() ->
         (b"> ERROR: No matching distribution found for x", "ERROR: No matching distribution found for x"),
         (b">   Building wheel for x (setup.py) ... error", "Building wheel for x (setup.py) ... error"),
         (b"> > Killed", "Killed"),
-        (b">2024-05-01T10:23:45.1234567Z error: command 'gcc' failed", "error: command 'gcc' failed"),
+        (b"> 2024-05-01T10:23:45.1234567Z error: command 'gcc' failed", "error: command 'gcc' failed"),
+        (b">=1.0 is required", ">=1.0 is required"),
         (b">>> import torch", ">>> import torch"),
     ],
-    ids=["quote", "quote-indent", "nested", "quote-glued-ci", "python-prompt"],
+    ids=["quote", "quote-indent", "nested", "quote-then-ci", "version-bound", "python-prompt"],
 )
 def test_normalise_line_drops_a_markdown_quote(raw: bytes, text: str) -> None:
     assert normalise_line(raw) == text
