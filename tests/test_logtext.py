@@ -291,6 +291,28 @@ def test_unwrap_blocks_joins_a_markdown_quoted_paste_a_console_wrapped() -> None
     assert b"There was a problem confirming the ssl certificate" in lines[6]
 
 
+def test_pips_progress_bars_are_not_taken_for_a_wrap_of_their_length_in_bytes() -> None:
+    from safe_pip.logtext import wrap_width
+
+    # pip's bars are 40 glyphs of 3 bytes: with the size, rate and time, 158-160 bytes, one of the usual wrap
+    # widths (160); in a short log the line after the widest starts at the margin as a piece would.
+    bar = "     " + "━" * 40 + " {} MB 59.0 MB/s eta 0:00:00"
+    lines = [
+        "Collecting lightgbm==4.5.0",
+        "  Downloading lightgbm-4.5.0-py3-none-manylinux_2_28_x86_64.whl (3.6 MB)",
+        bar.format("3.6/3.6"),
+        "Collecting scipy",
+        "  Downloading scipy-1.17.1-cp311-cp311-manylinux_2_27_x86_64.whl (35.3 MB)",
+        bar.format("35.3/35.3"),
+        "Installing collected packages: scipy, lightgbm",
+        "Successfully installed lightgbm-4.5.0 scipy-1.17.1",
+        "OSError: libgomp.so.1: cannot open shared object file: No such file or directory",
+    ]
+    sample = "\n".join(lines).encode() + b"\n"
+    assert max(map(len, sample.split(b"\n"))) == 160
+    assert wrap_width(sample) is None
+
+
 _PS_LOG = (
     "Collecting psutil\r\n  Building wheel for psutil (pyproject.toml) ... error\r\n"
     "      error: Microsoft Visual C++ 14.0 or greater is required. Get it with ...\r\n"

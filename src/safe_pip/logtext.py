@@ -345,9 +345,16 @@ def _width(line: bytes, unprefixed: bool = False) -> int:
     return len(line) if line.isascii() else len(line.decode("utf-8", "replace"))
 
 
+# pip's progress bar (pip >= 22, rich): "━━━━━━━━ 2.2/2.2 MB 59.0 MB/s eta 0:00:00", 3 bytes a glyph: no text
+# a wrap cut, whatever its length in bytes.
+_BAR_GLYPH = "━".encode()
+
+
 def _full(line: bytes, width: int, unprefixed: bool) -> bool:
     """The line is a whole piece of a wrap at `width`: that many characters (a viewer, a terminal), or that
     many bytes (`fold`, which counts bytes and may cut a character in two: joining the bytes mends it)."""
+    if _BAR_GLYPH in line:
+        return False
     line = line.rstrip(b"\r")
     if unprefixed:
         line = line[_prefix_end(line, True) :]
@@ -374,7 +381,7 @@ def wrap_width(sample: bytes) -> tuple[int, bool] | None:
         # ASCII (`fold` counts bytes: its pieces of Cyrillic or Chinese text are shorter in characters; and no
         # line of a log it folded is longer in bytes).
         sizes = [len(_unprefixed(line) if unprefixed else line.rstrip(b"\r")) for line in lines]
-        widest_bytes = max(sizes, default=0)
+        widest_bytes = max((size for size, line in zip(sizes, lines) if _BAR_GLYPH not in line), default=0)
         if not any(size == widest_bytes and not line.isascii() for size, line in zip(sizes, lines)):
             widest_bytes = 0
         for widest in dict.fromkeys((max(widths, default=0), widest_bytes)):
