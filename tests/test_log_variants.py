@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from safe_pip.classify import classify_stream
+from safe_pip.logtext import wrap_width
 from safe_pip.rules import RuleSet, load_rules
 from tests.conftest import fixture_log_text
 
@@ -83,6 +84,8 @@ def test_variants_keep_the_diagnosis(variant: str) -> None:
     changed = []
     for path in MATCH_LOGS:
         data = fixture_log_text(path)
+        if variant == "colour" and wrap_width(data[: 1 << 20]) is not None:
+            continue  # a paste hard-wrapped by what displayed it was copied as text: it carries no colour codes
         if _top(VARIANTS[variant](data)) != _top(data):
             changed.append(path.relative_to(LOGS))
     assert changed == []
