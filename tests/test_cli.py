@@ -75,8 +75,9 @@ def test_diagnose_json_has_the_contracts_shape(env: dict[str, str]) -> None:
     ]
     for fix in diagnosis["fixes"]:
         assert set(fix) == {"id", "title", "auto", "pip_args", "env", "command"}
-    assert diagnosis["fixes"][0]["auto"] is True
-    assert diagnosis["fixes"][1]["auto"] is False
+    # The log names fastmath only by the archive it installed ("Processing ./src/fastmath-1.0.tar.gz"): no fix
+    # installs the index's project of that name (--only-binary fastmath); the compiler is printed, never applied.
+    assert [(fix["id"], fix["auto"]) for fix in diagnosis["fixes"]] == [("install-system-package", False)]
 
 
 def test_diagnose_reads_stdin(env: dict[str, str]) -> None:

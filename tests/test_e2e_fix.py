@@ -419,7 +419,11 @@ def test_an_undeclared_build_dependency_that_is_installed_is_built_against(
     bare = make_venv(tmp_path / "bare")
     printed = _safe_pip("--suggest", "--python", str(bare), *pip_args, "needsdep", env=env)
     assert printed.returncode == 1
-    assert "fix: safe-pip install tinydep && safe-pip --python" in printed.stderr
+    # tinydep goes into the same target, from the same sources (--no-index: not from a public index)
+    assert (
+        f"fix: safe-pip --python {bare} install --no-index --find-links {wheelhouse} --find-links "
+        f"{tmp_path / 'src'} tinydep && safe-pip --python {bare} install --no-build-isolation"
+    ) in printed.stderr
     # needsdep has no wheel at all: --only-binary could not work, so it is not offered.
     assert "--fix would not retry: no safe fix applies" in printed.stderr
 
