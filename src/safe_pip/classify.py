@@ -47,6 +47,7 @@ from safe_pip.logtext import (
     read_blocks,
     unwrap_blocks,
 )
+from safe_pip.requested import archive_project
 from safe_pip.rules import USER_LINE_CHARS, CompiledPatterns, Matcher, Rule, RuleSet, _is_multiline
 from safe_pip.template import fill_template
 
@@ -1512,9 +1513,6 @@ def _captures(match: re.Match[str]) -> dict[str, str]:
     return {name: value for name, value in found.items() if value}
 
 
-_ARCHIVE = re.compile(r"^(?P<name>.+?)-\d[^/\\]*?(?:\.tar\.gz|\.zip|\.tar\.bz2|\.tgz|\.whl)$")
-
-
 # Fixes that change how pip gets a package (a wheel in place of a build, another release, pip itself): no
 # answer to a failure after the install succeeded.
 _BUILD_CHOICE_ACTIONS = frozenset(
@@ -1546,9 +1544,9 @@ def _package_name(token: str | None) -> str | None:
     token = token.rstrip("/\\")
     if "/" in token or "\\" in token or token.startswith("."):
         token = re.split(r"[/\\]", token)[-1].split("#")[0].split("?")[0]
-        archive = _ARCHIVE.match(token)
+        archive = archive_project(token)
         if archive:
-            token = archive.group("name")
+            token = archive
         elif token.endswith((".tar.gz", ".zip", ".whl")):
             return None
         # A VCS URL's repository, "git+https://host/org/vision-zoo.git@v2.1": its name without ".git"

@@ -378,14 +378,14 @@ def render_fix(
     if action == "prefer-binary":
         pip_args = ("--prefer-binary",)
     elif action == "no-binary":
-        if _direct_source(context, package):
+        if _named_source(context, package):
             return None  # the user named the file or URL to build from: pip takes no choice there
         pip_args = (f"--{action}", package)
     elif action == "only-binary":
         instead_of = values.get("instead_of", "")
         if instead_of.endswith(".whl"):
             return _wheel_in_place_of(spec, values, context, instead_of)
-        if _direct_source(context, package) or (context.pip_args is None and context.package_path):
+        if _named_source(context, package):
             return None  # a file, folder or URL the user named is never swapped for a name on the index
         if _user_builds_from_source(context, package):
             return None  # their --no-binary comes later on the command line and wins: nothing would change
@@ -401,10 +401,8 @@ def render_fix(
         # replaces the user's command-line requirement (its extras and marker kept) or is added beside a
         # requirement file's. A release outside the user's versions is only suggested, unless they opted in
         # with --fix-versions nearest.
-        if not package or _direct_source(context, package) or _user_builds_from_source(context, package):
+        if not package or _named_source(context, package) or _user_builds_from_source(context, package):
             return None
-        if context.pip_args is None and context.package_path:
-            return None  # the log's package came from a local folder or file, not from the index
         if context.wheel_version is None and context.wheel_versions is None:
             return None
         parent = None if named_by_user else _parent_move(context, package)
@@ -965,6 +963,12 @@ def _user_builds_from_source(context: FixContext, package: str) -> bool:
 def _direct_source(context: FixContext, package: str) -> bool:
     """Whether the user installs `package` from a file, folder or URL they named (a direct reference)."""
     return bool(package) and _requests(context).direct(package) is not None
+
+
+def _named_source(context: FixContext, package: str) -> bool:
+    """Whether `package` comes from a file, folder or URL rather than from the index: a direct reference on
+    the user's command line, or, for a log read without one, the local path the log installed it from."""
+    return _direct_source(context, package) or (context.pip_args is None and bool(context.package_path))
 
 
 def _wheel_release(context: FixContext, package: str) -> tuple[str, bool] | None:

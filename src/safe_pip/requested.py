@@ -104,13 +104,19 @@ class UserRequests:
 _ARCHIVE_STEM = re.compile(r"^(?P<name>.+?)-\d[^/\\]*?(?:\.tar\.gz|\.zip|\.tar\.bz2|\.tgz|\.whl)$")
 
 
+def archive_project(file_name: str) -> str | None:
+    """The project an sdist's or wheel's file name starts with, as written ("proj-1.0.tar.gz" -> "proj"), or
+    None for a name that is not `<project>-<version>.<archive suffix>`."""
+    archive = _ARCHIVE_STEM.match(file_name)
+    return archive.group("name") if archive else None
+
+
 def _source_stem(source: str | None) -> str | None:
     """The project name a folder, archive or URL's last path part suggests (canonical), or None."""
     if not source:
         return None
     last = re.split(r"[/\\]", source.split("#")[0].split("?")[0].rstrip("/\\"))[-1]
-    archive = _ARCHIVE_STEM.match(last)
-    stem = archive.group("name") if archive else last.split("@")[0].removesuffix(".git")
+    stem = archive_project(last) or last.split("@")[0].removesuffix(".git")
     return canonical_name(stem) if stem not in ("", ".", "..") else None
 
 
