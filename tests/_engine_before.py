@@ -533,7 +533,9 @@ class Classifier:
             from safe_pip.facts import python_version_for
 
             requires = captures.get("requires") or captures.get("versions")
-            values["supported_python"] = (python_version_for(requires) if requires else None) or ""
+            values["supported_python"] = (
+                python_version_for(requires, captures.get("pin")) if requires else None
+            ) or ""
         if self.facts is not None and self.facts.pip_version:
             values["pip_version"] = ".".join(map(str, self.facts.pip_version))
         if "wheel" in captures:

@@ -376,6 +376,26 @@ def test_use_python_names_a_python_the_requirement_allows_or_nothing(line: str, 
         assert suggested[0].startswith(command)
 
 
+def test_use_python_from_a_log_keeps_the_pinned_release_its_own_requires_python_allows() -> None:
+    from safe_pip.rules import load_rules
+
+    log = (
+        "ERROR: Ignored the following versions that require a different python version: "
+        "0.9.0 Requires-Python >=3.6,<3.10; 1.0.0 Requires-Python >=3.8,<3.13; 1.1.0 Requires-Python >=3.9\n"
+        "ERROR: Could not find a version that satisfies the requirement toolbelt==0.9 (from versions: 1.2.0)\n"
+        "ERROR: No matching distribution found for toolbelt==0.9\n"
+    )
+    diagnoses = classify_stream(io.BytesIO(log.encode()), load_rules())
+    assert diagnoses[0].rule == "requires-python"
+    (fix,) = [fix for fix in diagnoses[0].fixes if fix.id == "use-python"]
+    # 0.9's own range (<3.10), not the newest release's, and the pin goes with it.
+    assert fix.command == "python3.9 -m venv .venv && .venv/bin/python -m pip install toolbelt==0.9"
+    assert "toolbelt 0.9" in fix.title
+    unpinned = classify_stream(io.BytesIO(log.replace("toolbelt==0.9", "toolbelt").encode()), load_rules())
+    (plain,) = [fix for fix in unpinned[0].fixes if fix.id == "use-python"]
+    assert plain.command == "python3.14 -m venv .venv && .venv/bin/python -m pip install toolbelt"
+
+
 def test_template_fields_are_the_values_a_rule_asks_for() -> None:
     from safe_pip.rules import load_rules
 

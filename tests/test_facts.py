@@ -315,7 +315,23 @@ def test_pinned_requirement_keeps_name_and_extras(word: str, pinned: str) -> Non
         ("0.9 Requires-Python >=3.6,<3.9; 1.0 Requires-Python <3.10", "3.9"),
         (">=2.7, !=3.0.*, !=3.1.*", "3.14"),
         ("not a specifier", None),
+        ("Requires-Python >=3.8,<3.12", "3.11"),
     ],
 )
 def test_python_version_for_is_the_newest_python_allowed(requires: str, version: str | None) -> None:
     assert python_version_for(requires) == version
+
+
+@pytest.mark.parametrize(
+    ("release", "version"),
+    [
+        ("1.21.2", "3.10"),  # the pinned release's own Requires-Python, not the newest release's
+        ("1.26.0", "3.12"),
+        ("1.26", "3.12"),  # a pin written without its trailing zero is the same release
+        ("9.9", "3.12"),  # a release the list lacks: the newest release's
+        (None, "3.12"),
+    ],
+)
+def test_python_version_for_reads_the_pinned_release_in_pips_list(release: str | None, version: str) -> None:
+    ignored = "1.21.2 Requires-Python >=3.7,<3.11; 1.26.0 Requires-Python <3.13,>=3.9; 1.26.1 Requires-Python >=3.9,<3.13"
+    assert python_version_for(ignored, release) == version

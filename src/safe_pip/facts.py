@@ -376,13 +376,17 @@ def python_versions_from(newest: str) -> tuple[str, ...]:
     return _PYTHON_VERSIONS[_PYTHON_VERSIONS.index(newest) :]
 
 
-def python_version_for(requires: str) -> str | None:
+def python_version_for(requires: str, release: str | None = None) -> str | None:
     """The newest Python (X.Y) that a Requires-Python text allows; with several (`0.9 Requires-Python >=3.8;
-    1.0 Requires-Python >=3.99`, pip's list of ignored releases) the newest release's. None when no released
-    Python fits (`>=3.99`) or the text is not a specifier."""
+    1.0 Requires-Python >=3.99`, pip's list of ignored releases) `release`'s when the list has it (the version
+    the user pinned), else the newest release's. None when no released Python fits (`>=3.99`) or the text is
+    not a specifier."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-    specs = re.findall(r"Requires-Python ([^;]+)", requires) or [requires]
+    entries = re.findall(r"(?:^|;)\s*(\S+) Requires-Python ([^;]+)", requires)
+    specs = [spec for _, spec in entries] or re.findall(r"Requires-Python ([^;]+)", requires) or [requires]
+    if release:
+        specs = [spec for version, spec in entries if _same_version(version, release)] or specs
     try:
         allowed = SpecifierSet(specs[-1].strip().rstrip(","))
     except InvalidSpecifier:
@@ -391,6 +395,16 @@ def python_version_for(requires: str) -> str | None:
         if allowed.contains(f"{version}.0") or allowed.contains(f"{version}.99"):
             return version
     return None
+
+
+def _same_version(one: str, other: str) -> bool:
+    """Whether two version texts name one release (`5.0` and `5.0.0`); unparsable ones compare as text."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(one) == Version(other)
+    except InvalidVersion:
+        return one == other
 
 
 def pinned_requirement(word: str, version: str) -> str:

@@ -247,12 +247,14 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
         ActionSpec("increase-timeout", SAFE, "Retry with a longer network timeout and more retries"),
         ActionSpec("no-cache", SAFE, "Retry without pip's cache (--no-cache-dir) to save disk space"),
-        # `interpreter`: that Python's path when one is installed here (pyenv's, or python3.X on PATH).
+        # `interpreter`: that Python's path when one is installed here (pyenv's, or python3.X on PATH); `pin`:
+        # the release a log shows the user pinned, whose own Requires-Python chose `version` (a log read
+        # without the user's command line).
         ActionSpec(
             "use-python",
             SUGGEST,
             "Use Python {version}, which {package} supports",
-            ("version", "interpreter"),
+            ("version", "interpreter", "pin"),
             ("version",),
         ),
         # The project the user meant by a name the index lacks (an import name, a typo): their choice.
@@ -575,7 +577,15 @@ def render_fix(
         # Never a bare `pip install` (nor one of "the package", the title's stand-in): <package> to fill in.
         to_install = [context.package] if context.package else ["<package>"]
         pinned = _requests(context).pinned_version(package) if package and context.pip_args else None
-        if pinned:
+        logged_pin = values.get("pin") if context.pip_args is None and package else None
+        if logged_pin and _PROJECT_NAME.fullmatch(package):
+            # The log's own list of skipped releases gave this pin's Requires-Python: the version chosen
+            # supports it, so the pin goes with it.
+            to_install = [f"{package}=={logged_pin}"]
+            title = (
+                f"Use Python {values['version']}, which {package} {logged_pin} supports (its Requires-Python)"
+            )
+        elif pinned:
             # The user's pin goes with the suggested Python only if that release has a wheel for it; else the
             # newest older Python that it has one for, asked of the index; else the project unpinned.
             older = python_versions_from(values["version"])
