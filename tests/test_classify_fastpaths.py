@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from safe_pip import classify
+from safe_pip import _scan, classify
 from safe_pip.classify import Classifier
 from safe_pip.logtext import normalise_line
 from safe_pip.rules import Matcher, Rule, parse_rule
@@ -128,15 +128,62 @@ def test_a_pattern_rules_share_is_searched_once_a_line(
 
     monkeypatch.setattr(Matcher, "search", counting)
     classifier = Classifier([_rule("first-rule", builtin), _rule("second-rule", builtin)])
-    log = b"make\nerror: linking failed with 4 jobs\nerror: linking failed with 4 jobs\n"
+    # (two different lines: a line met again is not searched again, see the next test)
+    log = b"make\nerror: linking failed with 4 jobs\nerror: linking failed with 8 jobs\n"
     classifier.feed_stream(io.BytesIO(log))
     times = 2 if builtin else 4  # two lines, once each or once each for each rule
     assert searched.count(r"error: (?P<what>\w+) failed") == times
     assert searched.count(r"(?P<parallel>\bwith \d+ jobs\b)") == times
-    line = "error: linking failed with 4 jobs"
+    lines = ["error: linking failed with 4 jobs", "error: linking failed with 8 jobs"]
     for state in classifier._states:
-        assert [hit[:2] for hit in state.any.all()] == [(2, line), (3, line)]
-        assert [hit[2] for hit in state.context[0].all()] == [{"parallel": "with 4 jobs"}] * 2
+        assert [hit[:2] for hit in state.any.all()] == [(2, lines[0]), (3, lines[1])]
+        assert [hit[2] for hit in state.context[0].all()] == [
+            {"parallel": "with 4 jobs"},
+            {"parallel": "with 8 jobs"},
+        ]
+
+
+@pytest.mark.parametrize("scan", ["pure", "fast"])
+def test_a_line_met_again_gives_what_it_gave(scan: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the accelerator, a line the log repeats is read once (Classifier._memo_entry): its next
+    occurrences are searched by no pattern, yet each is recorded at its own place (its number, the package
+    pip is on, a copy of its captures), as the pure scan, which reads every occurrence, records it."""
+    if scan == "fast":
+        pytest.importorskip(
+            "ahocorasick_rs", reason="the optional accelerator (extra 'fast') is not installed"
+        )
+        monkeypatch.delenv("SAFE_PIP_PURE_SCAN", raising=False)
+        monkeypatch.setattr(_scan, "_ANCHORS_AFTER", -1)
+    else:
+        monkeypatch.setenv("SAFE_PIP_PURE_SCAN", "1")
+    searched: list[str] = []
+    search = Matcher.search
+
+    def counting(self: Matcher, text: str, lowered: str | None = None) -> re.Match[str] | None:
+        searched.append(self.pattern)
+        return search(self, text, lowered)
+
+    monkeypatch.setattr(Matcher, "search", counting)
+    classifier = Classifier([_rule("first-rule", True)])
+    line = b"error: linking failed with 4 jobs\n"
+    log = b"Collecting a\n" + line + b"Collecting b\n" + line + b"error: linking failed with 8 jobs\n" + line
+    classifier.feed_stream(io.BytesIO(log))
+    assert searched.count(r"error: (?P<what>\w+) failed") == (2 if scan == "fast" else 4)
+    state = classifier._states[0]
+    text = line.decode().strip()
+    assert [hit[:2] for hit in state.any.all()] == [
+        (2, text),
+        (4, text),
+        (5, text[:-6] + "8 jobs"),
+        (6, text),
+    ]
+    assert [state.any.packages[number] for number in (2, 4, 5, 6)] == ["a", "b", "b", "b"]
+    captures = [hit[2] for hit in state.any.all()]
+    assert captures == [{"what": "linking"}] * 4
+    assert (
+        len({id(found) for found in captures}) == 4
+    )  # a hit's captures are its own (a window merges into them)
+    assert [evidence.line for evidence in classifier._build_errors] == [2, 4, 5, 6]
 
 
 def test_a_window_literal_that_spans_lines_stands_by_its_longest_line() -> None:

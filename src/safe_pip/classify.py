@@ -264,6 +264,27 @@ _Positions = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int,
 # What a clean line's literals allow (see Classifier._line_plan): whether the line is read at all, and the
 # rules to try on it, each with its gate (checked in the line's text) and the patterns worth a search.
 _LinePlan = tuple[bool, tuple["_Step", ...]]
+# What a rule's step found in a line (see Classifier._search_results): the step, whether a none pattern
+# matched, the first any pattern's captures, and each all and context pattern's (None: no match).
+_StepResult = tuple[
+    "_Step",
+    bool,
+    "dict[str, str] | None",
+    "tuple[dict[str, str] | None, ...]",
+    "tuple[dict[str, str] | None, ...]",
+]
+_Results = tuple[_StepResult, ...]
+# A distinct line's results (see Classifier._memo_entry): its text, indent, structure and rules' results;
+# or False (a line dropped), True (a line read each time).
+# What a line tells of pip's progress (see _structure_of): a package line at pip's indent, its package's
+# name and local path, the packages it says failed to build, success and the distributions it names, pip's
+# error line, a build error.
+_Structure = tuple[bool, "str | None", "str | None", "tuple[str, ...]", bool, int, bool, bool]
+_LineResult = tuple[str, int, "_Structure | None", _Results]
+if TYPE_CHECKING:
+    from typing import Union
+
+    _MemoEntry = Union[_LineResult, bool]
 
 
 # The words of _may_be_structure, for the accelerator's literal finder (looked for lower-cased).
@@ -382,6 +403,10 @@ def _may_be_structure(raw: bytes) -> bool:
 
 
 _NO_HITS: frozenset[int] = frozenset()
+# A line's results kept for its next occurrences (see Classifier._memo_entry): lines up to this long, until
+# this many bytes of them (and their text, twice) are kept.
+_MEMO_LINE_BYTES = 4096
+_MEMO_BYTES = 4 << 20
 # Sets of scan terms whose candidate rules are kept (see Classifier._candidates).
 _MAX_PLANS = 4096
 # What a build error or pip error line holds (_BUILD_ERROR, _PIP_ERROR), lower-cased: its word is not
@@ -635,6 +660,8 @@ class Classifier:
             for rule in self.rules
         ]
         self._line_plans: dict[object, _LinePlan] = {}  # see _consume_found
+        self._memo: dict[bytes, _MemoEntry] = {}  # see _memo_entry
+        self._memo_bytes = 0
         self._every_step: list[_Step | None] = [None] * len(self.rules)  # each rule's, made when first run
         # Line patterns several built-in rules share (build-memory-error's and compiler-killed's "parallel
         # build" context, say) are searched once a line for all of them (see _SharedSearch, _patterns_of).
@@ -697,15 +724,20 @@ class Classifier:
             # With the accelerator each line's literals are found again in it (_consume): the scan gives
             # only the lines (no term holds a newline, so no rule is brought by a term alone), and perhaps
             # lines holding only a term's anchor, which hold none of the terms the finder holds too.
-            terms = self._term_ids
+            # What a line gives is worked out once per distinct line (see _memo_entry) and replayed.
+            memo = self._memo
             for number, start, end in lines:
                 raw = block[start:end]
-                lowered = raw.lower()
-                found = finder.found(lowered)
-                if found.isdisjoint(terms):
+                entry = memo.get(raw)
+                if entry is None:
+                    entry = self._memo_entry(raw, end - start)
+                if entry is False:
                     continue
                 self._line_end = end
-                self._consume(number, raw, _NO_HITS, lowered, found)
+                if entry is True:
+                    self._consume(number, raw, _NO_HITS)
+                else:
+                    self._replay(number, entry)
         else:
             for number, start, end, hits in self._scanner.spans(block, first_line):
                 self._line_end = end
@@ -856,15 +888,7 @@ class Classifier:
         of literals (a log has few such sets) and kept."""
         if found is None:
             found = self._finder.found(lowered) if self._finder is not None else frozenset()
-        key: object = found
-        if self._newline_rules:
-            key = (found, frozenset(index for index in hits if index in self._newline_rules))
-        plan = self._line_plans.get(key)
-        if plan is None:
-            plan = self._line_plan(found, hits)
-            if len(self._line_plans) < _MAX_PLANS:
-                self._line_plans[key] = plan
-        keep, searches = plan
+        keep, searches = self._plan_of(found, hits)
         if not keep and len(raw) <= MAX_LINE_CHARS and not _holds_error_line(raw, lowered):
             return
         text, indent = normalise_with_indent(raw)
@@ -873,6 +897,116 @@ class Classifier:
         text_lower = text.lower()
         self._track_structure(number, text, text_lower, indent)
         self._run(searches, number, text, text_lower)
+
+    def _memo_entry(self, raw: bytes, size: int) -> _MemoEntry:
+        """What a line the accelerated scan brought gives wherever it is in the log: False (it holds no
+        scan term, or no rule and no structure check reads it: see _consume_found), True (it is not clean:
+        _consume reads it each time), or its text, its indent, what it tells of pip's progress (see
+        _structure_of) and what the searches its literals allow found in it (see _search_results). All of
+        that depends on the line's bytes alone; what depends on its place (its number, the package pip is
+        on, a rule vetoed, windows) is _replay's. Kept for lines up to _MEMO_LINE_BYTES long, until
+        _MEMO_BYTES of them are kept (then all are forgotten): a log repeats many of its lines (the same
+        warnings, progress and error lines), and each repeat then costs a dictionary look-up instead of the
+        finder's call, normalising, the structure checks and the rules' regular expressions."""
+        lowered = raw.lower()
+        found = self._finder.found(lowered) if self._finder is not None else frozenset()
+        entry: _MemoEntry
+        if found.isdisjoint(self._term_ids):
+            entry = False
+        elif not _is_clean(raw):
+            entry = True
+        else:
+            keep, searches = self._plan_of(found, _NO_HITS)
+            if not keep and size <= MAX_LINE_CHARS and not _holds_error_line(raw, lowered):
+                entry = False
+            else:
+                text, indent = normalise_with_indent(raw)
+                if not text:
+                    entry = False
+                else:
+                    text_lower = text.lower()
+                    structure = _structure_of(text, text_lower, indent)
+                    entry = (text, indent, structure, self._search_results(searches, text, text_lower))
+        if size <= _MEMO_LINE_BYTES:
+            if self._memo_bytes > _MEMO_BYTES:
+                self._memo.clear()
+                self._memo_bytes = 0
+            self._memo[raw] = entry
+            self._memo_bytes += size if entry is False else 3 * size
+        return entry
+
+    def _search_results(self, steps: Iterable[_Step], text: str, text_lower: str) -> _Results:
+        """What each step's patterns find in a line's text, as _run finds it (its gate, then whether a none
+        pattern matches, the first any pattern's captures, each all and context pattern's), wherever the line
+        is: _replay records it."""
+        results: list[_StepResult] = []
+        for step in steps:
+            _, gate, window, builtin, _, nones, anys, alls, contexts = step
+            if gate is not None:
+                for literal in gate:
+                    if literal in text_lower:
+                        break
+                else:
+                    continue  # none of the literals its patterns need: no regex search for this rule
+            if builtin or len(text) <= USER_LINE_CHARS:
+                subject, subject_lower = text, text_lower
+            else:
+                subject, subject_lower = text[:USER_LINE_CHARS], None
+            vetoed = False
+            for matcher in nones:
+                if matcher.search(subject, subject_lower):
+                    vetoed = True
+                    break
+            first: dict[str, str] | None = None
+            for matcher in anys:
+                match = matcher.search(subject, subject_lower)
+                if match:
+                    first = _captures(match)
+                    break
+            found_all = tuple(_found(matcher.search(subject, subject_lower)) for matcher, _ in alls)
+            found_context = tuple(_found(matcher.search(subject, subject_lower)) for matcher, _ in contexts)
+            if (
+                window
+                or vetoed
+                or first is not None
+                or found_all.count(None) < len(found_all)
+                or found_context.count(None) < len(found_context)
+            ):
+                results.append((step, vetoed, first, found_all, found_context))
+        return tuple(results)
+
+    def _replay(self, number: int, entry: _LineResult) -> None:
+        """Record a line's results (see _memo_entry) at its place: the structure it tells, then each rule's
+        window and hits, as _consume_found and _run do."""
+        text, indent, structure, results = entry
+        if structure is not None:
+            self._note_structure(number, text, indent, structure)
+        for step, vetoed, first, found_all, found_context in results:
+            rule_index, _, window, _, state, _, _, alls, contexts = step
+            if window:
+                self._open_window(rule_index, number, text)
+            if vetoed:
+                state.vetoed = True
+            if first is not None:
+                state.any.add((number, text, dict(first)), self._package)
+            for (_, hits), captures in zip(alls, found_all):
+                if captures is not None:
+                    hits.add((number, text, dict(captures)))
+            for (_, hits), captures in zip(contexts, found_context):
+                if captures is not None:
+                    hits.add((number, text, dict(captures)))
+
+    def _plan_of(self, found: frozenset[int], hits: frozenset[int]) -> _LinePlan:
+        """_line_plan's answer for a clean line's literals (and scan terms), kept per set of them."""
+        key: object = found
+        if self._newline_rules:
+            key = (found, frozenset(index for index in hits if index in self._newline_rules))
+        plan = self._line_plans.get(key)
+        if plan is None:
+            plan = self._line_plan(found, hits)
+            if len(self._line_plans) < _MAX_PLANS:
+                self._line_plans[key] = plan
+        return plan
 
     def _rules_of_literals(self, found: frozenset[int], hits: frozenset[int]) -> set[int]:
         """The rules a line may concern (with the accelerator): those a keyword among its literals `found`
@@ -1142,42 +1276,29 @@ class Classifier:
         return False
 
     def _track_structure(self, number: int, text: str, text_lower: str, indent: int) -> None:
-        # Each regex runs only on lines that hold its literal: this runs for every candidate line.
-        # pip's own progress lines sit at most 4 columns in (pip 9's "    Running setup.py install for x:
-        # finished"); a subprocess's output in pip's box sits at 6, e.g. the pip that installs build
-        # dependencies, whose "Processing ./setuptools-x.whl" is not the package being installed.
-        if (
-            (indent <= 4 and text.startswith(_PACKAGE_LINE_STARTS)) or "pip-" in text
-        ) and not self._nested_requirement_line(text, indent):
-            for pattern in _PACKAGE_LINES:
-                match = pattern.search(text)
-                if match:
-                    token = match.groupdict().get("name")
-                    name = _package_name(token)
-                    if name:
-                        self._package = name
-                        if token and _local_path(token) and len(self._path_packages) < 100:
-                            self._path_packages[name] = token
-                    break
-        if "ailed" in text or "Could not build" in text:
-            failed = _FAILED_BUILD.search(text)
-            if failed:
-                names = (failed.group("listed") or failed.group("names") or "").replace(",", " ").split()
-                if names and len(self._failed_builds) < 100:
-                    self._note_failed_builds(names)
-        if text.startswith(_SUCCESS_STARTS) and _SUCCESS.match(text):
+        structure = _structure_of(text, text_lower, indent)
+        if structure is not None:
+            self._note_structure(number, text, indent, structure)
+
+    def _note_structure(self, number: int, text: str, indent: int, structure: _Structure) -> None:
+        """Follow what a line tells of pip's progress (see _structure_of, which read it): the package being
+        worked on, failed builds, success, build errors."""
+        package_line, name, local, failed, success, installed, pip_error, build_error = structure
+        if package_line and not self._nested_requirement_line(text, indent) and name:
+            self._package = name
+            if local is not None and len(self._path_packages) < 100:
+                self._path_packages[name] = local
+        if failed and len(self._failed_builds) < 100:
+            self._note_failed_builds(list(failed))
+        if success:
             self._success_line = number
             # How many distributions it names ("Successfully installed a-1.0 b-2.0"): with one, pip's last
             # package is the one installed.
-            self._installed_count = len(text.split()) - 2
+            self._installed_count = installed
             self._error_after_success = False
-        elif self._success_line and _PIP_ERROR.match(text):
+        elif self._success_line and pip_error:
             self._error_after_success = True
-        if (
-            ("error" in text_lower or "fatal" in text_lower or "exception" in text_lower)
-            and _is_build_error(text, text_lower)
-            and not _is_not_evidence(text, text_lower)
-        ):
+        if build_error:
             evidence = Evidence(number, text)
             if len(self._first_build_errors) < 16:
                 self._first_build_errors.append(evidence)
@@ -1506,6 +1627,50 @@ def _pip_condition_holds(rule: Rule, facts: RuleFacts | None) -> bool:
     return known is not None and any(
         known < tuple(int(part) for part in limit.split(".")) for limit in limits
     )
+
+
+def _structure_of(text: str, text_lower: str, indent: int) -> _Structure | None:
+    """What a line's text (`text_lower` its lower case, `indent` its indent) tells of pip's progress, wherever
+    the line is (Classifier._note_structure follows it): whether it is a package line at pip's own indent,
+    and its package's name and local path; the packages it says failed to build; whether it says success and
+    how many distributions it names; whether it is pip's error line; whether it is a build error. None when
+    it tells none of these. Each regular expression runs only on lines that hold its literal: this runs for
+    every candidate line."""
+    # pip's own progress lines sit at most 4 columns in (pip 9's "    Running setup.py install for x:
+    # finished"); a subprocess's output in pip's box sits at 6, e.g. the pip that installs build
+    # dependencies, whose "Processing ./setuptools-x.whl" is not the package being installed.
+    package_line = (indent <= 4 and text.startswith(_PACKAGE_LINE_STARTS)) or "pip-" in text
+    name = local = None
+    if package_line:
+        for pattern in _PACKAGE_LINES:
+            match = pattern.search(text)
+            if match:
+                token = match.groupdict().get("name")
+                name = _package_name(token)
+                if name and token and _local_path(token):
+                    local = token
+                break
+    failed: tuple[str, ...] = ()
+    if "ailed" in text or "Could not build" in text:
+        found = _FAILED_BUILD.search(text)
+        if found:
+            failed = tuple((found.group("listed") or found.group("names") or "").replace(",", " ").split())
+    success = text.startswith(_SUCCESS_STARTS) and _SUCCESS.match(text) is not None
+    installed = len(text.split()) - 2 if success else 0
+    pip_error = not success and _PIP_ERROR.match(text) is not None
+    build_error = (
+        ("error" in text_lower or "fatal" in text_lower or "exception" in text_lower)
+        and _is_build_error(text, text_lower)
+        and not _is_not_evidence(text, text_lower)
+    )
+    if not (package_line or failed or success or pip_error or build_error):
+        return None
+    return package_line, name, local, failed, success, installed, pip_error, build_error
+
+
+def _found(match: re.Match[str] | None) -> dict[str, str] | None:
+    """A match's captures, or None."""
+    return None if match is None else _captures(match)
 
 
 def _captures(match: re.Match[str]) -> dict[str, str]:
