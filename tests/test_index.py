@@ -326,6 +326,57 @@ def test_a_log_alone_says_python_version_at_lower_confidence() -> None:
     assert typo.suggestions == ("opencv-python",)
 
 
+def test_a_log_alone_reads_a_pin_between_listed_releases_and_the_requirements_origin() -> None:
+    # pip before 21.2 names where the requirement came from before the versions it saw.
+    line = (
+        "ERROR: Could not find a version that satisfies the requirement opencv-python==4.2.0.34 "
+        "(from -r requirements.txt (line 28)) (from versions: 3.4.11.45, 4.3.0.38, 4.4.0.46)"
+    )
+    gap = explain_log([line])
+    assert gap is not None
+    assert (gap.category, gap.confidence) == ("python-version-unsupported", 0.5)
+    assert "older (3.4.11.45) and newer (4.3.0.38) ones are" in gap.summary
+    assert "opencv-python==4.3.0.38 is the nearest newer one" in gap.hint
+    older = explain_log(
+        [line.replace("4.2.0.34", "3.1.0.0").replace(" (from -r requirements.txt (line 28))", "")]
+    )
+    assert older is not None
+    assert "older than every release" in older.summary
+    # A listed release, a local build of another index, or a pre-release: nothing more than pip said.
+    assert explain_log([line.replace("4.2.0.34", "4.3.0.38")]) is None
+    # A pin where no release is missing between its listed neighbours: a version that does not exist, as
+    # likely as not (pip 20.3's legacy resolver, idna==2.99 between 2.10 and 3.0).
+    assert (
+        explain_log(
+            [
+                line.replace("opencv-python==4.2.0.34", "idna==2.99").replace(
+                    "3.4.11.45, 4.3.0.38, 4.4.0.46", "2.9, 2.10, 3.0, 3.1"
+                )
+            ]
+        )
+        is None
+    )
+    # The later releases of a listed series (pip 21.3.1 on Python 3.11 lists numpy 1.21.0 and 1.21.1, whose
+    # Requires-Python allows it, and leaves out 1.21.2-1.21.6).
+    later = line.replace("opencv-python==4.2.0.34", "numpy==1.21.6").replace(
+        "3.4.11.45, 4.3.0.38, 4.4.0.46", "1.21.0, 1.21.1, 1.22.0"
+    )
+    assert explain_log([later]) is not None
+    # A series left out in one major: numpy 1.21 between 1.20.3 and 1.22.0.
+    assert (
+        explain_log(
+            [
+                line.replace("opencv-python==4.2.0.34", "numpy==1.21.0").replace(
+                    "3.4.11.45, 4.3.0.38, 4.4.0.46", "1.20.3, 1.22.0"
+                )
+            ]
+        )
+        is not None
+    )
+    assert explain_log([line.replace("4.2.0.34", "4.2.0+cu111")]) is None
+    assert explain_log([line.replace("4.2.0.34", "4.2.0rc1")]) is None
+
+
 def test_a_foreign_logs_diagnosis_is_rewritten_with_what_the_log_says() -> None:
     line = "ERROR: Could not find a version that satisfies the requirement reqeusts (from versions: none)"
     diagnosis = Diagnosis(

@@ -963,8 +963,24 @@ class LogExplanation:
 # ERROR: Could not find a version that satisfies the requirement torch==1.4.0 (from versions: 2.2.0, 2.2.1)
 _FROM_VERSIONS = re.compile(
     r"Could not find a version that satisfies the requirement (?P<package>[A-Za-z0-9][\w.-]*)"
-    r"(?:\[[^\]]*\])?(?P<spec>[^\s(]*)(?: \(from versions: (?P<versions>[^)]*)\))?"
+    r"(?:\[[^\]]*\])?(?P<spec>[^\s(]*)"
+    # where the requirement came from, printed first by pips before 21.2: (from -r requirements.txt (line 28))
+    r"(?: \((?!from versions:)[^()\n]*(?:\([^()\n]*\))?[^()\n]*\))?"
+    r"(?: \(from versions: (?P<versions>[^)]*)\))?"
 )
+
+
+def _in_unlisted_series(below: Version, above: Version, wanted: Version) -> bool:
+    """Whether `wanted` is in a series (major.minor) that must exist between two adjacent listed releases but
+    was not listed (4.2 between 3.4 and 4.3: 4.0-4.2 came before 4.3; 1.21 between 1.20 and 1.22), or a later
+    release of the series of the newest listed below it, which the next series follows (1.21.6 after 1.21.1,
+    then 1.22.0: pips before 22.1 leave out the 1.21 releases whose Requires-Python excludes this Python)."""
+    low, high, pin = ((*v.release, 0)[:2] for v in (below, above, wanted))
+    if pin == low != high:
+        return True
+    if high[0] > low[0]:
+        return low[0] < pin[0] < high[0] or (pin[0] == high[0] and pin[1] < high[1])
+    return pin[0] == high[0] and low[1] < pin[1] < high[1]
 
 
 def explain_log(lines: Iterable[str], similar: Sequence[str] = ()) -> LogExplanation | None:
@@ -1010,6 +1026,34 @@ def explain_log(lines: Iterable[str], similar: Sequence[str] = ()) -> LogExplana
                     confidence=0.6,
                 )
             newest = max(versions)
+            below = [version for version in versions if version < wanted]
+            above = [version for version in versions if version > wanted]
+            # (a local version, torch==1.8.0+cu111, is another index's build: not this case)
+            plain_pin = wanted not in versions and not wanted.is_prerelease and not wanted.local
+            if below and above and plain_pin and _in_unlisted_series(max(below), min(above), wanted):
+                # A pin in a series pip left out between releases it listed (opencv-python==4.2.0.34
+                # between 3.4.11.45 and 4.3.0.38 on Python 3.9, where 4.0-4.2 must exist): a project that
+                # keeps several series has wheels for this Python in some, and a release whose wheels all
+                # stop at older Pythons is left out of the list without a word. A pin where no release is
+                # missing (idna==2.99 between 2.10 and 3.0) is a version that does not exist, as likely as
+                # not.
+                nearest = min(above)
+                return LogExplanation(
+                    kind="python-version",
+                    category="python-version-unsupported",
+                    summary=(
+                        f"{package} {wanted} is not among the releases pip could use here, though older "
+                        f"({max(below)}) and newer ({nearest}) ones are: if it is on the index, its files "
+                        "most likely do not support this Python version or platform (an old release's wheels "
+                        "stop at the Pythons of its time); if it is not, the version does not exist."
+                    ),
+                    hint=(
+                        f"Install a {package} release pip listed ({package}=={nearest} is the nearest newer "
+                        f"one), or use the Python version {package} {wanted} was released for. `safe-pip "
+                        "diagnose --here` on the machine that ran pip asks the index."
+                    ),
+                    confidence=0.5,
+                )
             if wanted > newest and wanted.release[0] == newest.release[0] and not wanted.is_prerelease:
                 # A pin in the series pip listed, newer than all of it (numpy==2.3.0 beside 2.2.6 on 3.10,
                 # futures==3.3.0 beside 3.1.1 on any Python 3): pips before 22.1 hide releases whose
