@@ -121,7 +121,7 @@ _PACKAGE_LINE_STARTS = (
 # "Failed to build `psutil==5.9.0`" (uv's report: the name and its version in backquotes)
 _FAILED_BUILD = re.compile(
     r"(?:Failed to build installable wheels for some pyproject\.toml based projects \((?P<listed>[^)]+)\)"
-    r"|(?:Failed building wheel for|Failed to build|Could not build wheels for) "
+    r"|(?:Failed building wheel for|Failed to build|Could not build wheels for) (?!(?:a|an|the) )"
     r"['`]?(?P<names>[^,'`=@]+?)(?:(?:==|@)[^,'`]*)?['`]?(?:,| when |$))"
 )
 # The end of a successful run: "Successfully installed psutil-5.9.8", "Successfully built psutil" (pip wheel),

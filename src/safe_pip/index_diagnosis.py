@@ -206,6 +206,10 @@ def with_log_facts(diagnoses: Sequence[Diagnosis], context: FixContext | None = 
 
     top = diagnoses[0]
     texts = [item.text for item in top.evidence]
+    if any("none of the wheel's tags" in text for text in texts):
+        # pip -vv named the wheels it skipped for their tags: the release exists for other platforms (rule
+        # wheels-only-for-other-platforms), no guess about the Python version from the versions it listed.
+        return list(diagnoses)
     none_listed = any("(from versions: none)" in text for text in texts)
     package = str(top.package)
     similar = similar_projects(package) if none_listed and not is_popular(package) else []
