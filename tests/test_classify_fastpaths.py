@@ -145,9 +145,10 @@ def test_a_pattern_rules_share_is_searched_once_a_line(
 
 @pytest.mark.parametrize("scan", ["pure", "fast"])
 def test_a_line_met_again_gives_what_it_gave(scan: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With the accelerator, a line the log repeats is read once (Classifier._memo_entry): its next
-    occurrences are searched by no pattern, yet each is recorded at its own place (its number, the package
-    pip is on, a copy of its captures), as the pure scan, which reads every occurrence, records it."""
+    """With the accelerator, a line the log repeats is read as it comes the first time and kept the second
+    (Classifier._seen, _memo_entry): its later occurrences are searched by no pattern, yet each is recorded
+    at its own place (its number, the package pip is on, a copy of its captures), as the pure scan, which
+    reads every occurrence, records it."""
     if scan == "fast":
         pytest.importorskip(
             "ahocorasick_rs", reason="the optional accelerator (extra 'fast') is not installed"
@@ -166,24 +167,25 @@ def test_a_line_met_again_gives_what_it_gave(scan: str, monkeypatch: pytest.Monk
     monkeypatch.setattr(Matcher, "search", counting)
     classifier = Classifier([_rule("first-rule", True)])
     line = b"error: linking failed with 4 jobs\n"
-    log = b"Collecting a\n" + line + b"Collecting b\n" + line + b"error: linking failed with 8 jobs\n" + line
+    other = b"error: linking failed with 8 jobs\n"
+    log = b"Collecting a\n" + line + b"Collecting b\n" + line + other + line + line
     classifier.feed_stream(io.BytesIO(log))
-    assert searched.count(r"error: (?P<what>\w+) failed") == (2 if scan == "fast" else 4)
+    # the line: read, read and kept, then replayed twice; the other line read once
+    assert searched.count(r"error: (?P<what>\w+) failed") == (3 if scan == "fast" else 5)
     state = classifier._states[0]
-    text = line.decode().strip()
-    assert [hit[:2] for hit in state.any.all()] == [
-        (2, text),
-        (4, text),
-        (5, text[:-6] + "8 jobs"),
+    text, other_text = line.decode().strip(), other.decode().strip()
+    numbers = [2, 4, 5, 6, 7]
+    assert [hit[:2] for hit in state.any.all()] == [(number, text) for number in numbers[:2]] + [
+        (5, other_text),
         (6, text),
+        (7, text),
     ]
-    assert [state.any.packages[number] for number in (2, 4, 5, 6)] == ["a", "b", "b", "b"]
+    assert [state.any.packages[number] for number in numbers] == ["a", "b", "b", "b", "b"]
     captures = [hit[2] for hit in state.any.all()]
-    assert captures == [{"what": "linking"}] * 4
-    assert (
-        len({id(found) for found in captures}) == 4
-    )  # a hit's captures are its own (a window merges into them)
-    assert [evidence.line for evidence in classifier._build_errors] == [2, 4, 5, 6]
+    assert captures == [{"what": "linking"}] * 5
+    # a hit's captures are its own (a window's match merges its captures into them)
+    assert len({id(found) for found in captures}) == 5
+    assert [evidence.line for evidence in classifier._build_errors] == numbers
 
 
 def test_a_window_literal_that_spans_lines_stands_by_its_longest_line() -> None:

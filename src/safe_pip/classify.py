@@ -31,6 +31,7 @@ for it; every other line costs what it did.
 from __future__ import annotations
 
 import re
+from array import array
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -405,9 +406,11 @@ def _may_be_structure(raw: bytes) -> bool:
 
 _NO_HITS: frozenset[int] = frozenset()
 # A line's results kept for its next occurrences (see Classifier._memo_entry): lines up to this long, until
-# this many bytes of them (and their text, twice) are kept.
+# they take about this many bytes.
 _MEMO_LINE_BYTES = 4096
 _MEMO_BYTES = 4 << 20
+# The slots of the hashes of lines met once (see Classifier._seen): a hash's low bits.
+_SEEN_MASK = (1 << 16) - 1
 # Sets of scan terms whose candidate rules are kept (see Classifier._candidates).
 _MAX_PLANS = 4096
 # What a build error or pip error line holds (_BUILD_ERROR, _PIP_ERROR), lower-cased: its word is not
@@ -663,6 +666,10 @@ class Classifier:
         self._line_plans: dict[object, _LinePlan] = {}  # see _consume_found
         self._memo: dict[bytes, _MemoEntry] = {}  # see _memo_entry
         self._memo_bytes = 0
+        # The hashes of lines met once, by their low bits: a line is kept (_memo_entry) only when met again,
+        # so that a log whose lines are each met once costs what it cost before, not that plus keeping them
+        # (another line's hash in the slot only makes a line met again read as if it were the first time).
+        self._seen = array("q", bytes(8 * (_SEEN_MASK + 1)))
         self._every_step: list[_Step | None] = [None] * len(self.rules)  # each rule's, made when first run
         # Line patterns several built-in rules share (build-memory-error's and compiler-killed's "parallel
         # build" context, say) are searched once a line for all of them (see _SharedSearch, _patterns_of).
@@ -725,10 +732,22 @@ class Classifier:
             # With the accelerator each line's literals are found again in it (_consume): the scan gives
             # only the lines (no term holds a newline, so no rule is brought by a term alone), and perhaps
             # lines holding only a term's anchor, which hold none of the terms the finder holds too.
-            # What a line gives is worked out once per distinct line (see _memo_entry) and replayed.
-            memo = self._memo
+            # What a line the log repeats gives is worked out once (see _memo_entry) and replayed; a line
+            # met for the first time (as far as _seen tells) is read as it is, and not kept.
+            memo, seen, terms = self._memo, self._seen, self._term_ids
             for number, start, end in lines:
                 raw = block[start:end]
+                mark = hash(raw)
+                slot = mark & _SEEN_MASK
+                if seen[slot] != mark or end - start > _MEMO_LINE_BYTES:
+                    seen[slot] = mark  # met once (see _seen)
+                    lowered = raw.lower()
+                    found = finder.found(lowered)
+                    if found.isdisjoint(terms):
+                        continue
+                    self._line_end = end
+                    self._consume(number, raw, _NO_HITS, lowered, found)
+                    continue
                 entry = memo.get(raw)
                 if entry is None:
                     entry = self._memo_entry(raw, end - start)
@@ -905,10 +924,11 @@ class Classifier:
         _consume reads it each time), or its text, its indent, what it tells of pip's progress (see
         _structure_of) and what the searches its literals allow found in it (see _search_results). All of
         that depends on the line's bytes alone; what depends on its place (its number, the package pip is
-        on, a rule vetoed, windows) is _replay's. Kept for lines up to _MEMO_LINE_BYTES long, until
-        _MEMO_BYTES of them are kept (then all are forgotten): a log repeats many of its lines (the same
-        warnings, progress and error lines), and each repeat then costs a dictionary look-up instead of the
-        finder's call, normalising, the structure checks and the rules' regular expressions."""
+        on, a rule vetoed, windows) is _replay's. Asked for a line met before (see _seen), up to
+        _MEMO_LINE_BYTES long; kept until the lines kept take about _MEMO_BYTES (then all are forgotten): a
+        log repeats many of its lines (the same warnings, progress and error lines), and each repeat then
+        costs a dictionary look-up instead of the finder's call, normalising, the structure checks and the
+        rules' regular expressions."""
         lowered = raw.lower()
         found = self._finder.found(lowered) if self._finder is not None else frozenset()
         entry: _MemoEntry
@@ -928,12 +948,13 @@ class Classifier:
                     text_lower = text.lower()
                     structure = _structure_of(text, text_lower, indent)
                     entry = (text, indent, structure, self._search_results(searches, text, text_lower))
-        if size <= _MEMO_LINE_BYTES:
-            if self._memo_bytes > _MEMO_BYTES:
-                self._memo.clear()
-                self._memo_bytes = 0
-            self._memo[raw] = entry
-            self._memo_bytes += size if entry is False else 3 * size
+        if self._memo_bytes > _MEMO_BYTES:
+            self._memo.clear()
+            self._memo_bytes = 0
+        self._memo[raw] = entry
+        # (what an entry costs, measured with tracemalloc: its line, text and lower case, and ~1 KB of
+        # tuples, captures and the dictionary's slot; a line dropped, its bytes and the slot)
+        self._memo_bytes += size + 160 if entry is False else 3 * size + 1024
         return entry
 
     def _search_results(self, steps: Iterable[_Step], text: str, text_lower: str) -> _Results:
