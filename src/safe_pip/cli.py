@@ -407,20 +407,37 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         return result.exit_code
 
     from safe_pip.capture import CaptureBuffer
+    from safe_pip.runner import open_answer_file, pip_beside, read_answer_file
 
     capture = CaptureBuffer(on_first_error=_import_diagnosis_meanwhile)
+    # pip through its bootstrap (pipboot.BOOT_SCRIPT: pip's `-m pip` run unchanged), which, when pip found no
+    # release of a project, asks pip's finder in that same process what the diagnosis will ask the index:
+    # no second start of the target's pip. Only for an interpreter with pip in its own prefix.
+    answer_fd = open_answer_file() if looks_like_python(target.path) and pip_beside(target.path) else None
+    run_argv = argv
+    if answer_fd is not None:
+        from safe_pip.pipboot import BOOT_SCRIPT
+
+        run_argv = [target.path, "-c", BOOT_SCRIPT, str(answer_fd), command, *invocation.args]
     try:
         result = run_captured(
-            argv,
+            run_argv,
             capture,
             log_directory,
             env={**os.environ, **env_changes} if env_changes else None,
-            watch=_index_query_starter(target.path, invocation.args),
+            # The bootstrap's answer replaces the query started early (a second start of the target's pip).
+            watch=_index_query_starter(target.path, invocation.args) if answer_fd is None else None,
         )
     except LaunchError as error:
         console.error(f"{error} ({target.source}); pass a working Python with --python")
         return EXIT_USAGE
+    finally:
+        answer = read_answer_file(answer_fd) if answer_fd is not None else b""
     _imports_settled()  # from here on, the main thread imports
+    if answer and result.exit_code != 0 and result.signal_received is None:
+        from safe_pip.probe import remember_boot_answer
+
+        remember_boot_answer(target.path, answer.decode("utf-8", "replace"))
     if result.log_problem:
         console.warning_once(result.log_problem)
     if result.signal_received is not None:

@@ -35,6 +35,7 @@ from safe_pip.facts import (
     parse_tool_version,
     parse_vswhere,
 )
+from safe_pip.pipboot import BOOT_MARK, FACTS_SCRIPT, INDEX_SCRIPT, INDEX_TIMEOUT_S
 
 if TYPE_CHECKING:
     from safe_pip.gpu import CudaCheck, GpuFacts, TorchFacts
@@ -124,51 +125,8 @@ def check_interpreter(
     return InterpreterCheck(runs=True, python_version=parsed[0], pip_version=parsed[1])
 
 
-# Runs in the target interpreter (any Python from 2.7 on, any pip from 9 on): its own view of its tags.
 _FACTS_MARK = "safe-pip-facts "
-_FACTS_SCRIPT = r"""
-import json, os, platform, sys, sysconfig
-facts = {"version": list(sys.version_info[:3]), "platform": sys.platform, "machine": platform.machine(),
-         "venv": sys.prefix != getattr(sys, "base_prefix", getattr(sys, "real_prefix", sys.prefix))}
-try:
-    facts["glibc"] = os.confstr("CS_GNU_LIBC_VERSION")
-except Exception:
-    facts["glibc"] = None
-facts["macos"] = platform.mac_ver()[0] or None
-tags = []
-try:
-    from pip._vendor.packaging import tags as _tags
-    tags = [str(tag) for tag in _tags.sys_tags()]
-except Exception:
-    for name in ("pip._internal.utils.compatibility_tags", "pip._internal.pep425tags", "pip.pep425tags"):
-        try:
-            module = __import__(name, fromlist=["get_supported"])
-            tags = [tag if isinstance(tag, str) else (str(tag) if hasattr(tag, "platform") else "-".join(tag))
-                    for tag in module.get_supported()]
-            break
-        except Exception:
-            pass
-facts["tags"] = tags
-try:
-    import pip
-    facts["pip"] = pip.__version__
-except Exception:
-    facts["pip"] = None
-paths = sysconfig.get_paths()
-facts["externally_managed"] = os.path.exists(os.path.join(paths.get("stdlib", ""), "EXTERNALLY-MANAGED"))
-facts["python_h"] = os.path.exists(os.path.join(paths.get("include", ""), "Python.h"))
-facts["site_packages_writable"] = os.access(paths.get("purelib", ""), os.W_OK)
-facts["site_packages"] = paths.get("purelib")
-versions = {}
-for name in ("torch", "numpy"):
-    try:
-        from importlib.metadata import version as _version
-        versions[name] = _version(name)
-    except Exception:
-        versions[name] = None
-facts["packages"] = versions
-sys.stdout.write("safe-pip-facts " + json.dumps(facts) + "\n")
-"""
+_FACTS_SCRIPT = FACTS_SCRIPT
 
 
 @dataclass(frozen=True)
@@ -765,107 +723,8 @@ def detect_pip_version(python: str, *, ask: bool = False) -> tuple[int, ...] | N
 
 
 # -- the index, as the target's pip sees it ------------------------------------------------------------
-# Runs in the target interpreter (Python 2.7 on, pip 9 to 26): pip's own `install` command parses the user's
-# source options together with pip's configuration files and PIP_* variables, builds its session (proxy,
-# certificates, netrc, keyring, trusted hosts) and its finder, and lists every file of the project. pip
-# judges each link in one place (LinkEvaluator.evaluate_link since pip 19.2, the finder's
-# _link_package_versions before): each link passing through is recorded with pip's verdict, so files pip
-# rejected (other platforms, other Pythons) are listed too. Pages pip could not read are in its debug log.
-_INDEX_SCRIPT = r"""
-import json, logging, sys
-argv = json.loads(sys.argv[1])
-project = sys.argv[2]
-out = {"links": [], "fetch": [], "error": None}
-messages = []
-class _Keep(logging.Handler):
-    def emit(self, record):
-        try:
-            text = record.getMessage()
-        except Exception:
-            return
-        if ("Could not fetch URL" in text or "Skipping page" in text) and len(messages) < 50:
-            messages.append(text[:500])
-root = logging.getLogger()
-root.handlers[:] = [_Keep()]
-root.setLevel(logging.DEBUG)
-logging.getLogger("pip._vendor").setLevel(logging.WARNING)
-def _text(value):
-    return None if value is None else str(value)
-def _record(link, ok, detail):
-    if len(out["links"]) < 20000:
-        origin = getattr(link, "comes_from", None)
-        origin = getattr(origin, "url", origin)
-        out["links"].append({"file": _text(getattr(link, "filename", None)),
-                             "requires_python": _text(getattr(link, "requires_python", None)),
-                             "yanked": _text(getattr(link, "yanked_reason", None)),
-                             "ok": ok, "why": _text(detail), "from": _text(origin)})
-try:
-    import pip
-    out["pip"] = getattr(pip, "__version__", None)
-    try:
-        from pip._internal.commands import create_command
-        command = create_command("install")
-    except ImportError:
-        try:
-            from pip._internal.commands.install import InstallCommand
-        except ImportError:
-            from pip.commands.install import InstallCommand
-        command = InstallCommand()
-    options, _args = command.parse_args(list(argv) + [project])
-    options.retries = min(getattr(options, "retries", 0) or 0, 1)
-    options.no_input = True
-    for where in ("pip._internal.network.session", "pip._internal.download"):
-        try:
-            module = __import__(where, fromlist=["user_agent"])
-        except ImportError:
-            continue
-        if hasattr(module, "user_agent"):
-            # pip's own user agent runs `lsb_release -a` and `rustc --version` (a quarter of a second each
-            # on a Debian with Rust) to describe the machine; one project's file list needs none of it.
-            module.user_agent = (lambda version=out["pip"]: "pip/%s (safe-pip index query)" % version)
-            break
-    session = command._build_session(options)
-    finder = command._build_package_finder(options, session)
-    evaluator = None
-    for where in ("pip._internal.index.package_finder", "pip._internal.index"):
-        try:
-            evaluator = getattr(__import__(where, fromlist=["LinkEvaluator"]), "LinkEvaluator")
-            break
-        except (ImportError, AttributeError):
-            pass
-    if evaluator is not None:
-        original = evaluator.evaluate_link
-        def evaluate_link(self, link):
-            result = original(self, link)
-            ok = result[0] is True or getattr(result[0], "name", None) == "candidate"
-            _record(link, ok, result[1])
-            return result
-        evaluator.evaluate_link = evaluate_link
-    else:
-        finder_class = type(finder)
-        original_versions = finder_class._link_package_versions
-        def _link_package_versions(self, link, search, *rest):
-            result = original_versions(self, link, search, *rest)
-            _record(link, result is not None, None)
-            return result
-        finder_class._link_package_versions = _link_package_versions
-    scope = getattr(finder, "search_scope", finder)
-    out["index_urls"] = [str(url) for url in getattr(scope, "index_urls", None) or []]
-    out["find_links"] = [str(url) for url in getattr(scope, "find_links", None) or []]
-    control = getattr(options, "format_control", None)
-    out["only_binary"] = sorted(str(name) for name in (getattr(control, "only_binary", None) or ()))
-    out["no_binary"] = sorted(str(name) for name in (getattr(control, "no_binary", None) or ()))
-    out["pre"] = bool(getattr(options, "pre", False))
-    out["no_index"] = bool(getattr(options, "no_index", False))
-    finder.find_all_candidates(project)
-except BaseException as error:
-    out["error"] = "%s: %s" % (type(error).__name__, error)
-out["fetch"] = messages
-sys.stdout.write("safe-pip-index " + json.dumps(out) + "\n")
-"""
-
-# The index answers in a second or two; one that does not within this many seconds gets no explanation.
-INDEX_TIMEOUT_S = 8.0
+# The script (pipboot.INDEX_SCRIPT) runs pip's own finder in the target; see there.
+_INDEX_SCRIPT = INDEX_SCRIPT
 
 
 @functools.cache
@@ -983,6 +842,30 @@ def start_facts_and_index_files(
         _EARLY_QUERIES[known] = _EarlyQuery(_facts_and_index_argv(python, project, sources), timeout)
     except OSError:
         pass  # asked for later, it is run then and fails there as it would have
+
+
+def remember_boot_answer(python: str, answer: str) -> tuple[str, tuple[str, ...]] | None:
+    """Keep what pip's bootstrap (pipboot.BOOT_SCRIPT) wrote after a run that found nothing for a project:
+    the facts script's and the index query's output, run inside that pip process with the project and
+    options its first line names. `detect_facts_and_index_files` (and the facts and index probes) then answer
+    from it for that project and those options, as from a query run the usual way. Returns the project and
+    options, None when the answer holds no facts (nothing is kept then)."""
+    from safe_pip.index import parse_index_output
+
+    first, _, output = answer.partition("\n")
+    if not first.startswith(BOOT_MARK):
+        return None
+    try:
+        named = json.loads(first[len(BOOT_MARK) :])
+        project, sources = str(named["project"]), tuple(str(word) for word in named["sources"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    facts = remember_interpreter_facts(python, output)
+    if facts is None:
+        return None
+    # As detect_facts_and_index_files keeps it: None too (the query failed inside pip: nothing to say).
+    _ANSWERED_QUERIES[(python, project, sources, INDEX_TIMEOUT_S)] = parse_index_output(output, project)
+    return project, sources
 
 
 def stop_early_queries() -> None:

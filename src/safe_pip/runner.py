@@ -40,6 +40,9 @@ __all__ = [
     "RunResult",
     "SavedLog",
     "exit_code_of",
+    "open_answer_file",
+    "pip_beside",
+    "read_answer_file",
     "run_captured",
     "run_passthrough",
     "stopped_with_safe_pip",
@@ -279,6 +282,56 @@ def run_captured(
         log.path if log is not None else None,
         log.problem if log is not None else None,
     )
+
+
+def pip_beside(python: str) -> bool:
+    """Whether `python` has pip in its own prefix (`lib/python*/site-packages/pip`, Debian's
+    `lib/python3/dist-packages/pip`): an interpreter that runs pip's bootstrap (pipboot.BOOT_SCRIPT) as it
+    runs `-m pip`. A few stat calls; links are not resolved (a venv's python links to the base one)."""
+    prefix = os.path.dirname(os.path.dirname(os.path.abspath(python)))
+    lib = os.path.join(prefix, "lib")
+    try:
+        names = os.listdir(lib)
+    except OSError:
+        return False
+    return any(
+        os.path.isdir(os.path.join(lib, name, site, "pip"))
+        for name in names
+        if name.startswith("python")
+        for site in ("site-packages", "dist-packages")
+    )
+
+
+def open_answer_file() -> int | None:
+    """An anonymous file (memfd) that pip's process inherits and writes the bootstrap's answer into; None
+    where there is none (not Linux). Inheritable: the next process started gets it (close it after)."""
+    create = getattr(os, "memfd_create", None)
+    if create is None:
+        return None
+    try:
+        fd: int = create("safe-pip-answer", 0)
+    except OSError:
+        return None
+    return fd
+
+
+def read_answer_file(fd: int, limit: int = 64 << 20) -> bytes:
+    """What was written into `fd` (at most `limit` bytes), which is closed."""
+    parts: list[bytes] = []
+    size = 0
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        while size < limit:
+            chunk = os.read(fd, min(_CHUNK * 16, limit - size))
+            if not chunk:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+    return b"".join(parts)
 
 
 def _final_code(returncode: int, relay: _SignalRelay) -> int:
