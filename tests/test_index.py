@@ -362,6 +362,10 @@ def test_a_log_alone_reads_a_pin_between_listed_releases_and_the_requirements_or
         "3.4.11.45, 4.3.0.38, 4.4.0.46", "1.21.0, 1.21.1, 1.22.0"
     )
     assert explain_log([later]) is not None
+    # The same lines as pip 20.3 on print them (no origin): a pin between listed releases there was a version
+    # that does not exist on real logs (mysqlclient 2.1.2 between 2.1.1 and 2.2.0, pip 23.0.1).
+    assert explain_log([later.replace(" (from -r requirements.txt (line 28))", "")]) is None
+    assert explain_log([line.replace(" (from -r requirements.txt (line 28))", "")]) is None
     # A series left out in one major: numpy 1.21 between 1.20.3 and 1.22.0.
     assert (
         explain_log(

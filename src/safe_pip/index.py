@@ -965,7 +965,7 @@ _FROM_VERSIONS = re.compile(
     r"Could not find a version that satisfies the requirement (?P<package>[A-Za-z0-9][\w.-]*)"
     r"(?:\[[^\]]*\])?(?P<spec>[^\s(]*)"
     # where the requirement came from, printed first by pips before 21.2: (from -r requirements.txt (line 28))
-    r"(?: \((?!from versions:)[^()\n]*(?:\([^()\n]*\))?[^()\n]*\))?"
+    r"(?P<origin> \((?!from versions:)[^()\n]*(?:\([^()\n]*\))?[^()\n]*\))?"
     r"(?: \(from versions: (?P<versions>[^)]*)\))?"
 )
 
@@ -1030,7 +1030,19 @@ def explain_log(lines: Iterable[str], similar: Sequence[str] = ()) -> LogExplana
             above = [version for version in versions if version > wanted]
             # (a local version, torch==1.8.0+cu111, is another index's build: not this case)
             plain_pin = wanted not in versions and not wanted.is_prerelease and not wanted.local
-            if below and above and plain_pin and _in_unlisted_series(max(below), min(above), wanted):
+            # Only where the line is the legacy resolver's (the requirement's origin before the versions:
+            # pip before 20.3, which also leaves out releases whose Requires-Python excludes this Python
+            # without a word). pip 22.1 on prints those it leaves out, and on real logs of newer pips a pin
+            # between listed releases was a version that does not exist (mysqlclient 2.1.2, Django 4.2.99,
+            # black 22.0).
+            legacy = match.group("origin") is not None
+            if (
+                legacy
+                and below
+                and above
+                and plain_pin
+                and _in_unlisted_series(max(below), min(above), wanted)
+            ):
                 # A pin in a series pip left out between releases it listed (opencv-python==4.2.0.34
                 # between 3.4.11.45 and 4.3.0.38 on Python 3.9, where 4.0-4.2 must exist): a project that
                 # keeps several series has wheels for this Python in some, and a release whose wheels all
