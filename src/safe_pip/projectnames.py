@@ -195,9 +195,13 @@ def similar_projects(name: str, limit: int = 3) -> list[str]:
     if found:
         return found[:limit]  # a name people type for a known project: that project, not look-alikes
     if len(wanted) >= 3:
-        close = difflib.get_close_matches(wanted, popular_projects(), n=limit, cutoff=0.85)
-        if not close:
-            close = difflib.get_close_matches(wanted, popular_projects(), n=1, cutoff=0.75)
+        # The best `limit` at 0.85, else the best at 0.75: one pass of difflib over the ~5,000 names (at 0.75,
+        # best first) instead of two; the few it keeps are scored again as it scores them.
+        candidates = popular_projects()
+        near = difflib.get_close_matches(wanted, candidates, n=len(candidates), cutoff=0.75)
+        close = [
+            project for project in near if difflib.SequenceMatcher(None, project, wanted).ratio() >= 0.85
+        ][:limit] or near[:1]
         for project in close:
             add(project)
     return found[:limit]
