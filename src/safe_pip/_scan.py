@@ -59,6 +59,7 @@ class TermScanner:
         "_trie",
         "_trie_terms",
         "_under",
+        "lowered",
         "terms",
     )
 
@@ -70,6 +71,8 @@ class TermScanner:
         accelerate: bool | None = None,
     ) -> None:
         self.terms = tuple(terms)
+        # The last block a scan read and its lower case (a caller reading the same block shares it).
+        self.lowered: tuple[bytes, bytes] = (b"", b"")
         index_of = {term: index for index, term in reversed(list(enumerate(self.terms)))}
         unique = [index for index, term in enumerate(self.terms) if index_of[term] == index]
         # The optional accelerator (see the module's doc): None when absent, refused or asked not to be used.
@@ -125,6 +128,7 @@ class TermScanner:
             yield from self._automaton_spans(block, first_line)
             return
         lowered = block.lower()
+        self.lowered = (block, lowered)
         hits: dict[int, set[int]] = {}
         find = lowered.find
         rfind = lowered.rfind
@@ -186,6 +190,7 @@ class TermScanner:
     ) -> Iterator[tuple[int, int, int, frozenset[int]]]:
         """`spans` through the accelerator: every occurrence of every term, given to the line it starts in."""
         lowered = block.lower()
+        self.lowered = (block, lowered)
         matches = self._automaton().find_matches_as_indexes(lowered, overlapping=True)
         if not matches:
             return
@@ -220,6 +225,7 @@ class TermScanner:
 
     def _automaton_lines(self, block: bytes, first_line: int) -> Iterator[tuple[int, int, int]]:
         lowered = block.lower()
+        self.lowered = (block, lowered)
         rfind, find, count = lowered.rfind, lowered.find, block.count
         number, counted_to, line_end = first_line, 0, -1
         for _, position, _ in self._automaton().find_matches_as_indexes(lowered):  # in the order they start
@@ -264,6 +270,7 @@ class TermScanner:
         self, block: bytes, first_line: int, passes: list[Any]
     ) -> Iterator[tuple[int, int, int]]:
         lowered = block.lower()
+        self.lowered = (block, lowered)
         rfind, find = lowered.rfind, lowered.find
         ends: dict[int, int] = {}
         size = len(lowered)

@@ -497,11 +497,11 @@ class _BlockIndex:
 
     __slots__ = ("_block", "_first_line", "_last_line", "_literals", "_lowered", "_quiet", "_unclean")
 
-    def __init__(self, block: bytes, first_line: int = 1) -> None:
+    def __init__(self, block: bytes, first_line: int = 1, lowered: bytes | None = None) -> None:
         self._block = block
         self._first_line = first_line
         self._last_line: int | None = None
-        self._lowered: bytes | None = None
+        self._lowered = lowered  # the block's lower case: the scan's, or made when first asked
         self._unclean: list[int] | None = None
         self._literals: dict[bytes, list[int]] = {}
         self._quiet: dict[int, bool] = {}
@@ -517,6 +517,18 @@ class _BlockIndex:
     def has_line(self, number: int) -> bool:
         """The block holds line `number`."""
         return self._first_line <= number <= self.last_line()
+
+    def line_end_before_last(self, lines: int) -> int:
+        """Where the line `lines` lines before the block's last one ends (its newline's place): a line ending
+        there or earlier has `lines` lines after it in the block; -1 when the block has no such line. Read
+        from the block's end (`lines` reverse searches), not by counting every newline of the block."""
+        block = self._block
+        position = len(block) - 1 if block.endswith(b"\n") else len(block)
+        for _ in range(lines):
+            position = block.rfind(b"\n", 0, position)
+            if position < 0:
+                return -1
+        return position
 
     def quiet(self, key: int, literals: Sequence[bytes]) -> bool:
         """No byte of the block is other than printable ASCII, tab or newline, and none of `literals`
@@ -691,8 +703,8 @@ class Classifier:
         self._block = b""  # the block being read, and where the current line ends in it
         self._block_index: _BlockIndex | None = None  # what its lines hold, made when a window asks
         self._block_first = 1  # the number of its first line
-        # Per rule, the last line at which its windows are known to hold none of its literals (see
-        # _window_cannot_match): the block in hand's.
+        # Per rule, where the last line ends at which its windows are known to hold none of its literals
+        # (see _window_cannot_match): the block in hand's.
         self._window_limits: dict[int, int] = {}
         self._line_end = 0
         self._next_line = 1  # the number of the line after the last block fed
@@ -764,6 +776,7 @@ class Classifier:
                 self._consume(number, block[start:end], hits)
         self._block = b""
         self._block_index = None
+        self._scanner.lowered = (b"", b"")
         # The scan counted the lines up to its last one: only the rest are counted here (one pass in all).
         self._next_line = number + block.count(b"\n", start)
         self.lines_seen = self._next_line - (1 if block.endswith(b"\n") else 0)
@@ -1151,7 +1164,7 @@ class Classifier:
     # -- windows of lines (rules with `join`) ---------------------------------------------------------
     def _open_window(self, rule_index: int, number: int, text: str) -> None:
         if self._block and (
-            number <= self._window_limits.get(rule_index, 0)
+            self._line_end <= self._window_limits.get(rule_index, -1)
             or self._window_cannot_match(rule_index, number, text)
         ):
             return
@@ -1225,14 +1238,19 @@ class Classifier:
             return False
         index = self._block_index
         if index is None:
-            index = self._block_index = _BlockIndex(self._block, self._block_first)
+            # (the scan lowered the block already: its lower case is shared, not made again)
+            scanned, scanned_lower = self._scanner.lowered
+            index = self._block_index = _BlockIndex(
+                self._block, self._block_first, scanned_lower if scanned is self._block else None
+            )
         join = self.rules[rule_index].join
         if index.quiet(rule_index, self._window_bytes[rule_index]):
             # No line of the block holds one of the literals, and every line is clean: so neither does the
             # line's text (a part of it) nor the lines after it. Only whether they lie in the block is left:
-            # up to which line that holds is kept for the rule's next windows in the block (_open_window).
-            limit = self._window_limits[rule_index] = index.last_line() - join
-            return number <= limit
+            # up to where a line's window does (the end of the line `join` lines before the block's last) is
+            # kept for the rule's next windows in the block (_open_window).
+            limit = self._window_limits[rule_index] = index.line_end_before_last(join)
+            return self._line_end <= limit
         lowered = text.lower()
         for literal in literals:
             if literal in lowered:
