@@ -56,6 +56,34 @@ def test_the_scanner_finds_what_one_search_per_term_finds(alone: set[bytes] | No
                 assert scanner.line_hits(block[start:end].lower()) == hits
 
 
+def test_a_block_without_bytes_above_127_skips_the_passes_of_terms_holding_one() -> None:
+    """The pure scan: a term holding such a byte (a locale's message), alone, under a shorter term or as the
+    start several share, is searched in a block only when the block holds such a byte; the lines found are
+    one `in` per term's either way."""
+    terms = [
+        b"error",
+        "убито".encode(),
+        "убит".encode(),
+        "убийство".encode(),
+        "l'ex\xe9cution".encode(),
+        b"kill",
+    ]
+    terms += ["error: ошибка".encode()]
+    pieces = [b"a", b" ", b"\n", b"error", b"kill", b"Kill", "Убито".encode(), "убит".encode(), b": "]
+    pieces += ["\u043e\u0448\u0438\u0431\u043a\u0430".encode(), "убийство".encode(), "é".encode(), b"l'ex"]
+    chooser = random.Random(1127)
+    for alone in (None, {b"error", b"kill"}):
+        scanner = TermScanner(terms, alone, accelerate=False)
+        if alone is None:  # (else the locales' terms are the trie's: one pass, whatever the block)
+            assert len(scanner._ascii_finds) < len(scanner._finds)
+        for _ in range(400):
+            block = b"".join(chooser.choice(pieces) for _ in range(chooser.randint(0, 40)))
+            if chooser.random() < 0.5:
+                block = bytes(byte for byte in block if byte < 128)
+            got = [(number, hits) for number, _, _, hits in scanner.spans(block, 1)]
+            assert got == _naive(block, terms), block
+
+
 def _accelerated(terms: list[bytes], alone: set[bytes] | None = None) -> TermScanner:
     pytest.importorskip("ahocorasick_rs", reason="the optional accelerator (extra 'fast') is not installed")
     return TermScanner(terms, alone, accelerate=True)

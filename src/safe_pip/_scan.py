@@ -52,6 +52,7 @@ class TermScanner:
         "_across_lines",
         "_anchor_passes",
         "_anchors",
+        "_ascii_finds",
         "_automaton_terms",
         "_block_bytes",
         "_dfa",
@@ -120,6 +121,9 @@ class TermScanner:
             grouped = set(self._anchors[pseudo])
             self._finds = [(index, term) for index, term in self._finds if index not in grouped]
             self._finds.append((pseudo, anchor))
+        # The passes an ASCII block needs: no term holding a byte above 127 (the locales' messages, ~50 of the
+        # built-in rules' ~250 passes) can be in it (nor, then, a longer term looked for in its lines).
+        self._ascii_finds = [(index, term) for index, term in self._finds if term.isascii()]
 
     def spans(self, block: bytes, first_line: int) -> Iterator[tuple[int, int, int, frozenset[int]]]:
         """(line number, start, end, term indexes) of each line of `block` holding a term, in order;
@@ -132,7 +136,8 @@ class TermScanner:
         hits: dict[int, set[int]] = {}
         find = lowered.find
         rfind = lowered.rfind
-        for index, term in self._finds:
+        # (bytes.isascii reads 1 MB in ~0.04 ms; each pass it spares costs ~0.35 ms)
+        for index, term in self._ascii_finds if block.isascii() else self._finds:
             position = find(term)
             while position >= 0:
                 start = rfind(b"\n", 0, position) + 1
