@@ -51,3 +51,73 @@ def test_a_second_thread_that_never_ends_holds_nothing_up_for_long(monkeypatch: 
     started = time.monotonic()
     cli._imports_settled()
     assert 0.15 <= time.monotonic() - started < 2
+
+
+def test_the_second_thread_prepares_after_its_imports_and_the_main_thread_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cli, "_DIAGNOSIS_MODULES", ("json",))
+    monkeypatch.setattr(cli, "_IMPORTING", [])
+    monkeypatch.setattr(cli, "_PIP_SUCCEEDED", [])
+    done: list[bool] = []
+
+    def prepare() -> None:
+        time.sleep(0.3)
+        done.append(True)
+
+    cli._import_diagnosis_meanwhile(prepare)
+    cli._imports_settled()
+    assert done == [True]
+
+
+def test_a_run_that_ended_well_prepares_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "_DIAGNOSIS_MODULES", ("json",))
+    monkeypatch.setattr(cli, "_IMPORTING", [])
+    monkeypatch.setattr(cli, "_PIP_SUCCEEDED", [])
+    cli._stop_preparing()
+    done: list[bool] = []
+    cli._import_diagnosis_meanwhile(lambda: done.append(True))
+    cli._imports_settled()
+    assert done == []
+
+
+def test_a_diagnosis_prepared_on_the_second_thread_prints_what_the_main_thread_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same text (a held warning at its place included) whether the rule library and the classifier were
+    made while pip ran or after it."""
+    import io
+
+    from safe_pip.capture import CaptureBuffer
+    from safe_pip.commands.install import explain_failure, prepare_diagnosis
+    from safe_pip.logtext import NumberedLine, normalise_line
+    from safe_pip.options import parse_argv
+    from safe_pip.render import Console
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    log = Path(__file__).parent / "fixtures/logs/compiler-not-found/match-compiler-missing-pip26.log"
+    invocation = parse_argv(["--rules", str(tmp_path / "no-such-folder"), "install", "fastmath"], {})
+    shown = []
+    for prepared_first in (False, True):
+        capture = CaptureBuffer()
+        capture.feed(log.read_bytes())
+        lines = [NumberedLine(line.number, normalise_line(line.raw)) for line in capture.lines()]
+        stream = io.StringIO()
+        console = Console(color=False, stream=stream)
+        prepared = prepare_diagnosis(invocation, sys.executable, capture, {}) if prepared_first else None
+        assert stream.getvalue() == ""  # held, not shown yet
+        code = explain_failure(
+            console,
+            invocation,
+            capture,
+            lines,
+            exit_code=1,
+            log_path=None,
+            python=sys.executable,
+            prepared=prepared,
+        )
+        shown.append((code, stream.getvalue()))
+    assert shown[0] == shown[1]
+    assert "no such rule folder" in shown[0][1]
+    assert "missing-compiler" in shown[0][1]

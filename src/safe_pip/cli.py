@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from _thread import LockType
     from collections.abc import Callable, Sequence
 
+    from safe_pip.commands.install import PreparedDiagnosis
     from safe_pip.retry import Attempt
 
 
@@ -145,8 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # What explaining a failure imports: the failed-install flow, then what it imports later inside functions
 # (the index's reading, asked for a release pip did not find; the user's requirements; the probes of the
-# target that a fix may ask; the CUDA build check's scan of the log; the rule library's folders). Not
-# packaging's requirement parser: a bare name or a path is read without it (see requested._requirement).
+# target that a fix may ask; the CUDA build check's scan of the log; the rule library's folders; the retry
+# loop's records; the fix context's reading of which project required a dependency; the classifier's check
+# of multi-line patterns). Not packaging's requirement parser: a bare name or a path is read without it (see
+# requested._requirement).
 _DIAGNOSIS_MODULES = (
     "safe_pip.commands.install",
     "safe_pip.index_diagnosis",
@@ -154,36 +157,53 @@ _DIAGNOSIS_MODULES = (
     "safe_pip.probe",
     "safe_pip.cudalog",
     "platformdirs",
+    "safe_pip.commands.torch",
+    "safe_pip.retry",
+    "safe_pip.parentpins",
+    "safe_pip._redos",
 )
+# What asking the index about a release pip did not find imports besides (index_diagnosis.with_index_facts):
+# imported on the second thread only when pip said it found none.
+_INDEX_MODULES = ("safe_pip.index", "safe_pip.projectnames", "safe_pip.wheeltags", "difflib")
 
 
-def _import_diagnosis_meanwhile() -> None:
-    """At pip's first error line, import what explaining a failure needs on a second thread: pip is usually
-    still building or shutting down then, and the main thread only waits for its output, so the explanation
-    no longer begins with ~30 ms of imports. A run without an error never starts it (nothing spent on
-    success). The thread prints and writes nothing; an import that fails there fails again, and is reported,
-    in the main thread."""
+def _import_diagnosis_meanwhile(prepare: Callable[[], None] | None = None) -> None:
+    """At pip's first error line, import what explaining a failure needs on a second thread, then `prepare`
+    what it starts with (the rule library and the classifier: see _cmd_pip): pip is usually still building
+    or shutting down then, and the main thread only waits for its output, so the explanation no longer
+    begins with ~30 ms of imports and ~35 ms of making the classifier. A run without an error never starts
+    it (nothing spent on success); a run that ends well stops it between two steps (_stop_preparing). The
+    thread prints and writes nothing; an import or a step that fails there is done again, and reported, in
+    the main thread."""
     import _thread  # the C module: `threading` itself would cost an import on every run
 
     importing = _thread.allocate_lock()
     importing.acquire()
     _IMPORTING.append(importing)
-    _thread.start_new_thread(_import_diagnosis, (importing,))
+    _thread.start_new_thread(_import_diagnosis, (importing, prepare))
 
 
-# Held by the second thread while it imports. Two threads importing modules that import each other make
-# Python hand one of them a partly initialised module ("partially initialized module 'typing' has no
-# attribute 'ClassVar'", seen in a test run): the main thread waits for the second one before it imports.
+# Held by the second thread while it imports and prepares. Two threads importing modules that import each
+# other make Python hand one of them a partly initialised module ("partially initialized module 'typing' has
+# no attribute 'ClassVar'", seen in a test run): the main thread waits for the second one before it imports.
 _IMPORTING: list[LockType] = []
 _IMPORTS_WAIT_S = 10.0
+# Set when pip ended well: the second thread then imports and prepares nothing more.
+_PIP_SUCCEEDED: list[bool] = []
 
 
 def _imports_settled() -> None:
-    """Wait until the second thread's imports (if it was started) are done: a few seconds at most, so that
-    nothing the second thread meets can hold up the install (imports take tens of milliseconds)."""
+    """Wait until the second thread's imports and preparation (if it was started) are done: a few seconds at
+    most, so that nothing the second thread meets can hold up the install (they take tens of
+    milliseconds)."""
     for importing in _IMPORTING:
         if importing.acquire(True, _IMPORTS_WAIT_S):
             importing.release()
+
+
+def _stop_preparing() -> None:
+    """pip ended well: the second thread (when started) stops at its next step; nothing will be explained."""
+    _PIP_SUCCEEDED.append(True)
 
 
 def _index_query_starter(python: str, args: Sequence[str]) -> Callable[[bytes], None]:
@@ -221,10 +241,14 @@ def _stop_early_queries() -> None:
         probe.stop_early_queries()
 
 
-def _import_diagnosis(importing: LockType) -> None:
+def _import_diagnosis(importing: LockType, prepare: Callable[[], None] | None = None) -> None:
     try:
         for name in _DIAGNOSIS_MODULES:
+            if _PIP_SUCCEEDED:
+                return
             __import__(name)
+        if prepare is not None and not _PIP_SUCCEEDED:
+            prepare()
     except BaseException:  # noqa: S110 - see _import_diagnosis_meanwhile
         pass
     finally:
@@ -409,7 +433,25 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
     from safe_pip.capture import CaptureBuffer
     from safe_pip.runner import open_answer_file, pip_beside, read_answer_file
 
-    capture = CaptureBuffer(on_first_error=_import_diagnosis_meanwhile)
+    # Made on the second thread while pip still runs (see _import_diagnosis_meanwhile): what explaining a
+    # failure starts with, which pip's output does not change.
+    prepared: list[PreparedDiagnosis] = []
+    # pip said it found no release of a requirement: the index's reading is imported there too.
+    unfound: list[bool] = []
+
+    def prepare() -> None:
+        from safe_pip.commands.install import prepare_diagnosis
+
+        prepared.append(prepare_diagnosis(invocation, target.path, capture, env_changes))
+        for name in _INDEX_MODULES if unfound and not _PIP_SUCCEEDED else ():
+            __import__(name)
+
+    def watch_unfound(chunk: bytes) -> None:
+        if not unfound and (b"the requirement " in chunk or b"distribution found for " in chunk):
+            unfound.append(True)
+
+    _PIP_SUCCEEDED.clear()  # this run's
+    capture = CaptureBuffer(on_first_error=lambda: _import_diagnosis_meanwhile(prepare))
     # pip through its bootstrap (pipboot.BOOT_SCRIPT: pip's `-m pip` run unchanged), which, when pip found no
     # release of a project, asks pip's finder in that same process what the diagnosis will ask the index:
     # no second start of the target's pip. Only for an interpreter with pip in its own prefix.
@@ -426,13 +468,15 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
             log_directory,
             env={**os.environ, **env_changes} if env_changes else None,
             # The bootstrap's answer replaces the query started early (a second start of the target's pip).
-            watch=_index_query_starter(target.path, invocation.args) if answer_fd is None else None,
+            watch=_index_query_starter(target.path, invocation.args) if answer_fd is None else watch_unfound,
         )
     except LaunchError as error:
         console.error(f"{error} ({target.source}); pass a working Python with --python")
         return EXIT_USAGE
     finally:
         answer = read_answer_file(answer_fd) if answer_fd is not None else b""
+    if result.exit_code == 0:
+        _stop_preparing()
     _imports_settled()  # from here on, the main thread imports
     if answer and result.exit_code != 0 and result.signal_received is None:
         from safe_pip.probe import remember_boot_answer
@@ -501,6 +545,7 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         earlier=earlier,
         env_changes=env_changes,
         preflight=preflight_report,
+        prepared=prepared[0] if prepared else None,
     )
 
 

@@ -56,6 +56,7 @@ def explain_failure(
     made: list[Attempt] | None = None,
     env_changes: Mapping[str, str] | None = None,
     preflight: Mapping[str, object] | None = None,
+    prepared: PreparedDiagnosis | None = None,
 ) -> int:
     """After a failed pip run: the diagnosis, then (with --fix, or when the user says yes) the attempt loop;
     --suggest prints what --fix would run. Returns the exit code of the last pip run.
@@ -64,18 +65,23 @@ def explain_failure(
     the --json-report. `made` given: the attempts are added to it and what ends a run (--verify-import, the
     --json-report) is left to the caller (the --torch-backend first run, after which the user's command runs).
     `env_changes`: what this run's environment already had changed (--preflight's MAX_JOBS, CUDA_HOME...):
-    every retry keeps it. `preflight`: what --preflight did, for the --json-report.
+    every retry keeps it. `preflight`: what --preflight did, for the --json-report. `prepared`: the rule
+    library and the classifier, made while pip ran (`prepare_diagnosis`, for this run's invocation, target,
+    capture and `env_changes`); its held warnings are shown here, where loading the library shows them.
     """
     from safe_pip.commands.torch import cuda_build_target
     from safe_pip.retry import RunOutcome
 
-    rules = load_rule_library(invocation, console)
+    if prepared is None:
+        prepared = prepare_diagnosis(invocation, python, capture, env_changes or {}, console)
+    else:
+        for warning in prepared.warnings:
+            console.warning(warning)
+    rules = prepared.rules
     args = invocation.args
     options = invocation.options
-    # Only when a fix may be picked is it worth asking pip (seconds) which release has a wheel.
-    picking = options.suggest or options.fix or _interactive()
-    # Where a retry's own files go (a build constraints file): a private folder made only when one is written.
-    scratch = _scratch_folder() if picking else None
+    picking = prepared.picking
+    scratch = prepared.scratch_folder
     diagnoses = diagnose_run(
         rules,
         invocation,
@@ -86,6 +92,7 @@ def explain_failure(
         env_changes=env_changes or {},
         pin_wheels=picking,
         scratch_folder=scratch,
+        classifier=prepared.classifier,
     )
     # A CUDA extension build: which torch/CUDA/Python/ABI it was building for (the target's torch is asked
     # only for such a log).
@@ -152,6 +159,69 @@ def explain_failure(
     )
 
 
+class PreparedDiagnosis:
+    """What explaining a failed run starts with and pip's output does not change: the rule library (and the
+    warnings loading it gave, when they are to be shown later), whether a fix may be picked, the retry files'
+    folder, and the classifier (its rules, the machine's facts and the fix context), not fed yet."""
+
+    __slots__ = ("classifier", "picking", "rules", "scratch_folder", "warnings")
+
+    def __init__(
+        self,
+        rules: RuleSet,
+        warnings: Sequence[str],
+        picking: bool,
+        scratch_folder: str | None,
+        classifier: Classifier,
+    ) -> None:
+        self.rules = rules
+        self.warnings = tuple(warnings)
+        self.picking = picking
+        self.scratch_folder = scratch_folder
+        self.classifier = classifier
+
+
+class _HeldWarnings(Console):
+    """A console that keeps the warnings given to it, for the main thread to show at their usual place."""
+
+    def __init__(self) -> None:
+        super().__init__(color=False)
+        self.held: list[str] = []
+
+    def warning(self, text: str) -> None:
+        self.held.append(text)
+
+
+def prepare_diagnosis(
+    invocation: Invocation,
+    python: str,
+    capture: CaptureBuffer,
+    env_changes: Mapping[str, str],
+    console: Console | None = None,
+) -> PreparedDiagnosis:
+    """The start of `explain_failure`, which needs nothing of pip's output: the rule library (its warnings
+    shown on `console`, or held when it is None: a second thread makes this while pip still runs), then the
+    classifier `diagnose_run` feeds."""
+    held = _HeldWarnings()
+    rules = load_rule_library(invocation, console if console is not None else held)
+    options = invocation.options
+    # Only when a fix may be picked is it worth asking pip (seconds) which release has a wheel.
+    picking = options.suggest or options.fix or _interactive()
+    # Where a retry's own files go (a build constraints file): a private folder made only when one is written.
+    scratch = _scratch_folder() if picking else None
+    context = fix_context(
+        invocation,
+        python,
+        args=invocation.args,
+        env_changes=env_changes,
+        pin_wheels=picking,
+        scratch_folder=scratch,
+        log_lines=lambda: (line.raw.decode("utf-8", "replace") for line in capture.lines()),
+    )
+    classifier = Classifier(rules, rule_facts(rules), context=context)
+    return PreparedDiagnosis(rules, held.held, picking, scratch, classifier)
+
+
 @dataclass(frozen=True)
 class _Ending:
     """What the end of a failed run needs besides its attempts (see `explain_failure`)."""
@@ -200,22 +270,26 @@ def diagnose_run(
     env_changes: Mapping[str, str],
     pin_wheels: bool = False,
     scratch_folder: str | None = None,
+    classifier: Classifier | None = None,
 ) -> list[Diagnosis]:
     """The diagnoses of one pip run (its fixes written for `args`, the arguments that run used). With
-    `pin_wheels` (a fix may be picked), pin-to-wheel asks the target's pip which release has a wheel."""
+    `pin_wheels` (a fix may be picked), pin-to-wheel asks the target's pip which release has a wheel.
+    `classifier`: one made for these rules, arguments and capture, not fed yet (`prepare_diagnosis`)."""
     from safe_pip.facts import source_options
 
     sources = tuple(source_options(args))
-    context = fix_context(
-        invocation,
-        python,
-        args=args,
-        env_changes=env_changes,
-        pin_wheels=pin_wheels,
-        scratch_folder=scratch_folder,
-        log_lines=lambda: (line.raw.decode("utf-8", "replace") for line in capture.lines()),
-    )
-    classifier = Classifier(rules, rule_facts(rules), context=context)
+    if classifier is None:
+        context = fix_context(
+            invocation,
+            python,
+            args=args,
+            env_changes=env_changes,
+            pin_wheels=pin_wheels,
+            scratch_folder=scratch_folder,
+            log_lines=lambda: (line.raw.decode("utf-8", "replace") for line in capture.lines()),
+        )
+        classifier = Classifier(rules, rule_facts(rules), context=context)
+    context = classifier.context
     if capture.dropped_lines and log_path and _log_is_whole(log_path, capture):
         # The capture skipped part of a long log: read the saved log, which has every line. A log cut short
         # (its disk filled up) is not read: it lacks the end, where the error is, which the capture has.
