@@ -850,9 +850,40 @@ _TABLE: dict[str, dict[str, str]] = {
         "brew": "gperf",
     },
     "m4": {"apt": "m4", "dnf": "m4", "yum": "m4", "apk": "m4", "zypper": "m4", "pacman": "m4", "brew": "m4"},
+    # Toolchains other than C's that builds run: Go (wandb's core), Node.js (JupyterLab extensions; jlpm is
+    # JupyterLab's own yarn, which needs node)
+    "go": {
+        "apt": "golang-go",
+        "dnf": "golang",
+        "yum": "golang",
+        "apk": "go",
+        "zypper": "go",
+        "pacman": "go",
+        "brew": "go",
+    },
+    "node": {
+        "apt": "nodejs",
+        "dnf": "nodejs",
+        "yum": "nodejs",
+        "apk": "nodejs",
+        "zypper": "nodejs",
+        "pacman": "nodejs",
+        "brew": "node",
+    },
+    "npm": {
+        "apt": "npm",
+        "dnf": "npm",
+        "yum": "npm",
+        "apk": "npm",
+        "zypper": "npm",
+        "pacman": "npm",
+        "brew": "node",
+    },
+    "yarn": {"apt": "yarnpkg", "dnf": "yarnpkg", "apk": "yarn", "pacman": "yarn", "brew": "yarn"},
 }
 # The names a linker or a build uses for the same libraries: "-lffi", "-lssl", "-lxml2", ...
 _ALIASES = {
+    "jlpm": "node",
     "ffi": "ffi.h",
     "ssl": "openssl/ssl.h",
     "crypto": "openssl/ssl.h",
