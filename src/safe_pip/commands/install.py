@@ -23,8 +23,6 @@ from safe_pip.commands.library import (
     rule_facts,
     with_interpreter_facts,
 )
-from safe_pip.commands.report import write_report
-from safe_pip.commands.verify import verify_imports
 from safe_pip.fixes import Fix, FixContext, shell_words
 from safe_pip.logtext import NumberedLine, last_error_lines
 from safe_pip.options import Invocation
@@ -796,8 +794,12 @@ def _finish(
     log_path = records[-1].outcome.log_path
     installing = (invocation.command or "install") == "install"
     if code == 0 and invocation.options.verify_import and installing and log_path:
+        from safe_pip.commands.verify import verify_imports
+
         code = verify_imports(console, invocation, python, lines=_saved_lines(log_path))
     if invocation.options.json_report:
+        from safe_pip.commands.report import write_report  # only asked for with --json-report
+
         write_report(
             console,
             invocation,
