@@ -49,7 +49,16 @@ from safe_pip.logtext import (
     unwrap_blocks,
 )
 from safe_pip.requested import archive_project
-from safe_pip.rules import USER_LINE_CHARS, CompiledPatterns, Matcher, Rule, RuleSet, _is_multiline
+from safe_pip.rules import (
+    _NEVER,
+    USER_LINE_CHARS,
+    CompiledPatterns,
+    Matcher,
+    Rule,
+    RuleSet,
+    _is_multiline,
+    literal_clauses,
+)
 from safe_pip.template import fill_template
 
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
@@ -276,6 +285,9 @@ _StepResult = tuple[
     "tuple[dict[str, str] | None, ...]",
 ]
 _Results = tuple[_StepResult, ...]
+# A pattern's literal clauses (rules.literal_clauses) as the finder's literal indexes: for each alternative,
+# its clauses, each the indexes of the literals one of which a match holds.
+_ClauseIds = tuple[tuple[frozenset[int], ...], ...]
 # A distinct line's results (see Classifier._memo_entry): its text, indent, structure and rules' results;
 # or False (a line dropped), True (a line read each time).
 # What a line tells of pip's progress (see _structure_of): a package line at pip's indent, its package's
@@ -405,6 +417,8 @@ def _may_be_structure(raw: bytes) -> bool:
 
 
 _NO_HITS: frozenset[int] = frozenset()
+# The literals a multi-line rule's line_literals give a pattern searched in windows only (never in a line).
+_NEVER_LITERALS = _NEVER.literals
 # A line's results kept for its next occurrences (see Classifier._memo_entry): lines up to this long, until
 # they take about this many bytes.
 _MEMO_LINE_BYTES = 4096
@@ -820,6 +834,24 @@ class Classifier:
         for rule in self.rules:  # (the patterns are compiled only when a line needs them)
             self._gate_ids.append(of(rule.gate))
             self._pattern_ids.append(tuple(tuple(of(found) for found in kind) for kind in rule.line_literals))
+        # Each line pattern's literal clauses (see rules.literal_clauses), finer than its literals: a pattern
+        # is searched only in a line holding a literal of each clause of one of its alternatives ("could
+        # not find " and "cmake", not "could not find " alone). Only the accelerator's finder reads them.
+        self._clause_ids: list[tuple[tuple[_ClauseIds | None, ...], ...]] = []
+        if self._scanner.accelerated:
+            for rule in self.rules:
+                kinds = (rule.none, rule.any, rule.all, rule.context)
+                self._clause_ids.append(
+                    tuple(
+                        tuple(
+                            None
+                            if literals == _NEVER_LITERALS or (clauses := literal_clauses(pattern)) is None
+                            else tuple(tuple(of(clause) or frozenset() for clause in one) for one in clauses)
+                            for pattern, literals in zip(patterns, kind)
+                        )
+                        for patterns, kind in zip(kinds, rule.line_literals)
+                    )
+                )
         # The scan terms too: a line the scan brings for an anchor alone holds none (see feed_block).
         self._term_ids = frozenset(
             ids.setdefault(term, len(ids)) for term in self.scan_terms if b"\n" not in term
@@ -1074,9 +1106,13 @@ class Classifier:
                 tuple(
                     position
                     for position, pattern_ids in enumerate(kind)
-                    if pattern_ids is None or not pattern_ids.isdisjoint(found)
+                    if (pattern_ids is None or not pattern_ids.isdisjoint(found))
+                    and (not clause_ids or _clauses_hold(clause_ids[position], found))
                 )
-                for kind in self._pattern_ids[rule_index]
+                for kind, clause_ids in zip(
+                    self._pattern_ids[rule_index],
+                    self._clause_ids[rule_index] if self._clause_ids else ((),) * 4,
+                )
             )
             if any(positions) or rule_index in self._window_rules:
                 searches.append(self._step(rule_index, positions))
@@ -1706,6 +1742,14 @@ def _structure_of(text: str, text_lower: str, indent: int) -> _Structure | None:
     if not (package_line or failed or success or pip_error or build_error):
         return None
     return package_line, name, local, failed, success, installed, pip_error, build_error
+
+
+def _clauses_hold(clauses: _ClauseIds | None, found: frozenset[int]) -> bool:
+    """A line holding the literals `found` meets each clause of one of a pattern's alternatives (see
+    Classifier._literal_plan), or the pattern has no clauses."""
+    return clauses is None or any(
+        all(not clause.isdisjoint(found) for clause in alternative) for alternative in clauses
+    )
 
 
 def _found(match: re.Match[str] | None) -> dict[str, str] | None:

@@ -719,6 +719,98 @@ def _required_literals(pattern: str) -> tuple[str, ...] | None:
     return tuple(literal.lower() for literal in found) if lower else found
 
 
+# A pattern's literal clauses (see literal_clauses): for each of its alternatives, the clauses every match of
+# that alternative meets, each clause the literals (lower-case) one of which such a match holds.
+Clauses = tuple[tuple[tuple[str, ...], ...], ...]
+_CLAUSES: dict[str, Clauses | None] = {}
+_MAX_ALTERNATIVES = 16
+
+
+def literal_clauses(pattern: str) -> Clauses | None:
+    """What every match of `pattern` holds, finer than `_required_literals`: for each alternative of the
+    pattern (its top-level `|`, inside a group that wraps it all), every literal run of 3 or more characters
+    the alternative must match, and for a group of alternatives it must match one of, a literal of each;
+    lower-case, to look for in a lower-cased line. None when some alternative holds no such literal, or the
+    pattern does not parse. A line lacking a literal of each clause of every alternative cannot match:
+
+    `exit (?:code|status):? (?:-9|137)` -> ((("exit ",), ("code", "status")),)
+    `(?i)cmake is not installed|could not find ["']?cmake` -> ((("cmake is not installed",),),
+                                                              (("could not find ",), ("cmake",)))
+    Kept per pattern (and in the built-in library's cache)."""
+    if pattern in _CLAUSES:
+        return _CLAUSES[pattern]
+    found = _CLAUSES[pattern] = _find_clauses(pattern)
+    return found
+
+
+def _find_clauses(pattern: str) -> Clauses | None:
+    from safe_pip._redos import _sre
+
+    constants, parser = _sre()
+    try:
+        parsed = list(parser.parse(pattern))
+    except Exception:
+        return None
+    repeats = {constants.MAX_REPEAT, constants.MIN_REPEAT, getattr(constants, "POSSESSIVE_REPEAT", None)}
+
+    def clauses(items: Any) -> list[tuple[str, ...]]:
+        # Every literal run (3+ characters) of a sequence that must match entirely, a required group's own,
+        # a repeat's that runs at least once, and one clause for a group of alternatives (a literal of each,
+        # its best: fewest literals, then the longest shortest one) when each alternative has one.
+        found: list[tuple[str, ...]] = []
+        run: list[str] = []
+        for op, value in [*items, (None, None)]:
+            if op == constants.LITERAL:
+                run.append(chr(value))
+                continue
+            if len(run) >= 3:
+                found.append(("".join(run).lower(),))
+            run = []
+            if op == constants.SUBPATTERN:
+                found.extend(clauses(value[-1]))
+            elif op in repeats and value[0] >= 1:
+                found.extend(clauses(value[2]))
+            elif op == constants.BRANCH:
+                best = []
+                for branch in value[1]:
+                    inner = clauses(branch)
+                    if not inner:
+                        break
+                    best.append(min(inner, key=lambda one: (len(one), -min(map(len, one)))))
+                else:
+                    found.append(tuple(dict.fromkeys(literal for one in best for literal in one)))
+            # anything else (an assertion, a class, a conditional group) holds no required literal here
+        return found
+
+    while len(parsed) == 1 and parsed[0][0] == constants.SUBPATTERN:
+        parsed = list(parsed[0][1][-1])
+    # The alternatives: a top-level group of alternatives is read as that many sequences (the parser takes
+    # out their common start: `cmake x|could not y` is "c" then `make x|ould not y`), up to a few.
+    alternatives = [parsed]
+    while len(alternatives) < _MAX_ALTERNATIVES:
+        at = next(
+            (
+                (number, place)
+                for number, items in enumerate(alternatives)
+                for place, (op, _) in enumerate(items)
+                if op == constants.BRANCH
+            ),
+            None,
+        )
+        if at is None:
+            break
+        number, place = at
+        items = alternatives[number]
+        branches = items[place][1][1]
+        if len(alternatives) + len(branches) - 1 > _MAX_ALTERNATIVES:
+            break
+        alternatives[number : number + 1] = [
+            [*items[:place], *branch, *items[place + 1 :]] for branch in branches
+        ]
+    result = tuple(tuple(clauses(alternative)) for alternative in alternatives)
+    return None if not all(result) else result
+
+
 # Each pattern's answer, kept: a rule's multi-line patterns are asked about by the rule, its line literals,
 # the classifier's windows and each Matcher (parsing one costs ~0.1-0.3 ms: ~6 ms a process when asked anew).
 _MULTILINE: dict[str, bool] = {}
@@ -785,7 +877,7 @@ def _toml() -> Any:
 
 # The form of the parsed library's cache: a new engine key (join, warning, explains) or a new way of finding
 # literals changes it, so a cache written by an older checkout of the same version is not read.
-_CACHE_FORMAT = "3"
+_CACHE_FORMAT = "4"
 # A rule file is a few hundred bytes; a larger one is a mistake (or a trap), not a rule.
 MAX_RULE_FILE_BYTES = 64 << 10
 
@@ -972,6 +1064,10 @@ def _parsed_builtin_rules(files: Sequence[Path], cache_folder: Path | None) -> l
         cached = json.loads(cache.read_text(encoding="utf-8"))
         if cached["stamp"] == stamp:
             _MULTILINE.update(cached.get("multiline", {}))
+            for pattern, found in cached.get("clauses", {}).items():
+                _CLAUSES[pattern] = (
+                    None if found is None else tuple(tuple(map(tuple, branch)) for branch in found)
+                )
             return [Rule.from_json(item) for item in cached["rules"]]
     except (OSError, ValueError, TypeError, KeyError):
         pass  # no cache yet, or an unreadable one: parse the files and write it again
@@ -987,7 +1083,18 @@ def _parsed_builtin_rules(files: Sequence[Path], cache_folder: Path | None) -> l
             for pattern in (*rule.any, *rule.all, *rule.none, *rule.context)
             if "\\n" in pattern or "\n" in pattern
         }
-        payload = {"stamp": stamp, "rules": [rule.to_json() for rule in rules], "multiline": multiline}
+        # and each pattern's literal clauses (see literal_clauses: parsing every pattern costs ~60 ms)
+        clauses = {
+            pattern: literal_clauses(pattern)
+            for rule in rules
+            for pattern in (*rule.any, *rule.all, *rule.none, *rule.context)
+        }
+        payload = {
+            "stamp": stamp,
+            "rules": [rule.to_json() for rule in rules],
+            "multiline": multiline,
+            "clauses": clauses,
+        }
         temporary.write_text(json.dumps(payload), encoding="utf-8")
         os.replace(temporary, cache)
     except OSError:
