@@ -172,10 +172,13 @@ _PACKAGE_LINE_STARTS = (
 # "Failed to build 'x' when getting requirements to build wheel" (pip 25.1+),
 # "Failed to build installable wheels for some pyproject.toml based projects (psutil)" (pip 24.1-25.1),
 # "Failed to build `psutil==5.9.0`" (uv's report: the name and its version in backquotes);
+# "Failed to download and build `psutil==5.9.0`", "Failed to download and build: psutil==5.9.0" and
+# "Failed to build: psutil==5.9.0" (older uv);
 # not maturin's own sentence "Caused by: Failed to build a native library through cargo"
 _FAILED_BUILD = re.compile(
     r"(?:Failed to build installable wheels for some pyproject\.toml based projects \((?P<listed>[^)]+)\)"
-    r"|(?:Failed building wheel for|Failed to build|Could not build wheels for) (?!(?:a|an|the) )"
+    r"|(?:Failed building wheel for|Failed to (?:download and )?build:?|Could not build wheels for)"
+    r" (?!(?:a|an|the) )"
     r"['`]?(?P<names>[^,'`=@]+?)(?:(?:==|@)[^,'`]*)?['`]?(?:,| when |$))"
 )
 # The end of a successful run: "Successfully installed psutil-5.9.8", "Successfully built psutil" (pip wheel),
