@@ -143,3 +143,24 @@ def test_an_unfinished_stdout_line_does_not_swallow_a_stderr_line() -> None:
         CapturedLine(4, b"ERROR: no newline"),
     ]
     assert buffer.total_lines == 4
+
+
+def test_the_heads_lines_read_in_steps_are_those_lines_gives() -> None:
+    """What the second thread reads while pip runs (head_lines_from, in as many steps as it likes) is the
+    start of what lines() gives, numbers and clipping included; the head ends at its limit."""
+    buffer = CaptureBuffer(head_bytes=64, tail_bytes=64, max_line_bytes=16)
+    block, number, read = 0, 1, []
+    for chunk in (
+        b"Collecting a\nBuilding wheel",
+        b" for a (setup.py): started\nx\n",
+        b"y" * 40 + b"\n",
+        b"z\n" * 40,
+    ):
+        buffer.feed(chunk)
+        block, number, found = buffer.head_lines_from(block, number)
+        read += found
+    assert read == list(buffer.lines())[: len(read)]
+    assert [line.number for line in read] == list(range(1, number))
+    assert read[1].raw == b"Building wheel f"  # clipped as lines() clips it
+    assert buffer.dropped_lines > 0  # the middle was dropped: the head's lines were not
+    assert buffer.head_lines_from(block, number) == (block, number, [])

@@ -81,11 +81,13 @@ def test_a_run_that_ended_well_prepares_nothing(monkeypatch: pytest.MonkeyPatch)
     assert done == []
 
 
+@pytest.mark.parametrize("small_capture", [False, True], ids=["whole-capture", "saved-log-read"])
 def test_a_diagnosis_prepared_on_the_second_thread_prints_what_the_main_thread_would(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_capture: bool
 ) -> None:
     """The same text (a held warning at its place included) whether the rule library and the classifier were
-    made while pip ran or after it."""
+    made, and the capture's head read, while pip ran or after it; also when the capture dropped lines and
+    the saved log is read instead (the classifier that read the head then starts again)."""
     import io
 
     from safe_pip.capture import CaptureBuffer
@@ -97,23 +99,35 @@ def test_a_diagnosis_prepared_on_the_second_thread_prints_what_the_main_thread_w
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     log = Path(__file__).parent / "fixtures/logs/compiler-not-found/match-compiler-missing-pip26.log"
+    data = log.read_bytes()
+    saved = tmp_path / "saved.log"
+    saved.write_bytes(data)
+    limits = {"head_bytes": 512, "tail_bytes": 512, "kept_bytes": 256} if small_capture else {}
     invocation = parse_argv(["--rules", str(tmp_path / "no-such-folder"), "install", "fastmath"], {})
     shown = []
     for prepared_first in (False, True):
-        capture = CaptureBuffer()
-        capture.feed(log.read_bytes())
-        lines = [NumberedLine(line.number, normalise_line(line.raw)) for line in capture.lines()]
+        capture = CaptureBuffer(**limits)
         stream = io.StringIO()
         console = Console(color=False, stream=stream)
+        half = len(data) // 2
+        capture.feed(data[:half])
         prepared = prepare_diagnosis(invocation, sys.executable, capture, {}) if prepared_first else None
+        if prepared is not None:
+            prepared.feed_head(capture)
+        capture.feed(data[half:])
+        if prepared is not None:
+            prepared.feed_head(capture)
+            assert prepared.fed > 0
         assert stream.getvalue() == ""  # held, not shown yet
+        assert bool(capture.dropped_lines) == small_capture
+        lines = [NumberedLine(line.number, normalise_line(line.raw)) for line in capture.lines()]
         code = explain_failure(
             console,
             invocation,
             capture,
             lines,
             exit_code=1,
-            log_path=None,
+            log_path=str(saved),
             python=sys.executable,
             prepared=prepared,
         )

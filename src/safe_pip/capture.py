@@ -125,6 +125,18 @@ class CaptureBuffer:
         self._add_to_pending(source, chunk[cut + 1 :])
         self._add_block(block)
 
+    def head_lines_from(self, block: int, number: int) -> tuple[int, int, list[CapturedLine]]:
+        """The head's lines from its block number `block` on (the first of which is line `number`), as
+        `lines()` gives them, and the block and line numbers to ask from next. The head's blocks are only
+        ever added to, never changed or dropped, so another thread may read them while `feed` runs."""
+        blocks = self._head[block:]  # a copy: `feed` may add to the head meanwhile
+        found = []
+        for data in blocks:
+            for raw in data.split(b"\n")[:-1]:
+                found.append(CapturedLine(number, self._clip(raw)))
+                number += 1
+        return block + len(blocks), number, found
+
     def lines(self) -> Iterator[CapturedLine]:
         """Every kept line in output order: the head, the kept middle lines, the tail, the unfinished line."""
         number = 1

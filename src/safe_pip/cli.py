@@ -190,6 +190,8 @@ _IMPORTING: list[LockType] = []
 _IMPORTS_WAIT_S = 10.0
 # Set when pip ended well: the second thread then imports and prepares nothing more.
 _PIP_SUCCEEDED: list[bool] = []
+# How often the second thread, once prepared, reads what pip has printed since (unless pip ends first).
+_FEED_EVERY_S = 0.05
 
 
 def _imports_settled() -> None:
@@ -442,15 +444,31 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
     def prepare() -> None:
         from safe_pip.commands.install import prepare_diagnosis
 
-        prepared.append(prepare_diagnosis(invocation, target.path, capture, env_changes))
+        ready = prepare_diagnosis(invocation, target.path, capture, env_changes)
         for name in _INDEX_MODULES if unfound and not _PIP_SUCCEEDED else ():
             __import__(name)
+        # Then pip's output as it comes (the head of the capture: all of it but for a log over 1 MB), read
+        # each time pip has said more, until it ends: after its exit the classifier has little left to read.
+        ended = False
+        while not ended and not _PIP_SUCCEEDED:
+            ready.feed_head(capture)
+            ended = pip_ended.acquire(True, _FEED_EVERY_S)
+        if ended:
+            pip_ended.release()
+        if _PIP_SUCCEEDED:
+            return
+        ready.feed_head(capture)  # what pip printed last
+        prepared.append(ready)  # only when whole: a step that failed leaves the main thread to do it all
 
     def watch_unfound(chunk: bytes) -> None:
         if not unfound and (b"the requirement " in chunk or b"distribution found for " in chunk):
             unfound.append(True)
 
     _PIP_SUCCEEDED.clear()  # this run's
+    import _thread
+
+    pip_ended = _thread.allocate_lock()  # released when pip has ended (its output is all in the capture)
+    pip_ended.acquire()
     capture = CaptureBuffer(on_first_error=lambda: _import_diagnosis_meanwhile(prepare))
     # pip through its bootstrap (pipboot.BOOT_SCRIPT: pip's `-m pip` run unchanged), which, when pip found no
     # release of a project, asks pip's finder in that same process what the diagnosis will ask the index:
@@ -461,6 +479,7 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         from safe_pip.pipboot import BOOT_SCRIPT
 
         run_argv = [target.path, "-c", BOOT_SCRIPT, str(answer_fd), command, *invocation.args]
+    stop_preparing = True  # unless pip ran and failed
     try:
         result = run_captured(
             run_argv,
@@ -470,13 +489,15 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
             # The bootstrap's answer replaces the query started early (a second start of the target's pip).
             watch=_index_query_starter(target.path, invocation.args) if answer_fd is None else watch_unfound,
         )
+        stop_preparing = result.exit_code == 0
     except LaunchError as error:
         console.error(f"{error} ({target.source}); pass a working Python with --python")
         return EXIT_USAGE
     finally:
         answer = read_answer_file(answer_fd) if answer_fd is not None else b""
-    if result.exit_code == 0:
-        _stop_preparing()
+        if stop_preparing:
+            _stop_preparing()
+        pip_ended.release()
     _imports_settled()  # from here on, the main thread imports
     if answer and result.exit_code != 0 and result.signal_received is None:
         from safe_pip.probe import remember_boot_answer

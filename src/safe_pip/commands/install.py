@@ -91,6 +91,7 @@ def explain_failure(
         pin_wheels=picking,
         scratch_folder=scratch,
         classifier=prepared.classifier,
+        fed=prepared.fed,
     )
     # A CUDA extension build: which torch/CUDA/Python/ABI it was building for (the target's torch is asked
     # only for such a log).
@@ -162,7 +163,7 @@ class PreparedDiagnosis:
     warnings loading it gave, when they are to be shown later), whether a fix may be picked, the retry files'
     folder, and the classifier (its rules, the machine's facts and the fix context), not fed yet."""
 
-    __slots__ = ("classifier", "picking", "rules", "scratch_folder", "warnings")
+    __slots__ = ("_head_block", "classifier", "fed", "picking", "rules", "scratch_folder", "warnings")
 
     def __init__(
         self,
@@ -177,6 +178,17 @@ class PreparedDiagnosis:
         self.picking = picking
         self.scratch_folder = scratch_folder
         self.classifier = classifier
+        self.fed = 0  # the classifier has read the capture's lines 1 to `fed` (its head's, see feed_head)
+        self._head_block = 0
+
+    def feed_head(self, capture: CaptureBuffer) -> None:
+        """Give the classifier the lines of the capture's head it has not read yet: while pip still runs (its
+        output is read in the order `diagnose_run` would read it), so that after pip's exit only the rest
+        remains. The head's lines stay in the capture whatever comes after them."""
+        self._head_block, number, lines = capture.head_lines_from(self._head_block, self.fed + 1)
+        for line in lines:
+            self.classifier.feed_line(line.number, line.raw)
+        self.fed = number - 1
 
 
 class _HeldWarnings(Console):
@@ -269,10 +281,12 @@ def diagnose_run(
     pin_wheels: bool = False,
     scratch_folder: str | None = None,
     classifier: Classifier | None = None,
+    fed: int = 0,
 ) -> list[Diagnosis]:
     """The diagnoses of one pip run (its fixes written for `args`, the arguments that run used). With
     `pin_wheels` (a fix may be picked), pin-to-wheel asks the target's pip which release has a wheel.
-    `classifier`: one made for these rules, arguments and capture, not fed yet (`prepare_diagnosis`)."""
+    `classifier`: one made for these rules, arguments and capture (`prepare_diagnosis`), which has read the
+    capture's lines 1 to `fed`."""
     from safe_pip.facts import source_options
 
     sources = tuple(source_options(args))
@@ -291,11 +305,18 @@ def diagnose_run(
     if capture.dropped_lines and log_path and _log_is_whole(log_path, capture):
         # The capture skipped part of a long log: read the saved log, which has every line. A log cut short
         # (its disk filled up) is not read: it lacks the end, where the error is, which the capture has.
+        if fed:  # a classifier that has read the head already starts again
+            classifier = Classifier(rules, rule_facts(rules), context=context)
+            fed = 0
         try:
             with open(log_path, "rb") as saved:
                 classifier.feed_stream(saved)
         except OSError:
             feed_capture(classifier, capture)
+    elif fed:
+        for line in capture.lines():
+            if line.number > fed:
+                classifier.feed_line(line.number, line.raw)
     else:
         feed_capture(classifier, capture)
     diagnoses = with_interpreter_facts(classifier, python, ask=pin_wheels)
