@@ -839,7 +839,9 @@ class Classifier:
             self._pattern_ids.append(tuple(tuple(of(found) for found in kind) for kind in rule.line_literals))
         # Each line pattern's literal clauses (see rules.literal_clauses), finer than its literals: a pattern
         # is searched only in a line holding a literal of each clause of one of its alternatives ("could
-        # not find " and "cmake", not "could not find " alone). Only the accelerator's finder reads them.
+        # not find " and "cmake", not "could not find " alone). Only the accelerator's finder reads them, and
+        # only the built-in rules have them (kept in the library's cache: a user's thousands of patterns would
+        # each be parsed at every start).
         self._clause_ids: list[tuple[tuple[_ClauseIds | None, ...], ...]] = []
         if self._scanner.accelerated:
             for rule in self.rules:
@@ -848,7 +850,9 @@ class Classifier:
                     tuple(
                         tuple(
                             None
-                            if literals == _NEVER_LITERALS or (clauses := literal_clauses(pattern)) is None
+                            if not rule.builtin
+                            or literals == _NEVER_LITERALS
+                            or (clauses := literal_clauses(pattern)) is None
                             else tuple(tuple(of(clause) or frozenset() for clause in one) for one in clauses)
                             for pattern, literals in zip(patterns, kind)
                         )
