@@ -118,6 +118,8 @@ def test_a_diagnosis_prepared_on_the_second_thread_prints_what_the_main_thread_w
         if prepared is not None:
             prepared.feed_head(capture)
             assert prepared.fed > 0
+            read = [line for line in capture.lines() if line.number <= prepared.fed]
+            assert prepared.lines == [NumberedLine(line.number, normalise_line(line.raw)) for line in read]
         assert stream.getvalue() == ""  # held, not shown yet
         assert bool(capture.dropped_lines) == small_capture
         lines = [NumberedLine(line.number, normalise_line(line.raw)) for line in capture.lines()]
@@ -135,3 +137,55 @@ def test_a_diagnosis_prepared_on_the_second_thread_prints_what_the_main_thread_w
     assert shown[0] == shown[1]
     assert "no such rule folder" in shown[0][1]
     assert "missing-compiler" in shown[0][1]
+
+
+@pytest.mark.parametrize(
+    ("rest", "asked"),
+    [
+        (
+            b"OSError: CUDA_HOME environment variable is not set. Please set it to your CUDA install root.\n",
+            True,
+        ),
+        (b"error: command 'gcc' failed: No such file or directory\n", False),
+    ],
+    ids=["cuda-line-after-the-head-read", "no-cuda-line"],
+)
+def test_the_cuda_build_check_reads_the_lines_the_second_thread_did_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rest: bytes, asked: bool
+) -> None:
+    import io
+
+    from safe_pip.capture import CaptureBuffer
+    from safe_pip.commands import torch
+    from safe_pip.commands.install import explain_failure, prepare_diagnosis
+    from safe_pip.logtext import NumberedLine, normalise_line
+    from safe_pip.options import parse_argv
+    from safe_pip.render import Console
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    calls: list[list[str]] = []
+    monkeypatch.setattr(torch, "cuda_build_target", lambda python, lines: calls.append(list(lines)))
+    invocation = parse_argv(["install", "flash-attn"], {})
+    capture = CaptureBuffer()
+    capture.feed(b"Collecting flash-attn\n  Building wheel for flash-attn (setup.py): started\n")
+    prepared = prepare_diagnosis(invocation, sys.executable, capture, {})
+    prepared.feed_head(capture)
+    capture.feed(b"  " + rest + b"ERROR: Failed building wheel for flash-attn\n")
+    lines = list(prepared.lines)
+    lines += [
+        NumberedLine(line.number, normalise_line(line.raw)) for line in capture.lines() if line.number > 2
+    ]
+    explain_failure(
+        Console(color=False, stream=io.StringIO()),
+        invocation,
+        capture,
+        lines,
+        exit_code=1,
+        log_path=None,
+        python=sys.executable,
+        prepared=prepared,
+    )
+    assert bool(calls) == asked
+    if asked:
+        assert len(calls[0]) == 4  # every line, the ones the second thread read included

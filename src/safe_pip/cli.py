@@ -544,7 +544,14 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
 
     from safe_pip.logtext import NumberedLine, looks_like_pip_output, normalise_line
 
-    lines = [NumberedLine(line.number, normalise_line(line.raw)) for line in capture.lines()]
+    # The lines the second thread read are normalised already (prepare_diagnosis: PreparedDiagnosis.lines).
+    ready = prepared[0] if prepared else None
+    lines = list(ready.lines) if ready is not None else []
+    lines += (
+        NumberedLine(line.number, normalise_line(line.raw))
+        for line in capture.lines()
+        if ready is None or line.number > ready.fed
+    )
     if not looks_like_pip_output(lines):
         # Only now is it worth starting the interpreter again, to tell "no pip" from "not Python".
         unusable = _unusable_interpreter(target.path, target.source)
@@ -566,7 +573,7 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
         earlier=earlier,
         env_changes=env_changes,
         preflight=preflight_report,
-        prepared=prepared[0] if prepared else None,
+        prepared=ready,
     )
 
 

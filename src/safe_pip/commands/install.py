@@ -24,7 +24,7 @@ from safe_pip.commands.library import (
     with_interpreter_facts,
 )
 from safe_pip.fixes import Fix, FixContext, shell_words
-from safe_pip.logtext import NumberedLine, last_error_lines
+from safe_pip.logtext import NumberedLine, last_error_lines, normalise_line
 from safe_pip.options import Invocation
 from safe_pip.redact import redact
 from safe_pip.render import Console, diagnosis_lines
@@ -94,8 +94,15 @@ def explain_failure(
         fed=prepared.fed,
     )
     # A CUDA extension build: which torch/CUDA/Python/ABI it was building for (the target's torch is asked
-    # only for such a log).
-    target = cuda_build_target(python, (line.text for line in lines))
+    # only for such a log). The second thread scanned the lines it read: when none was such a line, only the
+    # rest are scanned here.
+    from safe_pip.cudalog import is_cuda_extension_build
+
+    scanned = len(prepared.lines) if not prepared.cuda_seen and _read_head_only(prepared, lines) else 0
+    if scanned and not is_cuda_extension_build(line.text for line in lines[scanned:]):
+        target = None
+    else:
+        target = cuda_build_target(python, (line.text for line in lines))
     ending = _Ending(
         tuple(earlier), made, target[1] if target is not None else None, dict(env_changes or {}), preflight
     )
@@ -163,7 +170,17 @@ class PreparedDiagnosis:
     warnings loading it gave, when they are to be shown later), whether a fix may be picked, the retry files'
     folder, and the classifier (its rules, the machine's facts and the fix context), not fed yet."""
 
-    __slots__ = ("_head_block", "classifier", "fed", "picking", "rules", "scratch_folder", "warnings")
+    __slots__ = (
+        "_head_block",
+        "classifier",
+        "cuda_seen",
+        "fed",
+        "lines",
+        "picking",
+        "rules",
+        "scratch_folder",
+        "warnings",
+    )
 
     def __init__(
         self,
@@ -179,15 +196,22 @@ class PreparedDiagnosis:
         self.scratch_folder = scratch_folder
         self.classifier = classifier
         self.fed = 0  # the classifier has read the capture's lines 1 to `fed` (its head's, see feed_head)
+        self.lines: list[NumberedLine] = []  # those lines, normalised (the failure message's reading of them)
+        self.cuda_seen = False  # one of them is a CUDA extension build's (see cuda_build_target)
         self._head_block = 0
 
     def feed_head(self, capture: CaptureBuffer) -> None:
         """Give the classifier the lines of the capture's head it has not read yet: while pip still runs (its
         output is read in the order `diagnose_run` would read it), so that after pip's exit only the rest
         remains. The head's lines stay in the capture whatever comes after them."""
+        from safe_pip.cudalog import is_cuda_extension_build
+
         self._head_block, number, lines = capture.head_lines_from(self._head_block, self.fed + 1)
         for line in lines:
             self.classifier.feed_line(line.number, line.raw)
+        read = [NumberedLine(line.number, normalise_line(line.raw)) for line in lines]
+        self.cuda_seen = self.cuda_seen or is_cuda_extension_build(line.text for line in read)
+        self.lines += read
         self.fed = number - 1
 
 
@@ -241,6 +265,13 @@ class _Ending:
     build_target: Mapping[str, object] | None = None  # the --json-report's `build_target`
     start_env: Mapping[str, str] = field(default_factory=dict)  # the first run's (--preflight's) env changes
     preflight: Mapping[str, object] | None = None  # the --json-report's `preflight`
+
+
+def _read_head_only(prepared: PreparedDiagnosis, lines: Sequence[NumberedLine]) -> bool:
+    """Whether `lines` start with the lines the second thread read (the same numbers): its scans of them
+    then hold for these."""
+    read = prepared.lines
+    return len(lines) >= len(read) and (not read or lines[len(read) - 1].number == read[-1].number)
 
 
 def _scratch_folder() -> str:
