@@ -320,6 +320,12 @@ def test_a_log_alone_says_python_version_at_lower_confidence() -> None:
         "torch 2.4.0 is newer than every release pip could use here (newest listed: 2.3.0)" in series.summary
     )
     assert explain_log([line.replace("1.4.0", "2.4.0rc1")]) is None
+    # An early release of the next series, likewise (the release that dropped the old Pythons); further on, not
+    following = explain_log([line.replace("1.4.0", "3.0.1")])
+    assert following is not None
+    assert following.category == "python-version-unsupported"
+    assert explain_log([line.replace("1.4.0", "3.5.0")]) is None
+    assert explain_log([line.replace("1.4.0", "4.0.0")]) is None
     none = "ERROR: Could not find a version that satisfies the requirement cv2 (from versions: none)"
     typo = explain_log([none], ["opencv-python"])
     assert typo is not None
@@ -407,6 +413,10 @@ def test_a_foreign_logs_diagnosis_is_rewritten_with_what_the_log_says() -> None:
         "match-numpy230-newer-pin-py310-ubuntu2204-pip22",
         # Ubuntu 20.04's pip 20.0.2 on 3.8, pandas==2.1.0 (Requires-Python >=3.9)
         "match-pandas210-newer-pin-py38-ubuntu2004-pip20",
+        # pip 19.2.3 on Python 2.7, pyyaml==6.0.1 (listed up to 5.4.1): the next series dropped Python 2
+        "match-pyyaml601-next-series-pin-py27-pip19",
+        # pip 19.3.1 on Python 3.8, numpy==2.0.0 (listed up to 1.24.4)
+        "match-numpy200-next-series-pin-py38-pip19",
     ],
 )
 def test_a_real_pin_newer_than_the_listed_series_reads_as_the_python_version(name: str) -> None:

@@ -1066,7 +1066,15 @@ def explain_log(lines: Iterable[str], similar: Sequence[str] = ()) -> LogExplana
                     ),
                     confidence=0.5,
                 )
-            if wanted > newest and wanted.release[0] == newest.release[0] and not wanted.is_prerelease:
+            # An early release of the next series (pyyaml==6.0.1 beside 5.4.1 on Python 2.7, numpy==2.0.0
+            # beside 1.24.4 on 3.8, both pip 19) is the same case: a project's next major release is the one
+            # that drops the old Pythons. A pin further on (torch==9.0, numpy==2.5) may not exist at all.
+            next_series = wanted.release[0] == newest.release[0] + 1 and (*wanted.release, 0)[1] <= 2
+            if (
+                wanted > newest
+                and (wanted.release[0] == newest.release[0] or next_series)
+                and not wanted.is_prerelease
+            ):
                 # A pin in the series pip listed, newer than all of it (numpy==2.3.0 beside 2.2.6 on 3.10,
                 # futures==3.3.0 beside 3.1.1 on any Python 3): pips before 22.1 hide releases whose
                 # Requires-Python excludes this interpreter without a word, and no pip lists a release whose
