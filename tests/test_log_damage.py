@@ -198,6 +198,12 @@ _WRAPPED_BY_THEIR_TOOL_OR_SHORT = frozenset(
         "resolution-impossible/nomatch-pipenv-lock-no-release-lone-user-request.log",
         # wrapped on purpose: a console's 80 columns, then quoted with "> " (the width is read after the quote)
         "ssl-certificate-verify/match-written-quoted-cmd-wrap80-pip10.log",
+        # word-wrapped on purpose (fold -s at 72/74, as a mail pastes a retry warning): lines that happen to be
+        # exactly the width are read as a hard wrap, which these fixtures exercise too
+        "dns-failure/match-pip23-fold72-wrapped-errno-split.log",
+        "dns-failure/match-pip23-de-fold74-wrapped.log",
+        "dns-failure/match-pip20-fold74-wrapped.log",
+        "dns-failure/nomatch-pip23-refused-fold72-wrapped.log",
     }
 )
 
