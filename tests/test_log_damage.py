@@ -204,6 +204,12 @@ _WRAPPED_BY_THEIR_TOOL_OR_SHORT = frozenset(
         "dns-failure/match-pip23-de-fold74-wrapped.log",
         "dns-failure/match-pip20-fold74-wrapped.log",
         "dns-failure/nomatch-pip23-refused-fold72-wrapped.log",
+        # uv before 0.13 and pdm (rich) wrap their reports at 80 columns when their output is a pipe
+        "_success/ok-feversions-uv01012-pyyaml-no-compiler-fallback.log",
+        "_success/ok-feversions-uv0430-add-six.log",
+        "requires-python/match-feversions-uv0824-python-version-wrapped.log",
+        "rust-missing/match-feversions-pdm256-last-lines-setuptools-rust.log",
+        "uv-requirements-conflict/nomatch-feversions-uv0531-not-in-registry-wrapped.log",
     }
 )
 
