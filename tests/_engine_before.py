@@ -464,6 +464,7 @@ class Classifier:
                         if token and _local_path(token) and len(self._path_packages) < 100:
                             self._path_packages[name] = token
                     break
+        names: list[str] = []
         if "ailed" in text or "Could not build" in text:
             failed = _FAILED_BUILD.search(text)
             if failed:
@@ -476,7 +477,7 @@ class Classifier:
             # package is the one installed.
             self._installed_count = len(text.split()) - 2
             self._error_after_success = False
-        elif self._success_line and _PIP_ERROR.match(text):
+        elif self._success_line and (names or _PIP_ERROR.match(text)):
             self._error_after_success = True
         if (
             ("error" in text_lower or "fatal" in text_lower or "exception" in text_lower)

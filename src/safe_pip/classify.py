@@ -1379,7 +1379,9 @@ class Classifier:
             # package is the one installed.
             self._installed_count = installed
             self._error_after_success = False
-        elif self._success_line and pip_error:
+        elif self._success_line and (pip_error or failed):
+            # (pip before 20 prints "Successfully built x" for the others, then "Failed to build y" without
+            # "ERROR:", and goes on to `setup.py install` y: a paste cut there has no error line of pip's)
             self._error_after_success = True
         if build_error:
             evidence = Evidence(number, text)
