@@ -102,11 +102,14 @@ def test_a_diagnosis_prepared_on_the_second_thread_prints_what_the_main_thread_w
     data = log.read_bytes()
     saved = tmp_path / "saved.log"
     saved.write_bytes(data)
-    limits = {"head_bytes": 512, "tail_bytes": 512, "kept_bytes": 256} if small_capture else {}
     invocation = parse_argv(["--rules", str(tmp_path / "no-such-folder"), "install", "fastmath"], {})
     shown = []
     for prepared_first in (False, True):
-        capture = CaptureBuffer(**limits)
+        capture = (
+            CaptureBuffer(head_bytes=512, tail_bytes=512, kept_bytes=256)
+            if small_capture
+            else CaptureBuffer()
+        )
         stream = io.StringIO()
         console = Console(color=False, stream=stream)
         half = len(data) // 2
