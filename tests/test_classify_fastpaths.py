@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import random
 import re
 from functools import cache
 from pathlib import Path
@@ -326,3 +327,38 @@ def test_block_index_quiet() -> None:
     assert not classify._BlockIndex(b"x CMake\ny\n").quiet(0, [b"cmake"])
     assert not classify._BlockIndex(b"x \xc3\x97\ny\n").quiet(0, [b"cmake"])
     assert not classify._BlockIndex(b"x\x07\ny\n").quiet(0, [b"cmake"])
+
+
+def test_the_keywords_under_a_term_are_found_as_one_in_each_finds_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """_candidates looks for the keywords that hold a scan term only at the term's places in the line; the
+    rules it gives are those one `in` per keyword gives (every fixture line, and lines glued from pieces of
+    keywords, so that a keyword's term is met at the line's edges and keywords overlap)."""
+    monkeypatch.setenv("SAFE_PIP_PURE_SCAN", "1")
+    from safe_pip.rules import load_rules
+
+    classifier = Classifier(load_rules())
+    keywords = sorted({keyword for found in classifier._term_keywords for keyword in found})
+    lines = {raw.lower() for log in LOGS.glob("**/*.log") for raw in log.read_bytes().splitlines()}
+    chooser = random.Random(2026)
+    for _ in range(20000):
+        first, second = chooser.choice(keywords), chooser.choice(keywords)
+        lines.add(
+            first[chooser.randint(0, 4) :]
+            + chooser.choice([b"", b" ", b"x"])
+            + second[: chooser.randint(1, 40)]
+        )
+    checked = 0
+    for lowered in sorted(lines):
+        hits = classifier._scanner.line_hits(lowered)
+        if not hits:
+            continue
+        wanted: set[int] = set()
+        for index in hits:
+            for keyword in classifier._term_keywords[index]:
+                if keyword in lowered:
+                    wanted.update(classifier._keyword_rules.get(keyword, ()))
+        assert classifier._candidates(hits, lowered) == wanted, lowered
+        checked += 1
+    assert checked > 10000
