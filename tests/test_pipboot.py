@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="the boo
 
 
 def test_the_bootstrap_asks_with_the_diagnosis_options() -> None:
-    assert facts.WANTED_REQUIREMENT.pattern == pipboot._WANTED
+    assert facts.WANTED_REQUIREMENT.pattern == pipboot.WANTED_PATTERN
     assert frozenset(pipboot.SOURCE_OPTIONS) == facts._SOURCE_OPTIONS_WITH_VALUE
     assert frozenset(pipboot.SOURCE_FLAGS) == facts._SOURCE_FLAGS
     assert frozenset(pipboot.FORMAT_OPTIONS) == facts._FORMAT_OPTIONS

@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from safe_pip.pipboot import FORMAT_OPTIONS, SOURCE_FLAGS, SOURCE_OPTIONS, WANTED_PATTERN
+
 __all__ = [
     "WANTED_REQUIREMENT",
     "OsRelease",
@@ -253,26 +255,7 @@ def parse_installed(lines: Iterable[str]) -> list[tuple[str, str]]:
 
 
 # pip options that say where packages come from: kept when asking pip which release has a wheel.
-_SOURCE_OPTIONS_WITH_VALUE = frozenset(
-    [
-        "-i",
-        "--index-url",
-        "--extra-index-url",
-        "-f",
-        "--find-links",
-        "--trusted-host",
-        "--cert",
-        "--client-cert",
-        "--proxy",
-        "--timeout",
-        "--retries",
-        "--platform",
-        "--python-version",
-        "--implementation",
-        "--abi",
-        "--keyring-provider",
-    ]
-)
+_SOURCE_OPTIONS_WITH_VALUE = frozenset(SOURCE_OPTIONS)
 # pip install options that take a value (the value is not a requirement): the source options and these.
 _VALUE_OPTIONS = _SOURCE_OPTIONS_WITH_VALUE | frozenset(
     [
@@ -453,16 +436,13 @@ def parse_from_versions(text: str, package: str) -> tuple[str, ...] | None:
     return None
 
 
-_SOURCE_FLAGS = frozenset({"--no-index", "--pre", "--isolated"})
+_SOURCE_FLAGS = frozenset(SOURCE_FLAGS)
 
 
 # The requirement pip looked for, as it printed it (the version a dependency asked for, too):
 #   ERROR: Could not find a version that satisfies the requirement torch==2.0.1 (from versions: 2.5.0, ...)
 #   ERROR: No matching distribution found for torch==2.0.1
-WANTED_REQUIREMENT = re.compile(
-    r"(?:satisfies the requirement|No matching distribution found for) (?P<name>[A-Za-z0-9][\w.-]*)"
-    r"(?:\[[^\]]*\])?(?P<spec>[<>=!~][^\s(]*)?"
-)
+WANTED_REQUIREMENT = re.compile(WANTED_PATTERN)
 
 
 def missing_project(lines: Iterable[str]) -> str | None:
@@ -499,7 +479,7 @@ def format_options(args: Sequence[str]) -> list[str]:
     return _options_in(args, _FORMAT_OPTIONS, frozenset())
 
 
-_FORMAT_OPTIONS = frozenset({"--only-binary", "--no-binary"})
+_FORMAT_OPTIONS = frozenset(FORMAT_OPTIONS)
 
 
 def source_options(args: Sequence[str]) -> list[str]:

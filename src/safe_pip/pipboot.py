@@ -168,10 +168,11 @@ sys.stdout.write("safe-pip-index " + json.dumps(out) + "\n")
 INDEX_SCRIPT = "import json, sys\nargv = json.loads(sys.argv[1])\nproject = sys.argv[2]\n" + INDEX_SCRIPT_BODY
 
 BOOT_MARK = "safe-pip-boot "
-# facts.WANTED_REQUIREMENT's pattern, facts._SOURCE_OPTIONS_WITH_VALUE, _SOURCE_FLAGS and _FORMAT_OPTIONS
-# (tests/test_pipboot.py checks they are the same): the bootstrap asks with the options the diagnosis will
-# ask with, and safe-pip uses its answer only when project and options are those of the diagnosis.
-_WANTED = (
+# The requirement pip found nothing for, and the options that say where packages come from and in which
+# format: facts builds its WANTED_REQUIREMENT, _SOURCE_OPTIONS_WITH_VALUE, _SOURCE_FLAGS and _FORMAT_OPTIONS
+# from these (this module imports nothing, so `facts` may), so the bootstrap asks with the options the
+# diagnosis will ask with, and safe-pip uses its answer only when project and options are the diagnosis's.
+WANTED_PATTERN = (
     r"(?:satisfies the requirement|No matching distribution found for) (?P<name>[A-Za-z0-9][\w.-]*)"
     r"(?:\[[^\]]*\])?(?P<spec>[<>=!~][^\s(]*)?"
 )
@@ -328,7 +329,7 @@ def _safe_pip_boot(WANTED, SOURCE_OPTIONS, SOURCE_FLAGS, FORMAT_OPTIONS, FACTS, 
 # (runpy's `_run_module_as_main`, as with `-m`), which the function leaves empty.
 _CALL = "_safe_pip_boot({!r}, frozenset({!r}), frozenset({!r}), frozenset({!r}), {!r}, {!r}, {!r}, {!r})\n"
 BOOT_SCRIPT = _BOOT_BODY + _CALL.format(
-    _WANTED,
+    WANTED_PATTERN,
     SOURCE_OPTIONS,
     SOURCE_FLAGS,
     FORMAT_OPTIONS,
