@@ -282,7 +282,8 @@ def test_the_pin_to_wheel_probe_ends_with_safe_pip(tmp_path: Path, env: dict[str
         tmp_path,
         f"""\
         if "--dry-run" in args:
-            open({str(probe_pid)!r}, "w").write(str(os.getpid()))
+            open({str(probe_pid)!r} + ".tmp", "w").write(str(os.getpid()))
+            os.rename({str(probe_pid)!r} + ".tmp", {str(probe_pid)!r})  # appears whole
             time.sleep(60)  # an index that answers slowly
         sys.stdout.write({OOM_LOG!r}); sys.stdout.write({OOM_TAIL!r})
         """,
@@ -404,7 +405,9 @@ def test_ctrl_z_in_a_terminal_stops_pip_with_safe_pip_and_bg_continues_both(
     python = stand_in(
         tmp_path,
         f"""\
-        open({str(pid_file)!r}, "w").write(str(os.getpid()))
+        # Written aside and renamed: the test reads the file as soon as it exists, and CI once read it empty.
+        open({str(pid_file)!r} + ".tmp", "w").write(str(os.getpid()))
+        os.rename({str(pid_file)!r} + ".tmp", {str(pid_file)!r})
         time.sleep(60)
         """,
     )
