@@ -74,15 +74,32 @@ class TermScanner:
         self.terms = tuple(terms)
         # The last block a scan read and its lower case (a caller reading the same block shares it).
         self.lowered: tuple[bytes, bytes] = (b"", b"")
+        self._block_bytes = 0  # the bytes of the blocks `candidate_lines` read
+        self._anchor_passes: list[Any] | None = None  # see candidate_lines: made when first asked
+        # What follows depends on the terms alone (and on whether the accelerator runs): worked out once per
+        # process for each set of terms and shared (see _TABLES), as is the automaton of the terms.
+        accelerated = bool(self.terms) and _accelerator(accelerate) is not None
+        key = (self.terms, None if alone is None else frozenset(alone), accelerated)
+        tables = _TABLES.get(key)
+        if tables is None:
+            self._build(alone, accelerate)
+            if len(_TABLES) >= _MAX_TABLES:
+                _TABLES.pop(next(iter(_TABLES)))
+            tables = _TABLES[key] = tuple(getattr(self, name) for name in _TABLE_SLOTS)
+        else:
+            for name, value in zip(_TABLE_SLOTS, tables):
+                setattr(self, name, value)
+
+    def _build(self, alone: Collection[bytes] | None, accelerate: bool | None) -> None:
+        """The scan's tables of its terms (see __init__)."""
         index_of = {term: index for index, term in reversed(list(enumerate(self.terms)))}
         unique = [index for index, term in enumerate(self.terms) if index_of[term] == index]
         # The optional accelerator (see the module's doc): None when absent, refused or asked not to be used.
         self._automaton_terms = unique
         self._accelerated = bool(unique) and _accelerator(accelerate) is not None
-        self._dfa: Any = None  # the accelerator's automaton of the terms, made when a block first asks
-        self._block_bytes = 0  # the bytes of the blocks `candidate_lines` read
+        # The accelerator's automaton of the terms, made when a block first asks (shared, see __init__).
+        self._dfa: list[Any] = [None]
         self._across_lines = any(b"\n" in term for term in self.terms)
-        self._anchor_passes: list[Any] | None = None  # see candidate_lines: made when first asked
         searched = [index for index in unique if alone is None or self.terms[index] in alone]
         # A term holding a shorter searched term is looked for only where that one was found.
         self._under: dict[int, list[int]] = {}
@@ -306,11 +323,11 @@ class TermScanner:
     def _automaton(self) -> Any:
         """The accelerator's automaton of the terms (a DFA), made when first asked: a log fed line by line
         (a capture) never asks."""
-        if self._dfa is None:
-            self._dfa = _automaton(
+        if self._dfa[0] is None:
+            self._dfa[0] = _automaton(
                 [self.terms[index] for index in self._automaton_terms], True, whole_blocks=True
             )
-        return self._dfa
+        return self._dfa[0]
 
     def line_hits(self, lowered: bytes) -> frozenset[int]:
         """The indexes of the terms one lower-cased line holds."""
@@ -389,6 +406,24 @@ def _automaton(terms: Sequence[bytes], accelerate: bool | None, *, whole_blocks:
         return None
     kind = getattr(getattr(ahocorasick_rs, "Implementation", None), "DFA", None) if whole_blocks else None
     return ahocorasick_rs.BytesAhoCorasick(list(terms), implementation=kind)
+
+
+# TermScanner's tables (the attributes below) by its terms, the terms searched alone and whether the
+# accelerator runs: a process that reads many small logs (the tests: thousands) makes them once (~6 ms).
+_TABLE_SLOTS = (
+    "_accelerated",
+    "_across_lines",
+    "_anchors",
+    "_ascii_finds",
+    "_automaton_terms",
+    "_dfa",
+    "_finds",
+    "_trie",
+    "_trie_terms",
+    "_under",
+)
+_TABLES: dict[tuple[tuple[bytes, ...], frozenset[bytes] | None, bool], tuple[Any, ...]] = {}
+_MAX_TABLES = 8
 
 
 # A log's first blocks, up to this many bytes, are scanned by the automaton of all terms (a DFA: ~2.3 ms to

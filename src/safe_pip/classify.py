@@ -37,7 +37,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from safe_pip._scan import TermScanner, literal_finder
+from safe_pip._scan import TermScanner, _accelerator, literal_finder
 from safe_pip.fixes import Fix, FixContext, render_fix
 from safe_pip.logplatform import log_platform
 from safe_pip.logtext import (
@@ -305,6 +305,48 @@ if TYPE_CHECKING:
     from typing import Union
 
     _MemoEntry = Union[_LineResult, bool]
+
+
+# The Classifier's attributes that depend on its rules' keywords and patterns alone (see Classifier.__init__),
+# kept by those (_table_key) and whether the accelerator runs, for at most _MAX_TABLES sets of rules.
+_TABLE_NAMES = (
+    "_keyword_rules",
+    "scan_terms",
+    "_term_keywords",
+    "_alone",
+    "_gate_ids",
+    "_pattern_ids",
+    "_structure_ids",
+    "_keyword_ids",
+    "_newline_rules",
+    "_clause_ids",
+    "_term_ids",
+    "_finder",
+    "_gates",
+    "_gates_text",
+    "_every_pattern",
+    "_shared_patterns",
+    "_window_rules",
+    "_window_literals",
+    "_window_bytes",
+)
+_TABLES: dict[tuple[bool, tuple[object, ...]], dict[str, object]] = {}
+_MAX_TABLES = 8
+
+
+def _table_key(rule: Rule) -> tuple[object, ...]:
+    """What of a rule the Classifier's tables are made of (see _TABLE_NAMES): its keywords, its patterns and
+    their literals, its window of lines, whether it is built in."""
+    return (
+        rule.keywords,
+        rule.none,
+        rule.any,
+        rule.all,
+        rule.context,
+        rule.join,
+        rule.builtin,
+        tuple(rule.literals.items()),
+    )
 
 
 # The words of _may_be_structure, for the accelerator's literal finder (looked for lower-cased).
@@ -662,39 +704,25 @@ class Classifier:
         self.facts = facts
         self.context = context or FixContext()
         self.rules = tuple(rule for rule in all_rules if _conditions_hold(rule, facts))
-        self._keyword_rules: dict[bytes, list[int]] = {}
-        for rule_index, rule in enumerate(self.rules):
-            for keyword in rule.keywords:
-                self._keyword_rules.setdefault(keyword.encode(), []).append(rule_index)
-        # The built-in rules' keywords are searched one pass each; those only other rules have (a user's
-        # thousands), together, in one pass (see _scan).
-        shipped = {keyword.encode() for rule in self.rules if rule.builtin for keyword in rule.keywords}
-        keywords = sorted(self._keyword_rules, key=lambda keyword: keyword not in shipped)
-        self.scan_terms, self._term_keywords = _scan_plan(keywords)
-        alone = {word.encode() for word in (*SCAN_WORDS, *_STRUCTURE_KEYWORDS)} | shipped
-        self._scanner = TermScanner(self.scan_terms, alone)
+        # What depends on the rules' keywords and patterns alone (the scan's terms, every literal's index,
+        # the accelerator's finder: ~20 ms) is worked out once per process for rules that have the same and
+        # shared (see _TABLES): the tests read thousands of small logs, each with a new Classifier (and often
+        # a new load_rules(), whose rules are new objects with the same patterns).
+        key = (_accelerator(None) is not None, tuple(map(_table_key, self.rules)))
+        tables = _TABLES.get(key)
+        if tables is None:
+            self._build_tables()
+            if len(_TABLES) >= _MAX_TABLES:
+                _TABLES.pop(next(iter(_TABLES)))
+            _TABLES[key] = {name: getattr(self, name) for name in _TABLE_NAMES}
+        else:
+            self.__dict__.update(tables)
+            self._scanner = TermScanner(self.scan_terms, self._alone)
         self._states = [
             _RuleState(all=[_Hits() for _ in rule.all], context=[_Hits() for _ in rule.context])
             for rule in self.rules
         ]
         self._plans: dict[frozenset[int], _Plan] = {}  # see _candidates
-        self._literal_plan()
-        # Each rule's gate (see Rule.gate) as bytes, to check in a raw line before it is normalised.
-        self._gates = [
-            None if rule.gate is None else tuple(literal.encode() for literal in rule.gate)
-            for rule in self.rules
-        ]
-        self._gates_text = [rule.gate for rule in self.rules]
-        # Every pattern of each rule, for a line whose literals are not known (see _search).
-        self._every_pattern: list[_Positions] = [
-            (
-                tuple(range(len(rule.none))),
-                tuple(range(len(rule.any))),
-                tuple(range(len(rule.all))),
-                tuple(range(len(rule.context))),
-            )
-            for rule in self.rules
-        ]
         self._line_plans: dict[object, _LinePlan] = {}  # see _consume_found
         self._memo: dict[bytes, _MemoEntry] = {}  # see _memo_entry
         self._memo_bytes = 0
@@ -703,23 +731,9 @@ class Classifier:
         # (another line's hash in the slot only makes a line met again read as if it were the first time).
         self._seen = array("q", bytes(8 * (_SEEN_MASK + 1)))
         self._every_step: list[_Step | None] = [None] * len(self.rules)  # each rule's, made when first run
-        # Line patterns several built-in rules share (build-memory-error's and compiler-killed's "parallel
-        # build" context, say) are searched once a line for all of them (see _SharedSearch, _patterns_of).
-        seen: dict[str, int] = {}
-        for rule in self.rules:
-            if rule.builtin:
-                for pattern in {*rule.none, *rule.any, *rule.all, *rule.context}:
-                    seen[pattern] = seen.get(pattern, 0) + 1
-        self._shared_patterns = {pattern for pattern, count in seen.items() if count > 1}
         self._shared_searches: dict[str, _SharedSearch] = {}
         self._line_patterns: list[CompiledPatterns | None] = [None] * len(self.rules)
-        # Rules with patterns that continue on the next lines, and their windows waiting for those lines.
-        self._window_rules = frozenset(index for index, rule in enumerate(self.rules) if rule.multiline)
-        self._windows: list[_Window] = []
-        self._window_literals = [_window_literals(rule) for rule in self.rules]
-        self._window_bytes = [
-            tuple(literal.encode() for literal in found or ()) for found in self._window_literals
-        ]
+        self._windows: list[_Window] = []  # windows of lines waiting for the lines they need
         self._block = b""  # the block being read, and where the current line ends in it
         self._block_index: _BlockIndex | None = None  # what its lines hold, made when a window asks
         self._block_first = 1  # the number of its first line
@@ -745,6 +759,51 @@ class Classifier:
         self._build_errors: deque[Evidence] = deque(maxlen=64)
         self._first_build_errors: list[Evidence] = []
         self.lines_seen = 0
+
+    def _build_tables(self) -> None:
+        """What depends on the rules alone (see __init__: the attributes of _TABLE_NAMES, and the scanner)."""
+        self._keyword_rules: dict[bytes, list[int]] = {}
+        for rule_index, rule in enumerate(self.rules):
+            for keyword in rule.keywords:
+                self._keyword_rules.setdefault(keyword.encode(), []).append(rule_index)
+        # The built-in rules' keywords are searched one pass each; those only other rules have (a user's
+        # thousands), together, in one pass (see _scan).
+        shipped = {keyword.encode() for rule in self.rules if rule.builtin for keyword in rule.keywords}
+        keywords = sorted(self._keyword_rules, key=lambda keyword: keyword not in shipped)
+        self.scan_terms, self._term_keywords = _scan_plan(keywords)
+        self._alone = {word.encode() for word in (*SCAN_WORDS, *_STRUCTURE_KEYWORDS)} | shipped
+        self._scanner = TermScanner(self.scan_terms, self._alone)
+        self._literal_plan()
+        # Each rule's gate (see Rule.gate) as bytes, to check in a raw line before it is normalised.
+        self._gates = [
+            None if rule.gate is None else tuple(literal.encode() for literal in rule.gate)
+            for rule in self.rules
+        ]
+        self._gates_text = [rule.gate for rule in self.rules]
+        # Every pattern of each rule, for a line whose literals are not known (see _search).
+        self._every_pattern: list[_Positions] = [
+            (
+                tuple(range(len(rule.none))),
+                tuple(range(len(rule.any))),
+                tuple(range(len(rule.all))),
+                tuple(range(len(rule.context))),
+            )
+            for rule in self.rules
+        ]
+        # Line patterns several built-in rules share (build-memory-error's and compiler-killed's "parallel
+        # build" context, say) are searched once a line for all of them (see _SharedSearch, _patterns_of).
+        seen: dict[str, int] = {}
+        for rule in self.rules:
+            if rule.builtin:
+                for pattern in {*rule.none, *rule.any, *rule.all, *rule.context}:
+                    seen[pattern] = seen.get(pattern, 0) + 1
+        self._shared_patterns = {pattern for pattern, count in seen.items() if count > 1}
+        # Rules with patterns that continue on the next lines (windows of lines, see _open_window).
+        self._window_rules = frozenset(index for index, rule in enumerate(self.rules) if rule.multiline)
+        self._window_literals = [_window_literals(rule) for rule in self.rules]
+        self._window_bytes = [
+            tuple(literal.encode() for literal in found or ()) for found in self._window_literals
+        ]
 
     # -- feeding ---------------------------------------------------------------------------------------
     def feed_block(self, block: bytes, first_line: int) -> None:
