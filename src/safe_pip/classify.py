@@ -1682,7 +1682,14 @@ def _window_literals(rule: Rule) -> tuple[str, ...] | None:
     """Lower-case literals one of which every match of the rule's multi-line patterns holds, each within one
     line, or None (not a multi-line rule, or a pattern without such literals). A literal that spans lines
     stands by its longest part between newlines (a match holding it holds that part, within one of its
-    lines: python-c-api-changed's "error: lvalue required as left operand of assignment\\n")."""
+    lines: python-c-api-changed's "error: lvalue required as left operand of assignment\\n").
+
+    A built-in rule's pattern may give rarer ones through its literal clauses (rules.literal_clauses): every
+    match is of one of its alternatives, and holds a literal of each of that alternative's clauses, so one
+    clause per alternative (its longest literals) will do as well. uv-requirements-conflict's veto needs "has"
+    (its required literal) and, after it, "wheels" or "usable": "has" opened its window at every "has no "
+    line (a gcc error's "'PGconn' has no member named"), "wheels"/"usable" do not. The set whose shortest
+    literal is longer is kept."""
     if not rule.multiline:
         return None
     found: list[str] = []
@@ -1694,12 +1701,43 @@ def _window_literals(rule: Rule) -> tuple[str, ...] | None:
             literals = rule._literals_of(pattern)
             if literals is None:
                 return None
-            for literal in literals:
-                piece = max(literal.split("\n"), key=len)
-                if not piece:
-                    return None
-                found.append(piece.lower())
+            pieces = _pieces(literals)
+            if rule.builtin:
+                finer = _clause_pieces(pattern)
+                if finer is not None and (pieces is None or min(map(len, finer)) > min(map(len, pieces))):
+                    pieces = finer
+            if pieces is None:
+                return None
+            found.extend(pieces)
     return tuple(sorted(set(found))) or None
+
+
+def _pieces(literals: Iterable[str]) -> tuple[str, ...] | None:
+    """Each literal's longest part between newlines, lower-cased; None when one has none."""
+    pieces = tuple(max(literal.split("\n"), key=len).lower() for literal in literals)
+    return None if not pieces or not all(pieces) else pieces
+
+
+def _clause_pieces(pattern: str) -> tuple[str, ...] | None:
+    """Literals one of which every match of `pattern` holds (see _window_literals): of each alternative's
+    clauses, the one whose shortest literal (its longest part between newlines) is longest, then the one of
+    fewest literals; None when the pattern has no clauses or an alternative none that does."""
+    clauses = literal_clauses(pattern)
+    if clauses is None:
+        return None
+    found: list[str] = []
+    for alternative in clauses:
+        best: tuple[str, ...] | None = None
+        for clause in alternative:
+            pieces = _pieces(clause)
+            if pieces is not None and (
+                best is None or (min(map(len, pieces)), -len(pieces)) > (min(map(len, best)), -len(best))
+            ):
+                best = pieces
+        if best is None:
+            return None
+        found.extend(best)
+    return tuple(found) or None
 
 
 def rank(diagnoses: Iterable[Diagnosis]) -> list[Diagnosis]:
