@@ -406,20 +406,28 @@ def test_a_foreign_logs_diagnosis_is_rewritten_with_what_the_log_says() -> None:
     assert not rewritten.fixes[0].auto
 
 
+# Projects release-tables.toml lists (numpy, pandas) are read with it: the list ends exactly at their last
+# release for some Python, which says more than the series (0.7); pyyaml is not in the table (0.5).
+_TABLE = (0.7, "last release for Python")
+_SERIES = (0.5, "is newer than every release pip could use here")
+
+
 @pytest.mark.parametrize(
-    "name",
+    ("name", "expected"),
     [
         # Ubuntu 22.04's pip 22.0.2 on 3.10, numpy==2.3.0 (Requires-Python >=3.11): no "Ignored ..." line
-        "match-numpy230-newer-pin-py310-ubuntu2204-pip22",
+        ("match-numpy230-newer-pin-py310-ubuntu2204-pip22", _TABLE),
         # Ubuntu 20.04's pip 20.0.2 on 3.8, pandas==2.1.0 (Requires-Python >=3.9)
-        "match-pandas210-newer-pin-py38-ubuntu2004-pip20",
+        ("match-pandas210-newer-pin-py38-ubuntu2004-pip20", _TABLE),
         # pip 19.2.3 on Python 2.7, pyyaml==6.0.1 (listed up to 5.4.1): the next series dropped Python 2
-        "match-pyyaml601-next-series-pin-py27-pip19",
+        ("match-pyyaml601-next-series-pin-py27-pip19", _SERIES),
         # pip 19.3.1 on Python 3.8, numpy==2.0.0 (listed up to 1.24.4)
-        "match-numpy200-next-series-pin-py38-pip19",
+        ("match-numpy200-next-series-pin-py38-pip19", _TABLE),
     ],
 )
-def test_a_real_pin_newer_than_the_listed_series_reads_as_the_python_version(name: str) -> None:
+def test_a_real_pin_newer_than_the_listed_series_reads_as_the_python_version(
+    name: str, expected: tuple[float, str]
+) -> None:
     from safe_pip.classify import classify_stream
     from safe_pip.rules import load_rules
 
@@ -431,9 +439,9 @@ def test_a_real_pin_newer_than_the_listed_series_reads_as_the_python_version(nam
     assert (top.rule, top.category, top.confidence) == (
         "no-matching-distribution",
         "python-version-unsupported",
-        0.5,
+        expected[0],
     )
-    assert "is newer than every release pip could use here" in top.summary
+    assert expected[1] in top.summary
 
 
 @pytest.mark.parametrize(
@@ -529,3 +537,96 @@ def test_no_index_without_find_links_says_pip_looked_nowhere() -> None:
     found = explain(folder, _linux(11), python_version="3.11.7")
     assert found is not None
     assert found.summary == "There is no project named wheelonly in your --find-links folders."
+
+
+@pytest.mark.parametrize(
+    ("name", "category", "confidence", "phrase", "extra_evidence"),
+    [
+        # pip 21.3.1 on 3.6, black==24.1.0: the list ends at 22.8.0, black's last release for 3.6 (calendar
+        # versions: no "next series" to read)
+        (
+            "match-black240-py36-list-ends-at-last-release-pip21",
+            "python-version-unsupported",
+            0.7,
+            "black's last release for Python 3.6",
+            [],
+        ),
+        # the same list, a pin past every release the table knows: a version that may not exist
+        (
+            "match-black991-py36-pin-past-newest-pip21",
+            "no-matching-distribution",
+            0.75,
+            "found no release",
+            [],
+        ),
+        # pip download --python-version 3.15: tensorflow's wheels stop at 3.14 (pre-releases counted)
+        (
+            "match-tensorflow-download-python-version-315-versions-none-pip23",
+            "python-version-unsupported",
+            0.7,
+            "none for Python 3.15 yet",
+            [1],
+        ),
+        # --platform win32: torch has no 32-bit Windows wheel at all
+        (
+            "match-torch-download-win32-versions-none-pip23",
+            "no-matching-distribution",
+            0.7,
+            "none for 32-bit Windows",
+            [1],
+        ),
+        # --platform macosx_10_15_x86_64, torch==2.5.0: the list ends at 2.2.2, torch's last for Intel Macs
+        (
+            "match-torch250-download-macos-x86-64-list-ends-pip23",
+            "no-matching-distribution",
+            0.7,
+            "last release with a wheel for macOS on Intel",
+            [1],
+        ),
+        # pip 24.2 on 3.13, nothing else in the log: wheel-only, and the log names no Python or platform
+        (
+            "match-tfio-py313-versions-none-no-evidence-pip24",
+            "no-matching-distribution",
+            0.6,
+            "The log does not say which Python or platform",
+            [],
+        ),
+    ],
+)
+def test_a_log_alone_read_with_the_release_table(
+    name: str, category: str, confidence: float, phrase: str, extra_evidence: list[int]
+) -> None:
+    from safe_pip.classify import classify_stream
+    from safe_pip.rules import load_rules
+
+    path = ROOT / "tests" / "fixtures" / "logs" / "no-matching-distribution" / f"{name}.log"
+    with path.open("rb") as stream:
+        diagnoses = classify_stream(stream, load_rules())
+    lines = path.read_text(encoding="utf-8").splitlines()
+    [top] = with_log_facts(diagnoses, lines=lines)[:1]
+    assert (top.category, top.confidence) == (category, confidence)
+    assert phrase in top.summary
+    before = {item.line for item in diagnoses[0].evidence}
+    assert sorted({item.line for item in top.evidence} - before) == extra_evidence
+    if extra_evidence:
+        # the log names the Python or the platform: no network check, no "prefer wheels"
+        assert not {fix.id for fix in top.fixes} & {"check-network", "prefer-binary"}
+
+
+def test_the_release_table_needs_the_logs_own_lines_for_a_python_outside_its_range() -> None:
+    # the same "versions: none" without the command line that named Python 3.15: no guess
+    line = "ERROR: Could not find a version that satisfies the requirement tensorflow (from versions: none)"
+    alone = explain_log([line])
+    assert alone is not None
+    assert alone.category == "no-matching-distribution"
+    assert "does not say which Python" in alone.summary
+    from safe_pip.logpython import log_python
+
+    named = explain_log(
+        [line], log=log_python(["Requirement already satisfied: a in /v/lib/python3.15/site-packages"])
+    )
+    assert named is not None
+    assert named.category == "python-version-unsupported"
+    covered = explain_log([line], log=log_python(["Python 3.12.1"]))
+    assert covered is not None
+    assert covered.category == "no-matching-distribution"

@@ -22,6 +22,9 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from safe_pip.logpython import LogPython
+from safe_pip.releasetables import AS_OF as RELEASES_AS_OF
+from safe_pip.releasetables import ProjectReleases
 from safe_pip.wheeltags import InterpreterTags, explain_wheel, parse_platform
 
 __all__ = [
@@ -952,12 +955,13 @@ def _groups(
 class LogExplanation:
     """What pip's own lines say about why nothing fit, without the index: lower confidence."""
 
-    kind: str  # python-version (older than every release listed), no-such-project (none listed)
+    kind: str  # python-version (older than every release listed), no-such-project (none listed), platform
     category: str
     summary: str
     hint: str
     confidence: float
     suggestions: tuple[str, ...] = ()
+    evidence: tuple[tuple[int, str], ...] = ()  # other lines of the log the explanation rests on
 
 
 # ERROR: Could not find a version that satisfies the requirement torch==1.4.0 (from versions: 2.2.0, 2.2.1)
@@ -983,11 +987,15 @@ def _in_unlisted_series(below: Version, above: Version, wanted: Version) -> bool
     return pin[0] == high[0] and low[1] < pin[1] < high[1]
 
 
-def explain_log(lines: Iterable[str], similar: Sequence[str] = ()) -> LogExplanation | None:
+def explain_log(
+    lines: Iterable[str], similar: Sequence[str] = (), log: LogPython | None = None
+) -> LogExplanation | None:
     """From pip's "Could not find a version ... (from versions: ...)" line alone: a pinned version older than
     every version pip could use means older releases are hidden from this interpreter, most likely by its
     Python version; no version at all for a name that looks like another project's means a typo or an import
-    name (`similar`, from the caller). None when the lines say nothing more than pip did."""
+    name (`similar`, from the caller). For a project release-tables.toml lists, what the list (or its absence)
+    means there, with the Python and platform the rest of the log names (`log`, from logpython). None when the
+    lines say nothing more than pip did."""
     for line in lines:
         match = _FROM_VERSIONS.search(line)
         if match is None:
@@ -1002,6 +1010,13 @@ def explain_log(lines: Iterable[str], similar: Sequence[str] = ()) -> LogExplana
                 versions.append(Version(text))
             except InvalidVersion:
                 continue
+        from safe_pip.releasetables import load_release_tables
+
+        known = load_release_tables().get(canonicalize_name(package))
+        if known is not None:
+            told = _explain_with_table(known, spec, versions, match.group("versions"), log or LogPython())
+            if told is not None:
+                return told
         if pinned and versions and match.group("versions") not in (None, "none"):
             try:
                 wanted = Version(pinned.group(1))
@@ -1109,4 +1124,167 @@ def explain_log(lines: Iterable[str], similar: Sequence[str] = ()) -> LogExplana
                 suggestions=tuple(similar),
             )
         return None
+    return None
+
+
+def _wanted_exists(known: ProjectReleases, spec: str) -> bool:
+    """Whether some release up to the table's newest can satisfy `spec` (a pin at most the newest; a range
+    that holds the newest): a pin past every release the table knows may not exist at all."""
+    pinned = re.fullmatch(r"===?([\w.!+-]+)", spec)
+    try:
+        if pinned:
+            return Version(pinned.group(1)) <= Version(known.newest)
+        return SpecifierSet(spec).contains(known.newest, prereleases=True) if spec else True
+    except (InvalidVersion, InvalidSpecifier):
+        return False
+
+
+def _excludes_all(spec: str, versions: Sequence[Version]) -> bool:
+    try:
+        wanted = SpecifierSet(spec)
+    except InvalidSpecifier:
+        return False
+    return bool(spec) and not any(wanted.contains(version, prereleases=True) for version in versions)
+
+
+def _platform_words(known: ProjectReleases) -> str:
+    return ", ".join(LogPython(platform=platform).platform_name for platform, _ in known.platforms)
+
+
+def _python_words(pythons: Sequence[str]) -> str:
+    return "Python " + " or ".join(pythons)
+
+
+def _explain_with_table(
+    known: ProjectReleases, spec: str, versions: Sequence[Version], listed: str | None, log: LogPython
+) -> LogExplanation | None:
+    """What pip's line means for a project the release table knows (as of its date): a list that ends exactly
+    at the project's last release for some Python (or platform), or no release at all of a project that
+    publishes only wheels, read with the Python and platform the log names. None when the table and the log
+    together say no more than pip did."""
+    name = known.name
+    dated = f"(the index on {RELEASES_AS_OF})"
+    seen_python = (log.python_line,) if log.python_line else ()
+    seen_platform = (log.platform_line,) if log.platform_line else ()
+    shown = f"the log shows Python {log.python} (line {log.python_line[0]})" if log.python_line else ""
+    if (
+        versions
+        and listed not in (None, "none")
+        and _excludes_all(spec, versions)
+        and _wanted_exists(known, spec)
+    ):
+        end = str(max(versions))
+        pythons = known.pythons_ending_at(end)
+        if pythons and (log.python is None or log.python in pythons):
+            return LogExplanation(
+                kind="python-version",
+                category="python-version-unsupported",
+                summary=(
+                    f"pip's list of {name} releases ends at {end}, {name}'s last release for "
+                    f"{_python_words(pythons)} {dated}{'; ' + shown if shown else ''}: the releases "
+                    "that would "
+                    f"satisfy {name}{spec} do not support this Python version."
+                ),
+                hint=(
+                    f"Use a newer Python for {name}{spec} ({name} {known.newest} supports up to Python "
+                    f"{known.pythons[1]}), or install {name}=={end}, the last release for this one."
+                ),
+                confidence=0.7,
+                evidence=seen_python,
+            )
+        platforms = known.platforms_ending_at(end)
+        if platforms and not pythons and (log.platform is None or log.platform in platforms):
+            where = " or ".join(LogPython(platform=platform).platform_name for platform in platforms)
+            return LogExplanation(
+                kind="platform",
+                category="no-matching-distribution",
+                summary=(
+                    f"pip's list of {name} releases ends at {end}, {name}'s last release with a wheel for "
+                    f"{where} {dated}: {name} publishes no wheels for this platform after that, and the "
+                    "Python version is not why."
+                ),
+                hint=(
+                    f"Install {name}=={end} (the last release for this platform), or use a machine {name} "
+                    "still publishes wheels for."
+                ),
+                confidence=0.7,
+                evidence=seen_platform,
+            )
+        return None
+    if listed == "none" and known.wheel_only:
+        low, high = known.pythons
+        if log.python is not None and not known.covers_python(log.python):
+            newer = tuple(map(int, log.python.split("."))) > tuple(map(int, high.split(".")))
+            return LogExplanation(
+                kind="python-version",
+                category="python-version-unsupported",
+                summary=(
+                    f"pip found no release of {name} with a wheel for this interpreter, and {shown}: {name} "
+                    f"publishes only wheels (no source archive), for CPython {low} to {high} {dated}, none "
+                    "for "
+                    f"Python {log.python}{' yet' if newer else ''}."
+                ),
+                hint=(
+                    f"Use a Python {name} has wheels for (Python {high} is the newest), e.g. a virtual "
+                    f"environment made with python{high}."
+                ),
+                confidence=0.7,
+                evidence=seen_python,
+            )
+        covered = known.covers_platform(log.platform) if log.platform else None
+        if log.platform == "musllinux":
+            covered = any(platform.startswith("musllinux") for platform, _ in known.platforms)
+        if log.platform_line is not None and covered is False:
+            return LogExplanation(
+                kind="platform",
+                category="no-matching-distribution",
+                summary=(
+                    f"pip found no release of {name} with a wheel for this machine: {name} publishes only "
+                    f"wheels, none for {log.platform_name} (the index on {RELEASES_AS_OF}; line "
+                    f"{log.platform_line[0]} of the log names the platform): the Python version is not why."
+                ),
+                hint=(
+                    f"{name} has wheels for {_platform_words(known)}: install it on one of those, or build "
+                    "it from its own sources if the project documents how."
+                ),
+                confidence=0.7,
+                evidence=seen_platform,
+            )
+        return LogExplanation(
+            kind="no-wheel",
+            category="no-matching-distribution",
+            summary=(
+                f"pip found no release of {name} it can install here: {name} publishes only wheels (no "
+                f"source archive), for CPython {low} to {high} on {_platform_words(known)} {dated}, so no "
+                "wheel fits this interpreter's Python version or platform. The log does not say which Python "
+                "or platform pip ran on; `safe-pip diagnose --here` on that machine can tell."
+            ),
+            hint=(
+                f"Check `python --version` (a Python outside {low}-{high} has no {name} wheel) and the "
+                "platform (32-bit Windows or Python, 32-bit ARM and musl have none unless listed above)."
+            ),
+            confidence=0.6,
+            evidence=seen_python + seen_platform,
+        )
+    last = dict(known.last).get(log.python or "")
+    pinned = re.fullmatch(r"===?([\w.!+-]+)", spec)
+    if last is not None and not versions and pinned is not None:
+        # No list (pip 20.3's resolver prints none): a pin newer than the table's last release for the Python
+        # the log names, and not past the project's newest.
+        try:
+            past_last = Version(last) < Version(pinned.group(1)) <= Version(known.newest)
+        except InvalidVersion:
+            past_last = False
+        if past_last:
+            return LogExplanation(
+                kind="python-version",
+                category="python-version-unsupported",
+                summary=(
+                    f"{name}{spec} is newer than {last}, {name}'s last release for Python {log.python} "
+                    f"{dated}, and {shown}: its files do not support this Python version."
+                ),
+                hint=f"Use a newer Python for {name}{spec}, or install {name}=={last}.",
+                confidence=0.7,
+                evidence=seen_python,
+            )
     return None

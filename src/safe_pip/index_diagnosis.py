@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
-from safe_pip.classify import Diagnosis
+from safe_pip.classify import Diagnosis, Evidence
 from safe_pip.facts import WANTED_REQUIREMENT, index_query_options, missing_project
 from safe_pip.fixes import Fix, FixContext, render_fix
 
@@ -63,7 +63,7 @@ def with_index_facts(
     # facts are known).
     facts, query = detect_facts_and_index_files(python, package, asking_with)
     if facts is None or query is None:
-        return with_log_facts(diagnoses, context)  # the index could not be asked: what the log says
+        return with_log_facts(diagnoses, context, lines)  # the index could not be asked: what the log says
     target = facts.wheel_target()
     version = ".".join(map(str, facts.version))
     requests = context.requests
@@ -83,11 +83,11 @@ def with_index_facts(
         unreadable = _index_unreadable(top, query.unreachable, reread) if not query.files else None
         if unreadable is not None:
             return [unreadable, *(d for d in diagnoses[1:] if d.category not in ASKING_CATEGORIES)]
-        return with_log_facts(diagnoses, context)
+        return with_log_facts(diagnoses, context, lines)
     if explanation.kind == "no-such-project" and top.category == "python-version-unsupported":
         # pip's own log saw the project's releases (their Requires-Python): an index that says it has no such
         # project is not the one pip read (another configuration, a stand-in pip); the log is the evidence.
-        return with_log_facts(diagnoses, context)
+        return with_log_facts(diagnoses, context, lines)
     asking = replace(
         context,
         package=package,
@@ -195,13 +195,17 @@ def _logged_specifier(diagnosis: Diagnosis) -> str:
     return ""
 
 
-def with_log_facts(diagnoses: Sequence[Diagnosis], context: FixContext | None = None) -> list[Diagnosis]:
+def with_log_facts(
+    diagnoses: Sequence[Diagnosis], context: FixContext | None = None, lines: Iterable[str] = ()
+) -> list[Diagnosis]:
     """For a log from elsewhere (no index to ask): what pip's own "from versions:" line says beyond "no
     match", at lower confidence (a pin older than every listed release: likely the Python version; no
-    release at all of a name that looks like another project's: a typo or an import name)."""
+    release at all of a name that looks like another project's: a typo or an import name; for a project
+    release-tables.toml lists, what its list means with the Python and platform the log's `lines` name)."""
     if not diagnoses or diagnoses[0].category not in ASKING_CATEGORIES or not diagnoses[0].package:
         return list(diagnoses)
     from safe_pip.index import explain_log
+    from safe_pip.logpython import log_python
     from safe_pip.projectnames import is_popular, similar_projects
 
     top = diagnoses[0]
@@ -213,10 +217,19 @@ def with_log_facts(diagnoses: Sequence[Diagnosis], context: FixContext | None = 
     none_listed = any("(from versions: none)" in text for text in texts)
     package = str(top.package)
     similar = similar_projects(package) if none_listed and not is_popular(package) else []
-    found = explain_log(texts, similar)
+    found = explain_log(texts, similar, log_python(lines))
     if found is None:
         return list(diagnoses)
+    evidence = top.evidence
+    if found.evidence:
+        # the lines that name the Python or the platform, beside pip's own
+        seen = {item.line for item in evidence}
+        extra = (Evidence(number, text) for number, text in found.evidence if number not in seen)
+        evidence = tuple(sorted((*evidence, *extra), key=lambda item: item.line))
     fixes = list(top.fixes)
+    if found.kind in ("platform", "python-version") and found.evidence:
+        # the Python or the platform the log names is why: no network check, no other kind of file
+        fixes = [fix for fix in fixes if fix.id not in ("prefer-binary", "check-network")]
     if found.suggestions:
         fixing = replace(context or FixContext(), package=package)
         fixes = [
@@ -233,5 +246,6 @@ def with_log_facts(diagnoses: Sequence[Diagnosis], context: FixContext | None = 
         summary=found.summary,
         hint=found.hint,
         fixes=tuple(fixes),
+        evidence=evidence,
     )
     return [diagnosis, *(d for d in diagnoses[1:] if d.category not in ASKING_CATEGORIES)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from safe_pip import __version__
 from safe_pip.classify import Classifier, Diagnosis
@@ -61,10 +61,13 @@ def run(args: argparse.Namespace, invocation: Invocation, console: Console) -> i
     # From this machine, a CUDA extension build is told while the log is read (stdin is read once).
     sniff = here and python is not None
     sniffer = None
+    # The log's lines again, read only when a release pip did not find is explained from the log's other lines
+    # (the Python and platform they name): the file once more, or a copy of standard input kept while read.
+    kept = _KeptStream(sys.stdin.buffer) if name == "-" else None
     try:
-        if name == "-":
-            sniffer = _CudaBuildSniffer(sys.stdin.buffer) if sniff else None
-            classifier.feed_stream(sniffer.stream() if sniffer else sys.stdin.buffer)
+        if kept is not None:
+            sniffer = _CudaBuildSniffer(kept.stream()) if sniff else None
+            classifier.feed_stream(sniffer.stream() if sniffer else kept.stream())
         else:
             with _open_log(name) as stream:
                 sniffer = _CudaBuildSniffer(stream) if sniff else None
@@ -80,9 +83,11 @@ def run(args: argparse.Namespace, invocation: Invocation, console: Console) -> i
     if not from_builtin_rule(rules, diagnoses):
         pass  # a user's own rule says what it says
     elif here and python is not None:
-        diagnoses = with_index_facts(diagnoses, python=python, context=classifier.context, sources=())
+        diagnoses = with_index_facts(
+            diagnoses, python=python, context=classifier.context, sources=(), lines=_LogLines(name, kept)
+        )
     else:
-        diagnoses = with_log_facts(diagnoses)
+        diagnoses = with_log_facts(diagnoses, lines=_LogLines(name, kept))
     built_for = None
     if sniffer is not None and sniffer.matched and python is not None:
         # Which torch/CUDA/Python/ABI the failed CUDA extension build was building for (issue 16.5).
@@ -91,6 +96,50 @@ def run(args: argparse.Namespace, invocation: Invocation, console: Console) -> i
         built_for = cuda_build_target(python, sniffer.matched)
     _print_diagnoses(diagnoses, as_json=args.json, console=console, build_target=built_for)
     return 0 if diagnoses else 1
+
+
+class _KeptStream:
+    """Passes standard input's bytes on and keeps a copy (in memory up to 16 MB, then in a temporary file), so
+    that its lines can be read again after the classifier has read them."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        import tempfile
+
+        self.source = source
+        self.copy = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - read back later
+
+    def stream(self) -> BinaryIO:
+        from typing import cast
+
+        return cast("BinaryIO", self)
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.source.read(size)
+        self.copy.write(data)
+        return data
+
+
+class _LogLines:
+    """The log's lines, read when iterated: the file `name` again, or the copy of standard input."""
+
+    def __init__(self, name: str, kept: _KeptStream | None) -> None:
+        self.name = name
+        self.kept = kept
+
+    def __iter__(self) -> Iterator[str]:
+        from typing import cast
+
+        from safe_pip.logtext import iter_lines
+
+        try:
+            if self.kept is not None:
+                self.kept.copy.seek(0)
+                yield from (line.text for line in iter_lines(cast("BinaryIO", self.kept.copy)))
+                return
+            with _open_log(self.name) as stream:
+                yield from (line.text for line in iter_lines(stream))
+        except OSError:
+            return
 
 
 class _CudaBuildSniffer:

@@ -1,0 +1,168 @@
+"""The release table (`release-tables.toml`, beside this module): for some much-installed projects, which
+CPython versions and platforms their releases cover, each project's last release for each Python it dropped,
+and whether it publishes only wheels. A log from elsewhere says which release pip looked for and what it
+listed, not why nothing fit: the table says when the list itself points at the Python version or the
+platform. Pure: `parse_release_tables(text)` reads the data, `load_release_tables()` the shipped file once; a
+project the table does not list is unknown (None), never guessed.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+from dataclasses import dataclass
+
+from packaging.version import InvalidVersion, Version
+
+# `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["AS_OF", "ProjectReleases", "ReleaseTablesError", "load_release_tables", "parse_release_tables"]
+
+AS_OF = "2026-12-01"  # the day the index was read (release-tables.toml's header)
+
+_PYTHON = re.compile(r"[23]\.\d{1,2}")
+_PLATFORMS = frozenset(
+    {
+        "linux-x86_64",
+        "linux-aarch64",
+        "linux-armv7l",
+        "linux-i686",
+        "linux-ppc64le",
+        "linux-s390x",
+        "musllinux-x86_64",
+        "musllinux-aarch64",
+        "macos-x86_64",
+        "macos-arm64",
+        "win-amd64",
+        "win-arm64",
+        "win32",
+    }
+)
+
+
+class ReleaseTablesError(ValueError):
+    """The table's data is not as documented (the message names the project, the key and the bad value)."""
+
+
+@dataclass(frozen=True)
+class ProjectReleases:
+    """One project's entry. `pythons`: the oldest and newest CPython any release covers; `last`: the last
+    release for each Python it no longer releases for; `platforms`: each platform's newest release with a
+    wheel (wheel-only projects; empty otherwise)."""
+
+    name: str
+    wheel_only: bool
+    pythons: tuple[str, str]
+    newest: str
+    last: tuple[tuple[str, str], ...]
+    platforms: tuple[tuple[str, str], ...]
+
+    def covers_python(self, python: str) -> bool:
+        """Whether some release has a file for CPython `python` ("3.13")."""
+        low, high = self.pythons
+        return _key(low) <= _key(python) <= _key(high)
+
+    def pythons_ending_at(self, version: str) -> tuple[str, ...]:
+        """The Pythons whose last release is `version` (a list that ends there was cut by the Python)."""
+        try:
+            wanted = Version(version)
+        except InvalidVersion:
+            return ()
+        return tuple(python for python, last in self.last if Version(last) == wanted)
+
+    def platforms_ending_at(self, version: str) -> tuple[str, ...]:
+        """The platforms whose newest wheel is `version`, older than the project's newest release."""
+        try:
+            wanted = Version(version)
+        except InvalidVersion:
+            return ()
+        if wanted == Version(self.newest):
+            return ()
+        return tuple(platform for platform, last in self.platforms if Version(last) == wanted)
+
+    def covers_platform(self, platform: str) -> bool | None:
+        """Whether some release has a wheel for `platform` (None: not a wheel-only project, so unknown)."""
+        if not self.wheel_only:
+            return None
+        return any(name == platform for name, _ in self.platforms)
+
+
+def _key(python: str) -> tuple[int, int]:
+    major, minor = python.split(".")
+    return int(major), int(minor)
+
+
+def _toml() -> Any:
+    """tomllib (tomli before Python 3.11)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on older Pythons only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    return tomllib
+
+
+def parse_release_tables(text: str, origin: str = "release-tables.toml") -> dict[str, ProjectReleases]:
+    """The table's projects by name; ReleaseTablesError naming the project and key when the data is bad."""
+    tomllib = _toml()
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ReleaseTablesError(f"{origin}: not valid TOML: {error}") from None
+    projects = {}
+    for name, entry in data.items():
+        where = f"{origin}: [{name}]"
+        if not isinstance(entry, dict):
+            raise ReleaseTablesError(f"{where} must be a table, not {entry!r}")
+        wheel_only = entry.get("wheel_only")
+        if not isinstance(wheel_only, bool):
+            raise ReleaseTablesError(f"{where} wheel_only must be true or false, not {wheel_only!r}")
+        span = entry.get("pythons")
+        low, _, high = span.partition("-") if isinstance(span, str) else ("", "", "")
+        if not (_PYTHON.fullmatch(low) and _PYTHON.fullmatch(high)) or _key(low) > _key(high):
+            raise ReleaseTablesError(f"{where} pythons must be 'X.Y-X.Y', oldest first, not {span!r}")
+        newest = _version(entry.get("newest"), f"{where} newest")
+        last = entry.get("last", {})
+        platforms = entry.get("platforms", {})
+        if not isinstance(last, dict) or not isinstance(platforms, dict):
+            raise ReleaseTablesError(f"{where} last and platforms must be tables of strings")
+        for python, version in last.items():
+            if not _PYTHON.fullmatch(python) or not _key(low) <= _key(python) <= _key(high):
+                raise ReleaseTablesError(f"{where} last: {python!r} is not a Python in {span}")
+            if _version(version, f"{where} last.{python}") >= newest:
+                raise ReleaseTablesError(f"{where} last.{python} = {version!r} is not older than newest")
+        for platform, version in platforms.items():
+            if platform not in _PLATFORMS:
+                raise ReleaseTablesError(f"{where} platforms: unknown platform {platform!r}")
+            if _version(version, f"{where} platforms.{platform}") > newest:
+                raise ReleaseTablesError(f"{where} platforms.{platform} = {version!r} is newer than newest")
+        if platforms and not wheel_only:
+            raise ReleaseTablesError(f"{where} platforms is only for a wheel-only project")
+        projects[name.lower()] = ProjectReleases(
+            name=name,
+            wheel_only=wheel_only,
+            pythons=(low, high),
+            newest=str(newest),
+            last=tuple(sorted(last.items(), key=lambda item: _key(item[0]))),
+            platforms=tuple(sorted(platforms.items())),
+        )
+    return projects
+
+
+def _version(value: object, where: str) -> Version:
+    try:
+        return Version(str(value)) if isinstance(value, str) else Version("not a version")
+    except InvalidVersion:
+        raise ReleaseTablesError(f"{where} must be a version string, not {value!r}") from None
+
+
+@functools.lru_cache(maxsize=1)
+def load_release_tables() -> dict[str, ProjectReleases]:
+    """The table shipped beside this module (read once)."""
+    from pathlib import Path
+
+    path = Path(__file__).with_name("release-tables.toml")
+    return parse_release_tables(path.read_text(encoding="utf-8"), str(path))
