@@ -630,3 +630,20 @@ def test_the_release_table_needs_the_logs_own_lines_for_a_python_outside_its_ran
     covered = explain_log([line], log=log_python(["Python 3.12.1"]))
     assert covered is not None
     assert covered.category == "no-matching-distribution"
+
+
+def test_pip_203s_line_without_a_list_needs_the_python_the_log_names() -> None:
+    # pip 20.3's resolver prints no "from versions" list: only the log's Python and the table can tell
+    from safe_pip.logpython import log_python
+
+    line = "ERROR: Could not find a version that satisfies the requirement pandas==2.1.0"
+    assert explain_log([line]) is None
+    on_38 = log_python(["Requirement already satisfied: numpy in /v/lib/python3.8/site-packages (1.24.4)"])
+    found = explain_log([line], log=on_38)
+    assert found is not None
+    assert found.category == "python-version-unsupported"
+    assert "2.0.3, pandas's last release for Python 3.8" in found.summary
+    assert found.evidence == (on_38.python_line,)
+    assert explain_log([line.replace("2.1.0", "2.0.3")], log=on_38) is None  # not past its last release
+    assert explain_log([line.replace("2.1.0", "9.0.0")], log=on_38) is None  # past every release known
+    assert explain_log([line], log=log_python(["Python 3.12.1"])) is None  # a Python it still supports
