@@ -162,29 +162,40 @@ def test_builtin_rules_are_found() -> None:
 
 
 def test_the_builtin_library_cache_round_trips_and_follows_changes(tmp_path: Path) -> None:
-    from safe_pip.rules import _builtin_rules
+    import marshal
+    from dataclasses import fields
 
-    assert load_rules(cache_folder=tmp_path / "library") == load_rules()  # the JSON round trip loses nothing
+    from safe_pip.rules import _RULE_FIELDS, Rule, _builtin_rules
+
+    assert tuple(field.name for field in fields(Rule)) == _RULE_FIELDS  # the cache's order of values
+    written = load_rules(cache_folder=tmp_path / "library")
+    assert written == load_rules()
+    assert load_rules(cache_folder=tmp_path / "library") == written  # read back, it loses nothing
+    assert all(rule.builtin for rule in written.rules)
     cache = tmp_path / "cache"
     path = write_rule(tmp_path / "rules", "cached-rule")
     assert [rule.title for rule in _builtin_rules([path], cache)] == ["No compiler"]
-    (cached,) = cache.glob("builtin-rules-*.json")
+    (cached,) = cache.glob("builtin-rules-*.marshal")
     # The second load reads the cache: what is in it is what comes back.
-    cached.write_text(cached.read_text().replace("No compiler", "From the cache"))
+    stamp, rows, multiline, clauses = marshal.loads(cached.read_bytes())  # noqa: S302 (its own file)
+    title = _RULE_FIELDS.index("title")
+    rows = [(*row[:title], "From the cache", *row[title + 1 :]) for row in rows]
+    cached.write_bytes(marshal.dumps([stamp, rows, multiline, clauses]))
     assert [rule.title for rule in _builtin_rules([path], cache)] == ["From the cache"]
     # A changed rule file no longer fits the cache: parsed again, the cache rewritten in place.
     path.write_text(path.read_text().replace("No compiler", "Changed title!"))
     assert [rule.title for rule in _builtin_rules([path], cache)] == ["Changed title!"]
-    assert list(cache.glob("builtin-rules-*.json")) == [cached]
+    assert list(cache.glob("builtin-rules-*.marshal")) == [cached]
     # A corrupt cache is replaced, never trusted.
-    cached.write_text("{not json")
-    assert [rule.title for rule in _builtin_rules([path], cache)] == ["Changed title!"]
+    for damaged in (b"{not marshal", cached.read_bytes()[:-40], marshal.dumps([stamp, [("x",)], {}, {}])):
+        cached.write_bytes(damaged)
+        assert [rule.title for rule in _builtin_rules([path], cache)] == ["Changed title!"]
     # Another installation (another rules folder) keeps a cache of its own beside this one.
     other = write_rule(tmp_path / "other-install" / "rules", "cached-rule")
     other.write_text(other.read_text().replace("No compiler", "Other install"))
     assert [rule.title for rule in _builtin_rules([other], cache)] == ["Other install"]
     assert [rule.title for rule in _builtin_rules([path], cache)] == ["Changed title!"]
-    assert len(list(cache.glob("builtin-rules-*.json"))) == 2
+    assert len(list(cache.glob("builtin-rules-*.marshal"))) == 2
 
 
 @pytest.mark.parametrize("pattern", [r"(a|a)+$", r"(a|aa)+$", r"(a{1,100}){1,100}$", r"a*a*a*a*a*a*b"])

@@ -877,7 +877,7 @@ def _toml() -> Any:
 
 # The form of the parsed library's cache: a new engine key (join, warning, explains) or a new way of finding
 # literals changes it, so a cache written by an older checkout of the same version is not read.
-_CACHE_FORMAT = "4"
+_CACHE_FORMAT = "5"
 # A rule file is a few hundred bytes; a larger one is a mistake (or a trap), not a rule.
 MAX_RULE_FILE_BYTES = 64 << 10
 
@@ -1038,68 +1038,118 @@ def _folder_rules(folder: Path, cache_folder: Path | None, problems: list[RuleEr
 
 def _builtin_rules(files: Sequence[Path], cache_folder: Path | None) -> list[Rule]:
     """The built-in rules; parsing 50+ TOML files costs more than a failed install's whole diagnosis
-    budget, so the parsed library is kept as JSON, checked against the files' names, sizes and times.
+    budget, so the parsed library is kept in a cache, checked against the files' names, sizes and times.
 
-    One cache file per installation (named after its rules folder): two installs of safe-pip (pipx's and a
-    project's venv) do not replace each other's cache on every run.
+    One cache file per installation (named after its rules folder) and interpreter: two installs of
+    safe-pip (pipx's and a project's venv) do not replace each other's cache on every run.
     """
-    return [replace(rule, builtin=True) for rule in _parsed_builtin_rules(files, cache_folder)]
-
-
-def _parsed_builtin_rules(files: Sequence[Path], cache_folder: Path | None) -> list[Rule]:
-    import json
+    if cache_folder is None or not files:
+        return [replace(load_rule_file(path, validate_patterns=False), builtin=True) for path in files]
     import zlib
 
     from safe_pip import __version__
 
-    if cache_folder is None or not files:
-        return [load_rule_file(path, validate_patterns=False) for path in files]
     stamp = [__version__, _CACHE_FORMAT]
     for path in files:
         info = path.stat()
         stamp.append(f"{path.name}\0{info.st_size}\0{info.st_mtime_ns}")
     folder = str(files[0].parent).encode("utf-8", "surrogateescape")
-    cache = cache_folder / f"builtin-rules-{zlib.crc32(folder):08x}.json"
-    try:
-        cached = json.loads(cache.read_text(encoding="utf-8"))
-        if cached["stamp"] == stamp:
-            _MULTILINE.update(cached.get("multiline", {}))
-            for pattern, found in cached.get("clauses", {}).items():
-                _CLAUSES[pattern] = (
-                    None if found is None else tuple(tuple(map(tuple, branch)) for branch in found)
-                )
-            return [Rule.from_json(item) for item in cached["rules"]]
-    except (OSError, ValueError, TypeError, KeyError):
-        pass  # no cache yet, or an unreadable one: parse the files and write it again
-    rules = [load_rule_file(path, validate_patterns=False) for path in files]
+    cache = cache_folder / f"builtin-rules-{zlib.crc32(folder):08x}-{sys.implementation.cache_tag}.marshal"
+    cached = _read_library_cache(cache, stamp)
+    if cached is not None:
+        return cached
+    rules = [replace(load_rule_file(path, validate_patterns=False), builtin=True) for path in files]
     try:
         cache_folder.mkdir(parents=True, exist_ok=True)
-        temporary = cache.with_suffix(f".{os.getpid()}.tmp")
-        # (and which patterns holding a newline's escape continue on the next line: parsing them again at
-        # each start cost ~4 ms)
-        multiline = {
-            pattern: _is_multiline(pattern)
-            for rule in rules
-            for pattern in (*rule.any, *rule.all, *rule.none, *rule.context)
-            if "\\n" in pattern or "\n" in pattern
-        }
-        # and each pattern's literal clauses (see literal_clauses: parsing every pattern costs ~60 ms)
-        clauses = {
-            pattern: literal_clauses(pattern)
-            for rule in rules
-            for pattern in (*rule.any, *rule.all, *rule.none, *rule.context)
-        }
-        payload = {
-            "stamp": stamp,
-            "rules": [rule.to_json() for rule in rules],
-            "multiline": multiline,
-            "clauses": clauses,
-        }
-        temporary.write_text(json.dumps(payload), encoding="utf-8")
-        os.replace(temporary, cache)
-    except OSError:
+        _write_library_cache(cache, stamp, rules)
+    except (OSError, ValueError):
         pass  # a read-only cache folder only costs the parsing next time
     return rules
+
+
+# The order of a cached rule's values: Rule's fields (a cached rule is made with them, in this order).
+_RULE_FIELDS = (
+    "id",
+    "category",
+    "title",
+    "priority",
+    "confidence",
+    "phase",
+    "fallback",
+    "package_context",
+    "keywords",
+    "any",
+    "all",
+    "none",
+    "context",
+    "window",
+    "when",
+    "defaults",
+    "summary",
+    "hint",
+    "fixes",
+    "references",
+    "source",
+    "literals",
+    "builtin",
+    "join",
+    "warning",
+    "explains",
+)
+
+
+def _read_library_cache(cache: Path, stamp: list[str]) -> list[Rule] | None:
+    """The rules kept in `cache` when it was written for `stamp`, else None.
+
+    marshal, not JSON: the library read back from JSON (660 KB, then a dict per rule turned into tuples,
+    then a copy of each marked built-in) cost ~10 ms of a failed install's CPU; marshal gives the tuples as
+    they were kept, ~1-2 ms. The user's own cache folder, like the JSON before it; marshal builds plain data
+    and runs nothing. Anything unexpected in it (another form, a damaged file) reads as no cache."""
+    import marshal
+
+    try:
+        with open(cache, "rb") as stream:
+            data = stream.read()
+        kept_stamp, rows, multiline, clauses = marshal.loads(data)  # noqa: S302 (see the docstring)
+        if kept_stamp != stamp:
+            return None
+        make: Any = Rule  # positional, in _RULE_FIELDS's order (mypy cannot follow the unpacking)
+        fixes = _RULE_FIELDS.index("fixes")
+        rules = [
+            make(*row[:fixes], tuple(FixSpec(*fix) for fix in row[fixes]), *row[fixes + 1 :]) for row in rows
+        ]
+    except (OSError, ValueError, EOFError, TypeError, IndexError):
+        return None  # no cache yet, or an unreadable one: parse the files and write it again
+    _MULTILINE.update(multiline)
+    _CLAUSES.update(clauses)
+    return rules
+
+
+def _write_library_cache(cache: Path, stamp: list[str], rules: Sequence[Rule]) -> None:
+    """Keep `rules` (and which of their patterns continue on the next line, and each pattern's literal
+    clauses: parsing them again at each start cost ~4 and ~60 ms) in `cache`, for `_read_library_cache`."""
+    import marshal
+
+    def row(rule: Rule) -> tuple[object, ...]:
+        values = [getattr(rule, name) for name in _RULE_FIELDS]
+        values[_RULE_FIELDS.index("when")] = {key: tuple(found) for key, found in rule.when.items()}
+        values[_RULE_FIELDS.index("defaults")] = dict(rule.defaults)
+        values[_RULE_FIELDS.index("fixes")] = tuple(
+            (fix.action, dict(fix.params), fix.title, fix.auto, tuple(fix.unless)) for fix in rule.fixes
+        )
+        values[_RULE_FIELDS.index("literals")] = {
+            pattern: None if found is None else tuple(found) for pattern, found in rule.literals.items()
+        }
+        return tuple(values)
+
+    patterns = [p for rule in rules for p in (*rule.any, *rule.all, *rule.none, *rule.context)]
+    multiline = {
+        pattern: _is_multiline(pattern) for pattern in patterns if "\\n" in pattern or "\n" in pattern
+    }
+    clauses = {pattern: literal_clauses(pattern) for pattern in patterns}
+    temporary = cache.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_bytes(marshal.dumps([stamp, [row(rule) for rule in rules], multiline, clauses]))
+    os.replace(temporary, cache)
 
 
 # The closed set of categories, for the error about an unknown one (their root causes: docs/CONTRACT.md).
