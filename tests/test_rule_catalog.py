@@ -121,9 +121,9 @@ def test_a_pip_too_old_diagnosis_needs_the_pip_version() -> None:
     )
 
 
-def test_keywords_hold_on_every_line_a_pattern_matches() -> None:
-    """A rule only sees lines holding one of its keywords: a pattern matching a line without one is
-    silently dead. Checked on every line of every fixture log, for every pattern of every rule."""
+@cache
+def _fixture_lines() -> list[tuple[bytes, str, Path]]:
+    """Every line of every fixture log: lower-cased as it is, as the classifier reads it, and its log."""
     from safe_pip.logtext import normalise_line
 
     lines = []
@@ -132,13 +132,22 @@ def test_keywords_hold_on_every_line_a_pattern_matches() -> None:
             text = normalise_line(raw)
             if text:
                 lines.append((raw.lower(), text, path))
+    return lines
+
+
+# One test per rule (all the rules in one test took most of a minute, which pytest-xdist could not share
+# between its workers); the fixture lines are read once per process.
+@pytest.mark.parametrize("rule_id", RULE_IDS)
+def test_keywords_hold_on_every_line_a_pattern_matches(rule_id: str) -> None:
+    """A rule only sees lines holding one of its keywords: a pattern matching a line without one is
+    silently dead. Checked on every line of every fixture log, for every pattern of every rule."""
+    rule = next(rule for rule in library().rules if rule.id == rule_id)
+    keywords = [keyword.encode() for keyword in rule.keywords]
+    patterns = [*rule.compiled.any, *rule.compiled.all, *rule.compiled.none, *rule.compiled.context]
     dead = []
-    for rule in library().rules:
-        keywords = [keyword.encode() for keyword in rule.keywords]
-        patterns = [*rule.compiled.any, *rule.compiled.all, *rule.compiled.none, *rule.compiled.context]
-        for lowered, text, path in lines:
-            if any(p.search(text) for p in patterns) and not any(k in lowered for k in keywords):
-                dead.append((rule.id, path.name, text[:80]))
+    for lowered, text, path in _fixture_lines():
+        if any(p.search(text) for p in patterns) and not any(k in lowered for k in keywords):
+            dead.append((rule.id, path.name, text[:80]))
     assert dead == []
 
 
