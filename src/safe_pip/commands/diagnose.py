@@ -99,14 +99,14 @@ def run(args: argparse.Namespace, invocation: Invocation, console: Console) -> i
 
 
 class _KeptStream:
-    """Passes standard input's bytes on and keeps a copy (in memory up to 16 MB, then in a temporary file), so
+    """Passes standard input's bytes on and keeps a copy (in memory up to 4 MB, then in a temporary file), so
     that its lines can be read again after the classifier has read them."""
 
     def __init__(self, source: BinaryIO) -> None:
         import tempfile
 
         self.source = source
-        self.copy = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - read back later
+        self.copy = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)  # noqa: SIM115 - read back later
 
     def stream(self) -> BinaryIO:
         from typing import cast
