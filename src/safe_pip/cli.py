@@ -236,6 +236,24 @@ def _index_query_starter(python: str, args: Sequence[str]) -> Callable[[bytes], 
     return watch
 
 
+def _ask_ahead_for_the_index(python: str, lines: Sequence[str], picking: bool) -> None:
+    """pip found no release of the project one of `lines` names: what explaining that asks besides the
+    index's answer (which pip's bootstrap brings), asked on the second thread while pip still ends; each is
+    kept per process, so the main thread's asking gets it at once. Asked as with_index_facts and
+    with_interpreter_facts ask it: which popular projects are spelt nearly the same (difflib over ~5,000
+    names), and, when no fix may be picked (nothing is started then), the target's pip version from its
+    folder."""
+    from safe_pip.facts import unfound_project
+    from safe_pip.probe import detect_pip_version
+    from safe_pip.projectnames import is_popular, similar_projects
+
+    project = unfound_project(lines)
+    if project is not None and not is_popular(project):
+        similar_projects(project)
+    if not picking:
+        detect_pip_version(python, ask=False)
+
+
 def _stop_early_queries() -> None:
     """Stop the index queries started early that the diagnosis did not ask for (none, usually)."""
     probe = sys.modules.get("safe_pip.probe")  # never imported: nothing was started
@@ -450,15 +468,18 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
     # Made on the second thread while pip still runs (see _import_diagnosis_meanwhile): what explaining a
     # failure starts with, which pip's output does not change.
     prepared: list[PreparedDiagnosis] = []
-    # pip said it found no release of a requirement: the index's reading is imported there too.
-    unfound: list[bool] = []
+    # pip said it found no release of a requirement (the whole lines of the output that said so): the index's
+    # reading is imported there too, and what it asks besides the index is asked ahead.
+    unfound: list[list[str]] = []
 
     def prepare() -> None:
         from safe_pip.commands.install import prepare_diagnosis
 
         ready = prepare_diagnosis(invocation, target.path, capture, env_changes)
-        for name in _INDEX_MODULES if unfound and not _PIP_SUCCEEDED else ():
-            __import__(name)
+        if unfound and not _PIP_SUCCEEDED:
+            for name in _INDEX_MODULES:
+                __import__(name)
+            _ask_ahead_for_the_index(target.path, unfound[0], ready.picking)
         # Then pip's output as it comes (the head of the capture: all of it but for a log over 1 MB), read
         # each time pip has said more, until it ends: after its exit the classifier has little left to read.
         ended = False
@@ -474,7 +495,7 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
 
     def watch_unfound(chunk: bytes) -> None:
         if not unfound and (b"the requirement " in chunk or b"distribution found for " in chunk):
-            unfound.append(True)
+            unfound.append(chunk.decode("utf-8", "replace").split("\n")[:-1])
 
     _PIP_SUCCEEDED.clear()  # this run's
     import _thread

@@ -168,7 +168,15 @@ def _popular_set() -> frozenset[str]:
 def similar_projects(name: str, limit: int = 3) -> list[str]:
     """Projects the user may have meant by `name`, a name the index does not have, best first: the project
     of an import name (`cv2`), a known other name (`opencv`), the name with a common prefix or suffix added
-    (`beautifulsoup` -> `beautifulsoup4`), then popular projects spelt nearly the same (`reqeusts`)."""
+    (`beautifulsoup` -> `beautifulsoup4`), then popular projects spelt nearly the same (`reqeusts`).
+
+    Found once per name and process (difflib over the ~5,000 popular names costs ~5 ms): cli's second
+    thread asks it while pip, having found no release, is still ending."""
+    return list(_similar_projects(name, limit))
+
+
+@functools.cache
+def _similar_projects(name: str, limit: int) -> tuple[str, ...]:
     import difflib
 
     wanted = canonical_name(name)
@@ -193,7 +201,7 @@ def similar_projects(name: str, limit: int = 3) -> list[str]:
         if variant in popular:
             add(variant)
     if found:
-        return found[:limit]  # a name people type for a known project: that project, not look-alikes
+        return tuple(found[:limit])  # a name people type for a known project: that project, not look-alikes
     if len(wanted) >= 3:
         # The best `limit` at 0.85, else the best at 0.75: one pass of difflib over the ~5,000 names (at 0.75,
         # best first) instead of two; the few it keeps are scored again as it scores them.
@@ -204,4 +212,4 @@ def similar_projects(name: str, limit: int = 3) -> list[str]:
         ][:limit] or near[:1]
         for project in close:
             add(project)
-    return found[:limit]
+    return tuple(found[:limit])
