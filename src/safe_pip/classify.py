@@ -1179,17 +1179,15 @@ class Classifier:
 
     def _line_plan(self, found: frozenset[int], hits: frozenset[int]) -> _LinePlan:
         """For a clean line holding the literals `found` (and the scan terms `hits`): whether it is read at
-        all (a rule's keyword and gate, or a structure word), and each such rule with its patterns that
+        all (a rule left to search, or a structure word), and each such rule with its patterns that
         may match (one of whose literals the line holds); a rule none of whose patterns may is left out,
         unless it reads windows of lines (which open whatever the line)."""
         candidates = self._rules_of_literals(found, hits)
         searches: list[_Step] = []
-        passing = False
         for rule_index in sorted(candidates):
             ids = self._gate_ids[rule_index]
             if ids is not None and ids.isdisjoint(found):
                 continue
-            passing = True
             positions: _Positions = tuple(  # type: ignore[assignment]
                 tuple(
                     position
@@ -1204,7 +1202,12 @@ class Classifier:
             )
             if any(positions) or rule_index in self._window_rules:
                 searches.append(self._step(rule_index, positions))
-        keep = passing or not found.isdisjoint(self._structure_ids)
+        # A line whose rules (keyword and gate) leave no search and open no window is read only for what it
+        # tells of pip's progress, as a line no rule passes is: when it holds a structure word (or, see
+        # _consume_found, an error word). Lines of a verbose build pass a rule's gate but hold none of its
+        # patterns' literals: they were normalised and asked the structure checks for nothing (11 of the 31
+        # lines a psycopg2 build log's scan brings: its 2,500-byte link command, "adding 'x'", "copying").
+        keep = bool(searches) or not found.isdisjoint(self._structure_ids)
         return keep, tuple(searches)
 
     def _step(self, rule_index: int, positions: _Positions) -> _Step:
