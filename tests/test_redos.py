@@ -49,20 +49,22 @@ def test_the_timing_check_catches_the_old_network_timeout_pattern() -> None:
 
 
 def test_an_exponential_pattern_is_caught_on_a_short_line_without_hanging() -> None:
-    started = time.perf_counter()
+    # CPU time of this process, not the wall clock: a CI runner's other tests may keep the cores busy.
+    started = time.process_time()
     seconds, line = slowest_line(r"(a|a)+$", 4096, SEARCH_BOUND_S)
     assert seconds > SEARCH_BOUND_S
     assert len(line) < 64
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
 
 
 def test_a_log_of_hostile_timeout_lines_is_diagnosed_in_linear_time() -> None:
     # Twenty 4 KB lines of "TimeoutError(host='a' " took 52 s with the old network-timeout pattern.
     line = ("TimeoutError(host='a' " * 200)[:4096]
     log = ("Collecting foo\n" + f"{line}\n" * 20 + "ERROR: connect failed\n").encode()
-    started = time.perf_counter()
-    classify_stream(io.BytesIO(log), load_rules())
-    assert time.perf_counter() - started < 1
+    rules = load_rules()
+    started = time.process_time()  # CPU, not wall: a loaded machine is not a slow pattern
+    classify_stream(io.BytesIO(log), rules)
+    assert time.process_time() - started < 1
 
 
 @pytest.mark.parametrize(
