@@ -318,7 +318,14 @@ def test_signals_are_passed_on_and_the_child_is_waited_for(
 
 def test_output_is_live(tmp_path: Path) -> None:
     """The first line arrives while the child is still running, not when it ends."""
-    program = "import sys, time; print('first'); sys.stdout.flush(); time.sleep(3); print('second')"
+    # The child goes on only once the test has read its first line (or after 60 s): a run that relayed pip's
+    # output only at its end would keep the test waiting 60 s, whatever the machine's load.
+    go = tmp_path / "go"
+    program = (
+        "import os, sys, time; print('first'); sys.stdout.flush()\n"
+        f"for _ in range(600):\n    if os.path.exists({str(go)!r}): break\n    time.sleep(0.1)\n"
+        "print('second')"
+    )
     cli = [sys.executable, "-m", "safe_pip", "--python", sys.executable, "install"]
     fake = tmp_path / "fake"
     (fake / "pip").mkdir(parents=True)
@@ -329,8 +336,9 @@ def test_output_is_live(tmp_path: Path) -> None:
     process = subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     assert process.stdout is not None
     assert process.stdout.readline() == b"first\n"
-    assert time.monotonic() - started < 2.5
-    process.communicate(timeout=30)
+    assert time.monotonic() - started < 45
+    go.touch()
+    assert process.communicate(timeout=60)[0] == b"second\n"
 
 
 def test_the_run_ends_soon_after_pip_when_a_leftover_process_keeps_writing(tmp_path: Path) -> None:
