@@ -271,7 +271,7 @@ class Rule:
         return frozenset(name for template in templates for name in _template_fields(template))
 
     def to_json(self) -> dict[str, Any]:
-        """Every field, as JSON data (`rules list --json`, and the cache of the built-in library)."""
+        """Every field, as JSON data (`rules list --json`, and the cache of a user's rule folder)."""
         return {
             "id": self.id,
             "category": self.category,
@@ -953,7 +953,7 @@ def load_rules(
 
     A later rule with the same id replaces an earlier one. A broken rule outside the built-in set is reported
     in `problems` and skipped; built-in rules are trusted (validated in CI), their patterns compiled lazily,
-    and, given a `cache_folder`, read from a JSON cache of the parsed library after the first time.
+    and, given a `cache_folder`, read from a cache of the parsed library (marshal) after the first time.
     """
     by_id: dict[str, Rule] = {}
     problems: list[RuleError] = []
