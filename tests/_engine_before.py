@@ -865,7 +865,8 @@ _CI_PREFIX = re.compile(
     r"|#\d+ \d+(?:\.\d+)? "
     r"|##\[(?:error|warning|section|debug|command|group|endgroup)\]"
     r"|::(?:error|warning|notice|debug)[^:]*::"
-    r"|section_(?:start|end):\d+:[\w.-]+(?:\[[^\]]*\])?)"
+    r"|section_(?:start|end):\d+:[\w.-]+(?:\[[^\]]*\])?"
+    r"|\[pipenv\.exceptions\.\w+\]: ?)"
 )
 # pip's boxes: "× Building wheel ...", "│ exit code: 1", "╰─> [6 lines of output]", the same glyphs read as
 # cp1252 by a Windows console ("Ã—", "â”‚", "â•°â”€>"), and ASCII stand-ins some CI log viewers substitute;

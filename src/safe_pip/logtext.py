@@ -55,6 +55,8 @@ _ANSI_BYTES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|
 #   GitHub Actions, Azure: "2024-05-01T10:23:45.1234567Z "   GitLab: "2024-05-01T10:23:45.123456Z 00O "
 #   Jenkins timestamper: "[2024-05-01T10:23:45.123Z] " or "10:23:45  "   BuildKit: "#12 34.56 "
 #   Azure/GitHub annotations: "##[error]", "::error::"   GitLab sections: "section_start:1714558000:step\r"
+#   pipenv, which re-prints pip's output line by line after its exception's name:
+#   "[pipenv.exceptions.InstallError]:   Running setup.py install for x ... error"
 #   A Markdown quote around a paste: "> " (nested "> > "), not Python's prompt ">>> import x"
 _CI_PREFIX = re.compile(
     r"^(?:>(?: >)*(?: |$)"
@@ -64,7 +66,8 @@ _CI_PREFIX = re.compile(
     r"|#\d+ \d+(?:\.\d+)? "
     r"|##\[(?:error|warning|section|debug|command|group|endgroup)\]"
     r"|::(?:error|warning|notice|debug)[^:]*::"
-    r"|section_(?:start|end):\d+:[\w.-]+(?:\[[^\]]*\])?)"
+    r"|section_(?:start|end):\d+:[\w.-]+(?:\[[^\]]*\])?"
+    r"|\[pipenv\.exceptions\.\w+\]: ?)"
 )
 # pip's boxes: "× Building wheel ...", "│ exit code: 1", "╰─> [6 lines of output]", the same glyphs read as
 # cp1252 by a Windows console ("Ã—", "â”‚", "â•°â”€>"), and ASCII stand-ins some CI log viewers substitute;
