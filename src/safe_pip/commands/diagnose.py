@@ -65,37 +65,41 @@ def run(args: argparse.Namespace, invocation: Invocation, console: Console) -> i
     # (the Python and platform they name): the file once more, or a copy of standard input kept while read.
     kept = _KeptStream(sys.stdin.buffer) if name == "-" else None
     try:
-        if kept is not None:
-            sniffer = _CudaBuildSniffer(kept.stream()) if sniff else None
-            classifier.feed_stream(sniffer.stream() if sniffer else kept.stream())
+        try:
+            if kept is not None:
+                sniffer = _CudaBuildSniffer(kept.stream()) if sniff else None
+                classifier.feed_stream(sniffer.stream() if sniffer else kept.stream())
+            else:
+                with _open_log(name) as stream:
+                    sniffer = _CudaBuildSniffer(stream) if sniff else None
+                    classifier.feed_stream(sniffer.stream() if sniffer else stream)
+        except OSError as error:
+            console.error(f"cannot read the log {name!r}: {error.strerror or error}")
+            return EXIT_USAGE
+        diagnoses = with_interpreter_facts(classifier, python, ask=False) if here else classifier.diagnoses()
+        # A release pip did not find: on this machine the index is asked as after an install (pip's
+        # configuration gives the sources); from elsewhere, only what pip's lines say (issue 14).
+        from safe_pip.index_diagnosis import with_index_facts, with_log_facts
+
+        if not from_builtin_rule(rules, diagnoses):
+            pass  # a user's own rule says what it says
+        elif here and python is not None:
+            diagnoses = with_index_facts(
+                diagnoses, python=python, context=classifier.context, sources=(), lines=_LogLines(name, kept)
+            )
         else:
-            with _open_log(name) as stream:
-                sniffer = _CudaBuildSniffer(stream) if sniff else None
-                classifier.feed_stream(sniffer.stream() if sniffer else stream)
-    except OSError as error:
-        console.error(f"cannot read the log {name!r}: {error.strerror or error}")
-        return EXIT_USAGE
-    diagnoses = with_interpreter_facts(classifier, python, ask=False) if here else classifier.diagnoses()
-    # A release pip did not find: on this machine the index is asked as after an install (pip's configuration
-    # gives the sources); from elsewhere, only what pip's lines say (issue 14).
-    from safe_pip.index_diagnosis import with_index_facts, with_log_facts
+            diagnoses = with_log_facts(diagnoses, lines=_LogLines(name, kept))
+        built_for = None
+        if sniffer is not None and sniffer.matched and python is not None:
+            # Which torch/CUDA/Python/ABI the failed CUDA extension build was building for (issue 16.5).
+            from safe_pip.commands.torch import cuda_build_target
 
-    if not from_builtin_rule(rules, diagnoses):
-        pass  # a user's own rule says what it says
-    elif here and python is not None:
-        diagnoses = with_index_facts(
-            diagnoses, python=python, context=classifier.context, sources=(), lines=_LogLines(name, kept)
-        )
-    else:
-        diagnoses = with_log_facts(diagnoses, lines=_LogLines(name, kept))
-    built_for = None
-    if sniffer is not None and sniffer.matched and python is not None:
-        # Which torch/CUDA/Python/ABI the failed CUDA extension build was building for (issue 16.5).
-        from safe_pip.commands.torch import cuda_build_target
-
-        built_for = cuda_build_target(python, sniffer.matched)
-    _print_diagnoses(diagnoses, as_json=args.json, console=console, build_target=built_for)
-    return 0 if diagnoses else 1
+            built_for = cuda_build_target(python, sniffer.matched)
+        _print_diagnoses(diagnoses, as_json=args.json, console=console, build_target=built_for)
+        return 0 if diagnoses else 1
+    finally:
+        if kept is not None:
+            kept.copy.close()  # its temporary file, once past 4 MB
 
 
 class _KeptStream:
