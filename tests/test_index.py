@@ -406,10 +406,9 @@ def test_a_foreign_logs_diagnosis_is_rewritten_with_what_the_log_says() -> None:
     assert not rewritten.fixes[0].auto
 
 
-# Projects release-tables.toml lists (numpy, pandas) are read with it: the list ends exactly at their last
-# release for some Python, which says more than the series (0.7); pyyaml is not in the table (0.5).
+# Projects release-tables.toml lists (numpy, pandas, pyyaml) are read with it: the list ends exactly at their
+# last release for some Python, which says more than the series (0.7; the series alone: the torch test above).
 _TABLE = (0.7, "last release for Python")
-_SERIES = (0.5, "is newer than every release pip could use here")
 
 
 @pytest.mark.parametrize(
@@ -420,9 +419,11 @@ _SERIES = (0.5, "is newer than every release pip could use here")
         # Ubuntu 20.04's pip 20.0.2 on 3.8, pandas==2.1.0 (Requires-Python >=3.9)
         ("match-pandas210-newer-pin-py38-ubuntu2004-pip20", _TABLE),
         # pip 19.2.3 on Python 2.7, pyyaml==6.0.1 (listed up to 5.4.1): the next series dropped Python 2
-        ("match-pyyaml601-next-series-pin-py27-pip19", _SERIES),
+        ("match-pyyaml601-next-series-pin-py27-pip19", _TABLE),
         # pip 19.3.1 on Python 3.8, numpy==2.0.0 (listed up to 1.24.4)
         ("match-numpy200-next-series-pin-py38-pip19", _TABLE),
+        # pip 21.3.1 on 3.6, cryptography==42.0.0 (listed up to 40.0.2, the last for 3.6); no line names the Python
+        ("match-cryptography42-py36-list-ends-pip21", _TABLE),
     ],
 )
 def test_a_real_pin_newer_than_the_listed_series_reads_as_the_python_version(

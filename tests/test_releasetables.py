@@ -19,8 +19,9 @@ def test_every_entry_is_consistent() -> None:
         for python, last in entry.last:
             assert entry.covers_python(python), (name, python)
             assert Version(last) < Version(entry.newest), (name, python)
-        # a Python dropped later has a later (or the same) last release
-        lasts = [Version(last) for _, last in entry.last]
+        # a Python 3 dropped later has a later (or the same) last release (2.7 may outlive 3.5: requests
+        # 2.27.1 was the last for both 2.7 and 3.6, 2.25.1 the last for 3.5)
+        lasts = [Version(last) for python, last in entry.last if not python.startswith("2.")]
         assert lasts == sorted(lasts), name
         assert bool(entry.platforms) == entry.wheel_only, name
 
