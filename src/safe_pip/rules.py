@@ -79,6 +79,7 @@ import string
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from functools import cached_property
 from pathlib import Path
 
@@ -1049,7 +1050,7 @@ def _builtin_rules(files: Sequence[Path], cache_folder: Path | None) -> list[Rul
 
     from safe_pip import __version__
 
-    stamp = [__version__, _CACHE_FORMAT]
+    stamp = [__version__, _CACHE_FORMAT, ",".join(_RULE_FIELDS)]
     for path in files:
         info = path.stat()
         stamp.append(f"{path.name}\0{info.st_size}\0{info.st_mtime_ns}")
@@ -1067,35 +1068,9 @@ def _builtin_rules(files: Sequence[Path], cache_folder: Path | None) -> list[Rul
     return rules
 
 
-# The order of a cached rule's values: Rule's fields (a cached rule is made with them, in this order).
-_RULE_FIELDS = (
-    "id",
-    "category",
-    "title",
-    "priority",
-    "confidence",
-    "phase",
-    "fallback",
-    "package_context",
-    "keywords",
-    "any",
-    "all",
-    "none",
-    "context",
-    "window",
-    "when",
-    "defaults",
-    "summary",
-    "hint",
-    "fixes",
-    "references",
-    "source",
-    "literals",
-    "builtin",
-    "join",
-    "warning",
-    "explains",
-)
+# The order of a cached rule's values: Rule's fields (a cached rule is made with them, in this order). They
+# are part of the cache's stamp too: a checkout whose Rule gained a field reads no row made before it.
+_RULE_FIELDS = tuple(item.name for item in dataclass_fields(Rule))
 
 
 def _read_library_cache(cache: Path, stamp: list[str]) -> list[Rule] | None:
