@@ -1,0 +1,171 @@
+"""The classifier's tables kept on disk: made once per machine and rule library, not once per failed install.
+
+A `Classifier` works out what depends on its rules alone (the scan plan, the scanner's term tables, every
+literal's index: classify._TABLES and _scan._TABLES, each keyed by what of the rules it is made of) the
+first time a process meets those rules: ~20-25 ms of CPU, the largest single part of a failed install's own
+cost after its imports. `classifier_tables(folder, make)` puts the tables kept in `folder` into those two
+per-process caches before `make()` builds the classifier, which then finds them there by its own key (the
+rules' keywords, patterns and literals); when `make()` had to build new ones, they are kept for next time.
+
+Only what marshal holds exactly is kept (lists, tuples, dicts, sets, frozensets, bytes, str, numbers,
+None), plus a scanner's expression as its pattern and flags; a table holding anything else (the optional
+accelerator's objects) is not kept, and the classifier builds it as before. The file's stamp holds the
+interpreter, the table names, and the size and time of the modules that build them (classify, _scan,
+rules, logtext): tables made by other code are never read. A cache that is missing, damaged or written by
+another stamp reads as none; one that cannot be written only costs the building next time.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+
+# `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, TypeVar
+
+    T = TypeVar("T")
+
+__all__ = ["classifier_tables"]
+
+# The file's form; a new one makes older files unread (they are replaced when tables are next kept).
+_FORMAT = 1
+# The modules whose code makes the tables: a change to any of them makes the file's tables unread.
+_MAKERS = ("safe_pip.classify", "safe_pip._scan", "safe_pip.rules", "safe_pip.logtext")
+# A value of a scanner's table that is a compiled expression is kept as this tag, its pattern and flags.
+_PATTERN = "safe-pip:re.Pattern"
+
+
+def classifier_tables(folder: str, make: Callable[[], T]) -> T:
+    """`make()` (which builds a Classifier), with the tables kept in `folder` available to it; tables it
+    had to build are kept there afterwards."""
+    try:
+        from safe_pip import _scan, classify
+
+        stamp = _stamp()
+        path = os.path.join(folder, f"classifier-tables-{sys.implementation.cache_tag}.marshal")
+        loaded = _load(path, stamp, classify._TABLES, _scan._TABLES)
+        before = {id(key) for key in classify._TABLES} | {id(key) for key in _scan._TABLES}
+    except Exception:  # a layout this module does not know: the classifier is made as ever
+        return make()
+    made = make()
+    try:
+        new_tables = [(key, value) for key, value in classify._TABLES.items() if id(key) not in before]
+        new_scans = [(key, value) for key, value in _scan._TABLES.items() if id(key) not in before]
+        if new_tables or new_scans:
+            # One entry of each kind: the one just built, else the one read (a rule set whose scan terms
+            # stayed the same keeps its scanner's tables; other rule sets' are dropped).
+            tables = new_tables[-1:] or [(key, classify._TABLES[key]) for key in loaded[0]]
+            scans = new_scans[-1:] or [(key, _scan._TABLES[key]) for key in loaded[1]]
+            _keep(path, stamp, tables, scans)
+    except Exception:  # noqa: S110 - not kept: the tables are built again next time, nothing else changes
+        pass
+    return made
+
+
+def _stamp() -> list[object]:
+    from safe_pip import __version__, _scan, classify
+
+    stamp: list[object] = [
+        _FORMAT,
+        __version__,
+        sys.version,
+        sys.implementation.cache_tag,
+        tuple(classify._TABLE_NAMES),
+        tuple(_scan._TABLE_SLOTS),
+    ]
+    for name in _MAKERS:
+        where = getattr(sys.modules.get(name), "__file__", None)
+        if not where:
+            raise LookupError(f"{name} has no file to stamp the tables with")
+        info = os.stat(where)
+        stamp.append((name, info.st_size, info.st_mtime_ns))
+    return stamp
+
+
+def _load(
+    path: str, stamp: list[object], tables: dict[Any, Any], scans: dict[Any, Any]
+) -> tuple[list[Any], list[Any]]:
+    """The tables kept in `path` for `stamp`, into the two per-process caches (without replacing any); the
+    keys of those put there."""
+    try:
+        with open(path, "rb") as stream:
+            # The user's own cache folder, as the rule library's cache; marshal builds plain data only.
+            kept_stamp, kept_tables, kept_scans = marshal.loads(stream.read())  # noqa: S302
+    except (OSError, ValueError, EOFError, TypeError):
+        return [], []  # none yet, or damaged: built and kept again
+    if kept_stamp != stamp or type(kept_tables) is not list or type(kept_scans) is not list:
+        return [], []
+    import re
+
+    loaded: tuple[list[Any], list[Any]] = ([], [])
+    for key, values in kept_tables:
+        if type(values) is dict and key not in tables:
+            tables[key] = values
+            loaded[0].append(key)
+    for key, values in kept_scans:
+        if type(values) is tuple and key not in scans:
+            scans[key] = tuple(
+                re.compile(value[1], value[2]) if type(value) is tuple and value[:1] == (_PATTERN,) else value
+                for value in values
+            )
+            loaded[1].append(key)
+    return loaded
+
+
+def _keep(
+    path: str,
+    stamp: list[object],
+    new_tables: list[tuple[Any, Any]],
+    new_scans: list[tuple[Any, Any]],
+) -> None:
+    """Write the tables just built (only those: the rule library in use now) to `path`, when marshal gives
+    back exactly what they are."""
+    import re
+
+    scans = []
+    for key, values in new_scans:
+        kept = tuple(
+            (_PATTERN, value.pattern, value.flags) if isinstance(value, re.Pattern) else value
+            for value in values
+        )
+        scans.append((key, kept))
+    tables = [(key, dict(values)) for key, values in new_tables]
+    try:
+        data = marshal.dumps([stamp, tables, scans])
+    except ValueError:
+        return  # an object marshal cannot hold (the accelerator's): built each time, as before
+    if not _same(marshal.loads(data), [stamp, tables, scans]):  # noqa: S302 (what was just written)
+        return
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(temporary, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except OSError:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+
+
+def _same(read: Any, made: Any) -> bool:
+    """`read` is `made`'s value with the same types throughout (marshal writes a bytearray as bytes)."""
+    if type(read) is not type(made):
+        return False
+    if isinstance(made, (list, tuple)):
+        return len(read) == len(made) and all(map(_same, read, made))
+    if isinstance(made, dict):
+        return list(read) == list(made) and all(
+            _same(read_key, key) and _same(read[key], value)
+            for read_key, (key, value) in zip(read, made.items())
+        )
+    if isinstance(made, (set, frozenset)):
+        # (the members are hashable values: equal ones of another type, 1 and True, are told apart here)
+        return bool(read == made) and {(type(item), item) for item in read} == {
+            (type(item), item) for item in made
+        }
+    return bool(read == made)

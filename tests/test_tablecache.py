@@ -1,0 +1,138 @@
+"""_tablecache: a Classifier whose tables come from the cache file has the tables a fresh build makes (the
+same values and types) and gives the same diagnoses; a missing, damaged, foreign or other rules' cache is
+built around and written again (the pure scan's tables: the optional accelerator's are not kept). Each case runs in a fresh interpreter: the tables are kept per process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The built-in rules (or, with a third argument, all but the first ten), classified through the cache in
+# argv[1]; then the same rules' tables built afresh in this process, compared value and type; then a few
+# fixture logs diagnosed by both classifiers.
+_COMPARE = """
+import json, sys
+from pathlib import Path
+from safe_pip import _scan, classify
+from safe_pip._tablecache import _same, classifier_tables
+from safe_pip.classify import Classifier
+from safe_pip.rules import load_rules
+rules = load_rules().rules
+if len(sys.argv) > 2:
+    rules = rules[10:]
+built = []
+original = Classifier._build_tables
+def counted(self):
+    built.append(True)
+    original(self)
+Classifier._build_tables = counted
+cached = classifier_tables(sys.argv[1], lambda: Classifier(rules))
+from_cache = not built
+logs = sorted(Path("tests/fixtures/logs").glob("*/match-*.log"))[::40]
+def diagnose():
+    found = []
+    for log in logs:
+        classifier = Classifier(rules)
+        classifier.feed_block(log.read_bytes(), 1)
+        found.append(repr(classifier.diagnoses()))
+    return found
+with_cache = diagnose()
+tables, scans = dict(classify._TABLES), dict(_scan._TABLES)
+classify._TABLES.clear()
+_scan._TABLES.clear()
+fresh = Classifier(rules)
+(key, values), = classify._TABLES.items()
+(scan_key, scan_values), = _scan._TABLES.items()
+same = _same(tables[key], values) and scan_key in scans
+same = same and all(
+    (a.pattern, a.flags) == (b.pattern, b.flags) if hasattr(b, "pattern") else _same(a, b)
+    for a, b in zip(scans[scan_key], scan_values)
+)
+built_again = diagnose()
+diagnoses = [[a == b, a.count("Diagnosis(")] for a, b in zip(with_cache, built_again)]
+print(json.dumps({"from_cache": from_cache, "same": same, "diagnoses": diagnoses}))
+"""
+
+
+def _run(folder: Path, *args: str) -> dict[str, object]:
+    # The pure scan: the optional accelerator's objects are not marshal data, so its tables are not kept.
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "SAFE_PIP_PURE_SCAN": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", _COMPARE, str(folder), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        cwd=ROOT,
+    )
+    result: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def _cache(folder: Path) -> Path:
+    (cache,) = folder.glob("classifier-tables-*.marshal")
+    return cache
+
+
+def test_tables_from_the_cache_are_those_a_build_makes(tmp_path: Path) -> None:
+    first = _run(tmp_path)  # no cache yet: built, then kept
+    cache = _cache(tmp_path)
+    kept = cache.stat().st_mtime_ns
+    second = _run(tmp_path)  # from the cache, not written again
+    assert first["from_cache"] is False
+    assert second["from_cache"] is True
+    assert first["same"] is True
+    assert second["same"] is True
+    assert cache.stat().st_mtime_ns == kept
+    diagnoses = second["diagnoses"]
+    assert isinstance(diagnoses, list)
+    assert len(diagnoses) > 5
+    assert all(same for same, _ in diagnoses)
+    assert sum(count for _, count in diagnoses) > 0
+
+
+def test_a_damaged_foreign_or_other_rules_cache_is_built_around(tmp_path: Path) -> None:
+    import marshal
+
+    _run(tmp_path)
+    cache = _cache(tmp_path)
+    good = cache.read_bytes()
+    stamp, tables, scans = marshal.loads(good)  # noqa: S302 (the file this test wrote)
+    for damaged in (
+        b"",
+        b"not marshal at all",
+        good[: len(good) // 2],
+        marshal.dumps([["another interpreter", *stamp[1:]], tables, scans]),
+        marshal.dumps([stamp, "not a list", scans]),
+        marshal.dumps([stamp, [(key, "not a dict") for key, _ in tables], scans]),
+    ):
+        cache.write_bytes(damaged)
+        again = _run(tmp_path)
+        assert again["from_cache"] is False
+        assert again["same"] is True
+        assert marshal.loads(cache.read_bytes()) == marshal.loads(good)  # noqa: S302 (written again)
+    other = _run(tmp_path, "other rules")  # another rule set: built, and it replaces the kept one
+    assert other["from_cache"] is False
+    assert other["same"] is True
+    assert _run(tmp_path, "other rules")["from_cache"] is True
+    assert _run(tmp_path)["from_cache"] is False
+
+
+def test_tables_marshal_cannot_hold_are_not_kept(tmp_path: Path) -> None:
+    from safe_pip._tablecache import _keep, _same
+
+    path = tmp_path / "tables.marshal"
+    _keep(str(path), ["stamp"], [(("key",), {"name": bytearray(b"x")})], [])  # bytearray: read as bytes
+    assert not path.exists()
+    _keep(str(path), ["stamp"], [(("key",), {"name": object()})], [])  # not marshal data at all
+    assert not path.exists()
+    _keep(str(path), ["stamp"], [(("key",), {"name": {b"x", 1}})], [])
+    assert path.exists()
+    assert _same({1, b"x"}, {1, b"x"})
+    assert not _same({True}, {1})
+    assert not _same([b"x"], [bytearray(b"x")])
