@@ -322,6 +322,13 @@ def _requirement(
         )
     if text.startswith(("/", ".")):
         return _direct(text.split(";", 1)[0].strip(), origin, position=position, constraint=constraint)
+    if (_BARE_NAME.fullmatch(text) and _looks_like_path(text)) or (
+        "/" in text and text == text.strip() and not _REQUIREMENT_MARKS & {*text}
+    ):
+        # A file's name (`pkg-1.0.tar.gz`: packaging reads it as a name, then it is read as a path), or a
+        # relative path or URL without a specifier, extras, `@` or marker (`dist/pkg-1.0.tar.gz`,
+        # `git+https://host/o/r.git`: no name holds "/", so packaging refuses it, and it is read as a path).
+        return _direct(text, origin, position=position, constraint=constraint)
     from packaging.requirements import InvalidRequirement, Requirement
 
     try:
@@ -345,6 +352,11 @@ def _requirement(
 
 # A project name as PEP 508 writes it (letters, digits, and ".", "_", "-" inside).
 _BARE_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+
+
+# What only a requirement with more than a name holds (a version, extras, a URL after `@`, a marker), or a
+# space: a word with "/" and none of these is no requirement packaging reads.
+_REQUIREMENT_MARKS = frozenset("@;<>=!~[]() \t,")
 
 
 def _looks_like_path(word: str) -> bool:
