@@ -136,3 +136,39 @@ def test_tables_marshal_cannot_hold_are_not_kept(tmp_path: Path) -> None:
     assert _same({1, b"x"}, {1, b"x"})
     assert not _same({True}, {1})
     assert not _same([b"x"], [bytearray(b"x")])
+
+
+def test_diagnose_reads_the_same_through_the_caches(tmp_path: Path) -> None:
+    """`safe-pip diagnose` keeps its patterns' code and its classifier's tables in the cache folder: its
+    output is the same without them (the first run), from them (the second) and with them damaged."""
+    logs = sorted((ROOT / "tests" / "fixtures" / "logs").glob("*/match-*.log"))[::250]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "src"),
+        "SAFE_PIP_PURE_SCAN": "1",
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+
+    def diagnose() -> list[str]:
+        return [
+            subprocess.run(
+                [sys.executable, "-m", "safe_pip", "diagnose", "--json", str(log)],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=False,
+            ).stdout
+            for log in logs
+        ]
+
+    first = diagnose()
+    folder = tmp_path / "cache" / "safe-pip"
+    assert len(list(folder.glob("classifier-tables-*.marshal"))) == 1
+    assert len(list(folder.glob("re-*.marshal"))) == 1
+    assert diagnose() == first
+    for kept in [*folder.glob("classifier-tables-*.marshal"), *folder.glob("re-*.marshal")]:
+        kept.write_bytes(kept.read_bytes()[:1000])
+    assert diagnose() == first
+    assert len(logs) > 3
+    assert any('"category"' in out for out in first)

@@ -34,6 +34,8 @@ __all__ = ["classifier_tables"]
 _FORMAT = 1
 # The modules whose code makes the tables: a change to any of them makes the file's tables unread.
 _MAKERS = ("safe_pip.classify", "safe_pip._scan", "safe_pip.rules", "safe_pip.logtext")
+# Tables that marshal to more than this (a user's tens of thousands of rules) are not kept.
+_MAX_BYTES = 32 << 20
 # A value of a scanner's table that is a compiled expression is kept as this tag, its pattern and flags.
 _PATTERN = "safe-pip:re.Pattern"
 
@@ -137,6 +139,8 @@ def _keep(
         data = marshal.dumps([stamp, tables, scans])
     except ValueError:
         return  # an object marshal cannot hold (the accelerator's): built each time, as before
+    if len(data) > _MAX_BYTES:
+        return
     if not _same(marshal.loads(data), [stamp, tables, scans]):  # noqa: S302 (what was just written)
         return
     temporary = f"{path}.{os.getpid()}.tmp"
