@@ -26,6 +26,13 @@ def test_every_entry_is_consistent() -> None:
         assert bool(entry.platforms) == entry.wheel_only, name
 
 
+def test_the_headers_name_every_project_of_the_table() -> None:
+    # may_list reads the `[name]` headers alone: a project the table has is never missed there.
+    assert module._listed_names() == set(TABLES)
+    assert all(module.may_list(name) for name in TABLES)
+    assert not module.may_list("no-such-project")
+
+
 def test_the_toml_file_has_no_duplicate_keys() -> None:
     # tomllib itself refuses a key given twice: parsing the shipped text is the check.
     text = Path(module.__file__).with_name("release-tables.toml").read_text(encoding="utf-8")

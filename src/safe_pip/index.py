@@ -1010,9 +1010,10 @@ def explain_log(
                 versions.append(Version(text))
             except InvalidVersion:
                 continue
-        from safe_pip.releasetables import load_release_tables
+        from safe_pip.releasetables import load_release_tables, may_list
 
-        known = load_release_tables().get(canonicalize_name(package))
+        name = canonicalize_name(package)
+        known = load_release_tables().get(name) if may_list(name) else None
         if known is not None:
             told = _explain_with_table(known, spec, versions, match.group("versions"), log or LogPython())
             if told is not None:

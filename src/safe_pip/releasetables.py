@@ -20,7 +20,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["AS_OF", "ProjectReleases", "ReleaseTablesError", "load_release_tables", "parse_release_tables"]
+__all__ = [
+    "AS_OF",
+    "ProjectReleases",
+    "ReleaseTablesError",
+    "load_release_tables",
+    "may_list",
+    "parse_release_tables",
+]
 
 AS_OF = "2026-12-01"  # the day the index was read (release-tables.toml's header)
 
@@ -159,10 +166,29 @@ def _version(value: object, where: str) -> Version:
         raise ReleaseTablesError(f"{where} must be a version string, not {value!r}") from None
 
 
+def may_list(project: str) -> bool:
+    """Whether the shipped table has an entry for `project` (its canonical name), told from the table's
+    `[name]` headers alone: most projects pip finds no release of are not in it, and reading the whole
+    table (TOML, then each entry's checks) cost 3-7 ms of a failed install's CPU. tests/test_releasetables
+    holds the headers equal to the parsed table's names."""
+    return project in _listed_names()
+
+
+@functools.lru_cache(maxsize=1)
+def _listed_names() -> frozenset[str]:
+    return frozenset(name.lower() for name in re.findall(r"(?m)^\[([^\]\s]+)\]", _table_text()))
+
+
+@functools.lru_cache(maxsize=1)
+def _table_text() -> str:
+    from pathlib import Path
+
+    return Path(__file__).with_name("release-tables.toml").read_text(encoding="utf-8")
+
+
 @functools.lru_cache(maxsize=1)
 def load_release_tables() -> dict[str, ProjectReleases]:
     """The table shipped beside this module (read once)."""
     from pathlib import Path
 
-    path = Path(__file__).with_name("release-tables.toml")
-    return parse_release_tables(path.read_text(encoding="utf-8"), str(path))
+    return parse_release_tables(_table_text(), str(Path(__file__).with_name("release-tables.toml")))
