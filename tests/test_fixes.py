@@ -121,6 +121,27 @@ def test_package_fixes_need_a_package_and_never_all() -> None:
     assert render_fix("no-binary", {}, FixContext(package=":all:")) is None
 
 
+def test_a_wheel_the_index_was_not_asked_about_is_offered_as_unchecked() -> None:
+    """pyaudio 0.2.14 on Linux (a real run): its releases have wheels for Windows and macOS only. A run that
+    picks no fix does not ask the index, so the title must not promise a wheel; one that asked, and heard of
+    none, offers nothing."""
+    unasked = render_fix("only-binary", {}, FixContext(package="pyaudio", pip_args=("pyaudio",)))
+    assert unasked is not None
+    assert unasked.title.startswith("Use a pre-built wheel of pyaudio, if the index has one for this machine")
+    assert (
+        render_fix(
+            "only-binary",
+            {},
+            FixContext(package="pyaudio", pip_args=("pyaudio",), wheel_versions=lambda _: ()),
+        )
+        is None
+    )
+    asked = FixContext(package="pyaudio", pip_args=("pyaudio",), wheel_versions=lambda _: ("0.2.13",))
+    fix = render_fix("only-binary", {}, asked)
+    assert fix is not None
+    assert fix.title == "Use a pre-built wheel of pyaudio"
+
+
 def test_a_rule_can_turn_auto_off_but_unsafe_actions_are_never_auto() -> None:
     only = render_fix("only-binary", {}, PSUTIL, allow_auto=False)
     assert only is not None

@@ -396,6 +396,15 @@ def render_fix(
             release = _wheel_release(context, package)
             if release is None or not release[1]:
                 return None
+        elif (
+            context.pip_args is not None and context.wheel_version is None and context.wheel_versions is None
+        ):
+            # A run that does not pick a fix (not --fix, --suggest or a terminal) does not ask the index
+            # (seconds of pip): whether a wheel fits this machine is unknown, and the title says so.
+            title = title or (
+                f"Use a pre-built wheel of {package}, if the index has one for this machine "
+                "(not asked here: --suggest asks)"
+            )
         pip_args = (f"--{action}", package)
     elif action == "pin-to-wheel":
         # The version is found at fix time, by asking the target's pip which release has a fitting wheel
