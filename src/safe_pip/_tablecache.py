@@ -11,8 +11,9 @@ Only what marshal holds exactly is kept (lists, tuples, dicts, sets, frozensets,
 None), plus a scanner's expression as its pattern and flags; a table holding anything else (the optional
 accelerator's objects) is not kept, and the classifier builds it as before. The file's stamp holds the
 interpreter, the table names, and the size and time of the modules that build them (classify, _scan,
-rules, logtext): tables made by other code are never read. A cache that is missing, damaged or written by
-another stamp reads as none; one that cannot be written only costs the building next time.
+rules, logtext): tables made by other code are never read. One file per installation and interpreter. A
+cache that is missing, damaged or written by another stamp reads as none; one that cannot be written only
+costs the building next time.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def classifier_tables(folder: str, make: Callable[[], T]) -> T:
         from safe_pip import _scan, classify
 
         stamp = _stamp()
-        path = os.path.join(folder, f"classifier-tables-{sys.implementation.cache_tag}.marshal")
+        path = os.path.join(folder, _file_name(classify.__file__))
         loaded = _load(path, stamp, classify._TABLES, _scan._TABLES)
         before = {id(key) for key in classify._TABLES} | {id(key) for key in _scan._TABLES}
     except Exception:  # a layout this module does not know: the classifier is made as ever
@@ -65,6 +66,15 @@ def classifier_tables(folder: str, make: Callable[[], T]) -> T:
     except Exception:  # noqa: S110 - not kept: the tables are built again next time, nothing else changes
         pass
     return made
+
+
+def _file_name(classify_file: str) -> str:
+    """One file per installation (named after its folder) and interpreter: two installs of safe-pip (pipx's
+    and a project's venv) do not replace each other's tables on every run, as the rule library's cache."""
+    import zlib
+
+    folder = os.path.dirname(os.path.abspath(classify_file)).encode("utf-8", "surrogateescape")
+    return f"classifier-tables-{zlib.crc32(folder):08x}-{sys.implementation.cache_tag}.marshal"
 
 
 def _stamp() -> list[object]:
