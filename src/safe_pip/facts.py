@@ -49,6 +49,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class OsRelease:
+    """What /etc/os-release says of the system: its id, version, families and name."""
+
     id: str  # "debian", "ubuntu", "alpine", "fedora", "rhel", "arch", ...
     version: str | None
     like: tuple[str, ...]  # ID_LIKE: the families it follows

@@ -105,6 +105,8 @@ _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u2
 
 @dataclass(frozen=True)
 class NumberedLine:
+    """One normalised line of a log and its number."""
+
     number: int  # 1-based, in the whole log
     text: str
 

@@ -252,6 +252,8 @@ BUILD_TOOLS = (
 
 @dataclass(frozen=True)
 class ToolInfo:
+    """A program found on PATH: its name, path and version (None: it did not say)."""
+
     name: str
     path: str
     version: str | None

@@ -51,6 +51,8 @@ class Requested:
 
 @dataclass(frozen=True)
 class UserRequests:
+    """What the user asked pip to install: the requirements, and the files they were read from."""
+
     items: tuple[Requested, ...] = ()
     # The text of each requirement file read (name -> text), so that a fix can write a changed copy.
     files: tuple[tuple[str, str], ...] = ()

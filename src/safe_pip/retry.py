@@ -42,6 +42,9 @@ class RunOutcome:
 
 @dataclass(frozen=True)
 class Attempt:
+    """One pip run of an install: its arguments, environment changes, the fix applied before it, and how
+    it ended."""
+
     args: tuple[str, ...]  # pip's arguments after the command
     env_changes: Mapping[str, str]
     fix: Fix | None  # the fix applied before this attempt (None: the user's own command)
@@ -70,6 +73,8 @@ Remembered = Callable[[Diagnosis], Sequence[str]]
 
 @dataclass(frozen=True)
 class _Plan:
+    """A fix chosen for the next attempt: its pip arguments and environment, and whether it worked before."""
+
     fix: Fix
     args: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)

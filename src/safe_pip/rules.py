@@ -161,6 +161,9 @@ class RuleError(Exception):
 
 @dataclass(frozen=True)
 class FixSpec:
+    """A fix as a rule names it: the action, its parameters, its title, whether it may be applied
+    automatically, and the captures that make it pointless."""
+
     action: str
     params: Mapping[str, str] = field(default_factory=dict)
     title: str | None = None
@@ -172,6 +175,8 @@ class FixSpec:
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule file, parsed: when it matches (keywords, patterns, conditions), what it says and fixes."""
+
     id: str
     category: str
     title: str
@@ -383,6 +388,8 @@ class Matcher:
 
 @dataclass(frozen=True)
 class CompiledPatterns:
+    """A rule's patterns, compiled, by kind."""
+
     any: tuple[Matcher, ...]
     all: tuple[Matcher, ...]
     none: tuple[Matcher, ...]
