@@ -147,9 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 # What explaining a failure imports: the failed-install flow, then what it imports later inside functions
 # (the index's reading, asked for a release pip did not find; the user's requirements; the probes of the
 # target that a fix may ask; the CUDA build check's scan of the log; the rule library's folders; the retry
-# loop's records; the fix context's reading of which project required a dependency; the classifier's check
-# of multi-line patterns). Not packaging's requirement parser: a bare name or a path is read without it (see
-# requested._requirement).
+# loop's records; the fix context's reading of which project required a dependency). Not packaging's
+# requirement parser: a bare name or a path is read without it (see requested._requirement). Not _redos
+# either: the rules' literals and multi-line checks come from the library's cache; a rule the cache lacks (a
+# user's new one) is parsed, and _redos imported, where the library is loaded (this same thread).
 _DIAGNOSIS_MODULES = (
     "safe_pip.commands.install",
     "safe_pip.index_diagnosis",
@@ -160,7 +161,6 @@ _DIAGNOSIS_MODULES = (
     "safe_pip.commands.torch",
     "safe_pip.retry",
     "safe_pip.parentpins",
-    "safe_pip._redos",
 )
 # What asking the index about a release pip did not find imports besides (index_diagnosis.with_index_facts):
 # imported on the second thread only when pip said it found none.
