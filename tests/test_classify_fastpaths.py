@@ -15,7 +15,7 @@ import pytest
 from safe_pip import _scan, classify
 from safe_pip.classify import Classifier
 from safe_pip.logtext import normalise_line
-from safe_pip.rules import Matcher, Rule, parse_rule
+from safe_pip.rules import Matcher, Rule, load_rules, parse_rule
 
 LOGS = Path(__file__).resolve().parent / "fixtures" / "logs"
 
@@ -362,3 +362,97 @@ def test_the_keywords_under_a_term_are_found_as_one_in_each_finds_them(
         assert classifier._candidates(hits, lowered) == wanted, lowered
         checked += 1
     assert checked > 10000
+
+
+@pytest.mark.parametrize(
+    ("pattern", "blind"),
+    [
+        (r"error: (?P<what>\w+) failed", True),
+        (r"exit (?:code|status):? (?:-9|137)\b", False),
+        (r"\d+\.\d+\s\S+[^\s]", True),
+        (r"[0-5]x", False),
+        (r"[^0-9a-f]{2}", True),
+        (r"[^\d]x|\D", True),
+        (r"(\w)\1", False),
+        (r"(?i)lib(?=c)(?<!x)(?:a|b)*?c+", True),
+        (r"python2\.7", False),
+        (r"(?:\s|$)", True),
+    ],
+)
+def test_digit_blind(pattern: str, blind: bool) -> None:
+    assert classify._digit_blind(pattern) is blind
+
+
+def test_the_structure_expressions_treat_digits_alike() -> None:
+    """Classifier._masked_entry keeps a line's structure for the lines that differ from it only in their
+    digits (its package names excepted, asked again): every expression _structure_of asks must then treat
+    all digits alike."""
+    expressions = [
+        *classify._PACKAGE_LINES,
+        classify._FAILED_BUILD,
+        classify._SUCCESS,
+        classify._PIP_ERROR,
+        classify._BUILD_ERROR_START,
+        classify._NOT_EVIDENCE_AT_START,
+        classify._NOT_EVIDENCE,
+        classify._BUILD_ERROR,
+        *classify._BUILD_ERROR_WORDS,
+    ]
+    assert all(classify._digit_blind(expression.pattern) for expression in expressions)
+
+
+def _kept(classifier: Classifier) -> Any:
+    """What a classifier kept while reading (each rule's hits, packages and spans; its structure)."""
+    states = [
+        (
+            state.vetoed,
+            [
+                (hits.first, list(hits.last), hits.packages, hits.spans)
+                for hits in (state.any, *state.all, *state.context)
+            ],
+        )
+        for state in classifier._states
+    ]
+    return (
+        [diagnosis.to_json() for diagnosis in classifier.diagnoses()],
+        states,
+        classifier._package,
+        classifier._failed_builds,
+        classifier._success_line,
+        classifier._error_after_success,
+        list(classifier._build_errors),
+        classifier._first_build_errors,
+        classifier.lines_seen,
+    )
+
+
+def test_lines_that_differ_in_their_digits_give_what_each_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the accelerator a line whose digits masked were met before is read from what that line gave
+    (Classifier._read_masked, _masked_entry): every fixture log (up to 64 KB) followed by two copies with
+    other digits, as one log, gives what the pure scan (which reads every line) gives."""
+    pytest.importorskip("ahocorasick_rs", reason="the optional accelerator (extra 'fast') is not installed")
+    rules = load_rules()
+    shift, scramble = (
+        bytes.maketrans(b"0123456789", b"1234567890"),
+        bytes.maketrans(b"0123456789", b"3074185296"),
+    )
+    parts = []
+    for path in sorted(LOGS.glob("**/*.log")):
+        data = path.read_bytes()
+        if len(data) <= 64 << 10:
+            data = data if data.endswith(b"\n") else data + b"\n"
+            parts.extend((data, data.translate(shift), data.translate(scramble)))
+    log = b"".join(parts)
+    kept = {}
+    for scan in ("pure", "fast"):
+        if scan == "fast":
+            monkeypatch.delenv("SAFE_PIP_PURE_SCAN", raising=False)
+            monkeypatch.setattr(_scan, "_ANCHORS_AFTER", -1)
+        else:
+            monkeypatch.setenv("SAFE_PIP_PURE_SCAN", "1")
+        classifier = Classifier(rules)
+        classifier.feed_stream(io.BytesIO(log))
+        kept[scan] = _kept(classifier)
+        if scan == "fast":
+            assert len(classifier._masked) > 500  # (the masked lines were read from their entries)
+    assert kept["fast"] == kept["pure"]

@@ -64,7 +64,7 @@ from safe_pip.template import fill_template
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import BinaryIO
+    from typing import Any, BinaryIO
 
     from safe_pip.wheeltags import InterpreterTags
 
@@ -281,16 +281,18 @@ _Positions = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int,
 # What a clean line's literals allow (see Classifier._line_plan): whether the line is read at all, and the
 # rules to try on it, each with its gate (checked in the line's text) and the patterns worth a search.
 _LinePlan = tuple[bool, tuple["_Step", ...]]
-# What a rule's step found in a line (see Classifier._search_results): the step, whether a none pattern
-# matched, the first any pattern's captures, and each all and context pattern's (None: no match).
-_StepResult = tuple[
-    "_Step",
-    bool,
-    "dict[str, str] | None",
-    "tuple[dict[str, str] | None, ...]",
-    "tuple[dict[str, str] | None, ...]",
+# A match's captures as their places in the line's text (name, start, end): the same places give the
+# captures of any line whose text differs from it only in its digits (see Classifier._masked_entry).
+_Spans = tuple[tuple[str, int, int], ...]
+# What the searches of a line found (see Classifier._search_results), as what recording it at a place does:
+# the rules whose windows open there, the rules vetoed, the any hits (recorded with the package pip is on)
+# and the all and context hits, each with the captures' places.
+_Results = tuple[
+    tuple[int, ...],
+    "tuple[_RuleState, ...]",
+    "tuple[tuple[_Hits, _Spans], ...]",
+    "tuple[tuple[_Hits, _Spans], ...]",
 ]
-_Results = tuple[_StepResult, ...]
 # A pattern's literal clauses (rules.literal_clauses) as the finder's literal indexes: for each alternative,
 # its clauses, each the indexes of the literals one of which a match holds.
 _ClauseIds = tuple[tuple[frozenset[int], ...], ...]
@@ -301,6 +303,15 @@ _ClauseIds = tuple[tuple[frozenset[int], ...], ...]
 # error line, a build error.
 _Structure = tuple[bool, "str | None", "str | None", "tuple[str, ...]", bool, int, bool, bool]
 _LineResult = tuple[str, int, "_Structure | None", _Results]
+# What a line with its digits masked gives (see Classifier._masked_entry): the literal indexes its finder
+# call found that hold no digit, the literals holding a digit the line may hold (their index and bytes:
+# looked for in each line of that mask), the literals found in the line the entry was made from, and what
+# such a line gives: False (dropped), None (read as it is, _consume), or where its text lies in the line,
+# its indent, its structure (True: the line names a package, asked again of each line) and its results.
+_MaskedLine = tuple[int, int, "_Structure | bool | None", _Results]
+_MaskedEntry = tuple[
+    frozenset[int], tuple[tuple[int, bytes], ...], frozenset[int], "_MaskedLine | bool | None"
+]
 if TYPE_CHECKING:
     from typing import Union
 
@@ -329,6 +340,9 @@ _TABLE_NAMES = (
     "_window_rules",
     "_window_literals",
     "_window_bytes",
+    "_digit_ids",
+    "_digit_finder",
+    "_digit_literals",
 )
 _TABLES: dict[tuple[bool, tuple[object, ...]], dict[str, object]] = {}
 _MAX_TABLES = 8
@@ -730,6 +744,11 @@ class Classifier:
         # so that a log whose lines are each met once costs what it cost before, not that plus keeping them
         # (another line's hash in the slot only makes a line met again read as if it were the first time).
         self._seen = array("q", bytes(8 * (_SEEN_MASK + 1)))
+        # The same for lines with their digits masked, and what such lines give once met twice (see
+        # _read_masked, _masked_entry): a log's lines met once mostly differ from others in their numbers.
+        self._mask_seen = array("q", bytes(8 * (_SEEN_MASK + 1)))
+        self._masked: dict[bytes, _MaskedEntry] = {}
+        self._masked_bytes = 0
         self._every_step: list[_Step | None] = [None] * len(self.rules)  # each rule's, made when first run
         self._shared_searches: dict[str, _SharedSearch] = {}
         self._line_patterns: list[CompiledPatterns | None] = [None] * len(self.rules)
@@ -832,6 +851,9 @@ class Classifier:
                 slot = mark & _SEEN_MASK
                 if seen[slot] != mark or end - start > _MEMO_LINE_BYTES:
                     seen[slot] = mark  # met once (see _seen)
+                    if end - start <= _MEMO_LINE_BYTES:
+                        self._read_masked(number, raw, end)
+                        continue
                     lowered = raw.lower()
                     found = finder.found(lowered)
                     if found.isdisjoint(terms):
@@ -926,6 +948,19 @@ class Classifier:
             ids.setdefault(term, len(ids)) for term in self.scan_terms if b"\n" not in term
         )
         self._finder = literal_finder(list(ids)) if self._scanner.accelerated and ids else None
+        # The literals that hold a digit, and a finder of them with their digits masked (see _masked_entry):
+        # for each masked literal, the literals it stands for (index, bytes).
+        self._digit_ids = frozenset(
+            index for literal, index in ids.items() if any(map(_DIGIT_BYTES.__contains__, literal))
+        )
+        masked_literals: dict[bytes, list[tuple[int, bytes]]] = {}
+        for literal, index in ids.items():
+            if index in self._digit_ids:
+                masked_literals.setdefault(literal.translate(_DIGIT_MASK), []).append((index, literal))
+        self._digit_literals = [tuple(pairs) for pairs in masked_literals.values()]
+        self._digit_finder = (
+            literal_finder(list(masked_literals)) if self._finder is not None and masked_literals else None
+        )
 
     def _candidates(self, hits: frozenset[int], lowered: bytes) -> set[int]:
         """The rules one of whose keywords the line holds, given the scan terms it holds (`hits`)."""
@@ -1093,42 +1128,39 @@ class Classifier:
     def _search_results(self, steps: Iterable[_Step], text: str, text_lower: str) -> _Results:
         """What each step's patterns find in a line's text, as _run finds it (its gate, then whether a none
         pattern matches, the first any pattern's captures, each all and context pattern's), wherever the line
-        is: _replay records it."""
-        results: list[_StepResult] = []
+        is: _record records it."""
+        windows: list[int] = []
+        vetoes: list[_RuleState] = []
+        any_hits: list[tuple[_Hits, _Spans]] = []
+        other_hits: list[tuple[_Hits, _Spans]] = []
         for step in steps:
-            _, gate, window, builtin, _, nones, anys, alls, contexts = step
+            rule_index, gate, window, builtin, state, nones, anys, alls, contexts = step
             if gate is not None:
                 for literal in gate:
                     if literal in text_lower:
                         break
                 else:
                     continue  # none of the literals its patterns need: no regex search for this rule
+            if window:
+                windows.append(rule_index)
             if builtin or len(text) <= USER_LINE_CHARS:
                 subject, subject_lower = text, text_lower
             else:
                 subject, subject_lower = text[:USER_LINE_CHARS], None
-            vetoed = False
             for matcher in nones:
                 if matcher.search(subject, subject_lower):
-                    vetoed = True
+                    vetoes.append(state)
                     break
-            first: dict[str, str] | None = None
             for matcher in anys:
                 match = matcher.search(subject, subject_lower)
                 if match:
-                    first = _captures(match)
+                    any_hits.append((state.any, _spans(match)))
                     break
-            found_all = tuple(_found(matcher.search(subject, subject_lower)) for matcher, _ in alls)
-            found_context = tuple(_found(matcher.search(subject, subject_lower)) for matcher, _ in contexts)
-            if (
-                window
-                or vetoed
-                or first is not None
-                or found_all.count(None) < len(found_all)
-                or found_context.count(None) < len(found_context)
-            ):
-                results.append((step, vetoed, first, found_all, found_context))
-        return tuple(results)
+            for matcher, hits in (*alls, *contexts):
+                match = matcher.search(subject, subject_lower)
+                if match:
+                    other_hits.append((hits, _spans(match)))
+        return tuple(windows), tuple(vetoes), tuple(any_hits), tuple(other_hits)
 
     def _replay(self, number: int, entry: _LineResult) -> None:
         """Record a line's results (see _memo_entry) at its place: the structure it tells, then each rule's
@@ -1136,20 +1168,144 @@ class Classifier:
         text, indent, structure, results = entry
         if structure is not None:
             self._note_structure(number, text, indent, structure)
-        for step, vetoed, first, found_all, found_context in results:
-            rule_index, _, window, _, state, _, _, alls, contexts = step
-            if window:
-                self._open_window(rule_index, number, text)
-            if vetoed:
-                state.vetoed = True
-            if first is not None:
-                state.any.add((number, text, dict(first)), self._package)
-            for (_, hits), captures in zip(alls, found_all):
-                if captures is not None:
-                    hits.add((number, text, dict(captures)))
-            for (_, hits), captures in zip(contexts, found_context):
-                if captures is not None:
-                    hits.add((number, text, dict(captures)))
+        self._record(number, text, results)
+
+    def _record(self, number: int, text: str, results: _Results) -> None:
+        """The windows and hits of a line (`text`) at its place, from what its searches found (see
+        _search_results: the captures' places in the text). (Each rule's own are in _run's order: its
+        window, its veto, its any hit, its all and context hits; rules do not touch each other's.)"""
+        windows, vetoes, any_hits, other_hits = results
+        if windows:
+            block, limits, line_end = self._block, self._window_limits, self._line_end
+            for rule_index in windows:
+                # (a window the block's rule limit rules out returns at once in _open_window: not called)
+                if not block or line_end > limits.get(rule_index, -1):
+                    self._open_window(rule_index, number, text)
+        for state in vetoes:
+            state.vetoed = True
+        package = self._package
+        for hits, spans in any_hits:
+            hits.add((number, text, {name: text[at:end] for name, at, end in spans}), package)
+        for hits, spans in other_hits:
+            hits.add((number, text, {name: text[at:end] for name, at, end in spans}))
+
+    def _read_masked(self, number: int, raw: bytes, end: int) -> None:
+        """A line the accelerated scan brought, met for the first time (see feed_block): what it gives is
+        read from the entry of its digits masked (see _masked_entry) when the log had a line of that mask
+        before; otherwise it is read as it is (and the mask's hash noted, see _mask_seen)."""
+        masked = raw.translate(_DIGIT_MASK)
+        entry = self._masked.get(masked)
+        if entry is None:
+            mark = hash(masked)
+            slot = mark & _SEEN_MASK
+            if self._mask_seen[slot] != mark:
+                self._mask_seen[slot] = mark
+                lowered = raw.lower()
+                found = self._finder.found(lowered)  # type: ignore[union-attr]
+                if found.isdisjoint(self._term_ids):
+                    return
+                self._line_end = end
+                self._consume(number, raw, _NO_HITS, lowered, found)
+                return
+            entry = self._masked_entry(raw, masked)
+        base, checks, made_of, line = entry
+        if checks:
+            lowered = raw.lower()
+            found = base.union([index for index, literal in checks if literal in lowered])
+            if found != made_of:
+                # (another set of literals than the entry's line: the line is read as it is, its literals
+                # known; made_of holds a scan term whenever any line of the mask does)
+                if not found.isdisjoint(self._term_ids):
+                    self._line_end = end
+                    self._consume(number, raw, _NO_HITS, lowered, found)
+                return
+        if line is False:
+            return
+        self._line_end = end
+        if line is None or line is True:
+            self._consume(number, raw, _NO_HITS, None, made_of)
+            return
+        indent, size, structure, results = line
+        text = raw[indent : indent + size].decode("ascii")
+        if structure is True:
+            self._track_structure(number, text, text.lower(), indent)
+        elif structure is not None and structure is not False:
+            self._note_structure(number, text, indent, structure)
+        self._record(number, text, results)
+
+    def _masked_entry(self, raw: bytes, masked: bytes) -> _MaskedEntry:
+        """What the lines that differ from `raw` only in their digits (`masked`: each digit a "0") give
+        wherever they are, made from `raw` (see _MaskedEntry), for a log whose lines differ mostly in their
+        numbers (line numbers, versions, sizes, times). Each such line holds the literals `raw` holds that
+        hold no digit (a literal without a digit is at a place of a line exactly when it is there in the
+        masked line); the literals with a digit are looked for in each line, and a line holding others than
+        `raw` is read as it is. Its text is `raw`'s text at the same place when normalising only strips
+        its spaces (see _plain_text), and its structure and searches give the same when each expression
+        asked treats all digits alike (see _digit_blind: no digit in a literal or a class that holds some
+        digits and not all, no back-reference): the captures are then at the same places of its text."""
+        lowered = raw.lower()
+        found = self._finder.found(lowered)  # type: ignore[union-attr]
+        base = found - self._digit_ids
+        checks: tuple[tuple[int, bytes], ...] = ()
+        if self._digit_finder is not None:
+            checks = tuple(
+                pair
+                for index in sorted(self._digit_finder.found(masked.lower()))
+                for pair in self._digit_literals[index]
+            )
+        line: _MaskedLine | bool | None
+        if found.isdisjoint(self._term_ids):
+            line = False
+        elif not _is_clean(raw):
+            line = None
+        else:
+            keep, searches = self._plan_of(found, _NO_HITS)
+            if not keep and len(raw) <= MAX_LINE_CHARS and not _holds_error_line(raw, lowered):
+                line = False
+            else:
+                text, indent = normalise_with_indent(raw)
+                if not text or not _plain_text(raw, text, indent) or not all(map(self._step_blind, searches)):
+                    line = None
+                else:
+                    text_lower = text.lower()
+                    told = _structure_of(text, text_lower, indent)
+                    # (a line naming a package, whose name may hold digits, is asked again each time)
+                    structure = True if told is not None and (told[0] or told[3]) else told
+                    line = (indent, len(text), structure, self._search_results(searches, text, text_lower))
+        if checks and line is not None:
+            # What a clean line's literals allow only grows with them (more keywords, gates, patterns,
+            # clauses: see _line_plan): when the line is dropped even with every literal with a digit its
+            # mask allows, or those literals allow nothing more than the others alone, every line of the
+            # mask gives the same, whichever of them it holds: they are not looked for.
+            most = base.union([index for index, _ in checks])
+            terms = self._term_ids
+            if line is False:
+                same = most.isdisjoint(terms) or (
+                    not self._plan_of(most, _NO_HITS)[0]
+                    and len(raw) <= MAX_LINE_CHARS
+                    and not _holds_error_line(raw, lowered)
+                )
+            else:
+                same = not base.isdisjoint(terms) and self._plan_of(base, _NO_HITS) == self._plan_of(
+                    most, _NO_HITS
+                )
+            if same:
+                checks, found = (), base
+        entry = (base, checks, found, line)
+        if self._masked_bytes > _MEMO_BYTES:
+            self._masked.clear()
+            self._masked_bytes = 0
+        self._masked[masked] = entry
+        self._masked_bytes += 3 * len(raw) + 1024
+        return entry
+
+    def _step_blind(self, step: _Step) -> bool:
+        """The step's gate and patterns treat all digits alike (see _digit_blind)."""
+        _, gate, _, _, _, nones, anys, alls, contexts = step
+        if gate is not None and any(map(_has_digit, gate)):
+            return False
+        matchers = [*nones, *anys, *(matcher for matcher, _ in alls), *(matcher for matcher, _ in contexts)]
+        return all(_matcher_blind(matcher) for matcher in matchers)
 
     def _plan_of(self, found: frozenset[int], hits: frozenset[int]) -> _LinePlan:
         """_line_plan's answer for a clean line's literals (and scan terms), kept per set of them."""
@@ -1883,9 +2039,136 @@ def _clauses_hold(clauses: _ClauseIds | None, found: frozenset[int]) -> bool:
     )
 
 
-def _found(match: re.Match[str] | None) -> dict[str, str] | None:
-    """A match's captures, or None."""
-    return None if match is None else _captures(match)
+def _spans_of(match: re.Match[str] | None) -> _Spans | None:
+    """A match's captures as places (see _spans), or None."""
+    return None if match is None else _spans(match)
+
+
+def _spans(match: re.Match[str]) -> _Spans:
+    """The places of a match's captures that are not empty (those _captures keeps)."""
+    return tuple((name, *match.span(name)) for name, value in match.groupdict().items() if value)
+
+
+# Each digit as "0": lines that differ only in their numbers are one (see Classifier._masked_entry).
+_DIGIT_MASK = bytes.maketrans(b"123456789", b"000000000")
+_DIGITS = frozenset("0123456789")
+_DIGIT_BYTES = frozenset(b"0123456789")
+
+
+def _has_digit(literal: str) -> bool:
+    return not _DIGITS.isdisjoint(literal)
+
+
+def _plain_text(raw: bytes, text: str, indent: int) -> bool:
+    """A clean line's text is `raw` from `indent` on, cut where its text ends, and normalising it only
+    strips its spaces (no CI prefix, progress bar, box glyph or uv label: logtext.normalise_with_indent's
+    plain path, whose checks treat all digits alike, as do its cuts): a line that differs from it only in
+    its digits has its text at the same place."""
+    stripped = raw.lstrip()
+    return (
+        raw[:1] not in _NOT_PLAIN_STARTS
+        and not raw.startswith(b"section_")
+        and stripped[:1] not in _NOT_PLAIN_MARKS
+        and not stripped.startswith(b"cause: ")
+        and indent == len(raw) - len(stripped)
+        and raw.startswith(text.encode("ascii"), indent)
+    )
+
+
+_BLIND: dict[str, bool] = {}
+
+
+def _matcher_blind(matcher: Matcher | _SharedSearch) -> bool:
+    """`_digit_blind` of a matcher's pattern (and no digit in the literals it checks first)."""
+    if isinstance(matcher, _SharedSearch):
+        matcher = matcher._matcher
+    pattern = matcher.pattern
+    blind = _BLIND.get(pattern)
+    if blind is None:
+        blind = _BLIND[pattern] = _digit_blind(pattern) and not any(map(_has_digit, matcher.literals or ()))
+    return blind
+
+
+def _digit_blind(pattern: str) -> bool:
+    """Every part of `pattern` treats the digits 0-9 alike: no digit as a literal, no class holding some
+    of them and not all, no back-reference. Its matches in a text and in that text with other digits are
+    then at the same places (the engine's every step asks only what is alike for all digits). False when
+    unsure (a part not known here)."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        from re import _constants as constants
+        from re import _parser as parser
+    else:  # pragma: no cover - older Pythons
+        import sre_constants as constants
+        import sre_parse as parser
+    try:
+        tree: Any = parser.parse(pattern)
+    except re.error:
+        return False
+    digits = [ord(digit) for digit in "0123456789"]
+    literal, not_literal, in_, any_, at = (
+        constants.LITERAL,
+        constants.NOT_LITERAL,
+        constants.IN,
+        constants.ANY,
+        constants.AT,
+    )
+    nested: dict[Any, Any] = {
+        constants.SUBPATTERN: lambda value: [value[-1]],
+        constants.BRANCH: lambda value: value[1],
+        constants.MAX_REPEAT: lambda value: [value[2]],
+        constants.MIN_REPEAT: lambda value: [value[2]],
+        constants.ASSERT: lambda value: [value[1]],
+        constants.ASSERT_NOT: lambda value: [value[1]],
+    }
+    for name in ("POSSESSIVE_REPEAT", "ATOMIC_GROUP"):
+        op = getattr(constants, name, None)
+        if op is not None:
+            nested[op] = (
+                (lambda value: [value[2]]) if name == "POSSESSIVE_REPEAT" else (lambda value: [value])
+            )
+
+    def in_class(items: Any, code: int) -> bool | None:
+        """Whether a class (its negation aside, which flips every digit alike) holds the digit `code`;
+        None for an item not known here."""
+        for op, value in items:
+            if op is literal:
+                if value == code:
+                    return True
+            elif op is constants.RANGE:
+                low, high = value
+                if low <= code <= high:
+                    return True
+            elif op is constants.CATEGORY:
+                # \d, \w, \S and "not a line break" hold every digit; \D, \W, \s and line breaks none
+                name = str(value).upper()
+                if ("DIGIT" in name or "WORD" in name) != ("NOT" in name):
+                    return True
+            elif op is not constants.NEGATE:
+                return None
+        return False
+
+    def blind(items: Any) -> bool:
+        for op, value in items:
+            if op is literal or op is not_literal:
+                if value in digits:
+                    return False
+            elif op is in_:
+                # (a category treats all digits alike: \d, \w, \s and their negations)
+                answers = {in_class(value, code) for code in digits}
+                if len(answers) > 1 or None in answers:
+                    return False
+            elif op is any_ or op is at:
+                continue
+            elif op in nested:
+                if not all(blind(part) for part in nested[op](value)):
+                    return False
+            else:
+                return False  # a back-reference, a conditional, or a part not known here
+        return True
+
+    return blind(tree)
 
 
 def _captures(match: re.Match[str]) -> dict[str, str]:
