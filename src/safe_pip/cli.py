@@ -146,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # What explaining a failure imports: the failed-install flow, then what it imports later inside functions
 # (the index's reading, asked for a release pip did not find; the user's requirements; the probes of the
-# target that a fix may ask; the CUDA build check's scan of the log; the rule library's folders; the retry
+# target that a fix may ask; the CUDA build check's scan of the log; the retry
 # loop's records; the fix context's reading of which project required a dependency). Not packaging's
 # requirement parser: a bare name or a path is read without it (see requested._requirement). Not _redos
 # either: the rules' literals and multi-line checks come from the library's cache; a rule the cache lacks (a
@@ -157,7 +157,6 @@ _DIAGNOSIS_MODULES = (
     "safe_pip.requested",
     "safe_pip.probe",
     "safe_pip.cudalog",
-    "platformdirs",
     "safe_pip.commands.torch",
     "safe_pip.retry",
     "safe_pip.parentpins",
@@ -265,11 +264,10 @@ def _compile_from_cache() -> None:
     """From here on, regular expressions and dataclasses' methods are made from their compiled forms kept in
     the user's cache folder (see _recache): a failed install's diagnosis compiled ~100 patterns and the
     methods of ~28 dataclasses, 30-40 ms of CPU, at each run."""
-    from platformdirs import user_cache_dir
-
     from safe_pip._recache import start
+    from safe_pip.commands.context import user_folder
 
-    start(user_cache_dir("safe-pip", appauthor=False))
+    start(user_folder("cache"))
 
 
 def _import_diagnosis(importing: LockType, prepare: Callable[[], None] | None = None) -> None:
@@ -406,16 +404,13 @@ def _cmd_diagnose(invocation: Invocation, console: Console) -> int:
     tables (_tablecache), kept in the user's cache folder. Its imports, patterns and tables are a failed
     install's: ~40-45 ms of CPU at each start, before the first line of the log is read."""
     _compile_from_cache()
-    from platformdirs import user_cache_dir
-
     from safe_pip._recache import save
     from safe_pip._tablecache import classifier_tables
     from safe_pip.commands import run_own_command
+    from safe_pip.commands.context import user_folder
 
     try:
-        return classifier_tables(
-            user_cache_dir("safe-pip", appauthor=False), lambda: run_own_command(invocation, console)
-        )
+        return classifier_tables(user_folder("cache"), lambda: run_own_command(invocation, console))
     finally:
         save()  # when this run compiled a pattern the cache lacked
 

@@ -112,6 +112,42 @@ def plain_linux_log_directory(environ: Mapping[str, str]) -> str | None:
     return os.path.join(home.rstrip("/") + "/.local/state", "safe-pip", "log")
 
 
+# The user folders of platformdirs' that a failed install's diagnosis asks for: the XDG variable that names
+# one, and where it is under HOME otherwise.
+_USER_FOLDERS = {"cache": ("XDG_CACHE_HOME", ".cache"), "config": ("XDG_CONFIG_HOME", ".config")}
+
+
+def user_folder(kind: str) -> str:
+    """platformdirs' `user_cache_dir("safe-pip")` (kind "cache") or `user_config_dir("safe-pip")`
+    ("config"), worked out without importing platformdirs on a plain Linux (see plain_linux_folder): its
+    import, with tempfile and random, was 5-10 ms of each failed install's and diagnose's CPU."""
+    plain = plain_linux_folder(kind, os.environ)
+    if plain is not None:
+        return plain
+    import platformdirs
+
+    folder = platformdirs.user_cache_dir if kind == "cache" else platformdirs.user_config_dir
+    return folder("safe-pip", appauthor=False)
+
+
+def plain_linux_folder(kind: str, environ: Mapping[str, str]) -> str | None:
+    """`user_folder(kind)` on a plain Linux: `$XDG_CACHE_HOME/safe-pip` (`$XDG_CONFIG_HOME`), else
+    `~/.cache/safe-pip` (`~/.config`). None where platformdirs decides more, as for the log folder (see
+    plain_linux_log_directory): it is asked then."""
+    variable, under_home = _USER_FOLDERS[kind]
+    if sys.platform != "linux" or "ANDROID_DATA" in environ or hasattr(sys, "getandroidapilevel"):
+        return None
+    home = environ.get("HOME", "")
+    value = environ.get(variable, "")
+    if not home.startswith("/") or home != home.strip():
+        return None
+    if value:
+        if not value.startswith("/") or value != value.strip():
+            return None
+        return os.path.join(value, "safe-pip")
+    return os.path.join(home.rstrip("/") + "/" + under_home, "safe-pip")
+
+
 def read_requirement_file(name: str) -> str | None:
     """A requirement or constraint file the user's command names (relative to the working folder, as pip
     reads it); None when it cannot be read. Capped: a file is text a person wrote, not a gigabyte."""

@@ -252,15 +252,12 @@ def prepare_diagnosis(
         scratch_folder=scratch,
         log_lines=lambda: (line.raw.decode("utf-8", "replace") for line in capture.lines()),
     )
-    from platformdirs import user_cache_dir
-
     from safe_pip._tablecache import classifier_tables
+    from safe_pip.commands.context import user_folder
 
     # Its tables (~20 ms to build) from the user's cache folder, where the rule library's cache is too.
     facts = rule_facts(rules)
-    classifier = classifier_tables(
-        user_cache_dir("safe-pip", appauthor=False), lambda: Classifier(rules, facts, context=context)
-    )
+    classifier = classifier_tables(user_folder("cache"), lambda: Classifier(rules, facts, context=context))
     return PreparedDiagnosis(rules, held.held, picking, scratch, classifier)
 
 

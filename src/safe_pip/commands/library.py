@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 
 def load_rule_library(invocation: Invocation, console: Console) -> RuleSet:
     """Built-in rules, then the user's folder, then SAFE_PIP_RULES, then --rules; broken ones reported."""
-    from platformdirs import user_cache_dir, user_config_dir
+    from safe_pip.commands.context import user_folder as safe_pip_folder
 
-    config_dir = Path(user_config_dir("safe-pip", appauthor=False))
+    config_dir = Path(safe_pip_folder("config"))
     # SAFE_PIP_CONFIG names another config file (a project's, a CI's); the user's rule folder stays.
     config_file = Path(os.environ.get("SAFE_PIP_CONFIG") or config_dir / "config.toml")
     if os.environ.get("SAFE_PIP_CONFIG") and not config_file.is_file():
@@ -39,7 +39,7 @@ def load_rule_library(invocation: Invocation, console: Console) -> RuleSet:
         extra_folders=extra,
         user_folder=user_folder if user_folder.is_dir() else None,
         disabled=disabled,
-        cache_folder=Path(user_cache_dir("safe-pip", appauthor=False)),
+        cache_folder=Path(safe_pip_folder("cache")),
     )
     for problem in rules.problems:
         console.warning(f"rule skipped: {problem}")
