@@ -37,6 +37,8 @@ _FORMAT = 1
 _MAKERS = ("safe_pip.classify", "safe_pip._scan", "safe_pip.rules", "safe_pip.logtext")
 # Tables that marshal to more than this (a user's tens of thousands of rules) are not kept.
 _MAX_BYTES = 32 << 20
+# The types a table may be (its members are checked by marshal, then by _same).
+_PLAIN = (list, tuple, dict, set, frozenset, bytes, str, int, float, bool)
 # A value of a scanner's table that is a compiled expression is kept as this tag, its pattern and flags.
 _PATTERN = "safe-pip:re.Pattern"
 
@@ -145,6 +147,11 @@ def _keep(
         )
         scans.append((key, kept))
     tables = [(key, dict(values)) for key, values in new_tables]
+    values = [value for _, kept in tables for value in kept.values()] + [
+        value for _, kept in scans for value in kept
+    ]
+    if not all(value is None or type(value) in _PLAIN for value in values):
+        return  # the accelerator's finder, say: found before marshal has written half the tables (~6 ms)
     try:
         data = marshal.dumps([stamp, tables, scans])
     except ValueError:
