@@ -110,6 +110,8 @@ def test_a_damaged_foreign_or_other_rules_cache_is_built_around(tmp_path: Path) 
         marshal.dumps([["another interpreter", *stamp[1:]], tables, scans]),
         marshal.dumps([stamp, "not a list", scans]),
         marshal.dumps([stamp, [(key, "not a dict") for key, _ in tables], scans]),
+        marshal.dumps([stamp, [1, 2], scans]),
+        marshal.dumps([stamp, [([1], {})], [([2], ())]]),
     ):
         cache.write_bytes(damaged)
         again = _run(tmp_path)

@@ -114,19 +114,26 @@ def _load(
         return [], []
     import re
 
-    loaded: tuple[list[Any], list[Any]] = ([], [])
-    for key, values in kept_tables:
-        if type(values) is dict and key not in tables:
-            tables[key] = values
-            loaded[0].append(key)
-    for key, values in kept_scans:
-        if type(values) is tuple and key not in scans:
-            scans[key] = tuple(
-                re.compile(value[1], value[2]) if type(value) is tuple and value[:1] == (_PATTERN,) else value
-                for value in values
+    try:
+        found = [(key, values) for key, values in kept_tables if type(values) is dict and key not in tables]
+        found_scans = [
+            (
+                key,
+                tuple(
+                    re.compile(value[1], value[2])
+                    if type(value) is tuple and value[:1] == (_PATTERN,)
+                    else value
+                    for value in values
+                ),
             )
-            loaded[1].append(key)
-    return loaded
+            for key, values in kept_scans
+            if type(values) is tuple and key not in scans
+        ]
+    except Exception:  # entries of another shape (not pairs, a key that is no key): read as no cache
+        return [], []
+    tables.update(found)
+    scans.update(found_scans)
+    return [key for key, _ in found], [key for key, _ in found_scans]
 
 
 def _keep(
