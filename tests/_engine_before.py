@@ -863,6 +863,7 @@ _CI_PREFIX = re.compile(
     r"|\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?\] ?"
     r"|\d\d:\d\d:\d\d(?:[.,]\d+)? +"
     r"|#\d+ \d+(?:\.\d+)? "
+    r"|\d{1,5}\.\d{1,3} "
     r"|##\[(?:error|warning|section|debug|command|group|endgroup)\]"
     r"|::(?:error|warning|notice|debug)[^:]*::"
     r"|section_(?:start|end):\d+:[\w.-]+(?:\[[^\]]*\])?"

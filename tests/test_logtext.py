@@ -133,6 +133,8 @@ def test_looks_like_pip_output(text: str, expected: bool) -> None:
         (b"10:23:45  ERROR: boom", "ERROR: boom"),
         (b"#12 34.56 ERROR: boom", "ERROR: boom"),
         (b"#12 34.56       error: command 'gcc' failed", "error: command 'gcc' failed"),
+        (b"34.52 error: externally-managed-environment", "error: externally-managed-environment"),
+        (b"0.512     python3-xyz, where xyz is", "python3-xyz, where xyz is"),
         (b"##[error]ERROR: boom", "ERROR: boom"),
         (
             b"2024-05-01T10:23:45.1234567Z ##[error]Process completed with exit code 1.",
@@ -158,6 +160,8 @@ def test_looks_like_pip_output(text: str, expected: bool) -> None:
         "jenkins-time",
         "buildkit",
         "buildkit-indented",
+        "buildx-summary-seconds",
+        "buildx-summary-seconds-indented",
         "azure",
         "github-azure",
         "ansi-crlf",

@@ -54,6 +54,7 @@ _ANSI_BYTES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|
 # Prefixes that CI systems and Docker put before each line, removed repeatedly from the start:
 #   GitHub Actions, Azure: "2024-05-01T10:23:45.1234567Z "   GitLab: "2024-05-01T10:23:45.123456Z 00O "
 #   Jenkins timestamper: "[2024-05-01T10:23:45.123Z] " or "10:23:45  "   BuildKit: "#12 34.56 "
+#   docker buildx's error summary, the failed step's last lines after their seconds alone: "34.52 error: ..."
 #   Azure/GitHub annotations: "##[error]", "::error::"   GitLab sections: "section_start:1714558000:step\r"
 #   pipenv, which re-prints pip's output line by line after its exception's name:
 #   "[pipenv.exceptions.InstallError]:   Running setup.py install for x ... error"
@@ -64,6 +65,7 @@ _CI_PREFIX = re.compile(
     r"|\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?\] ?"
     r"|\d\d:\d\d:\d\d(?:[.,]\d+)? +"
     r"|#\d+ \d+(?:\.\d+)? "
+    r"|\d{1,5}\.\d{1,3} "
     r"|##\[(?:error|warning|section|debug|command|group|endgroup)\]"
     r"|::(?:error|warning|notice|debug)[^:]*::"
     r"|section_(?:start|end):\d+:[\w.-]+(?:\[[^\]]*\])?"
