@@ -436,7 +436,7 @@ def test_lines_that_differ_in_their_digits_give_what_each_gives(monkeypatch: pyt
         bytes.maketrans(b"0123456789", b"1234567890"),
         bytes.maketrans(b"0123456789", b"3074185296"),
     )
-    parts = []
+    parts: list[bytes] = []
     for path in sorted(LOGS.glob("**/*.log")):
         data = path.read_bytes()
         if len(data) <= 64 << 10:
