@@ -150,7 +150,9 @@ def test_a_rule_can_turn_auto_off_but_unsafe_actions_are_never_auto() -> None:
         params = dict.fromkeys(spec.required, "x")
         # psycopg2: a project with a known binary sibling, so that every action has something to say.
         # (install-build-backend is a fix only for a build the user runs without isolation.)
+        # (an upgrade is a fix only of a version the user gave: unpinned, pip took the newest already.)
         args = ("--no-build-isolation", "psycopg2") if action == "install-build-backend" else ("psycopg2",)
+        args = ("psycopg2<2.9",) if action == "upgrade-package" else args
         context = FixContext(package="psycopg2", pip_args=args, wheel_version=lambda _: "2.9.9")
         fix = render_fix(action, params, context)
         assert fix is not None, action
@@ -536,6 +538,20 @@ def test_an_upgrade_needs_the_packages_name() -> None:
     named = render_fix("upgrade-package", {}, FixContext(package="psutil"))
     assert named is not None
     assert named.command.endswith("--upgrade psutil")
+    pinned = render_fix("upgrade-package", {}, FixContext(package="psutil", pip_args=("psutil==5.6.0",)))
+    assert pinned is not None
+    assert pinned.command == "safe-pip install --upgrade psutil"
+
+
+def test_no_upgrade_of_what_pip_already_took_newest_or_from_a_file() -> None:
+    """pycrypto on Python 3.12 (a real run): asked for with no version, pip built its last release, 2.6.1;
+    `--upgrade pycrypto` would build it again. A folder the user named is never swapped for the index's."""
+    unpinned = FixContext(package="pycrypto", pip_args=("pycrypto",))
+    assert render_fix("upgrade-package", {}, unpinned) is None
+    assert render_fix("upgrade-package", {}, FixContext(package="proj", pip_args=("./proj",))) is None
+    sibling = render_fix("use-binary-sibling", {}, unpinned)
+    assert sibling is not None
+    assert sibling.command == "safe-pip install pycryptodome"
 
 
 @pytest.mark.parametrize("name", _HOSTILE_NAMES)
@@ -560,7 +576,9 @@ def test_every_printed_command_parses_into_the_intended_words(
     from safe_pip.template import fill_template
 
     filled = {key: fill_template(value, {"package": name}) for key, value in params.items()}
-    fix = render_fix(action, filled, FixContext(package=name, pip_args=(name,)))
+    # (an upgrade of a name typed with no version is no fix: the name as a log gives it)
+    typed = None if action == "upgrade-package" else (name,)
+    fix = render_fix(action, filled, FixContext(package=name, pip_args=typed))
     assert fix is not None
     words = shlex.split(fix.command.replace("&&", " && "))
     # Whatever the name holds, it comes back inside one word, never as shell syntax (a system package
@@ -698,7 +716,9 @@ def test_any_captured_name_pastes_as_the_intended_words(name: str) -> None:
     }
     for action, words in expected.items():
         params = {"requirement": name} if action == "add-requirement" else {"host": name}
-        fix = render_fix(action, params if action in ("add-requirement", "trusted-host") else {}, context)
+        # An upgrade of a name the user typed with no version is no fix (pip took its newest): a log's.
+        typed = replace(context, pip_args=None) if action == "upgrade-package" else context
+        fix = render_fix(action, params if action in ("add-requirement", "trusted-host") else {}, typed)
         assert fix is not None
         assert shlex.split(fix.command) == words, (action, fix.command)
 

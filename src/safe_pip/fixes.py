@@ -700,6 +700,13 @@ def render_fix(
     elif action == "upgrade-package":
         if not package:
             return None  # nothing to name on the command line
+        if _named_source(context, package):
+            return None  # a file, folder or URL the user named is never swapped for a name on the index
+        named = _requests(context).of(package) if context.pip_args is not None else ()
+        if named and not any(item.specifier for item in named):
+            # The user asked for it with no version: pip already took the newest release it could (pycrypto
+            # 2.6.1, its last, on Python 3.12), and `--upgrade` would build the same one again.
+            return None
         upgrading = ["safe-pip", *context.target_options, context.pip_command, "--upgrade", package]
         command = shell_words(upgrading, context.secrets)
     elif action == "constrain-build":
