@@ -96,25 +96,18 @@ def plain_linux_log_directory(environ: Mapping[str, str]) -> str | None:
     """platformdirs' `user_log_dir("safe-pip")` on a plain Linux, worked out without importing platformdirs
     (with what it imports, pathlib, tempfile, shutil, bz2, lzma..., 15-35 ms of CPU in every run, success
     included): `$XDG_STATE_HOME/safe-pip/log`, else `~/.local/state/safe-pip/log`. None where platformdirs'
-    versions could differ or platformdirs decides more (another system, a possible Android, a relative or
-    space-padded XDG_STATE_HOME, a HOME that is unset or not absolute): it is asked then."""
-    if sys.platform != "linux" or "ANDROID_DATA" in environ or hasattr(sys, "getandroidapilevel"):
-        return None
-    home = environ.get("HOME", "")
-    state = environ.get("XDG_STATE_HOME", "")
-    if not home.startswith("/") or home != home.strip():
-        return None
-    if state:
-        if not state.startswith("/") or state != state.strip():
-            return None
-        return os.path.join(state, "safe-pip", "log")
-    # (os.path.expanduser's own reading of HOME: its trailing slashes dropped, "/" alone kept as the root)
-    return os.path.join(home.rstrip("/") + "/.local/state", "safe-pip", "log")
+    versions could differ or platformdirs decides more (see plain_linux_folder): it is asked then."""
+    state = plain_linux_folder("state", environ)
+    return None if state is None else os.path.join(state, "log")
 
 
-# The user folders of platformdirs' that a failed install's diagnosis asks for: the XDG variable that names
-# one, and where it is under HOME otherwise.
-_USER_FOLDERS = {"cache": ("XDG_CACHE_HOME", ".cache"), "config": ("XDG_CONFIG_HOME", ".config")}
+# The user folders of platformdirs' that safe-pip asks for (the saved logs' is under "state"): the XDG
+# variable that names one, and where it is under HOME otherwise.
+_USER_FOLDERS = {
+    "cache": ("XDG_CACHE_HOME", ".cache"),
+    "config": ("XDG_CONFIG_HOME", ".config"),
+    "state": ("XDG_STATE_HOME", ".local/state"),
+}
 
 
 def user_folder(kind: str) -> str:
@@ -132,8 +125,9 @@ def user_folder(kind: str) -> str:
 
 def plain_linux_folder(kind: str, environ: Mapping[str, str]) -> str | None:
     """`user_folder(kind)` on a plain Linux: `$XDG_CACHE_HOME/safe-pip` (`$XDG_CONFIG_HOME`), else
-    `~/.cache/safe-pip` (`~/.config`). None where platformdirs decides more, as for the log folder (see
-    plain_linux_log_directory): it is asked then."""
+    `~/.cache/safe-pip` (`~/.config`, `~/.local/state`). None where platformdirs' versions could differ or
+    platformdirs decides more (another system, a possible Android, a relative or space-padded XDG variable,
+    a HOME that is unset or not absolute): it is asked then."""
     variable, under_home = _USER_FOLDERS[kind]
     if sys.platform != "linux" or "ANDROID_DATA" in environ or hasattr(sys, "getandroidapilevel"):
         return None
@@ -145,6 +139,7 @@ def plain_linux_folder(kind: str, environ: Mapping[str, str]) -> str | None:
         if not value.startswith("/") or value != value.strip():
             return None
         return os.path.join(value, "safe-pip")
+    # (os.path.expanduser's own reading of HOME: its trailing slashes dropped, "/" alone kept as the root)
     return os.path.join(home.rstrip("/") + "/" + under_home, "safe-pip")
 
 
