@@ -17,9 +17,7 @@ pip (the copying loop, the log folder) is imported after pip has started, while 
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import stat
 import sys
 import time
@@ -29,11 +27,16 @@ from safe_pip._value import FrozenValue
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
-    from types import FrameType
+    import signal
+    from collections.abc import Mapping, Sequence
+    from types import FrameType, TracebackType
     from typing import Callable, Optional
 
     from safe_pip.capture import CaptureBuffer
+else:
+    # The C module under `signal`: the same functions and numbers (handlers and signals as plain ints),
+    # without the enums `signal` makes of them at import (0.5-0.7 ms of every run's start, issue 17).
+    import _signal as signal
 
 __all__ = [
     "LaunchError",
@@ -56,6 +59,21 @@ _KEEP_RECENT_S = 3600.0
 # Once pip has exited, how long to keep reading from a stream that a leftover grandchild (a build daemon,
 # a compiler server) still holds open, before giving up on it.
 _DRAIN_AFTER_EXIT_S = 1.5
+
+
+class _suppress:
+    """`contextlib.suppress`, without importing contextlib on every run's start (0.5-0.8 ms, issue 17)."""
+
+    __slots__ = ("_kinds",)
+
+    def __init__(self, *kinds: type[BaseException]) -> None:
+        self._kinds = kinds
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, value: object, traceback: object) -> bool:
+        return kind is not None and issubclass(kind, self._kinds)
 
 
 class LaunchError(Exception):
@@ -116,7 +134,7 @@ class SavedLog:
             self.problem = f"cannot save the log in {directory}: {error.strerror or error}"
             return
         _hold(self._fd)
-        with contextlib.suppress(OSError):
+        with _suppress(OSError):
             _remove_old_logs(directory, keep=_KEEP_LOGS, current=os.path.basename(self.path))
 
     def write(self, data: bytes) -> None:
@@ -143,7 +161,7 @@ class SavedLog:
     def _close_quietly(self) -> None:
         fd, self._fd = self._fd, None
         if fd is not None:
-            with contextlib.suppress(OSError):
+            with _suppress(OSError):
                 os.close(fd)
 
 
@@ -166,7 +184,7 @@ def _hold(fd: int) -> None:
         import fcntl
     except ImportError:  # Windows: the age rule alone protects logs being written
         return
-    with contextlib.suppress(OSError):
+    with _suppress(OSError):
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
 
 
@@ -188,7 +206,7 @@ def _remove_old_logs(directory: str, *, keep: int, current: str) -> None:
             if not (name.startswith("pip-") and name.endswith(".log")) or name == current:
                 continue
             where = name if folder is not None else os.path.join(directory, name)
-            with contextlib.suppress(OSError):
+            with _suppress(OSError):
                 found = os.stat(where, dir_fd=folder, follow_symlinks=False)
                 if stat.S_ISREG(found.st_mode):
                     logs.append((found.st_mtime, name))
@@ -196,7 +214,7 @@ def _remove_old_logs(directory: str, *, keep: int, current: str) -> None:
         now = time.time()
         for modified, name in logs[: max(0, len(logs) - (keep - 1))]:
             if now - modified >= _KEEP_RECENT_S:
-                with contextlib.suppress(OSError):
+                with _suppress(OSError):
                     _remove_unless_held(name if folder is not None else os.path.join(directory, name), folder)
     finally:
         if folder is not None:
@@ -375,7 +393,7 @@ class _Child:
         """SIGKILL what is left of pip's process group after pip itself ended."""
         if self.own_group:
             # The group outlives pip while anything it started is in it; its id is not reused until then.
-            with contextlib.suppress(OSError):
+            with _suppress(OSError):
                 os.killpg(self.pid, signal.SIGKILL)
 
 
@@ -518,7 +536,7 @@ class _SignalRelay:
     def _send(self, signum: int) -> None:
         process = self._process
         if process is not None and process.returncode is None:
-            with contextlib.suppress(OSError):
+            with _suppress(OSError):
                 process.send_signal(signum)
 
 
@@ -556,28 +574,39 @@ def _raise_stopped(signum: int, frame: Optional[FrameType]) -> None:  # noqa: UP
     raise _Stopped(signum)
 
 
-@contextlib.contextmanager
-def stopped_with_safe_pip() -> Iterator[None]:
+def stopped_with_safe_pip() -> _StoppedWithSafePip:
     """Around a child process safe-pip starts itself (a probe, the pin-to-wheel dry run): a SIGTERM or SIGHUP
     that would end safe-pip at once (their default) first ends that child, then safe-pip, by the same
     signal. SIGINT already unwinds as KeyboardInterrupt; a signal that is ignored or handled stays so. Only
     the main thread can take signals; elsewhere this does nothing."""
-    previous: dict[int, object] = {}
-    try:
-        for signum in _relayed_signals():
-            if signum != signal.SIGINT and signal.getsignal(signum) == signal.SIG_DFL:
-                previous[signum] = signal.signal(signum, _raise_stopped)
-    except ValueError:  # not the main thread
-        pass
-    try:
-        yield
-    except _Stopped as stopped:
-        signal.signal(stopped.signum, signal.SIG_DFL)
-        os.kill(os.getpid(), stopped.signum)
-        os._exit(128 + stopped.signum)  # not reached: the signal's default action ended safe-pip
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
+    return _StoppedWithSafePip()
+
+
+class _StoppedWithSafePip:
+    """stopped_with_safe_pip's context manager (a class: contextlib is not imported on every start)."""
+
+    def __init__(self) -> None:
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> None:
+        try:
+            for signum in _relayed_signals():
+                if signum != signal.SIGINT and signal.getsignal(signum) == signal.SIG_DFL:
+                    self._previous[signum] = signal.signal(signum, _raise_stopped)
+        except ValueError:  # not the main thread
+            pass
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        try:
+            if isinstance(value, _Stopped):
+                signal.signal(value.signum, signal.SIG_DFL)
+                os.kill(os.getpid(), value.signum)
+                os._exit(128 + value.signum)  # not reached: the signal's default action ended safe-pip
+        finally:
+            for signum, handler in self._previous.items():
+                signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
 class _Streams:
@@ -616,7 +645,7 @@ class _Streams:
     def __exit__(self, *exc: object) -> None:
         self.after_launch()
         for fd, _ in self._sources:
-            with contextlib.suppress(OSError):
+            with _suppress(OSError):
                 os.close(fd)
         self._sources = []
 
@@ -640,14 +669,14 @@ class _Streams:
         import fcntl
         import termios
 
-        with contextlib.suppress(OSError):
+        with _suppress(OSError):
             size = fcntl.ioctl(self._terminal_fd, termios.TIOCGWINSZ, b"\0" * 8)
             fcntl.ioctl(fd, termios.TIOCSWINSZ, size)
 
     def after_launch(self) -> None:
         # Only pip holds the writing ends now, so reading them ends when pip (and its children) are done.
         for fd in self._child_ends:
-            with contextlib.suppress(OSError):
+            with _suppress(OSError):
                 os.close(fd)
         self._child_ends = []
 
@@ -664,34 +693,75 @@ class _Streams:
 def _pump_with_select(
     child: _Child, sources: list[tuple[int, int]], sink: Callable[[int, bytes], None]
 ) -> None:
-    import selectors
-
     writer = _UserStreams()
-    selector = selectors.DefaultSelector()
-    for fd, destination in sources:
-        selector.register(fd, selectors.EVENT_READ, destination)
+    waiting = _Readable(sources)
     deadline: float | None = None  # set once pip has exited
     try:
-        while selector.get_map():
+        while waiting.destinations:
             # Checked whether or not output arrived: a process that writes steadily (a ticker every 0.1 s)
             # would otherwise keep the loop from ever noticing that pip is gone.
             if deadline is None and child.poll() is not None:
                 deadline = time.monotonic() + _DRAIN_AFTER_EXIT_S
             timeout = 0.25 if deadline is None else max(0.0, min(0.25, deadline - time.monotonic()))
-            for key, _ in selector.select(timeout=timeout):
+            for fd in waiting.ready(timeout):
                 try:
-                    chunk = os.read(key.fd, _CHUNK)
+                    chunk = os.read(fd, _CHUNK)
                 except OSError:
                     chunk = b""  # EIO: the pty's last writer closed it
+                destination = waiting.destinations[fd]
                 if not chunk:
-                    selector.unregister(key.fd)
+                    waiting.forget(fd)
                     continue
-                writer.write(key.data, chunk)
-                sink(key.data, chunk)
+                writer.write(destination, chunk)
+                sink(destination, chunk)
             if deadline is not None and time.monotonic() >= deadline:
                 break
     finally:
-        selector.close()
+        waiting.close()
+
+
+class _Readable:
+    """Which of pip's streams have something to read. On Linux `select.poll` itself: `selectors` (with
+    `math` and `collections.abc`) costs 1.1-1.2 ms more to import at every run's start (issue 17), for three
+    descriptors at most. Elsewhere `selectors.DefaultSelector` (kqueue on macOS, where poll() does not
+    work on a pty)."""
+
+    def __init__(self, sources: list[tuple[int, int]]) -> None:
+        self.destinations = dict(sources)  # fd read -> the user's fd it is copied to
+        self._poll = None
+        self._selector = None
+        if sys.platform.startswith("linux"):
+            import select
+
+            self._poll = select.poll()
+            for fd in self.destinations:
+                self._poll.register(fd, select.POLLIN)
+        else:
+            import selectors
+
+            self._selector = selectors.DefaultSelector()
+            for fd in self.destinations:
+                self._selector.register(fd, selectors.EVENT_READ)
+
+    def ready(self, timeout: float) -> list[int]:
+        """The descriptors that can be read (data, end of file or an error), waiting at most `timeout` s."""
+        if self._poll is not None:
+            # poll's timeout is in milliseconds, rounded up (as selectors' epoll does): never a busy loop.
+            return [fd for fd, _ in self._poll.poll(timeout * 1000)]
+        if self._selector is None:
+            return []
+        return [key.fd for key, _ in self._selector.select(timeout=timeout)]
+
+    def forget(self, fd: int) -> None:
+        del self.destinations[fd]
+        if self._poll is not None:
+            self._poll.unregister(fd)
+        elif self._selector is not None:
+            self._selector.unregister(fd)
+
+    def close(self) -> None:
+        if self._selector is not None:
+            self._selector.close()
 
 
 def _pump_with_threads(
@@ -740,7 +810,7 @@ class _UserStreams:
         self._closed: set[int] = set()
         for stream in (sys.stdout, sys.stderr):
             # Anything safe-pip printed before pip started must come first.
-            with contextlib.suppress(OSError, ValueError, AttributeError):
+            with _suppress(OSError, ValueError, AttributeError):
                 stream.flush()
 
     def write(self, fd: int, data: bytes) -> None:
@@ -763,7 +833,7 @@ def _wait_writable(fd: int) -> None:
     # Some CI runners hand their children non-blocking stdout; wait instead of losing output.
     import select
 
-    with contextlib.suppress(OSError):
+    with _suppress(OSError):
         select.select([], [fd], [], 1.0)
 
 
