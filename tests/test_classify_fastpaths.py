@@ -322,6 +322,33 @@ def test_block_index_lines(block: bytes) -> None:
     ]
 
 
+def test_block_index_quiet_through_the_window_literals_finder() -> None:
+    """With the accelerator, which window literals a block holds comes from one leftmost-first search of
+    them all (_BlockIndex._holds): a literal that search does not report (it overlaps one reported) is
+    looked for where the reported ones are, or in the whole block when they are many; against `in`."""
+    pytest.importorskip("ahocorasick_rs", reason="the optional accelerator (extra 'fast') is not installed")
+    literals = [b"because", b"cause", b"ecause x", b"cmake", b"make", b"x", b"no such"]
+    ids = {literal: index for index, literal in enumerate(literals)}
+    finder = (_scan.leftmost_finder(literals), ids, tuple(literals))
+    blocks = [
+        b"",
+        b"nothing here\n",
+        b"because x\n",
+        b"becausecause\n",
+        b"cmake\nmake\n",
+        b"BECAUSE X CMAKE\n",
+        b"ecause x" * 100 + b"\nmake",
+    ]
+    blocks += [path.read_bytes() for path in sorted(LOGS.glob("*/match-*.log"))[:200]]
+    for block in blocks:
+        lowered = block.lower()
+        for key, literal in enumerate(literals):
+            index = classify._BlockIndex(block, 1, None, finder)
+            assert index._holds(literal) == (literal in lowered), (block[:60], literal)
+            plain = classify._BlockIndex(block)
+            assert index.quiet(key, [literal]) == plain.quiet(key, [literal])
+
+
 def test_block_index_quiet() -> None:
     assert classify._BlockIndex(b"x error\ny\n").quiet(0, [b"cmake"])
     assert not classify._BlockIndex(b"x CMake\ny\n").quiet(0, [b"cmake"])

@@ -40,7 +40,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["LiteralFinder", "TermScanner", "literal_finder"]
+__all__ = ["LiteralFinder", "TermScanner", "leftmost_finder", "literal_finder"]
 
 
 class TermScanner:
@@ -380,6 +380,18 @@ def literal_finder(literals: Sequence[bytes], accelerate: bool | None = None) ->
     """A LiteralFinder of `literals` when the accelerator is there and wanted (see TermScanner), or None."""
     automaton = _automaton(literals, accelerate)
     return None if automaton is None else LiteralFinder(automaton)
+
+
+def leftmost_finder(literals: Sequence[bytes], accelerate: bool | None = None) -> Any:
+    """The accelerator's leftmost-first, non-overlapping search of `literals` (its SIMD search for up to 64
+    of them: ~0.4-0.6 ms per MB when they are rare, where one `in` per literal costs ~0.27 ms per MB each),
+    or None (see TermScanner). Its `find_matches_as_indexes(text)` gives (index, start, end) of the
+    leftmost match, then the leftmost from that match's end on, and so on: an occurrence of any literal
+    starts within one of the matches it gives."""
+    ahocorasick_rs = _accelerator(accelerate) if literals else None
+    if ahocorasick_rs is None:
+        return None
+    return ahocorasick_rs.BytesAhoCorasick(list(literals), matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST)
 
 
 def _accelerator(accelerate: bool | None) -> Any:

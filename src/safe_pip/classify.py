@@ -32,12 +32,12 @@ from __future__ import annotations
 
 import re
 from array import array
-from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 
-from safe_pip._scan import TermScanner, _accelerator, literal_finder
+from safe_pip._scan import TermScanner, _accelerator, leftmost_finder, literal_finder
 from safe_pip.fixes import Fix, FixContext, render_fix
 from safe_pip.logplatform import log_platform
 from safe_pip.logtext import (
@@ -340,12 +340,27 @@ _TABLE_NAMES = (
     "_window_rules",
     "_window_literals",
     "_window_bytes",
+    "_window_finder",
     "_digit_ids",
     "_digit_finder",
     "_digit_literals",
 )
 _TABLES: dict[tuple[bool, tuple[object, ...]], dict[str, object]] = {}
 _MAX_TABLES = 8
+
+
+def _window_finder(
+    window_bytes: Sequence[Sequence[bytes]], accelerated: bool
+) -> tuple[Any, dict[bytes, int], tuple[bytes, ...]] | None:
+    """With the accelerator, which window literals a block holds is found in one pass of a search of them
+    all (see _BlockIndex), not one `in` per literal and rule (all absent from most blocks: a pass each):
+    that search, each literal's index in it and the literals; None without it."""
+    window_ids: dict[bytes, int] = {}
+    for literals in window_bytes:
+        for literal in literals:
+            window_ids.setdefault(literal, len(window_ids))
+    finder = leftmost_finder(list(window_ids)) if accelerated and window_ids else None
+    return None if finder is None else (finder, window_ids, tuple(window_ids))
 
 
 def _table_key(rule: Rule) -> tuple[object, ...]:
@@ -509,9 +524,12 @@ _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 # The bytes of a clean line (see _is_clean): tab and printable ASCII.
 _CLEAN_BYTES = b"\t" + bytes(range(0x20, 0x7F))
 # The bytes of lines that are read together, newlines apart (a window's, see _window_cannot_match: they are
-# read as they are when they hold no others), and runs of any others (see _BlockIndex).
+# read as they are when they hold no others; see _BlockIndex).
 _SPAN_CLEAN_BYTES = b"\t\n" + bytes(range(0x20, 0x7F))
-_SPAN_UNCLEAN_RUNS = re.compile(rb"[^\t\n\x20-\x7e]+")
+# Matches of the window literals' search in a block up to which a literal it did not report is looked for
+# only where they are (see _BlockIndex._holds); past that, in the whole block.
+_MAX_OVERLAP_CHECKS = 64
+_FIRST = itemgetter(0)
 # pip's own lines the classifier follows (the package being worked on, success): each holds a scan word.
 #   "Collecting x", "Processing ./x.tar.gz" -> "collecting ", "processing "
 _STRUCTURE_KEYWORDS = ("collecting ", "processing ")
@@ -566,21 +584,44 @@ class _Hits:
 
 
 class _BlockIndex:
-    """Where a block holds what windows of lines ask about (see Classifier._window_cannot_match): the runs of
-    bytes that are neither printable ASCII, tab nor newline, and the places of each window literal in its
-    lower case, each found once for the whole block when first asked (`bytes.find`, CPython's fast search),
-    then answered for any span by bisection."""
+    """What a block holds where windows of lines ask about it (see Classifier._window_cannot_match): whether
+    any byte of it is neither printable ASCII, tab nor newline (one C pass when first asked); which window
+    literals its lower case holds (with the accelerator: one pass of a finder of them all, `finder`, when
+    first asked; else an `in` per literal asked); and for a span of its lines whether they hold such a byte
+    or a literal, read from the span alone (a bounded `bytes.find` in the block's lower case). (The places
+    of each literal in the whole block, found once and bisected, cost a pass over the block per literal,
+    ~0.35 ms per MB each: on an error-dense log ~30 such passes per block, 7.5 ms per MB.)"""
 
-    __slots__ = ("_block", "_first_line", "_last_line", "_literals", "_lowered", "_quiet", "_unclean")
+    __slots__ = (
+        "_block",
+        "_finder",
+        "_first_line",
+        "_last_line",
+        "_lowered",
+        "_matches",
+        "_present",
+        "_quiet",
+        "_unclean",
+    )
 
-    def __init__(self, block: bytes, first_line: int = 1, lowered: bytes | None = None) -> None:
+    def __init__(
+        self,
+        block: bytes,
+        first_line: int = 1,
+        lowered: bytes | None = None,
+        finder: tuple[Any, Mapping[bytes, int], Sequence[bytes]] | None = None,
+    ) -> None:
         self._block = block
         self._first_line = first_line
         self._last_line: int | None = None
         self._lowered = lowered  # the block's lower case: the scan's, or made when first asked
-        self._unclean: list[int] | None = None
-        self._literals: dict[bytes, list[int]] = {}
+        self._unclean: bool | None = None
         self._quiet: dict[int, bool] = {}
+        # The accelerator's leftmost-first search of the window literals, each literal's index in it, and
+        # the literals by index (see _holds); what it found in the block, when first asked.
+        self._finder = finder
+        self._present: set[bytes] | None = None
+        self._matches: list[tuple[int, int, int]] = []
 
     def last_line(self) -> int:
         """The number of the block's last line (a line starts in it; its first is `first_line`)."""
@@ -611,39 +652,52 @@ class _BlockIndex:
         (lower-case) is in its lower case; kept by `key` (a rule's index)."""
         found = self._quiet.get(key)
         if found is None:
-            found = self._quiet[key] = not self.unclean_within(0, len(self._block)) and not any(
-                self.holds_within(literal, 0, len(self._block)) for literal in literals
-            )
+            found = self._quiet[key] = not self._any_unclean() and not any(map(self._holds, literals))
         return found
+
+    def _holds(self, literal: bytes) -> bool:
+        """The block's lower case holds `literal`. With the finder: the literals its one leftmost-first pass
+        found are there; when it found none, none is. Another one of them may still be there only
+        overlapping a match found (every occurrence of any of them starts within one: that search reports
+        the leftmost occurrence, then goes on from its end), so it is looked for there (a bounded `find`
+        per match), or in the whole block when the matches are many."""
+        lowered = self._lowered_block()
+        if self._finder is None or literal not in self._finder[1]:
+            return literal in lowered
+        if self._present is None:
+            self._matches = self._finder[0].find_matches_as_indexes(lowered)
+            self._present = {self._finder[2][index] for index in set(map(_FIRST, self._matches))}
+        if literal in self._present:
+            return True
+        if not self._matches:
+            return False
+        if len(self._matches) > _MAX_OVERLAP_CHECKS:
+            return literal in lowered
+        find, reach = lowered.find, len(literal) - 1
+        return any(find(literal, start, end + reach) >= 0 for _, start, end in self._matches)
+
+    def _any_unclean(self) -> bool:
+        """The block holds a byte that is not printable ASCII, tab or newline."""
+        if self._unclean is None:
+            self._unclean = bool(self._block.translate(None, _SPAN_CLEAN_BYTES))
+        return self._unclean
+
+    def _lowered_block(self) -> bytes:
+        if self._lowered is None:
+            self._lowered = self._block.lower()
+        return self._lowered
 
     def unclean_within(self, start: int, end: int) -> bool:
         """`block[start:end]` holds a byte that is not printable ASCII, tab or newline."""
-        unclean = self._unclean
-        if unclean is None:
-            unclean = []
-            if self._block.translate(None, _SPAN_CLEAN_BYTES):
-                for run in _SPAN_UNCLEAN_RUNS.finditer(self._block):
-                    unclean.extend((run.start(), run.end() - 1))
-            self._unclean = unclean
-        # (the runs' first and last places, in order: an odd place found is the end of a run holding `start`)
-        at = bisect_left(unclean, start)
-        return at < len(unclean) and (unclean[at] < end or at % 2 == 1) and start < end
+        return (
+            self._any_unclean()
+            and start < end
+            and bool(self._block[start:end].translate(None, _SPAN_CLEAN_BYTES))
+        )
 
     def holds_within(self, literal: bytes, start: int, end: int) -> bool:
         """The lower case of `block[start:end]` holds `literal` (lower-case)."""
-        places = self._literals.get(literal)
-        if places is None:
-            if self._lowered is None:
-                self._lowered = self._block.lower()
-            find = self._lowered.find
-            places = []
-            position = find(literal)
-            while position >= 0:
-                places.append(position)
-                position = find(literal, position + 1)
-            self._literals[literal] = places
-        at = bisect_left(places, start)
-        return at < len(places) and places[at] + len(literal) <= end
+        return self._lowered_block().find(literal, start, end) >= 0
 
 
 class _SharedSearch:
@@ -823,6 +877,7 @@ class Classifier:
         self._window_bytes = [
             tuple(literal.encode() for literal in found or ()) for found in self._window_literals
         ]
+        self._window_finder = _window_finder(self._window_bytes, self._scanner.accelerated)
 
     # -- feeding ---------------------------------------------------------------------------------------
     def feed_block(self, block: bytes, first_line: int) -> None:
@@ -1524,7 +1579,10 @@ class Classifier:
             # (the scan lowered the block already: its lower case is shared, not made again)
             scanned, scanned_lower = self._scanner.lowered
             index = self._block_index = _BlockIndex(
-                self._block, self._block_first, scanned_lower if scanned is self._block else None
+                self._block,
+                self._block_first,
+                scanned_lower if scanned is self._block else None,
+                self._window_finder,
             )
         join = self.rules[rule_index].join
         if index.quiet(rule_index, self._window_bytes[rule_index]):
