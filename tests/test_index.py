@@ -584,12 +584,13 @@ def test_no_index_without_find_links_says_pip_looked_nowhere() -> None:
             "last release with a wheel for macOS on Intel",
             [1],
         ),
-        # pip 24.2 on 3.13, nothing else in the log: wheel-only, and the log names no Python or platform
+        # pip 24.2 on 3.13, nothing else in the log: wheel-only, and the log names no Python or platform: the
+        # likely cause (a Python newer than the project's wheels), said as such
         (
             "match-tfio-py313-versions-none-no-evidence-pip24",
-            "no-matching-distribution",
+            "python-version-unsupported",
             0.6,
-            "The log does not say which Python or platform",
+            "The log does not say which Python pip ran on: most often",
             [],
         ),
     ],
@@ -619,8 +620,13 @@ def test_the_release_table_needs_the_logs_own_lines_for_a_python_outside_its_ran
     line = "ERROR: Could not find a version that satisfies the requirement tensorflow (from versions: none)"
     alone = explain_log([line])
     assert alone is not None
-    assert alone.category == "no-matching-distribution"
+    # nothing named: the likely cause, at the lower confidence, saying the log cannot tell
+    assert (alone.category, alone.confidence) == ("python-version-unsupported", 0.6)
     assert "does not say which Python" in alone.summary
+    # pip 9's empty list is the same fact as "none"
+    empty = explain_log([line.replace("(from versions: none)", "(from versions: )")])
+    assert empty is not None
+    assert (empty.category, empty.summary) == (alone.category, alone.summary)
     from safe_pip.logpython import log_python
 
     named = explain_log(
@@ -630,7 +636,9 @@ def test_the_release_table_needs_the_logs_own_lines_for_a_python_outside_its_ran
     assert named.category == "python-version-unsupported"
     covered = explain_log([line], log=log_python(["Python 3.12.1"]))
     assert covered is not None
+    # a Python with wheels today: the platform (or a 32-bit Python) is the likely reason
     assert covered.category == "no-matching-distribution"
+    assert "Python 3.12 (line 1) has wheels today" in covered.summary
 
 
 def test_pip_203s_line_without_a_list_needs_the_python_the_log_names() -> None:

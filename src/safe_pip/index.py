@@ -1212,7 +1212,8 @@ def _explain_with_table(
                 evidence=seen_platform,
             )
         return None
-    if listed == "none" and known.wheel_only:
+    if listed is not None and listed.strip() in ("none", "") and known.wheel_only:
+        # ("none" from pip 10 on, an empty list from older pips: the same fact)
         low, high = known.pythons
         if log.python is not None and not known.covers_python(log.python):
             newer = tuple(map(int, log.python.split("."))) > tuple(map(int, high.split(".")))
@@ -1251,14 +1252,25 @@ def _explain_with_table(
                 confidence=0.7,
                 evidence=seen_platform,
             )
+        # Neither the Python nor the platform is shown to be why. Logs like this come mostly from a Python
+        # newer than any wheel the project had then (a release covers today's newest Python months after it
+        # ships), so that is the likely cause, said as such; a platform the log names is then no reason.
+        python_shown_fine = log.python is not None and log.python_line is not None
         return LogExplanation(
             kind="no-wheel",
-            category="no-matching-distribution",
+            category="no-matching-distribution" if python_shown_fine else "python-version-unsupported",
             summary=(
                 f"pip found no release of {name} it can install here: {name} publishes only wheels (no "
                 f"source archive), for CPython {low} to {high} on {_platform_words(known)} {dated}, so no "
-                "wheel fits this interpreter's Python version or platform. The log does not say which Python "
-                "or platform pip ran on; `safe-pip diagnose --here` on that machine can tell."
+                "wheel fits this interpreter's Python version or platform. "
+                + (
+                    f"Python {log.python} (line {log.python_line[0]}) has wheels today: the platform (or a "
+                    "32-bit Python) is the likely reason, or a log older than those wheels."
+                    if python_shown_fine and log.python_line is not None
+                    else "The log does not say which Python pip ran on: most often it is a Python newer than "
+                    f"any {name} wheel at the time (or older than the oldest); a 32-bit Python or a platform "
+                    "without wheels is the other cause. `safe-pip diagnose --here` on that machine can tell."
+                )
             ),
             hint=(
                 f"Check `python --version` (a Python outside {low}-{high} has no {name} wheel) and the "

@@ -230,6 +230,9 @@ def with_log_facts(
     if found.kind in ("platform", "python-version") and found.evidence:
         # the Python or the platform the log names is why: no network check, no other kind of file
         fixes = [fix for fix in fixes if fix.id not in ("prefer-binary", "check-network")]
+    elif found.kind == "no-wheel":
+        # a project with no source archive: preferring wheels changes nothing
+        fixes = [fix for fix in fixes if fix.id != "prefer-binary"]
     if found.suggestions:
         fixing = replace(context or FixContext(), package=package)
         fixes = [
