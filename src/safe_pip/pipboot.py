@@ -19,7 +19,16 @@ as when the query's own process was stopped).
 
 from __future__ import annotations
 
-__all__ = ["BOOT_MARK", "BOOT_SCRIPT", "FACTS_SCRIPT", "INDEX_SCRIPT", "INDEX_SCRIPT_BODY", "INDEX_TIMEOUT_S"]
+__all__ = [
+    "BOOT_MARK",
+    "BOOT_SCRIPT",
+    "FACTS_SCRIPT",
+    "INDEX_SCRIPT",
+    "INDEX_SCRIPT_BODY",
+    "INDEX_TIMEOUT_S",
+    "QUERY_MARK",
+    "QUERY_SCRIPT",
+]
 
 # The index answers in a second or two; one that does not within this many seconds gets no explanation.
 INDEX_TIMEOUT_S = 8.0
@@ -197,76 +206,120 @@ SOURCE_OPTIONS = (
 SOURCE_FLAGS = ("--no-index", "--pre", "--isolated")
 FORMAT_OPTIONS = ("--only-binary", "--no-binary")
 
-_BOOT_BODY = r"""
-def _safe_pip_boot(WANTED, SOURCE_OPTIONS, SOURCE_FLAGS, FORMAT_OPTIONS, FACTS, INDEX, MARK, TIMEOUT):
-    def _options(args, with_value, flags):
-        kept, index = [], 0
-        while index < len(args):
-            word = args[index]
-            name, has_value, _ = word.partition("=")
-            if name in with_value:
-                kept.append(word)
-                if not has_value and index + 1 < len(args):
-                    index += 1
-                    kept.append(args[index])
-            elif word in flags:
-                kept.append(word)
-            index += 1
-        return kept
-    def _ask(answer_fd, project, args):
-        import json, os, sys
-        sources = _options(args, SOURCE_OPTIONS, SOURCE_FLAGS) + _options(args, FORMAT_OPTIONS, ())
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:
-                pass
-        class Sink(object):
-            def __init__(self):
-                self.parts = []
-            def write(self, text):
-                self.parts.append(text)
-            def flush(self):
-                pass
-        out, streams = Sink(), (sys.stdout, sys.stderr)
-        saved = [os.dup(1), os.dup(2)]
-        quiet = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(quiet, 1)
-        os.dup2(quiet, 2)
-        os.close(quiet)
-        sys.stdout, sys.stderr = out, Sink()
-        # In the main thread, as in a process of its own (pip keeps state per thread: pip 19's log
-        # indentation), stopped by SIGALRM after TIMEOUT seconds (pip's code catches Exception, not this).
-        import signal
-        class Late(BaseException):
-            pass
-        fired = []
-        def late(signum, frame):
-            fired.append(True)
-            raise Late()
-        before = signal.signal(signal.SIGALRM, late)
-        signal.setitimer(signal.ITIMER_REAL, TIMEOUT)
+# What the bootstrap runs when pip found no release of a project (and only then): it is written into the
+# answer file before pip starts (runner.open_answer_file) and read from there, so that a run that needs no
+# query does not have the interpreter decode, parse and compile it (about 12 million instructions of the
+# child's 1,500 million on a no-op install, most of the bootstrap's cost, measured with callgrind: issue 17).
+# The answer replaces it in the file; a file still starting with QUERY_MARK holds no answer.
+QUERY_MARK = "# safe-pip-query\n"
+_QUERY_BODY = r"""
+def _options(args, with_value, flags):
+    kept, index = [], 0
+    while index < len(args):
+        word = args[index]
+        name, has_value, _ = word.partition("=")
+        if name in with_value:
+            kept.append(word)
+            if not has_value and index + 1 < len(args):
+                index += 1
+                kept.append(args[index])
+        elif word in flags:
+            kept.append(word)
+        index += 1
+    return kept
+def _ask(answer_fd, project, args):
+    import json, os, sys
+    sources = _options(args, SOURCE_OPTIONS, SOURCE_FLAGS) + _options(args, FORMAT_OPTIONS, ())
+    for stream in (sys.stdout, sys.stderr):
         try:
-            for code, names in ((FACTS, {}), (INDEX, {"argv": sources, "project": project})):
-                names["__name__"] = "__safe_pip__"
-                if not fired:
-                    try:
-                        exec(compile(code, "<safe-pip>", "exec"), names)
-                    except BaseException:
-                        pass
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, before)
-            sys.stdout, sys.stderr = streams
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved:
-                os.close(fd)
-        data = MARK + json.dumps({"project": project, "sources": sources}) + "\n" + "".join(out.parts)
-        if not isinstance(data, bytes):
-            data = data.encode("utf-8")
-        while data:
-            data = data[os.write(answer_fd, data):]
+            stream.flush()
+        except Exception:
+            pass
+    class Sink(object):
+        def __init__(self):
+            self.parts = []
+        def write(self, text):
+            self.parts.append(text)
+        def flush(self):
+            pass
+    out, streams = Sink(), (sys.stdout, sys.stderr)
+    saved = [os.dup(1), os.dup(2)]
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
+    os.close(quiet)
+    sys.stdout, sys.stderr = out, Sink()
+    # In the main thread, as in a process of its own (pip keeps state per thread: pip 19's log
+    # indentation), stopped by SIGALRM after TIMEOUT seconds (pip's code catches Exception, not this).
+    import signal
+    class Late(BaseException):
+        pass
+    fired = []
+    def late(signum, frame):
+        fired.append(True)
+        raise Late()
+    before = signal.signal(signal.SIGALRM, late)
+    signal.setitimer(signal.ITIMER_REAL, TIMEOUT)
+    try:
+        for code, names in ((FACTS, {}), (INDEX, {"argv": sources, "project": project})):
+            names["__name__"] = "__safe_pip__"
+            if not fired:
+                try:
+                    exec(compile(code, "<safe-pip>", "exec"), names)
+                except BaseException:
+                    pass
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)
+        sys.stdout, sys.stderr = streams
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+    data = MARK + json.dumps({"project": project, "sources": sources}) + "\n" + "".join(out.parts)
+    if not isinstance(data, bytes):
+        data = data.encode("utf-8")
+    while data:
+        data = data[os.write(answer_fd, data):]
+"""
+_QUERY_VALUES = (
+    "SOURCE_OPTIONS = frozenset({!r})\nSOURCE_FLAGS = frozenset({!r})\nFORMAT_OPTIONS = frozenset({!r})\n"
+    "FACTS = {!r}\nINDEX = {!r}\nMARK = {!r}\nTIMEOUT = {!r}\n"
+)
+QUERY_SCRIPT = (
+    QUERY_MARK
+    + _QUERY_VALUES.format(
+        SOURCE_OPTIONS,
+        SOURCE_FLAGS,
+        FORMAT_OPTIONS,
+        FACTS_SCRIPT,
+        INDEX_SCRIPT_BODY,
+        BOOT_MARK,
+        INDEX_TIMEOUT_S,
+    )
+    + _QUERY_BODY
+)
+
+_BOOT_BODY = r"""
+def _safe_pip_boot(WANTED, QUERY_MARK):
+    def _ask(answer_fd, project, args):
+        # The query's code (QUERY_SCRIPT) from the answer file, which its answer then replaces.
+        import os
+        os.lseek(answer_fd, 0, 0)
+        parts = []
+        while True:
+            chunk = os.read(answer_fd, 1 << 16)
+            if not chunk:
+                break
+            parts.append(chunk)
+        code = b"".join(parts).decode("utf-8")
+        if not code.startswith(QUERY_MARK):
+            return
+        os.lseek(answer_fd, 0, 0)
+        os.ftruncate(answer_fd, 0)
+        names = {"__name__": "__safe_pip__"}
+        exec(compile(code, "<safe-pip>", "exec"), names)
+        names["_ask"](answer_fd, project, args)
     import sys
     globals().pop("_safe_pip_boot", None)
     import os
@@ -294,7 +347,6 @@ def _safe_pip_boot(WANTED, SOURCE_OPTIONS, SOURCE_FLAGS, FORMAT_OPTIONS, FACTS, 
             sys.__excepthook__(kind, value, tb)
         sys.excepthook = hook
     import logging, re, runpy
-    wanted = re.compile(WANTED)
     seen = []
     original = logging.Logger.callHandlers
     def callHandlers(self, record):
@@ -304,7 +356,7 @@ def _safe_pip_boot(WANTED, SOURCE_OPTIONS, SOURCE_FLAGS, FORMAT_OPTIONS, FACTS, 
             except Exception:
                 text = ""
             if "satisfies the requirement " in text or "distribution found for " in text:
-                found = wanted.search(text)
+                found = re.search(WANTED, text)  # compiled only here: most runs never get this far
                 if found:
                     seen.append(found.group("name"))
         return original(self, record)
@@ -327,14 +379,4 @@ def _safe_pip_boot(WANTED, SOURCE_OPTIONS, SOURCE_FLAGS, FORMAT_OPTIONS, FACTS, 
 """
 # Everything is inside one function, given the values: pip's `__main__` runs in this script's namespace
 # (runpy's `_run_module_as_main`, as with `-m`), which the function leaves empty.
-_CALL = "_safe_pip_boot({!r}, frozenset({!r}), frozenset({!r}), frozenset({!r}), {!r}, {!r}, {!r}, {!r})\n"
-BOOT_SCRIPT = _BOOT_BODY + _CALL.format(
-    WANTED_PATTERN,
-    SOURCE_OPTIONS,
-    SOURCE_FLAGS,
-    FORMAT_OPTIONS,
-    FACTS_SCRIPT,
-    INDEX_SCRIPT_BODY,
-    BOOT_MARK,
-    INDEX_TIMEOUT_S,
-)
+BOOT_SCRIPT = _BOOT_BODY + f"_safe_pip_boot({WANTED_PATTERN!r}, {QUERY_MARK!r})\n"

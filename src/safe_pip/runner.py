@@ -322,19 +322,33 @@ def pip_beside(python: str) -> bool:
 
 def open_answer_file() -> int | None:
     """An anonymous file (memfd) that pip's process inherits and writes the bootstrap's answer into; None
-    where there is none (not Linux). Inheritable: the next process started gets it (close it after)."""
+    where there is none (not Linux). Inheritable: the next process started gets it (close it after). Until
+    then it holds the query the bootstrap runs when pip found nothing (pipboot.QUERY_SCRIPT): read only
+    then, instead of parsed at every start of pip."""
     create = getattr(os, "memfd_create", None)
     if create is None:
         return None
+    from safe_pip.pipboot import QUERY_SCRIPT
+
     try:
         fd: int = create("safe-pip-answer", 0)
     except OSError:
+        return None
+    try:
+        data = QUERY_SCRIPT.encode("utf-8")
+        while data:
+            data = data[os.write(fd, data) :]
+    except OSError:
+        os.close(fd)
         return None
     return fd
 
 
 def read_answer_file(fd: int, limit: int = 64 << 20) -> bytes:
-    """What was written into `fd` (at most `limit` bytes), which is closed."""
+    """What the bootstrap wrote into `fd` (at most `limit` bytes), which is closed; empty when it answered
+    nothing (the file still holds the query)."""
+    from safe_pip.pipboot import QUERY_MARK
+
     parts: list[bytes] = []
     size = 0
     try:
@@ -349,7 +363,8 @@ def read_answer_file(fd: int, limit: int = 64 << 20) -> bytes:
         return b""
     finally:
         os.close(fd)
-    return b"".join(parts)
+    answer = b"".join(parts)
+    return b"" if answer.startswith(QUERY_MARK.encode("ascii")) else answer
 
 
 def _final_code(returncode: int, relay: _SignalRelay) -> int:
