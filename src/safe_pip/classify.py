@@ -680,7 +680,7 @@ class _BlockIndex:
         # the literals by index (see _holds); what it found in the block, when first asked.
         self._finder = finder
         self._present: set[bytes] | None = None
-        self._matches: list[tuple[int, int, int]] = []
+        self._matches: list[tuple[int, int, int]] | None = None
 
     def last_line(self) -> int:
         """The number of the block's last line (a line starts in it; its first is `first_line`)."""
@@ -724,13 +724,15 @@ class _BlockIndex:
         if self._finder is None or literal not in self._finder[1]:
             return literal in lowered
         if self._present is None:
-            self._matches = self._finder[0].find_matches_as_indexes(lowered)
-            self._present = {self._finder[2][index] for index in set(map(_FIRST, self._matches))}
+            matches = self._finder[0].find_matches_as_indexes(lowered)
+            self._present = {self._finder[2][index] for index in set(map(_FIRST, matches))}
+            # (kept only when few: a block full of one literal is not held as a list of its places)
+            self._matches = matches if len(matches) <= _MAX_OVERLAP_CHECKS else None
         if literal in self._present:
             return True
-        if not self._matches:
-            return False
-        if len(self._matches) > _MAX_OVERLAP_CHECKS:
+        if not self._present:
+            return False  # no match at all: none of the literals is in the block
+        if self._matches is None:
             return literal in lowered
         find, reach = lowered.find, len(literal) - 1
         return any(find(literal, start, end + reach) >= 0 for _, start, end in self._matches)
