@@ -68,7 +68,16 @@ if TYPE_CHECKING:
 
     from safe_pip.wheeltags import InterpreterTags
 
-__all__ = ["Classifier", "Diagnosis", "Evidence", "RuleFacts", "classify_stream", "rank"]
+__all__ = [
+    "Classifier",
+    "Diagnosis",
+    "Evidence",
+    "RuleFacts",
+    "classify_stream",
+    "load_tables_state",
+    "rank",
+    "tables_state",
+]
 
 _KEEP_HITS = 4  # first and last hits kept per pattern
 _EVIDENCE_LINES = 4
@@ -344,9 +353,14 @@ _TABLE_NAMES = (
     "_digit_ids",
     "_digit_finder",
     "_digit_literals",
+    "_literals",
 )
 _TABLES: dict[tuple[bool, tuple[object, ...]], dict[str, object]] = {}
 _MAX_TABLES = 8
+
+
+# The tables that hold the accelerator's objects (not plain data), and what each is made again from.
+_FINDER_TABLES = ("_finder", "_digit_finder", "_window_finder")
 
 
 def _window_finder(
@@ -361,6 +375,68 @@ def _window_finder(
             window_ids.setdefault(literal, len(window_ids))
     finder = leftmost_finder(list(window_ids)) if accelerated and window_ids else None
     return None if finder is None else (finder, window_ids, tuple(window_ids))
+
+
+def _digit_finder(digit_literals: Sequence[Sequence[tuple[int, bytes]]]) -> Any:
+    """A finder of the literals holding a digit with their digits masked, in _digit_literals' order (each
+    entry the literals one masked literal stands for), or None when there are none (see _literal_plan)."""
+    masked = [pairs[0][1].translate(_DIGIT_MASK) for pairs in digit_literals]
+    return literal_finder(masked) if masked else None
+
+
+def tables_state() -> tuple[list[tuple[Any, dict[str, object]]], list[tuple[Any, tuple[object, ...]]]]:
+    """The classifier's and its scanner's tables made in this process (classify._TABLES, _scan._TABLES),
+    with the optional accelerator's objects left out (None; a scanner's automaton slot empty): what is
+    left is plain data, and a scanner's compiled expression, for a cache on disk (_tablecache) to keep.
+    `load_tables_state` puts it back and makes the accelerator's objects again from the plain tables (a few
+    milliseconds: the rest, ~20 ms of working out, is read)."""
+    from safe_pip import _scan
+
+    tables = [
+        (key, {name: None if name in _FINDER_TABLES else value for name, value in values.items()})
+        for key, values in _TABLES.items()
+    ]
+    slot = _scan._TABLE_SLOTS.index("_dfa")
+    scans = [
+        (key, tuple([None] if index == slot else value for index, value in enumerate(values)))
+        for key, values in _scan._TABLES.items()
+    ]
+    return tables, scans
+
+
+def load_tables_state(
+    state: tuple[Sequence[tuple[Any, Mapping[str, object]]], Sequence[tuple[Any, Sequence[object]]]],
+) -> None:
+    """Put the tables of `tables_state` into this process's caches (without replacing any), the
+    accelerator's objects made again where the tables were made with it and it runs here (tables made
+    for the other case are left out: their key says which)."""
+    from safe_pip import _scan
+
+    tables, scans = state
+    accelerated = _accelerator(None) is not None
+    for key, values in tables:
+        if key in _TABLES or key[0] != accelerated:
+            continue
+        kept = dict(values)
+        if accelerated:
+            literals = kept["_literals"]
+            kept["_finder"] = literal_finder(list(literals)) if literals else None  # type: ignore[call-overload]
+            kept["_digit_finder"] = (
+                _digit_finder(kept["_digit_literals"]) if kept["_finder"] is not None else None  # type: ignore[arg-type]
+            )
+            kept["_window_finder"] = _window_finder(kept["_window_bytes"], True)  # type: ignore[arg-type]
+        if len(_TABLES) >= _MAX_TABLES:
+            _TABLES.pop(next(iter(_TABLES)))
+        _TABLES[key] = kept
+    slot = _scan._TABLE_SLOTS.index("_dfa")
+    for scan_key, scan_values in scans:
+        if scan_key in _scan._TABLES or scan_key[2] != (accelerated and bool(scan_key[0])):
+            continue
+        if len(_scan._TABLES) >= _scan._MAX_TABLES:
+            _scan._TABLES.pop(next(iter(_scan._TABLES)))
+        _scan._TABLES[scan_key] = tuple(
+            [None] if index == slot else value for index, value in enumerate(scan_values)
+        )
 
 
 def _table_key(rule: Rule) -> tuple[object, ...]:
@@ -1063,6 +1139,7 @@ class Classifier:
         self._term_ids = frozenset(
             ids.setdefault(term, len(ids)) for term in self.scan_terms if b"\n" not in term
         )
+        self._literals = tuple(ids)  # (in their indexes' order: what the finder is made of)
         self._finder = literal_finder(list(ids)) if self._scanner.accelerated and ids else None
         # The literals that hold a digit, and a finder of them with their digits masked (see _masked_entry):
         # for each masked literal, the literals it stands for (index, bytes).
@@ -1074,9 +1151,7 @@ class Classifier:
             if index in self._digit_ids:
                 masked_literals.setdefault(literal.translate(_DIGIT_MASK), []).append((index, literal))
         self._digit_literals = [tuple(pairs) for pairs in masked_literals.values()]
-        self._digit_finder = (
-            literal_finder(list(masked_literals)) if self._finder is not None and masked_literals else None
-        )
+        self._digit_finder = _digit_finder(self._digit_literals) if self._finder is not None else None
 
     def _candidates(self, hits: frozenset[int], lowered: bytes) -> set[int]:
         """The rules one of whose keywords the line holds, given the scan terms it holds (`hits`)."""
