@@ -1052,3 +1052,21 @@ def test_a_windows_log_gets_windows_commands_for_rust_python_and_none_for_cuda_h
     upgrade = render_fix("upgrade-pip", {}, replace(windows, pip_args=("psutil",)))
     assert upgrade is not None
     assert upgrade.command.startswith("python -m pip install --upgrade pip")
+
+
+@pytest.mark.parametrize(
+    ("module", "project"),
+    [
+        ("mesonpy", "meson-python"),
+        ("poetry", "poetry-core"),
+        ("scikit_build_core", "scikit-build-core"),
+        ("maturin", "maturin"),
+        ("skbuild", "scikit-build"),
+    ],
+)
+def test_a_diagnosed_log_s_no_isolation_fix_installs_the_backend_s_project(module: str, project: str) -> None:
+    # A log read with `diagnose` (the command unknown): the printed command installs the project that provides
+    # the module (`pip install mesonpy` or `poetry` would be the wrong project; corpus-unseen-i's e24, e27, e28).
+    fix = render_fix("no-build-isolation", {"module": module}, FixContext(package="proj", pip_args=None))
+    assert fix is not None
+    assert fix.command.startswith(f"safe-pip install {project} && ")

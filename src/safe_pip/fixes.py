@@ -526,10 +526,11 @@ def render_fix(
         first: list[str] = []
         if module and not importable(module):
             # The project that provides the module (`skbuild` is scikit-build's), to install and to look for
-            # among what the user asked.
-            from safe_pip.projectnames import module_project
+            # among what the user asked; a build backend's module by the backend's project (`poetry` is
+            # poetry-core's, `mesonpy` meson-python's, `scikit_build_core` scikit-build-core's).
+            from safe_pip.projectnames import backend_project
 
-            project = module_project(module) or module
+            project = backend_project(module) or module
             requests = _requests(context)
             asked = [item.text for item in requests.of(project) if not item.constraint]
             if not asked or context.pip_args is None:
