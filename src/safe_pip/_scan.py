@@ -516,6 +516,10 @@ def _anchor_passes(terms: Sequence[bytes]) -> list[tuple[Any, bool]]:
     for plain in (True, False):
         rest = [anchor for anchor in anchors if len(anchor) >= 3 and anchor.isascii() == plain]
         count = -(-len(rest) // (_SIMD_GROUP if plain else _SIMD_PATTERNS))
+        if plain:
+            # Larger groups (up to _SIMD_PATTERNS) rather than more passes than _MAX_ANCHOR_PASSES: a few
+            # more keywords must not send every block through the automaton of all terms.
+            count = max(min(count, _MAX_ANCHOR_PASSES - len(groups)), -(-len(rest) // _SIMD_PATTERNS))
         size = -(-len(rest) // count) if count else 0
         groups.extend(rest[start : start + size] for start in range(0, len(rest), size or 1))
     unusual = [not any(map(bytes.isascii, group)) for group in groups]
