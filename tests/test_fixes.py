@@ -1054,6 +1054,225 @@ def test_a_windows_log_gets_windows_commands_for_rust_python_and_none_for_cuda_h
     assert upgrade.command.startswith("python -m pip install --upgrade pip")
 
 
+# A failed build here, on a machine without a C compiler and without the target's Python.h (a slim Debian
+# image: lxml 4.6.3, pyaudio, mysqlclient, dlib, real runs): the library's package alone only moves the build on
+# to the next missing thing, so the one command installs what the machine lacks too.
+_SLIM = FixContext(
+    package="lxml",
+    pip_args=("lxml==4.6.3",),
+    package_manager="apt",
+    sudo=False,
+    compiler_on_path=False,
+    python_headers=lambda: (False, "3.11"),
+)
+_LIBXML = {
+    "what": "the development files of libxml2",
+    "apt": "libxml2-dev libxslt1-dev",
+    "dnf": "libxml2-devel",
+}
+_COMPILER = {"what": "a C/C++ compiler", "apt": "build-essential", "dnf": "gcc gcc-c++ make"}
+
+
+@pytest.mark.parametrize(
+    ("params", "context", "command"),
+    [
+        (_LIBXML, _SLIM, "apt-get install -y libxml2-dev libxslt1-dev build-essential python3.11-dev"),
+        (_COMPILER, _SLIM, "apt-get install -y build-essential python3.11-dev"),
+        (
+            _LIBXML,
+            replace(_SLIM, package_manager="dnf"),
+            "dnf install -y libxml2-devel gcc gcc-c++ make python3-devel",
+        ),
+        (
+            _LIBXML,
+            replace(_SLIM, compiler_on_path=True),
+            "apt-get install -y libxml2-dev libxslt1-dev python3.11-dev",
+        ),
+        (
+            _LIBXML,
+            replace(_SLIM, python_headers=lambda: (True, "3.11")),
+            "apt-get install -y libxml2-dev libxslt1-dev build-essential",
+        ),
+        # what this machine lacks is unknown: a log from elsewhere, or a run whose facts were not read
+        (_LIBXML, replace(_SLIM, pip_args=None), "apt-get install -y libxml2-dev libxslt1-dev"),
+        (
+            _LIBXML,
+            replace(_SLIM, compiler_on_path=None, python_headers=None),
+            "apt-get install -y libxml2-dev libxslt1-dev",
+        ),
+        # the rule's own packages are the headers, or it is not for a C build
+        (
+            {"what": "Python's headers", "header": "Python.h"},
+            replace(_SLIM, compiler_on_path=True),
+            "apt-get install -y python3-dev",
+        ),
+        ({**_LIBXML, "builds": "rust"}, _SLIM, "apt-get install -y libxml2-dev libxslt1-dev build-essential"),
+        ({**_LIBXML, "builds": "no"}, _SLIM, "apt-get install -y libxml2-dev libxslt1-dev"),
+    ],
+    ids=[
+        "library-slim",
+        "compiler-slim",
+        "library-dnf",
+        "has-compiler",
+        "has-headers",
+        "log-from-elsewhere",
+        "facts-unknown",
+        "headers-rule",
+        "rust",
+        "not-a-build",
+    ],
+)
+def test_system_packages_of_a_build_add_what_this_machine_lacks(
+    params: dict[str, str], context: FixContext, command: str
+) -> None:
+    fix = render_fix("install-system-package", params, context)
+    assert fix is not None
+    assert fix.command == command
+
+
+def test_the_title_says_what_the_machine_lacks_too() -> None:
+    fix = render_fix("install-system-package", _LIBXML, _SLIM)
+    assert fix is not None
+    assert fix.title == (
+        "Install the development files of libxml2, and a C compiler and Python 3.11's headers (Python.h), "
+        "which this machine lacks too"
+    )
+
+
+# A name whose newest release is a placeholder that fails on purpose (tensorflow-gpu 2.12.0: today's setuptools
+# rejects its `python_version>"3.7"` requirement before it can say "install tensorflow"; real run on 3.12): a
+# rebuild under older setuptools or another Python installs nothing, the project it stands for does.
+_PLACEHOLDER = FixContext(package="tensorflow-gpu", pip_args=("tensorflow-gpu",), package_manager="apt")
+
+
+@pytest.mark.parametrize(
+    ("action", "params"),
+    [
+        ("constrain-build", {"requirement": "setuptools<66"}),
+        ("use-python", {"version": "3.11"}),
+        ("upgrade-package", {}),
+        ("only-binary", {}),
+    ],
+    ids=["constrain-build", "use-python", "upgrade-package", "only-binary"],
+)
+def test_no_rebuild_of_a_placeholder_release(action: str, params: dict[str, str]) -> None:
+    assert render_fix(action, params, _PLACEHOLDER) is None
+    assert (
+        render_fix(action, params, replace(_PLACEHOLDER, pip_args=None)) is None
+    )  # a log: pip took the newest
+    # A version the user pinned is a real release (tensorflow-gpu 2.10.0 had wheels): theirs to build.
+    pinned = replace(_PLACEHOLDER, pip_args=("tensorflow-gpu==2.10.0",))
+    if action != "upgrade-package":
+        assert render_fix(action, params, pinned) is not None
+
+
+@pytest.mark.parametrize(
+    ("package", "args", "command"),
+    [
+        ("tensorflow-gpu", ("tensorflow-gpu",), "safe-pip install tensorflow"),
+        ("mysql-python", ("MySQL-python", "six"), "safe-pip install mysqlclient six"),
+        ("beautifulsoup", ("-r", "req.txt"), "safe-pip install beautifulsoup4"),
+    ],
+    ids=["placeholder", "python2-fork", "python2-successor"],
+)
+def test_the_project_to_install_instead(package: str, args: tuple[str, ...], command: str) -> None:
+    fix = render_fix("use-binary-sibling", {}, FixContext(package=package, pip_args=args))
+    assert fix is not None
+    assert fix.command == command
+    assert not fix.auto
+
+
+def test_use_python_names_the_interpreter_installed_here() -> None:
+    # pyenv installed 3.9, but its shim runs `python3.9` only for the versions pyenv was told to use ("pyenv:
+    # python3.9: command not found", real run): the printed command names the interpreter by its path.
+    pyenv = {"3.12": "/usr/bin/python3.12", "3.9": "/root/.pyenv/versions/3.9.18/bin/python3.9"}
+    context = FixContext(
+        package="numpy",
+        pip_args=("numpy==1.21.0",),
+        python_for=lambda requirement, versions: "3.9",
+        installed_pythons=lambda: pyenv,
+    )
+    fix = render_fix("use-python", {"version": "3.11"}, context)
+    assert fix is not None
+    assert fix.command == (
+        "/root/.pyenv/versions/3.9.18/bin/python3.9 -m venv .venv && .venv/bin/python -m pip install numpy==1.21.0"
+    )
+    # Not installed here: the bare name (the title says which Python to get).
+    elsewhere = render_fix("use-python", {"version": "3.11"}, replace(context, installed_pythons=dict))
+    assert elsewhere is not None
+    assert elsewhere.command.startswith("python3.9 -m venv .venv && ")
+
+
+def test_a_sibling_with_the_same_versions_keeps_the_pin_only_where_it_has_a_wheel() -> None:
+    # psycopg2-binary 2.8.6 has wheels for Python 3.9 and older only: on 3.11 pip would build it from source
+    # as it did psycopg2 (real run in a slim Debian root): the nearest release with a wheel, said so.
+    binary = ("2.9.10", "2.9.9", "2.9.1", "2.9")
+    context = FixContext(
+        package="psycopg2",
+        pip_args=("psycopg2==2.8.6",),
+        wheel_versions=lambda project: binary if project == "psycopg2-binary" else None,
+    )
+    fix = render_fix("use-binary-sibling", {}, context)
+    assert fix is not None
+    assert fix.command == "safe-pip install psycopg2-binary==2.9.10"
+    assert (
+        "psycopg2-binary 2.8.6 has no wheel for this Python; 2.9.10 is the nearest release with one"
+        in fix.title
+    )
+    has_it = render_fix("use-binary-sibling", {}, replace(context, pip_args=("psycopg2==2.9.9",)))
+    assert has_it is not None
+    assert has_it.command == "safe-pip install psycopg2-binary==2.9.9"
+    none_here = render_fix("use-binary-sibling", {}, replace(context, wheel_versions=lambda project: ()))
+    assert none_here is None
+
+
+def test_a_sibling_for_a_requirement_file_says_to_change_the_file() -> None:
+    from safe_pip.requested import read_user_requests
+
+    files = {"req.txt": "psycopg2==2.9.9\nnetifaces\n"}
+    args = ("-r", "req.txt")
+    context = FixContext(package="psycopg2", pip_args=args, requests=read_user_requests(args, files.get))
+    fix = render_fix("use-binary-sibling", {}, context)
+    assert fix is not None
+    assert fix.command == "safe-pip install psycopg2-binary==2.9.9"
+    assert fix.title.endswith("(and replace psycopg2 with it in req.txt line 1)")
+
+
+def test_use_python_installs_the_whole_command_in_the_new_venv() -> None:
+    # numpy==1.24.0 pandas==2.2.0 on 3.12 (real run): the venv of the Python numpy 1.24.0 has a wheel for got
+    # numpy alone; the user's other requirements go with it, in their order.
+    context = FixContext(
+        package="numpy",
+        pip_args=("--no-cache-dir", "numpy==1.24.0", "pandas==2.2.0"),
+        python_for=lambda requirement, versions: "3.11",
+    )
+    fix = render_fix("use-python", {"version": "3.11"}, context)
+    assert fix is not None
+    assert fix.command == (
+        "python3.11 -m venv .venv && .venv/bin/python -m pip install --no-cache-dir numpy==1.24.0 pandas==2.2.0"
+    )
+    # No wheel of the pin for that Python: the project unpinned, the rest as it was.
+    newer = render_fix("use-python", {"version": "3.11"}, replace(context, python_for=lambda r, v: None))
+    assert newer is not None
+    assert newer.command.endswith("pip install --no-cache-dir numpy pandas==2.2.0")
+
+
+def test_use_python_keeps_a_requirement_file_whose_pin_it_supports() -> None:
+    from safe_pip.requested import read_user_requests
+
+    files = {"req.txt": "numpy==1.21.0\nrequests\n"}
+    args = ("-r", "req.txt")
+    context = FixContext(
+        package="numpy",
+        pip_args=args,
+        requests=read_user_requests(args, files.get),
+        python_for=lambda requirement, versions: "3.9",
+    )
+    fix = render_fix("use-python", {"version": "3.11"}, context)
+    assert fix is not None
+    assert fix.command == "python3.9 -m venv .venv && .venv/bin/python -m pip install -r req.txt"
+
+
 @pytest.mark.parametrize(
     ("module", "project"),
     [

@@ -121,6 +121,12 @@ class FixContext:
     user_constraint_variables: tuple[str, ...] = ()
     # Whether a C compiler (cc, gcc or clang) is on PATH; None: unknown.
     compiler_on_path: bool | None = None
+    # Whether the target interpreter has its headers (Python.h), and its version (X.Y: apt names the headers'
+    # package by it, python3.11-dev); None: unknown. Asked only by install-system-package.
+    python_headers: Callable[[], tuple[bool, str] | None] | None = field(default=None, compare=False)
+    # The CPython versions installed here (X.Y -> an interpreter's path: python3.X on PATH, pyenv's); asked
+    # only by use-python, whose bare `python3.X` does not run where that Python is only pyenv's.
+    installed_pythons: Callable[[], Mapping[str, str]] | None = field(default=None, compare=False)
     # pip's PIP_NO_BUILD_ISOLATION turned isolation off for this run (facts.pip_builds_in_isolation), as
     # --no-build-isolation in `pip_args` does.
     isolation_off_by_environment: bool = False
@@ -193,7 +199,27 @@ class Fix:
 
 
 # Either the packages per manager, or what is missing (looked up in `syspackages`).
-_SYSTEM_PARAMS = (*PACKAGE_MANAGERS, "what", "header", "library", "tool")
+# `builds`: what the package is installed for, when not for a C build (the default, "c"): "rust" (cargo
+# links with the C compiler, needs no Python.h), "no" (not a build: Python itself, or a list of needs shown
+# one by one).
+_SYSTEM_PARAMS = (*PACKAGE_MANAGERS, "what", "header", "library", "tool", "builds")
+# What every C build needs besides the library a rule names, by package manager: the compiler, and the target
+# Python's headers (apt names them by version, as doctor does: python3.11-dev; "{version}" is X.Y).
+_COMPILER_PACKAGES = {
+    "apt": "build-essential",
+    "dnf": "gcc gcc-c++ make",
+    "yum": "gcc gcc-c++ make",
+    "apk": "build-base",
+    "zypper": "gcc gcc-c++ make",
+    "pacman": "base-devel",
+}
+_HEADER_PACKAGES = {
+    "apt": "python{version}-dev",
+    "dnf": "python3-devel",
+    "yum": "python3-devel",
+    "apk": "python3-dev",
+    "zypper": "python3-devel",
+}
 
 ACTIONS: dict[str, ActionSpec] = {
     spec.id: spec
@@ -306,8 +332,9 @@ ACTIONS: dict[str, ActionSpec] = {
             "check-network",
             SUGGEST,
             "Check that the package index is reachable from here",
-            # `project`: whose index page to ask for (default: the failing package); `url`: a fixed address.
-            ("url", "project"),
+            # `project`: whose index page to ask for (default: the failing package); `url`: a fixed address;
+            # `index`: the index the log shows pip reading (its project page is asked for).
+            ("url", "project", "index"),
         ),
         ActionSpec("regenerate-hashes", SUGGEST, "Regenerate the hashes in your requirements file"),
         ActionSpec("relax-requirements", SUGGEST, "Loosen one of the conflicting requirements"),
@@ -373,6 +400,11 @@ def render_fix(
     named_by_user = (
         action in _NAMED_ACTIONS and context.pip_args is not None and bool(_requests(context).of(package))
     )
+    if action in _REBUILDS and package and _placeholder_requested(context, package):
+        # The newest release of that name is a placeholder that fails on purpose (tensorflow-gpu 2.12.0):
+        # built again under older setuptools or another Python it still installs nothing (real run: a
+        # constrained rebuild, then `python3.11 -m venv` offered). use-binary-sibling names the project.
+        return None
     if action in _NAMED_ACTIONS and not _PROJECT_NAME.fullmatch(package):
         # A rule's parameter or a capture from the log is not a project name ("--index-url=...", ":all:"):
         # it never reaches pip's command line, where it could be read as an option.
@@ -614,9 +646,26 @@ def render_fix(
                     f"Use Python {values['version']} with a release of {package} that supports it "
                     f"(your pinned {pinned} may not)"
                 )
+        if not values.get("interpreter") and context.installed_pythons is not None:
+            # A Python of that version installed here, by its path: `python3.9` is often no command where
+            # pyenv installed it (its shim runs only the versions pyenv was told to; real run, numpy 1.21.0).
+            values["interpreter"] = context.installed_pythons().get(values["version"], "")
         interpreter = values.get("interpreter") or f"python{values['version']}"
         if not interpreter.endswith(f"python{values['version']}"):
             interpreter = f"python{values['version']}"  # the path is of another version than the one chosen
+        typed = _requests(context).on_command_line(package) if package and context.pip_args else None
+        if context.pip_args is not None and typed is not None and typed.position is not None:
+            # The rest of the user's command goes with it (numpy==1.24.0 pandas==2.2.0 on 3.12: the new
+            # Python's venv got numpy alone, real run), the failing requirement as chosen above.
+            to_install = [
+                *context.pip_args[: typed.position],
+                *to_install,
+                *context.pip_args[typed.position + 1 :],
+            ]
+        elif context.pip_args is not None and pinned and to_install == [f"{package}=={pinned}"]:
+            # Pinned in a requirement file, with a wheel for that Python: the user's command as it is, the
+            # file and all (numpy==1.21.0 in req.txt on 3.12, real run: the venv got numpy alone).
+            to_install = list(context.pip_args)
         command = f"{shlex.quote(interpreter)} -m venv .venv && " + shell_words(
             [".venv/bin/python", "-m", "pip", "install", *to_install]
         )
@@ -627,14 +676,34 @@ def render_fix(
         if sibling is None:
             return None
         values.update(sibling=sibling.name, why=sibling.why)
-        typed = _requests(context).on_command_line(package)
+        requests = _requests(context)
+        typed = requests.on_command_line(package)
+        specifier = requests.specifier(package) if sibling.same_versions and context.pip_args else ""
+        versions = context.wheel_versions(sibling.name) if specifier and context.wheel_versions else None
+        if versions is not None and _newest_within(versions, specifier) is None:
+            # The sibling's release of the user's version has no wheel here either (psycopg2-binary 2.8.6 has
+            # none for Python 3.11: pip would build it from source as it did psycopg2; real run).
+            pinned = requests.pinned_version(package)
+            nearest = nearest_release(pinned, versions) if pinned else None
+            if nearest is None:
+                return None
+            title = (
+                f"Install {sibling.name} instead of {package}: {sibling.why} ({sibling.name} {pinned} has no "
+                f"wheel for this Python; {nearest} is the nearest release with one)"
+            )
+            specifier = f"=={nearest}"
         if context.pip_args is not None and typed is not None and typed.position is not None:
-            specifier = _requests(context).specifier(package) if sibling.same_versions else ""
             user = context.pip_args
             changed = (*user[: typed.position], sibling.name + specifier, *user[typed.position + 1 :])
             command = _pip_command(replace(context, pip_args=changed), ())
         else:
-            command = _pip_command(replace(context, pip_args=(sibling.name,)), ())
+            command = _pip_command(replace(context, pip_args=(sibling.name + specifier,)), ())
+            if context.pip_args is not None and requests.of(package):
+                # From a requirement file: the file still names the project, which the next `-r` builds again.
+                title = (
+                    f"{title or fill_template(spec.title, values)} "
+                    f"(and replace {package} with it in {_origin_file(requests, package)})"
+                )
     elif action == "use-project":
         project = values["project"]
         if not _PROJECT_NAME.fullmatch(project):
@@ -671,6 +740,11 @@ def render_fix(
             if found is None:
                 return None  # nothing known provides it: better no command than a guessed one
             packages = found
+        packages, missing = _with_build_needs(packages, params.get("builds", "c").strip().lower(), context)
+        if missing:
+            title = (
+                f"{title or fill_template(spec.title, values)}, and {missing}, which this machine lacks too"
+            )
         command = _system_install(
             packages,
             context.package_manager,
@@ -732,7 +806,10 @@ def render_fix(
         pip_args = ("--proxy", "http://proxy.example:3128")
     elif action == "check-network":
         # The index the user's pip reads, at the failing project's page: where the failure happened.
-        index = (values.get("url") or context.index_url or "https://pypi.org/simple/").rstrip("/")
+        # (`index`: the one the log says pip looked in, "Looking in indexes: URL")
+        index = (
+            values.get("url") or values.get("index") or context.index_url or "https://pypi.org/simple/"
+        ).rstrip("/")
         page = values.get("project") or (context.package or "")
         url = f"{index}/{page}/" if page and not values.get("url") else index
         command = shell_words(["curl", "-sSI", url], context.secrets)
@@ -909,6 +986,73 @@ def _system_install(
             return ""
         return template.format(" ".join(f'"{word}"' if " " in word else word for word in words))
     return template.format(" ".join(shlex.quote(word) for word in words))
+
+
+# Fixes that build or fetch the failing project again, under other options, tools or Python.
+_REBUILDS = frozenset(
+    (
+        "constrain-build",
+        "upgrade-package",
+        "pin-to-wheel",
+        "only-binary",
+        "use-python",
+        "no-build-isolation",
+        "limit-build-jobs",
+    )
+)
+
+
+def _placeholder_requested(context: FixContext, package: str) -> bool:
+    """Whether pip took a placeholder release of `package` (siblings.py knows its name is retired), as it does
+    when the user gave no version for it (or from a log, whose request is unknown)."""
+    from safe_pip.siblings import binary_sibling
+
+    sibling = binary_sibling(package)
+    if sibling is None or not sibling.placeholder:
+        return False
+    return context.pip_args is None or _any_version_asked(context, package)
+
+
+def _any_version_asked(context: FixContext, package: str) -> bool:
+    return all(not item.specifier for item in _requests(context).of(package))
+
+
+def _with_build_needs(
+    packages: Mapping[str, str], builds: str, context: FixContext
+) -> tuple[Mapping[str, str], str]:
+    """The system packages of a failed build here, with the C compiler and the target's Python headers when
+    this machine lacks them (and what was added, in words; "" when nothing): on a slim image
+    `apt-get install libxml2-dev` alone only moves lxml's build on to "gcc: not found", then to a missing
+    Python.h (lxml 4.6.3, pyaudio, mysqlclient, dlib in a Debian bookworm root, real runs). Only for a run on
+    this machine (what it lacks is known) with its own package manager."""
+    manager = context.package_manager
+    if builds == "no" or context.pip_args is None or context.log_system is not None or manager is None:
+        return packages, ""
+    given = packages.get(manager)
+    if not given or manager not in _COMPILER_PACKAGES:
+        return packages, ""
+    words = given.split()
+    added: list[str] = []
+    missing: list[str] = []
+    if context.compiler_on_path is False:
+        new = [word for word in _COMPILER_PACKAGES[manager].split() if word not in words]
+        if len(new) == len(_COMPILER_PACKAGES[manager].split()):  # the rule's own packages are not it
+            added += new
+            missing.append("a C compiler")
+    # A rule that installs the headers names them already (python3-dev, python3.11-dev, python3-devel).
+    has_headers = any(re.fullmatch(r"python[\d.]*-dev(?:el)?", word) for word in words)
+    headers = context.python_headers() if context.python_headers is not None else None
+    template = _HEADER_PACKAGES.get(manager, "")
+    if builds == "c" and headers is not None and not headers[0] and template and not has_headers:
+        version = headers[1] if re.fullmatch(r"\d+\.\d+", headers[1]) else ""
+        if version or "{version}" not in template:
+            added.append(template.replace("{version}", version))
+            missing.append(
+                f"Python {version}'s headers (Python.h)" if version else "Python's headers (Python.h)"
+            )
+    if not added:
+        return packages, ""
+    return {**packages, manager: " ".join([*words, *added])}, " and ".join(missing)
 
 
 def _version_tuple(text: str) -> tuple[int, ...] | None:

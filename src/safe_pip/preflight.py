@@ -273,11 +273,19 @@ def _machine_fixes(check: Check, context: FixContext) -> Sequence[Fix | None]:
     kind, _, name = what.partition(":")
     if what == "compiler":
         return [
-            render_fix("install-system-package", {"what": "a C/C++ compiler", **COMPILER_PACKAGES}, context)
+            render_fix(
+                "install-system-package",
+                {"what": "a C/C++ compiler", "builds": "no", **COMPILER_PACKAGES},
+                context,
+            )
         ]
     if what == "python-headers":
         return [
-            render_fix("install-system-package", {"what": "Python's headers", "header": "Python.h"}, context)
+            render_fix(
+                "install-system-package",
+                {"what": "Python's headers", "header": "Python.h", "builds": "no"},
+                context,
+            )
         ]
     if what == "rust":
         return [render_fix("install-rust", {}, context)]
@@ -286,5 +294,6 @@ def _machine_fixes(check: Check, context: FixContext) -> Sequence[Fix | None]:
     if what == "torch":
         return [render_fix("no-build-isolation", {"module": "torch"}, context)]
     if kind in ("tool", "library", "header"):
-        return [render_fix("install-system-package", {"what": name, kind: name}, context)]
+        # each need is a check of its own: the compiler and the headers are told apart
+        return [render_fix("install-system-package", {"what": name, kind: name, "builds": "no"}, context)]
     return []

@@ -175,11 +175,77 @@ def similar_projects(name: str, limit: int = 3) -> list[str]:
     return list(_similar_projects(name, limit))
 
 
+# Names of Python itself and of its system packages, which people pass to pip (`pip install python3`,
+# `python3-dev`, `python3.11-venv`): no project on the index is what they mean.
+_PYTHON_ITSELF = re.compile(
+    r"python(?:\d+(?:\.\d+)*)?(?:-(?:dev|devel|venv|pip|tk|distutils|full|minimal|libs))?"
+)
+# Standard-library modules removed from Python (3.12's distutils, 3.13's cgi...), which a newer Python's
+# sys.stdlib_module_names no longer lists; modules a distribution may leave out of its Python (tkinter,
+# sqlite3, venv, ensurepip: their system packages); and Python 2's names of today's modules.
+_FORMER_STDLIB = frozenset(
+    [
+        "aifc",
+        "asynchat",
+        "asyncore",
+        "audioop",
+        "cgi",
+        "cgitb",
+        "chunk",
+        "crypt",
+        "distutils",
+        "imghdr",
+        "imp",
+        "mailcap",
+        "msilib",
+        "nis",
+        "nntplib",
+        "ossaudiodev",
+        "pipes",
+        "smtpd",
+        "sndhdr",
+        "spwd",
+        "sunau",
+        "telnetlib",
+        "uu",
+        "xdrlib",
+        "lib2to3",
+        "tkinter",
+        "sqlite3",
+        "venv",
+        "ensurepip",
+        "urllib2",
+        "httplib",
+        "cpickle",
+        "cookielib",
+        "htmlparser",
+    ]
+)
+
+
+def _part_of_python(name: str) -> bool:
+    """Whether `name` (canonical) is Python itself, one of its system packages or a module of its standard
+    library (`tkinter`, `sqlite3`, `json`, `venv`): not a project to install with pip, so a look-alike on the
+    index (spython, anysqlite, ujson, python-dotenv: real runs) would be someone else's project."""
+    import sys
+
+    if _PYTHON_ITSELF.fullmatch(name) or name == "pkg-resources":
+        # `pkg-resources==0.0.0`: a line Debian's and Ubuntu's patched pip wrote into `pip freeze` output for
+        # the pkg_resources it vendors; no project, and setuptools (pkg_resources' own project) is not what
+        # the line asks for: the line is to be deleted.
+        return True
+    module = name.replace("-", "_")
+    stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
+    return module in _FORMER_STDLIB or (module in stdlib and not module.startswith("_"))
+
+
 @functools.cache
 def _similar_projects(name: str, limit: int) -> tuple[str, ...]:
     import difflib
 
     wanted = canonical_name(name)
+    if _part_of_python(wanted):
+        return ()
     found: list[str] = []
 
     def add(project: str | None) -> None:

@@ -14,12 +14,15 @@ __all__ = ["BinarySibling", "binary_sibling"]
 
 
 class BinarySibling:
-    __slots__ = ("name", "same_versions", "why")
+    __slots__ = ("name", "placeholder", "same_versions", "why")
 
-    def __init__(self, name: str, same_versions: bool, why: str) -> None:
+    def __init__(self, name: str, same_versions: bool, why: str, *, placeholder: bool = False) -> None:
         self.name = name
         self.same_versions = same_versions
         self.why = why
+        # The project's newest release is a placeholder that only fails (its build names the project to
+        # install): a fix that builds it again (older setuptools, another Python) cannot install anything.
+        self.placeholder = placeholder
 
 
 _TABLE: dict[str, BinarySibling] = {
@@ -30,7 +33,25 @@ _TABLE: dict[str, BinarySibling] = {
     # pycrypto is unmaintained and has no wheels; pycryptodome is its drop-in successor (module `Crypto`).
     "pycrypto": BinarySibling("pycryptodome", False, "its maintained drop-in successor, with wheels"),
     # The `sklearn` name on the index is a placeholder that refuses to install.
-    "sklearn": BinarySibling("scikit-learn", False, "the project's real name"),
+    "sklearn": BinarySibling("scikit-learn", False, "the project's real name", placeholder=True),
+    # So are skimage and pytorch, and tensorflow-gpu from 2.12 (its setup.py lists `python_version>"3.7"` as a
+    # requirement, which today's setuptools rejects before the placeholder can say "install tensorflow").
+    "skimage": BinarySibling("scikit-image", False, "the project's real name", placeholder=True),
+    "pytorch": BinarySibling("torch", False, "the project's real name", placeholder=True),
+    "tensorflow-gpu": BinarySibling(
+        "tensorflow",
+        False,
+        "tensorflow-gpu's newest release is a placeholder; tensorflow has the GPU support",
+        placeholder=True,
+    ),
+    # Python 2 only projects, whose Python 3 successors keep the module: MySQLdb (mysqlclient is
+    # MySQL-python's fork for Python 3), and Beautiful Soup 3's BeautifulSoup (Beautiful Soup 4: bs4).
+    "mysql-python": BinarySibling(
+        "mysqlclient", False, "its maintained fork for Python 3 (the same MySQLdb module)"
+    ),
+    "beautifulsoup": BinarySibling(
+        "beautifulsoup4", False, "Beautiful Soup 4, its successor for Python 3 (imported as bs4)"
+    ),
     # OpenCV's own headless builds: the same releases without the GUI module, which loads libGL and X11
     # libraries that servers and slim container images lack ("libGL.so.1: cannot open shared object file").
     "opencv-python": BinarySibling(

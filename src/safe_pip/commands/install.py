@@ -393,6 +393,7 @@ def fix_context(
     from safe_pip.facts import canonical_name, pip_builds_in_isolation, source_options
     from safe_pip.parentpins import requirement_parents
     from safe_pip.probe import (
+        detect_installed_pythons,
         detect_interpreter_facts,
         detect_module_installed,
         detect_newest_wheel,
@@ -408,6 +409,10 @@ def fix_context(
     def target_venv() -> bool:
         facts = detect_interpreter_facts(python)
         return facts is not None and facts.venv
+
+    def python_headers() -> tuple[bool, str] | None:
+        facts = detect_interpreter_facts(python)
+        return None if facts is None else (facts.python_h, f"{facts.version[0]}.{facts.version[1]}")
 
     sources = tuple(source_options(args))
 
@@ -452,6 +457,8 @@ def fix_context(
         else None,
         applied_env=dict(env_changes),
         compiler_on_path=any(shutil.which(name) for name in ("cc", "gcc", "clang")),
+        python_headers=python_headers,  # asked only when a system package is to be installed for a build
+        installed_pythons=detect_installed_pythons,  # asked only by use-python: no process started
         user_constraint_variables=tuple(
             name for name in ("PIP_CONSTRAINT", "PIP_BUILD_CONSTRAINT") if os.environ.get(name)
         ),
