@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -639,6 +640,51 @@ def test_the_release_table_needs_the_logs_own_lines_for_a_python_outside_its_ran
     # a Python with wheels today: the platform (or a 32-bit Python) is the likely reason
     assert covered.category == "no-matching-distribution"
     assert "Python 3.12 (line 1) has wheels today" in covered.summary
+
+
+def _wrapped_versions_log(width: int, cut: bool = False) -> list[str]:
+    # tensorflow==2.12.0 on Python 3.7: pip lists the releases up to 2.11.0 (tensorflow's last for 3.7), the line
+    # wrapped at a terminal's width (inside a version too), as people paste it
+    releases = ["1.13.1", "1.15.5", "2.0.0", "2.4.4", "2.8.0rc0", "2.9.3", "2.10.1", "2.11.0rc2", "2.11.0"]
+    line = (
+        "ERROR: Could not find a version that satisfies the requirement tensorflow==2.12.0 (from versions: "
+        + ", ".join(releases)
+        + ")"
+    )
+    wrapped = [line[start : start + width] for start in range(0, len(line), width)]
+    if cut:
+        wrapped = wrapped[:-1]
+    return [
+        "$ pip install tensorflow==2.12.0",
+        *wrapped,
+        "ERROR: No matching distribution found for tensorflow==2.12.0",
+    ]
+
+
+@pytest.mark.parametrize("width", [80, 97, 100, 104, 111, 120, 150])
+def test_a_versions_list_wrapped_over_lines_is_read_whole(width: int) -> None:
+    from safe_pip.classify import classify_stream
+    from safe_pip.rules import load_rules
+
+    lines = _wrapped_versions_log(width)
+    diagnoses = classify_stream(io.BytesIO("\n".join(lines).encode()), load_rules())
+    assert diagnoses[0].category == "no-matching-distribution"
+    [top] = with_log_facts(diagnoses, lines=lines)[:1]
+    # the list ends at 2.11.0, tensorflow's last release for Python 3.7 (whatever column the wrap fell in)
+    assert top.category == "python-version-unsupported"
+    assert "ends at 2.11.0" in top.summary
+    # pip read the index and the Python is why: no network check, no "prefer wheels"
+    assert not {fix.id for fix in top.fixes} & {"check-network", "prefer-binary"}
+
+
+def test_a_versions_list_cut_before_its_end_is_not_joined_with_other_lines() -> None:
+    from safe_pip.classify import classify_stream
+    from safe_pip.rules import load_rules
+
+    lines = _wrapped_versions_log(100, cut=True)
+    diagnoses = classify_stream(io.BytesIO("\n".join(lines).encode()), load_rules())
+    [top] = with_log_facts(diagnoses, lines=lines)[:1]
+    assert "ends at 2.11.0" not in top.summary
 
 
 def test_pip_203s_line_without_a_list_needs_the_python_the_log_names() -> None:

@@ -115,6 +115,59 @@ def with_index_facts(
     return [diagnosis, *(d for d in diagnoses[1:] if d.category not in ASKING_CATEGORIES)]
 
 
+_WRAPPED_LIST_LINES = 60  # a list of a few hundred versions wrapped at a terminal's width, and no further
+_NOT_FOUND = "Could not find a version that satisfies the requirement"
+# what a wrapped line's next part may hold: the rest of pip's words, versions, commas, parentheses
+_WRAP_REST = re.compile(r"[\w.!+,:()=<>~ \[\];-]*")
+# a line of its own, not the rest of a wrapped one: the list was cut there
+_NEW_LINE = re.compile(
+    r"\s*(?:$|[A-Z]+:|No matching distribution|Could not find|Collecting|Requirement|[$>#])"
+)
+
+
+def _closes_list(text: str) -> bool:
+    return ")" in text.partition("(from versions:")[2]
+
+
+def _with_wrapped_lists(evidence: Sequence[Evidence], lines: Iterable[str]) -> list[str]:
+    """The evidence lines' texts, each "Could not find a version ... (from versions: ...)" line a terminal
+    wrapped before its list's ")" joined with the log's next lines up to the one that closes it (without the
+    line breaks: a terminal's wrap falls anywhere, inside a version or pip's words). A list cut before its end
+    (the next line is one of its own, or none closes it within _WRAPPED_LIST_LINES lines) stays as it is: its
+    last version is not the list's end."""
+    texts = [item.text for item in evidence]
+    unclosed = {
+        item.line: index
+        for index, item in enumerate(evidence)
+        if _NOT_FOUND in item.text and not _closes_list(item.text)
+    }
+    if not unclosed:
+        return texts
+    first, last = min(unclosed), max(unclosed) + _WRAPPED_LIST_LINES
+    joined = {start: texts[index] for start, index in unclosed.items()}
+    done: dict[int, bool] = {}
+    for number, line in enumerate(lines, 1):
+        if number > last or len(done) == len(unclosed):
+            break
+        if number <= first:
+            continue
+        rest = line.strip()
+        wrapped = _NEW_LINE.match(rest) is None and _WRAP_REST.fullmatch(rest) is not None
+        for start in unclosed:
+            if start < number <= start + _WRAPPED_LIST_LINES and start not in done:
+                if not wrapped:
+                    done[start] = False
+                    continue
+                # (the evidence's text may have lost the space a wrap fell after)
+                joined[start] += " " + rest if joined[start].endswith((":", ",")) else line.rstrip("\r\n")
+                if _closes_list(joined[start]):
+                    done[start] = True
+    for start, index in unclosed.items():
+        if done.get(start):
+            texts[index] = joined[start]
+    return texts
+
+
 def _index_unreadable(
     top: Diagnosis, reasons: Sequence[str], reread: Callable[[Sequence[str], str], Sequence[Diagnosis]] | None
 ) -> Diagnosis | None:
@@ -214,6 +267,7 @@ def with_log_facts(
         # pip -vv named the wheels it skipped for their tags: the release exists for other platforms (rule
         # wheels-only-for-other-platforms), no guess about the Python version from the versions it listed.
         return list(diagnoses)
+    texts = _with_wrapped_lists(top.evidence, lines)
     none_listed = any("(from versions: none)" in text for text in texts)
     package = str(top.package)
     similar = similar_projects(package) if none_listed and not is_popular(package) else []
@@ -227,8 +281,9 @@ def with_log_facts(
         extra = (Evidence(number, text) for number, text in found.evidence if number not in seen)
         evidence = tuple(sorted((*evidence, *extra), key=lambda item: item.line))
     fixes = list(top.fixes)
-    if found.kind in ("platform", "python-version") and found.evidence:
-        # the Python or the platform the log names is why: no network check, no other kind of file
+    if found.kind in ("platform", "python-version"):
+        # the Python or the platform (the log names it, or pip's list ends at the table's last release for it)
+        # is why: pip read the index, and no other kind of file would fit
         fixes = [fix for fix in fixes if fix.id not in ("prefer-binary", "check-network")]
     elif found.kind == "no-wheel":
         # a project with no source archive: preferring wheels changes nothing
