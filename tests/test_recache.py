@@ -25,12 +25,14 @@ for name in cli._DIAGNOSIS_MODULES + cli._INDEX_MODULES:
     __import__(name)
 from safe_pip.rules import load_rules
 patterns = [(p, 0) for rule in load_rules().rules for p in (*rule.any, *rule.all, *rule.none, *rule.context)]
-patterns += list(_recache._USED)
+# A str pattern's key is (pattern, flags), a bytes pattern's (flags, pattern).
+patterns += [(key[1], key[0]) if isinstance(key[1], bytes) else key for key in _recache._USED]
 made = [(re.compile(p, f), original(p, f)) for p, f in patterns]
 new = _recache._STATE["new"]
-differ = [a.pattern for a, b in made if a != b or a.groupindex != b.groupindex or a.groups != b.groups]
+differ = [repr(a.pattern) for a, b in made if a != b or a.groupindex != b.groupindex or a.groups != b.groups]
+kinds = sorted({type(p).__name__ for p, _ in patterns})
 _recache.save()
-print(json.dumps({"patterns": len(patterns), "differ": differ, "new": new}))
+print(json.dumps({"patterns": len(patterns), "differ": differ, "new": new, "kinds": kinds}))
 """
 
 
@@ -52,6 +54,7 @@ def test_patterns_made_from_the_cache_are_those_re_makes(tmp_path: Path) -> None
     assert first["new"] is True  # compiled, then saved
     assert second["new"] is False  # nothing compiled that the cache lacked
     assert int(str(second["patterns"])) > 500
+    assert second["kinds"] == ["bytes", "str"]  # the log reader's bytes patterns come from the cache too
     assert cache.stat().st_size > 0
 
 
@@ -82,15 +85,19 @@ def test_what_re_refuses_or_does_not_cache_behaves_as_before(tmp_path: Path) -> 
 import json, re, sys
 from safe_pip import _recache
 _recache.start(sys.argv[1])
-try:
-    re.compile("(unclosed")
-    error = None
-except re.error as raised:
-    error = str(raised)
+def _error(make):
+    try:
+        make()
+    except (re.error, ValueError) as raised:
+        return str(raised)
+    return None
+error = _error(lambda: re.compile("(unclosed"))
 kept = re.compile("a+b")
 print(json.dumps({
     "error": error,
     "bytes": bool(re.search(rb"a+", b"caab")),
+    "bytes_and_str": [re.compile(b"a+b") is re.compile(b"a+b"), re.compile("a+b").pattern, re.compile(b"a+b").pattern.decode()],
+    "bytes_error": _error(lambda: re.compile(b"x", re.UNICODE)),
     "pattern_again": re.compile(kept) is kept,
     "same_object": re.compile("a+b") is kept,
     "flags": re.compile("x", re.I | re.M).flags == (re.I | re.M | re.U),
@@ -100,6 +107,8 @@ print(json.dumps({
     assert _run(script, str(tmp_path)) == {
         "error": "missing ), unterminated subpattern at position 0",
         "bytes": True,
+        "bytes_and_str": [True, "a+b", "a+b"],
+        "bytes_error": "cannot use UNICODE flag with a bytes pattern",
         "pattern_again": True,
         "same_object": True,
         "flags": True,

@@ -8,14 +8,14 @@ imports themselves. The code depends only on the pattern, its flags and the inte
 the user's cache folder after the first time, and a pattern met again is made by `_sre.compile` straight
 from it (~4 us).
 
-`start(folder)` replaces `re._compile` for the rest of the process (safe-pip's own: pip runs in another).
-What it returns is what `re` returns: the same C object, made from the same code by the same call `re`
-makes (`re._compiler.compile`'s last step, the same from Python 3.9 to 3.13). A pattern the cache lacks, a
-cache written by another interpreter (its version, `_sre.MAGIC`, `_sre.CODESIZE`), a cache that cannot be
-read or whose code `_sre` refuses, and anything unusual (bytes, `re.DEBUG`, a compiled pattern) are
-compiled by `re` itself, as before. `save()` writes the cache again when this run compiled a pattern it
-lacked (a temporary file renamed over it: a reader never sees half of one); a folder that cannot be written
-only costs the compiling next time.
+`start(folder)` replaces `re._compile` for the rest of the process (safe-pip's own: pip runs in another). What
+it returns is what `re` returns: the same C object, made from the same code by the same call `re` makes
+(`re._compiler.compile`'s last step, the same from Python 3.9 to 3.13). A pattern the cache lacks, a cache
+written by another interpreter (its version, `_sre.MAGIC`, `_sre.CODESIZE`), a cache that cannot be read or
+whose code `_sre` refuses, and anything unusual (`re.DEBUG`, a compiled pattern) are compiled by `re` itself,
+as before. Bytes patterns are kept too (the log reader's ten: ~1 ms at each failure, issue 17). `save()`
+writes the cache again when this run compiled a pattern it lacked (a temporary file renamed over it: a reader
+never sees half of one); a folder that cannot be written only costs the compiling next time.
 
 Dataclasses are the other compiler at a failed install's start: for each of the ~28 classes its modules
 define, `dataclasses` writes the source of `__init__`, `__repr__`, `__eq__`... and runs it with `exec`, which
@@ -40,17 +40,17 @@ if TYPE_CHECKING:
 __all__ = ["save", "start"]
 
 # The cache's form; a new one makes older files unread (they are replaced on the next save).
-_FORMAT = 1
+_FORMAT = 2  # 2: bytes patterns too
 # At most this many patterns are kept (user rules can bring thousands): beyond it, only this run's.
 _MAX_PATTERNS = 4096
 
-# (pattern, flags) -> the arguments of _sre.compile after the pattern: (flags, code, groups, groupindex,
-# indexgroup).
-_KNOWN: dict[tuple[str, int], tuple[Any, ...]] = {}
+# (pattern, flags) for a str pattern, (flags, pattern) for a bytes one -> the arguments of _sre.compile after
+# the pattern: (flags, code, groups, groupindex, indexgroup).
+_KNOWN: dict[tuple[object, object], tuple[Any, ...]] = {}
 # The source text dataclasses runs -> its code object.
 _CODE: dict[str, Any] = {}
-_USED: set[tuple[str, int]] = set()  # the patterns this run made (kept by save when the cache is full)
-_MADE: dict[tuple[str, int], re.Pattern[str]] = {}
+_USED: set[tuple[object, object]] = set()  # the patterns this run made (kept by save when the cache is full)
+_MADE: dict[tuple[object, object], re.Pattern[Any]] = {}
 _STATE: dict[str, Any] = {}  # "path", "original" (re._compile), "new" (a pattern was added)
 
 
@@ -90,16 +90,20 @@ def start(folder: str) -> None:
     debug = int(re.DEBUG)
 
     def compile_cached(pattern: Any, flags: Any) -> Any:
-        if type(pattern) is not str:
+        kind = type(pattern)
+        if kind is not str and kind is not bytes:
             return original(pattern, flags)
         try:
-            key = (pattern, int(flags))
+            number = int(flags)
         except (TypeError, ValueError):
             return original(pattern, flags)
+        # A bytes pattern's key is (flags, pattern), a str pattern's (pattern, flags): the two are never
+        # compared item by item (`"x" == b"x"` warns under `python -b`, and the two hash alike).
+        key = (pattern, number) if kind is str else (number, pattern)
         made = _MADE.get(key)
         if made is not None:
             return made
-        if key[1] & debug:
+        if number & debug:
             return original(pattern, flags)
         parts = _KNOWN.get(key)
         if parts is not None:
@@ -110,7 +114,7 @@ def start(folder: str) -> None:
                 made = None
         if made is None:
             try:
-                parts = _parts(parse, code_of, pattern, key[1])
+                parts = _parts(parse, code_of, pattern, number)
                 made = sre_compile(pattern, *parts)
             except Exception:  # a bad pattern: re raises its own error, as without the cache
                 return original(pattern, flags)
@@ -151,7 +155,7 @@ def _sre_parse() -> Any:
     return sre_parse.parse
 
 
-def _parts(parse: Any, code_of: Any, pattern: str, flags: int) -> tuple[Any, ...]:
+def _parts(parse: Any, code_of: Any, pattern: str | bytes, flags: int) -> tuple[Any, ...]:
     """What `re._compiler.compile(pattern, flags)` hands `_sre.compile` after the pattern."""
     parsed = parse(pattern, flags)
     code = [int(word) for word in code_of(parsed, flags)]
