@@ -1086,10 +1086,15 @@ def explain_log(
             # beside 1.24.4 on 3.8, both pip 19) is the same case: a project's next major release is the one
             # that drops the old Pythons. A pin further on (torch==9.0, numpy==2.5) may not exist at all.
             next_series = wanted.release[0] == newest.release[0] + 1 and (*wanted.release, 0)[1] <= 2
+            # A local build of a listed release (torch==1.11.0+cpu beside 1.11.0, from a find-links page
+            # with no +cpu build for this platform, an arm64 image on an Apple-silicon Mac) sorts after it
+            # but is not a newer release: the release exists for this Python, only that build is missing.
+            listed_release = wanted.local is not None and Version(wanted.public) in versions
             if (
                 wanted > newest
                 and (wanted.release[0] == newest.release[0] or next_series)
                 and not wanted.is_prerelease
+                and not listed_release
             ):
                 # A pin in the series pip listed, newer than all of it (numpy==2.3.0 beside 2.2.6 on 3.10,
                 # futures==3.3.0 beside 3.1.1 on any Python 3): pips before 22.1 hide releases whose
