@@ -43,3 +43,44 @@ def test_no_look_alike_for_python_itself_or_its_standard_library(typed: str) -> 
 )
 def test_look_alikes_of_projects_stay(typed: str, meant: str) -> None:
     assert similar_projects(typed)[:1] == [meant]
+
+
+@pytest.mark.parametrize(
+    ("project", "said", "advice"),
+    [
+        ("python3", "python3 is Python itself", "system's package manager"),
+        ("tkinter", "tkinter is a module of Python's standard library", "python3-tk for tkinter"),
+        (
+            "pkg-resources",
+            "`pkg-resources==0.0.0` line is what Debian's and Ubuntu's pip wrote",
+            "Delete the",
+        ),
+    ],
+    ids=["python", "stdlib", "freeze-artefact"],
+)
+def test_the_index_explanation_says_what_a_python_name_is(project: str, said: str, advice: str) -> None:
+    from safe_pip.index import IndexQuery, explain
+    from safe_pip.wheeltags import InterpreterTags
+
+    target = InterpreterTags(
+        implementation="cp",
+        version=(3, 12),
+        abi="cp312",
+        os="linux",
+        machine="x86_64",
+        supported_tags=("cp312-cp312-manylinux_2_17_x86_64", "py3-none-any"),
+        glibc=(2, 36),
+        pip_version=(24, 0),
+    )
+    query = IndexQuery(
+        project,
+        (),
+        index_urls=("https://pypi.org/simple",),
+        not_found=(f"https://pypi.org/simple/{project}/",),
+    )
+    found = explain(query, target, python_version="3.12.1")
+    assert found is not None
+    assert found.kind == "no-such-project"
+    assert found.summary.startswith(f"There is no project named {project} on pypi.org: ")
+    assert said in found.summary
+    assert advice in found.hint

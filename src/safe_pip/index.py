@@ -797,6 +797,34 @@ def _hint(
     return f"Pin a release of {project} that is not yanked" + (f" ({newest})." if newest else ".")
 
 
+# What a name that is Python's own (projectnames.python_own_name) is, and what to do instead of pip.
+_PYTHON_OWN = {
+    "freeze-artefact": (
+        "a `{project}==0.0.0` line is what Debian's and Ubuntu's pip wrote into `pip freeze` output for the "
+        "pkg_resources it carries, not a project.",
+        "Delete the {project} line from your requirements file (pkg_resources comes with setuptools).",
+    ),
+    "python": (
+        "{project} is Python itself (or its system package), not a project pip installs.",
+        "Install that Python with your system's package manager (or from python.org, or pyenv), then "
+        "create a venv with it: pip installs packages into a Python, not Python.",
+    ),
+    "stdlib": (
+        "{project} is a module of Python's standard library (or was: distutils, imp, cgi were removed), "
+        "not a project pip installs.",
+        "Nothing to install with pip: it comes with Python (a distribution may ship it apart: on "
+        "Debian/Ubuntu python3-tk for tkinter, python3-venv for venv; a module Python removed needs an older "
+        "Python or the project that replaced it).",
+    ),
+}
+
+
+def _python_own_name(project: str) -> str | None:
+    from safe_pip.projectnames import python_own_name
+
+    return python_own_name(project)
+
+
 def _no_such_project(query: IndexQuery, similar: Sequence[str], facts: Mapping[str, object]) -> Explanation:
     project = query.project
     indexes = [url for url in query.index_urls if not query.no_index]
@@ -833,6 +861,12 @@ def _no_such_project(query: IndexQuery, similar: Sequence[str], facts: Mapping[s
         if similar
         else "Check the name (and the index: a private project needs its index)."
     )
+    own = None if nowhere or private else _python_own_name(project)
+    if own is not None:
+        # `pip install python3`, `tkinter`, `pkg-resources==0.0.0` (real runs): not a project anywhere.
+        summary, hint = _PYTHON_OWN[own]
+        summary = f"There is no project named {project} {where}: " + summary.format(project=project)
+        hint = hint.format(project=project)
     if private:
         hint += (
             " If the project is public, add PyPI beside your index only knowingly: with --extra-index-url "

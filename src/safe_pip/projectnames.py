@@ -16,7 +16,14 @@ import re
 
 from safe_pip.facts import canonical_name
 
-__all__ = ["backend_project", "is_popular", "module_project", "popular_projects", "similar_projects"]
+__all__ = [
+    "backend_project",
+    "is_popular",
+    "module_project",
+    "popular_projects",
+    "python_own_name",
+    "similar_projects",
+]
 
 # import name -> the project that provides it, for the projects whose names differ from their module.
 _MODULE_PROJECTS: dict[str, str] = {
@@ -223,20 +230,27 @@ _FORMER_STDLIB = frozenset(
 )
 
 
-def _part_of_python(name: str) -> bool:
-    """Whether `name` (canonical) is Python itself, one of its system packages or a module of its standard
-    library (`tkinter`, `sqlite3`, `json`, `venv`): not a project to install with pip, so a look-alike on the
-    index (spython, anysqlite, ujson, python-dotenv: real runs) would be someone else's project."""
+def python_own_name(name: str) -> str | None:
+    """What `name` is when it is not a project to install with pip: "freeze-artefact" (`pkg-resources`),
+    "python" (Python itself or one of its system packages: python3, python3.11, python3-dev), "stdlib" (a
+    module of its standard library, or one removed from it: tkinter, sqlite3, json, distutils); None
+    otherwise. A look-alike on the index (spython, anysqlite, ujson, python-dotenv: real runs) would be
+    someone else's."""
     import sys
 
-    if _PYTHON_ITSELF.fullmatch(name) or name == "pkg-resources":
+    wanted = canonical_name(name)
+    if wanted == "pkg-resources":
         # `pkg-resources==0.0.0`: a line Debian's and Ubuntu's patched pip wrote into `pip freeze` output for
         # the pkg_resources it vendors; no project, and setuptools (pkg_resources' own project) is not what
         # the line asks for: the line is to be deleted.
-        return True
-    module = name.replace("-", "_")
+        return "freeze-artefact"
+    if _PYTHON_ITSELF.fullmatch(wanted):
+        return "python"
+    module = wanted.replace("-", "_")
     stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
-    return module in _FORMER_STDLIB or (module in stdlib and not module.startswith("_"))
+    if module in _FORMER_STDLIB or (module in stdlib and not module.startswith("_")):
+        return "stdlib"
+    return None
 
 
 @functools.cache
@@ -244,7 +258,7 @@ def _similar_projects(name: str, limit: int) -> tuple[str, ...]:
     import difflib
 
     wanted = canonical_name(name)
-    if _part_of_python(wanted):
+    if python_own_name(wanted) is not None:
         return ()
     found: list[str] = []
 
