@@ -86,6 +86,21 @@ def test_two_pythons_say_nothing_unless_the_command_asked_for_one() -> None:
             "musllinux",
         ),
         ("C:\\Users\\me\\AppData\\Local\\Programs\\Python\\Python313\\python.exe -m pip install torch", None),
+        # a Mac on Apple silicon, as a user describes it or as its Homebrew prefix shows it
+        ("MacBook Pro (16, 2021) Apple M1 Pro, macOS Monterey 12.5.1", "macos-arm64"),
+        ("my machine: Apple silicon (M2), Python from python.org", "macos-arm64"),
+        (
+            "Requirement already satisfied: pip in /opt/homebrew/lib/python3.11/site-packages (23.2)",
+            "macos-arm64",
+        ),
+        ("  /usr/local/lib/python3.11/site-packages (from a) (1.0)", None),
+        ("the Apple M-series support thread", None),
+        # 32-bit x86 Linux
+        (
+            "Linux kali 5.2.0-kali2-686-pae #1 SMP Debian 5.2.9-2kali1 (2019-08-22) i686 GNU/Linux",
+            "linux-i686",
+        ),
+        ("Linux box 6.1.0-13-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.55-1 x86_64 GNU/Linux", None),
     ],
 )
 def test_the_platform_a_line_names(line: str, platform: str | None) -> None:

@@ -70,6 +70,15 @@ _PLATFORM_PATTERNS = (
     # uname -m / uname -a on a 32-bit ARM board; musl's loader and target triples
     (re.compile(r"\barmv7l\b|\barmv6l\b"), "linux-armv7l"),
     (re.compile(r"/lib/ld-musl-|-linux-musl\b|\bmusllinux_"), "musllinux"),
+    # a Mac on Apple silicon as people describe it, or its Homebrew's own prefix (Intel's is /usr/local)
+    (
+        re.compile(
+            r"\bApple M[1-9]\b|\b[Aa]pple [Ss]ilicon\b|(?:^|[\s'\"=:])/opt/homebrew/|\barm64-apple-darwin"
+        ),
+        "macos-arm64",
+    ),
+    # uname -a on 32-bit x86 Linux
+    (re.compile(r"\bi686 GNU/Linux\b|\bi686-linux-gnu\b"), "linux-i686"),
 )
 
 _NAMES = {
@@ -138,6 +147,9 @@ def log_python(lines: Iterable[str]) -> LogPython:
             and "--p" not in line
             and "arm" not in line
             and ("musl" not in line)
+            and ("pple" not in line)
+            and ("/opt/homebrew/" not in line)
+            and ("i686" not in line)
         ):
             continue
         text = line.strip()
