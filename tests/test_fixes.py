@@ -1289,3 +1289,19 @@ def test_a_diagnosed_log_s_no_isolation_fix_installs_the_backend_s_project(modul
     fix = render_fix("no-build-isolation", {"module": module}, FixContext(package="proj", pip_args=None))
     assert fix is not None
     assert fix.command.startswith(f"safe-pip install {project} && ")
+
+
+def test_a_pin_of_no_release_is_not_said_to_lack_a_wheel() -> None:
+    # numpy==1.99.0 (real run on 3.12): the index has no such release; the nearest with a wheel is offered.
+    context = FixContext(
+        package="numpy", pip_args=("numpy==1.99.0",), wheel_versions=lambda project: ("2.0.0", "1.26.4")
+    )
+    fix = render_fix("pin-to-wheel", {"unreleased": "yes"}, context)
+    assert fix is not None
+    assert fix.title == "numpy has no release 1.99.0; 1.26.4 is the nearest with a wheel here"
+    assert fix.command == "safe-pip install --only-binary numpy numpy==1.26.4"
+    released = render_fix("pin-to-wheel", {}, context)
+    assert released is not None
+    assert (
+        released.title == "numpy 1.99.0 has no wheel for this Python; 1.26.4 is the nearest release with one"
+    )

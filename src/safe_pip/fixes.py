@@ -241,7 +241,8 @@ ACTIONS: dict[str, ActionSpec] = {
             "pin-to-wheel",
             SAFE,
             "Install {package} {version}, its newest release with a wheel for this Python",
-            ("package",),
+            # `unreleased = "yes"`: the index has no release of the user's pin at all (numpy==1.99.0).
+            ("package", "unreleased"),
             ("package",),
         ),
         ActionSpec(
@@ -472,11 +473,21 @@ def render_fix(
             allow_auto = False
         pinned = requests.pinned_version(package)
         if not within:
-            title = title or (
-                f"{package} {pinned} has no wheel for this Python; {version} is the nearest release with one"
-                if pinned
-                else f"No release of {package} within your versions has a wheel here; {version} has one"
-            )
+            unreleased = values.get("unreleased", "").strip().lower() in ("yes", "true", "1")
+            if not pinned:
+                title = (
+                    title
+                    or f"No release of {package} within your versions has a wheel here; {version} has one"
+                )
+            elif unreleased:
+                title = (
+                    title or f"{package} has no release {pinned}; {version} is the nearest with a wheel here"
+                )
+            else:
+                title = title or (
+                    f"{package} {pinned} has no wheel for this Python; "
+                    f"{version} is the nearest release with one"
+                )
             moves = PinMove(package, pinned or requests.specifier(package), version)
             allow_auto = allow_auto and context.fix_versions == "nearest"
         pip_args = ("--only-binary", package)

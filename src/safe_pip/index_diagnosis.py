@@ -214,7 +214,9 @@ def _fixes(
     if kind in ("python-version", "only-binary", "no-such-version") and pin:
         # The newest release with a wheel here within the user's versions (applied), else the nearest one
         # to their pin (printed, or applied with --fix-versions nearest).
-        fixes.append(render_fix("pin-to-wheel", {}, context))
+        # numpy==1.99.0: the index has no such release (the title says so, not "no wheel for this Python")
+        unreleased = {"unreleased": "yes"} if kind == "no-such-version" else {}
+        fixes.append(render_fix("pin-to-wheel", unreleased, context))
     if kind == "python-version" and explanation.python_versions:
         here = [python for python in explanation.python_versions if python in installed]
         python = here[0] if here else explanation.python_versions[0]
