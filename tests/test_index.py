@@ -687,6 +687,31 @@ def test_a_versions_list_cut_before_its_end_is_not_joined_with_other_lines() -> 
     assert "ends at 2.11.0" not in top.summary
 
 
+def test_a_pinned_wheel_only_release_without_a_list_or_a_python_is_likely_the_python() -> None:
+    # pip 20.3's resolver prints no list; the log names no Python: a pinned release of a project that publishes
+    # only wheels is likely older (or newer) than the interpreter, said at 0.5
+    line = "ERROR: Could not find a version that satisfies the requirement torch==1.5.0"
+    told = explain_log([line])
+    assert told is not None
+    assert (told.category, told.confidence) == ("python-version-unsupported", 0.5)
+    assert "does not say which Python" in told.summary
+    assert "likely reason" in told.summary
+    # a release past the table's newest, a local build (another index's), an unpinned request, a project with
+    # source archives, a platform the project has no wheels for: no such guess
+    for other in (
+        line.replace("1.5.0", "99.0"),
+        line.replace("1.5.0", "1.5.0+cpu"),
+        line.replace("==1.5.0", ""),
+        line.replace("torch==1.5.0", "numpy==1.16.0"),
+    ):
+        guessed = explain_log([other])
+        assert guessed is None or guessed.category != "python-version-unsupported", other
+    from safe_pip.logpython import log_python
+
+    armv7 = explain_log([line], log=log_python(["Linux pi 6.1.21-v7+ #1642 SMP armv7l GNU/Linux"]))
+    assert armv7 is None or armv7.category != "python-version-unsupported"
+
+
 def test_pip_203s_line_without_a_list_needs_the_python_the_log_names() -> None:
     # pip 20.3's resolver prints no "from versions" list: only the log's Python and the table can tell
     from safe_pip.logpython import log_python

@@ -1339,4 +1339,32 @@ def _explain_with_table(
                 confidence=0.7,
                 evidence=seen_python,
             )
+    if listed is None and pinned is not None and known.wheel_only and log.python is None and "+" not in spec:
+        # No list, and no Python in the log: a pinned release of a project that publishes only wheels, not
+        # past its newest. Its wheels stop at the Pythons of its time; in logs like this (torch==1.5.0 in a
+        # python:3 image, ray==2.40.0 on 3.8) that was the reason. Said as likely, at lower confidence.
+        try:
+            released = Version(pinned.group(1)) <= Version(known.newest)
+        except InvalidVersion:
+            released = False
+        if released and (log.platform is None or known.covers_platform(log.platform) is not False):
+            high = known.pythons[1]
+            return LogExplanation(
+                kind="python-version",
+                category="python-version-unsupported",
+                summary=(
+                    f"pip found no file of {name}{spec} for this interpreter and printed no list of the "
+                    "releases it saw; the log does not say which Python it ran on. "
+                    f"{name} publishes only wheels, and a pinned release's wheels stop at the Pythons of its "
+                    f"time: a Python newer (or older) than {name} {pinned.group(1)}'s is the likely reason; "
+                    f"a platform without {name} wheels, or a version that does not exist, are the others."
+                ),
+                hint=(
+                    f"Check `python --version` against the Pythons {name} {pinned.group(1)} has wheels for; "
+                    f"for a newer Python, pin a newer {name} ({known.newest}, the newest {dated}, supports "
+                    f"Python up to {high})."
+                ),
+                confidence=0.5,
+                evidence=seen_platform,
+            )
     return None
