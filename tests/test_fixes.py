@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from safe_pip.fixes import ACTIONS, SAFE, UNSAFE, Fix, FixContext, PinMove, render_fix
@@ -704,9 +704,15 @@ def test_a_wheel_path_is_not_replaced_by_name_under_no_index_without_find_links(
 
 @settings(max_examples=300, deadline=None)
 @given(name=st.text(min_size=1, max_size=30))
+@example(name="PYTORCH")
 def test_any_captured_name_pastes_as_the_intended_words(name: str) -> None:
     import shlex
 
+    from safe_pip.siblings import binary_sibling
+
+    sibling = binary_sibling(name)
+    # a retired name whose newest release is a placeholder (PYTORCH) gets no upgrade: it fails on the name
+    placeholder = sibling is not None and sibling.placeholder
     context = FixContext(package=name, pip_args=(name,))
     expected = {
         "use-pipx": ["pipx", "install", name],
@@ -715,6 +721,8 @@ def test_any_captured_name_pastes_as_the_intended_words(name: str) -> None:
         "trusted-host": ["safe-pip", "install", "--trusted-host", name, name],
     }
     for action, words in expected.items():
+        if action == "upgrade-package" and placeholder:
+            continue
         params = {"requirement": name} if action == "add-requirement" else {"host": name}
         # An upgrade of a name the user typed with no version is no fix (pip took its newest): a log's.
         typed = replace(context, pip_args=None) if action == "upgrade-package" else context

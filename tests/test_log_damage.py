@@ -216,6 +216,11 @@ _WRAPPED_BY_THEIR_TOOL_OR_SHORT = frozenset(
         "requires-python/match-feversions-uv0824-python-version-wrapped.log",
         "rust-missing/match-feversions-pdm256-last-lines-setuptools-rust.log",
         "uv-requirements-conflict/nomatch-feversions-uv0531-not-in-registry-wrapped.log",
+        # short written pastes (15-21 lines) whose longest line is a usual width (120, 160) once a CI prefix is
+        # counted: too few lines to tell a wrap from chance
+        "conda-python-pin-unsatisfiable/match-written-libmamba-pytorch113-pin-python312-conda2401.log",
+        "conda-solver-unsatisfiable/match-written-libmamba-sklearn102-numpy119-conda2403.log",
+        "no-matching-distribution/match-written-pipenv11-win-tried-prereleases-only.log",
     }
 )
 
