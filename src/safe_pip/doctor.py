@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from safe_pip.facts import parse_torch_version
-from safe_pip.fixes import PACKAGE_MANAGERS
+from safe_pip.fixes import COMPILER_PACKAGES as _BUILD_COMPILER_PACKAGES
+from safe_pip.fixes import PACKAGE_MANAGERS, PYTHON_HEADER_PACKAGES
 from safe_pip.probe import InterpreterFacts, MachineFacts
 
 if TYPE_CHECKING:
@@ -22,23 +23,10 @@ _GB = 1 << 30
 LOW_MEMORY = 4 * _GB  # below this, parallel C++/CUDA builds get killed
 LOW_DISK = 2 * _GB  # torch alone needs more than this while unpacking
 _COMPILERS = ("cc", "gcc", "clang", "msvc")
-# A C/C++ compiler per package manager: doctor's finding and plan's fix (preflight) both name it.
-COMPILER_PACKAGES = {
-    "apt": "build-essential",
-    "dnf": "gcc gcc-c++ make",
-    "yum": "gcc gcc-c++ make",
-    "apk": "build-base",
-    "zypper": "gcc gcc-c++ make",
-    "pacman": "base-devel",
-    "brew": "gcc",
-}
+# A C/C++ compiler per package manager: doctor's finding and plan's fix (preflight) both name it (a failed
+# build's system-package fix adds the same, fixes.COMPILER_PACKAGES; on macOS, Homebrew's gcc).
+COMPILER_PACKAGES = {**_BUILD_COMPILER_PACKAGES, "brew": "gcc"}
 _COMPILER_ELSEWHERE = {"darwin": "xcode-select --install", "win32": "install the Microsoft C++ Build Tools"}
-_HEADER_PACKAGES = {
-    "dnf": "python3-devel",
-    "yum": "python3-devel",
-    "apk": "python3-dev",
-    "zypper": "python3-devel",
-}
 
 
 @dataclass(frozen=True)
@@ -98,11 +86,8 @@ def findings(
                     _install(
                         manager,
                         {
-                            "apt": f"python{version}-dev",
-                            "dnf": "python3-devel",
-                            "yum": "python3-devel",
-                            "apk": "python3-dev",
-                            "zypper": "python3-devel",
+                            manager: package.replace("{version}", version)
+                            for manager, package in PYTHON_HEADER_PACKAGES.items()
                         },
                         "install your Python's development headers",
                     ),

@@ -25,7 +25,17 @@ from safe_pip.facts import (
 from safe_pip.requested import Requested, UserRequests, nearest_release, read_user_requests, with_pin
 from safe_pip.template import fill_template
 
-__all__ = ["ACTIONS", "PACKAGE_MANAGERS", "ActionSpec", "Fix", "FixContext", "render_fix", "shell_words"]
+__all__ = [
+    "ACTIONS",
+    "COMPILER_PACKAGES",
+    "PACKAGE_MANAGERS",
+    "PYTHON_HEADER_PACKAGES",
+    "ActionSpec",
+    "Fix",
+    "FixContext",
+    "render_fix",
+    "shell_words",
+]
 
 SAFE, SUGGEST, UNSAFE = "safe", "suggest", "unsafe"
 
@@ -204,8 +214,8 @@ class Fix:
 # one by one).
 _SYSTEM_PARAMS = (*PACKAGE_MANAGERS, "what", "header", "library", "tool", "builds")
 # What every C build needs besides the library a rule names, by package manager: the compiler, and the target
-# Python's headers (apt names them by version, as doctor does: python3.11-dev; "{version}" is X.Y).
-_COMPILER_PACKAGES = {
+# Python's headers (apt names them by version: python3.11-dev; "{version}" is X.Y). doctor names them too.
+COMPILER_PACKAGES = {
     "apt": "build-essential",
     "dnf": "gcc gcc-c++ make",
     "yum": "gcc gcc-c++ make",
@@ -213,7 +223,7 @@ _COMPILER_PACKAGES = {
     "zypper": "gcc gcc-c++ make",
     "pacman": "base-devel",
 }
-_HEADER_PACKAGES = {
+PYTHON_HEADER_PACKAGES = {
     "apt": "python{version}-dev",
     "dnf": "python3-devel",
     "yum": "python3-devel",
@@ -1021,10 +1031,10 @@ def _placeholder_requested(context: FixContext, package: str) -> bool:
     sibling = binary_sibling(package)
     if sibling is None or not sibling.placeholder:
         return False
-    return context.pip_args is None or _any_version_asked(context, package)
+    return context.pip_args is None or _no_version_asked(context, package)
 
 
-def _any_version_asked(context: FixContext, package: str) -> bool:
+def _no_version_asked(context: FixContext, package: str) -> bool:
     return all(not item.specifier for item in _requests(context).of(package))
 
 
@@ -1040,20 +1050,20 @@ def _with_build_needs(
     if builds == "no" or context.pip_args is None or context.log_system is not None or manager is None:
         return packages, ""
     given = packages.get(manager)
-    if not given or manager not in _COMPILER_PACKAGES:
+    if not given or manager not in COMPILER_PACKAGES:
         return packages, ""
     words = given.split()
     added: list[str] = []
     missing: list[str] = []
     if context.compiler_on_path is False:
-        new = [word for word in _COMPILER_PACKAGES[manager].split() if word not in words]
-        if len(new) == len(_COMPILER_PACKAGES[manager].split()):  # the rule's own packages are not it
+        new = [word for word in COMPILER_PACKAGES[manager].split() if word not in words]
+        if len(new) == len(COMPILER_PACKAGES[manager].split()):  # the rule's own packages are not it
             added += new
             missing.append("a C compiler")
     # A rule that installs the headers names them already (python3-dev, python3.11-dev, python3-devel).
     has_headers = any(re.fullmatch(r"python[\d.]*-dev(?:el)?", word) for word in words)
     headers = context.python_headers() if context.python_headers is not None else None
-    template = _HEADER_PACKAGES.get(manager, "")
+    template = PYTHON_HEADER_PACKAGES.get(manager, "")
     if builds == "c" and headers is not None and not headers[0] and template and not has_headers:
         version = headers[1] if re.fullmatch(r"\d+\.\d+", headers[1]) else ""
         if version or "{version}" not in template:
