@@ -685,6 +685,17 @@ def test_a_versions_list_cut_before_its_end_is_not_joined_with_other_lines() -> 
     diagnoses = classify_stream(io.BytesIO("\n".join(lines).encode()), load_rules())
     [top] = with_log_facts(diagnoses, lines=lines)[:1]
     assert "ends at 2.11.0" not in top.summary
+    # A paste cut right after 2.11.0 (tensorflow's last for Python 3.7), then pip's next line of its own, which
+    # closes a parenthesis: joined, the cut list would read as ending there
+    cut = [
+        "ERROR: Could not find a version that satisfies the requirement tensorflow==2.12.0 (from versions: "
+        "1.13.1, 2.10.1, 2.11.0,",
+        "ERROR: No matching distribution found for tensorflow==2.12.0 (from -r requirements.txt (line 1))",
+    ]
+    diagnoses = classify_stream(io.BytesIO("\n".join(cut).encode()), load_rules())
+    assert diagnoses[0].evidence[0].line == 1
+    [top] = with_log_facts(diagnoses, lines=cut)[:1]
+    assert "ends at 2.11.0" not in top.summary
 
 
 def test_a_pinned_wheel_only_release_without_a_list_or_a_python_is_likely_the_python() -> None:

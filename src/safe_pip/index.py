@@ -1294,7 +1294,8 @@ def _explain_with_table(
         # Neither the Python nor the platform is shown to be why. Logs like this come mostly from a Python
         # newer than any wheel the project had then (a release covers today's newest Python months after it
         # ships), so that is the likely cause, said as such; a platform the log names is then no reason.
-        python_shown_fine = log.python is not None and log.python_line is not None
+        # (a Python the log names reaches here only when the table covers it)
+        python_shown_fine = log.python_line if log.python is not None else None
         return LogExplanation(
             kind="no-wheel",
             category="no-matching-distribution" if python_shown_fine else "python-version-unsupported",
@@ -1303,9 +1304,9 @@ def _explain_with_table(
                 f"source archive), for CPython {low} to {high} on {_platform_words(known)} {dated}, so no "
                 "wheel fits this interpreter's Python version or platform. "
                 + (
-                    f"Python {log.python} (line {log.python_line[0]}) has wheels today: the platform (or a "
-                    "32-bit Python) is the likely reason, or a log older than those wheels."
-                    if python_shown_fine and log.python_line is not None
+                    f"Python {log.python} (line {python_shown_fine[0]}) has wheels today: the platform (or "
+                    "a 32-bit Python) is the likely reason, or a log older than those wheels."
+                    if python_shown_fine
                     else "The log does not say which Python pip ran on: most often it is a Python newer than "
                     f"any {name} wheel at the time (or older than the oldest); a 32-bit Python or a platform "
                     "without wheels is the other cause. `safe-pip diagnose --here` on that machine can tell."
