@@ -110,7 +110,7 @@ class CudaTables:
     def family_minimum(self, cuda: str) -> str | None:
         """The oldest driver that runs anything of this CUDA major release ("12.8" -> "525.60.13")."""
         major = cuda.split(".", maxsplit=1)[0]
-        return self.family.get(int(major)) if major.isdigit() else None
+        return self.family.get(int(major)) if major.isascii() and major.isdigit() else None
 
     def driver_support(self, driver: str, cuda: str) -> str | None:
         """ "full" (the driver is as new as the toolkit's own), "compatible" (older, but runs it through
@@ -223,7 +223,7 @@ def parse_tables(text: str, source: str = "cuda-tables.toml") -> CudaTables:
         toolkit[cuda] = driver
     family: dict[int, str] = {}
     for major, driver in (data.get("family") or {}).items():
-        if not major.isdigit() or not isinstance(driver, str) or _plain(driver) is None:
+        if not (major.isascii() and major.isdigit()) or not isinstance(driver, str) or _plain(driver) is None:
             raise TablesError(f"{source}: [family] {major!r} = {driver!r} is not a CUDA major and a driver")
         family[int(major)] = driver
     releases: list[TorchRelease] = []

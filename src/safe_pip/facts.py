@@ -158,12 +158,12 @@ def parse_cgroup_memory_limit(limit: str, usage: str | None = None) -> int | Non
     v2 `memory.max` ("max" or bytes) with `memory.current`; v1 `memory.limit_in_bytes` with
     `memory.usage_in_bytes` (v1 reports 9223372036854771712, about 2**63, for "no limit")."""
     value = limit.strip()
-    if not value or value == "max" or not value.isdigit():
+    if not value or value == "max" or not (value.isascii() and value.isdigit()):
         return None
     limit_bytes = int(value)
     if limit_bytes >= 1 << 60:
         return None
-    used = int(usage.strip()) if usage and usage.strip().isdigit() else 0
+    used = int(usage.strip()) if usage and usage.strip().isascii() and usage.strip().isdigit() else 0
     return max(0, limit_bytes - used)
 
 

@@ -533,7 +533,8 @@ def render_fix(
             context = replace(context, pip_args=changed)
     elif action == "limit-build-jobs":
         jobs = values.get("jobs", "")
-        if not jobs.isdigit() or int(jobs) < 1:
+        # ASCII digits only: str.isdigit() also accepts '²', which int() refuses.
+        if not (jobs.isascii() and jobs.isdigit()) or int(jobs) < 1:
             jobs = str(context.build_jobs or 1)
         values["jobs"] = jobs
         env = dict.fromkeys(_BUILD_JOB_VARIABLES, jobs)

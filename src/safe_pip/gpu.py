@@ -211,7 +211,8 @@ class TorchFacts:
 
     @property
     def cuda_major(self) -> int | None:
-        return int(self.cuda.split(".")[0]) if self.cuda and self.cuda.split(".")[0].isdigit() else None
+        major = (self.cuda or "").split(".")[0]
+        return int(major) if major.isascii() and major.isdigit() else None
 
     def to_json(self) -> dict[str, object]:
         return {

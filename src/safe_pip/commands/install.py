@@ -532,8 +532,9 @@ def _build_jobs(env_changes: Mapping[str, str]) -> int | None:
     (about 2.5 GB per C++/CUDA compile job) and the usable CPUs."""
     from safe_pip.probe import detect_cpus, detect_memory_available
 
-    if env_changes.get("MAX_JOBS", "").isdigit():
-        return max(1, int(env_changes["MAX_JOBS"]) // 2)
+    last_jobs = env_changes.get("MAX_JOBS", "")
+    if last_jobs.isascii() and last_jobs.isdigit():
+        return max(1, int(last_jobs) // 2)
     memory, cpus = detect_memory_available(), detect_cpus()
     by_memory = int(memory // (2.5 * (1 << 30))) if memory else 1
     return max(1, min(by_memory, int(cpus or 1)))
