@@ -1,6 +1,7 @@
 """_tablecache: a Classifier whose tables come from the cache file has the tables a fresh build makes (the
 same values and types) and gives the same diagnoses; a missing, damaged, foreign or other rules' cache is
-built around and written again (the pure scan's tables: the optional accelerator's are not kept). Each case runs in a fresh interpreter: the tables are kept per process."""
+built around and written again (with the optional accelerator, its objects are not kept but made again
+from the plain tables). Each case runs in a fresh interpreter: the tables are kept per process."""
 
 from __future__ import annotations
 
@@ -48,20 +49,31 @@ _scan._TABLES.clear()
 fresh = Classifier(rules)
 (key, values), = classify._TABLES.items()
 (scan_key, scan_values), = _scan._TABLES.items()
-same = _same(tables[key], values) and scan_key in scans
-same = same and all(
-    (a.pattern, a.flags) == (b.pattern, b.flags) if hasattr(b, "pattern") else _same(a, b)
-    for a, b in zip(scans[scan_key], scan_values)
+# With the accelerator its objects (finders, a scanner's automaton) are compared by being there, as they
+# are made again from the plain tables, not read.
+finders = set(classify._FINDER_TABLES) if _scan._accelerator(None) else set()
+dfa = _scan._TABLE_SLOTS.index("_dfa") if finders else -1
+same = set(tables[key]) == set(values) and all(
+    (tables[key][name] is None) == (value is None) if name in finders else _same(tables[key][name], value)
+    for name, value in values.items()
 )
+same = same and scan_key in scans and all(
+    (a.pattern, a.flags) == (b.pattern, b.flags) if hasattr(b, "pattern") else index == dfa or _same(a, b)
+    for index, (a, b) in enumerate(zip(scans[scan_key], scan_values))
+)
+same = same and (not finders or tables[key]["_finder"] is not None)
 built_again = diagnose()
 diagnoses = [[a == b, a.count("Diagnosis(")] for a, b in zip(with_cache, built_again)]
 print(json.dumps({"from_cache": from_cache, "same": same, "diagnoses": diagnoses}))
 """
 
 
-def _run(folder: Path, *args: str) -> dict[str, object]:
-    # The pure scan: the optional accelerator's objects are not marshal data, so its tables are not kept.
+def _run(folder: Path, *args: str, pure: bool = True) -> dict[str, object]:
+    # The pure scan, unless asked: then the optional accelerator's (when installed), whose objects are made
+    # again from the plain tables kept.
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "SAFE_PIP_PURE_SCAN": "1"}
+    if not pure:
+        env.pop("SAFE_PIP_PURE_SCAN")
     done = subprocess.run(
         [sys.executable, "-c", _COMPARE, str(folder), *args],
         capture_output=True,
@@ -94,6 +106,37 @@ def test_tables_from_the_cache_are_those_a_build_makes(tmp_path: Path) -> None:
     assert len(diagnoses) > 5
     assert all(same for same, _ in diagnoses)
     assert sum(count for _, count in diagnoses) > 0
+
+
+def test_tables_made_with_the_accelerator_are_kept_without_its_objects(tmp_path: Path) -> None:
+    """With the accelerator, the tables are kept without its finders and automata (classify.tables_state),
+    which are made again when read (load_tables_state): the same tables and diagnoses as a build's. Tables
+    kept by a run with it are not used by a run without it (nor the other way round): each builds its own."""
+    import importlib.util
+
+    if importlib.util.find_spec("ahocorasick_rs") is None:
+        import pytest
+
+        pytest.skip("the optional accelerator (ahocorasick-rs) is not installed")
+    first = _run(tmp_path, pure=False)
+    cache = _cache(tmp_path)
+    kept = cache.stat().st_mtime_ns
+    second = _run(tmp_path, pure=False)
+    assert first["from_cache"] is False
+    assert second["from_cache"] is True
+    assert first["same"] is True
+    assert second["same"] is True
+    assert cache.stat().st_mtime_ns == kept
+    diagnoses = second["diagnoses"]
+    assert isinstance(diagnoses, list)
+    assert len(diagnoses) > 5
+    assert all(same for same, _ in diagnoses)
+    assert sum(count for _, count in diagnoses) > 0
+    pure = _run(tmp_path)  # the accelerator's tables are not the pure scan's: built, and kept instead
+    assert pure["from_cache"] is False
+    assert pure["same"] is True
+    assert _run(tmp_path)["from_cache"] is True
+    assert _run(tmp_path, pure=False)["from_cache"] is False
 
 
 def test_a_damaged_foreign_or_other_rules_cache_is_built_around(tmp_path: Path) -> None:

@@ -7,13 +7,14 @@ cost after its imports. `classifier_tables(folder, make)` puts the tables kept i
 per-process caches before `make()` builds the classifier, which then finds them there by its own key (the
 rules' keywords, patterns and literals); when `make()` had to build new ones, they are kept for next time.
 
-Only what marshal holds exactly is kept (lists, tuples, dicts, sets, frozensets, bytes, str, numbers,
-None), plus a scanner's expression as its pattern and flags; a table holding anything else (the optional
-accelerator's objects) is not kept, and the classifier builds it as before. The file's stamp holds the
-interpreter, the table names, and the size and time of the modules that build them (classify, _scan,
-rules, logtext): tables made by other code are never read. One file per installation and interpreter. A
-cache that is missing, damaged or written by another stamp reads as none; one that cannot be written only
-costs the building next time.
+The tables go through classify.tables_state() and load_tables_state(): without the optional accelerator's
+objects (its finders, a scanner's automaton), which are made again from the plain tables when it runs here
+(a few milliseconds instead of ~20). Only what marshal holds exactly is kept (lists, tuples, dicts, sets,
+frozensets, bytes, str, numbers, None), plus a scanner's expression as its pattern and flags; anything else
+is not kept, and the classifier builds it as before. The file's stamp holds the interpreter, the table
+names, and the size and time of the modules that build them (classify, _scan, rules, logtext): tables made
+by other code are never read. One file per installation and interpreter. A cache that is missing, damaged
+or written by another stamp reads as none; one that cannot be written only costs the building next time.
 """
 
 from __future__ import annotations
@@ -51,19 +52,30 @@ def classifier_tables(folder: str, make: Callable[[], T]) -> T:
 
         stamp = _stamp()
         path = os.path.join(folder, _file_name(classify.__file__))
-        loaded = _load(path, stamp, classify._TABLES, _scan._TABLES)
         before = {id(key) for key in classify._TABLES} | {id(key) for key in _scan._TABLES}
+        state = _load(path, stamp)
+        if state is not None:
+            classify.load_tables_state(state)
+        # The keys put there from the file (load_tables_state leaves out those made for the accelerator
+        # when it does not run here, and the other way round).
+        loaded = {id(key) for key in classify._TABLES} | {id(key) for key in _scan._TABLES}
     except Exception:  # a layout this module does not know: the classifier is made as ever
         return make()
     made = make()
     try:
-        new_tables = [(key, value) for key, value in classify._TABLES.items() if id(key) not in before]
-        new_scans = [(key, value) for key, value in _scan._TABLES.items() if id(key) not in before]
+        new_tables = [id(key) for key in classify._TABLES if id(key) not in loaded]
+        new_scans = [id(key) for key in _scan._TABLES if id(key) not in loaded]
         if new_tables or new_scans:
             # One entry of each kind: the one just built, else the one read (a rule set whose scan terms
             # stayed the same keeps its scanner's tables; other rule sets' are dropped).
-            tables = new_tables[-1:] or [(key, classify._TABLES[key]) for key in loaded[0]]
-            scans = new_scans[-1:] or [(key, _scan._TABLES[key]) for key in loaded[1]]
+            read = loaded - before
+            tables, scans = classify.tables_state()
+            tables = [entry for entry in tables if id(entry[0]) in new_tables[-1:]] or [
+                entry for entry in tables if id(entry[0]) in read
+            ]
+            scans = [entry for entry in scans if id(entry[0]) in new_scans[-1:]] or [
+                entry for entry in scans if id(entry[0]) in read
+            ]
             _keep(path, stamp, tables, scans)
     except Exception:  # noqa: S110 - not kept: the tables are built again next time, nothing else changes
         pass
@@ -99,24 +111,25 @@ def _stamp() -> list[object]:
     return stamp
 
 
-def _load(
-    path: str, stamp: list[object], tables: dict[Any, Any], scans: dict[Any, Any]
-) -> tuple[list[Any], list[Any]]:
-    """The tables kept in `path` for `stamp`, into the two per-process caches (without replacing any); the
-    keys of those put there."""
+def _load(path: str, stamp: list[object]) -> tuple[list[Any], list[Any]] | None:
+    """The tables kept in `path` for `stamp` (classify.tables_state's form, a scanner's expression compiled
+    again), None when there are none or they are damaged or of another shape."""
     try:
         with open(path, "rb") as stream:
             # The user's own cache folder, as the rule library's cache; marshal builds plain data only.
             kept_stamp, kept_tables, kept_scans = marshal.loads(stream.read())  # noqa: S302
     except (OSError, ValueError, EOFError, TypeError):
-        return [], []  # none yet, or damaged: built and kept again
+        return None  # none yet, or damaged: built and kept again
     if kept_stamp != stamp or type(kept_tables) is not list or type(kept_scans) is not list:
-        return [], []
+        return None
     import re
 
+    from safe_pip import _scan, classify
+
+    names, slots = set(classify._TABLE_NAMES), len(_scan._TABLE_SLOTS)
     try:
-        found = [(key, values) for key, values in kept_tables if type(values) is dict and key not in tables]
-        found_scans = [
+        tables = [(key, values) for key, values in kept_tables]
+        scans = [
             (
                 key,
                 tuple(
@@ -127,13 +140,16 @@ def _load(
                 ),
             )
             for key, values in kept_scans
-            if type(values) is tuple and key not in scans
         ]
+        # Each entry a key (hashable) and the tables a classifier or scanner is made of, no more, no less.
+        for key, _ in tables + scans:
+            hash(key)
+        shaped = all(type(values) is dict and set(values) == names for _, values in tables) and all(
+            type(values) is tuple and len(values) == slots for _, values in kept_scans
+        )
     except Exception:  # entries of another shape (not pairs, a key that is no key): read as no cache
-        return [], []
-    tables.update(found)
-    scans.update(found_scans)
-    return [key for key, _ in found], [key for key, _ in found_scans]
+        return None
+    return (tables, scans) if shaped else None
 
 
 def _keep(
