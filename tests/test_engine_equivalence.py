@@ -39,17 +39,29 @@ LOGS = Path(__file__).resolve().parent / "fixtures" / "logs"
 LOG_FILES = sorted(LOGS.glob("**/*.log"))
 
 
-@pytest.fixture(autouse=True, params=["pure", "fast"])
+@pytest.fixture(autouse=True, params=["pure", "fast", "caseless"])
 def scan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Every comparison with the pure scan, and with the optional accelerator (extra 'fast') when it is
     installed: the new engine's results must not depend on it. With the accelerator every block is read
-    through the terms' anchors, as a big log's blocks are (see _scan.candidate_lines)."""
-    if request.param == "fast":
+    through the terms' anchors, as a big log's blocks are (see _scan.candidate_lines); "caseless", with
+    hyperscan too, through its caseless search (the corpus as one log: its lines are the anchors' less the
+    lines holding an anchor alone, which test_scan checks on every fixture)."""
+    if (
+        request.param == "caseless"
+        and request.function.__name__ == "test_same_results_as_before_on_every_fixture"
+    ):
+        pytest.skip("the caseless search's lines are compared on every fixture by test_scan")
+    if request.param in ("fast", "caseless"):
         pytest.importorskip(
             "ahocorasick_rs", reason="the optional accelerator (extra 'fast') is not installed"
         )
         monkeypatch.delenv("SAFE_PIP_PURE_SCAN", raising=False)
         monkeypatch.setattr(_scan, "_ANCHORS_AFTER", -1)
+        if request.param == "caseless":
+            pytest.importorskip("hyperscan", reason="the optional caseless search is not installed")
+            monkeypatch.setenv("SAFE_PIP_HYPERSCAN", "1")
+        else:
+            monkeypatch.setenv("SAFE_PIP_HYPERSCAN", "0")
     else:
         monkeypatch.setenv("SAFE_PIP_PURE_SCAN", "1")
     return str(request.param)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import random
+from pathlib import Path
 
 import pytest
 
@@ -303,3 +304,85 @@ def test_a_log_is_read_through_the_anchors_once_past_its_first_blocks(
         scanner.lines(block, 9) or ()
     )
     assert len(later) == (6 if machine_has_simd else 4)
+
+
+def _caseless(terms: list[bytes], monkeypatch: pytest.MonkeyPatch) -> TermScanner:
+    """A scanner that reads every block through hyperscan's caseless search (made in the process)."""
+    pytest.importorskip("hyperscan", reason="the optional caseless search (extra 'fast') is not installed")
+    monkeypatch.setenv("SAFE_PIP_HYPERSCAN", "1")
+    return _accelerated(terms)
+
+
+# Pieces in other cases than the terms' (bytes.lower folds A-Z only: "\xc9" is not "\xe9"), and Latin-1's
+# upper and lower e-acute beside a term that holds one.
+CASE_PIECES = [*ANCHOR_PIECES, b"ErRoR", b"MpIcXx", b"\xc9T\xc9", b"\xe9t\xe9", b"LNK1181", b"Devel Headers"]
+
+
+def test_the_caseless_search_gives_the_lines_the_scan_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`candidate_lines` through hyperscan gives exactly the lines `lines` gives (every line holding a term in
+    the block's lower case), numbered, in order, on random blocks of pieces in every case."""
+    terms = [*ANCHOR_TERMS, b"\xe9t\xe9"]
+    scanner = _caseless(terms, monkeypatch)
+    chooser = random.Random(29)
+    for _ in range(500):
+        block = b"".join(chooser.choice(CASE_PIECES) for _ in range(chooser.randint(0, 40)))
+        found = scanner.candidate_lines(block, 7)
+        assert found is not None
+        assert scanner.lowered == (b"", b"")  # no lower case made
+        assert list(found) == list(scanner.lines(block, 7) or ()), block
+    assert isinstance(scanner._caseless, tuple)  # through hyperscan
+
+
+def test_the_caseless_search_in_every_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from safe_pip.classify import Classifier
+    from safe_pip.rules import load_rules
+
+    terms = [term for term in Classifier(load_rules()).scan_terms if b"\n" not in term]
+    scanner = _caseless(terms, monkeypatch)
+    for path in sorted((Path(__file__).parent / "fixtures" / "logs").glob("**/*.log")):
+        block = path.read_bytes()
+        assert list(scanner.candidate_lines(block, 1) or ()) == list(scanner.lines(block, 1) or ()), path
+    assert isinstance(scanner._caseless, tuple)
+
+
+def test_the_caseless_database_is_made_apart_kept_and_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without SAFE_PIP_HYPERSCAN=1 no database is made in the process: a log past _CASELESS_AFTER starts a
+    process that keeps one in `database_folder` (the log goes on through the anchors); a later log past
+    _ANCHORS_AFTER reads it; a damaged file is read as none. No folder: hyperscan is never used."""
+    pytest.importorskip("hyperscan", reason="the optional caseless search (extra 'fast') is not installed")
+    from safe_pip import _scan
+
+    monkeypatch.delenv("SAFE_PIP_HYPERSCAN", raising=False)
+    monkeypatch.setattr(_scan, "_CASELESS", {})
+    monkeypatch.setattr(_scan, "_ANCHORS_AFTER", 10)
+    monkeypatch.setattr(_scan, "_CASELESS_AFTER", 100)
+    monkeypatch.setattr(_scan, "_SIMD_MACHINES", frozenset({platform.machine().lower()}))
+    block = b"mpicc x\nnothing\nMAX_JOBS=2\nmpicfoo\nDevel Headers\n"
+    monkeypatch.setattr(_scan, "database_folder", None)
+    scanner = _accelerated(ANCHOR_TERMS)
+    for _ in range(4):
+        list(scanner.candidate_lines(block, 1) or ())
+    assert scanner._caseless is False
+    monkeypatch.setattr(_scan, "database_folder", str(tmp_path))
+    scanner = _accelerated(ANCHOR_TERMS)
+    list(scanner.candidate_lines(block, 1) or ())
+    assert scanner._caseless is True  # past _ANCHORS_AFTER, none kept
+    for _ in range(3):
+        list(scanner.candidate_lines(block, 1) or ())
+    assert scanner._caseless is False  # past _CASELESS_AFTER: being made apart
+    assert _scan._MAKING[-1].wait(120) == 0
+    kept = list(tmp_path.glob("scan-*.hsdb"))
+    assert len(kept) == 1
+    scanner = _accelerated(ANCHOR_TERMS)
+    list(scanner.candidate_lines(block, 1) or ())
+    assert isinstance(scanner._caseless, tuple)
+    assert list(scanner.candidate_lines(block, 1) or ()) == list(scanner.lines(block, 1) or ())
+    kept[0].write_bytes(b"not a database")
+    monkeypatch.setattr(_scan, "_CASELESS", {})
+    scanner = _accelerated(ANCHOR_TERMS)
+    list(scanner.candidate_lines(block, 1) or ())
+    assert scanner._caseless is True

@@ -18,7 +18,9 @@ When the optional `ahocorasick-rs` package is installed (`pip install safe-pip-e
 Aho-Corasick pass over the block (a DFA, ~2 ms per MB) finds every line holding a term and the result is
 the same (tests/test_scan.py compares the two: `lines`, `spans`); `SAFE_PIP_PURE_SCAN=1` keeps the pure
 scan even then. Past a log's first half megabyte (`candidate_lines`), the accelerator's SIMD search looks for
-the terms' anchors instead, in a few passes of at most 64 patterns each (~1 ms per MB in all).
+the terms' anchors instead, in a few passes of at most 64 patterns each (~1 ms per MB in all). Where
+`hyperscan` is installed too (the same extra), a big log's blocks are read instead by one caseless search of
+every term over the block as it is (no lower case made; `_caseless_database`), once its database is kept.
 
 Anchors make the passes fewer: terms that begin alike ("mpic" for mpicc/mpicxx/mpic++, "lnk11" for
 LNK1104/LNK1181, "devel" for the "devel files/headers/..." wordings) are found by one pass for their shared
@@ -55,6 +57,7 @@ class TermScanner:
         "_ascii_finds",
         "_automaton_terms",
         "_block_bytes",
+        "_caseless",
         "_dfa",
         "_finds",
         "_trie",
@@ -77,6 +80,8 @@ class TermScanner:
         self._block_bytes = 0  # the bytes of the blocks `candidate_lines` read
         # see candidate_lines: made when first asked
         self._anchor_passes: list[tuple[Any, bool]] | None = None
+        # see candidate_lines: the caseless search's (database, scratch) when it runs, False when it cannot
+        self._caseless: tuple[Any, Any] | bool | None = None
         # What follows depends on the terms alone (and on whether the accelerator runs): worked out once per
         # process for each set of terms and shared (see _TABLES), as is the automaton of the terms.
         accelerated = bool(self.terms) and _accelerator(accelerate) is not None
@@ -274,10 +279,21 @@ class TermScanner:
         searched one group a pass (~0.2-0.35 ms per MB each on the same log, ~1 ms in all); a lone anchor
         shorter than 3 bytes (".h") has a pass of its own (one pattern: a memchr-based search). Where the
         search would be no faster (too many groups, or a machine without those instructions) the lines
-        are `lines`' own."""
+        are `lines`' own. With hyperscan and a kept database (see _caseless_database), the lines are
+        exactly `lines`' own, found in one caseless pass over the block as it is."""
         if not self._accelerated or self._across_lines:
             return None
         self._block_bytes += len(block)
+        caseless = self._caseless
+        if caseless is None or caseless is True:
+            # (a small log never asks: reading a kept database costs more than the automaton of all terms)
+            if caseless is None and (self._block_bytes > _ANCHORS_AFTER or _caseless_forced()):
+                caseless = self._caseless = self._caseless_search(make=False)
+            elif caseless is True and self._block_bytes > _CASELESS_AFTER:
+                caseless = self._caseless = self._caseless_search(make=True)
+        if caseless is not None and caseless is not True and caseless is not False:
+            self.lowered = (b"", b"")  # (none made: a caller that needs the block's lower case makes it)
+            return _caseless_lines(block, first_line, caseless)
         passes = self._anchor_passes
         if passes is None:
             if self._block_bytes <= _ANCHORS_AFTER:
@@ -288,6 +304,16 @@ class TermScanner:
         if not passes:
             return self._automaton_lines(block, first_line)
         return self._anchored_lines(block, first_line, passes)
+
+    def _caseless_search(self, make: bool) -> tuple[Any, Any] | bool:
+        """The second optional accelerator's (hyperscan's) caseless search of the terms over a block as it
+        is, with its scratch space (see `_caseless_database`); True when it is there but no database is
+        kept yet (asked again, with `make`, past _CASELESS_AFTER bytes of the log); False when it is not
+        there, not wanted, or its database is being made for the next runs."""
+        database = _caseless_database([self.terms[index] for index in self._automaton_terms], make)
+        if database is None or database is True:
+            return database is True
+        return database, _hyperscan_module().Scratch(database)
 
     def _anchored_lines(
         self, block: bytes, first_line: int, passes: list[tuple[Any, bool]]
@@ -529,6 +555,148 @@ def _anchor_passes(terms: Sequence[bytes]) -> list[tuple[Any, bool]]:
     return [
         (ahocorasick_rs.BytesAhoCorasick(group, matchkind=kind), skip) for group, skip in zip(groups, unusual)
     ]
+
+
+# The second optional accelerator (hyperscan, extra 'fast'): one caseless search of every term over a block as
+# it is (no lower case made: one pass where the anchors take five or six passes over a lower case made first;
+# a verbose build log's block scan ~2.2 ms per MB where it took ~5.2). Its database of today's ~400 terms
+# takes ~0.1 s and ~40 MB to make, more than a diagnosis may hold: it is made once per rule set and machine by
+# a process of its own, started when a log passes this many bytes, and kept in `database_folder`, where later
+# runs read it (~1-2 ms) once a log passes _ANCHORS_AFTER.
+_CASELESS_AFTER = 16 << 20
+# The databases made or read in this process, by their terms.
+_CASELESS: dict[tuple[bytes, ...], Any] = {}
+# Where the databases are kept (the commands that diagnose set it to the user's cache folder); None: never
+# used (but with SAFE_PIP_HYPERSCAN=1, which makes one in the process itself, from a log's first block:
+# the tests' way to run it on small logs).
+database_folder: str | None = None
+# The process making a database (see _make_database_later), kept while it runs.
+_MAKING: list[Any] = []
+# What that process runs: the terms (marshalled) on its standard input, the file to write as its argument.
+_MAKE_DATABASE = """
+import marshal, os, sys
+import hyperscan
+terms = marshal.loads(sys.stdin.buffer.read())
+database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+database.compile(expressions=terms, flags=hyperscan.HS_FLAG_CASELESS, literal=True)
+path = sys.argv[1]
+temporary = f"{path}.{os.getpid()}.tmp"
+os.makedirs(os.path.dirname(path), exist_ok=True)
+with open(temporary, "wb") as stream:
+    stream.write(hyperscan.dumpb(database))
+os.replace(temporary, path)
+"""
+
+
+def _hyperscan_module() -> Any:
+    """hyperscan's module, or None: not installed, or not wanted (SAFE_PIP_HYPERSCAN=0; SAFE_PIP_PURE_SCAN
+    is asked before, by TermScanner)."""
+    if os.environ.get("SAFE_PIP_HYPERSCAN") == "0":
+        return None
+    try:
+        import hyperscan  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return hyperscan
+
+
+def _caseless_forced() -> bool:
+    return os.environ.get("SAFE_PIP_HYPERSCAN") == "1"
+
+
+def _caseless_database(terms: Sequence[bytes], make: bool) -> Any:
+    """hyperscan's database of `terms` (ASCII letters matched in either case, as `bytes.lower` makes them
+    alike): made or read before in this process, or read from `database_folder`; with SAFE_PIP_HYPERSCAN=1
+    made now. True when hyperscan is there, none is kept and `make` is false; with `make`, a process is
+    started that makes it for the next runs (None). None too when hyperscan is not there or not wanted, no
+    folder is set, or the database cannot be made or run (an old release without its literal search;
+    another machine's kept database that does not run here is made again)."""
+    hyperscan = _hyperscan_module()
+    if hyperscan is None:
+        return None
+    key = tuple(terms)
+    database = _CASELESS.get(key)
+    if database is not None:
+        return database
+    if _caseless_forced():
+        try:
+            database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            database.compile(expressions=list(key), flags=hyperscan.HS_FLAG_CASELESS, literal=True)
+            database.scan(b"x", match_event_handler=_no_match, scratch=hyperscan.Scratch(database))
+        except Exception:  # an old release (no literal search), a processor it does not run on
+            return None
+        _CASELESS[key] = database
+        return database
+    if database_folder is None:
+        return None
+    import hashlib
+    import platform
+
+    digest = hashlib.sha256(repr((getattr(hyperscan, "__version__", ""), platform.machine(), key)).encode())
+    path = os.path.join(database_folder, f"scan-{digest.hexdigest()[:24]}.hsdb")
+    try:
+        with open(path, "rb") as stream:
+            database = hyperscan.loadb(stream.read(), hyperscan.HS_MODE_BLOCK)
+        # (one made for another processor fails here; a database read has no scratch space of its own)
+        database.scan(b"x", match_event_handler=_no_match, scratch=hyperscan.Scratch(database))
+    except Exception:  # none kept yet, damaged, or not for this machine
+        if make:
+            _make_database_later(path, key)
+            return None
+        return True
+    _CASELESS[key] = database
+    return database
+
+
+def _make_database_later(path: str, terms: tuple[bytes, ...]) -> None:
+    """Start a process that makes the database of `terms` and writes it to `path` (atomically), not waited
+    for: this run goes on with the anchors' passes; one that cannot start costs only the next runs' speed."""
+    import marshal
+    import subprocess
+    import sys
+
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _MAKE_DATABASE, path],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _MAKING.append(child)
+        if child.stdin is not None:
+            child.stdin.write(marshal.dumps(list(terms)))
+            child.stdin.close()
+    except OSError:
+        pass
+
+
+def _no_match(*_: object) -> None:
+    return None
+
+
+def _caseless_lines(block: bytes, first_line: int, search: tuple[Any, Any]) -> Iterator[tuple[int, int, int]]:
+    """(line number, start, end) of each line of `block` holding a term, through hyperscan's caseless search
+    (`search`: its database and scratch space). It reports the end of every match in order; no term holds a
+    newline, so a match lies in the line its end is in."""
+    database, scratch = search
+    ends: list[int] = []
+    note = ends.append
+    database.scan(
+        block, match_event_handler=lambda _id, _from, to, _flags, _context: note(to), scratch=scratch
+    )
+    rfind, find, count = block.rfind, block.find, block.count
+    number, counted_to, line_end = first_line, 0, -1
+    size = len(block)
+    for to in ends:
+        if to <= line_end:
+            continue  # in the line found last
+        start = rfind(b"\n", 0, to) + 1
+        line_end = find(b"\n", to)
+        if line_end < 0:
+            line_end = size
+        number += count(b"\n", counted_to, start)
+        counted_to = start
+        yield number, start, line_end
 
 
 # What fills ordinary build logs: an anchor found in it would send most lines through its terms' checks.

@@ -404,14 +404,18 @@ def _cmd_diagnose(invocation: Invocation, console: Console) -> int:
     tables (_tablecache), kept in the user's cache folder. Its imports, patterns and tables are a failed
     install's: ~40-45 ms of CPU at each start, before the first line of the log is read."""
     _compile_from_cache()
+    from safe_pip import _scan
     from safe_pip._recache import save
     from safe_pip._tablecache import classifier_tables
     from safe_pip.commands import run_own_command
     from safe_pip.commands.context import user_folder
 
+    folder = user_folder("cache")
+    _scan.database_folder = folder  # the optional caseless search's database, kept for the next runs
     try:
-        return classifier_tables(user_folder("cache"), lambda: run_own_command(invocation, console))
+        return classifier_tables(folder, lambda: run_own_command(invocation, console))
     finally:
+        _scan.database_folder = None
         save()  # when this run compiled a pattern the cache lacked
 
 
