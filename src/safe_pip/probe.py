@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -103,6 +102,8 @@ def check_interpreter(
     python: str, env: Mapping[str, str] | None = None, timeout: float = 30
 ) -> InterpreterCheck:
     """Run `python` on a tiny script to tell a missing pip from a broken or non-Python program."""
+    import subprocess
+
     try:
         completed = subprocess.run(
             [python, "-c", _CHECK_SCRIPT],
@@ -296,6 +297,8 @@ def _read(path: str) -> str | None:
 def _run(argv: list[str], timeout: float = 5, *, merged: bool = False) -> str | None:
     """The command's stdout (or its stderr when stdout is empty; both, in order, with `merged`); None when it
     could not run or did not finish in time."""
+    import subprocess
+
     from safe_pip.runner import stopped_with_safe_pip
 
     try:
@@ -542,6 +545,8 @@ for name in names:
 def import_installed(python: str, distributions: Sequence[str], timeout: float = 300) -> tuple[int, str]:
     """Import the distributions' modules in the target; (exit code, output). Imports may be slow (torch):
     a generous timeout."""
+    import subprocess
+
     try:
         completed = subprocess.run(
             [python, "-c", _IMPORT_SCRIPT, *distributions],
@@ -605,6 +610,8 @@ def detect_newest_wheel(
 def detect_resolves(python: str, args: tuple[str, ...], timeout: float = 180) -> bool | None:
     """Whether the target's pip resolves `pip install ARGS` (a dry run: nothing is installed); None when it
     cannot say (pip older than 22.2, no answer in time)."""
+    import subprocess
+
     pip = detect_pip_version(python, ask=True)
     if pip is None or pip < (22, 2):
         return None
@@ -798,6 +805,7 @@ class _EarlyQuery:
     """The facts script and index query of detect_facts_and_index_files, started before it is asked."""
 
     def __init__(self, argv: list[str], timeout: float) -> None:
+        import subprocess
         import time
 
         self._deadline = time.monotonic() + timeout
@@ -808,6 +816,7 @@ class _EarlyQuery:
 
     def output(self) -> str | None:
         """Its standard output, None when it did not end by its deadline (it is stopped then)."""
+        import subprocess
         import time
 
         from safe_pip.runner import stopped_with_safe_pip
@@ -885,6 +894,8 @@ _PROJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 def _run_stdout(argv: list[str], timeout: float) -> str | None:
     """The standard output of a probe (not its standard error), None when it could not run in time."""
+    import subprocess
+
     from safe_pip.runner import stopped_with_safe_pip
 
     try:
@@ -934,6 +945,8 @@ _WSL_SMI = "/usr/lib/wsl/lib/nvidia-smi"
 
 def run_merged(argv: Sequence[str], timeout: float = 10) -> tuple[int, str] | None:
     """(exit code, stdout and stderr in order); None when the program could not start or did not finish."""
+    import subprocess
+
     from safe_pip.runner import stopped_with_safe_pip
 
     try:
@@ -1180,6 +1193,8 @@ def detect_programs(names: Sequence[str]) -> dict[str, bool]:
 def detect_pkg_config_modules(names: Sequence[str], timeout: float = 5) -> dict[str, bool | None]:
     """Whether pkg-config finds each module (`pkg-config --exists NAME`); None when pkg-config is not here
     or did not answer."""
+    import subprocess
+
     pkg_config = shutil.which("pkg-config")
     found: dict[str, bool | None] = {}
     for name in names:

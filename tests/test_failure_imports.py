@@ -1,0 +1,39 @@
+"""What a failed install's diagnosis imports (issue 17): modules it does not need on every failure are
+imported where they are used, so that a failure's own cost is not theirs. Each check runs in a fresh
+interpreter."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _imported_after(code: str, names: tuple[str, ...]) -> dict[str, bool]:
+    check = code + f"import sys\nprint(' '.join(str(name in sys.modules) for name in {names!r}))\n"
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "src"), "SAFE_PIP_PURE_SCAN": "1"}
+    done = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True, check=True)
+    return dict(zip(names, (word == "True" for word in done.stdout.split())))
+
+
+def test_the_failure_flow_does_not_import_subprocess() -> None:
+    """probe runs its programs through subprocess, and a build failure's diagnosis runs none of them:
+    `import subprocess` (with threading, selectors, locale: ~5-8 ms of CPU) waits for the first probe
+    that runs one."""
+    imported = _imported_after(
+        "from safe_pip import cli\nfor name in cli._DIAGNOSIS_MODULES:\n    __import__(name)\n",
+        ("subprocess", "safe_pip.probe"),
+    )
+    assert imported == {"subprocess": False, "safe_pip.probe": True}
+
+
+def test_a_probe_that_runs_a_program_still_runs_it() -> None:
+    imported = _imported_after(
+        "from safe_pip.probe import run_merged\n"
+        "import sys\n"
+        "assert run_merged([sys.executable, '-c', 'print(42)']) == (0, '42\\n')\n",
+        ("subprocess",),
+    )
+    assert imported == {"subprocess": True}
