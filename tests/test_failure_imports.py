@@ -37,3 +37,32 @@ def test_a_probe_that_runs_a_program_still_runs_it() -> None:
         ("subprocess",),
     )
     assert imported == {"subprocess": True}
+
+
+_NO_FILES = """
+from safe_pip.index import INDEX_MARK, explain, parse_index_output
+from safe_pip.wheeltags import InterpreterTags
+import json
+answer = {"links": [], "fetch": [], "error": None, "index_urls": [], "find_links": [], "no_index": True}
+query = parse_index_output(INDEX_MARK + json.dumps(answer) + "\\n", "No_Such.Project")
+assert query is not None and query.project == "no-such-project", query
+target = InterpreterTags("cp", (3, 11), "cp311", "linux", "x86_64", ("cp311-cp311-linux_x86_64",), (2, 36))
+found = explain(query, target, python_version="3.11.7", requested=">=1.0", similar=("requests",))
+assert found is not None and found.kind == "no-such-project", found
+"""
+
+
+def test_an_index_answer_without_files_is_read_without_packaging() -> None:
+    """A project the index lists no file of (a typo, --no-index: the usual no-release failure) is explained
+    without packaging's versions, specifiers and tags (with typing, logging and subprocess: ~10-15 ms of
+    CPU); a file listed needs them."""
+    assert _imported_after(_NO_FILES, ("packaging", "typing", "subprocess")) == {
+        "packaging": False,
+        "typing": False,
+        "subprocess": False,
+    }
+    with_file = _NO_FILES.replace(
+        '"links": []', '"links": [{"file": "no_such_project-1.0-py3-none-any.whl"}]'
+    )
+    with_file = with_file.replace('found.kind == "no-such-project"', "True")
+    assert _imported_after(with_file, ("packaging",)) == {"packaging": True}

@@ -18,14 +18,17 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
-from packaging.version import InvalidVersion, Version
-
 from safe_pip.logpython import LogPython
 from safe_pip.releasetables import AS_OF as RELEASES_AS_OF
 from safe_pip.releasetables import ProjectReleases
 from safe_pip.wheeltags import InterpreterTags, explain_wheel, parse_platform
+
+# packaging (with typing, logging, subprocess and its tag code: ~10-15 ms of CPU) is imported by the functions
+# that read versions, specifiers and wheel names: not when the index lists no file of the project (issue 17).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
 
 __all__ = [
     "INDEX_MARK",
@@ -141,6 +144,9 @@ class Explanation:
 def parse_index_output(text: str, project: str) -> IndexQuery | None:
     """The query script's report (its `safe-pip-index {json}` line); None when it is not there, not readable,
     or the script failed inside pip (an old or changed pip: nothing said rather than a guess)."""
+    # (facts' PEP 503 name, as packaging's: packaging is imported only when a file is listed, _file_version)
+    from safe_pip.facts import canonical_name
+
     for line in text.splitlines():
         if not line.startswith(INDEX_MARK):
             continue
@@ -148,7 +154,7 @@ def parse_index_output(text: str, project: str) -> IndexQuery | None:
             data = json.loads(line[len(INDEX_MARK) :])
             if data.get("error"):
                 return None
-            wanted = canonicalize_name(project)
+            wanted = canonical_name(project)
             files = []
             for item in data.get("links") or ():
                 name = str(item.get("file") or "")
@@ -216,6 +222,9 @@ def _fetch_problems(messages: Iterable[str]) -> tuple[tuple[str, ...], tuple[str
 
 def _file_version(filename: str, project: str) -> Version | None:
     """The version of a distribution file of `project` (a canonical name); None when it is not one."""
+    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+    from packaging.version import InvalidVersion, Version
+
     if filename.endswith(".whl"):
         try:
             name, version, _build, _tags = parse_wheel_filename(filename)
@@ -248,6 +257,8 @@ class _Verdict:
 def _allowed_formats(project: str, only_binary: Sequence[str], no_binary: Sequence[str]) -> tuple[bool, bool]:
     """(wheels allowed, sdists allowed) for `project` under pip's format control: a project named in one of
     the options wins over `:all:` in the other."""
+    from packaging.utils import canonicalize_name
+
     only = {canonicalize_name(name) if name != ":all:" else name for name in only_binary}
     never = {canonicalize_name(name) if name != ":all:" else name for name in no_binary}
     if project in only:
@@ -306,6 +317,9 @@ def _verdict(
 
 def _platform_known(filename: str, target: InterpreterTags) -> bool:
     """Whether the target's pip lists one of the wheel's platform tags (for any Python)."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+    from packaging.version import InvalidVersion
+
     try:
         _name, _version, _build, tags = parse_wheel_filename(filename)
     except (InvalidWheelFilename, InvalidVersion):
@@ -320,6 +334,8 @@ def _known_platforms(supported: tuple[str, ...]) -> frozenset[str]:
 
 
 def _python_fits(requires: str, python_version: str) -> bool:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     try:
         return SpecifierSet(requires).contains(python_version, prereleases=True)
     except InvalidSpecifier:
@@ -328,6 +344,9 @@ def _python_fits(requires: str, python_version: str) -> bool:
 
 def _python_tags(filename: str) -> set[tuple[str, int, int | None]]:
     """(implementation, major, minor or None) of each interpreter tag of a wheel (`cp311` -> cp 3 11)."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+    from packaging.version import InvalidVersion
+
     found: set[tuple[str, int, int | None]] = set()
     try:
         _name, _version, _build, tags = parse_wheel_filename(filename)
@@ -356,16 +375,18 @@ def explain(
     says nothing certain (it could not be read, or something there does fit: the failure lies elsewhere).
     `similar`: projects the user may have meant (asked only when the project is not there)."""
     project = query.project
-    try:
-        specifier = SpecifierSet(requested)
-    except InvalidSpecifier:
-        specifier = SpecifierSet()
-        requested = ""
     facts = _facts_json(target, python_version)
     if not query.files:
         if query.unreachable or (not query.not_found and query.index_urls and not query.no_index):
             return None  # an index that could not be read, or one that answered oddly: no guess
         return _no_such_project(query, similar, facts)
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        specifier = SpecifierSet(requested)
+    except InvalidSpecifier:
+        specifier = SpecifierSet()
+        requested = ""
     allow_pre = query.pre or bool(specifier.prereleases)
     # pip 22 and newer skip a yanked release unless pinned to it with ==; older pips take one when every
     # release that fits is yanked (with a warning), so for them it is never why nothing fit.
@@ -604,6 +625,9 @@ def _words_python(
 
 def _platform_names(verdicts: Iterable[_Verdict]) -> list[str]:
     """What the files are built for, grouped: `Windows (win32, win_amd64)`, `Linux with glibc >= 2.28`."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+    from packaging.version import InvalidVersion
+
     groups: dict[str, set[str]] = {}
     for verdict in verdicts:
         if not verdict.wheel:
@@ -680,6 +704,8 @@ def _words_only_binary(
     _python: str,
     query: IndexQuery,
 ) -> str:
+    from packaging.utils import canonicalize_name
+
     named = (
         project
         if canonicalize_name(project) in {canonicalize_name(n) for n in query.only_binary}
@@ -700,6 +726,8 @@ def _words_no_binary(
     _python: str,
     query: IndexQuery,
 ) -> str:
+    from packaging.utils import canonicalize_name
+
     named = (
         project if canonicalize_name(project) in {canonicalize_name(n) for n in query.no_binary} else ":all:"
     )
@@ -955,6 +983,8 @@ def pythons_with_wheel(
 
 
 def _specifier_of(requirement: str) -> SpecifierSet | None:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     match = re.match(r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*([^;]*)", requirement)
     try:
         return SpecifierSet(match.group(1).strip()) if match else SpecifierSet()
@@ -1030,6 +1060,9 @@ def explain_log(
     name (`similar`, from the caller). For a project release-tables.toml lists, what the list (or its absence)
     means there, with the Python and platform the rest of the log names (`log`, from logpython). None when the
     lines say nothing more than pip did."""
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
     for line in lines:
         match = _FROM_VERSIONS.search(line)
         if match is None:
@@ -1170,6 +1203,9 @@ def explain_log(
 def _wanted_exists(known: ProjectReleases, spec: str) -> bool:
     """Whether some release up to the table's newest can satisfy `spec` (a pin at most the newest; a range
     that holds the newest): a pin past every release the table knows may not exist at all."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
     pinned = re.fullmatch(r"===?([\w.!+-]+)", spec)
     try:
         if pinned:
@@ -1180,6 +1216,8 @@ def _wanted_exists(known: ProjectReleases, spec: str) -> bool:
 
 
 def _excludes_all(spec: str, versions: Sequence[Version]) -> bool:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     try:
         wanted = SpecifierSet(spec)
     except InvalidSpecifier:
@@ -1202,6 +1240,8 @@ def _explain_with_table(
     at the project's last release for some Python (or platform), or no release at all of a project that
     publishes only wheels, read with the Python and platform the log names. None when the table and the log
     together say no more than pip did."""
+    from packaging.version import InvalidVersion, Version
+
     name = known.name
     dated = f"(the index on {RELEASES_AS_OF})"
     seen_python = (log.python_line,) if log.python_line else ()

@@ -13,12 +13,12 @@ import re
 import sys
 from dataclasses import dataclass
 
-from packaging.version import InvalidVersion, Version
-
 # `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from packaging.version import Version
 
 __all__ = [
     "AS_OF",
@@ -75,6 +75,8 @@ class ProjectReleases:
 
     def pythons_ending_at(self, version: str) -> tuple[str, ...]:
         """The Pythons whose last release is `version` (a list that ends there was cut by the Python)."""
+        from packaging.version import InvalidVersion, Version
+
         try:
             wanted = Version(version)
         except InvalidVersion:
@@ -83,6 +85,8 @@ class ProjectReleases:
 
     def platforms_ending_at(self, version: str) -> tuple[str, ...]:
         """The platforms whose newest wheel is `version`, older than the project's newest release."""
+        from packaging.version import InvalidVersion, Version
+
         try:
             wanted = Version(version)
         except InvalidVersion:
@@ -160,6 +164,8 @@ def parse_release_tables(text: str, origin: str = "release-tables.toml") -> dict
 
 
 def _version(value: object, where: str) -> Version:
+    from packaging.version import InvalidVersion, Version
+
     try:
         return Version(str(value)) if isinstance(value, str) else Version("not a version")
     except InvalidVersion:

@@ -12,8 +12,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from packaging.tags import Tag, parse_tag
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+# packaging's tags and wheel names are imported where a wheel's name is read (issue 17).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from packaging.tags import Tag
 
 __all__ = ["InterpreterTags", "WheelMismatch", "describe_wheel", "explain_wheel", "parse_platform"]
 
@@ -123,6 +125,8 @@ def explain_wheel(filename: str, target: InterpreterTags) -> list[WheelMismatch]
     Every tag of the wheel is compared with the target and the closest one (fewest failing dimensions) is
     explained. When every dimension fits but the target's pip does not list the tag, the pip is too old.
     """
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
     try:
         _, _, _, tags = parse_wheel_filename(filename)
     except InvalidWheelFilename:
@@ -142,6 +146,8 @@ def explain_wheel(filename: str, target: InterpreterTags) -> list[WheelMismatch]
 def describe_wheel(filename: str) -> str | None:
     """What a wheel is built for, in words, without comparing it to anything (a log from elsewhere):
     `x-1.0-cp311-cp311-win_amd64.whl` -> "CPython 3.11 on Windows x86_64 (cp311-cp311-win_amd64)"."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
     try:
         _, _, _, tags = parse_wheel_filename(filename)
     except InvalidWheelFilename:
@@ -330,4 +336,6 @@ def _version(parts: Sequence[int]) -> str:
 
 def tags_of(names: Iterable[str]) -> tuple[str, ...]:
     """Tag strings, expanded (`cp311-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64` gives two)."""
+    from packaging.tags import parse_tag
+
     return tuple(str(tag) for name in names for tag in parse_tag(name))
