@@ -84,3 +84,31 @@ def test_the_index_explanation_says_what_a_python_name_is(project: str, said: st
     assert found.summary.startswith(f"There is no project named {project} on pypi.org: ")
     assert said in found.summary
     assert advice in found.hint
+
+
+def test_the_prefilter_keeps_what_difflib_would_score() -> None:
+    """_may_be_close keeps the names difflib.get_close_matches would score (its two bounds, computed apart):
+    the look-alikes found through it are the same, over typed names of every sort (misspelt popular names,
+    short, long, other scripts, punctuation)."""
+    import difflib
+    import random
+
+    from safe_pip.projectnames import _may_be_close, popular_projects
+
+    names = popular_projects()
+    rng = random.Random(17)
+    typed = ["reqeusts", "numpyy", "abc", "x" * 40, "ñandú", "torch-\u0130", "a.b_c-d", "--"]
+    for _ in range(50):
+        letters = list(rng.choice(names))
+        for _ in range(rng.randint(0, 3)):
+            at = rng.randrange(len(letters) + 1)
+            if rng.random() < 0.5:
+                letters.insert(at, rng.choice("abcdefghijklmnopqrstuvwxyz-_.0123456789é"))
+            elif at < len(letters):
+                del letters[at]
+        typed.append("".join(letters) or "q")
+    for word in typed:
+        for cutoff in (0.6, 0.75):
+            kept = _may_be_close(word, names, cutoff)
+            found = difflib.get_close_matches(word, kept, n=len(kept), cutoff=cutoff) if kept else []
+            assert found == difflib.get_close_matches(word, names, n=len(names), cutoff=cutoff), word

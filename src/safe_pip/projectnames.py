@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 
 from safe_pip.facts import canonical_name
 
@@ -285,7 +286,9 @@ def _similar_projects(name: str, limit: int) -> tuple[str, ...]:
     if len(wanted) >= 3:
         # The best `limit` at 0.85, else the best at 0.75: one pass of difflib over the ~5,000 names (at 0.75,
         # best first) instead of two; the few it keeps are scored again as it scores them.
-        candidates = popular_projects()
+        candidates = _may_be_close(wanted, popular_projects(), 0.75)
+        if not candidates:
+            return tuple(found[:limit])
         near = difflib.get_close_matches(wanted, candidates, n=len(candidates), cutoff=0.75)
         close = [
             project for project in near if difflib.SequenceMatcher(None, project, wanted).ratio() >= 0.85
@@ -293,3 +296,24 @@ def _similar_projects(name: str, limit: int) -> tuple[str, ...]:
         for project in close:
             add(project)
     return tuple(found[:limit])
+
+
+def _may_be_close(wanted: str, candidates: Sequence[str], cutoff: float) -> list[str]:
+    """The candidates, in order, that pass the two bounds difflib.get_close_matches checks before it scores a
+    candidate (real_quick_ratio: the lengths; quick_ratio: the characters both hold, counted as it counts
+    them): the same ones it would score, found without a SequenceMatcher per candidate (~40% of its cost over
+    the ~5,000 popular names)."""
+    size = len(wanted)
+    counts = tuple((character, wanted.count(character)) for character in set(wanted))
+    kept = []
+    for candidate in candidates:
+        length = len(candidate) + size
+        if 2.0 * min(len(candidate), size) / length < cutoff:
+            continue
+        matches = 0
+        for character, count in counts:
+            found = candidate.count(character)
+            matches += found if found < count else count
+        if 2.0 * matches / length >= cutoff:
+            kept.append(candidate)
+    return kept
