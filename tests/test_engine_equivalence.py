@@ -44,13 +44,9 @@ def scan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     """Every comparison with the pure scan, and with the optional accelerator (extra 'fast') when it is
     installed: the new engine's results must not depend on it. With the accelerator every block is read
     through the terms' anchors, as a big log's blocks are (see _scan.candidate_lines); "caseless", with
-    hyperscan too, through its caseless search (the corpus as one log: its lines are the anchors' less the
-    lines holding an anchor alone, which test_scan checks on every fixture)."""
-    if (
-        request.param == "caseless"
-        and request.function.__name__ == "test_same_results_as_before_on_every_fixture"
-    ):
-        pytest.skip("the caseless search's lines are compared on every fixture by test_scan")
+    hyperscan too, through its caseless search, which also tells the window literals a block holds (the
+    corpus as one log, and the comparison's own check; test_scan compares its lines with the scan's on
+    every fixture)."""
     if request.param in ("fast", "caseless"):
         pytest.importorskip(
             "ahocorasick_rs", reason="the optional accelerator (extra 'fast') is not installed"
@@ -250,7 +246,11 @@ def test_same_results_as_before_on_every_fixture(scan: str, path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("scan", "how"),
-    [pytest.param(scan, how, id=f"{scan}-{how}") for how in ["stream", "blocks", "lines"] for scan in SCANS],
+    [
+        pytest.param(scan, how, id=f"{scan}-{how}")
+        for how in ["stream", "blocks", "lines"]
+        for scan in [*SCANS, "caseless"]
+    ],
     indirect=["scan"],
 )
 def test_same_results_as_before_on_the_whole_corpus_as_one_log(scan: str, how: str) -> None:

@@ -386,3 +386,25 @@ def test_the_caseless_database_is_made_apart_kept_and_read(
     scanner = _accelerated(ANCHOR_TERMS)
     list(scanner.candidate_lines(block, 1) or ())
     assert scanner._caseless is True
+
+
+def test_the_caseless_search_tells_the_present_literals_and_unclean_bytes_a_block_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`block_facts`: of the literals asked, exactly those the block's lower case holds (in any case, across
+    lines too), and whether the block holds a byte other than printable ASCII, tab and newline (a control
+    byte, NUL, DEL, a byte above 127), as one `in` per literal and one `translate` would say."""
+    scanner = _caseless(ANCHOR_TERMS, monkeypatch)
+    asked = (b"because ", b"jobs\nmpic", b"\xe9t\xe9", b"devel headers")
+    scanner.present_literals = asked
+    clean = b"\t\n" + bytes(range(0x20, 0x7F))
+    pieces = [*CASE_PIECES, b"BeCause ", b"\r", b"\x00", b"\x7f", b"\x1b[0m", b"\x0c", b"\t", b"~"]
+    chooser = random.Random(31)
+    for _ in range(500):
+        block = b"".join(chooser.choice(pieces) for _ in range(chooser.randint(0, 40)))
+        list(scanner.candidate_lines(block, 1) or ())
+        assert scanner.block_facts is not None
+        facts_block, present, unclean = scanner.block_facts
+        assert facts_block is block
+        assert present == {literal for literal in asked if literal in block.lower()}, block
+        assert unclean == bool(block.translate(None, clean)), block

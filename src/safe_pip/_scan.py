@@ -63,7 +63,9 @@ class TermScanner:
         "_trie",
         "_trie_terms",
         "_under",
+        "block_facts",
         "lowered",
+        "present_literals",
         "terms",
     )
 
@@ -82,6 +84,11 @@ class TermScanner:
         self._anchor_passes: list[tuple[Any, bool]] | None = None
         # see candidate_lines: the caseless search's (database, scratch) when it runs, False when it cannot
         self._caseless: tuple[Any, Any] | bool | None = None
+        # Literals a caller asks about whole blocks (the classifier's window literals): the caseless search
+        # tells which of them the block's lower case holds, and whether the block holds a byte that is not
+        # printable ASCII, tab or newline, as `block_facts` (the block, those literals, that), or None.
+        self.present_literals: tuple[bytes, ...] = ()
+        self.block_facts: tuple[bytes, frozenset[bytes], bool] | None = None
         # What follows depends on the terms alone (and on whether the accelerator runs): worked out once per
         # process for each set of terms and shared (see _TABLES), as is the automaton of the terms.
         accelerated = bool(self.terms) and _accelerator(accelerate) is not None
@@ -293,7 +300,7 @@ class TermScanner:
                 caseless = self._caseless = self._caseless_search(make=True)
         if caseless is not None and caseless is not True and caseless is not False:
             self.lowered = (b"", b"")  # (none made: a caller that needs the block's lower case makes it)
-            return _caseless_lines(block, first_line, caseless)
+            return self._caseless_lines(block, first_line, caseless)
         passes = self._anchor_passes
         if passes is None:
             if self._block_bytes <= _ANCHORS_AFTER:
@@ -310,10 +317,38 @@ class TermScanner:
         is, with its scratch space (see `_caseless_database`); True when it is there but no database is
         kept yet (asked again, with `make`, past _CASELESS_AFTER bytes of the log); False when it is not
         there, not wanted, or its database is being made for the next runs."""
-        database = _caseless_database([self.terms[index] for index in self._automaton_terms], make)
+        terms = [self.terms[index] for index in self._automaton_terms]
+        database = _caseless_database(terms, self.present_literals, make)
         if database is None or database is True:
             return database is True
         return database, _hyperscan_module().Scratch(database)
+
+    def _caseless_lines(
+        self, block: bytes, first_line: int, search: tuple[Any, Any]
+    ) -> Iterator[tuple[int, int, int]]:
+        """(line number, start, end) of each line of `block` holding a term, through hyperscan's caseless
+        search (`search`: its database and scratch space), which reports the end of every term's match in
+        order (no term holds a newline: a match lies in the line its end is in), and once each of the
+        present literals and unclean bytes the block holds (see _caseless_database): `block_facts`."""
+        database, scratch = search
+        ends: list[int] = []
+        note = ends.append
+        others: set[int] = set()
+        other = others.add
+        terms = len(self._automaton_terms)
+        database.scan(
+            block,
+            match_event_handler=lambda index, _from, to, _flags, _context: (
+                note(to) if index < terms else other(index)
+            ),
+            scratch=scratch,
+        )
+        asked = self.present_literals
+        controls = terms + len(asked)  # (the patterns past the literals: see _CONTROL_BYTES)
+        present = frozenset(asked[index - terms] for index in others if index < controls)
+        unclean = any(index >= controls for index in others) or not block.isascii() or b"\0" in block
+        self.block_facts = (block, present, unclean)
+        return _lines_of_ends(block, first_line, ends)
 
     def _anchored_lines(
         self, block: bytes, first_line: int, passes: list[tuple[Any, bool]]
@@ -564,8 +599,8 @@ def _anchor_passes(terms: Sequence[bytes]) -> list[tuple[Any, bool]]:
 # a process of its own, started when a log passes this many bytes, and kept in `database_folder`, where later
 # runs read it (~1-2 ms) once a log passes _ANCHORS_AFTER.
 _CASELESS_AFTER = 16 << 20
-# The databases made or read in this process, by their terms.
-_CASELESS: dict[tuple[bytes, ...], Any] = {}
+# The databases made or read in this process, by their terms and present literals.
+_CASELESS: dict[tuple[tuple[bytes, ...], tuple[bytes, ...]], Any] = {}
 # Where the databases are kept (the commands that diagnose set it to the user's cache folder); None: never
 # used (but with SAFE_PIP_HYPERSCAN=1, which makes one in the process itself, from a log's first block:
 # the tests' way to run it on small logs).
@@ -576,9 +611,9 @@ _MAKING: list[Any] = []
 _MAKE_DATABASE = """
 import marshal, os, sys
 import hyperscan
-terms = marshal.loads(sys.stdin.buffer.read())
+patterns, flags = marshal.loads(sys.stdin.buffer.read())
 database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-database.compile(expressions=terms, flags=hyperscan.HS_FLAG_CASELESS, literal=True)
+database.compile(expressions=patterns, ids=list(range(len(patterns))), flags=flags, literal=True)
 path = sys.argv[1]
 temporary = f"{path}.{os.getpid()}.tmp"
 os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -604,24 +639,43 @@ def _caseless_forced() -> bool:
     return os.environ.get("SAFE_PIP_HYPERSCAN") == "1"
 
 
-def _caseless_database(terms: Sequence[bytes], make: bool) -> Any:
-    """hyperscan's database of `terms` (ASCII letters matched in either case, as `bytes.lower` makes them
-    alike): made or read before in this process, or read from `database_folder`; with SAFE_PIP_HYPERSCAN=1
-    made now. True when hyperscan is there, none is kept and `make` is false; with `make`, a process is
-    started that makes it for the next runs (None). None too when hyperscan is not there or not wanted, no
+# The bytes of a line that is not clean (see classify._is_clean) below 128, but NUL (which hyperscan's literal
+# search does not take: looked for with `in`): patterns of the caseless search, each reported once a block.
+_CONTROL_BYTES = tuple(bytes([byte]) for byte in (*range(1, 9), *range(11, 32), 127))
+
+
+def _caseless_patterns(terms: Sequence[bytes], present: Sequence[bytes]) -> tuple[list[bytes], list[int]]:
+    """The caseless search's patterns and their flags: the terms (every match), then the present literals
+    and the control bytes (the first match of each in a block)."""
+    hyperscan = _hyperscan_module()
+    caseless, once = hyperscan.HS_FLAG_CASELESS, hyperscan.HS_FLAG_SINGLEMATCH
+    patterns = [*terms, *present, *_CONTROL_BYTES]
+    flags = [caseless] * len(terms) + [caseless | once] * len(present) + [once] * len(_CONTROL_BYTES)
+    return patterns, flags
+
+
+def _caseless_database(terms: Sequence[bytes], present: Sequence[bytes], make: bool) -> Any:
+    """hyperscan's database of `terms`, then `present` and _CONTROL_BYTES (see _caseless_patterns; ASCII
+    letters matched in either case, as `bytes.lower` makes them alike): made or read before in this
+    process, or read from `database_folder`; with SAFE_PIP_HYPERSCAN=1 made now. True when hyperscan is
+    there, none is kept and `make` is false; with `make`, a process is started that makes it for the next
+    runs (None). None too when hyperscan is not there or not wanted, no
     folder is set, or the database cannot be made or run (an old release without its literal search;
     another machine's kept database that does not run here is made again)."""
     hyperscan = _hyperscan_module()
     if hyperscan is None:
         return None
-    key = tuple(terms)
+    key = (tuple(terms), tuple(present))
     database = _CASELESS.get(key)
     if database is not None:
         return database
+    patterns, flags = _caseless_patterns(terms, present)
+    if not all(patterns) or any(b"\0" in pattern for pattern in patterns):
+        return None  # (its literal search takes neither an empty pattern nor a NUL byte)
     if _caseless_forced():
         try:
             database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            database.compile(expressions=list(key), flags=hyperscan.HS_FLAG_CASELESS, literal=True)
+            database.compile(expressions=patterns, ids=list(range(len(patterns))), flags=flags, literal=True)
             database.scan(b"x", match_event_handler=_no_match, scratch=hyperscan.Scratch(database))
         except Exception:  # an old release (no literal search), a processor it does not run on
             return None
@@ -632,7 +686,8 @@ def _caseless_database(terms: Sequence[bytes], make: bool) -> Any:
     import hashlib
     import platform
 
-    digest = hashlib.sha256(repr((getattr(hyperscan, "__version__", ""), platform.machine(), key)).encode())
+    made_of = (getattr(hyperscan, "__version__", ""), platform.machine(), patterns, flags)
+    digest = hashlib.sha256(repr(made_of).encode())
     path = os.path.join(database_folder, f"scan-{digest.hexdigest()[:24]}.hsdb")
     try:
         with open(path, "rb") as stream:
@@ -641,15 +696,15 @@ def _caseless_database(terms: Sequence[bytes], make: bool) -> Any:
         database.scan(b"x", match_event_handler=_no_match, scratch=hyperscan.Scratch(database))
     except Exception:  # none kept yet, damaged, or not for this machine
         if make:
-            _make_database_later(path, key)
+            _make_database_later(path, patterns, flags)
             return None
         return True
     _CASELESS[key] = database
     return database
 
 
-def _make_database_later(path: str, terms: tuple[bytes, ...]) -> None:
-    """Start a process that makes the database of `terms` and writes it to `path` (atomically), not waited
+def _make_database_later(path: str, patterns: list[bytes], flags: list[int]) -> None:
+    """Start a process that makes the database of `patterns` and writes it to `path` (atomically), not waited
     for: this run goes on with the anchors' passes; one that cannot start costs only the next runs' speed."""
     import marshal
     import subprocess
@@ -664,7 +719,7 @@ def _make_database_later(path: str, terms: tuple[bytes, ...]) -> None:
         )
         _MAKING.append(child)
         if child.stdin is not None:
-            child.stdin.write(marshal.dumps(list(terms)))
+            child.stdin.write(marshal.dumps((patterns, flags)))
             child.stdin.close()
     except OSError:
         pass
@@ -674,16 +729,8 @@ def _no_match(*_: object) -> None:
     return None
 
 
-def _caseless_lines(block: bytes, first_line: int, search: tuple[Any, Any]) -> Iterator[tuple[int, int, int]]:
-    """(line number, start, end) of each line of `block` holding a term, through hyperscan's caseless search
-    (`search`: its database and scratch space). It reports the end of every match in order; no term holds a
-    newline, so a match lies in the line its end is in."""
-    database, scratch = search
-    ends: list[int] = []
-    note = ends.append
-    database.scan(
-        block, match_event_handler=lambda _id, _from, to, _flags, _context: note(to), scratch=scratch
-    )
+def _lines_of_ends(block: bytes, first_line: int, ends: list[int]) -> Iterator[tuple[int, int, int]]:
+    """(line number, start, end) of each line of `block` in which one of `ends` (in order) falls."""
     rfind, find, count = block.rfind, block.find, block.count
     number, counted_to, line_end = first_line, 0, -1
     size = len(block)

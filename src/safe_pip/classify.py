@@ -728,9 +728,11 @@ class _BlockIndex:
     ~0.35 ms per MB each: on an error-dense log ~30 such passes per block, 7.5 ms per MB.)"""
 
     __slots__ = (
+        "_asked",
         "_block",
         "_finder",
         "_first_line",
+        "_found",
         "_last_line",
         "_lowered",
         "_matches",
@@ -745,6 +747,7 @@ class _BlockIndex:
         first_line: int = 1,
         lowered: bytes | None = None,
         finder: tuple[Any, Mapping[bytes, int], Sequence[bytes]] | None = None,
+        known: tuple[frozenset[bytes], frozenset[bytes], bool] | None = None,
     ) -> None:
         self._block = block
         self._first_line = first_line
@@ -757,6 +760,12 @@ class _BlockIndex:
         self._finder = finder
         self._present: set[bytes] | None = None
         self._matches: list[tuple[int, int, int]] | None = None
+        # What the scan's caseless search found (see _scan.TermScanner.block_facts): of the literals `asked`,
+        # those the block's lower case holds, and whether the block holds an unclean byte.
+        self._asked: frozenset[bytes] = frozenset()
+        self._found: frozenset[bytes] = frozenset()
+        if known is not None:
+            self._asked, self._found, self._unclean = known
 
     def last_line(self) -> int:
         """The number of the block's last line (a line starts in it; its first is `first_line`)."""
@@ -796,6 +805,8 @@ class _BlockIndex:
         overlapping a match found (every occurrence of any of them starts within one: that search reports
         the leftmost occurrence, then goes on from its end), so it is looked for there (a bounded `find`
         per match), or in the whole block when the matches are many."""
+        if literal in self._asked:
+            return literal in self._found
         lowered = self._lowered_block()
         if self._finder is None or literal not in self._finder[1]:
             return literal in lowered
@@ -833,7 +844,10 @@ class _BlockIndex:
         )
 
     def holds_within(self, literal: bytes, start: int, end: int) -> bool:
-        """The lower case of `block[start:end]` holds `literal` (lower-case)."""
+        """The lower case of `block[start:end]` holds `literal` (lower-case): found in the block's lower case
+        when it is made; else in the span's alone (what the caseless search knew did not need the block's)."""
+        if self._lowered is None and self._asked:
+            return self._block[start:end].lower().find(literal) >= 0
         return self._lowered_block().find(literal, start, end) >= 0
 
 
@@ -923,6 +937,13 @@ class Classifier:
         else:
             self.__dict__.update(tables)
             self._scanner = TermScanner(self.scan_terms, self._alone)
+        # The window literals: hyperscan's caseless search, when it runs, tells which of them a block holds
+        # (see _BlockIndex).
+        self._asked_literals = frozenset(
+            literal for found in self._window_bytes for literal in found if literal
+        )
+        if self._scanner.accelerated:
+            self._scanner.present_literals = tuple(sorted(self._asked_literals))
         self._states = [
             _RuleState(all=[_Hits() for _ in rule.all], context=[_Hits() for _ in rule.context])
             for rule in self.rules
@@ -1070,6 +1091,7 @@ class Classifier:
         self._block = b""
         self._block_index = None
         self._scanner.lowered = (b"", b"")
+        self._scanner.block_facts = None
         # The scan counted the lines up to its last one: only the rest are counted here (one pass in all).
         self._next_line = number + block.count(b"\n", start)
         self.lines_seen = self._next_line - (1 if block.endswith(b"\n") else 0)
@@ -1714,11 +1736,15 @@ class Classifier:
         if index is None:
             # (the scan lowered the block already: its lower case is shared, not made again)
             scanned, scanned_lower = self._scanner.lowered
+            facts = self._scanner.block_facts
             index = self._block_index = _BlockIndex(
                 self._block,
                 self._block_first,
                 scanned_lower if scanned is self._block else None,
                 self._window_finder,
+                (self._asked_literals, facts[1], facts[2])
+                if facts is not None and facts[0] is self._block
+                else None,
             )
         join = self.rules[rule_index].join
         if index.quiet(rule_index, self._window_bytes[rule_index]):
