@@ -4,6 +4,7 @@ interpreter."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,24 @@ def test_an_index_answer_without_files_is_read_without_packaging() -> None:
     )
     with_file = with_file.replace('found.kind == "no-such-project"', "True")
     assert _imported_after(with_file, ("packaging",)) == {"packaging": True}
+
+
+def test_the_command_lets_the_garbage_collector_wait() -> None:
+    """`safe-pip` (cli.run) raises the collector's first threshold (a failed install's ~40,000 kept objects
+    cost 57 collections, 8-11 ms, at Python's 700), and keeps it on and the older generations' thresholds."""
+    code = (
+        "import gc, json\n"
+        "from safe_pip import cli\n"
+        "before = gc.get_threshold()\n"
+        "def main():\n"
+        "    print(json.dumps([before, gc.get_threshold(), gc.isenabled()]))\n"
+        "    return 0\n"
+        "cli.main = main\n"
+        "cli.run()\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    before, after, enabled = json.loads(done.stdout)
+    assert after[0] >= 50_000
+    assert after[1:] == before[1:]
+    assert enabled is True
