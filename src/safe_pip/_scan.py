@@ -611,14 +611,15 @@ _MAKING: list[Any] = []
 _MAKE_DATABASE = """
 import marshal, os, sys
 import hyperscan
-patterns, flags = marshal.loads(sys.stdin.buffer.read())
+made_of = marshal.loads(sys.stdin.buffer.read())
+patterns, flags = made_of[2], made_of[3]
 database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
 database.compile(expressions=patterns, ids=list(range(len(patterns))), flags=flags, literal=True)
 path = sys.argv[1]
 temporary = f"{path}.{os.getpid()}.tmp"
 os.makedirs(os.path.dirname(path), exist_ok=True)
 with open(temporary, "wb") as stream:
-    stream.write(hyperscan.dumpb(database))
+    stream.write(marshal.dumps([made_of, hyperscan.dumpb(database)]))
 os.replace(temporary, path)
 """
 
@@ -635,6 +636,15 @@ def _hyperscan_module() -> Any:
     return hyperscan
 
 
+def _hyperscan_installed() -> bool:
+    """hyperscan can be imported and is wanted, told without importing it (its import holds ~2 MB)."""
+    if os.environ.get("SAFE_PIP_HYPERSCAN") == "0":
+        return False
+    from importlib.util import find_spec
+
+    return find_spec("hyperscan") is not None
+
+
 def _caseless_forced() -> bool:
     return os.environ.get("SAFE_PIP_HYPERSCAN") == "1"
 
@@ -642,13 +652,17 @@ def _caseless_forced() -> bool:
 # The bytes of a line that is not clean (see classify._is_clean) below 128, but NUL (which hyperscan's literal
 # search does not take: looked for with `in`): patterns of the caseless search, each reported once a block.
 _CONTROL_BYTES = tuple(bytes([byte]) for byte in (*range(1, 9), *range(11, 32), 127))
+# hyperscan's HS_FLAG_CASELESS and HS_FLAG_SINGLEMATCH (hs_compile.h), named here so that a run without a
+# kept database need not import it.
+_HS_CASELESS, _HS_SINGLEMATCH = 1, 8
+# The form of a kept database's file: marshal of (what it is made of, hyperscan's serialized database).
+_DATABASE_FORM = 1
 
 
 def _caseless_patterns(terms: Sequence[bytes], present: Sequence[bytes]) -> tuple[list[bytes], list[int]]:
     """The caseless search's patterns and their flags: the terms (every match), then the present literals
     and the control bytes (the first match of each in a block)."""
-    hyperscan = _hyperscan_module()
-    caseless, once = hyperscan.HS_FLAG_CASELESS, hyperscan.HS_FLAG_SINGLEMATCH
+    caseless, once = _HS_CASELESS, _HS_SINGLEMATCH
     patterns = [*terms, *present, *_CONTROL_BYTES]
     flags = [caseless] * len(terms) + [caseless | once] * len(present) + [once] * len(_CONTROL_BYTES)
     return patterns, flags
@@ -659,12 +673,9 @@ def _caseless_database(terms: Sequence[bytes], present: Sequence[bytes], make: b
     letters matched in either case, as `bytes.lower` makes them alike): made or read before in this
     process, or read from `database_folder`; with SAFE_PIP_HYPERSCAN=1 made now. True when hyperscan is
     there, none is kept and `make` is false; with `make`, a process is started that makes it for the next
-    runs (None). None too when hyperscan is not there or not wanted, no
-    folder is set, or the database cannot be made or run (an old release without its literal search;
-    another machine's kept database that does not run here is made again)."""
-    hyperscan = _hyperscan_module()
-    if hyperscan is None:
-        return None
+    runs (None). None too when hyperscan is not there or not wanted, no folder is set, or the database
+    cannot be made or run (an old release without its literal search; a kept file made of other patterns
+    or for another machine is made again). hyperscan is imported only when a database is made or read."""
     key = (tuple(terms), tuple(present))
     database = _CASELESS.get(key)
     if database is not None:
@@ -673,6 +684,9 @@ def _caseless_database(terms: Sequence[bytes], present: Sequence[bytes], make: b
     if not all(patterns) or any(b"\0" in pattern for pattern in patterns):
         return None  # (its literal search takes neither an empty pattern nor a NUL byte)
     if _caseless_forced():
+        hyperscan = _hyperscan_module()
+        if hyperscan is None:
+            return None
         try:
             database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
             database.compile(expressions=patterns, ids=list(range(len(patterns))), flags=flags, literal=True)
@@ -681,31 +695,38 @@ def _caseless_database(terms: Sequence[bytes], present: Sequence[bytes], make: b
             return None
         _CASELESS[key] = database
         return database
-    if database_folder is None:
+    if database_folder is None or not _hyperscan_installed():
         return None
-    import hashlib
-    import platform
+    import marshal
+    import zlib
 
-    made_of = (getattr(hyperscan, "__version__", ""), platform.machine(), patterns, flags)
-    digest = hashlib.sha256(repr(made_of).encode())
-    path = os.path.join(database_folder, f"scan-{digest.hexdigest()[:24]}.hsdb")
+    # (the file's name tells files of other patterns apart; what it holds is checked: names may collide)
+    machine = os.uname().machine if hasattr(os, "uname") else os.environ.get("PROCESSOR_ARCHITECTURE", "")
+    made_of = [_DATABASE_FORM, machine, patterns, flags]
+    name = f"scan-{zlib.crc32(repr(made_of).encode()):08x}-{len(patterns)}.hsdb"
+    path = os.path.join(database_folder, name)
     try:
         with open(path, "rb") as stream:
-            database = hyperscan.loadb(stream.read(), hyperscan.HS_MODE_BLOCK)
-        # (one made for another processor fails here; a database read has no scratch space of its own)
+            kept_made_of, data = marshal.loads(stream.read())  # noqa: S302 (the user's own cache folder)
+        if kept_made_of != made_of:
+            raise ValueError("made of other patterns")
+        hyperscan = _hyperscan_module()
+        database = hyperscan.loadb(data, hyperscan.HS_MODE_BLOCK)
+        # (one made for another processor or release fails here; a database read has no scratch space)
         database.scan(b"x", match_event_handler=_no_match, scratch=hyperscan.Scratch(database))
-    except Exception:  # none kept yet, damaged, or not for this machine
+    except Exception:  # none kept yet, damaged, made of other patterns or not for this machine
         if make:
-            _make_database_later(path, patterns, flags)
+            _make_database_later(path, made_of)
             return None
         return True
     _CASELESS[key] = database
     return database
 
 
-def _make_database_later(path: str, patterns: list[bytes], flags: list[int]) -> None:
-    """Start a process that makes the database of `patterns` and writes it to `path` (atomically), not waited
-    for: this run goes on with the anchors' passes; one that cannot start costs only the next runs' speed."""
+def _make_database_later(path: str, made_of: list[Any]) -> None:
+    """Start a process that makes the database (`made_of`: see _caseless_database) and writes it to `path`
+    (atomically), not waited for: this run goes on with the anchors' passes; one that cannot start costs
+    only the next runs' speed."""
     import marshal
     import subprocess
     import sys
@@ -719,7 +740,7 @@ def _make_database_later(path: str, patterns: list[bytes], flags: list[int]) -> 
         )
         _MAKING.append(child)
         if child.stdin is not None:
-            child.stdin.write(marshal.dumps((patterns, flags)))
+            child.stdin.write(marshal.dumps(made_of))
             child.stdin.close()
     except OSError:
         pass
