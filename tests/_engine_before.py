@@ -1321,10 +1321,52 @@ class _Redrawn:
         return head + b"\r" + shown + b"\n"
 
 
+# What a web page makes of a paste, back to what the terminal printed (issue 13, pages: blogs, forums, Q&A):
+# typographic quotes a blog or Discourse puts for ' and " outside its code blocks (No module named ‘cmake’),
+# the non-breaking spaces of a copy from HTML (U+00A0, and U+202F before French punctuation), and the HTML
+# entities of a code block escaped twice (&lt; &gt; &quot; &#39; &#x27; &apos; &amp; &nbsp;). gcc's own
+# ‘’ in a UTF-8 locale read as ' too, which every rule accepts alongside them. The ” of a box glyph a cp1252
+# console printed (â”‚, â•°â”€>: _BOX) stays. None holds a newline, so line numbers hold.
+_PAGE_TEXT = re.compile(
+    rb"(?<!\xc3\xa2)\xe2\x80[\x98\x99\x9c\x9d\xaf]|\xc2\xa0|&(?:lt|gt|quot|apos|amp|nbsp|#39|#x27|#34);"
+)
+_PAGE_TEXT_AS = {
+    b"\xe2\x80\x98": b"'",
+    b"\xe2\x80\x99": b"'",
+    b"\xe2\x80\x9c": b'"',
+    b"\xe2\x80\x9d": b'"',
+    b"\xe2\x80\xaf": b" ",
+    b"\xc2\xa0": b" ",
+    b"&lt;": b"<",
+    b"&gt;": b">",
+    b"&quot;": b'"',
+    b"&apos;": b"'",
+    b"&amp;": b"&",
+    b"&nbsp;": b" ",
+    b"&#39;": b"'",
+    b"&#x27;": b"'",
+    b"&#34;": b'"',
+}
+_PAGE_ENTITIES = (b"&lt;", b"&gt;", b"&quot;", b"&#", b"&amp;", b"&apos;", b"&nbsp;")
+
+
+def _page_text_as(match: re.Match[bytes]) -> bytes:
+    return _PAGE_TEXT_AS[match.group()]
+
+
 def plain_block(block: bytes) -> bytes:
-    """The block without colour codes, which can split a keyword ("\\x1b[1mERROR\\x1b[0m:"); they hold no
-    newline, so line numbers hold."""
-    return _ANSI_BYTES.sub(b"", block) if b"\x1b" in block else block
+    """The block without colour codes, which can split a keyword ("\\x1b[1mERROR\\x1b[0m:"), and with a web
+    page's quotes, spaces and entities as the terminal printed them (_PAGE_TEXT); none holds a newline, so
+    line numbers hold."""
+    if b"\x1b" in block:
+        block = _ANSI_BYTES.sub(b"", block)
+    if (
+        b"\xe2\x80" in block
+        or b"\xc2\xa0" in block
+        or (b"&" in block and any(e in block for e in _PAGE_ENTITIES))
+    ):
+        block = _PAGE_TEXT.sub(_page_text_as, block)
+    return block
 
 
 def scan_block(

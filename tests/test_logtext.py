@@ -443,3 +443,32 @@ def test_iter_lines_numbers_every_line() -> None:
         NumberedLine(3, ""),
         NumberedLine(4, "three"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("pasted", "printed"),
+    [
+        # a blog's or Discourse's typographic quotes outside a code block
+        (
+            "ModuleNotFoundError: No module named \u2018cmake\u2019",
+            "ModuleNotFoundError: No module named 'cmake'",
+        ),
+        ("File \u201c<string>\u201d, line 198", 'File "<string>", line 198'),
+        # non-breaking spaces of a copy from HTML (indentation, and U+202F before French punctuation)
+        ("\u00a0\u00a0\u00a0 error\u202f: command 'gcc' failed", "    error : command 'gcc' failed"),
+        # a code block escaped twice
+        ("fatal error: &#x27;SDL.h&#x27; file not found", "fatal error: 'SDL.h' file not found"),
+        ("torch&lt;2,&gt;=1.13 and &quot;x&quot; &amp;&amp; y", 'torch<2,>=1.13 and "x" && y'),
+        # what a terminal prints stays: a shell's "&&", an unknown entity, other punctuation
+        ("pip install x && pip check &foo; \u2014 \u2026", "pip install x && pip check &foo; \u2014 \u2026"),
+        # the box glyph a cp1252 console printed, which _BOX reads as it is
+        ("\u00e2\u201d\u201a  exit code: 1", "\u00e2\u201d\u201a  exit code: 1"),
+    ],
+)
+def test_plain_block_reads_a_web_pages_quotes_spaces_and_entities_as_printed(
+    pasted: str, printed: str
+) -> None:
+    from safe_pip.logtext import plain_block
+
+    block = (pasted + "\n") * 3
+    assert plain_block(block.encode()) == ((printed + "\n") * 3).encode()

@@ -123,12 +123,13 @@ def test_a_pip_too_old_diagnosis_needs_the_pip_version() -> None:
 
 @cache
 def _fixture_lines() -> list[tuple[bytes, str, Path]]:
-    """Every line of every fixture log: lower-cased as it is, as the classifier reads it, and its log."""
-    from safe_pip.logtext import normalise_line
+    """Every line of every fixture log, as the keyword search sees it (plain_block: a page's no-break
+    space is a space) lower-cased, as the classifier reads it, and its log."""
+    from safe_pip.logtext import normalise_line, plain_block
 
     lines = []
     for path in _logs("**/*.log"):
-        for raw in path.read_bytes().split(b"\n"):
+        for raw in plain_block(path.read_bytes()).split(b"\n"):
             text = normalise_line(raw)
             if text:
                 lines.append((raw.lower(), text, path))
