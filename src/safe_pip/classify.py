@@ -938,9 +938,12 @@ class Classifier:
             self.__dict__.update(tables)
             self._scanner = TermScanner(self.scan_terms, self._alone)
         # The window literals: hyperscan's caseless search, when it runs, tells which of them a block holds
-        # (see _BlockIndex).
+        # (see _BlockIndex; lower-case ones only, as the block's lower case is asked).
         self._asked_literals = frozenset(
-            literal for found in self._window_bytes for literal in found if literal
+            literal
+            for found in self._window_bytes
+            for literal in found
+            if literal and literal == literal.lower()
         )
         if self._scanner.accelerated:
             self._scanner.present_literals = tuple(sorted(self._asked_literals))
