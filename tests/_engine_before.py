@@ -14,7 +14,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from safe_pip.fixes import Fix, FixContext, render_fix
-from safe_pip.logplatform import log_platform
+from safe_pip.classify import (
+    _DOCKER_BUILD,
+    _ELSEWHERE_BYTES,
+    _PLATFORM_LINES,
+    _PLATFORM_LITERALS,
+    _PROJECT_TOOLS,
+)
+from safe_pip.logplatform import LogPlatform, log_platform
 from safe_pip.rules import _SCOPED_IGNORECASE, USER_LINE_CHARS, Rule, RuleSet, _is_multiline
 from safe_pip.template import fill_template
 from safe_pip.rules import _required_literals
@@ -297,6 +304,11 @@ class Classifier:
         # package being installed (a log whose own lines are all indented, a pasted block, keeps its order).
         self._requirement_indent: int | None = None
         self._failed_builds: list[str] = []
+        # (as the engine does since the fix review of the paste corpora: a log's lines that may name its
+        # system, for a diagnosis whose own lines do not; the project manager whose Python range failed)
+        self._platform_lines: list[str] | None = []
+        self._project_tool: str | None = None
+        self._elsewhere_read = 0
         self._success_line = 0
         self._installed_count = 0
         self._error_after_success = False
@@ -308,6 +320,7 @@ class Classifier:
     def feed_block(self, block: bytes, first_line: int) -> None:
         """A block of whole lines starting at line `first_line` (1-based)."""
         block = plain_block(block)
+        self._note_elsewhere(block)
         if self._windows:
             self._windows = [w for w in self._windows if not self._fill_window(w, block, 0)]
         self._block = block
@@ -317,8 +330,28 @@ class Classifier:
         self._block = b""
         self.lines_seen = first_line - 1 + block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
 
+    def _note_elsewhere(self, block: bytes) -> None:
+        if self.facts is not None or self._elsewhere_read >= _ELSEWHERE_BYTES:
+            return
+        limit = min(len(block), _ELSEWHERE_BYTES - self._elsewhere_read)
+        self._elsewhere_read += len(block)
+        if self._project_tool is None:
+            self._project_tool = next((tool for mark, tool in _PROJECT_TOOLS if mark in block[:limit]), None)
+        if self._platform_lines is None:
+            return
+        if any(mark in block[:limit] for mark in _DOCKER_BUILD):
+            self._platform_lines = None
+            return
+        start = 0
+        for line in block.split(b"\n"):
+            seen = line[: max(0, limit - start)]
+            start += len(line) + 1
+            if len(self._platform_lines) < _PLATFORM_LINES and any(m in seen for m in _PLATFORM_LITERALS):
+                self._platform_lines.append(line.decode("utf-8", "replace"))
+
     def feed_line(self, number: int, raw: bytes) -> None:
         """One line (without newline); slower than blocks, for lines already split (a capture)."""
+        self._note_elsewhere(raw)
         if self._windows:
             self._windows = [w for w in self._windows if not self._window_line(w, number, raw)]
         lowered = raw.lower()
@@ -565,12 +598,15 @@ class Classifier:
             # (and, as the engine does since the second pastes corpus, the lines its context patterns read)
             lines = [text for _, text in evidence_hits] + [item.text for item in evidence]
             printed_on = log_platform(lines + [text for _, text, _ in context_hits])
+            if printed_on == LogPlatform() and self._platform_lines:
+                printed_on = log_platform(self._platform_lines)
             context = replace(
                 context,
                 package_manager=printed_on.manager,
                 log_system=printed_on.system,
                 log_conda=printed_on.conda,
                 log_alpine=printed_on.alpine,
+                project_tool=self._project_tool,
             )
         fixes = []
         for spec in rule.fixes:

@@ -1313,3 +1313,38 @@ def test_a_pin_of_no_release_is_not_said_to_lack_a_wheel() -> None:
     assert (
         released.title == "numpy 1.99.0 has no wheel for this Python; 1.26.4 is the nearest release with one"
     )
+
+
+def test_use_python_for_a_windows_log_names_the_py_launcher_and_the_scripts_folder() -> None:
+    # A Windows paste (numpy 1.24.4 on 3.12, fix review of the paste corpora) was told `python3.11 -m venv
+    # .venv && .venv/bin/python ...`: neither is a command there. The launcher picks the version.
+    context = FixContext(package="numpy", log_system="win32")
+    fix = render_fix("use-python", {"version": "3.11"}, context)
+    assert fix is not None
+    assert fix.command == r"py -3.11 -m venv .venv && .venv\Scripts\python -m pip install numpy"
+    # A word cmd.exe or PowerShell reads as its own syntax: no command rather than a POSIX-quoted one.
+    assert render_fix("use-python", {"version": "3.11"}, replace(context, package=None)) is None
+    # Elsewhere, as before.
+    other = render_fix("use-python", {"version": "3.11"}, replace(context, log_system=None))
+    assert other is not None
+    assert other.command == "python3.11 -m venv .venv && .venv/bin/python -m pip install numpy"
+
+
+@pytest.mark.parametrize(
+    ("tool", "where"),
+    [("uv", "`requires-python` in pyproject.toml"), ("poetry", "`python` under [tool.poetry.dependencies]")],
+    ids=["uv", "poetry"],
+)
+def test_use_python_for_a_project_managers_python_range_says_what_to_change_without_a_venv(
+    tool: str, where: str
+) -> None:
+    # `uv add mcp` with requires-python >=3.9, `poetry add pyside6` with python ^3.9 (paste corpora): the
+    # resolver fails on the project's declared range, whatever Python runs it; a venv of Python 3.14 fails the
+    # same way. A sentence instead of that command.
+    fix = render_fix("use-python", {"version": "3.14"}, FixContext(package="mcp", project_tool=tool))
+    assert fix is not None
+    assert fix.command == ""
+    assert where in fix.title
+    assert "mcp" in fix.title
+    assert fix.args is None
+    assert fix.pip_args == ()

@@ -65,6 +65,16 @@ from safe_pip.logplatform import LogPlatform, log_platform
         # a URL's "c:" or a Unix path is no drive letter
         (["Downloading https://example.org/c:\\x", "/usr/lib/x/c:\\y"], LogPlatform()),
         ([], LogPlatform()),
+        # Homebrew's folders that TA-Lib's setup.py adds on every system, in a Linux build's lines (an Ubuntu
+        # paste); the same folder in a macOS build's line is macOS's
+        (
+            [
+                "clang -I/opt/homebrew/opt/ta-lib/include -c talib/_ta_lib.c -o build/temp.linux-x86_64-3.9/x.o"
+            ],
+            LogPlatform(),
+        ),
+        (["x86_64-linux-gnu-gcc -shared build/x.o -L/opt/homebrew/opt/ta-lib/lib -o x.so"], LogPlatform()),
+        (["clang -I/opt/homebrew/opt/ta-lib/include -c talib/_ta_lib.c"], LogPlatform("darwin")),
     ],
     ids=[
         "msvc-c1083",
@@ -86,6 +96,9 @@ from safe_pip.logplatform import LogPlatform, log_platform
         "gcc-header",
         "no-drive-letter",
         "nothing",
+        "homebrew-include-flag-anywhere",
+        "homebrew-lib-flag-anywhere",
+        "homebrew-tree",
     ],
 )
 def test_the_lines_name_their_system(lines: list[str], expected: LogPlatform) -> None:
@@ -177,3 +190,74 @@ def test_a_diagnosed_log_gets_the_system_package_command_of_its_own_system(
         assert len(system) == 1
         assert system[0].startswith(command)
     assert not any("apt-get" in fix.command for fix in top.fixes)
+
+
+# A log from elsewhere whose diagnosis lines name no system ('portaudio.h' file not found, clang's failure) but
+# whose other lines do (the compile command's macosx build folder and Homebrew include path; a Windows
+# venv's path): the fix commands are that system's (fix review of the paste corpora: a Mac's PyAudio paste was
+# told `sudo apt-get install -y portaudio19-dev`). A Docker build's log keeps the container's (Linux) command.
+# Lines written from the format of pip 24's output on macOS and Windows.
+_PYAUDIO_BUILD = """\
+Collecting pyaudio
+  Using cached PyAudio-0.2.14.tar.gz (47 kB)
+Building wheels for collected packages: pyaudio
+  Building wheel for pyaudio (pyproject.toml) ... error
+  error: subprocess-exited-with-error
+  × Building wheel for pyaudio (pyproject.toml) did not run successfully.
+  │ exit code: 1
+  ╰─> [20 lines of output]
+      running bdist_wheel
+      running build
+      running build_py
+      creating build/lib.{folder}/pyaudio
+      copying src/pyaudio/__init__.py -> build/lib.{folder}/pyaudio
+      running build_ext
+      building 'pyaudio._portaudio' extension
+      creating build/temp.{folder}/src/pyaudio
+      {compile}
+      src/pyaudio/device_api.c:9:10: fatal error: 'portaudio.h' file not found
+      #include "portaudio.h"
+               ^~~~~~~~~~~~~
+      1 error generated.
+      error: command '/usr/bin/clang' failed with exit code 1
+      [end of output]
+  note: This error originates from a subprocess, and is likely not a problem with pip.
+  ERROR: Failed building wheel for pyaudio
+Failed to build pyaudio
+ERROR: Could not build wheels for pyaudio, which is required to install pyproject.toml-based projects
+"""
+_MAC_COMPILE = (
+    "clang -Wsign-compare -DNDEBUG -g -fwrapv -O3 -Wall -I/opt/homebrew/include "
+    "-I/Users/me/venv/include -c src/pyaudio/device_api.c -o build/temp.macosx-14.0-arm64-cpython-312/x.o"
+)
+_LINUX_COMPILE = (
+    "gcc -Wsign-compare -DNDEBUG -g -fwrapv -O3 -Wall -fPIC -I/usr/local/include/python3.12 "
+    "-c src/pyaudio/device_api.c -o build/temp.linux-x86_64-cpython-312/x.o"
+)
+
+
+@pytest.mark.parametrize(
+    ("log", "command"),
+    [
+        (_PYAUDIO_BUILD.format(folder="macosx-14.0-arm64-cpython-312", compile=_MAC_COMPILE), "brew install"),
+        (_PYAUDIO_BUILD.format(folder="linux-x86_64-cpython-312", compile=_LINUX_COMPILE), "sudo apt-get"),
+        (
+            "#8 [4/5] RUN pip install pyaudio\n"
+            + _PYAUDIO_BUILD.format(folder="macosx-14.0-arm64-cpython-312", compile=_MAC_COMPILE),
+            "sudo apt-get",
+        ),
+    ],
+    ids=["macos-compile-line-brew", "linux-apt", "docker-build-container-apt"],
+)
+def test_a_log_whose_diagnosis_lines_name_no_system_gets_the_system_its_other_lines_name(
+    log: str, command: str
+) -> None:
+    import io
+
+    from safe_pip.classify import classify_stream
+    from safe_pip.rules import load_rules
+
+    top = next(iter(classify_stream(io.BytesIO(log.encode()), load_rules())))
+    system = [fix.command for fix in top.fixes if fix.id == "install-system-package"]
+    assert len(system) == 1
+    assert system[0].startswith(command)

@@ -39,7 +39,7 @@ from operator import itemgetter
 
 from safe_pip._scan import TermScanner, _accelerator, leftmost_finder, literal_finder
 from safe_pip.fixes import Fix, FixContext, render_fix
-from safe_pip.logplatform import log_platform
+from safe_pip.logplatform import LogPlatform, log_platform
 from safe_pip.logtext import (
     MAX_LINE_CHARS,
     normalise_line,
@@ -580,6 +580,71 @@ _MEMO_BYTES = 4 << 20
 _SEEN_MASK = (1 << 16) - 1
 # Sets of scan terms whose candidate rules are kept (see Classifier._candidates).
 _MAX_PLANS = 4096
+# A log from elsewhere whose diagnosis lines do not say which system printed them (`portaudio.h: No such
+# file`, then clang's "command failed") may say it in its other lines (`-I/opt/homebrew/include`, a
+# `C:\\Users` path): the lines holding one of these literals (found with bytes.find, at C speed) are kept for
+# log_platform; at most this many. A Docker build's log is the container's, whatever its host's lines say:
+# none are kept.
+_PLATFORM_LITERALS = (
+    b":\\",
+    b"WinError",
+    b"error C",
+    b"LNK",
+    b"win32",
+    b"win_",
+    b"win-",
+    b"AppData",
+    b"\\Scripts\\",
+    b"macosx",
+    b"/var/folders/",
+    b"/opt/homebrew/",
+    b"/Cellar/",
+    b"Python.framework",
+    b"xcrun",
+    b"xcode-select",
+    b"ld: library",
+    b"ld: symbol",
+    b"Undefined symbols",
+    b"darwin",
+    b".dylib",
+    b"-fopenmp",
+    b"conda",
+    b"forge",
+    b"compiler_compat",
+    b"apk add",
+    b"musl",
+    b"alpine",
+    b"THREAD_STACK",
+    b"-Os -fomit",
+    b"apt-get install",
+    b"apt install",
+    b"dnf install",
+    b"yum install",
+    b"zypper",
+    b"pacman -S",
+    b"brew install",
+)
+_PLATFORM_LINES = 200
+# Only the log's first bytes are read for them (and for _PROJECT_TOOLS): ~40 bytes.find passes over every
+# block took a verbose 100 MB log's diagnose from 197.5 to 34.4 MB/s (speed-diagnose-2026-12-02j.md); a
+# paste is far shorter, and a long log's own diagnosis lines name its system more often.
+_ELSEWHERE_BYTES = 512 << 10
+# Lines only a project manager prints when its resolver fails on the project's declared Python range (see
+# FixContext.project_tool).
+_PROJECT_TOOLS = (
+    (b"resolving dependencies for split", "uv"),  # × No solution found when resolving dependencies for split
+    (b"your project's requirements are unsatisfiable", "uv"),
+    (b"The current project's Python requirement", "poetry"),  # Poetry 1.x
+    (b"The current supported Python versions are", "poetry"),  # Poetry 0.x
+    (b"PythonRequirement(name='python'", "pdm"),  # PDM's [ResolutionImpossible] list
+)
+_DOCKER_BUILD = (
+    b"Dockerfile",
+    b"RUN pip",
+    b"RUN python",
+    b"executor failed running",
+    b"did not complete successfully",
+)
 # What a build error or pip error line holds (_BUILD_ERROR, _PIP_ERROR), lower-cased: its word is not
 # followed by another letter in the line ("errors.py" is no error line), nor then in its text, which ends
 # where the line does unless the line is cut (longer than MAX_LINE_CHARS).
@@ -987,6 +1052,10 @@ class Classifier:
         # package being installed (a log whose own lines are all indented, a pasted block, keeps its order).
         self._requirement_indent: int | None = None
         self._failed_builds: list[str] = []
+        # The log's lines that may name its system (see _PLATFORM_LITERALS); None: a Docker build's log.
+        self._platform_lines: list[str] | None = []
+        self._project_tool: str | None = None
+        self._elsewhere_read = 0
         self._success_line = 0
         self._installed_count = 0
         self._error_after_success = False
@@ -1044,6 +1113,8 @@ class Classifier:
     def feed_block(self, block: bytes, first_line: int) -> None:
         """A block of whole lines starting at line `first_line` (1-based)."""
         block = plain_block(block)
+        if self.facts is None and self._elsewhere_read < _ELSEWHERE_BYTES:
+            self._note_elsewhere(block)
         if self._windows:
             self._windows = [w for w in self._windows if not self._fill_window(w, block, 0)]
         self._block = block
@@ -1099,8 +1170,37 @@ class Classifier:
         self._next_line = number + block.count(b"\n", start)
         self.lines_seen = self._next_line - (1 if block.endswith(b"\n") else 0)
 
+    def _note_elsewhere(self, block: bytes) -> None:
+        """From the log's first _ELSEWHERE_BYTES: the lines that may say which system printed it (see
+        _PLATFORM_LITERALS) and the project manager whose Python range failed (see _PROJECT_TOOLS)."""
+        limit = min(len(block), _ELSEWHERE_BYTES - self._elsewhere_read)
+        self._elsewhere_read += len(block)
+        if self._project_tool is None:
+            self._project_tool = next(
+                (tool for mark, tool in _PROJECT_TOOLS if block.find(mark, 0, limit) >= 0), None
+            )
+        kept = self._platform_lines
+        if kept is None or len(kept) >= _PLATFORM_LINES:
+            return
+        if any(block.find(mark, 0, limit) >= 0 for mark in _DOCKER_BUILD):
+            self._platform_lines = None
+            return
+        starts: set[int] = set()
+        for mark in _PLATFORM_LITERALS:
+            at = block.find(mark, 0, limit)
+            while at >= 0:
+                start = block.rfind(b"\n", 0, at) + 1
+                starts.add(start)
+                end = block.find(b"\n", at)
+                at = block.find(mark, end, limit) if end >= 0 else -1
+        for start in sorted(starts)[: _PLATFORM_LINES - len(kept)]:
+            end = block.find(b"\n", start)
+            kept.append(block[start : end if end >= 0 else len(block)].decode("utf-8", "replace"))
+
     def feed_line(self, number: int, raw: bytes) -> None:
         """One line (without newline); slower than blocks, for lines already split (a capture)."""
+        if self.facts is None and self._elsewhere_read < _ELSEWHERE_BYTES:
+            self._note_elsewhere(raw)
         if self._windows:
             self._windows = [w for w in self._windows if not self._window_line(w, number, raw)]
         lowered = raw.lower()
@@ -1930,6 +2030,10 @@ class Classifier:
             # (and the lines its context patterns read: a compile command whose flags name the system)
             lines = [text for _, text in evidence_hits] + [item.text for item in evidence]
             printed_on = log_platform(lines + [text for _, text, _ in context_hits])
+            if printed_on == LogPlatform() and self._platform_lines:
+                # Those lines say nothing (`portaudio.h: No such file`, clang's "command failed"): the log's
+                # other lines may (the compile command's `-I/opt/homebrew/include` a few lines up, a path).
+                printed_on = log_platform(self._platform_lines)
             # A package manager the log's own advice names ("sudo apk add ...", "yum install ...") is then the
             # fix commands' (when the rule knows its package).
             context = replace(
@@ -1938,6 +2042,7 @@ class Classifier:
                 log_system=printed_on.system,
                 log_conda=printed_on.conda,
                 log_alpine=printed_on.alpine,
+                project_tool=self._project_tool,
             )
         fixes = []
         for spec in rule.fixes:

@@ -151,6 +151,10 @@ class FixContext:
     # printed commands install that path again (by name, the index's project of that name would come), and
     # no fix looks the name up on an index.
     package_path: str | None = None
+    # A log from elsewhere printed by a project manager whose resolver failed on the project's declared Python
+    # range ("uv", "poetry", "pdm": uv's "resolving dependencies for split", Poetry's "The current project's
+    # Python requirement"), not on the Python it ran: a venv of another Python changes nothing there.
+    project_tool: str | None = None
 
     @property
     def builds_isolated(self) -> bool:
@@ -635,6 +639,20 @@ def render_fix(
         pip_args = ("--timeout", "60", "--retries", "10")
     elif action == "no-cache":
         pip_args = ("--no-cache-dir",)
+    elif action == "use-python" and context.project_tool is not None:
+        # uv, Poetry and PDM resolve for every Python the project declares (requires-python, Poetry's
+        # `python`), so a venv of another Python fails the same way (real pastes: `uv add mcp` with
+        # requires-python >=3.9, `poetry add pyside6` with python ^3.9): the project's range is what to
+        # change.
+        where = (
+            "`python` under [tool.poetry.dependencies] in pyproject.toml"
+            if context.project_tool == "poetry"
+            else "`requires-python` in pyproject.toml"
+        )
+        title = (
+            f"Set the project's Python versions ({where}) to ones {package or 'the package'} supports, "
+            f"then run {context.project_tool} again"
+        )
     elif action == "use-python":
         if not values.get("version"):
             return None  # no released Python fits: better no command than a guess
@@ -688,9 +706,20 @@ def render_fix(
             # Pinned in a requirement file, with a wheel for that Python: the user's command as it is, the
             # file and all (numpy==1.21.0 in req.txt on 3.12, real run: the venv got numpy alone).
             to_install = list(context.pip_args)
-        command = f"{shlex.quote(interpreter)} -m venv .venv && " + shell_words(
-            [".venv/bin/python", "-m", "pip", "install", *to_install]
-        )
+        if context.log_system == "win32":
+            # A Windows log: `python3.11` is no command there (python.org's installers put `py`, the
+            # launcher, on PATH, which picks a version by `-3.11`), and the venv's Python is
+            # .venv\Scripts\python.exe. A word cmd.exe or PowerShell would read as its own syntax (`numpy<2`,
+            # quoted the POSIX way): no command.
+            if not all(_WINDOWS_WORD.fullmatch(word) and " " not in word for word in to_install):
+                return None
+            command = f"py -{values['version']} -m venv .venv && .venv\\Scripts\\python -m pip install " + (
+                " ".join(to_install)
+            )
+        else:
+            command = f"{shlex.quote(interpreter)} -m venv .venv && " + shell_words(
+                [".venv/bin/python", "-m", "pip", "install", *to_install]
+            )
     elif action == "use-binary-sibling":
         from safe_pip.siblings import binary_sibling
 

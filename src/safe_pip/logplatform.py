@@ -35,6 +35,10 @@ _MACOS = re.compile(
     r"|\bdlopen\([^)]*\.dylib"  # macOS's loader: dlopen(libhdf5.dylib, 6): image not found
     r"|clang(?:\+\+)?: error: unsupported option '-fopenmp'"  # Apple's clang (a Linux clang has OpenMP)
 )
+# A Linux build's own names (its build folders, Debian's compiler name): such a line counts for no other
+# system whatever folders it names (TA-Lib's setup.py adds -I/opt/homebrew/include and
+# -L/opt/homebrew/opt/ta-lib/lib on every system: an Ubuntu paste's compile and link lines).
+_LINUX = re.compile(r"\b(?:temp|lib)\.linux-\w|\b\w+-linux-gnu-(?:gcc|g\+\+|cc)\b")
 _CONDA = re.compile(
     r"conda[-_](?:linux|cos\d)"  # x86_64-conda-linux-gnu-cc, x86_64-conda_cos6-linux-gnu-gcc
     r"|apple-darwin\d+(?:\.\d+)*-clang"  # conda's clang on macOS: x86_64-apple-darwin13.4.0-clang
@@ -93,8 +97,9 @@ def log_platform(lines: Iterable[str]) -> LogPlatform:
     conda = alpine = False
     managers: set[str] = set()
     for line in lines:
-        windows += bool(_WINDOWS.search(line))
-        macos += bool(_MACOS.search(line))
+        if not _LINUX.search(line):
+            windows += bool(_WINDOWS.search(line))
+            macos += bool(_MACOS.search(line))
         conda = conda or bool(_CONDA.search(line))
         alpine = alpine or bool(_ALPINE.search(line))
         advice = _ADVICE.search(line)
