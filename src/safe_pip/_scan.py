@@ -676,6 +676,8 @@ def _caseless_database(terms: Sequence[bytes], present: Sequence[bytes], make: b
     runs (None). None too when hyperscan is not there or not wanted, no folder is set, or the database
     cannot be made or run (an old release without its literal search; a kept file made of other patterns
     or for another machine is made again). hyperscan is imported only when a database is made or read."""
+    if os.environ.get("SAFE_PIP_HYPERSCAN") == "0":
+        return None  # (not wanted now: nor is a database made or read before in this process)
     key = (tuple(terms), tuple(present))
     database = _CASELESS.get(key)
     if database is not None:
