@@ -36,6 +36,12 @@ from safe_pip.logpython import LogPython, log_python, platform_family
         ("Using CPython 3.12.3 interpreter at: /usr/bin/python3", "3.12"),
         ("Python 3.13.0", "3.13"),
         ("$ python3.13 -m pip install tensorflow", "3.13"),
+        # Windows' py launcher names the Python it runs
+        ("PS C:\\Users\\me> py -3.12 -m pip install torch", "3.12"),
+        ("C:\\work>py -3.11-32 -m pip install numpy==1.21.0", "3.11"),
+        ("PS C:\\src> py.exe -V:3.13 -m pip install .", "3.13"),
+        ('PS C:\\src> py -3.12 -c "import torch"', None),
+        ("see the copy -3.12 -m pipeline notes", None),
         ("ERROR: Package 'black' requires a different Python: 3.6.15 not in '>=3.8'", "3.6"),
         ("$ pip download tensorflow --python-version 3.15 --only-binary=:all: -d wh", "3.15"),
         ("$ pip download tensorflow --python-version=311 --only-binary=:all: -d wh", "3.11"),
@@ -86,6 +92,10 @@ def test_two_pythons_say_nothing_unless_the_command_asked_for_one() -> None:
             "musllinux",
         ),
         ("C:\\Users\\me\\AppData\\Local\\Programs\\Python\\Python313\\python.exe -m pip install torch", None),
+        # the py launcher asked for a 32-bit or an ARM64 Python
+        ("C:\\work>py -3.11-32 -m pip install torch", "win32"),
+        ("PS C:\\work> py -V:3.12-arm64 -m pip install torch", "win-arm64"),
+        ("PS C:\\work> py -3.12 -m pip install torch", None),
         # a Mac on Apple silicon, as a user describes it or as its Homebrew prefix shows it
         ("MacBook Pro (16, 2021) Apple M1 Pro, macOS Monterey 12.5.1", "macos-arm64"),
         ("my machine: Apple silicon (M2), Python from python.org", "macos-arm64"),

@@ -28,6 +28,10 @@ _PYTHON_PATTERNS = (
         r"(?:install|download|wheel)\b"
     ),
     re.compile(r"(?:^|[\s/\\$>])python(?P<major>[23])\.(?P<minor>\d{1,2})(?:\.exe)? -m pip\b"),
+    # Windows' py launcher: "py -3.12 -m pip install torch", "py -3.11-32 -m pip ...", "py -V:3.13 -m pip ..."
+    re.compile(
+        r"(?:^|[\s>])py(?:\.exe)? -(?:V:)?(?P<major>[23])\.(?P<minor>\d{1,2})(?:-(?:32|64|arm64))? -m pip\b"
+    ),
     # C:\Users\u\AppData\Local\Programs\Python\Python313\Lib\site-packages   ...\Python311-32\python.exe
     # (pip's "Requirement already satisfied: six in c:\users\u\...\python312\lib\site-packages": lower case)
     re.compile(r"[/\\][Pp]ython(?P<major>[23])(?P<minor>\d{1,2})(?:-32|-arm64)?[/\\]"),
@@ -60,6 +64,9 @@ _PLATFORM_PATTERNS = (
     # Windows' 32-bit Python folder: ...\Programs\Python\Python311-32\Scripts\pip.exe
     (re.compile(r"[/\\][Pp]ython[23]\d{1,2}-32[/\\]"), "win32"),
     (re.compile(r"[/\\][Pp]ython[23]\d{1,2}-arm64[/\\]"), "win-arm64"),
+    # the py launcher asked for a 32-bit or an ARM64 Python: "py -3.11-32 -m pip install torch"
+    (re.compile(r"(?:^|[\s>])py(?:\.exe)? -(?:V:)?[23]\.\d{1,2}-32 "), "win32"),
+    (re.compile(r"(?:^|[\s>])py(?:\.exe)? -(?:V:)?[23]\.\d{1,2}-arm64 "), "win-arm64"),
     # a wheel fetched for the machine: x-1.0-cp311-cp311-linux_armv7l.whl (piwheels), ...-win32.whl
     (
         re.compile(
@@ -150,6 +157,8 @@ def log_python(lines: Iterable[str]) -> LogPython:
             and ("pple" not in line)
             and ("/opt/homebrew/" not in line)
             and ("i686" not in line)
+            and ("py -" not in line)
+            and ("py.exe -" not in line)
         ):
             continue
         text = line.strip()
