@@ -509,6 +509,10 @@ def test_check_network_names_the_users_index_and_the_package() -> None:
     fix = render_fix("check-network", {}, replace(PSUTIL, index_url="https://pkgs.example/simple/"))
     assert fix is not None
     assert fix.command == "curl -sSI https://pkgs.example/simple/psutil/"
+    # a Windows log's: Windows' own curl.exe (PowerShell 5 reads `curl` as Invoke-WebRequest)
+    windows = render_fix("check-network", {}, replace(PSUTIL, log_system="win32"))
+    assert windows is not None
+    assert windows.command == "curl.exe -sSI https://pypi.org/simple/psutil/"
 
 
 def test_printed_commands_carry_the_options_that_chose_the_target() -> None:

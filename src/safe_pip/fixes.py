@@ -863,7 +863,10 @@ def render_fix(
         ).rstrip("/")
         page = values.get("project") or (context.package or "")
         url = f"{index}/{page}/" if page and not values.get("url") else index
-        command = shell_words(["curl", "-sSI", url], context.secrets)
+        # A Windows log: curl.exe, which Windows 10+ ships; PowerShell 5's `curl` is Invoke-WebRequest, which
+        # takes no -sSI (real paste: a `PS C:\>` prompt under "from versions: none").
+        curl = "curl.exe" if context.log_system == "win32" else "curl"
+        command = shell_words([curl, "-sSI", url], context.secrets)
     elif action == "regenerate-hashes":
         command = "pip-compile --generate-hashes requirements.in"
     elif action == "relax-requirements":
