@@ -327,10 +327,37 @@ def test_a_log_alone_says_python_version_at_lower_confidence() -> None:
     assert following.category == "python-version-unsupported"
     assert explain_log([line.replace("1.4.0", "3.5.0")]) is None
     assert explain_log([line.replace("1.4.0", "4.0.0")]) is None
+    # ... unless the log shows a pip that prints the releases it skips for their Requires-Python (22.1 on) and
+    # its list does not name the pin: no release of it was skipped for the Python, it does not exist
+    skipped = frozenset({"8.2.0", "8.3.0"})
+    assert explain_log([line.replace("1.4.0", "3.0.1")], skipped_for_python=skipped) is None
+    assert explain_log([line.replace("1.4.0", "2.4.0")], skipped_for_python=frozenset()) is None
+    named = explain_log([line.replace("1.4.0", "3.0.1")], skipped_for_python=frozenset({"3.0.1", "3.1"}))
+    assert named is not None
+    assert named.category == "python-version-unsupported"
+    assert explain_log([line], skipped_for_python=skipped) is not None  # older than every release: as before
     none = "ERROR: Could not find a version that satisfies the requirement cv2 (from versions: none)"
     typo = explain_log([none], ["opencv-python"])
     assert typo is not None
     assert typo.suggestions == ("opencv-python",)
+
+
+def test_a_pin_past_the_listed_series_that_pips_ignored_list_leaves_out_does_not_exist() -> None:
+    # conda's "Pip subprocess error" of an environment file pinning geotile==1.0 (listed up to 0.3.4) under pip's
+    # "Ignored the following versions ...: 0.4.0 Requires-Python >=3.11; ...": 1.0 was not skipped for the Python
+    from safe_pip.classify import classify_stream
+    from safe_pip.rules import load_rules
+
+    name = "match-written-conda-env-pin-of-unpublished-release-ignored-line"
+    path = ROOT / "tests" / "fixtures" / "logs" / "no-matching-distribution" / f"{name}.log"
+    with path.open("rb") as stream:
+        diagnoses = classify_stream(stream, load_rules())
+    lines = path.read_text(encoding="utf-8").splitlines()
+    [top] = with_log_facts(diagnoses, lines=lines)[:1]
+    assert (top.rule, top.category) == ("no-matching-distribution", "no-matching-distribution")
+    without = [line for line in lines if "Ignored the following versions" not in line]
+    [before] = with_log_facts(diagnoses, lines=without)[:1]
+    assert before.category == "python-version-unsupported"
 
 
 def test_a_log_alone_reads_a_pin_between_listed_releases_and_the_requirements_origin() -> None:

@@ -1052,14 +1052,19 @@ def _in_unlisted_series(below: Version, above: Version, wanted: Version) -> bool
 
 
 def explain_log(
-    lines: Iterable[str], similar: Sequence[str] = (), log: LogPython | None = None
+    lines: Iterable[str],
+    similar: Sequence[str] = (),
+    log: LogPython | None = None,
+    skipped_for_python: frozenset[str] | None = None,
 ) -> LogExplanation | None:
     """From pip's "Could not find a version ... (from versions: ...)" line alone: a pinned version older than
     every version pip could use means older releases are hidden from this interpreter, most likely by its
     Python version; no version at all for a name that looks like another project's means a typo or an import
     name (`similar`, from the caller). For a project release-tables.toml lists, what the list (or its absence)
-    means there, with the Python and platform the rest of the log names (`log`, from logpython). None when the
-    lines say nothing more than pip did."""
+    means there, with the Python and platform the rest of the log names (`log`, from logpython).
+    `skipped_for_python`: the releases pip 22.1+ said it ignored for their Requires-Python ("Ignored the
+    following versions that require a different python version: 8.2.0 Requires-Python >=3.10; ..."), None
+    when the log has no such line. None when the lines say nothing more than pip did."""
     from packaging.utils import canonicalize_name
     from packaging.version import InvalidVersion, Version
 
@@ -1157,11 +1162,19 @@ def explain_log(
             # with no +cpu build for this platform, an arm64 image on an Apple-silicon Mac) sorts after it
             # but is not a newer release: the release exists for this Python, only that build is missing.
             listed_release = wanted.local is not None and Version(wanted.public) in versions
+            # A pip that prints the releases it skips for their Requires-Python (22.1 on: the log has that
+            # line) and does not name this one did not skip it for the Python: clip==1.0 beside 0.2.0 under
+            # "Ignored the following versions ...: 8.2.0 Requires-Python >=3.10; ..." is a version that does
+            # not exist (a conda environment file's pin of a project installed from git elsewhere).
+            skipped = skipped_for_python is not None and not any(
+                _same_release(text, wanted) for text in skipped_for_python
+            )
             if (
                 wanted > newest
                 and (wanted.release[0] == newest.release[0] or next_series)
                 and not wanted.is_prerelease
                 and not listed_release
+                and not skipped
             ):
                 # A pin in the series pip listed, newer than all of it (numpy==2.3.0 beside 2.2.6 on 3.10,
                 # futures==3.3.0 beside 3.1.1 on any Python 3): pips before 22.1 hide releases whose
@@ -1198,6 +1211,16 @@ def explain_log(
             )
         return None
     return None
+
+
+def _same_release(text: str, wanted: Version) -> bool:
+    """Whether the version `text` (from pip's list of ignored releases) is `wanted` (5.0 is 5.0.0)."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(text) == wanted
+    except InvalidVersion:
+        return False
 
 
 def _wanted_exists(known: ProjectReleases, spec: str) -> bool:

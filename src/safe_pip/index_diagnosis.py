@@ -250,6 +250,22 @@ def _logged_specifier(diagnosis: Diagnosis) -> str:
     return ""
 
 
+# pip 22.1 on, before "Could not find a version": ERROR: Ignored the following versions that require a
+# different python version: 1.22.0 Requires-Python >=3.8; 1.22.1 Requires-Python >=3.8
+_IGNORED_FOR_PYTHON = "Ignored the following versions that require a different python version:"
+_IGNORED_VERSION = re.compile(r"(?:: |; )(?P<version>[\w.!+]+) Requires-Python\b")
+
+
+def _skipped_for_python(lines: Iterable[str]) -> frozenset[str] | None:
+    """The releases pip's "Ignored the following versions" lines name; None when the log has no such line."""
+    found: set[str] | None = None
+    for line in lines:
+        if _IGNORED_FOR_PYTHON in line:
+            found = found if found is not None else set()
+            found.update(match.group("version") for match in _IGNORED_VERSION.finditer(line))
+    return frozenset(found) if found is not None else None
+
+
 def with_log_facts(
     diagnoses: Sequence[Diagnosis], context: FixContext | None = None, lines: Iterable[str] = ()
 ) -> list[Diagnosis]:
@@ -273,7 +289,7 @@ def with_log_facts(
     none_listed = any("(from versions: none)" in text for text in texts)
     package = str(top.package)
     similar = similar_projects(package) if none_listed and not is_popular(package) else []
-    found = explain_log(texts, similar, log_python(lines))
+    found = explain_log(texts, similar, log_python(lines), _skipped_for_python(lines))
     if found is None:
         return list(diagnoses)
     evidence = top.evidence
