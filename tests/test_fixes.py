@@ -515,6 +515,37 @@ def test_check_network_names_the_users_index_and_the_package() -> None:
     assert windows.command == "curl.exe -sSI https://pypi.org/simple/psutil/"
 
 
+def test_use_python_for_a_pipx_app_names_pipx_python_option() -> None:
+    # pipx makes the app's venv itself: `python3.11 -m venv .venv` is not the app's (pastes: pipx install renku
+    # on 3.12, numpy<1.22 needs distutils). The app is the user's to name.
+    fix = render_fix("use-python", {"version": "3.11"}, FixContext(package="numpy", project_tool="pipx"))
+    assert fix is not None
+    assert fix.command == "pipx install --python python3.11 <app>"
+    assert "numpy supports" in fix.title
+    assert render_fix("use-python", {}, FixContext(package="numpy", project_tool="pipx")) is None
+
+
+def test_a_pipx_summary_gets_pipx_own_python_fix() -> None:
+    import io
+
+    from safe_pip.classify import classify_stream
+    from safe_pip.rules import load_rules
+
+    log = (
+        "me@mbp ~ % pipx install renku\n"
+        "Fatal error from pip prevented installation. Full pip output in file:\n"
+        "    /Users/me/.local/pipx/logs/cmd_2024-01-05_10.00.00_pip_errors.log\n\n"
+        "pip seemed to fail to build package:\n    numpy<1.22.0,>=1.20.0\n\n"
+        "Some possibly relevant errors from pip install:\n"
+        "    ModuleNotFoundError: No module named 'distutils'\n\nError installing renku.\n"
+    )
+    top = next(iter(classify_stream(io.BytesIO(log.encode()), load_rules())))
+    commands = [fix.command for fix in top.fixes if fix.id == "use-python"]
+    assert commands
+    assert commands[0].startswith("pipx install --python python3.")
+    assert commands[0].endswith(" <app>")
+
+
 def test_printed_commands_carry_the_options_that_chose_the_target() -> None:
     context = FixContext(package="psutil", pip_args=("psutil",), target_options=("--python", "./p9"))
     fix = render_fix("prefer-binary", {}, context)

@@ -629,14 +629,15 @@ _PLATFORM_LINES = 200
 # block took a verbose 100 MB log's diagnose from 197.5 to 34.4 MB/s (speed-diagnose-2026-12-02j.md); a
 # paste is far shorter, and a long log's own diagnosis lines name its system more often.
 _ELSEWHERE_BYTES = 512 << 10
-# Lines only a project manager prints when its resolver fails on the project's declared Python range (see
-# FixContext.project_tool).
+# Lines only a project manager prints when its resolver fails on the project's declared Python range, and
+# pipx's summary of a pip that failed in the venv it made for an app (see FixContext.project_tool).
 _PROJECT_TOOLS = (
     (b"resolving dependencies for split", "uv"),  # × No solution found when resolving dependencies for split
     (b"your project's requirements are unsatisfiable", "uv"),
     (b"The current project's Python requirement", "poetry"),  # Poetry 1.x
     (b"The current supported Python versions are", "poetry"),  # Poetry 0.x
     (b"PythonRequirement(name='python'", "pdm"),  # PDM's [ResolutionImpossible] list
+    (b"Fatal error from pip prevented installation", "pipx"),  # pipx 0.16+, then "Error installing renku."
 )
 _DOCKER_BUILD = (
     b"Dockerfile",

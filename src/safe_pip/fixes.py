@@ -153,7 +153,8 @@ class FixContext:
     package_path: str | None = None
     # A log from elsewhere printed by a project manager whose resolver failed on the project's declared Python
     # range ("uv", "poetry", "pdm": uv's "resolving dependencies for split", Poetry's "The current project's
-    # Python requirement"), not on the Python it ran: a venv of another Python changes nothing there.
+    # Python requirement"), not on the Python it ran: a venv of another Python changes nothing there. "pipx":
+    # pipx's pip failed in the venv it makes for an app, whose Python is pipx's --python.
     project_tool: str | None = None
 
     @property
@@ -639,6 +640,17 @@ def render_fix(
         pip_args = ("--timeout", "60", "--retries", "10")
     elif action == "no-cache":
         pip_args = ("--no-cache-dir",)
+    elif action == "use-python" and context.project_tool == "pipx":
+        # pipx makes the app's venv with the Python it is given (real pastes: `pipx install renku` on 3.12,
+        # numpy<1.22's build needs distutils; `pipx install .` with pyperclip's old setup on 3.12): a venv
+        # made by hand is not the app's. The app is the user's to name (pipx's "Error installing renku.").
+        if not values.get("version"):
+            return None  # no released Python fits: better no command than a guess
+        command = f"pipx install --python python{values['version']} <app>"
+        title = (
+            f"Install the app with pipx on Python {values['version']}, which "
+            f"{package or 'the package that failed'} supports"
+        )
     elif action == "use-python" and context.project_tool is not None:
         # uv, Poetry and PDM resolve for every Python the project declares (requires-python, Poetry's
         # `python`), so a venv of another Python fails the same way (real pastes: `uv add mcp` with
