@@ -21,7 +21,7 @@ from safe_pip import _recache
 original = re._compile
 _recache.start(sys.argv[1])
 from safe_pip import cli
-for name in cli._DIAGNOSIS_MODULES + cli._INDEX_MODULES:
+for name in (*cli._DIAGNOSIS_MODULES, *cli._INDEX_MODULES, "difflib"):
     __import__(name)
 from safe_pip.rules import load_rules
 patterns = [(p, 0) for rule in load_rules().rules for p in (*rule.any, *rule.all, *rule.none, *rule.context)]
@@ -123,7 +123,7 @@ if sys.argv[1] != "-":
     from safe_pip import _recache
     _recache.start(sys.argv[1])
 from safe_pip import cli
-for name in cli._DIAGNOSIS_MODULES + cli._INDEX_MODULES:
+for name in (*cli._DIAGNOSIS_MODULES, *cli._INDEX_MODULES, "difflib"):
     __import__(name)
 def shape(code):
     consts = [shape(c) if hasattr(c, "co_code") else repr(c) for c in code.co_consts]

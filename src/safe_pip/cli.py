@@ -156,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
     finally:
         _stop_early_queries()
+        _forget_scan_database()
 
 
 # What explaining a failure imports: the failed-install flow, then what it imports later inside functions
@@ -176,8 +177,8 @@ _DIAGNOSIS_MODULES = (
     "safe_pip.parentpins",
 )
 # What asking the index about a release pip did not find imports besides (index_diagnosis.with_index_facts):
-# imported on the second thread only when pip said it found none.
-_INDEX_MODULES = ("safe_pip.index", "safe_pip.projectnames", "safe_pip.wheeltags", "difflib")
+# imported on the second thread only when pip said it found none. (difflib: where similar_projects is asked.)
+_INDEX_MODULES = ("safe_pip.index", "safe_pip.projectnames", "safe_pip.wheeltags")
 
 
 def _import_diagnosis_meanwhile(prepare: Callable[[], None] | None = None) -> None:
@@ -249,22 +250,34 @@ def _index_query_starter(python: str, args: Sequence[str]) -> Callable[[bytes], 
     return watch
 
 
-def _ask_ahead_for_the_index(python: str, lines: Sequence[str], picking: bool) -> None:
+def _ask_ahead_for_the_index(python: str, lines: Sequence[str], picking: bool, args: Sequence[str]) -> None:
     """pip found no release of the project one of `lines` names: what explaining that asks besides the
     index's answer (which pip's bootstrap brings), asked on the second thread while pip still ends; each is
     kept per process, so the main thread's asking gets it at once. Asked as with_index_facts and
     with_interpreter_facts ask it: which popular projects are spelt nearly the same (difflib over ~5,000
-    names), and, when no fix may be picked (nothing is started then), the target's pip version from its
-    folder."""
+    names; not when pip looked nowhere, see _looked_nowhere), and, when no fix may be picked (nothing is
+    started then), the target's pip version from its folder."""
     from safe_pip.facts import unfound_project
     from safe_pip.probe import detect_pip_version
     from safe_pip.projectnames import is_popular, similar_projects
 
     project = unfound_project(lines)
-    if project is not None and not is_popular(project):
+    if project is not None and not _looked_nowhere(args) and not is_popular(project):
         similar_projects(project)
     if not picking:
         detect_pip_version(python, ask=False)
+
+
+def _looked_nowhere(args: Sequence[str]) -> bool:
+    """The command line turns the index off (--no-index) and gives no --find-links (nor PIP_FIND_LINKS): pip
+    looked nowhere, and the diagnosis then names no similar project (index._no_such_project drops them), so
+    they are not asked ahead (5-12 ms of CPU, issue 17). pip's configuration may still give a folder: the
+    diagnosis then asks for them itself, as when this thread had not got that far."""
+    return (
+        "--no-index" in args
+        and not os.environ.get("PIP_FIND_LINKS")
+        and not any(word.startswith(("--find", "-f")) for word in args)
+    )
 
 
 def _stop_early_queries() -> None:
@@ -272,6 +285,25 @@ def _stop_early_queries() -> None:
     probe = sys.modules.get("safe_pip.probe")  # never imported: nothing was started
     if probe is not None:
         probe.stop_early_queries()
+
+
+def _keep_scan_database() -> None:
+    """A failed install's output is read as `diagnose` reads a log: with the optional accelerators, the
+    caseless search's (hyperscan's) database is read from the user's cache folder, and made there for the
+    next runs, once the output passes half a megabyte (16 MB: see _scan._caseless_database). Set before the
+    second thread feeds the classifier (a scanner that found no database keeps its anchors' passes)."""
+    from safe_pip import _scan
+    from safe_pip.commands.context import user_folder
+
+    _scan.database_folder = user_folder("cache")
+
+
+def _forget_scan_database() -> None:
+    """The folder _keep_scan_database set is this run's only (`main` runs again in the tests' process)."""
+    if "safe_pip._scan" in sys.modules:  # (never imported: nothing was set)
+        from safe_pip import _scan
+
+        _scan.database_folder = None
 
 
 def _compile_from_cache() -> None:
@@ -510,11 +542,12 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
     def prepare() -> None:
         from safe_pip.commands.install import prepare_diagnosis
 
+        _keep_scan_database()
         ready = prepare_diagnosis(invocation, target.path, capture, env_changes)
         if unfound and not _PIP_SUCCEEDED:
             for name in _INDEX_MODULES:
                 __import__(name)
-            _ask_ahead_for_the_index(target.path, unfound[0], ready.picking)
+            _ask_ahead_for_the_index(target.path, unfound[0], ready.picking, invocation.args)
         # Then pip's output as it comes (the head of the capture: all of it but for a log over 1 MB), read
         # each time pip has said more, until it ends: after its exit the classifier has little left to read.
         ended = False
@@ -628,6 +661,7 @@ def _cmd_pip(invocation: Invocation, console: Console) -> int:
             return EXIT_USAGE
     _say_where_options_go(invocation, console)
     _compile_from_cache()  # (done already when the second thread ran)
+    _keep_scan_database()  # (the same)
     from safe_pip._recache import save
     from safe_pip.commands.install import explain_failure
 

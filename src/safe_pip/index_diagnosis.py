@@ -70,7 +70,9 @@ def with_index_facts(
     asked = requests is not None and bool(requests.of(package))
     requested = requests.specifier(package) if requests is not None and asked else _logged_specifier(top)
     installed = detect_installed_pythons()
-    similar = () if query.files or is_popular(package) else tuple(similar_projects(package))
+    # (none asked when pip looked nowhere, --no-index without --find-links: _no_such_project drops them)
+    nowhere = query.no_index and not query.find_links
+    similar = () if query.files or nowhere or is_popular(package) else tuple(similar_projects(package))
     explanation = explain(
         query,
         target,
