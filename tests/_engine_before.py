@@ -20,6 +20,10 @@ from safe_pip.classify import (
     _PLATFORM_LINES,
     _PLATFORM_LITERALS,
     _PROJECT_TOOLS,
+    _note_sources,
+    _notebook_of,
+    _requested_for,
+    _source_of,
 )
 from safe_pip.logplatform import LogPlatform, log_platform
 from safe_pip.rules import _SCOPED_IGNORECASE, USER_LINE_CHARS, Rule, RuleSet, _is_multiline
@@ -308,6 +312,10 @@ class Classifier:
         # system, for a diagnosis whose own lines do not; the project manager whose Python range failed)
         self._platform_lines: list[str] | None = []
         self._project_tool: str | None = None
+        self._sources: list[tuple[str | None, str]] = []
+        self._index_names: set[str] = set()
+        self._notebook: str | None = None
+        self._requested: list[str] = []
         self._elsewhere_read = 0
         self._success_line = 0
         self._installed_count = 0
@@ -337,6 +345,8 @@ class Classifier:
         self._elsewhere_read += len(block)
         if self._project_tool is None:
             self._project_tool = next((tool for mark, tool in _PROJECT_TOOLS if mark in block[:limit]), None)
+        _note_sources(block, limit, self._sources, self._index_names, self._requested)
+        self._notebook = _notebook_of(block, limit, self._notebook)
         if self._platform_lines is None:
             return
         if any(mark in block[:limit] for mark in _DOCKER_BUILD):
@@ -589,7 +599,8 @@ class Classifier:
         context = replace(
             self.context,
             package=package,
-            package_path=self._path_packages.get(package or ""),
+            package_path=self._path_packages.get(package or "")
+            or _source_of(package, self._sources, self._index_names),
             package_manager=self.context.package_manager
             or (self.facts.package_manager if self.facts else None),
         )
@@ -607,6 +618,8 @@ class Classifier:
                 log_conda=printed_on.conda,
                 log_alpine=printed_on.alpine,
                 project_tool=self._project_tool,
+                log_notebook=self._notebook,
+                log_requested=_requested_for(package, self._requested, self._index_names),
             )
         fixes = []
         for spec in rule.fixes:

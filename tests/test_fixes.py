@@ -122,12 +122,14 @@ def test_package_fixes_need_a_package_and_never_all() -> None:
 
 
 def test_a_wheel_the_index_was_not_asked_about_is_offered_as_unchecked() -> None:
-    """pyaudio 0.2.14 on Linux (a real run): its releases have wheels for Windows and macOS only. A run that
-    picks no fix does not ask the index, so the title must not promise a wheel; one that asked, and heard of
-    none, offers nothing."""
-    unasked = render_fix("only-binary", {}, FixContext(package="pyaudio", pip_args=("pyaudio",)))
+    """pyaudio 0.2.14 on Linux (a real run): its releases have wheels for Windows only. A run that picks no
+    fix does not ask the index, so the title must not promise a wheel (netifaces: not known either way); one
+    that asked, and heard of none, offers nothing; the index's answer is what counts when it was asked."""
+    unasked = render_fix("only-binary", {}, FixContext(package="netifaces", pip_args=("netifaces",)))
     assert unasked is not None
-    assert unasked.title.startswith("Use a pre-built wheel of pyaudio, if the index has one for this machine")
+    assert unasked.title.startswith(
+        "Use a pre-built wheel of netifaces, if the index has one for this machine"
+    )
     assert (
         render_fix(
             "only-binary",
@@ -1383,3 +1385,51 @@ def test_use_python_for_a_project_managers_python_range_says_what_to_change_with
     assert "mcp" in fix.title
     assert fix.args is None
     assert fix.pip_args == ()
+
+
+@pytest.mark.parametrize(
+    ("project", "log_system", "offered"),
+    [
+        ("psycopg2", None, False),  # a log that names no system: Linux's, where psycopg2 has no wheel
+        ("psycopg2", "darwin", False),
+        ("psycopg2", "win32", True),
+        ("pycrypto", "win32", False),  # no wheel anywhere
+        ("netifaces", None, True),  # not known: the index decides
+    ],
+)
+def test_only_binary_is_not_printed_where_the_project_publishes_no_wheel(
+    project: str, log_system: str | None, offered: bool
+) -> None:
+    fix = render_fix("only-binary", {}, FixContext(package=project, log_system=log_system))
+    assert (fix is not None) is offered
+
+
+def test_a_run_asks_the_index_before_the_table_of_projects_without_wheels() -> None:
+    """On this machine without the index's answer, psycopg2 on Linux gets no --only-binary; with it, the
+    index's answer decides (a release that has a wheel here is offered)."""
+    import sys
+
+    unasked = render_fix("only-binary", {}, FixContext(package="psycopg2", pip_args=("psycopg2",)))
+    assert (unasked is None) is sys.platform.startswith("linux")
+    asked = FixContext(package="psycopg2", pip_args=("psycopg2",), wheel_versions=lambda _: ("2.7.7",))
+    assert render_fix("only-binary", {}, asked) is not None
+
+
+def test_use_python_on_colab_names_a_release_not_a_venv() -> None:
+    pinned = render_fix(
+        "use-python",
+        {"version": "3.10", "pin": "1.21.6"},
+        FixContext(package="numpy", log_notebook="colab"),
+    )
+    assert pinned is not None
+    assert pinned.command == "%pip install numpy"
+    assert "numpy 1.21.6 does not" in pinned.title
+    unpinned = render_fix(
+        "use-python", {"version": "3.12"}, FixContext(package="orbitkit", log_notebook="kaggle")
+    )
+    assert unpinned is not None
+    assert unpinned.command == ""  # pip already took the newest release it could: the same again fails
+    assert unpinned.title.startswith("Kaggle runs your notebook on its runtime's Python")
+    terminal = render_fix("use-python", {"version": "3.12"}, FixContext(package="orbitkit"))
+    assert terminal is not None
+    assert "-m venv" in terminal.command

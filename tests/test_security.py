@@ -314,3 +314,56 @@ def test_credentials_never_reach_messages_reports_or_history(tmp_path: Path) -> 
     assert "hunter2" not in repr(rows)
     log = Path(data["log_file"])
     assert log.stat().st_mode & 0o777 == 0o600
+
+
+# Sources a user may name instead of a project on the index, and projects a build from them may be named
+# (the source's own name, or another: `git+https://host/org/whisp.git` builds `rowan-whisp`).
+_DIRECT_SOURCES = [
+    "git+https://git.example/lab/whisp.git",
+    "git+https://git.example/lab/whisp.git@v1.0#egg=whisp",
+    "whisp @ git+https://git.example/lab/whisp@v1.0",
+    "https://files.example/dist/whisp-1.0.tar.gz",
+    "./vendor/whisp",
+    "./dist/whisp-1.0-cp311-cp311-linux_x86_64.whl",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    action=st.sampled_from(sorted(name for name, spec in ACTIONS.items() if spec.safety == SAFE)),
+    source=st.sampled_from(_DIRECT_SOURCES),
+    package=st.sampled_from(["whisp", "rowan-whisp"]),
+    others=st.lists(st.sampled_from(["-q", "--no-deps", "requests"]), max_size=2),
+)
+def test_an_automatic_fix_never_swaps_the_users_source_for_a_name_on_the_index(
+    action: str, source: str, package: str, others: list[str]
+) -> None:
+    """The fix review (fixsafety-2026-12-02k): `--only-binary rowan-whisp rowan-whisp` was applied by itself to
+    `pip install git+https://.../whisp.git`, whose project the index may hold as an unrelated one."""
+    args = (source, *others)
+    context = FixContext(
+        package=package,
+        pip_args=args,
+        wheel_version=lambda _requirement: "1.0",
+        wheel_versions=lambda _project: ("1.0",),
+        importable=lambda _module: True,
+        target_venv=lambda: True,
+        build_jobs=2,
+    )
+    fix = render_fix(action, {}, context)
+    if fix is None or not fix.auto:
+        return
+    assert fix.args is not None
+    assert source in fix.args, fix  # the user's source stays
+    added = list((Counter(fix.args) - Counter(args)).elements())
+    requirements = {
+        word.split("==")[0].lower()
+        for at, word in enumerate(added)
+        if not word.startswith("-") and (at == 0 or added[at - 1] not in TAKES_VALUE)
+    }
+    # no requirement of either name is added
+    assert package not in requirements, fix
+    assert "whisp" not in requirements, fix
+    if package == "whisp":
+        # the project the user named by its source: no option says to take it from the index as a wheel
+        assert "--only-binary" not in added, fix

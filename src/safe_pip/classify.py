@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from operator import itemgetter
 
 from safe_pip._scan import TermScanner, _accelerator, leftmost_finder, literal_finder
+from safe_pip.facts import canonical_name
 from safe_pip.fixes import Fix, FixContext, render_fix
 from safe_pip.logplatform import LogPlatform, log_platform
 from safe_pip.logtext import (
@@ -639,6 +640,20 @@ _PROJECT_TOOLS = (
     (b"PythonRequirement(name='python'", "pdm"),  # PDM's [ResolutionImpossible] list
     (b"Fatal error from pip prevented installation", "pipx"),  # pipx 0.16+, then "Error installing renku."
 )
+# Lines only a notebook's pip prints, or paths only its machine has (see FixContext.log_notebook): Colab's and
+# Kaggle's Python is the runtime's, which a venv does not change; Jupyter's is its kernel's.
+_NOTEBOOKS = (
+    (b"if you're in Colab", "colab"),  # Note: if you're in Colab, you may need to restart the runtime ...
+    (b"google.colab", "colab"),
+    (b"/content/drive/", "colab"),
+    (b"/content/sample_data", "colab"),
+    (b"/kaggle/input/", "kaggle"),
+    (b"/kaggle/working", "kaggle"),
+    (b"you may need to restart the kernel", "jupyter"),  # %pip's note in Jupyter and IPython
+    # A cell's shell escape or magic: a notebook, whose kind the log does not say.
+    (b"!pip install", "notebook"),
+    (b"%pip install", "notebook"),
+)
 _DOCKER_BUILD = (
     b"Dockerfile",
     b"RUN pip",
@@ -1056,6 +1071,11 @@ class Classifier:
         # The log's lines that may name its system (see _PLATFORM_LITERALS); None: a Docker build's log.
         self._platform_lines: list[str] | None = []
         self._project_tool: str | None = None
+        # The files, folders and URLs the log installs from, by project when it says (see _note_sources).
+        self._sources: list[tuple[str | None, str]] = []
+        self._index_names: set[str] = set()
+        self._notebook: str | None = None
+        self._requested: list[str] = []
         self._elsewhere_read = 0
         self._success_line = 0
         self._installed_count = 0
@@ -1180,6 +1200,8 @@ class Classifier:
             self._project_tool = next(
                 (tool for mark, tool in _PROJECT_TOOLS if block.find(mark, 0, limit) >= 0), None
             )
+        _note_sources(block, limit, self._sources, self._index_names, self._requested)
+        self._notebook = _notebook_of(block, limit, self._notebook)
         kept = self._platform_lines
         if kept is None or len(kept) >= _PLATFORM_LINES:
             return
@@ -2021,7 +2043,8 @@ class Classifier:
         context = replace(
             self.context,
             package=package,
-            package_path=self._path_packages.get(package or ""),
+            package_path=self._path_packages.get(package or "")
+            or _source_of(package, self._sources, self._index_names),
             package_manager=self.context.package_manager
             or (self.facts.package_manager if self.facts else None),
         )
@@ -2044,6 +2067,8 @@ class Classifier:
                 log_conda=printed_on.conda,
                 log_alpine=printed_on.alpine,
                 project_tool=self._project_tool,
+                log_notebook=self._notebook,
+                log_requested=_requested_for(package, self._requested, self._index_names),
             )
         fixes = []
         for spec in rule.fixes:
@@ -2522,6 +2547,125 @@ def _imported_project(module: str | None) -> str | None:
     from safe_pip.projectnames import module_project
 
     return module_project(module) or module
+
+
+# Where pip (or uv) says a project comes from a file, folder or URL rather than from the index by name:
+#   Collecting tokcount@ git+https://host/org/tokcount@v0.4.1        (a PEP 508 direct reference)
+#   Collecting git+https://host/org/whisp.git   |   Collecting https://host/dist/PyAudio-0.2.14.tar.gz
+#   Obtaining mathx from git+https://host/org/mathx.git@main#egg=mathx   |   Obtaining file:///home/x/proj
+#   Processing ./vendor/fastgeo   |   Processing c:\users\x\proj
+#   error: Failed to download and build `gsrast @ git+https://host/org/gsrast`        (uv)
+# and the projects it collects from the index by name ("Collecting requests>=2 (from proj==1.0)", "Could not
+# find a version that satisfies the requirement corehttpx>=4 (from webkitx)").
+_SOURCE_LINE = re.compile(
+    rb"^[ \t]*(?:(?P<collect>Collecting|Obtaining|Processing) "
+    rb"(?:(?P<name>[A-Za-z0-9][\w.-]*)(?: ?@ ?| from ))?(?P<source>[^\s;]+)"
+    rb"|[^\n`]*`(?P<uvname>[A-Za-z0-9][\w.-]*) @ (?P<uvsource>[^`\s]+)`"
+    rb"|[^\n]*?satisfies the requirement (?P<required>[A-Za-z0-9][\w.-]*))",
+    re.MULTILINE,
+)
+_SOURCE_MARKS = (b"Collecting ", b"Obtaining ", b"Processing ", b" @ ", b"satisfies the requirement ")
+_DIRECT_PREFIXES = ("git+", "hg+", "svn+", "bzr+", "http://", "https://", "file:")
+_MAX_SOURCES = 50
+_MAX_REQUESTED = 10
+
+
+def _note_sources(
+    block: bytes,
+    limit: int,
+    sources: list[tuple[str | None, str]],
+    index: set[str],
+    requested: list[str] | None = None,
+) -> None:
+    """The direct references the first bytes of a log install from (`sources`: project or None, source), the
+    projects it collects by name (`index`): a fix names the failing project on the index only when it came
+    from there (see _source_of); and the requirements pip's own lines (not indented: a build environment's
+    pip's are) collect as asked, not "(from ...)" another (`requested`, as printed: `reportgen==1.4.0`)."""
+    if len(sources) + len(index) >= 2 * _MAX_SOURCES or not any(
+        block.find(mark, 0, limit) >= 0 for mark in _SOURCE_MARKS
+    ):
+        return
+    for found in _SOURCE_LINE.finditer(block, 0, limit):
+        if len(sources) >= _MAX_SOURCES or len(index) >= _MAX_SOURCES:
+            return
+        if found.group("required") is not None:
+            # "Could not find a version that satisfies the requirement corehttpx>=4 (from webkitx)": asked of
+            # the index by name (here, or by a build environment's pip).
+            index.add(canonical_name(found.group("required").decode()))
+            continue
+        if found.group("uvsource") is not None:
+            sources.append((canonical_name(found.group("uvname").decode()), found.group("uvsource").decode()))
+            continue
+        source = found.group("source").decode("utf-8", "replace")
+        name = found.group("name")
+        direct = source.startswith(_DIRECT_PREFIXES) or (
+            found.group("collect") != b"Collecting" and _local_path(source)
+        )
+        if direct:
+            sources.append((canonical_name(name.decode()) if name else None, source))
+        elif found.group("collect") == b"Collecting" and name is None:
+            # A name, with its version specifier and "(from ...)" after it.
+            project = re.match(r"[A-Za-z0-9][\w.-]*", source)
+            if project:
+                index.add(canonical_name(project.group(0)))
+            line_end = block.find(b"\n", found.end())
+            rest = block[found.end() : line_end if line_end >= 0 else len(block)]
+            if (
+                requested is not None
+                and project
+                and block[found.start() : found.start() + 1] == b"C"
+                and not rest.strip()
+                and source not in requested
+                and len(requested) < _MAX_REQUESTED
+            ):
+                requested.append(source)
+
+
+def _requested_for(package: str | None, requested: Sequence[str], index: set[str]) -> tuple[str, ...]:
+    """What the log's pip was asked for (see _note_sources), when `package` is a dependency it collected from
+    the index for it: not one of them, yet collected by name ("Collecting fastcsvx>=0.9 (from reportgen)").
+    Empty otherwise (a package asked for, or one the log did not collect: an import that failed later)."""
+    if not package or not requested or canonical_name(package) not in index:
+        return ()
+    asked = [re.match(r"[A-Za-z0-9][\w.-]*", text) for text in requested]
+    if any(name is None or canonical_name(name.group(0)) == canonical_name(package) for name in asked):
+        return ()
+    return tuple(requested)
+
+
+def _notebook_of(block: bytes, limit: int, found: str | None) -> str | None:
+    """The notebook a log's first bytes say pip ran in (see _NOTEBOOKS): Colab or Kaggle over Jupyter, whose
+    note their %pip prints too, and Jupyter over a notebook of unknown kind."""
+    rank = ("notebook", "jupyter", "colab", "kaggle")
+    for mark, notebook in _NOTEBOOKS:
+        if (found is None or rank.index(notebook) > rank.index(found)) and block.find(mark, 0, limit) >= 0:
+            found = notebook
+    return found
+
+
+def _source_of(package: str | None, sources: Sequence[tuple[str | None, str]], index: set[str]) -> str | None:
+    """The file, folder or URL the log installs `package` from: one it names for it, one whose last part
+    (or `#egg=`) is its name, else, when pip collected no project of that name from the index, the one source
+    whose project the log does not name (`git+https://host/org/whisp.git` built as `rowan-whisp`)."""
+    if not package or not sources:
+        return None
+    wanted = canonical_name(package)
+    for name, source in sources:
+        if name == wanted or _source_name(source) == wanted:
+            return source
+    unnamed = {source for name, source in sources if name is None}
+    if wanted not in index and len(unnamed) == 1:
+        return unnamed.pop()
+    return None
+
+
+def _source_name(source: str) -> str | None:
+    """The project a source's `#egg=` or last path part names (canonical), or None."""
+    egg = re.search(r"[#&]egg=([A-Za-z0-9][\w.-]*)", source)
+    if egg:
+        return canonical_name(egg.group(1))
+    name = _package_name(source)
+    return canonical_name(name) if name else None
 
 
 def _local_path(token: str) -> bool:

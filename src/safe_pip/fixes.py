@@ -147,15 +147,22 @@ class FixContext:
     log_conda: bool = False
     # ... and whether on Alpine Linux (its package manager is apk; no other distribution's command fits).
     log_alpine: bool = False
-    # A log from elsewhere names the failing package only by a local folder or file (`Processing ./proj`):
-    # printed commands install that path again (by name, the index's project of that name would come), and
-    # no fix looks the name up on an index.
+    # A log from elsewhere installs the failing package from a local folder or file (`Processing ./proj`) or a
+    # URL (`Collecting git+https://...`, `x @ https://...`): printed commands install that source again (by
+    # name, the index's project of that name would come), and no fix looks the name up on an index.
     package_path: str | None = None
     # A log from elsewhere printed by a project manager whose resolver failed on the project's declared Python
     # range ("uv", "poetry", "pdm": uv's "resolving dependencies for split", Poetry's "The current project's
     # Python requirement"), not on the Python it ran: a venv of another Python changes nothing there. "pipx":
     # pipx's pip failed in the venv it makes for an app, whose Python is pipx's --python.
     project_tool: str | None = None
+    # A log printed in a notebook ("colab", "kaggle", "jupyter", or "notebook" for one of unknown kind: a
+    # cell's `!pip install`; classify's _NOTEBOOKS): Colab's and Kaggle's Python is the runtime's, which a
+    # venv does not change; Jupyter runs its kernel's Python.
+    log_notebook: str | None = None
+    # The requirements a log's pip collected as asked (`Collecting reportgen==1.4.0`, not "(from ...)"
+    # another): a printed re-run for a dependency that failed names them, not the dependency alone.
+    log_requested: tuple[str, ...] = ()
 
     @property
     def builds_isolated(self) -> bool:
@@ -439,6 +446,12 @@ def render_fix(
             return None  # a file, folder or URL the user named is never swapped for a name on the index
         if _user_builds_from_source(context, package):
             return None  # their --no-binary comes later on the command line and wins: nothing would change
+        if (
+            context.wheel_version is None
+            and context.wheel_versions is None
+            and not _wheels_on(context, package)
+        ):
+            return None  # the project publishes no wheel for that system (psycopg2 on Linux): pip finds none
         if (context.wheel_version or context.wheel_versions) is not None and context.pip_args is not None:
             # Only worth a retry when a release within the user's own versions has a wheel here.
             release = _wheel_release(context, package)
@@ -665,14 +678,33 @@ def render_fix(
             f"Set the project's Python versions ({where}) to ones {package or 'the package'} supports, "
             f"then run {context.project_tool} again"
         )
+    elif action == "use-python" and context.log_notebook in ("colab", "kaggle"):
+        # The notebook runs the runtime's Python whatever venv a cell makes (real pastes: a `python3.10 -m
+        # venv` printed for Colab). What works there: a release of the package that supports that Python;
+        # when the user pinned one that does not, the newest that does (pip skips the ones that do not).
+        where = "Colab" if context.log_notebook == "colab" else "Kaggle"
+        name = package or "the package"
+        pinned = values.get("pin") or (_requests(context).pinned_version(package) if package else None)
+        title = (
+            f"{where} runs your notebook on its runtime's Python, which a virtual environment does not "
+            f"change: install a release of {name} that supports that Python"
+        )
+        if pinned and _PROJECT_NAME.fullmatch(package) and not context.package_path:
+            title += f" ({package} {pinned} does not; without the pin pip takes the newest that does)"
+            command = f"%pip install {package}"
     elif action == "use-python":
         if not values.get("version"):
             return None  # no released Python fits: better no command than a guess
         # Never a bare `pip install` (nor one of "the package", the title's stand-in): <package> to fill in.
-        to_install = [context.package] if context.package else ["<package>"]
+        # A project the log installed from a file, folder or URL is installed from it again, not by name.
+        source = context.package_path if context.pip_args is None else None
+        to_install = [source or context.package] if context.package else ["<package>"]
+        log_asked = _log_request(context) if context.pip_args is None and not source else ()
+        if log_asked:
+            to_install = list(log_asked)  # a dependency's Python: the venv gets what the user asked for
         pinned = _requests(context).pinned_version(package) if package and context.pip_args else None
         logged_pin = values.get("pin") if context.pip_args is None and package else None
-        if logged_pin and _PROJECT_NAME.fullmatch(package):
+        if logged_pin and _PROJECT_NAME.fullmatch(package) and not source and not log_asked:
             # The log's own list of skipped releases gave this pin's Requires-Python: the version chosen
             # supports it, so the pin goes with it.
             to_install = [f"{package}=={logged_pin}"]
@@ -728,6 +760,24 @@ def render_fix(
             command = f"py -{values['version']} -m venv .venv && .venv\\Scripts\\python -m pip install " + (
                 " ".join(to_install)
             )
+        elif context.log_notebook in ("jupyter", "notebook"):
+            # The notebook runs its kernel's Python: the venv becomes a kernel of its own, to pick.
+            kernel = f"python{values['version']}"
+            command = f"{shlex.quote(interpreter)} -m venv .venv && " + shell_words(
+                [".venv/bin/python", "-m", "pip", "install", "ipykernel", *to_install]
+            )
+            command += " && " + shell_words(
+                [".venv/bin/python", "-m", "ipykernel", "install", "--user", "--name", kernel]
+            )
+            title = (
+                f"{title or fill_template(spec.title, values)}, in a Jupyter kernel of its own: then choose "
+                f"the kernel {kernel} for the notebook (it runs its kernel's Python)"
+            )
+            if context.log_notebook == "notebook":
+                title += (
+                    f"; on Colab or Kaggle, whose runtime's Python a venv does not change, install a release "
+                    f"of {package or 'the package'} that supports that Python instead"
+                )
         else:
             command = f"{shlex.quote(interpreter)} -m venv .venv && " + shell_words(
                 [".venv/bin/python", "-m", "pip", "install", *to_install]
@@ -934,6 +984,19 @@ def render_fix(
     )
 
 
+def _log_request(context: FixContext) -> tuple[str, ...]:
+    """What a log's pip was asked for when the failing package is not among it (a dependency: `Collecting
+    fastcsvx>=0.9 (from reportgen==1.4.0)`): a printed command installs that, with the fix's options for the
+    dependency. Empty when the package was asked for, or the log does not say."""
+    if not context.package or not context.log_requested:
+        return ()
+    wanted = canonical_name(context.package)
+    names = [re.match(r"[A-Za-z0-9][\w.-]*", text) for text in context.log_requested]
+    if any(name is None or canonical_name(name.group(0)) == wanted for name in names):
+        return ()
+    return context.log_requested
+
+
 def _pip_command(context: FixContext, extra: Sequence[str], env: Mapping[str, str] | None = None) -> str:
     """`safe-pip install <extra> <the user's args>` (or the package when the args are unknown)."""
     if context.pip_args is not None:
@@ -941,7 +1004,7 @@ def _pip_command(context: FixContext, extra: Sequence[str], env: Mapping[str, st
     elif context.package_path:
         rest = [context.package_path]
     elif context.package:
-        rest = [context.package]
+        rest = list(_log_request(context) or (context.package,))
     else:
         rest = ["<package>"]
     words = ["safe-pip", *context.target_options, context.pip_command, *extra, *rest]
@@ -1197,6 +1260,23 @@ def _user_builds_from_source(context: FixContext, package: str) -> bool:
     return False
 
 
+def _wheels_on(context: FixContext, package: str) -> bool:
+    """Whether `package` may have a wheel for the system the fix is for (siblings.wheel_systems): a log's
+    system (Linux when its lines name none, as most do), else this machine's. True when not known."""
+    import sys
+
+    from safe_pip.siblings import wheel_systems
+
+    systems = wheel_systems(package)
+    if systems is None:
+        return True
+    if context.pip_args is None:
+        system = context.log_system or "linux"
+    else:
+        system = "linux" if sys.platform.startswith("linux") else sys.platform
+    return system in systems
+
+
 def _direct_source(context: FixContext, package: str) -> bool:
     """Whether the user installs `package` from a file, folder or URL they named (a direct reference)."""
     return bool(package) and _requests(context).direct(package) is not None
@@ -1204,8 +1284,18 @@ def _direct_source(context: FixContext, package: str) -> bool:
 
 def _named_source(context: FixContext, package: str) -> bool:
     """Whether `package` comes from a file, folder or URL rather than from the index: a direct reference on
-    the user's command line, or, for a log read without one, the local path the log installed it from."""
-    return _direct_source(context, package) or (context.pip_args is None and bool(context.package_path))
+    the user's command line; for a log, the file, folder or URL pip's lines installed it from
+    (`package_path`); or, when the user named a file, folder or URL, a project they did not ask for by name
+    that pip does not say another requirement brought in (`pip install git+https://host/org/whisp.git` builds
+    `rowan-whisp`: the index's rowan-whisp is not that source; a dependency is "Collecting x (from y)")."""
+    if _direct_source(context, package):
+        return True
+    if context.pip_args is None or not package:
+        return context.pip_args is None and bool(context.package_path)
+    requests = _requests(context)
+    if requests.of(package) or not any(item.direct is not None for item in requests.items):
+        return False
+    return context.required_by is None or context.required_by(package) is None
 
 
 def _wheel_release(context: FixContext, package: str) -> tuple[str, bool] | None:
@@ -1341,7 +1431,17 @@ def _wheel_in_place_of(
     resolves only in the folders the user gave."""
     package = values["package"]
     if context.pip_args is None:
-        return _plain(spec, values, context, ("--only-binary", package))
+        # A log: the wheel's file or URL is the user's, and its project's name is looked up on the index,
+        # which may hold another project of that name: printed only, and said.
+        fix = _plain(spec, values, context, ("--only-binary", package))
+        return replace(
+            fix,
+            title=(
+                f"Install {package} by name from your index instead of {wheel}, with a wheel chosen for this "
+                f"interpreter: this switches where {package} comes from (check that the index's {package} is "
+                "the project you meant)"
+            ),
+        )
     position = next(
         (
             index

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from safe_pip.facts import canonical_name
 
-__all__ = ["BinarySibling", "binary_sibling"]
+__all__ = ["BinarySibling", "binary_sibling", "wheel_systems"]
 
 
 class BinarySibling:
@@ -68,3 +68,24 @@ _TABLE: dict[str, BinarySibling] = {
 def binary_sibling(project: str) -> BinarySibling | None:
     """The sibling of `project` that ships wheels, if one is known."""
     return _TABLE.get(canonical_name(project))
+
+
+# Projects that publish wheels for some systems only (sys.platform values; empty: for none), checked on the
+# index for Python 3.12 (`pip download --only-binary :all: --platform ...`, 2026-12): elsewhere
+# `--only-binary X` finds no release and fails at once, so no fix proposes it there (the review of printed
+# fixes, fixsafety-2026-12-02k: psycopg2 on Linux and macOS is built from source, psycopg2-binary is what
+# has wheels).
+_WHEEL_SYSTEMS: dict[str, frozenset[str]] = {
+    "psycopg2": frozenset({"win32"}),  # (its Linux wheels stopped at 2.7.7, for Python 3.7 and older)
+    "mysqlclient": frozenset({"win32"}),
+    "pyaudio": frozenset({"win32"}),
+    "pycairo": frozenset({"win32"}),
+    "python-ldap": frozenset(),
+    "pycrypto": frozenset(),
+}
+
+
+def wheel_systems(project: str) -> frozenset[str] | None:
+    """The systems (`win32`, `darwin`, `linux`) a project publishes wheels for, when known to be only some;
+    None when not known (most projects: the index is asked, or the fix says it was not)."""
+    return _WHEEL_SYSTEMS.get(canonical_name(project))
