@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from safe_pip.facts import canonical_name
 from safe_pip.fixes import Fix, FixContext, render_fix
 from safe_pip.classify import (
     _DOCKER_BUILD,
@@ -503,9 +504,10 @@ class Classifier:
                     token = match.groupdict().get("name")
                     name = _package_name(token)
                     if name:
-                        self._package = name
+                        if self._package is None or canonical_name(name) != canonical_name(self._package):
+                            self._package = name
                         if token and _local_path(token) and len(self._path_packages) < 100:
-                            self._path_packages[name] = token
+                            self._path_packages[self._package] = token
                     break
         names: list[str] = []
         if "ailed" in text or "Could not build" in text:

@@ -306,6 +306,19 @@ def test_pips_temporary_folders_name_the_package_only_when_they_are_its_build_fo
     assert diagnosis.package == package
 
 
+def test_a_build_folders_lower_case_keeps_the_spelling_pip_printed_for_the_same_project() -> None:
+    # pip names its build folder by the normalised name ("pywavelets_<hex>"): whether a line holding that
+    # folder is read (it depends on which rules' keywords it holds) must not change the package's spelling.
+    folder = "/tmp/pip-install-q1w2e3r4/pywavelets_3e16804f2e72475d99d648115b39014b/setup.py"
+    log = f"Collecting PyWavelets==1.1.1\n  {folder}: error: cannot open\n  boom x\n"
+    (diagnosis,) = run(log, make_rule("boom-rule"))
+    assert diagnosis.package == "PyWavelets"
+    # Another project's build folder is another package.
+    other = folder.replace("pywavelets", "numpy")
+    (diagnosis,) = run(log.replace(folder, other), make_rule("boom-rule"))
+    assert diagnosis.package == "numpy"
+
+
 def test_unknown_package_is_null_and_reads_naturally() -> None:
     (diagnosis,) = run("boom gcc\n", make_rule("boom-rule"))
     assert diagnosis.package is None

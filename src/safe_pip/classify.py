@@ -1954,9 +1954,12 @@ class Classifier:
         worked on, failed builds, success, build errors."""
         package_line, name, local, failed, success, installed, pip_error, build_error = structure
         if package_line and not self._nested_requirement_line(text, indent) and name:
-            self._package = name
+            # pip's build folder spells the project in lower case ("pip-install-x/pywavelets_<hex>/"): the
+            # spelling pip printed first for the same project ("Collecting PyWavelets==1.1.1") is kept.
+            if self._package is None or canonical_name(name) != canonical_name(self._package):
+                self._package = name
             if local is not None and len(self._path_packages) < 100:
-                self._path_packages[name] = local
+                self._path_packages[self._package] = local
         if failed and len(self._failed_builds) < 100:
             self._note_failed_builds(list(failed))
         if success:
