@@ -311,7 +311,8 @@ class Classifier:
         self._failed_builds: list[str] = []
         # (as the engine does since the fix review of the paste corpora: a log's lines that may name its
         # system, for a diagnosis whose own lines do not; the project manager whose Python range failed)
-        self._platform_lines: list[str] | None = []
+        self._platform_lines: list[str] = []
+        self._docker_build = False
         self._project_tool: str | None = None
         self._sources: list[tuple[str | None, str]] = []
         self._index_names: set[str] = set()
@@ -348,16 +349,17 @@ class Classifier:
             self._project_tool = next((tool for mark, tool in _PROJECT_TOOLS if mark in block[:limit]), None)
         _note_sources(block, limit, self._sources, self._index_names, self._requested)
         self._notebook = _notebook_of(block, limit, self._notebook)
-        if self._platform_lines is None:
-            return
-        if any(mark in block[:limit] for mark in _DOCKER_BUILD):
-            self._platform_lines = None
-            return
+        if not self._docker_build and any(mark in block[:limit] for mark in _DOCKER_BUILD):
+            self._docker_build = True
+            self._platform_lines = [
+                line for line in self._platform_lines if any(m in line for m in ("apk add", "musl", "alpine"))
+            ]
+        marks = (b"apk add", b"musl", b"alpine") if self._docker_build else _PLATFORM_LITERALS
         start = 0
         for line in block.split(b"\n"):
             seen = line[: max(0, limit - start)]
             start += len(line) + 1
-            if len(self._platform_lines) < _PLATFORM_LINES and any(m in seen for m in _PLATFORM_LITERALS):
+            if len(self._platform_lines) < _PLATFORM_LINES and any(m in seen for m in marks):
                 self._platform_lines.append(line.decode("utf-8", "replace"))
 
     def feed_line(self, number: int, raw: bytes) -> None:

@@ -57,6 +57,13 @@ from safe_pip.logplatform import LogPlatform, log_platform
             ["gcc -fno-strict-aliasing -Os -fomit-frame-pointer -g -DNDEBUG -fPIC -c x.c"],
             LogPlatform("linux", alpine=True),
         ),
+        # a Docker build's base image: classic "Step 1/5 : FROM", BuildKit's resolved name, an untagged alpine
+        (["Step 1/6 : FROM python:3.6-alpine"], LogPlatform("linux", alpine=True)),
+        (
+            ["#4 [1/5] FROM docker.io/library/python:3.12-alpine3.19@sha256:0a1b2c3d"],
+            LogPlatform("linux", alpine=True),
+        ),
+        (["Step 1/4 : FROM python:alpine"], LogPlatform("linux", alpine=True)),
         # a Debian compile command (-O2, no Alpine flag) says nothing
         (["x86_64-linux-gnu-gcc -g -fwrapv -O2 -fstack-protector-strong -fPIC -c x.c"], LogPlatform()),
         # Linux's own lines name no system: unknown, and the commands stay the default ones
@@ -91,6 +98,9 @@ from safe_pip.logplatform import LogPlatform, log_platform
         "alpine-apk-advice",
         "alpine-image-flags",
         "alpine-distribution-flags",
+        "alpine-docker-from",
+        "alpine-buildkit-from-versioned",
+        "alpine-untagged-image",
         "debian-flags",
         "gnu-ld",
         "gcc-header",
@@ -258,6 +268,64 @@ def test_a_log_whose_diagnosis_lines_name_no_system_gets_the_system_its_other_li
     from safe_pip.rules import load_rules
 
     top = next(iter(classify_stream(io.BytesIO(log.encode()), load_rules())))
+    system = [fix.command for fix in top.fixes if fix.id == "install-system-package"]
+    assert len(system) == 1
+    assert system[0].startswith(command)
+
+
+# A Docker build's log says its container's system only through its image (`FROM python:3.6-alpine`) or an
+# `apk add` step; its other lines may be the host's, and are not read (the paste of pastes-t p32: cffi 1.11's
+# "No working compiler found" on python:alpine printed `sudo apt-get install -y build-essential`).
+# Lines written from the formats of Docker's classic builder and BuildKit; pip 9's cffi egg_info failure.
+_CFFI_NO_COMPILER = """\
+Collecting cffi==1.11.5 (from -r requirements.txt (line 2))
+  Downloading cffi-1.11.5.tar.gz (438kB)
+    Complete output from command python setup.py egg_info:
+
+        No working compiler found, or bogus compiler options passed to
+        the compiler from Python's standard "distutils" module.  See
+        the error messages above.
+
+    ----------------------------------------
+Command "python setup.py egg_info" failed with error code 1 in /tmp/pip-build-k2m9x1qa/cffi/
+"""
+
+
+@pytest.mark.parametrize(
+    ("log", "command"),
+    [
+        (
+            "Step 1/5 : FROM python:3.6-alpine\n ---> 5e1f3a7c9b2d\nStep 4/5 : RUN pip install -r requirements.txt\n"
+            " ---> Running in 8c4d2e6f0a1b\n" + _CFFI_NO_COMPILER,
+            "apk add build-base",
+        ),
+        (
+            "#5 [1/4] FROM docker.io/library/python:3.7-alpine3.9@sha256:4f2a6c8e0b1d\n"
+            "#8 [4/4] RUN pip install -r requirements.txt\n"
+            + "".join(f"#8 3.214 {line}\n" for line in _CFFI_NO_COMPILER.splitlines()),
+            "apk add build-base",
+        ),
+        (
+            "Step 3/4 : RUN apk add --no-cache libffi-dev && pip install -r requirements.txt\n"
+            " ---> Running in 8c4d2e6f0a1b\n" + _CFFI_NO_COMPILER,
+            "apk add build-base",
+        ),
+        (
+            "Step 1/5 : FROM python:3.6-slim\nStep 4/5 : RUN pip install -r requirements.txt\n"
+            " ---> Running in 8c4d2e6f0a1b\n" + _CFFI_NO_COMPILER,
+            "sudo apt-get",
+        ),
+    ],
+    ids=["docker-from-alpine", "buildkit-from-alpine", "docker-apk-step", "docker-from-debian"],
+)
+def test_a_docker_builds_image_names_its_system(log: str, command: str) -> None:
+    import io
+
+    from safe_pip.classify import classify_stream
+    from safe_pip.rules import load_rules
+
+    top = next(iter(classify_stream(io.BytesIO(log.encode()), load_rules())))
+    assert top.rule == "compiler-not-found"
     system = [fix.command for fix in top.fixes if fix.id == "install-system-package"]
     assert len(system) == 1
     assert system[0].startswith(command)

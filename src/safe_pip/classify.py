@@ -625,6 +625,10 @@ _PLATFORM_LITERALS = (
     b"pacman -S",
     b"brew install",
 )
+# What names a Docker build's own system, not the host's: the image's Alpine (`FROM python:3.12-alpine`,
+# BuildKit's `[1/5] FROM docker.io/library/python:3.12-alpine@sha256:...`, a `RUN apk add ...` step, musl).
+_CONTAINER_LITERALS = (b"apk add", b"musl", b"alpine")
+_CONTAINER_MARKS = tuple(mark.decode() for mark in _CONTAINER_LITERALS)
 _PLATFORM_LINES = 200
 # Only the log's first bytes are read for them (and for _PROJECT_TOOLS): ~40 bytes.find passes over every
 # block took a verbose 100 MB log's diagnose from 197.5 to 34.4 MB/s (speed-diagnose-2026-12-02j.md); a
@@ -1068,8 +1072,10 @@ class Classifier:
         # package being installed (a log whose own lines are all indented, a pasted block, keeps its order).
         self._requirement_indent: int | None = None
         self._failed_builds: list[str] = []
-        # The log's lines that may name its system (see _PLATFORM_LITERALS); None: a Docker build's log.
-        self._platform_lines: list[str] | None = []
+        # The log's lines that may name its system (see _PLATFORM_LITERALS); in a Docker build's log only
+        # those naming the container's (_CONTAINER_LITERALS).
+        self._platform_lines: list[str] = []
+        self._docker_build = False
         self._project_tool: str | None = None
         # The files, folders and URLs the log installs from, by project when it says (see _note_sources).
         self._sources: list[tuple[str | None, str]] = []
@@ -1203,13 +1209,14 @@ class Classifier:
         _note_sources(block, limit, self._sources, self._index_names, self._requested)
         self._notebook = _notebook_of(block, limit, self._notebook)
         kept = self._platform_lines
-        if kept is None or len(kept) >= _PLATFORM_LINES:
+        if len(kept) >= _PLATFORM_LINES:
             return
-        if any(block.find(mark, 0, limit) >= 0 for mark in _DOCKER_BUILD):
-            self._platform_lines = None
-            return
+        if not self._docker_build and any(block.find(mark, 0, limit) >= 0 for mark in _DOCKER_BUILD):
+            # A Docker build's log: the host's lines do not name the container's system, its image's do.
+            self._docker_build = True
+            kept[:] = [line for line in kept if any(mark in line for mark in _CONTAINER_MARKS)]
         starts: set[int] = set()
-        for mark in _PLATFORM_LITERALS:
+        for mark in _CONTAINER_LITERALS if self._docker_build else _PLATFORM_LITERALS:
             at = block.find(mark, 0, limit)
             while at >= 0:
                 start = block.rfind(b"\n", 0, at) + 1

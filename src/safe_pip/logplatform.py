@@ -50,7 +50,8 @@ _CONDA = re.compile(
 # distribution's and the python:*-alpine images') are built with, which their compile commands repeat.
 _ALPINE = re.compile(
     r"\bapk add\b|\bmusl-dev\b|/lib/ld-musl-|-linux-musl|\bmusllinux_\d"
-    r"|-DTHREAD_STACK_SIZE=0x100000\b|-Os -fomit-frame-pointer\b|\balpine\d*[:/-]|-alpine\b"
+    r"|-DTHREAD_STACK_SIZE=0x100000\b|-Os -fomit-frame-pointer\b"
+    r"|\balpine\d*[:/-]|[:-]alpine(?:\d[\d.]*)?\b"  # alpine:3.19, python:alpine, python:3.12-alpine3.19
 )
 
 # A package's own advice naming the system's package manager (psutil's "Try running:" then "sudo apk add gcc
