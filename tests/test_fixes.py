@@ -1056,6 +1056,15 @@ def test_a_windows_log_gets_no_apt_get_and_a_venv_it_can_activate() -> None:
     assert venv.command.startswith("python -m venv .venv && .venv\\Scripts\\activate && ")
 
 
+def test_a_macos_log_gets_no_cuda_home() -> None:
+    # No CUDA toolkit for macOS since 10.2: /usr/local/cuda names nothing there (causal-conv1d on a Mac,
+    # midrender/mamba-chat#3); a Linux log still gets it.
+    assert render_fix("set-cuda-home", {}, replace(PSUTIL, log_system="darwin")) is None
+    linux = render_fix("set-cuda-home", {}, replace(PSUTIL, log_system="linux"))
+    assert linux is not None
+    assert linux.command == "CUDA_HOME=/usr/local/cuda safe-pip install psutil"
+
+
 def test_a_macos_log_gets_brew_and_a_conda_log_gets_conda() -> None:
     header = {"what": "x", "header": "portaudio.h"}
     mac = render_fix("install-system-package", header, replace(PSUTIL, log_system="darwin"))

@@ -870,6 +870,8 @@ def render_fix(
     elif action == "set-cuda-home":
         if context.log_system == "win32":
             return None  # a POSIX path and `VAR=value command`: nothing a Windows shell would run
+        if context.log_system == "darwin":
+            return None  # no CUDA toolkit for macOS since CUDA 10.2: no folder to point CUDA_HOME at
         # A toolkit of one version installs as /usr/local/cuda-X.Y (/usr/local/cuda links to one of them): a
         # fix that needs another version than the current one must not point at the link.
         version = values.get("version", "")
