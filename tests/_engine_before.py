@@ -110,6 +110,8 @@ _PACKAGE_LINES = (
     re.compile(r"^Processing (?P<name>\S+)"),
     re.compile(r"^Building wheel for (?P<name>\S+) \("),
     re.compile(r"^Running setup\.py (?:install|bdist_wheel|develop|egg_info) for (?P<name>[^\s:]+)"),
+    # "  Downloading orjson-3.8.9.tar.gz (657 kB)", "  Using cached https://host/.../psutil-5.9.8.tar.gz"
+    re.compile(r"^(?:Downloading|Using cached) (?P<archive>\S+)"),
     # (not "pip-build-env-x/overlay/...": that is the isolated build environment, not a package)
     re.compile(
         # (pip-req-build-x is the source itself: its next part is the project's own, "build", "src"; kept
@@ -126,6 +128,8 @@ _PACKAGE_LINE_STARTS = (
     "- Installing ",
     "- Updating ",
     "- Downgrading ",
+    "Downloading ",
+    "Using cached ",
 )
 # "Failed building wheel for psutil", "Failed to build psutil numpy", "Could not build wheels for psutil,",
 # "Failed to build 'x' when getting requirements to build wheel" (pip 25.1+),
@@ -205,7 +209,7 @@ SCAN_WORDS = (
 )
 # pip's own lines the classifier follows (the package being worked on, success): each holds a scan word.
 #   "Collecting x", "Processing ./x.tar.gz" -> "collecting ", "processing "
-_STRUCTURE_KEYWORDS = ("collecting ", "processing ")
+_STRUCTURE_KEYWORDS = ("collecting ", "processing ", "downloading ", "using cached ")
 
 
 @dataclass
@@ -485,6 +489,8 @@ class Classifier:
 
     def _nested_requirement_line(self, text: str, indent: int) -> bool:
         """Whether a "Collecting x"/"Processing x" line sits deeper than pip's own (a nested pip's, pip -v)."""
+        if text.startswith(("Downloading ", "Using cached ")):
+            return self._requirement_indent is not None and indent > self._requirement_indent + 2
         if indent > 4 or not text.startswith(("Collecting ", "Processing ")):
             return False
         if self._requirement_indent is not None and indent > self._requirement_indent:
@@ -504,7 +510,12 @@ class Classifier:
                 match = pattern.search(text)
                 if match:
                     token = match.groupdict().get("name")
-                    name = _package_name(token)
+                    if token is None and match.groupdict().get("archive"):
+                        archive = _ARCHIVE.match(re.split(r"[/\\]", match.group("archive").split("#")[0])[-1])
+                        name = archive.group("name") if archive else None
+                        token = None
+                    else:
+                        name = _package_name(token)
                     if name:
                         if self._package is None or canonical_name(name) != canonical_name(self._package):
                             self._package = name
@@ -874,7 +885,7 @@ def _package_name(token: str | None) -> str | None:
     """A project name from what pip printed: a name, a requirement, a path or URL to an archive or folder."""
     if not token:
         return None
-    token = token.rstrip("/\\")
+    token = path = token.rstrip("/\\")
     if "/" in token or "\\" in token or token.startswith("."):
         token = re.split(r"[/\\]", token)[-1].split("#")[0].split("?")[0]
         archive = _ARCHIVE.match(token)
@@ -886,6 +897,11 @@ def _package_name(token: str | None) -> str | None:
         token = token.split("@")[0].removesuffix(".git")
         if token in (".", ".."):
             return None  # "Processing ./." (pip 26 for `pip install .`): a folder the log does not name
+        if re.fullmatch(
+            r"/home/[^/]+|/Users/[^/]+|/root|/(?:usr/src/|opt/)?app|/src|/code|/workspace|[A-Za-z]:\\Users\\[^\\]+",
+            path,
+        ):
+            return None
     token = token.split("@")[0].strip()
     if token.startswith("git+"):
         return None

@@ -252,6 +252,69 @@ def test_a_nested_pips_requirement_lines_are_not_the_package() -> None:
     assert pasted.package == "pyyaml"
 
 
+# A paste that starts below pip's "Collecting" line (a Docker BuildKit paste of pastes-r r37 began at
+# "#0 0.956   Downloading orjson-3.8.9.tar.gz (657 kB)"): the archive pip fetches names the package, in
+# pip 20+'s file name and pip 9-19's URL, under a CI/Docker prefix too; a name that is no archive's does not.
+@pytest.mark.parametrize(
+    ("log", "package"),
+    [
+        ("  Downloading orjson-3.8.9.tar.gz (657 kB)\n  boom x\n", "orjson"),
+        ("#0 0.956   Downloading orjson-3.8.9.tar.gz (657 kB)\n#0 3.226       boom x\n", "orjson"),
+        (
+            "Step 5/9 : RUN pip install orjson\n  Using cached orjson-3.8.9.tar.gz (657 kB)\n  boom x\n",
+            "orjson",
+        ),
+        (
+            "  Downloading https://files.example.org/packages/ab/cd/PyWavelets-1.1.1.tar.gz (4.6MB)\n  boom x\n",
+            "PyWavelets",
+        ),
+        (
+            "Collecting PyWavelets==1.1.1\n  Downloading pywavelets-1.1.1.tar.gz (4.6 MB)\n  boom x\n",
+            "PyWavelets",
+        ),
+        ("Downloading torch (800.0MiB)\n  boom x\n", None),
+        # pip -v: the nested pip's archive sits deeper than pip's own "Collecting" line's
+        (
+            "Collecting orjson\n  Downloading orjson-3.8.9.tar.gz (657 kB)\n"
+            "  Collecting maturin>=1\n    Downloading maturin-1.4.0-py3-none-manylinux_2_17_x86_64.whl (8 MB)\n"
+            "  boom x\n",
+            "orjson",
+        ),
+    ],
+    ids=[
+        "pip24-file",
+        "buildkit",
+        "docker-step-cached",
+        "pip9-url",
+        "spelling-kept",
+        "uv-no-archive",
+        "nested",
+    ],
+)
+def test_the_archive_pip_downloads_names_the_package(log: str, package: str | None) -> None:
+    (diagnosis,) = run(log, make_rule("boom-rule"))
+    assert diagnosis.package == package
+
+
+# A folder that is a home or a container's work folder is not the project's name (pastes-r r04's Docker
+# build: "Processing /home/builder" read as package "builder").
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Processing /home/builder",
+        "Processing /app",
+        "Processing /usr/src/app/",
+        "Processing /root",
+        "Processing C:\\Users\\kim",
+    ],
+)
+def test_a_home_or_work_folder_names_no_package(line: str) -> None:
+    (diagnosis,) = run(f"{line}\n  boom x\n", make_rule("boom-rule"))
+    assert diagnosis.package is None
+    (named,) = run("Processing /home/builder/fastgeo\n  boom x\n", make_rule("boom-rule"))
+    assert named.package == "fastgeo"
+
+
 @pytest.mark.parametrize("line", ["Processing ./.", "Processing ../", "Processing /tmp/src/epsilon/.."])
 def test_a_folder_pip_names_only_by_dots_names_no_package(line: str) -> None:
     # pip 26 prints "Processing ./." for `pip install .`: "." is no project name to put in a sentence or a

@@ -157,6 +157,11 @@ _PACKAGE_LINES = (
     re.compile(r"^Processing (?P<name>\S+)"),
     re.compile(r"^Building wheel for (?P<name>\S+) \("),
     re.compile(r"^Running setup\.py (?:install|bdist_wheel|develop|egg_info) for (?P<name>[^\s:]+)"),
+    # The archive pip fetches for the requirement it collects, by file name (pip 20+) or URL (pip 9-19):
+    # "  Downloading orjson-3.8.9.tar.gz (657 kB)", "  Using cached https://host/.../psutil-5.9.8.tar.gz";
+    # the package of a paste that starts below its "Collecting" line (only an archive's name counts: not
+    # uv's "Downloading torch (800.0MiB)" nor pip -v's "Downloading from URL ...").
+    re.compile(r"^(?:Downloading|Using cached) (?P<archive>\S+)"),
     # Only pip's per-package build folders name the package in their next part:
     # "pip-install-x/psutil_<32 hex>/" (pip >= 20.3), "pip-install-x/psutil/" (pip 10-20.2),
     # "pip-build-x/psutil/" (pip 9). Not the folders that are the source itself or something else:
@@ -177,6 +182,8 @@ _PACKAGE_LINE_STARTS = (
     "- Installing ",
     "- Updating ",
     "- Downgrading ",
+    "Downloading ",
+    "Using cached ",
 )
 # "Failed building wheel for psutil", "Failed to build psutil numpy", "Could not build wheels for psutil,",
 # "Failed to build 'x' when getting requirements to build wheel" (pip 25.1+),
@@ -470,6 +477,8 @@ _STRUCTURE_WORDS = (
     "- Installing ",
     "- Updating ",
     "- Downgrading ",
+    "Downloading ",
+    "Using cached ",
 )
 
 
@@ -567,6 +576,9 @@ def _may_be_structure(raw: bytes) -> bool:
         or b"- Installing " in raw
         or b"- Updating " in raw
         or b"- Downgrading " in raw
+        # the archive of the requirement being collected
+        or b"Downloading " in raw
+        or b"Using cached " in raw
     )
 
 
@@ -693,7 +705,8 @@ _MAX_OVERLAP_CHECKS = 64
 _FIRST = itemgetter(0)
 # pip's own lines the classifier follows (the package being worked on, success): each holds a scan word.
 #   "Collecting x", "Processing ./x.tar.gz" -> "collecting ", "processing "
-_STRUCTURE_KEYWORDS = ("collecting ", "processing ")
+#   "Downloading x-1.0.tar.gz", "Using cached x-1.0.tar.gz" -> "downloading ", "using cached "
+_STRUCTURE_KEYWORDS = ("collecting ", "processing ", "downloading ", "using cached ")
 
 
 @dataclass
@@ -1943,7 +1956,10 @@ class Classifier:
                 self._path_packages.setdefault(name, word)
 
     def _nested_requirement_line(self, text: str, indent: int) -> bool:
-        """Whether a "Collecting x"/"Processing x" line sits deeper than pip's own (a nested pip's: -v)."""
+        """Whether a "Collecting x"/"Processing x" line sits deeper than pip's own (a nested pip's: -v), or
+        a "Downloading x" line deeper than its own "Collecting" line's archive (2 columns in)."""
+        if text.startswith(("Downloading ", "Using cached ")):
+            return self._requirement_indent is not None and indent > self._requirement_indent + 2
         if indent > 4 or not text.startswith(("Collecting ", "Processing ")):
             return False
         if self._requirement_indent is not None and indent > self._requirement_indent:
@@ -2373,6 +2389,9 @@ def _structure_of(text: str, text_lower: str, indent: int) -> _Structure | None:
             match = pattern.search(text)
             if match:
                 token = match.groupdict().get("name")
+                if token is None and match.groupdict().get("archive"):
+                    name = archive_project(re.split(r"[/\\]", match.group("archive").split("#")[0])[-1])
+                    break
                 name = _package_name(token)
                 if name and token and _local_path(token):
                     local = token
@@ -2696,11 +2715,18 @@ def _local_path(token: str) -> bool:
     return "://" not in token and ("/" in token or "\\" in token or token.startswith("."))
 
 
+# Folders whose name is not the project's: a user's home (a Docker image's build user, `pip install .` there)
+# and the work folders of container images (`WORKDIR /app`, `COPY . /usr/src/app`).
+_UNNAMED_FOLDER = re.compile(
+    r"/home/[^/]+|/Users/[^/]+|/root|/(?:usr/src/|opt/)?app|/src|/code|/workspace|[A-Za-z]:\\Users\\[^\\]+"
+)
+
+
 def _package_name(token: str | None) -> str | None:
     """A project name from what pip printed: a name, a requirement, a path or URL to an archive or folder."""
     if not token:
         return None
-    token = token.rstrip("/\\")
+    token = path = token.rstrip("/\\")
     if "/" in token or "\\" in token or token.startswith("."):
         token = re.split(r"[/\\]", token)[-1].split("#")[0].split("?")[0]
         archive = archive_project(token)
@@ -2712,6 +2738,8 @@ def _package_name(token: str | None) -> str | None:
         token = token.split("@")[0].removesuffix(".git")
         if token in (".", ".."):
             return None  # "Processing ./." (pip 26 for `pip install .`): a folder the log does not name
+        if _UNNAMED_FOLDER.fullmatch(path):
+            return None  # "Processing /home/builder", "Processing /app": a home or a container's work folder
     token = token.split("@")[0].strip()
     if token.startswith("git+"):
         return None
