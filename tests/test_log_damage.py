@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from safe_pip.classify import Diagnosis, classify_stream
-from safe_pip.logtext import unwrap_blocks, wrap_width
+from safe_pip.logtext import unwrap_blocks, word_wrap_width, wrap_width
 from safe_pip.rules import RuleSet, load_rules
 from tests.conftest import fixture_log_text
 from tests.test_log_variants import VARIANTS
@@ -97,6 +98,21 @@ def _fold(width: int) -> Callable[[bytes], bytes]:
     return rewrite
 
 
+def _wrap_at_words(width: int) -> Callable[[bytes], bytes]:
+    """Each line cut at a space before `width` characters, the space kept at the end of the piece, as a mail
+    client or a web form wraps a paste (Python's textwrap; a word longer than the width is cut at it)."""
+
+    def rewrite(data: bytes) -> bytes:
+        out: list[bytes] = []
+        for line in _lines(data):
+            text = line.decode("utf-8", "replace").expandtabs()
+            pieces = textwrap.wrap(text, width, drop_whitespace=False, break_on_hyphens=False)
+            out.extend(piece.encode() for piece in pieces or [""])
+        return _join(out)
+
+    return rewrite
+
+
 def _timestamped(data: bytes) -> bytes:
     # GitHub Actions' raw log: every line (each wrapped piece too) gets its own timestamp.
     return _join(
@@ -129,6 +145,8 @@ DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "timestamped-then-wrapped-120": lambda data: _wrap(120)(_timestamped(data)),
     "wrapped-80-crlf": lambda data: _wrap(80)(data).replace(b"\n", b"\r\n"),
     "folded-80-bytes": _fold(80),
+    "wrapped-at-words-72": _wrap_at_words(72),
+    "wrapped-at-words-76": _wrap_at_words(76),
     "summary-cut": _without_summary,
     "summary-cut-dedented": lambda data: _dedented(_without_summary(data)),
     "dedented": _dedented,
@@ -234,7 +252,8 @@ def test_no_fixture_log_is_taken_as_wrapped() -> None:
             continue
         data = fixture_log_text(path)
         for variant, rewrite in [("as-is", _as_is), *VARIANTS.items()]:
-            if wrap_width(rewrite(data)[: 1 << 20]) is not None:
+            sample = rewrite(data)[: 1 << 20]
+            if wrap_width(sample) is not None or word_wrap_width(sample) is not None:
                 wrapped.append(f"{path.relative_to(LOGS)} ({variant})")
     assert wrapped == []
 
@@ -298,3 +317,51 @@ def test_damage_helpers_damage() -> None:
     assert max(len(line.decode()) for line in _lines(_wrap(80)(data))) == 80
     assert b"[end of output]" not in _without_summary(data)
     assert not any(re.match(rb"\s", line) for line in _lines(_dedented(data)))
+
+
+@pytest.mark.parametrize("width", [72, 76, 80])
+def test_lines_wrapped_at_words_join_again_and_keep_their_numbers(width: int) -> None:
+    # A mail or a web form cuts at a space before the width: no piece is as wide as the wrap, so the width
+    # test for pieces of one width finds no wrap or joins only the pieces of long words.
+    original = (LOGS / "header-not-found/match-cartopy0210-geos-c-dev.log").read_bytes()
+    wrapped = _wrap_at_words(width)(original)
+    assert word_wrap_width(wrapped) == width
+    joined = b"".join(unwrap_blocks([wrapped]))
+    assert joined.count(b"\n") == wrapped.count(b"\n")
+    assert joined.replace(b"\n", b"") == original.replace(b"\n", b"")
+    whole = _lines(joined)
+    # lines of words: not pip's progress bars, nor a rule of 80 stars (cut at the width)
+    long_lines = [
+        line
+        for line in _lines(original)
+        if len(line.decode()) > width and len(line.split()) > 3 and b"\xe2" not in line
+    ]
+    assert long_lines
+    # (A line exactly as wide as the wrap cannot be told from a piece: it is joined with the next one.)
+    assert all(any(line in piece for piece in whole) for line in long_lines)
+
+
+def test_a_piece_cut_at_a_space_at_a_block_end_waits_for_the_next_block() -> None:
+    line = (
+        b"  src/zlib_wrap.c:3:10: fatal error: zlib.h: No such file or directory (a piece ends with a space)"
+    )
+    data = _wrap_at_words(76)(_join([b"  building 'z' extension", line, b"tail"] * 5))
+    cut = data.rindex(b" \n") + 2  # the first block ends with a piece ending with the space the wrap cut at
+    blocks = [data[:cut], data[cut:]]
+    assert b"".join(unwrap_blocks(blocks)) == b"".join(unwrap_blocks([data]))
+    assert _lines(b"".join(unwrap_blocks(blocks))).count(line) == 5
+
+
+def test_a_line_ending_with_a_space_in_a_log_nobody_wrapped_is_no_piece() -> None:
+    # Two lines end with a space, but the longest line (the width such a wrap would have) is much longer:
+    # the next words fit after them.
+    log = _join(
+        [
+            b"Collecting cartopy==0.21.0 ",
+            b"  Downloading Cartopy-0.21.0.tar.gz (10.9 MB) ",
+            b"  error: subprocess-exited-with-error while building cartopy from its source distribution archive",
+            b"ERROR: Failed building wheel for cartopy",
+        ]
+    )
+    assert word_wrap_width(log) is None
+    assert b"".join(unwrap_blocks([log])) == log

@@ -35,6 +35,7 @@ __all__ = [
     "unnumber_blocks",
     "unwrap_blocks",
     "utf16_encoding",
+    "word_wrap_width",
     "wrap_width",
 ]
 
@@ -398,6 +399,63 @@ def wrap_width(sample: bytes) -> tuple[int, bool] | None:
     return None
 
 
+# A mail or a web form that wraps a paste at words (Python's textwrap, a mail client at 72 or 76 columns, a
+# format=flowed message) cuts a longer line at a space before the width, not at the width: its pieces are
+# shorter than the width, each ends with the space it was cut at (the space stays on the line it fits on), and
+# the word that starts the next piece did not fit after it. A log nobody wrapped seldom ends a line with a
+# space, and much more seldom one whose next line's first word would reach past the longest line: the width
+# is the longest line, and enough lines (3, or 1 in a short log at a width mail and terminals use) end with a
+# space whose next word does not fit, nearly every line that ends with a space among them.
+_WORD_WRAP_MIN_LINES = 3
+_WORD_WRAP_USUAL = frozenset((70, 72, 75, 76, 78, 79, 80))
+_LEADING_CHUNK = re.compile(rb"[ \t]+|[^ \t]+")
+
+
+def _chars(text: bytes) -> int:
+    return len(text) if text.isascii() else len(text.decode("utf-8", "replace"))
+
+
+def _cut_at_space(line: bytes, following: bytes, width: int) -> bool:
+    """`line` is a piece of a line wrapped at words at `width`: it ends with the space the wrap cut at, and
+    the first word (or run of spaces) of `following` would have taken it past the width."""
+    line = line.rstrip(b"\r")
+    if not line.endswith((b" ", b"\t")) or not line.strip():
+        return False
+    chunk = _LEADING_CHUNK.match(following.rstrip(b"\r"))
+    return chunk is not None and _chars(line) + _chars(chunk.group()) > width
+
+
+def word_wrap_width(sample: bytes, width: int | None = None) -> int | None:
+    """The width the log in `sample` (its start) was wrapped at words at (see `_cut_at_space`), or whether
+    it was at `width` when given (a log `wrap_width` found cut at a width may also be cut at words: a long
+    URL is cut at the width, the text around it at spaces); None when it looks not wrapped at words."""
+    lines = sample[:_WRAP_SAMPLE].split(b"\n")
+    if len(sample) > _WRAP_SAMPLE or not sample.endswith(b"\n"):
+        lines.pop()  # cut by the sample or the block: its width is unknown
+    lines = [line.rstrip(b"\r") for line in lines]
+    if width is None:
+        width = max(map(_chars, lines), default=0)  # in characters, as a mail client counts them
+    if not _WRAP_MIN <= width <= _WRAP_MAX:
+        return None
+    trailing = cut = 0
+    for line, following in zip(lines, lines[1:]):
+        if line.endswith((b" ", b"\t")) and line.strip():
+            trailing += 1
+            cut += _cut_at_space(line, following, width)
+        elif _chars(line) == width and following[:1] == b" " and following[1:2].strip():
+            cut += 1  # a word ended at the width: the space it was cut at starts the next piece
+    # At a width mail and terminals use, in a log of up to 100 lines, one line cut is enough when every line
+    # ending with a space is one (a short paste with its one long error line).
+    few = width in _WORD_WRAP_USUAL and len(lines) <= 100
+    if (
+        cut < (1 if few else _WRAP_MIN_LINES)
+        or cut * 10 < trailing * 9
+        or (cut < _WRAP_MIN_LINES and cut < trailing)
+    ):
+        return None
+    return width
+
+
 def _unprefixed(line: bytes) -> bytes:
     line = line.rstrip(b"\r")
     return line[_prefix_end(line, True) :]
@@ -437,26 +495,39 @@ def _piece_start(line: bytes, unprefixed: bool) -> str:
     return _ANSI.sub("", text) if "\x1b" in text else text  # a colour or "erase line" before the margin
 
 
-def _unwrap(lines: list[bytes], width: int, unprefixed: bool) -> list[bytes]:
-    """Each line `width` characters long joined with the line after it (and on, while the pieces are that
-    long), at the line of its last piece, the lines of the other pieces left empty: every line keeps its
-    number."""
+def _continues(lines: list[bytes], index: int, width: int, unprefixed: bool, words: bool) -> bool:
+    """`lines[index]` is a piece whose line goes on on the next line: as wide as the wrap, or (`words`) cut
+    at a space before it."""
+    line = lines[index]
+    if _full(line, width, unprefixed):
+        return True
+    return words and index + 1 < len(lines) and _cut_at_space(line, lines[index + 1], width)
+
+
+def _unwrap(lines: list[bytes], width: int, unprefixed: bool, words: bool = False) -> list[bytes]:
+    """Each line `width` characters long (or, `words`, cut at a space before it: see `_cut_at_space`) joined
+    with the line after it (and on, while the pieces go on), at the line of its last piece, the lines of the
+    other pieces left empty: every line keeps its number. The space a wrap at words cut at stayed on its
+    piece, so the pieces are joined as they are."""
     out: list[bytes] = []
     index = 0
     while index < len(lines):
         line = lines[index]
-        index += 1
-        if not _full(line, width, unprefixed):
+        if not _continues(lines, index, width, unprefixed, words):
             out.append(line)
+            index += 1
             continue
+        index += 1
         joined = [line.rstrip(b"\r")]
         # A paste quoted after the wrap, its width counted with the quote: the pieces carry it too.
         quoted = unprefixed or _QUOTE_BYTES.match(line) is not None
-        piece = line
         spare = 0
-        while _full(piece, width, unprefixed) and index < len(lines):
+        while index < len(lines) and _continues(lines, index - 1, width, unprefixed, words):
             piece = lines[index]
-            joined.append(piece[_prefix_end(piece, quoted) :].rstrip(b"\r"))
+            # A mail or a form wraps the text it was given, prefixes and all: only a viewer's pieces carry a
+            # prefix of their own ("23.1 will enforce" at a piece's start is text, not a CI timer).
+            start = 0 if words else _prefix_end(piece, quoted)
+            joined.append(piece[start:].rstrip(b"\r"))
             spare += 1
             index += 1
         # The whole line goes where its last piece was, so that the line after it still follows it (a rule
@@ -561,6 +632,13 @@ def unwrap_blocks(blocks: Iterable[bytes]) -> Iterator[bytes]:
     if first is None:
         return
     found = wrap_width(first)
+    # Cut at words too (a long URL cut at the width, the text around it at spaces), or at words only.
+    words = found is None or not found[1]
+    if found is None:
+        at_words = word_wrap_width(first)
+        found = None if at_words is None else (at_words, False)
+    elif words:
+        words = word_wrap_width(first, found[0]) is not None
     if found is None:
         yield first
         yield from blocks
@@ -570,15 +648,19 @@ def unwrap_blocks(blocks: Iterable[bytes]) -> Iterator[bytes]:
     for block in _chain(first, blocks):
         lines = (carry + block).split(b"\n")
         tail = lines.pop()  # what follows the last newline (empty for a whole block)
-        # Pieces at the block's end may continue in the next block: kept back until it comes.
+        # Pieces at the block's end may continue in the next block: kept back until it comes (the last line
+        # when it ends with a space, when cut at words: whether it is a piece depends on the next line).
         keep = len(lines)
-        while keep and _full(lines[keep - 1], width, unprefixed):
+        while keep and (
+            _continues(lines, keep - 1, width, unprefixed, words)
+            or (words and keep == len(lines) and lines[-1].rstrip(b"\r").endswith((b" ", b"\t")))
+        ):
             keep -= 1
         carry = b"\n".join([*lines[keep:], tail])
         if keep:
-            yield b"\n".join(_unwrap(lines[:keep], width, unprefixed)) + b"\n"
+            yield b"\n".join(_unwrap(lines[:keep], width, unprefixed, words)) + b"\n"
     if carry:
-        yield b"\n".join(_unwrap(carry.split(b"\n"), width, unprefixed))
+        yield b"\n".join(_unwrap(carry.split(b"\n"), width, unprefixed, words))
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
