@@ -209,7 +209,7 @@ SCAN_WORDS = (
 )
 # pip's own lines the classifier follows (the package being worked on, success): each holds a scan word.
 #   "Collecting x", "Processing ./x.tar.gz" -> "collecting ", "processing "
-_STRUCTURE_KEYWORDS = ("collecting ", "processing ", "downloading ", "using cached ")
+_STRUCTURE_KEYWORDS = ("collecting ", "processing ", "downloading ", "using cached ", "running setup.py ")
 
 
 @dataclass

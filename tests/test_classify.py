@@ -215,6 +215,8 @@ def test_install_time_diagnoses_vanish_when_pip_then_succeeded() -> None:
         ("Processing /tmp/src/epsilon", "epsilon"),
         ('Command "python setup.py egg_info" failed with error code 1 in /tmp/pip-build-8h3k2j/eta/', "eta"),
         ("Running setup.py install for theta ... error", "theta"),
+        ("  Running setup.py develop for iota", "iota"),
+        ("  Running setup.py bdist_wheel for kappa ... error", "kappa"),
     ],
     ids=[
         "requirement-file",
@@ -223,6 +225,8 @@ def test_install_time_diagnoses_vanish_when_pip_then_succeeded() -> None:
         "folder",
         "pip9-build-dir",
         "legacy-install",
+        "editable-develop",
+        "pip9-bdist-wheel",
     ],
 )
 def test_the_failing_package_comes_from_pips_own_lines(line: str, package: str) -> None:

@@ -706,7 +706,8 @@ _FIRST = itemgetter(0)
 # pip's own lines the classifier follows (the package being worked on, success): each holds a scan word.
 #   "Collecting x", "Processing ./x.tar.gz" -> "collecting ", "processing "
 #   "Downloading x-1.0.tar.gz", "Using cached x-1.0.tar.gz" -> "downloading ", "using cached "
-_STRUCTURE_KEYWORDS = ("collecting ", "processing ", "downloading ", "using cached ")
+#   "Running setup.py develop for x" (bdist_wheel, egg_info; "install" is a keyword) -> "running setup.py "
+_STRUCTURE_KEYWORDS = ("collecting ", "processing ", "downloading ", "using cached ", "running setup.py ")
 
 
 @dataclass
