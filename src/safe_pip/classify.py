@@ -39,7 +39,7 @@ from operator import itemgetter
 
 from safe_pip._scan import TermScanner, _accelerator, leftmost_finder, literal_finder
 from safe_pip.facts import canonical_name
-from safe_pip.fixes import Fix, FixContext, render_fix
+from safe_pip.fixes import Fix, FixContext, render_fix, requested_other_than
 from safe_pip.logplatform import LogPlatform, log_platform
 from safe_pip.logtext import (
     MAX_LINE_CHARS,
@@ -2668,10 +2668,7 @@ def _requested_for(package: str | None, requested: Sequence[str], index: set[str
     Empty otherwise (a package asked for, or one the log did not collect: an import that failed later)."""
     if not package or not requested or canonical_name(package) not in index:
         return ()
-    asked = [re.match(r"[A-Za-z0-9][\w.-]*", text) for text in requested]
-    if any(name is None or canonical_name(name.group(0)) == canonical_name(package) for name in asked):
-        return ()
-    return tuple(requested)
+    return requested_other_than(package, requested)
 
 
 def _notebook_of(block: bytes, limit: int, found: str | None) -> str | None:

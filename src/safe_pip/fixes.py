@@ -992,11 +992,17 @@ def _log_request(context: FixContext) -> tuple[str, ...]:
     dependency. Empty when the package was asked for, or the log does not say."""
     if not context.package or not context.log_requested:
         return ()
-    wanted = canonical_name(context.package)
-    names = [re.match(r"[A-Za-z0-9][\w.-]*", text) for text in context.log_requested]
+    return requested_other_than(context.package, context.log_requested)
+
+
+def requested_other_than(package: str, requested: Sequence[str]) -> tuple[str, ...]:
+    """`requested` (requirements as a log's pip was asked for them: `reportgen==1.4.0`) when `package` is not
+    one of them, else empty."""
+    wanted = canonical_name(package)
+    names = [re.match(r"[A-Za-z0-9][\w.-]*", text) for text in requested]
     if any(name is None or canonical_name(name.group(0)) == wanted for name in names):
         return ()
-    return context.log_requested
+    return tuple(requested)
 
 
 def _pip_command(context: FixContext, extra: Sequence[str], env: Mapping[str, str] | None = None) -> str:
