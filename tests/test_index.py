@@ -342,6 +342,30 @@ def test_a_log_alone_says_python_version_at_lower_confidence() -> None:
     assert typo.suggestions == ("opencv-python",)
 
 
+def test_a_pin_of_condas_own_packages_is_condas_release_not_a_python_version() -> None:
+    # `pip freeze` of an Anaconda environment deployed to Heroku (pastes-z-2026-12-02l): conda's builds of
+    # anaconda-client and mkl-service, at versions PyPI never had, older or newer than every listed release
+    newer = (
+        "ERROR: Could not find a version that satisfies the requirement anaconda-client==1.7.2 "
+        "(from -r /tmp/build_0c1d2e3f/requirements.txt (line 3)) (from versions: 1.1.1, 1.2.2)"
+    )
+    found = explain_log([newer])
+    assert found is not None
+    assert (found.kind, found.category) == ("conda-only", "no-matching-distribution")
+    assert "anaconda-client 1.7.2 is a release from conda's channels" in found.summary
+    assert "anaconda-client==1.2.2" in found.hint
+    older = explain_log(
+        [newer.replace("anaconda-client==1.7.2", "mkl-service==2.3.0").replace("1.1.1, 1.2.2", "2.4.0")]
+    )
+    assert older is not None
+    assert older.category == "no-matching-distribution"
+    # a listed release is no conda pin; another project's older pin keeps the Python-version reading
+    assert explain_log([newer.replace("1.7.2", "1.2.2")]) is None
+    other = explain_log([newer.replace("anaconda-client==1.7.2", "clickhouse==1.7.2")])
+    assert other is not None
+    assert other.category == "python-version-unsupported"
+
+
 def test_a_pin_past_the_listed_series_that_pips_ignored_list_leaves_out_does_not_exist() -> None:
     # conda's "Pip subprocess error" of an environment file pinning geotile==1.0 (listed up to 0.3.4) under pip's
     # "Ignored the following versions ...: 0.4.0 Requires-Python >=3.11; ...": 1.0 was not skipped for the Python

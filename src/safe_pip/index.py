@@ -1095,6 +1095,30 @@ def explain_log(
                 wanted = Version(pinned.group(1))
             except InvalidVersion:
                 return None
+            from safe_pip.projectnames import conda_own_name
+
+            if wanted not in versions and conda_own_name(package):
+                # conda's own packages (and Anaconda's MKL bindings) pinned at the version conda installed:
+                # not a Python-version question, the release is conda's and the index never had it
+                listed_newest = max(versions)
+                return LogExplanation(
+                    kind="conda-only",
+                    category="no-matching-distribution",
+                    summary=(
+                        f"{package} {wanted} is a release from conda's channels (Anaconda), not one on the "
+                        f"index pip reads (it lists {', '.join(str(v) for v in sorted(versions)[-3:])}): a "
+                        "requirements file written by `pip freeze` in an Anaconda environment pins the "
+                        "packages of the conda environment itself at the versions conda installed."
+                    ),
+                    hint=(
+                        f"Delete the {package} line from the requirements file if your code does not import "
+                        f"it (conda's tools and Anaconda's MKL bindings come with the environment, not with "
+                        f"your project), or pin a release pip "
+                        f"listed ({package}=={listed_newest}); write the file with `pip list --not-required "
+                        "--format=freeze` or by hand instead of a full `pip freeze` of the conda environment."
+                    ),
+                    confidence=0.7,
+                )
             oldest = min(versions)
             if wanted < oldest:
                 newest = max(versions)

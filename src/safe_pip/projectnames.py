@@ -231,6 +231,40 @@ _FORMER_STDLIB = frozenset(
 )
 
 
+# Distributions of conda's own (the package manager, its build and upload tools, Anaconda Navigator) and
+# Anaconda's builds of Intel's MKL bindings: a requirements file written by `pip freeze` in an Anaconda
+# environment lists them at the versions conda installed, which the index pip reads never had (conda on PyPI
+# stops at 4.3.16, anaconda-client at 1.2.2, mkl-service starts at 2.4.0). Real Heroku deploy logs:
+# mkl-service==2.3.0 "(from versions: 2.4.0)", anaconda-client==1.7.2 "(from versions: 1.1.1, 1.2.2)".
+_CONDA_OWN = frozenset(
+    [
+        "conda",
+        "conda-build",
+        "conda-verify",
+        "conda-package-handling",
+        "conda-content-trust",
+        "conda-repo-cli",
+        "conda-token",
+        "conda-libmamba-solver",
+        "anaconda-client",
+        "anaconda-project",
+        "anaconda-navigator",
+        "anaconda-catalogs",
+        "navigator-updater",
+        "clyent",
+        "mkl-service",
+        "mkl-fft",
+        "mkl-random",
+    ]
+)
+
+
+def conda_own_name(name: str) -> bool:
+    """Whether `name` is one of conda's own distributions or Anaconda's MKL bindings (_CONDA_OWN), whose
+    pinned versions in a `pip freeze` of an Anaconda environment are conda's builds, not releases on PyPI."""
+    return canonical_name(name) in _CONDA_OWN
+
+
 def python_own_name(name: str) -> str | None:
     """What `name` is when it is not a project to install with pip: "freeze-artefact" (`pkg-resources`),
     "python" (Python itself or one of its system packages: python3, python3.11, python3-dev), "stdlib" (a
