@@ -123,13 +123,11 @@ def test_package_fixes_need_a_package_and_never_all() -> None:
 
 def test_a_wheel_the_index_was_not_asked_about_is_offered_as_unchecked() -> None:
     """pyaudio 0.2.14 on Linux (a real run): its releases have wheels for Windows only. A run that picks no
-    fix does not ask the index, so the title must not promise a wheel (netifaces: not known either way); one
+    fix does not ask the index, so the title must not promise a wheel (ujson: not known either way); one
     that asked, and heard of none, offers nothing; the index's answer is what counts when it was asked."""
-    unasked = render_fix("only-binary", {}, FixContext(package="netifaces", pip_args=("netifaces",)))
+    unasked = render_fix("only-binary", {}, FixContext(package="ujson", pip_args=("ujson",)))
     assert unasked is not None
-    assert unasked.title.startswith(
-        "Use a pre-built wheel of netifaces, if the index has one for this machine"
-    )
+    assert unasked.title.startswith("Use a pre-built wheel of ujson, if the index has one for this machine")
     assert (
         render_fix(
             "only-binary",
@@ -142,6 +140,20 @@ def test_a_wheel_the_index_was_not_asked_about_is_offered_as_unchecked() -> None
     fix = render_fix("only-binary", {}, asked)
     assert fix is not None
     assert fix.title == "Use a pre-built wheel of pyaudio"
+
+
+def test_no_wheel_is_proposed_on_a_system_the_project_publishes_none_for() -> None:
+    """siblings.toml's [wheels] entries (sdist-only projects on Linux: gdal, dlib, uwsgi, dbus-python, ...):
+    a log from Linux gets no `--only-binary` for them, one from a system the entry lists does."""
+    from safe_pip.siblings import load_siblings
+
+    systems_of = load_siblings().wheel_systems
+    assert {"gdal", "dlib", "uwsgi", "dbus-python", "python-ldap"} <= set(systems_of)
+    for project, systems in systems_of.items():
+        for system in ("linux", "darwin", "win32"):
+            context = FixContext(package=project, log_system=system)
+            fix = render_fix("only-binary", {}, context)
+            assert (fix is not None) == (system in systems), (project, system)
 
 
 def test_a_rule_can_turn_auto_off_but_unsafe_actions_are_never_auto() -> None:
@@ -692,19 +704,6 @@ def test_a_known_binary_sibling_is_suggested_never_applied() -> None:
     assert crypto is not None
     assert crypto.command == "safe-pip install pycryptodome"
     assert render_fix("use-binary-sibling", {}, PSUTIL) is None
-
-
-def test_binary_siblings_are_valid_requirements_of_other_projects() -> None:
-    from packaging.requirements import Requirement
-
-    from safe_pip.siblings import _TABLE
-
-    for project, sibling in _TABLE.items():
-        assert project == project.lower()
-        wanted = Requirement(sibling.name)
-        # Another project, or the same one with the extra that brings its wheels (psycopg[binary]).
-        assert wanted.name.lower() != project or wanted.extras
-        assert sibling.why
 
 
 def test_use_python_keeps_the_pin_only_with_a_python_that_release_supports() -> None:
@@ -1403,7 +1402,7 @@ def test_use_python_for_a_project_managers_python_range_says_what_to_change_with
         ("psycopg2", "darwin", False),
         ("psycopg2", "win32", True),
         ("pycrypto", "win32", False),  # no wheel anywhere
-        ("netifaces", None, True),  # not known: the index decides
+        ("ujson", None, True),  # not known: the index decides
     ],
 )
 def test_only_binary_is_not_printed_where_the_project_publishes_no_wheel(

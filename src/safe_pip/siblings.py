@@ -1,16 +1,32 @@
 """Projects that have a sibling on the index shipping the same code as pre-built wheels, so that a failed
-source build of the one is avoided by installing the other. A suggestion only: the sibling is another project
-(another name, another maintainer's choice of build options), which the user decides to trust.
+source build of the one is avoided by installing the other, and projects that publish wheels for some systems
+only. A sibling is a suggestion only: another project (another name, another maintainer's choice of build
+options), which the user decides to trust.
 
-Data, not code: one entry per project, with whether the sibling's versions follow the project's (then the
-user's version specifier carries over to it).
+Data, not code: siblings.toml beside this module (one entry per project). Pure: `parse_siblings(text)` reads
+the data and says which entry and key are wrong; `binary_sibling` and `wheel_systems` read the shipped file
+once.
 """
 
 from __future__ import annotations
 
+import functools
+import sys
+
 from safe_pip.facts import canonical_name
 
-__all__ = ["BinarySibling", "binary_sibling", "wheel_systems"]
+# `typing` itself costs start-up time; mypy reads any `TYPE_CHECKING` name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["BinarySibling", "SiblingsError", "binary_sibling", "parse_siblings", "wheel_systems"]
+
+SYSTEMS = frozenset({"linux", "darwin", "win32"})
+
+
+class SiblingsError(ValueError):
+    """siblings.toml's data is not as documented (the message names the entry, the key and the bad value)."""
 
 
 class BinarySibling:
@@ -25,67 +41,98 @@ class BinarySibling:
         self.placeholder = placeholder
 
 
-_TABLE: dict[str, BinarySibling] = {
-    # The psycopg2 maintainers publish psycopg2-binary: the same releases, with libpq bundled in wheels.
-    "psycopg2": BinarySibling("psycopg2-binary", True, "the same releases as wheels with libpq included"),
-    # psycopg 3's optional C speed-ups ship as wheels through its `binary` extra.
-    "psycopg": BinarySibling("psycopg[binary]", True, "its pre-built C implementation, as wheels"),
-    # pycrypto is unmaintained and has no wheels; pycryptodome is its drop-in successor (module `Crypto`).
-    "pycrypto": BinarySibling("pycryptodome", False, "its maintained drop-in successor, with wheels"),
-    # The `sklearn` name on the index is a placeholder that refuses to install.
-    "sklearn": BinarySibling("scikit-learn", False, "the project's real name", placeholder=True),
-    # So are skimage and pytorch, and tensorflow-gpu from 2.12 (its setup.py lists `python_version>"3.7"` as a
-    # requirement, which today's setuptools rejects before the placeholder can say "install tensorflow").
-    "skimage": BinarySibling("scikit-image", False, "the project's real name", placeholder=True),
-    "pytorch": BinarySibling("torch", False, "the project's real name", placeholder=True),
-    "tensorflow-gpu": BinarySibling(
-        "tensorflow",
-        False,
-        "tensorflow-gpu's newest release is a placeholder; tensorflow has the GPU support",
-        placeholder=True,
-    ),
-    # Python 2 only projects, whose Python 3 successors keep the module: MySQLdb (mysqlclient is
-    # MySQL-python's fork for Python 3), and Beautiful Soup 3's BeautifulSoup (Beautiful Soup 4: bs4).
-    "mysql-python": BinarySibling(
-        "mysqlclient", False, "its maintained fork for Python 3 (the same MySQLdb module)"
-    ),
-    "beautifulsoup": BinarySibling(
-        "beautifulsoup4", False, "Beautiful Soup 4, its successor for Python 3 (imported as bs4)"
-    ),
-    # OpenCV's own headless builds: the same releases without the GUI module, which loads libGL and X11
-    # libraries that servers and slim container images lack ("libGL.so.1: cannot open shared object file").
-    "opencv-python": BinarySibling(
-        "opencv-python-headless", True, "the same OpenCV without its GUI, needing no libGL"
-    ),
-    "opencv-contrib-python": BinarySibling(
-        "opencv-contrib-python-headless", True, "the same OpenCV without its GUI, needing no libGL"
-    ),
-    # pysqlite3 builds against the system's SQLite; pysqlite3-binary bundles SQLite in wheels.
-    "pysqlite3": BinarySibling("pysqlite3-binary", True, "the same module as wheels with SQLite included"),
-}
+class Siblings:
+    __slots__ = ("siblings", "wheel_systems")
+
+    def __init__(self, siblings: dict[str, BinarySibling], wheel_systems: dict[str, frozenset[str]]) -> None:
+        self.siblings = siblings
+        self.wheel_systems = wheel_systems
+
+
+def _toml() -> Any:
+    """tomllib (tomli before Python 3.11)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on older Pythons only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    return tomllib
+
+
+def _value(entry: dict[str, Any], key: str, kind: type, where: str, default: object = None) -> Any:
+    value = entry.get(key, default)
+    if not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
+        raise SiblingsError(
+            f"{where}: {key} must be a {'non-empty ' if kind is str else ''}{kind.__name__}, not {value!r}"
+        )
+    return value
+
+
+def _checked_names(section: object, table: str, origin: str) -> dict[str, dict[str, Any]]:
+    if not isinstance(section, dict):
+        raise SiblingsError(f"{origin}: [{table}] must be a table of projects, not {section!r}")
+    for project, entry in section.items():
+        if project != canonical_name(project):
+            raise SiblingsError(
+                f"{origin}: [{table}.{project}]: the project's name must be written canonically "
+                f"({canonical_name(project)!r})"
+            )
+        if not isinstance(entry, dict):
+            raise SiblingsError(f"{origin}: [{table}.{project}] must be a table, not {entry!r}")
+    return section
+
+
+def parse_siblings(text: str, origin: str = "siblings.toml") -> Siblings:
+    """The entries of a siblings.toml text; SiblingsError names the first entry and key that are wrong."""
+    tomllib = _toml()
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SiblingsError(f"{origin}: not valid TOML: {error}") from None
+    unknown = set(data) - {"sibling", "wheels"}
+    if unknown:
+        raise SiblingsError(f"{origin}: unknown table(s) {', '.join(sorted(unknown))} (only sibling, wheels)")
+    siblings: dict[str, BinarySibling] = {}
+    for project, entry in _checked_names(data.get("sibling", {}), "sibling", origin).items():
+        where = f"{origin}: [sibling.{project}]"
+        extra = set(entry) - {"name", "same_versions", "why", "placeholder"}
+        if extra:
+            raise SiblingsError(f"{where}: unknown key(s) {', '.join(sorted(extra))}")
+        siblings[project] = BinarySibling(
+            _value(entry, "name", str, where),
+            _value(entry, "same_versions", bool, where),
+            _value(entry, "why", str, where),
+            placeholder=_value(entry, "placeholder", bool, where, False),
+        )
+    systems: dict[str, frozenset[str]] = {}
+    for project, entry in _checked_names(data.get("wheels", {}), "wheels", origin).items():
+        where = f"{origin}: [wheels.{project}]"
+        extra = set(entry) - {"systems", "checked"}
+        if extra:
+            raise SiblingsError(f"{where}: unknown key(s) {', '.join(sorted(extra))}")
+        listed = _value(entry, "systems", list, where)
+        wrong = [system for system in listed if system not in SYSTEMS]
+        if wrong:
+            raise SiblingsError(f"{where}: systems {wrong!r} are not of {', '.join(sorted(SYSTEMS))}")
+        _value(entry, "checked", str, where)
+        systems[project] = frozenset(listed)
+    return Siblings(siblings, systems)
+
+
+@functools.lru_cache(maxsize=1)
+def load_siblings() -> Siblings:
+    """The table shipped beside this module (read once)."""
+    from pathlib import Path
+
+    path = Path(__file__).with_name("siblings.toml")
+    return parse_siblings(path.read_text(encoding="utf-8"), str(path))
 
 
 def binary_sibling(project: str) -> BinarySibling | None:
     """The sibling of `project` that ships wheels, if one is known."""
-    return _TABLE.get(canonical_name(project))
-
-
-# Projects that publish wheels for some systems only (sys.platform values; empty: for none), checked on the
-# index for Python 3.12 (`pip download --only-binary :all: --platform ...`, 2026-12): elsewhere
-# `--only-binary X` finds no release and fails at once, so no fix proposes it there (the review of printed
-# fixes, fixsafety-2026-12-02k: psycopg2 on Linux and macOS is built from source, psycopg2-binary is what
-# has wheels).
-_WHEEL_SYSTEMS: dict[str, frozenset[str]] = {
-    "psycopg2": frozenset({"win32"}),  # (its Linux wheels stopped at 2.7.7, for Python 3.7 and older)
-    "mysqlclient": frozenset({"win32"}),
-    "pyaudio": frozenset({"win32"}),
-    "pycairo": frozenset({"win32"}),
-    "python-ldap": frozenset(),
-    "pycrypto": frozenset(),
-}
+    return load_siblings().siblings.get(canonical_name(project))
 
 
 def wheel_systems(project: str) -> frozenset[str] | None:
     """The systems (`win32`, `darwin`, `linux`) a project publishes wheels for, when known to be only some;
     None when not known (most projects: the index is asked, or the fix says it was not)."""
-    return _WHEEL_SYSTEMS.get(canonical_name(project))
+    return load_siblings().wheel_systems.get(canonical_name(project))
