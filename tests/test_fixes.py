@@ -1441,3 +1441,17 @@ def test_use_python_on_colab_names_a_release_not_a_venv() -> None:
     terminal = render_fix("use-python", {"version": "3.12"}, FixContext(package="orbitkit"))
     assert terminal is not None
     assert "-m venv" in terminal.command
+
+
+@pytest.mark.parametrize(
+    ("project", "offered"),
+    [("MySQL-python", False), ("pycrypto", False), ("BeautifulSoup", False), ("pyrsistent", True)],
+)
+def test_upgrade_is_not_proposed_for_a_project_retired_for_its_sibling(project: str, offered: bool) -> None:
+    # A log (its request unknown) of MySQL-python 1.2.5's setup.py failing on Python 3: 1.2.5 is its last
+    # release, so `--upgrade MySQL-python` builds the same one again; mysqlclient is the fix (siblings.toml's
+    # `retired`). A project not retired keeps the printed upgrade.
+    fix = render_fix("upgrade-package", {}, FixContext(package=project))
+    assert (fix is not None) is offered
+    sibling = render_fix("use-binary-sibling", {}, FixContext(package=project))
+    assert (sibling is not None) is not offered

@@ -897,6 +897,13 @@ def render_fix(
             # The user asked for it with no version: pip already took the newest release it could (pycrypto
             # 2.6.1, its last, on Python 3.12), and `--upgrade` would build the same one again.
             return None
+        from safe_pip.siblings import binary_sibling
+
+        sibling = binary_sibling(package)
+        if sibling is not None and sibling.retired:
+            # No release newer than the one that failed will come (MySQL-python 1.2.5 on Python 3, from a log
+            # whose request is unknown): use-binary-sibling names its successor.
+            return None
         upgrading = ["safe-pip", *context.target_options, context.pip_command, "--upgrade", package]
         command = shell_words(upgrading, context.secrets)
     elif action == "constrain-build":

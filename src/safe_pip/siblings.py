@@ -30,15 +30,20 @@ class SiblingsError(ValueError):
 
 
 class BinarySibling:
-    __slots__ = ("name", "placeholder", "same_versions", "why")
+    __slots__ = ("name", "placeholder", "retired", "same_versions", "why")
 
-    def __init__(self, name: str, same_versions: bool, why: str, *, placeholder: bool = False) -> None:
+    def __init__(
+        self, name: str, same_versions: bool, why: str, *, placeholder: bool = False, retired: bool = False
+    ) -> None:
         self.name = name
         self.same_versions = same_versions
         self.why = why
         # The project's newest release is a placeholder that only fails (its build names the project to
         # install): a fix that builds it again (older setuptools, another Python) cannot install anything.
         self.placeholder = placeholder
+        # The project is abandoned for the sibling: no release newer than the one that failed will come, so
+        # "upgrade it" installs nothing new (MySQL-python 1.2.5, 2014, the last; mysqlclient is its fork).
+        self.retired = retired
 
 
 class Siblings:
@@ -94,7 +99,7 @@ def parse_siblings(text: str, origin: str = "siblings.toml") -> Siblings:
     siblings: dict[str, BinarySibling] = {}
     for project, entry in _checked_names(data.get("sibling", {}), "sibling", origin).items():
         where = f"{origin}: [sibling.{project}]"
-        extra = set(entry) - {"name", "same_versions", "why", "placeholder"}
+        extra = set(entry) - {"name", "same_versions", "why", "placeholder", "retired"}
         if extra:
             raise SiblingsError(f"{where}: unknown key(s) {', '.join(sorted(extra))}")
         siblings[project] = BinarySibling(
@@ -102,6 +107,7 @@ def parse_siblings(text: str, origin: str = "siblings.toml") -> Siblings:
             _value(entry, "same_versions", bool, where),
             _value(entry, "why", str, where),
             placeholder=_value(entry, "placeholder", bool, where, False),
+            retired=_value(entry, "retired", bool, where, False),
         )
     systems: dict[str, frozenset[str]] = {}
     for project, entry in _checked_names(data.get("wheels", {}), "wheels", origin).items():
