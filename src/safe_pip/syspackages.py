@@ -898,6 +898,8 @@ _ALIASES = {
     "z": "zlib.h",
     "bz2": "bzlib.h",
     "lzma": "lzma.h",
+    "liblzma": "lzma.h",
+    "libbzip2": "bzlib.h",
     "sqlite3": "sqlite3.h",
     "yaml": "yaml.h",
     "jpeg": "jpeglib.h",
