@@ -342,6 +342,40 @@ def test_a_log_alone_says_python_version_at_lower_confidence() -> None:
     assert typo.suggestions == ("opencv-python",)
 
 
+def test_an_import_name_with_placeholder_releases_is_the_name_not_a_python_version() -> None:
+    # pip 19's legacy line for `sklearn==0.20.1` in a requirements file (the index's sklearn lists only its
+    # 0.0 stub): the version is scikit-learn's, not one of sklearn's hidden from this Python
+    line = (
+        "  ERROR: Could not find a version that satisfies the requirement sklearn==0.20.1 "
+        "(from -r requirements.txt (line 4)) (from versions: 0.0)"
+    )
+    found = explain_log([line])
+    assert found is not None
+    assert (found.kind, found.category, found.confidence) == ("import-name", "no-matching-distribution", 0.7)
+    assert found.hint.startswith("Install scikit-learn==0.20.1 instead of sklearn==0.20.1")
+    ranged = explain_log([line.replace("==0.20.1", ">=0.9")])
+    assert ranged is not None
+    assert ranged.hint.startswith("Install scikit-learn>=0.9 instead of sklearn>=0.9")
+    # a pin of a placeholder-like version is no version of the real project: the project bare
+    stub = "ERROR: Could not find a version that satisfies the requirement bs4==0.0.2 (from versions: 0.0.0, 0.0.1)"
+    bare = explain_log([stub])
+    assert bare is not None
+    assert bare.hint.startswith("Install beautifulsoup4 instead of bs4==0.0.2")
+    # near misses: a module name that is a real project with real releases (psycopg2), a name that is
+    # its own project, and a placeholder release that fits the requirement (pip failed for another reason)
+    real = (
+        "ERROR: Could not find a version that satisfies the requirement psycopg2==2.9.99 "
+        "(from versions: 2.9.7, 2.9.8, 2.9.9)"
+    )
+    own = (
+        "ERROR: Could not find a version that satisfies the requirement tinylib==0.20.1 (from versions: 0.0)"
+    )
+    fits = "ERROR: Could not find a version that satisfies the requirement sklearn>=0.0 (from versions: 0.0)"
+    for other in (real, own, fits):
+        told = explain_log([other])
+        assert told is None or told.kind != "import-name"
+
+
 def test_a_pin_of_condas_own_packages_is_condas_release_not_a_python_version() -> None:
     # `pip freeze` of an Anaconda environment deployed to Heroku (pastes-z-2026-12-02l): conda's builds of
     # anaconda-client and mkl-service, at versions PyPI never had, older or newer than every listed release

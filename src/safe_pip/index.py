@@ -1084,6 +1084,9 @@ def explain_log(
                 continue
         from safe_pip.releasetables import load_release_tables, may_list
 
+        placeholder = _placeholder_of(package, spec, versions)
+        if placeholder is not None:
+            return placeholder
         name = canonicalize_name(package)
         known = load_release_tables().get(name) if may_list(name) else None
         if known is not None:
@@ -1235,6 +1238,57 @@ def explain_log(
             )
         return None
     return None
+
+
+def _placeholder_of(package: str, spec: str, versions: Sequence[Version]) -> LogExplanation | None:
+    """A requirement named after another project's import name (`sklearn==0.20.1`, `bs4==0.0.2`), where the
+    index lists only that name's placeholder releases (0.0, 0.0.1: a stub that points to the real project)
+    and none fits the version asked for, which is the real project's: the name is why, not the Python
+    version (a pin past every listed release would otherwise read as one). None otherwise."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import Version
+
+    from safe_pip.projectnames import meant_project
+
+    if not spec or not versions or max(versions) >= Version("0.1"):
+        return None
+    meant = meant_project(package)
+    if meant is None:
+        return None
+    try:
+        wanted = SpecifierSet(spec)
+    except InvalidSpecifier:
+        return None
+    if any(wanted.contains(version, prereleases=True) for version in versions):
+        return None
+    listed = ", ".join(str(version) for version in sorted(versions))
+    # (a pin of a placeholder-like version, bs4==0.0.2, is no version of the real project: name it bare)
+    pinned = re.fullmatch(r"===?([\w.!+-]+)", spec)
+    theirs = not (pinned and _version_below(pinned.group(1), "0.1"))
+    return LogExplanation(
+        kind="import-name",
+        category="no-matching-distribution",
+        summary=(
+            f"{package} is the import name of {meant}, not the project to install: the index's {package} "
+            f"has only placeholder releases ({listed}), none {spec}"
+            + (f"; the version asked for is {meant}'s." if theirs else ".")
+        ),
+        hint=(
+            f"Install {meant}{spec if theirs else ''} instead of {package}{spec} (`import {package}` comes "
+            f"from {meant})."
+        ),
+        confidence=0.7,
+    )
+
+
+def _version_below(text: str, bound: str) -> bool:
+    """Whether the version `text` is below `bound` (False when `text` is no version)."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(text) < Version(bound)
+    except InvalidVersion:
+        return False
 
 
 def _same_release(text: str, wanted: Version) -> bool:

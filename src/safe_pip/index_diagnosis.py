@@ -305,8 +305,9 @@ def with_log_facts(
         # the Python or the platform (the log names it, or pip's list ends at the table's last release for it)
         # is why: pip read the index, and no other kind of file would fit
         fixes = [fix for fix in fixes if fix.id not in ("prefer-binary", "check-network")]
-    elif found.kind == "conda-only":
-        # a version only conda's channels have: no other kind of file, no retry, would bring it
+    elif found.kind in ("conda-only", "import-name"):
+        # a version only conda's channels have, or another project's (the index listed a placeholder's
+        # releases): no other kind of file, no retry, would bring it
         fixes = [fix for fix in fixes if fix.id not in ("prefer-binary", "check-network")]
     elif found.kind == "no-wheel":
         # a project with no source archive: preferring wheels changes nothing

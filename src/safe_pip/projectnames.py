@@ -20,6 +20,7 @@ from safe_pip.facts import canonical_name
 __all__ = [
     "backend_project",
     "is_popular",
+    "meant_project",
     "module_project",
     "popular_projects",
     "python_own_name",
@@ -120,6 +121,16 @@ def module_project(module: str) -> str | None:
     lowered = module.lower()
     found = _MODULE_PROJECTS.get(lowered) or _MODULE_PROJECTS.get(lowered.split(".")[0])
     if found is None or canonical_name(found) == canonical_name(lowered.split(".")[0]):
+        return None
+    return found
+
+
+def meant_project(name: str) -> str | None:
+    """The project a requirement named `name` most likely means when `name` is another project's import
+    name or a common other name for it (`sklearn` -> scikit-learn, `PIL` -> pillow, `bs4` -> beautifulsoup4,
+    `yaml` -> pyyaml); None when `name` is (or may be) the project's own name."""
+    found = module_project(name) or _COMMON_NAMES.get(name.lower())
+    if found is None or canonical_name(found) == canonical_name(name):
         return None
     return found
 
