@@ -840,3 +840,41 @@ def test_pip_203s_line_without_a_list_needs_the_python_the_log_names() -> None:
     assert explain_log([line.replace("2.1.0", "2.0.3")], log=on_38) is None  # not past its last release
     assert explain_log([line.replace("2.1.0", "9.0.0")], log=on_38) is None  # past every release known
     assert explain_log([line], log=log_python(["Python 3.12.1"])) is None  # a Python it still supports
+
+
+def test_no_wheel_at_all_read_with_the_python_and_the_platform_the_log_names() -> None:
+    # "from versions: none" for a project that publishes only wheels, read with what the log shows
+    from safe_pip.logpython import log_python
+
+    line = "ERROR: Could not find a version that satisfies the requirement onnxruntime (from versions: none)"
+    # Python 3.12 in the 64-bit installer's folder, Windows: onnxruntime has cp312 win_amd64 wheels today, so
+    # the log predates them (a new Python), not the platform
+    windows_64 = log_python(
+        [
+            "Python 3.12.0",
+            "pip 23.3.1 from C:\\Users\\t\\AppData\\Local\\Programs\\Python\\Python312\\Lib\\site-packages\\pip"
+            " (python 3.12)",
+        ]
+    )
+    told = explain_log([line], log=windows_64)
+    assert told is not None
+    assert (told.category, told.kind) == ("python-version-unsupported", "python-version")
+    assert "older than them" in told.summary
+    # the same Python, the platform not shown: as before (the platform or a 32-bit Python is the likely reason)
+    unknown = explain_log([line], log=log_python(["Python 3.12.0"]))
+    assert unknown is not None
+    assert unknown.category == "no-matching-distribution"
+    # a platform whose wheels stopped (macOS on Intel: onnxruntime's last is older than its newest): not a new
+    # Python, said as before
+    intel_mac = log_python(
+        ["Python 3.12.0", "Collecting x (from y)", "  Downloading a-1.0-cp312-cp312-macosx_10_9_x86_64.whl"]
+    )
+    stopped = explain_log([line], log=intel_mac)
+    assert stopped is None or stopped.category != "python-version-unsupported"
+    # a Windows log (bitness unknown) for a project with no Windows wheels at all: the platform
+    triton = "ERROR: Could not find a version that satisfies the requirement triton (from versions: none)"
+    conda_windows = log_python(["(base) C:\\Users\\d\\proj>conda env create -f environment.yaml"])
+    platform = explain_log([triton], log=conda_windows)
+    assert platform is not None
+    assert (platform.category, platform.kind) == ("no-matching-distribution", "platform")
+    assert "none for Windows" in platform.summary

@@ -91,11 +91,29 @@ def test_two_pythons_say_nothing_unless_the_command_asked_for_one() -> None:
             "/usr/lib/gcc/x86_64-alpine-linux-musl/13.2.1/../../../../x86_64-alpine-linux-musl/bin/ld: x",
             "musllinux",
         ),
-        ("C:\\Users\\me\\AppData\\Local\\Programs\\Python\\Python313\\python.exe -m pip install torch", None),
+        # the 64-bit python.org installer's folder (the 32-bit one's ends in -32)
+        (
+            "C:\\Users\\me\\AppData\\Local\\Programs\\Python\\Python313\\python.exe -m pip install torch",
+            "win-amd64",
+        ),
+        (
+            "Requirement already satisfied: pip in c:\\users\\me\\appdata\\local\\programs\\python\\python312\\lib\\site-packages (23.3.1)",
+            "win-amd64",
+        ),
+        ("C:\\Python27\\Scripts\\pip.exe install torch", "windows"),
+        # Windows, bitness unknown: a drive-letter path or a prompt
+        ("(base) C:\\Users\\me\\proj>conda env create -f environment.yaml", "windows"),
+        # a manylinux wheel pip took for this interpreter
+        (
+            "  Using cached numpy-2.2.6-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl.metadata (62 kB)",
+            "linux-x86_64",
+        ),
+        ("Downloading torch-2.4.0-cp311-cp311-manylinux2014_aarch64.whl (89.7 MB)", "linux-aarch64"),
+        ("Using cached numpy-2.2.6-py3-none-any.whl (1 kB)", None),
         # the py launcher asked for a 32-bit or an ARM64 Python
         ("C:\\work>py -3.11-32 -m pip install torch", "win32"),
         ("PS C:\\work> py -V:3.12-arm64 -m pip install torch", "win-arm64"),
-        ("PS C:\\work> py -3.12 -m pip install torch", None),
+        ("PS C:\\work> py -3.12 -m pip install torch", "windows"),
         # a Mac on Apple silicon, as a user describes it or as its Homebrew prefix shows it
         ("MacBook Pro (16, 2021) Apple M1 Pro, macOS Monterey 12.5.1", "macos-arm64"),
         ("my machine: Apple silicon (M2), Python from python.org", "macos-arm64"),

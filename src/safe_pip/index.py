@@ -1455,6 +1455,31 @@ def _explain_with_table(
         # ships), so that is the likely cause, said as such; a platform the log names is then no reason.
         # (a Python the log names reaches here only when the table covers it)
         python_shown_fine = log.python_line if log.python is not None else None
+        if (
+            python_shown_fine
+            and log.platform_line is not None
+            and log.platform is not None
+            and known.platform_current(log.platform)
+        ):
+            # The log names both, and today's releases have wheels for that Python on that platform: what
+            # pip saw then was an index without them yet, a Python newer than every wheel of the time
+            # (onnxruntime on 3.12.0 in December 2023, open3d on 3.13).
+            return LogExplanation(
+                kind="python-version",
+                category="python-version-unsupported",
+                summary=(
+                    f"pip found no release of {name} with a wheel for this interpreter: {name} publishes "
+                    f"only wheels, and {shown}, on {log.platform_name} (line {log.platform_line[0]}). "
+                    f"{name} has wheels for both today {dated}, so the log is older than them: Python "
+                    f"{log.python} was newer than every {name} wheel then."
+                ),
+                hint=(
+                    f"Retry now (today's {name} supports Python {log.python}), or use an older Python in a "
+                    f"virtual environment for {name} releases of that time."
+                ),
+                confidence=0.6,
+                evidence=seen_python + seen_platform,
+            )
         return LogExplanation(
             kind="no-wheel",
             category="no-matching-distribution" if python_shown_fine else "python-version-unsupported",

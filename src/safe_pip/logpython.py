@@ -86,12 +86,26 @@ _PLATFORM_PATTERNS = (
     ),
     # uname -a on 32-bit x86 Linux
     (re.compile(r"\bi686 GNU/Linux\b|\bi686-linux-gnu\b"), "linux-i686"),
+    # a manylinux wheel pip fetched for this interpreter: numpy-2.2.6-cp313-cp313-manylinux_2_17_x86_64.
+    # manylinux2014_x86_64.whl (pip 24's "Using cached ....whl.metadata" too)
+    (re.compile(r"-cp[23]\d{1,2}-\w+-manylinux[\w.]*?_(?P<tag>x86_64|aarch64)\.whl\b"), "linux-"),
+    # the 64-bit python.org installer's own folders (the 32-bit one adds "-32", the ARM64 one "-arm64"; 3.5
+    # on): ...\AppData\Local\Programs\Python\Python312\Lib\site-packages, C:\Program Files\Python313\
+    # (pip lower-cases them in "Requirement already satisfied: ... in c:\users\...\python312\lib\...")
+    (
+        re.compile(r"(?i)\\(?:programs\\python|program files)\\python3(?:[5-9]|1\d)\\"),
+        "win-amd64",
+    ),
 )
+# Windows itself, whatever the bitness: a drive-letter path, PowerShell's prompt, a user's AppData folder.
+# Read only when no line names a more precise platform (a wheel tag, the installer's folder).
+_WINDOWS_ANY = re.compile(r"(?<![\w/])[A-Za-z]:\\|\bAppData\\")
 
 _NAMES = {
     "win32": "32-bit Windows",
     "win-amd64": "64-bit Windows",
     "win-arm64": "Windows on ARM",
+    "windows": "Windows",
     "linux-armv7l": "32-bit ARM Linux (armv7l/armv6l)",
     "linux-x86_64": "x86_64 Linux",
     "linux-aarch64": "64-bit ARM Linux (aarch64)",
@@ -147,6 +161,7 @@ def log_python(lines: Iterable[str]) -> LogPython:
     targets: dict[str, tuple[int, str]] = {}
     platforms: dict[str, tuple[int, str]] = {}
     asked: dict[str, tuple[int, str]] = {}
+    windows_line: tuple[int, str] | None = None
     for number, line in enumerate(lines, 1):
         if (
             "ython" not in line
@@ -159,6 +174,8 @@ def log_python(lines: Iterable[str]) -> LogPython:
             and ("i686" not in line)
             and ("py -" not in line)
             and ("py.exe -" not in line)
+            and (":\\" not in line)
+            and ("AppData" not in line)
         ):
             continue
         text = line.strip()
@@ -176,13 +193,22 @@ def log_python(lines: Iterable[str]) -> LogPython:
         for pattern, name in _PLATFORM_PATTERNS:
             found = pattern.search(text)
             if found:
-                family = name or platform_family(found.group("tag"))
+                family = (
+                    name + found.group("tag")
+                    if name == "linux-"
+                    else name or platform_family(found.group("tag"))
+                )
                 if family:
                     platforms.setdefault(family, (number, text))
                 break
+        if windows_line is None and _WINDOWS_ANY.search(text):
+            windows_line = (number, text)
     chosen = targets if targets else pythons
     python = next(iter(chosen)) if len(chosen) == 1 else None
     where = asked if asked else platforms
+    if not where and windows_line is not None:
+        # no precise platform, but the lines are Windows': "windows" (release-tables' win-* platforms)
+        where = {"windows": windows_line}
     platform = next(iter(where)) if len(where) == 1 else None
     return LogPython(
         python=python,

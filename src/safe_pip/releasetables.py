@@ -96,10 +96,17 @@ class ProjectReleases:
         return tuple(platform for platform, last in self.platforms if Version(last) == wanted)
 
     def covers_platform(self, platform: str) -> bool | None:
-        """Whether some release has a wheel for `platform` (None: not a wheel-only project, so unknown)."""
+        """Whether some release has a wheel for `platform` (None: not a wheel-only project, so unknown).
+        "windows" (a log that shows Windows but not its bitness): a wheel for any Windows."""
         if not self.wheel_only:
             return None
+        if platform == "windows":
+            return any(name.startswith("win") for name, _ in self.platforms)
         return any(name == platform for name, _ in self.platforms)
+
+    def platform_current(self, platform: str) -> bool:
+        """Whether the project's newest release has a wheel for `platform` (one it still builds for)."""
+        return any(name == platform and last == self.newest for name, last in self.platforms)
 
 
 def _key(python: str) -> tuple[int, int]:
