@@ -899,6 +899,8 @@ _ALIASES = {
     "bz2": "bzlib.h",
     "lzma": "lzma.h",
     "liblzma": "lzma.h",
+    # NumPy's meson "No BLAS library detected!" (capitals; the table's own "blas" is the reference BLAS).
+    "blas": "cblas.h",
     "libbzip2": "bzlib.h",
     "sqlite3": "sqlite3.h",
     "yaml": "yaml.h",
