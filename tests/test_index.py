@@ -376,6 +376,28 @@ def test_an_import_name_with_placeholder_releases_is_the_name_not_a_python_versi
         assert told is None or told.kind != "import-name"
 
 
+def test_pythons_own_name_and_pip9s_empty_list_in_a_log_alone() -> None:
+    # `python>=3.7` in a requirements file (pip 24): Python itself, the line to delete
+    line = "ERROR: Could not find a version that satisfies the requirement python>=3.7 (from versions: none)"
+    found = explain_log([line])
+    assert found is not None
+    assert (found.kind, found.category) == ("python-own-name", "no-matching-distribution")
+    assert "A `python>=3.7` line in a requirements file asks pip for Python itself: delete it." in found.hint
+    # pips before 10 print an empty list for a name the index lacks: read as "none"
+    empty = "  Could not find a version that satisfies the requirement tkinter (from versions: )"
+    stdlib = explain_log([empty])
+    assert stdlib is not None
+    assert stdlib.kind == "python-own-name"
+    old = "  Could not find a version that satisfies the requirement yaml (from -r r.txt (line 1)) (from versions: )"
+    typo = explain_log([old], ["pyyaml"])
+    assert typo is not None
+    assert (typo.kind, typo.suggestions) == ("no-such-project", ("pyyaml",))
+    # near miss: a backport of a standard-library module that pip left out for its Requires-Python
+    backport = "ERROR: Could not find a version that satisfies the requirement dataclasses==0.8 (from versions: none)"
+    told = explain_log([backport], skipped_for_python=frozenset({"0.8"}))
+    assert told is None or told.kind != "python-own-name"
+
+
 def test_a_pin_of_condas_own_packages_is_condas_release_not_a_python_version() -> None:
     # `pip freeze` of an Anaconda environment deployed to Heroku (pastes-z-2026-12-02l): conda's builds of
     # anaconda-client and mkl-service, at versions PyPI never had, older or newer than every listed release

@@ -1224,7 +1224,29 @@ def explain_log(
                     ),
                     confidence=0.5,
                 )
-        if match.group("versions") == "none" and similar:
+        # (not when pip said it left releases out for their Requires-Python: a backport such as dataclasses
+        # is a project for the Pythons before the module joined the standard library)
+        own = (
+            _python_own_name(package)
+            if match.group("versions") in ("none", "") and not skipped_for_python
+            else None
+        )
+        if own is not None:
+            # `python>=3.7` in a requirements file, `pip install tkinter`, `pkg-resources==0.0.0`: no project
+            summary, hint = _PYTHON_OWN[own]
+            if own == "python" and spec:
+                hint += (
+                    f" A `{package}{spec}` line in a requirements file asks pip for Python itself: delete it."
+                )
+            return LogExplanation(
+                kind="python-own-name",
+                category="no-matching-distribution",
+                summary=f"pip found no release of {package}: " + summary.format(project=package),
+                hint=hint.format(project=package),
+                confidence=0.7,
+            )
+        # (pips before 10 print an empty list: "(from versions: )")
+        if match.group("versions") in ("none", "") and similar:
             return LogExplanation(
                 kind="no-such-project",
                 category="no-matching-distribution",

@@ -288,7 +288,8 @@ def with_log_facts(
         # wheels-only-for-other-platforms), no guess about the Python version from the versions it listed.
         return list(diagnoses)
     texts = _with_wrapped_lists(top.evidence, lines)
-    none_listed = any("(from versions: none)" in text for text in texts)
+    # (pips before 10 print an empty list: "(from versions: )")
+    none_listed = any("(from versions: none)" in text or "(from versions: )" in text for text in texts)
     package = str(top.package)
     similar = similar_projects(package) if none_listed and not is_popular(package) else []
     found = explain_log(texts, similar, log_python(lines), _skipped_for_python(lines))
@@ -305,9 +306,9 @@ def with_log_facts(
         # the Python or the platform (the log names it, or pip's list ends at the table's last release for it)
         # is why: pip read the index, and no other kind of file would fit
         fixes = [fix for fix in fixes if fix.id not in ("prefer-binary", "check-network")]
-    elif found.kind in ("conda-only", "import-name"):
-        # a version only conda's channels have, or another project's (the index listed a placeholder's
-        # releases): no other kind of file, no retry, would bring it
+    elif found.kind in ("conda-only", "import-name", "python-own-name"):
+        # a version only conda's channels have, another project's (the index listed a placeholder's
+        # releases), or Python's own name: no other kind of file, no retry, would bring it
         fixes = [fix for fix in fixes if fix.id not in ("prefer-binary", "check-network")]
     elif found.kind == "no-wheel":
         # a project with no source archive: preferring wheels changes nothing
