@@ -900,3 +900,27 @@ def test_no_wheel_at_all_read_with_the_python_and_the_platform_the_log_names() -
     assert platform is not None
     assert (platform.category, platform.kind) == ("no-matching-distribution", "platform")
     assert "none for Windows" in platform.summary
+
+
+def test_a_torch_pin_asked_of_a_cuda_index_without_that_build() -> None:
+    # torch 2.10 was built for cu126, cu128 and cu130 (cuda-tables.toml): the cu131 index has no 2.10 at all
+    line = (
+        "ERROR: Could not find a version that satisfies the requirement torch==2.10.0 (from versions: none)"
+    )
+    told = explain_log([line], indexes=("https://download.pytorch.org/whl/cu131",))
+    assert told is not None
+    assert (told.kind, told.category) == ("torch-build", "no-matching-distribution")
+    assert "cu126, cu128, cu130" in told.summary
+    assert "whl/cu130" in told.hint
+    # a build the release has, PyPI beside it, an unknown release, another package, an unpinned request, a
+    # local version of another build: not this explanation
+    for other_line, indexes in (
+        (line, ("https://download.pytorch.org/whl/cu130",)),
+        (line, ("https://pypi.org/simple", "https://download.pytorch.org/whl/cu131")),
+        (line.replace("2.10.0", "1.4.0"), ("https://download.pytorch.org/whl/cu131",)),
+        (line.replace("torch==", "torchvision=="), ("https://download.pytorch.org/whl/cu131",)),
+        (line.replace("==2.10.0", ""), ("https://download.pytorch.org/whl/cu131",)),
+        (line.replace("2.10.0", "2.10.0+cu118"), ("https://download.pytorch.org/whl/cu131",)),
+    ):
+        found = explain_log([other_line], indexes=indexes)
+        assert found is None or found.kind != "torch-build", (other_line, indexes)

@@ -1038,6 +1038,58 @@ _FROM_VERSIONS = re.compile(
 )
 
 
+# A PyTorch index of one CUDA build: https://download.pytorch.org/whl/cu130 (also .../whl/nightly/cu130)
+_TORCH_BUILD_INDEX = re.compile(r"^https?://download\.pytorch\.org/whl/(?:nightly/)?(?P<build>cu\d{3})/?$")
+
+
+def _torch_build_missing(package: str, spec: str, indexes: Sequence[str]) -> LogExplanation | None:
+    """torch pinned at a release, asked of one PyTorch CUDA index (the only index pip looked in) whose build
+    that release does not have (cuda-tables.toml's builds of it): the index holds no such torch, whatever the
+    Python (torch 2.10 from .../whl/cu131: PyTorch built 2.10 for cu126, cu128 and cu130 only). None when the
+    table does not know the release, the index is not one build's, or the release has that build."""
+    from packaging.utils import canonicalize_name
+
+    pinned = re.fullmatch(r"===?(?P<version>\d+\.\d+[\w.!]*)(?:\+(?P<local>[\w.]+))?", spec)
+    if canonicalize_name(package) != "torch" or pinned is None or len(indexes) != 1:
+        return None
+    index = _TORCH_BUILD_INDEX.match(indexes[0].strip())
+    if index is None:
+        return None
+    build = index.group("build")
+    if pinned.group("local") not in (None, build):
+        return None  # +cu118 asked of the cu130 index: another question
+    from safe_pip.cudatables import build_cuda, load_tables
+
+    row = load_tables().release(pinned.group("version"))
+    if row is None or build in row.builds:
+        return None
+    builds = [item for item in row.builds if build_cuda(item)]
+    if not builds:
+        return None
+    asked = build_cuda(build) or ""
+
+    def cuda_key(item: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in (build_cuda(item) or "0.0").split("."))
+
+    below = [item for item in builds if cuda_key(item) <= tuple(int(part) for part in asked.split("."))]
+    nearest = max(below, key=cuda_key) if below else min(builds, key=cuda_key)
+    return LogExplanation(
+        kind="torch-build",
+        category="no-matching-distribution",
+        summary=(
+            f"pip looked only in PyTorch's {build} index ({indexes[0].strip()}), and PyTorch built torch "
+            f"{row.version} for {', '.join(builds)} only: that index has no torch{spec} for any Python, so "
+            "nothing fit (the CUDA in the index URL is not one of the release's builds)."
+        ),
+        hint=(
+            f"Name one of torch {row.version}'s builds in the index URL, e.g. "
+            f"https://download.pytorch.org/whl/{nearest} (CUDA {build_cuda(nearest)}); a build runs on any "
+            "driver new enough for its CUDA, and needs no CUDA toolkit installed."
+        ),
+        confidence=0.75,
+    )
+
+
 def _in_unlisted_series(below: Version, above: Version, wanted: Version) -> bool:
     """Whether `wanted` is in a series (major.minor) that must exist between two adjacent listed releases but
     was not listed (4.2 between 3.4 and 4.3: 4.0-4.2 came before 4.3; 1.21 between 1.20 and 1.22), or a later
@@ -1056,6 +1108,7 @@ def explain_log(
     similar: Sequence[str] = (),
     log: LogPython | None = None,
     skipped_for_python: frozenset[str] | None = None,
+    indexes: Sequence[str] = (),
 ) -> LogExplanation | None:
     """From pip's "Could not find a version ... (from versions: ...)" line alone: a pinned version older than
     every version pip could use means older releases are hidden from this interpreter, most likely by its
@@ -1064,7 +1117,8 @@ def explain_log(
     means there, with the Python and platform the rest of the log names (`log`, from logpython).
     `skipped_for_python`: the releases pip 22.1+ said it ignored for their Requires-Python ("Ignored the
     following versions that require a different python version: 8.2.0 Requires-Python >=3.10; ..."), None
-    when the log has no such line. None when the lines say nothing more than pip did."""
+    when the log has no such line. `indexes`: the index URLs pip's "Looking in indexes:" line names (none:
+    not shown). None when the lines say nothing more than pip did."""
     from packaging.utils import canonicalize_name
     from packaging.version import InvalidVersion, Version
 
@@ -1075,6 +1129,9 @@ def explain_log(
         package = match.group("package")
         listed = [text.strip() for text in (match.group("versions") or "").split(",") if text.strip()]
         spec = match.group("spec")
+        wrong_build = _torch_build_missing(package, spec, indexes)
+        if wrong_build is not None:
+            return wrong_build
         pinned = re.fullmatch(r"===?([\w.!+-]+)", spec)
         versions = []
         for text in listed:

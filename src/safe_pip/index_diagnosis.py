@@ -268,6 +268,15 @@ def _skipped_for_python(lines: Iterable[str]) -> frozenset[str] | None:
     return frozenset(found) if found is not None else None
 
 
+def _indexes_looked_in(lines: Iterable[str]) -> tuple[str, ...]:
+    """The index URLs of pip's first "Looking in indexes: URL, URL" line (none: the log shows none)."""
+    for line in lines:
+        if "Looking in indexes: " in line:
+            urls = line.split("Looking in indexes: ", 1)[1]
+            return tuple(url.strip() for url in urls.split(",") if url.strip())
+    return ()
+
+
 def with_log_facts(
     diagnoses: Sequence[Diagnosis], context: FixContext | None = None, lines: Iterable[str] = ()
 ) -> list[Diagnosis]:
@@ -292,7 +301,9 @@ def with_log_facts(
     none_listed = any("(from versions: none)" in text or "(from versions: )" in text for text in texts)
     package = str(top.package)
     similar = similar_projects(package) if none_listed and not is_popular(package) else []
-    found = explain_log(texts, similar, log_python(lines), _skipped_for_python(lines))
+    found = explain_log(
+        texts, similar, log_python(lines), _skipped_for_python(lines), indexes=_indexes_looked_in(lines)
+    )
     if found is None:
         return list(diagnoses)
     evidence = top.evidence
@@ -306,9 +317,10 @@ def with_log_facts(
         # the Python or the platform (the log names it, or pip's list ends at the table's last release for it)
         # is why: pip read the index, and no other kind of file would fit
         fixes = [fix for fix in fixes if fix.id not in ("prefer-binary", "check-network")]
-    elif found.kind in ("conda-only", "import-name", "python-own-name"):
+    elif found.kind in ("conda-only", "import-name", "python-own-name", "torch-build"):
         # a version only conda's channels have, another project's (the index listed a placeholder's
-        # releases), or Python's own name: no other kind of file, no retry, would bring it
+        # releases), Python's own name, or a CUDA build PyTorch never made of that release: no other kind
+        # of file, no retry, would bring it
         fixes = [fix for fix in fixes if fix.id not in ("prefer-binary", "check-network")]
     elif found.kind == "no-wheel":
         # a project with no source archive: preferring wheels changes nothing
