@@ -71,3 +71,17 @@ def test_mariadb_package_gets_connector_c_not_mysql_client(path: Path) -> None:
     commands = " ".join(fix.command for fix in top.fixes)
     assert "libmariadb-dev" in commands
     assert "default-libmysqlclient-dev" not in commands
+
+
+@pytest.mark.parametrize("path", _logs("install-disk-full"), ids=lambda p: p.stem)
+def test_full_environment_disk_names_what_was_asked_for(path: Path) -> None:
+    top = _top(path)
+    assert top.category == "disk-full"
+    installing = next(
+        line for line in path.read_text().splitlines() if line.startswith("Installing collected packages: ")
+    )
+    last = installing.rsplit(", ", 1)[-1].split(": ")[-1].strip()
+    assert top.package == last
+    assert f"Installing {last} " in top.summary
+    # TMPDIR does not hold what is being installed
+    assert not any(fix.id == "set-tmpdir" for fix in top.fixes)
