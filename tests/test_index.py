@@ -924,3 +924,48 @@ def test_a_torch_pin_asked_of_a_cuda_index_without_that_build() -> None:
     ):
         found = explain_log([other_line], indexes=indexes)
         assert found is None or found.kind != "torch-build", (other_line, indexes)
+
+
+def test_a_pin_older_than_the_first_wheel_for_the_platform() -> None:
+    # jaxlib's Windows wheels begin at 0.4.13 (release-tables.toml's `first`): a list that starts there with
+    # an older pin, or a pin below it where the log shows Windows, is the platform, not the Python version
+    from safe_pip.logpython import log_python
+
+    listed = (
+        "ERROR: Could not find a version that satisfies the requirement jaxlib==0.4.6 (from versions: 0.4.13, "
+        "0.4.14, 0.4.16, 0.4.17, 0.4.18, 0.4.19, 0.4.20, 0.4.21, 0.4.22, 0.4.23)"
+    )
+    told = explain_log([listed])
+    assert told is not None
+    assert (told.kind, told.category) == ("platform", "no-matching-distribution")
+    assert "first release with a wheel for 64-bit Windows" in told.summary
+    # TensorFlow on Apple silicon from 2.13.0 on, the list opening with its release candidates
+    m1 = (
+        "ERROR: Could not find a version that satisfies the requirement tensorflow==2.10.0 (from versions: "
+        "2.13.0rc0, 2.13.0rc1, 2.13.0, 2.13.1, 2.14.0, 2.15.0, 2.16.1)"
+    )
+    apple = explain_log([m1])
+    assert apple is not None
+    assert apple.category == "no-matching-distribution"
+    assert "Apple silicon" in apple.summary
+    # a Linux log: the list's start is not Windows' first, so not this reading
+    linux = log_python(
+        ["  Using cached numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"]
+    )
+    other = explain_log([listed], log=linux)
+    assert other is None or other.kind != "platform"
+    # a list starting elsewhere, or a pin inside the list's span: not this reading
+    later = explain_log([listed.replace("0.4.13, ", "")])
+    assert later is None or "first release with a wheel" not in later.summary
+    # no list, Windows shown, a pin below Windows' first release
+    none = (
+        "ERROR: Could not find a version that satisfies the requirement jaxlib==0.1.37 (from versions: none)"
+    )
+    windows = explain_log(
+        [none], log=log_python(["PS C:\\work\\nf> pip install -q jax==0.1.57 jaxlib==0.1.37"])
+    )
+    assert windows is not None
+    assert (windows.kind, windows.category) == ("platform", "no-matching-distribution")
+    # the same pin on a Linux log: no such reading (jaxlib 0.1.37 is gone from the index, not a platform's)
+    on_linux = explain_log([none], log=linux)
+    assert on_linux is None or on_linux.kind != "platform"

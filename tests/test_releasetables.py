@@ -50,6 +50,8 @@ def test_the_toml_file_has_no_duplicate_keys() -> None:
         ('last = { "3.2" = "1.0" }', "is not a Python in 3.6-3.13"),
         ('platforms = { "amiga" = "1.0" }', "unknown platform"),
         ("wheel_only = 1", "wheel_only must be true or false"),
+        ('first = { "win-amd64" = "1.0" }', "is not one of its platforms"),
+        ('first = { "linux-x86_64" = "2.5" }', "is newer than its last"),
     ],
 )
 def test_bad_data_is_named(change: str, message: str) -> None:

@@ -1445,12 +1445,48 @@ def _explain_with_table(
     seen_python = (log.python_line,) if log.python_line else ()
     seen_platform = (log.platform_line,) if log.platform_line else ()
     shown = f"the log shows Python {log.python} (line {log.python_line[0]})" if log.python_line else ""
+    pin = re.fullmatch(r"===?([\w.!+-]+)", spec)
+    try:
+        wanted_pin = Version(pin.group(1)) if pin else None
+    except InvalidVersion:
+        wanted_pin = None
     if (
         versions
         and listed not in (None, "none")
         and _excludes_all(spec, versions)
         and _wanted_exists(known, spec)
     ):
+        finals = [version for version in versions if not version.is_prerelease]
+        start = str(min(finals)) if finals else str(min(versions))  # (2.13.0rc0 ... 2.13.0: the first final)
+        starting = known.platforms_starting_at(start)
+        if (
+            wanted_pin is not None
+            and wanted_pin < min(versions)
+            and starting
+            and (
+                log.platform is None
+                or log.platform in starting
+                or (log.platform == "windows" and any(item.startswith("win") for item in starting))
+            )
+        ):
+            # The list starts exactly at the first release with a wheel for a platform, and the pin is older:
+            # that platform's wheels begin later (jaxlib on Windows from 0.4.13): not the Python version.
+            where = " or ".join(LogPython(platform=platform).platform_name for platform in starting)
+            return LogExplanation(
+                kind="platform",
+                category="no-matching-distribution",
+                summary=(
+                    f"pip's list of {name} releases starts at {start}, {name}'s first release with a wheel "
+                    f"for {where} {dated}: {name}{spec} is older and has no wheel for this platform (its "
+                    "wheels are for other platforms), so the Python version is not why."
+                ),
+                hint=(
+                    f"Install {name}=={start} or newer (the releases this platform has), or use a machine "
+                    f"{name}{spec} has wheels for."
+                ),
+                confidence=0.65,
+                evidence=seen_platform,
+            )
         end = str(max(versions))
         pythons = known.pythons_ending_at(end)
         if pythons and (log.python is None or log.python in pythons):
@@ -1513,6 +1549,28 @@ def _explain_with_table(
         covered = known.covers_platform(log.platform) if log.platform else None
         if log.platform == "musllinux":
             covered = any(platform.startswith("musllinux") for platform, _ in known.platforms)
+        first = known.first_on(log.platform) if log.platform else None
+        if (
+            log.platform_line is not None
+            and first is not None
+            and wanted_pin is not None
+            and wanted_pin < Version(first)
+        ):
+            # a pin older than the first release with a wheel for the platform the log shows (jaxlib 0.1.37
+            # on Windows): none there, whatever the Python
+            return LogExplanation(
+                kind="platform",
+                category="no-matching-distribution",
+                summary=(
+                    f"pip found no release of {name} with a wheel for this machine: {name} publishes only "
+                    f"wheels, and its first for {log.platform_name} is {first} {dated} (line "
+                    f"{log.platform_line[0]} of the log names the platform): {name}{spec} is older, so the "
+                    "Python version is not why."
+                ),
+                hint=f"Install {name}=={first} or newer, or use a machine {name}{spec} has wheels for.",
+                confidence=0.7,
+                evidence=seen_platform,
+            )
         if log.platform_line is not None and covered is False:
             return LogExplanation(
                 kind="platform",

@@ -59,7 +59,8 @@ class ReleaseTablesError(ValueError):
 class ProjectReleases:
     """One project's entry. `pythons`: the oldest and newest CPython any release covers; `last`: the last
     release for each Python it no longer releases for; `platforms`: each platform's newest release with a
-    wheel (wheel-only projects; empty otherwise)."""
+    wheel (wheel-only projects; empty otherwise); `firsts`: a platform's first release with a wheel, for the
+    platforms that got wheels long after the project's first release (jaxlib on Windows from 0.4.13)."""
 
     name: str
     wheel_only: bool
@@ -67,6 +68,7 @@ class ProjectReleases:
     newest: str
     last: tuple[tuple[str, str], ...]
     platforms: tuple[tuple[str, str], ...]
+    firsts: tuple[tuple[str, str], ...] = ()
 
     def covers_python(self, python: str) -> bool:
         """Whether some release has a file for CPython `python` ("3.13")."""
@@ -94,6 +96,27 @@ class ProjectReleases:
         if wanted == Version(self.newest):
             return ()
         return tuple(platform for platform, last in self.platforms if Version(last) == wanted)
+
+    def platforms_starting_at(self, version: str) -> tuple[str, ...]:
+        """The platforms whose first wheel is `version` (the table's `first`)."""
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            wanted = Version(version)
+        except InvalidVersion:
+            return ()
+        return tuple(platform for platform, first in self.firsts if Version(first) == wanted)
+
+    def first_on(self, platform: str) -> str | None:
+        """The first release with a wheel for `platform` ("windows": any Windows), when the table says."""
+        from packaging.version import Version
+
+        found = [
+            first
+            for name, first in self.firsts
+            if name == platform or (platform == "windows" and name.startswith("win"))
+        ]
+        return str(min(found, key=Version)) if found else None
 
     def covers_platform(self, platform: str) -> bool | None:
         """Whether some release has a wheel for `platform` (None: not a wheel-only project, so unknown).
@@ -159,6 +182,14 @@ def parse_release_tables(text: str, origin: str = "release-tables.toml") -> dict
                 raise ReleaseTablesError(f"{where} platforms.{platform} = {version!r} is newer than newest")
         if platforms and not wheel_only:
             raise ReleaseTablesError(f"{where} platforms is only for a wheel-only project")
+        firsts = entry.get("first", {})
+        if not isinstance(firsts, dict):
+            raise ReleaseTablesError(f"{where} first must be a table of strings")
+        for platform, version in firsts.items():
+            if platform not in platforms:
+                raise ReleaseTablesError(f"{where} first: {platform!r} is not one of its platforms")
+            if _version(version, f"{where} first.{platform}") > _version(platforms[platform], where):
+                raise ReleaseTablesError(f"{where} first.{platform} = {version!r} is newer than its last")
         projects[name.lower()] = ProjectReleases(
             name=name,
             wheel_only=wheel_only,
@@ -166,6 +197,7 @@ def parse_release_tables(text: str, origin: str = "release-tables.toml") -> dict
             newest=str(newest),
             last=tuple(sorted(last.items(), key=lambda item: _key(item[0]))),
             platforms=tuple(sorted(platforms.items())),
+            firsts=tuple(sorted(firsts.items())),
         )
     return projects
 
