@@ -5,6 +5,7 @@ killed (no compiler ran), a constraint in the way of a conflict, a pkg-config na
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,13 @@ def test_full_environment_disk_names_what_was_asked_for(path: Path) -> None:
     assert f"Installing {last} " in top.summary
     # TMPDIR does not hold what is being installed
     assert not any(fix.id == "set-tmpdir" for fix in top.fixes)
+
+
+@pytest.mark.parametrize("path", _logs("compiler-killed"), ids=lambda p: p.stem)
+def test_killed_compiler_is_named_when_gcc_names_it(path: Path) -> None:
+    named = re.search(r"fatal error: Killed signal terminated program ([\w+.-]+)", path.read_text())
+    if named is None:
+        pytest.skip("gcc's sentence is not in this log")
+    top = _top(path)
+    assert top.rule == "compiler-killed"
+    assert f"({named.group(1)})" in top.summary
