@@ -11,6 +11,15 @@ __all__ = ["packages_for"]
 
 # key -> {package manager -> package(s)}
 _TABLE: dict[str, dict[str, str]] = {
+    # Linux's asynchronous I/O library (DeepSpeed's async_io op)
+    "libaio": {
+        "apt": "libaio-dev",
+        "dnf": "libaio-devel",
+        "yum": "libaio-devel",
+        "apk": "libaio-dev",
+        "zypper": "libaio-devel",
+        "pacman": "libaio",
+    },
     "Python.h": {
         "apt": "python3-dev",
         "dnf": "python3-devel",
