@@ -110,7 +110,13 @@ _PACKAGE_LINES = (
     re.compile(r"^- (?:Installing|Updating|Downgrading) (?P<name>[A-Za-z0-9][\w.-]*) \("),
     re.compile(r"^Processing (?P<name>\S+)"),
     re.compile(r"^Building wheel for (?P<name>\S+) \("),
-    re.compile(r"^Running setup\.py (?:install|bdist_wheel|develop|egg_info) for (?P<name>[^\s:]+)"),
+    # pip 1.4-1.5: "Running setup.py egg_info for package numpy", "Running setup.py (path:/tmp/pip_build_x/
+    # numpy/setup.py) egg_info for package numpy", after "Downloading/unpacking numpy==1.12.0 (from -r ...)"
+    re.compile(
+        r"^Running setup\.py (?:\(path:[^)]*\) )?(?:install|bdist_wheel|develop|egg_info) for "
+        r"(?:package )?(?P<name>[^\s:]+)"
+    ),
+    re.compile(r"^Downloading/unpacking (?P<name>[^\s;<>=!~\[(]+)"),
     # "  Downloading orjson-3.8.9.tar.gz (657 kB)", "  Using cached https://host/.../psutil-5.9.8.tar.gz"
     re.compile(r"^(?:Downloading|Using cached) (?P<archive>\S+)"),
     # (not "pip-build-env-x/overlay/...": that is the isolated build environment, not a package)
@@ -126,6 +132,7 @@ _PACKAGE_LINE_STARTS = (
     "Processing ",
     "Building wheel for ",
     "Running setup.py ",
+    "Downloading/unpacking ",
     "- Installing ",
     "- Updating ",
     "- Downgrading ",
@@ -210,7 +217,14 @@ SCAN_WORDS = (
 )
 # pip's own lines the classifier follows (the package being worked on, success): each holds a scan word.
 #   "Collecting x", "Processing ./x.tar.gz" -> "collecting ", "processing "
-_STRUCTURE_KEYWORDS = ("collecting ", "processing ", "downloading ", "using cached ", "running setup.py ")
+_STRUCTURE_KEYWORDS = (
+    "collecting ",
+    "processing ",
+    "downloading ",
+    "using cached ",
+    "running setup.py ",
+    "downloading/unpacking ",
+)
 
 
 @dataclass

@@ -217,6 +217,9 @@ def test_install_time_diagnoses_vanish_when_pip_then_succeeded() -> None:
         ("Running setup.py install for theta ... error", "theta"),
         ("  Running setup.py develop for iota", "iota"),
         ("  Running setup.py bdist_wheel for kappa ... error", "kappa"),
+        ("  Running setup.py egg_info for package lambda-x", "lambda-x"),
+        ("  Running setup.py (path:/tmp/pip_build_u/mu/setup.py) egg_info for package mu", "mu"),
+        ("Downloading/unpacking nu==1.2 (from -r requirements.txt (line 3))", "nu"),
     ],
     ids=[
         "requirement-file",
@@ -227,6 +230,9 @@ def test_install_time_diagnoses_vanish_when_pip_then_succeeded() -> None:
         "legacy-install",
         "editable-develop",
         "pip9-bdist-wheel",
+        "pip15-egg-info-for-package",
+        "pip15-egg-info-path",
+        "pip15-downloading-unpacking",
     ],
 )
 def test_the_failing_package_comes_from_pips_own_lines(line: str, package: str) -> None:

@@ -156,7 +156,13 @@ _PACKAGE_LINES = (
     re.compile(r"^- (?:Installing|Updating|Downgrading) (?P<name>[A-Za-z0-9][\w.-]*) \("),
     re.compile(r"^Processing (?P<name>\S+)"),
     re.compile(r"^Building wheel for (?P<name>\S+) \("),
-    re.compile(r"^Running setup\.py (?:install|bdist_wheel|develop|egg_info) for (?P<name>[^\s:]+)"),
+    # pip 1.4-1.5: "Running setup.py egg_info for package numpy", "Running setup.py (path:/tmp/pip_build_x/
+    # numpy/setup.py) egg_info for package numpy", after "Downloading/unpacking numpy==1.12.0 (from -r ...)"
+    re.compile(
+        r"^Running setup\.py (?:\(path:[^)]*\) )?(?:install|bdist_wheel|develop|egg_info) for "
+        r"(?:package )?(?P<name>[^\s:]+)"
+    ),
+    re.compile(r"^Downloading/unpacking (?P<name>[^\s;<>=!~\[(]+)"),
     # The archive pip fetches for the requirement it collects, by file name (pip 20+) or URL (pip 9-19):
     # "  Downloading orjson-3.8.9.tar.gz (657 kB)", "  Using cached https://host/.../psutil-5.9.8.tar.gz";
     # the package of a paste that starts below its "Collecting" line (only an archive's name counts: not
@@ -179,6 +185,7 @@ _PACKAGE_LINE_STARTS = (
     "Processing ",
     "Building wheel for ",
     "Running setup.py ",
+    "Downloading/unpacking ",
     "- Installing ",
     "- Updating ",
     "- Downgrading ",
@@ -477,6 +484,7 @@ _STRUCTURE_WORDS = (
     "- Installing ",
     "- Updating ",
     "- Downgrading ",
+    "Downloading/unpacking ",
     "Downloading ",
     "Using cached ",
 )
@@ -707,7 +715,14 @@ _FIRST = itemgetter(0)
 #   "Collecting x", "Processing ./x.tar.gz" -> "collecting ", "processing "
 #   "Downloading x-1.0.tar.gz", "Using cached x-1.0.tar.gz" -> "downloading ", "using cached "
 #   "Running setup.py develop for x" (bdist_wheel, egg_info; "install" is a keyword) -> "running setup.py "
-_STRUCTURE_KEYWORDS = ("collecting ", "processing ", "downloading ", "using cached ", "running setup.py ")
+_STRUCTURE_KEYWORDS = (
+    "collecting ",
+    "processing ",
+    "downloading ",
+    "using cached ",
+    "running setup.py ",
+    "downloading/unpacking ",
+)
 
 
 @dataclass
