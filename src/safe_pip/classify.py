@@ -2603,12 +2603,19 @@ def _imported_project(module: str | None) -> str | None:
 # and the projects it collects from the index by name ("Collecting requests>=2 (from proj==1.0)", "Could not
 # find a version that satisfies the requirement corehttpx>=4 (from webkitx)").
 _SOURCE_LINE = re.compile(
-    rb"[ \t]*(?:(?P<collect>Collecting|Obtaining|Processing) "
+    rb"[ \t]*(?:(?P<collect>Collecting|Obtaining|Processing|Downloading/unpacking) "
     rb"(?:(?P<name>[A-Za-z0-9][\w.-]*)(?: ?@ ?| from ))?(?P<source>[^\s;]+)"
     rb"|[^\n`]*`(?P<uvname>[A-Za-z0-9][\w.-]*) @ (?P<uvsource>[^`\s]+)`"
     rb"|[^\n]*?satisfies the requirement (?P<required>[A-Za-z0-9][\w.-]*))",
 )
-_SOURCE_MARKS = (b"Collecting ", b"Obtaining ", b"Processing ", b" @ ", b"satisfies the requirement ")
+_SOURCE_MARKS = (
+    b"Collecting ",
+    b"Obtaining ",
+    b"Processing ",
+    b"Downloading/unpacking ",  # pip 1.4-1.5's "Collecting"
+    b" @ ",
+    b"satisfies the requirement ",
+)
 _DIRECT_PREFIXES = ("git+", "hg+", "svn+", "bzr+", "http://", "https://", "file:")
 _MAX_SOURCES = 50
 _MAX_REQUESTED = 10
@@ -2654,12 +2661,11 @@ def _note_sources(
             continue
         source = found.group("source").decode("utf-8", "replace")
         name = found.group("name")
-        direct = source.startswith(_DIRECT_PREFIXES) or (
-            found.group("collect") != b"Collecting" and _local_path(source)
-        )
+        by_name = found.group("collect") in (b"Collecting", b"Downloading/unpacking")
+        direct = source.startswith(_DIRECT_PREFIXES) or (not by_name and _local_path(source))
         if direct:
             sources.append((canonical_name(name.decode()) if name else None, source))
-        elif found.group("collect") == b"Collecting" and name is None:
+        elif by_name and name is None:
             # A name, with its version specifier and "(from ...)" after it.
             project = re.match(r"[A-Za-z0-9][\w.-]*", source)
             if project:
