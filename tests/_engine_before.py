@@ -21,6 +21,7 @@ from safe_pip.classify import (
     _PLATFORM_LINES,
     _PLATFORM_LITERALS,
     _PROJECT_TOOLS,
+    _collected_as,
     _note_sources,
     _notebook_of,
     _requested_for,
@@ -337,6 +338,7 @@ class Classifier:
         self._index_names: set[str] = set()
         self._notebook: str | None = None
         self._requested: list[str] = []
+        self._origins: dict[str, tuple[str, str]] = {}
         self._elsewhere_read = 0
         self._success_line = 0
         self._installed_count = 0
@@ -366,7 +368,7 @@ class Classifier:
         self._elsewhere_read += len(block)
         if self._project_tool is None:
             self._project_tool = next((tool for mark, tool in _PROJECT_TOOLS if mark in block[:limit]), None)
-        _note_sources(block, limit, self._sources, self._index_names, self._requested)
+        _note_sources(block, limit, self._sources, self._index_names, self._requested, origins=self._origins)
         self._notebook = _notebook_of(block, limit, self._notebook)
         if not self._docker_build and any(mark in block[:limit] for mark in _DOCKER_BUILD):
             self._docker_build = True
@@ -649,7 +651,10 @@ class Classifier:
                 log_alpine=printed_on.alpine,
                 project_tool=self._project_tool,
                 log_notebook=self._notebook,
-                log_requested=_requested_for(package, self._requested, self._index_names),
+                log_requested=_requested_for(
+                    package, self._requested, self._index_names, self._origins, self._sources
+                ),
+                log_collected_as=_collected_as(package, self._origins),
             )
         fixes = []
         for spec in rule.fixes:

@@ -58,7 +58,7 @@ def test_a_match_gives_summary_evidence_package_and_fixes() -> None:
     assert diagnosis.summary == "alpha went boom on gcc."
     assert diagnosis.hint == "Fix gcc."
     assert [(e.line, e.text) for e in diagnosis.evidence] == [(6, "boom gcc")]
-    assert diagnosis.fixes[0].command == "safe-pip install --only-binary alpha alpha"
+    assert diagnosis.fixes[0].command == "safe-pip install --only-binary alpha alpha==1.0"  # the pin kept
     assert diagnosis.fixes[0].auto
 
 
@@ -86,7 +86,7 @@ def test_a_package_the_log_names_by_a_local_path_is_never_installed_by_name(
     # No wheel "of alpha" from the index (another project may have the name), and re-runs install the path.
     assert [fix.command for fix in diagnosis.fixes] == [f"safe-pip install --no-cache-dir {path}"]
     (from_index,) = run(LOG, *rules)
-    assert from_index.fixes[0].command == "safe-pip install --only-binary alpha alpha"
+    assert from_index.fixes[0].command == "safe-pip install --only-binary alpha alpha==1.0"
 
 
 def test_pips_failed_build_line_names_a_local_project_by_its_folder() -> None:
@@ -436,7 +436,7 @@ def test_json_shape_is_the_contracts() -> None:
                 "auto": True,
                 "pip_args": ["--only-binary", "alpha"],
                 "env": {},
-                "command": "safe-pip install --only-binary alpha alpha",
+                "command": "safe-pip install --only-binary alpha alpha==1.0",
             }
         ],
     }

@@ -1111,6 +1111,8 @@ class Classifier:
         self._index_names: set[str] = set()
         self._notebook: str | None = None
         self._requested: list[str] = []
+        # The projects collected "(from ...)" another: name -> (as collected, the root of the chain).
+        self._origins: dict[str, tuple[str, str]] = {}
         self._elsewhere_read = 0
         self._success_line = 0
         self._installed_count = 0
@@ -1235,7 +1237,7 @@ class Classifier:
             self._project_tool = next(
                 (tool for mark, tool in _PROJECT_TOOLS if block.find(mark, 0, limit) >= 0), None
             )
-        _note_sources(block, limit, self._sources, self._index_names, self._requested)
+        _note_sources(block, limit, self._sources, self._index_names, self._requested, origins=self._origins)
         self._notebook = _notebook_of(block, limit, self._notebook)
         kept = self._platform_lines
         if len(kept) >= _PLATFORM_LINES:
@@ -2110,7 +2112,10 @@ class Classifier:
                 log_alpine=printed_on.alpine,
                 project_tool=self._project_tool,
                 log_notebook=self._notebook,
-                log_requested=_requested_for(package, self._requested, self._index_names),
+                log_requested=_requested_for(
+                    package, self._requested, self._index_names, self._origins, self._sources
+                ),
+                log_collected_as=_collected_as(package, self._origins),
             )
         fixes = []
         for spec in rule.fixes:
@@ -2628,11 +2633,16 @@ def _note_sources(
     sources: list[tuple[str | None, str]],
     index: set[str],
     requested: list[str] | None = None,
+    *,
+    origins: dict[str, tuple[str, str]] | None = None,
 ) -> None:
     """The direct references the first bytes of a log install from (`sources`: project or None, source), the
     projects it collects by name (`index`): a fix names the failing project on the index only when it came
     from there (see _source_of); and the requirements pip's own lines (not indented: a build environment's
-    pip's are) collect as asked, not "(from ...)" another (`requested`, as printed: `reportgen==1.4.0`)."""
+    pip's are) collect as asked, not "(from ...)" another (`requested`, as printed: `reportgen==1.4.0`), and
+    for those collected "(from ...)" another, how and the root of that chain (`origins`: `cffi` ->
+    (`cffi>=1.12`, `-r requirements.txt`) from "Collecting cffi>=1.12 (from cryptography==43.0.3->-r
+    requirements.txt (line 4))"): a paste often starts below the line of what was asked."""
     if len(sources) + len(index) >= 2 * _MAX_SOURCES:
         return
     # Only the lines that hold one of the marks are matched (bytes.find, then the pattern at the line's
@@ -2681,15 +2691,83 @@ def _note_sources(
                 and len(requested) < _MAX_REQUESTED
             ):
                 requested.append(source)
+            elif origins is not None and project and len(origins) < _MAX_SOURCES:
+                root = _from_root(rest.decode("utf-8", "replace"))
+                if root:
+                    origins.setdefault(canonical_name(project.group(0)), (source, root))
 
 
-def _requested_for(package: str | None, requested: Sequence[str], index: set[str]) -> tuple[str, ...]:
+def _requested_for(
+    package: str | None,
+    requested: Sequence[str],
+    index: set[str],
+    origins: Mapping[str, tuple[str, str]] | None = None,
+    sources: Sequence[tuple[str | None, str]] = (),
+) -> tuple[str, ...]:
     """What the log's pip was asked for (see _note_sources), when `package` is a dependency it collected from
     the index for it: not one of them, yet collected by name ("Collecting fastcsvx>=0.9 (from reportgen)").
-    Empty otherwise (a package asked for, or one the log did not collect: an import that failed later)."""
-    if not package or not requested or canonical_name(package) not in index:
+    With `origins`: when no line shows what was asked, the root of the dependency's "(from ...)" chain
+    (`pynwb==2.5.0`, or `-r requirements.txt` as two words); when the package itself was asked for with a
+    version (`Collecting llvmlite==0.34.0`), all that was asked, so a re-run keeps the user's pin. A root that
+    may be a project the log installs from a folder or URL (`sources`) is not given. Empty
+    otherwise (a package asked for without a version, or one the log did not collect: an import that failed
+    later)."""
+    if not package or canonical_name(package) not in index:
         return ()
-    return requested_other_than(package, requested)
+    if requested:
+        other = requested_other_than(package, requested)
+        if other or origins is None:
+            return other
+        wanted = canonical_name(package)
+        own = [text for text in requested if canonical_name(_requirement_name(text)) == wanted]
+        return tuple(requested) if any(_VERSIONED.search(text) for text in own) else ()
+    origin = (origins or {}).get(canonical_name(package))
+    if origin is None:
+        return ()
+    root = origin[1]
+    if root.startswith("-r "):
+        return tuple(root.split(" ", 1))
+    named = {name for name, _ in sources}
+    if None in named or canonical_name(_requirement_name(root)) in named:
+        return ()  # the root may be the user's folder or URL (`pip install -e .`): not a name on the index
+    return (root,)
+
+
+def _collected_as(package: str | None, origins: Mapping[str, tuple[str, str]]) -> str:
+    """How the log's pip collected `package` "(from ...)" another project (`pandas==2.1.1` from
+    metagpt==0.8.1): its version there is that project's to give, not the user's. Empty when the chain's root
+    is a requirement file of the user's, or the log does not say."""
+    origin = origins.get(canonical_name(package)) if package else None
+    if origin is None or origin[1].startswith("-"):
+        return ""
+    return origin[0]
+
+
+# The root of pip's "(from ...)" chain after a collected requirement: "(from a==1->b->-r req.txt (line 4))" is
+# `-r req.txt`, "(from pynwb==2.5.0)" is `pynwb==2.5.0`. A requirement file in a temporary folder (pipenv's,
+# pip-tools') is nothing to re-run.
+_TEMPORARY_FILE = re.compile(r"^/(?:tmp|var/folders)/|pipenv-|\\Temp\\")
+_FROM_CHAIN = re.compile(r"^\s*\(from (?P<chain>.+)\)\s*$")
+_ROOT_FILE = re.compile(r"-r (?P<file>[^\s()]+)(?: \(line \d+\))?")
+_ROOT_REQUIREMENT = re.compile(r"[A-Za-z0-9][\w.-]*(?:\[[\w,.-]*\])?(?:(?:===?|~=|!=|<=?|>=?)[\w.*+!-]+,?)*")
+_VERSIONED = re.compile(r"===?|~=|<")
+
+
+def _requirement_name(text: str) -> str:
+    found = re.match(r"[A-Za-z0-9][\w.-]*", text)
+    return found.group(0) if found else ""
+
+
+def _from_root(rest: str) -> str:
+    chain = _FROM_CHAIN.match(rest)
+    if chain is None:
+        return ""
+    root = chain.group("chain").split("->")[-1].strip()
+    as_file = _ROOT_FILE.fullmatch(root)
+    if as_file is not None:
+        path = as_file.group("file")
+        return "" if _TEMPORARY_FILE.search(path) else f"-r {path}"
+    return root if _ROOT_REQUIREMENT.fullmatch(root) else ""
 
 
 def _notebook_of(block: bytes, limit: int, found: str | None) -> str | None:

@@ -163,6 +163,9 @@ class FixContext:
     # The requirements a log's pip collected as asked (`Collecting reportgen==1.4.0`, not "(from ...)"
     # another): a printed re-run for a dependency that failed names them, not the dependency alone.
     log_requested: tuple[str, ...] = ()
+    # How a log's pip collected the failing package "(from ...)" another project (`pandas==2.1.1` from
+    # metagpt==0.8.1): a version there is that project's; "" when the user's own or unknown.
+    log_collected_as: str = ""
 
     @property
     def builds_isolated(self) -> bool:
@@ -897,6 +900,10 @@ def render_fix(
             # The user asked for it with no version: pip already took the newest release it could (pycrypto
             # 2.6.1, its last, on Python 3.12), and `--upgrade` would build the same one again.
             return None
+        if context.pip_args is None and re.search(r"===?|~=|<", context.log_collected_as):
+            # Another project pins or caps it ("Collecting pandas==2.1.1 (from metagpt==0.8.1)"): a newer one
+            # breaks that project, which pip then reports as incompatible.
+            return None
         from safe_pip.siblings import binary_sibling
 
         sibling = binary_sibling(package)
@@ -999,6 +1006,8 @@ def _log_request(context: FixContext) -> tuple[str, ...]:
     dependency. Empty when the package was asked for, or the log does not say."""
     if not context.package or not context.log_requested:
         return ()
+    if context.log_requested[0] == "-r":
+        return context.log_requested  # the requirement file whose project pulled the dependency in
     return requested_other_than(context.package, context.log_requested)
 
 
@@ -1019,7 +1028,9 @@ def _pip_command(context: FixContext, extra: Sequence[str], env: Mapping[str, st
     elif context.package_path:
         rest = [context.package_path]
     elif context.package:
-        rest = list(_log_request(context) or (context.package,))
+        # What was asked: the dependency's parent, or the package with the user's version (`llvmlite==0.34.0`,
+        # not `llvmlite`, which would take another release than the one the user chose).
+        rest = list(_log_request(context) or context.log_requested or (context.package,))
     else:
         rest = ["<package>"]
     words = ["safe-pip", *context.target_options, context.pip_command, *extra, *rest]

@@ -71,6 +71,9 @@ _MODULE_PROJECTS: dict[str, str] = {
     "telegram": "python-telegram-bot",
     "tensorflow_gpu": "tensorflow",
     "usb": "pyusb",
+    # OpenAI's speech model is the package `whisper` people import; the index's `whisper` is Graphite's
+    # time-series database (a single module, whisper.py): `pip install whisper` installs another project.
+    "whisper": "openai-whisper",
     "win32api": "pywin32",
     "win32com": "pywin32",
     "win32con": "pywin32",
