@@ -149,3 +149,12 @@ def test_a_module_named_like_another_project_on_the_index_is_its_own_project() -
     commands = _commands(text)
     assert commands["upgrade-package"] == "safe-pip install --upgrade openai-whisper"
     assert commands["add-requirement"] == "safe-pip install 'numpy<2' openai-whisper"
+
+
+@pytest.mark.parametrize("prefix", ["#11 39.47 ", "2024-05-01T10:23:45.1234567Z "])
+def test_a_docker_or_ci_prefix_does_not_hide_the_users_pin(prefix: str) -> None:
+    # A BuildKit step (`#11 39.47 Collecting ...`) or a CI runner's timestamp before pip's own line.
+    log = "".join(
+        prefix + line for line in _built("tinyhull", "Collecting tinyhull==2.8.4\n").splitlines(True)
+    )
+    assert _commands(log)["only-binary"] == "safe-pip install --only-binary tinyhull tinyhull==2.8.4"

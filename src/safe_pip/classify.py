@@ -2608,6 +2608,8 @@ def _imported_project(module: str | None) -> str | None:
 # and the projects it collects from the index by name ("Collecting requests>=2 (from proj==1.0)", "Could not
 # find a version that satisfies the requirement corehttpx>=4 (from webkitx)").
 _SOURCE_LINE = re.compile(
+    # a Docker BuildKit step's prefix ("#11 39.47 ") or a CI runner's timestamp ("2024-05-01T10:23:45.12Z ")
+    rb"(?P<prefix>#\d{1,3} \d{1,5}\.\d{1,3} |\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z )?"
     rb"[ \t]*(?:(?P<collect>Collecting|Obtaining|Processing|Downloading/unpacking) "
     rb"(?:(?P<name>[A-Za-z0-9][\w.-]*)(?: ?@ ?| from ))?(?P<source>[^\s;]+)"
     rb"|[^\n`]*`(?P<uvname>[A-Za-z0-9][\w.-]*) @ (?P<uvsource>[^`\s]+)`"
@@ -2685,7 +2687,7 @@ def _note_sources(
             if (
                 requested is not None
                 and project
-                and block[found.start() : found.start() + 1] == b"C"
+                and block[found.end("prefix") if found.group("prefix") else found.start() :][:1] == b"C"
                 and not rest.strip()
                 and source not in requested
                 and len(requested) < _MAX_REQUESTED
