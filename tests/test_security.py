@@ -139,6 +139,22 @@ def test_unsafe_and_index_changing_actions_are_never_applied() -> None:
     assert render_fix("break-system-packages", {}, context).safety == "unsafe"  # type: ignore[union-attr]
 
 
+def test_no_rule_proposes_turning_tls_verification_off_for_a_certificate_problem() -> None:
+    # A certificate that is not trusted, expired or for another name (category ssl-error) is fixed by giving
+    # pip the CA (--cert, the system's trust store) or by the index's owner, never by --trusted-host, which
+    # turns verification off for the host (the ssl rules' hints say not to). A plain-HTTP index the user
+    # named (insecure-index-ignored: there is no certificate to verify) may still be trusted by name.
+    from safe_pip.rules import load_rules
+
+    rules = load_rules().rules
+    ssl_rules = [
+        rule for rule in rules if rule.category == "ssl-error" and rule.id != "insecure-index-ignored"
+    ]
+    assert len(ssl_rules) >= 5
+    for rule in ssl_rules:
+        assert all(fix.action != "trusted-host" for fix in rule.fixes), rule.id
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
