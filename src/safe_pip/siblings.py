@@ -11,7 +11,6 @@ once.
 from __future__ import annotations
 
 import functools
-import sys
 
 from safe_pip.facts import canonical_name
 
@@ -54,15 +53,6 @@ class Siblings:
         self.wheel_systems = wheel_systems
 
 
-def _toml() -> Any:
-    """tomllib (tomli before Python 3.11)."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on older Pythons only
-        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-    return tomllib
-
-
 def _value(entry: dict[str, Any], key: str, kind: type, where: str, default: object = None) -> Any:
     value = entry.get(key, default)
     if not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
@@ -88,6 +78,8 @@ def _checked_names(section: object, table: str, origin: str) -> dict[str, dict[s
 
 def parse_siblings(text: str, origin: str = "siblings.toml") -> Siblings:
     """The entries of a siblings.toml text; SiblingsError names the first entry and key that are wrong."""
+    from safe_pip.rules import _toml
+
     tomllib = _toml()
     try:
         data = tomllib.loads(text)
