@@ -186,6 +186,16 @@ _TELLING_ERROR = re.compile(
 _CONSEQUENCE_ERROR = re.compile(
     r"(?i)^error: command .* (?:failed|returned non-zero exit status)|exit status \d+$"
 )
+# A comment the user typed at a shell prompt is not output of anything: a paste that notes an earlier error
+# after the command that now works, or before the next one. No rule reads its hit there.
+#   PS C:\Users\jj> # earlier: RuntimeError: Cannot install on Python version 3.13.0; only versions >=3.9
+#   (venv) lena@box:~/proj$ # was: fatal error: longintrepr.h: No such file or directory
+#   C:\work>REM the cargo error is gone          $ # ...      % # ...      >>> # ...
+_TYPED_COMMENT = re.compile(
+    r"^\s*(?:PS [^>\n]*>|[A-Za-z]:\\[^>\n]*>|>>>"
+    r"|(?:\([^)\n]*\) ?)?(?:[\w.-]+@[\w.-]+(?::[^\s$#%]*)? ?[$#%]|[$%]))"
+    r" *(?:# |REM )"
+)
 # The block scan looks for these broad words first; a rule keyword that contains one of them is checked
 # only on the lines where the word was found. Each word scanned costs a pass over the log, so this list is
 # short, and the built-in rules choose keywords that contain one of these words. A keyword that contains
@@ -693,8 +703,11 @@ class Classifier:
     def _first_complete_hit(
         self, rule: Rule, state: _RuleState
     ) -> tuple[tuple[int, str, dict[str, str]], list[tuple[int, str, dict[str, str]]]] | None:
-        """The first `any` hit for which every `all` pattern has a hit (within the window); its supports."""
+        """The first `any` hit for which every `all` pattern has a hit (within the window); its supports.
+        Not a hit on a comment the user typed at a prompt (_TYPED_COMMENT)."""
         for hit in state.any.all():
+            if _TYPED_COMMENT.match(hit[1]):
+                continue
             supporting = []
             for hits in state.all:
                 near = [h for h in hits.all() if rule.window == 0 or abs(h[0] - hit[0]) <= rule.window]
