@@ -718,6 +718,22 @@ def test_no_index_without_find_links_says_pip_looked_nowhere() -> None:
             "The log does not say which Python pip ran on: most often",
             [],
         ),
+        # Real runs (unseen-m): wheel-only projects whose wheels stopped at CPython 3.11 or 3.12, installed on a
+        # newer Python; the log is pip's two lines and the prompt
+        *(
+            (
+                name,
+                "python-version-unsupported",
+                0.6,
+                "The log does not say which Python pip ran on: most often",
+                [],
+            )
+            for name in (
+                "match-tensorflow-addons-py312-versions-none-pip2501",
+                "match-tflite-runtime-py313-versions-none-pip252",
+                "match-tree-sitter-languages-py313-versions-none-pip252",
+            )
+        ),
     ],
 )
 def test_a_log_alone_read_with_the_release_table(
