@@ -985,3 +985,64 @@ def test_a_pin_older_than_the_first_wheel_for_the_platform() -> None:
     # the same pin on a Linux log: no such reading (jaxlib 0.1.37 is gone from the index, not a platform's)
     on_linux = explain_log([none], log=linux)
     assert on_linux is None or on_linux.kind != "platform"
+
+
+def test_a_range_older_than_every_listed_release_or_in_a_series_left_out() -> None:
+    # pastes-ma: a range pip listed no release of. Below every listed release (triton<3 on Python 3.13,
+    # whose 2.x wheels stop at 3.12): the releases exist and stop at older Pythons, the user's range or not.
+    # (xformers: not in the release table, which reads triton's own list first)
+    below = (
+        "ERROR: Could not find a version that satisfies the requirement xformers<0.0.21,>=0.0.16 (from "
+        "versions: 0.0.22, 0.0.23, 0.0.24, 0.0.25)"
+    )
+    older = explain_log([below])
+    assert older is not None
+    assert (older.category, older.confidence) == ("python-version-unsupported", 0.55)
+    assert "allows only releases older than every one pip could use here (oldest listed: 0.0.22)" in (
+        older.summary
+    )
+    compatible = explain_log([below.replace("xformers<0.0.21,>=0.0.16", "xformers~=0.0.16.0")])
+    assert compatible is not None
+    assert compatible.category == "python-version-unsupported"
+    # A dependency's range in a series left out between listed releases (spconv asks cumm 0.4.x; 0.2-0.4 came
+    # before 0.5, so they exist, and pip left them out on Python 3.12).
+    gap = (
+        "ERROR: Could not find a version that satisfies the requirement cumm<0.5.0,>=0.4.5 (from spconv) "
+        "(from versions: 0.1.0, 0.5.0, 0.5.1, 0.5.3, 0.6.0)"
+    )
+    between = explain_log([gap])
+    assert between is not None
+    assert (between.category, between.confidence) == ("python-version-unsupported", 0.5)
+    assert "spconv requires cumm<0.5.0,>=0.4.5" in between.summary
+    assert "older (0.1.0) and newer (0.5.0) ones are" in between.summary
+    # Not read that way: the user's own range between listed releases (it may name releases that do not
+    # exist), a range holding a listed release, and a range with no upper bound (newer than every release:
+    # _range_above_listed's or nothing).
+    own = explain_log([gap.replace(" (from spconv)", "")])
+    assert own is None or own.category != "python-version-unsupported"
+    held = explain_log([gap.replace("0.1.0, 0.5.0", "0.1.0, 0.4.6, 0.5.0")])
+    assert held is None or held.category != "python-version-unsupported"
+    unbounded = explain_log([below.replace("xformers<0.0.21,>=0.0.16", "xformers>=0.1")])
+    assert unbounded is None or "older than every release" not in unbounded.summary
+    # A pin keeps its own readings (older than every listed release: the pin's wording).
+    pin = explain_log([below.replace("xformers<0.0.21,>=0.0.16", "xformers==0.0.20")])
+    assert pin is not None
+    assert "xformers 0.0.20 is older than every release" in pin.summary
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "match-written-dependency-range-below-listed-torch-py312-pip24",
+        "match-written-dependency-range-in-unlisted-series-cumm-py313-pip25",
+    ],
+)
+def test_a_dependencys_range_pip_left_out_reads_as_the_python_version(name: str) -> None:
+    from safe_pip.classify import classify_stream
+    from safe_pip.rules import load_rules
+
+    path = ROOT / "tests" / "fixtures" / "logs" / "no-matching-distribution" / f"{name}.log"
+    with path.open("rb") as stream:
+        diagnoses = classify_stream(stream, load_rules())
+    [top] = with_log_facts(diagnoses, lines=path.read_text(encoding="utf-8").splitlines())[:1]
+    assert (top.rule, top.category) == ("no-matching-distribution", "python-version-unsupported")

@@ -1281,6 +1281,9 @@ def explain_log(
                     ),
                     confidence=0.5,
                 )
+        older_range = _range_below_listed(package, spec, match.group("origin"), versions)
+        if older_range is not None:
+            return older_range
         # (not when pip said it left releases out for their Requires-Python: a backport such as dataclasses
         # is a project for the Pythons before the module joined the standard library)
         own = (
@@ -1411,6 +1414,100 @@ def _wanted_exists(known: ProjectReleases, spec: str) -> bool:
         return False
     except (InvalidVersion, InvalidSpecifier):
         return False
+
+
+def _range_below_listed(
+    package: str, spec: str, origin: str | None, versions: Sequence[Version]
+) -> LogExplanation | None:
+    """A range (not a pin: `_in_unlisted_series` and the pin checks read those) that pip listed no release of,
+    though it listed newer ones: every release it allows is older than all of them ("triton<3,>=2.0.0 (from
+    versions: 3.2.0, ...)" on Python 3.13), or, for a range a dependency declares, lies in a series left out
+    between two listed releases ("cumm<0.5.0,>=0.4.5 (from spconv) (from versions: 0.1.0, 0.5.0, ...)" on
+    Python 3.12, where 0.2-0.4 came before 0.5). Those releases exist (the series between came first; a
+    package was published against its dependency's releases) and pip left them out here: an old release's
+    wheels stop at the Pythons of its time, so most likely the Python version. A range in a listed series, or
+    whose neighbours leave no series out, may name releases that do not exist: nothing more than pip said."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    if not versions or not spec or re.fullmatch(r"===?[^,;]+", spec.rstrip(";,")):
+        return None
+    try:
+        specifiers = SpecifierSet(spec.rstrip(";,"))
+    except InvalidSpecifier:
+        return None
+    if any(specifiers.contains(version, prereleases=True) for version in versions):
+        return None
+    lows: list[Version] = []
+    highs: list[Version] = []  # exclusive upper bounds
+    try:
+        for item in specifiers:
+            if "*" in item.version:
+                return None
+            bound = Version(item.version)
+            if item.operator in (">=", ">"):
+                lows.append(bound)
+            elif item.operator == "~=":
+                lows.append(bound)
+                highs.append(Version(".".join(map(str, (*bound.release[:-2], bound.release[-2] + 1)))))
+            elif item.operator in ("<", "<="):
+                # (no listed release is in the range, so "<=X" never meets a listed X)
+                highs.append(bound)
+    except (InvalidVersion, IndexError):
+        return None
+    if not highs:
+        return None
+    high = min(highs)
+    low = max(lows) if lows else None
+    oldest = min(versions)
+    package_spec = f"{package}{spec.rstrip(';,')}"
+    parent = re.fullmatch(r" \(from (?!-[rc] )(?P<parent>[A-Za-z0-9][\w.\[\],-]*)[^()]*\)", origin or "")
+    asker = f"{parent.group('parent')} requires {package_spec}, which" if parent else package_spec
+    if high <= oldest:
+        return LogExplanation(
+            kind="python-version",
+            category="python-version-unsupported",
+            summary=(
+                f"{asker} allows only releases older than every one pip could use here (oldest listed: "
+                f"{oldest}): their files most likely do not support this Python version (an old release's "
+                "wheels stop at the Pythons of its time)."
+            ),
+            hint=(
+                f"Use the Python version those {package} releases were made for, or allow {package} "
+                f"{oldest} or newer"
+                + (f" (a release of {parent.group('parent')} that accepts it)" if parent else "")
+                + ". `safe-pip diagnose --here` on the machine that ran pip asks the index."
+            ),
+            confidence=0.55,
+        )
+    below = [version for version in versions if version < (low or high)]
+    above = [version for version in versions if version >= high]
+    if (
+        parent is None
+        or low is None
+        or low.is_prerelease
+        or not below
+        or not above
+        or not _in_unlisted_series(max(below), min(above), low)
+    ):
+        return None
+    nearest = min(above)
+    return LogExplanation(
+        kind="python-version",
+        category="python-version-unsupported",
+        summary=(
+            f"{parent.group('parent')} requires {package_spec}, whose releases pip did not list though older "
+            f"({max(below)}) and newer ({nearest}) ones are: the releases in between exist, and their files "
+            "most likely do not support this Python version or platform (an old release's wheels stop at the "
+            "Pythons of its time)."
+        ),
+        hint=(
+            f"Use a Python version those {package} releases support, or a release of "
+            f"{parent.group('parent')} that accepts {package} {nearest} or newer. `safe-pip diagnose --here` "
+            "on the machine that ran pip asks the index."
+        ),
+        confidence=0.5,
+    )
 
 
 def _excludes_all(spec: str, versions: Sequence[Version]) -> bool:
