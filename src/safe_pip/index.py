@@ -1103,12 +1103,134 @@ def _in_unlisted_series(below: Version, above: Version, wanted: Version) -> bool
     return pin[0] == high[0] and low[1] < pin[1] < high[1]
 
 
+def _format_explained(
+    package: str,
+    spec: str,
+    wheels: bool,
+    formats: tuple[Sequence[str], Sequence[str]],
+    listed: str | None,
+) -> LogExplanation:
+    """pip was told to take only wheels (`wheels`) or only source archives of `package`, and nothing of that
+    kind fit: the option, not the Python version or the name, is what the user can change."""
+    from packaging.utils import canonicalize_name
+
+    only_binary, no_binary = formats
+    option = "--only-binary" if wheels else "--no-binary"
+    values = only_binary if wheels else no_binary
+    named = package if canonicalize_name(package) in {canonicalize_name(v) for v in values} else ":all:"
+    items = [text.strip() for text in (listed or "").split(",") if text.strip() and text.strip() != "none"]
+    shown = ", ".join(items[-3:]) if len(items) <= 3 else "..., " + ", ".join(items[-3:])
+    seen = f" (versions pip could use: {shown})" if items else ""
+    if wheels:
+        summary = (
+            f"pip was told to install only wheels of {package} ({option} {named}), and no release of "
+            f"{package}{spec} has a wheel for this Python and platform{seen}: the source archives it could "
+            "have built were not allowed."
+        )
+        hint = (
+            f"Let pip build {package} from source (drop it from --only-binary, in your command or pip's "
+            f"configuration: `--only-binary :all: --no-binary {package}` keeps wheels for the rest), or pin "
+            "a release that has a wheel here."
+        )
+    else:
+        summary = (
+            f"pip was told to build {package} from source ({option} {named}), and no release of "
+            f"{package}{spec} has a source archive{seen}: releases published as wheels only are left out."
+        )
+        hint = (
+            f"Let pip use {package}'s wheels (drop it from --no-binary, in your command or pip's "
+            f"configuration: `--no-binary :all: --only-binary {package}` keeps building the rest), or pin a "
+            "release that has a source archive."
+        )
+    return LogExplanation(
+        kind="only-binary" if wheels else "no-binary",
+        category="no-matching-distribution",
+        summary=summary,
+        hint=hint,
+        confidence=0.7,
+    )
+
+
+def _range_above_listed(
+    package: str,
+    spec: str,
+    origin: str | None,
+    versions: Sequence[Version],
+    skipped_for_python: frozenset[str] | None,
+) -> LogExplanation | None:
+    """A dependency's range whose lowest version is newer than every release pip listed ("nassl<2.3.0,>=2.2.0
+    (from sslyze) (from versions: ..., 1.0.3)", "sslyze>=2.0.6 (from pshtt) (from versions: ..., 1.4.3)"):
+    the package that asks for it was published against those releases, so they exist, and pip left them out
+    here; pips before 22.1 leave out without a word the releases whose Requires-Python excludes this Python,
+    and wheel-only releases stop at the Pythons of their time. The same reading as a pin newer than the
+    listed series, for a requirement the user did not write (-r/-c lines are the user's own: a range there
+    may name releases that do not exist)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    parent = re.fullmatch(r" \(from (?!-[rc] )(?P<parent>[A-Za-z0-9][\w.\[\],-]*)[^()]*\)", origin or "")
+    if parent is None or not versions or not spec:
+        return None
+    try:
+        specifiers = SpecifierSet(spec.rstrip(";,"))
+    except InvalidSpecifier:
+        return None
+    lows = []
+    for item in specifiers:
+        if item.operator in (">=", ">", "~=") and "*" not in item.version:
+            try:
+                lows.append(Version(item.version))
+            except InvalidVersion:
+                return None
+    if not lows:
+        return None
+    low = max(lows)
+    newest = max(versions)
+    next_series = low.release[0] == newest.release[0] + 1 and (*low.release, 0)[1] <= 2
+    if low <= newest or not (low.release[0] == newest.release[0] or next_series) or low.is_prerelease:
+        return None
+    if skipped_for_python is not None and not any(
+        Version(text) >= low for text in skipped_for_python if _is_version(text)
+    ):
+        # pip 22.1 on names the releases it leaves out for their Requires-Python: not these
+        return None
+    package_spec = f"{package}{spec.rstrip(';,')}"
+    return LogExplanation(
+        kind="python-version",
+        category="python-version-unsupported",
+        summary=(
+            f"{parent.group('parent')} requires {package_spec}, newer than every release pip could use here "
+            f"(newest listed: {newest}): those releases exist, and most likely require another Python "
+            "version than this one (pips before 22.1 do not print the releases they skip for their "
+            "Requires-Python; wheel-only releases stop at the Pythons of their time)."
+        ),
+        hint=(
+            f"Use a Python version the releases {package_spec} support, or install an older release of "
+            f"{parent.group('parent')} that accepts the ones pip listed. `safe-pip diagnose --here` on the "
+            "machine that ran pip asks the index."
+        ),
+        confidence=0.5,
+    )
+
+
+def _is_version(text: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return True
+
+
 def explain_log(
     lines: Iterable[str],
     similar: Sequence[str] = (),
     log: LogPython | None = None,
     skipped_for_python: frozenset[str] | None = None,
+    *,
     indexes: Sequence[str] = (),
+    formats: tuple[Sequence[str], Sequence[str]] = ((), ()),
 ) -> LogExplanation | None:
     """From pip's "Could not find a version ... (from versions: ...)" line alone: a pinned version older than
     every version pip could use means older releases are hidden from this interpreter, most likely by its
@@ -1118,7 +1240,8 @@ def explain_log(
     `skipped_for_python`: the releases pip 22.1+ said it ignored for their Requires-Python ("Ignored the
     following versions that require a different python version: 8.2.0 Requires-Python >=3.10; ..."), None
     when the log has no such line. `indexes`: the index URLs pip's "Looking in indexes:" line names (none:
-    not shown). None when the lines say nothing more than pip did."""
+    not shown). `formats`: the --only-binary and --no-binary values the log's own pip command (or pip's
+    environment) gives. None when the lines say nothing more than pip did."""
     from packaging.utils import canonicalize_name
     from packaging.version import InvalidVersion, Version
 
@@ -1145,6 +1268,12 @@ def explain_log(
         if placeholder is not None:
             return placeholder
         name = canonicalize_name(package)
+        wheels, sdists = _allowed_formats(name, *formats)
+        if not (wheels and sdists):
+            # the user's own format control decides before any reading of the list: under --no-binary :all:
+            # a pin pip does not list is most likely a release with wheels only (nodeenv 1.3.5), under
+            # --only-binary a release (or a project) with no wheel for this Python and platform
+            return _format_explained(package, spec, wheels, formats, match.group("versions"))
         known = load_release_tables().get(name) if may_list(name) else None
         if known is not None:
             told = _explain_with_table(known, spec, versions, match.group("versions"), log or LogPython())
@@ -1281,6 +1410,9 @@ def explain_log(
                     ),
                     confidence=0.5,
                 )
+        newer_range = _range_above_listed(package, spec, match.group("origin"), versions, skipped_for_python)
+        if newer_range is not None:
+            return newer_range
         older_range = _range_below_listed(package, spec, match.group("origin"), versions)
         if older_range is not None:
             return older_range

@@ -277,6 +277,38 @@ def _indexes_looked_in(lines: Iterable[str]) -> tuple[str, ...]:
     return ()
 
 
+# The user's format control, as the log shows the pip command (or a tool's list of its arguments) or pip's
+# environment: "pip install --no-binary=:all: nodeenv==1.3.5", "pip download --only-binary :all: ...",
+# "Command '['python', '-m', 'pip', 'download', '--no-binary', ':all:', 'twmap']' returned ...",
+# "ENV PIP_ONLY_BINARY=:all:". (pip's own build-dependency install passes "--no-binary :none:": no value.)
+_FORMAT_OPTION = re.compile(
+    r"(?:--(?P<option>only|no)-binary|PIP_(?P<env>ONLY|NO)_BINARY)(?:=|\s+|', ')['\"]?"
+    r"(?P<value>:all:|[A-Za-z0-9][\w.-]*(?:,[A-Za-z0-9][\w.-]*)*)"
+)
+
+
+_TARGET_OPTION = re.compile(r"--(?:platform|python-version|abi|implementation)\b")
+
+
+def _format_control(lines: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(--only-binary values, --no-binary values) the log's own lines give pip."""
+    only: list[str] = []
+    never: list[str] = []
+    for line in lines:
+        if "binary" not in line.lower():
+            continue
+        # pip download for another target (--platform, --python-version, --abi, --implementation) demands
+        # --only-binary=:all:: there the target, not the option, is why nothing fit
+        targeted = _TARGET_OPTION.search(line) is not None
+        for match in _FORMAT_OPTION.finditer(line):
+            kind = (match.group("option") or match.group("env")).lower()
+            values = [":all:"] if match.group("value") == ":all:" else match.group("value").split(",")
+            if kind == "only" and targeted:
+                continue
+            (only if kind == "only" else never).extend(values)
+    return tuple(only), tuple(never)
+
+
 def with_log_facts(
     diagnoses: Sequence[Diagnosis], context: FixContext | None = None, lines: Iterable[str] = ()
 ) -> list[Diagnosis]:
@@ -302,7 +334,12 @@ def with_log_facts(
     package = str(top.package)
     similar = similar_projects(package) if none_listed and not is_popular(package) else []
     found = explain_log(
-        texts, similar, log_python(lines), _skipped_for_python(lines), indexes=_indexes_looked_in(lines)
+        texts,
+        similar,
+        log_python(lines),
+        _skipped_for_python(lines),
+        indexes=_indexes_looked_in(lines),
+        formats=_format_control(lines),
     )
     if found is None:
         return list(diagnoses)
@@ -317,7 +354,14 @@ def with_log_facts(
         # the Python or the platform (the log names it, or pip's list ends at the table's last release for it)
         # is why: pip read the index, and no other kind of file would fit
         fixes = [fix for fix in fixes if fix.id not in ("prefer-binary", "check-network")]
-    elif found.kind in ("conda-only", "import-name", "python-own-name", "torch-build"):
+    elif found.kind in (
+        "conda-only",
+        "import-name",
+        "python-own-name",
+        "torch-build",
+        "only-binary",
+        "no-binary",
+    ):
         # a version only conda's channels have, another project's (the index listed a placeholder's
         # releases), Python's own name, or a CUDA build PyTorch never made of that release: no other kind
         # of file, no retry, would bring it
