@@ -28,7 +28,7 @@ from safe_pip.classify import (
     _source_of,
 )
 from safe_pip.logplatform import LogPlatform, log_platform
-from safe_pip.logtext import unwrap_blocks
+from safe_pip.logtext import _STEP_HEADER, _after_step_header, unwrap_blocks
 from safe_pip.rules import _SCOPED_IGNORECASE, USER_LINE_CHARS, Rule, RuleSet, _is_multiline
 from safe_pip.template import fill_template
 from safe_pip.rules import _required_literals
@@ -1038,6 +1038,9 @@ def normalise_with_indent(raw: bytes) -> tuple[str, int]:
         if not match or not match.end():
             break
         text = text[match.end() :]
+    # Mirrors logtext: a BuildKit step header glued to its first record (a viewer that lost the newline).
+    if text[:1] in "#[" and " #" in text and _STEP_HEADER.match(text):
+        text = _after_step_header(text)
     stripped = text.lstrip()
     indent = len(text) - len(stripped)
     text = stripped.rstrip()

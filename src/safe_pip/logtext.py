@@ -140,6 +140,22 @@ def _last_drawn(raw: bytes) -> bytes:
     return b""
 
 
+# BuildKit's plain progress prints a step's header, then each line of its output as a record of its own,
+# "#8 1.884 " before it; a viewer or a log collector that lost the newline after the header glues the step's
+# first record to it (heroku/alpinehelloworld#28's paste):
+#   "#8 [4/7] RUN pip3 install -q -r /tmp/requirements.txt #8 1.884 error: externally-managed-environment"
+# The line's text is then what follows the header's command: the record a rule reads from the margin. (Records
+# glued to each other are left as they are: the first one's text is the line's, as before.)
+_STEP_HEADER = re.compile(r"(?:#\d{1,5} )?\[(?:[\w.-]+ +)?\d+/\d+\] ")
+_GLUED_RECORD = re.compile(r"\s#\d{1,5} \d{1,6}\.\d{1,3} ")
+
+
+def _after_step_header(text: str) -> str:
+    """`text` without a BuildKit step header glued before its first record (see _GLUED_RECORD)."""
+    record = _GLUED_RECORD.search(text)
+    return text[record.end() :] if record else text
+
+
 def normalise_line(raw: bytes) -> str:
     """The text rules match: clean, without CI prefixes, pip's box glyphs or indentation, at most 4 KiB."""
     return normalise_with_indent(raw)[0]
@@ -170,6 +186,8 @@ def normalise_with_indent(raw: bytes) -> tuple[str, int]:
         if not match or not match.end():
             break
         text = text[match.end() :]
+    if text[:1] in "#[" and " #" in text and _STEP_HEADER.match(text):
+        text = _after_step_header(text)
     stripped = text.lstrip()
     indent = len(text) - len(stripped)
     text = stripped.rstrip()
