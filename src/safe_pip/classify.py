@@ -217,8 +217,24 @@ _SUCCESS = re.compile(
     r"|WARNING: Could not build the \w+ extension module\.$)"
 )
 _SUCCESS_STARTS = ("Successfully ", "Saved ", "WARNING: The C extension ", "WARNING: Could not build the ")
-# A pip-level error: a later one means the run did not succeed after all.
-_PIP_ERROR = re.compile(r"^(?:ERROR: |error: [a-z]+(?:-[a-z]+)+$)")
+# A pip-level error: a later one means the run did not succeed after all. (pip 9-19 print their last line
+# without "ERROR: ": 'Command "python setup.py egg_info" failed with error code 1 in /tmp/pip-build-x/',
+# "No matching distribution found for x".)
+_PIP_ERROR = re.compile(
+    r"^(?:ERROR: |error: [a-z]+(?:-[a-z]+)+$|Command \".+\" failed with error code -?\d+ in "
+    r"|No matching distribution found for )"
+)
+# pip's error lines that END a run: after one, a "Successfully installed" is another run's (a paste of a
+# failed install, then of another command that worked), which does not undo the failure. Not "error:
+# subprocess-exited-with-error" nor "Failed building wheel for x": pip 20-23 then go on to `setup.py install`.
+_RUN_FAILED = re.compile(
+    r"^(?:ERROR: (?:Could not build wheels for |Failed to build installable wheels |No matching distribution "
+    r"found for |ResolutionImpossible|Cannot install .+ because these package versions have conflicting "
+    r"dependencies|Could not install packages due to an |Command errored out with exit status -?\d+: .*Check "
+    r"the logs for full command output|Exception:$)"
+    r"|error: (?!subprocess-exited-with-error$)[a-z]+(?:-[a-z]+)+$"
+    r"|Command \".+\" failed with error code -?\d+ in |No matching distribution found for )"
+)
 # Lines that are errors of the build itself, for the fallback's evidence:
 #   "src/x.c:12:5: error: 'foo' undeclared", "fatal error: foo.h: No such file", "RuntimeError: ...",
 #   "error: command '/usr/bin/gcc' failed with exit code 1"
@@ -1127,6 +1143,8 @@ class Classifier:
         self._success_line = 0
         self._installed_count = 0
         self._error_after_success = False
+        # The last line where a pip run ended in failure (_RUN_FAILED): a success after it is a later run's.
+        self._run_failed_line = 0
         self._build_errors: deque[Evidence] = deque(maxlen=64)
         self._first_build_errors: list[Evidence] = []
         self.lines_seen = 0
@@ -2019,6 +2037,9 @@ class Classifier:
             # package is the one installed.
             self._installed_count = installed
             self._error_after_success = False
+        elif pip_error and _RUN_FAILED.match(text):
+            self._run_failed_line = number
+            self._error_after_success = self._success_line > 0
         elif self._success_line and (pip_error or failed):
             # (pip before 20 prints "Successfully built x" for the others, then "Failed to build y" without
             # "ERROR:", and goes on to `setup.py install` y: a paste cut there has no error line of pip's)
@@ -2208,7 +2229,13 @@ class Classifier:
         return found
 
     def _succeeded_after(self, line: int) -> bool:
-        return self._success_line > line and not self._error_after_success
+        """The install succeeded after `line`: pip's success came later, with no error after it, and the run
+        that printed `line` did not end in failure before it (a paste of two runs)."""
+        return (
+            self._success_line > line
+            and not self._error_after_success
+            and not line <= self._run_failed_line < self._success_line
+        )
 
     def _package_at(self, state: _RuleState, line: int) -> str | None:
         """The package pip was working on at the rule's hit on `line`, else the first that failed to build."""
