@@ -128,6 +128,11 @@ _PACKAGE_LINES = (
         r"(?:_[0-9a-f]{32})?[/\\]"
     ),
 )
+# pip's clone of a VCS requirement into the package's build folder (read by _structure_of for its source).
+_CLONING = re.compile(
+    r"^Cloning (?P<url>[a-z][\w+.-]*://\S+)(?: \(to revision [^)]*\))? to \S*?[/\\]pip-(?:install|build)-"
+    r"[^/\\\s]+[/\\](?P<name>[A-Za-z0-9][\w.-]*?)(?:_[0-9a-f]{32})?[/\\]?$"
+)
 _PACKAGE_LINE_STARTS = (
     "Collecting ",
     "Processing ",
@@ -551,7 +556,18 @@ class Classifier:
         if (
             (indent <= 4 and text.startswith(_PACKAGE_LINE_STARTS)) or "pip-" in text
         ) and not self._nested_requirement_line(text, indent):
-            for pattern in _PACKAGE_LINES:
+            cloned = _CLONING.match(text) if text.startswith("Cloning ") else None
+            if cloned:
+                name = _package_name(cloned.group("name"))
+                if name:
+                    if self._package is None or canonical_name(name) != canonical_name(self._package):
+                        self._package = name
+                    url = cloned.group("url")
+                    if len(self._path_packages) < 100:
+                        self._path_packages[self._package] = (
+                            url if re.match(r"[a-z]+\+", url) else "git+" + url
+                        )
+            for pattern in () if cloned else _PACKAGE_LINES:
                 match = pattern.search(text)
                 if match:
                     token = match.groupdict().get("name")

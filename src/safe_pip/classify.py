@@ -180,6 +180,11 @@ _PACKAGE_LINES = (
         r"(?:_[0-9a-f]{32})?[/\\]"
     ),
 )
+# pip's clone of a VCS requirement into the package's build folder (read by _structure_of for its source).
+_CLONING = re.compile(
+    r"^Cloning (?P<url>[a-z][\w+.-]*://\S+)(?: \(to revision [^)]*\))? to \S*?[/\\]pip-(?:install|build)-"
+    r"[^/\\\s]+[/\\](?P<name>[A-Za-z0-9][\w.-]*?)(?:_[0-9a-f]{32})?[/\\]?$"
+)
 _PACKAGE_LINE_STARTS = (
     "Collecting ",
     "Processing ",
@@ -2457,6 +2462,15 @@ def _structure_of(text: str, text_lower: str, indent: int) -> _Structure | None:
                 if name and token and _local_path(token):
                     local = token
                 break
+    if package_line and local is None and text.startswith("Cloning "):
+        # "Cloning https://host/org/netwidget.git (to revision v2) to /tmp/pip-install-x/netwidget_<hex>":
+        # the package (its build folder's name) comes from that repository, not the index (a fix naming it
+        # would fetch the index's project of that name).
+        cloned = _CLONING.match(text)
+        if cloned:
+            url = cloned.group("url")
+            name = _package_name(cloned.group("name"))
+            local = url if re.match(r"[a-z]+\+", url) else "git+" + url
     failed: tuple[str, ...] = ()
     if "ailed" in text or "Could not build" in text:
         found = _FAILED_BUILD.search(text)
