@@ -35,11 +35,14 @@ def _never(*args: object, **kwargs: object) -> None:
 def test_a_query_started_early_is_the_one_asked(shared_venv: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     early = f"{shared_venv.parent}/././{shared_venv.name}"  # paths no other test has asked about
     later = f"{shared_venv.parent}/./././{shared_venv.name}"
-    probe.start_facts_and_index_files(early, "no-such-project", ("--no-index",))
-    expected = probe.detect_facts_and_index_files(later, "no-such-project", ("--no-index",))
+    # (a deadline far above the default: on a machine under load the early run may take longer than that,
+    # and is then rightly stopped and run again, which is not what this asks; CI of 466eb72 at load 14)
+    timeout = 120.0
+    probe.start_facts_and_index_files(early, "no-such-project", ("--no-index",), timeout)
+    expected = probe.detect_facts_and_index_files(later, "no-such-project", ("--no-index",), timeout)
     monkeypatch.setattr(probe, "_run", _never)
     monkeypatch.setattr(probe, "_run_stdout", _never)
-    facts, query = probe.detect_facts_and_index_files(early, "no-such-project", ("--no-index",))
+    facts, query = probe.detect_facts_and_index_files(early, "no-such-project", ("--no-index",), timeout)
     assert (facts, query) == expected
     assert facts is not None
     assert query is not None
