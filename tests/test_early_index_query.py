@@ -49,7 +49,7 @@ def test_a_query_started_early_is_the_one_asked(shared_venv: Path, monkeypatch: 
     assert query.no_index
     # Kept as a query run the usual way is: neither probe starts the target again.
     assert probe.detect_interpreter_facts(early) == facts
-    assert probe.detect_index_files(early, "no-such-project", ("--no-index",)) == query
+    assert probe.detect_index_files(early, "no-such-project", ("--no-index",), timeout) == query
 
 
 def _slow_python(folder: Path) -> Path:
