@@ -131,7 +131,7 @@ _PACKAGE_LINES = (
 # pip's clone of a VCS requirement into the package's build folder (read by _structure_of for its source).
 _CLONING = re.compile(
     r"^Cloning (?P<url>[a-z][\w+.-]*://\S+)(?: \(to revision [^)]*\))? to \S*?[/\\]pip-(?:install|build)-"
-    r"[^/\\\s]+[/\\](?P<name>[A-Za-z0-9][\w.-]*?)(?:_[0-9a-f]{32})?[/\\]?$"
+    r"[^/\\\s]+[/\\](?![\w.-]*_[0-9a-f]{4,31}[/\\]?$)(?P<name>[A-Za-z0-9][\w.-]*?)(?:_[0-9a-f]{32})?[/\\]?$"
 )
 _PACKAGE_LINE_STARTS = (
     "Collecting ",
