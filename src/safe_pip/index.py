@@ -1151,6 +1151,11 @@ def _format_explained(
     )
 
 
+# pip's "(from parent...)" after a requirement another project declared; not "(from -r file (line N))" nor
+# "(from -c file ...)", the user's own lines, whose ranges may name releases that do not exist.
+_DEPENDENCY_ORIGIN = re.compile(r" \(from (?!-[rc] )(?P<parent>[A-Za-z0-9][\w.\[\],-]*)[^()]*\)")
+
+
 def _range_above_listed(
     package: str,
     spec: str,
@@ -1168,7 +1173,7 @@ def _range_above_listed(
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import InvalidVersion, Version
 
-    parent = re.fullmatch(r" \(from (?!-[rc] )(?P<parent>[A-Za-z0-9][\w.\[\],-]*)[^()]*\)", origin or "")
+    parent = _DEPENDENCY_ORIGIN.fullmatch(origin or "")
     if parent is None or not versions or not spec:
         return None
     try:
@@ -1593,7 +1598,7 @@ def _range_below_listed(
     low = max(lows) if lows else None
     oldest = min(versions)
     package_spec = f"{package}{spec.rstrip(';,')}"
-    parent = re.fullmatch(r" \(from (?!-[rc] )(?P<parent>[A-Za-z0-9][\w.\[\],-]*)[^()]*\)", origin or "")
+    parent = _DEPENDENCY_ORIGIN.fullmatch(origin or "")
     asker = f"{parent.group('parent')} requires {package_spec}, which" if parent else package_spec
     if high <= oldest:
         return LogExplanation(
