@@ -508,7 +508,8 @@ _MAX_TABLES = 8
 # make); past that, by the anchors' passes (see candidate_lines: ~3.5 ms to make, ~1 ms per MB faster).
 _ANCHORS_AFTER = 512 << 10
 # At most this many patterns are searched with the accelerator's SIMD search (see candidate_lines), and at
-# most this many passes of it are made over a block (past that the automaton of all terms is as fast).
+# most this many passes of it are made over a block (past that the automaton of all terms is as fast: at 513
+# terms, 322 plain anchors, it read a verbose build log in 5.7 ms per MB where 7-9 passes took 6.2-7.4).
 _SIMD_PATTERNS = 64
 _MAX_ANCHOR_PASSES = 6
 # The anchors of plain ASCII are searched in groups of at most this many (see _anchor_passes).
