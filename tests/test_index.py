@@ -756,6 +756,60 @@ def test_a_log_alone_read_with_the_release_table(
         assert not {fix.id for fix in top.fixes} & {"check-network", "prefer-binary"}
 
 
+@pytest.mark.parametrize(
+    ("name", "category", "phrase"),
+    [
+        # Real runs (unseen-n): a build's build-system.requires floor (setuptools>=74.1.0, >=80.9.0) above
+        # setuptools' last release for the Python the log shows; pip 20.1.1's and 19.0.3's lists are cut at the
+        # line's 4 KiB (the end is not in the log), pip 18.1's list ends at 59.6.0, the last for 3.6
+        ("match-pdftotext-setuptools-floor-py37-pip201", "python-version-unsupported", "newer than 68.0.0"),
+        ("match-berkeleydb-setuptools-floor-py37-pip190", "python-version-unsupported", "newer than 68.0.0"),
+        ("match-pdftotext-setuptools-floor-py37-pip193", "python-version-unsupported", "newer than 68.0.0"),
+        ("match-pdftotext-setuptools-floor-py36-pip181", "python-version-unsupported", "ends at 59.6.0"),
+        # a wheelhouse with old setuptools on 3.11, which newer setuptools support: what it says, unchanged
+        ("match-written-wheelhouse-old-setuptools-py311-pip24", "no-matching-distribution", "needs setuptools"),
+    ],
+)
+def test_a_build_dependency_floor_past_the_last_release_for_the_logs_python(
+    name: str, category: str, phrase: str
+) -> None:
+    from safe_pip.classify import classify_stream
+    from safe_pip.rules import load_rules
+
+    path = ROOT / "tests" / "fixtures" / "logs" / "build-dependency-unavailable" / f"{name}.log"
+    with path.open("rb") as stream:
+        diagnoses = classify_stream(stream, load_rules())
+    lines = path.read_text(encoding="utf-8").splitlines()
+    [top] = with_log_facts(diagnoses, lines=lines)[:1]
+    assert top.category == category
+    assert phrase in top.summary
+    if category == "python-version-unsupported":
+        # the build installs its own setuptools: the hint is the package's older release or a newer Python,
+        # never the build tool's old release beside it; no network check
+        assert top.summary.startswith(f"Building {top.package}: ")
+        assert "older release of" in top.hint
+        assert "check-network" not in {fix.id for fix in top.fixes}
+
+
+def test_a_cut_list_is_read_for_its_start_only() -> None:
+    # a list cut before its ")" (a line over 4 KiB): no "ends at" reading from its last shown version, which
+    # is not the list's end (here 59.6.0, setuptools' last for 3.6, cut in the middle of the list)
+    from safe_pip.logpython import log_python
+
+    line = (
+        "ERROR: Could not find a version that satisfies the requirement setuptools>=74.1.0 (from versions: "
+        "58.0.0, 59.6.0, 60.0.0"
+    )
+    cut_alone = explain_log([line])
+    assert cut_alone is None
+    on_312 = explain_log([line], log=log_python(["a in /v/lib/python3.12/site-packages"]))
+    assert on_312 is None
+    on_37 = explain_log([line], log=log_python(["a in /v/lib/python3.7/site-packages"]))
+    assert on_37 is not None
+    assert on_37.category == "python-version-unsupported"
+    assert "newer than 68.0.0" in on_37.summary
+
+
 def test_the_release_table_needs_the_logs_own_lines_for_a_python_outside_its_range() -> None:
     # the same "versions: none" without the command line that named Python 3.15: no guess
     line = "ERROR: Could not find a version that satisfies the requirement tensorflow (from versions: none)"

@@ -1035,6 +1035,8 @@ _FROM_VERSIONS = re.compile(
     # where the requirement came from, printed first by pips before 21.2: (from -r requirements.txt (line 28))
     r"(?P<origin> \((?!from versions:)[^()\n]*(?:\([^()\n]*\))?[^()\n]*\))?"
     r"(?: \(from versions: (?P<versions>[^)]*)\))?"
+    # a list cut before its ")" (a line over 4 KiB: setuptools' few hundred versions): what is there
+    r"(?(versions)|(?: \(from versions: (?P<cut>[^)]*)$)?)"
 )
 
 
@@ -1284,6 +1286,14 @@ def explain_log(
             told = _explain_with_table(known, spec, versions, match.group("versions"), log or LogPython())
             if told is not None:
                 return told
+            if match.group("cut") is not None:
+                # (its last version may be cut too: left out; the list's end is not known)
+                shown_part = [text.strip() for text in match.group("cut").split(",")][:-1]
+                told = _explain_with_table(
+                    known, spec, _parsed_versions(shown_part), "cut", log or LogPython(), cut=True
+                )
+                if told is not None:
+                    return told
         if pinned and versions and match.group("versions") not in (None, "none"):
             try:
                 wanted = Version(pinned.group(1))
@@ -1665,13 +1675,60 @@ def _python_words(pythons: Sequence[str]) -> str:
     return "Python " + " or ".join(pythons)
 
 
+def _parsed_versions(texts: Iterable[str]) -> list[Version]:
+    from packaging.version import InvalidVersion, Version
+
+    versions = []
+    for text in texts:
+        try:
+            versions.append(Version(text))
+        except InvalidVersion:
+            continue
+    return versions
+
+
+def _range_past_last_for_python(known: ProjectReleases, spec: str, log: LogPython) -> LogExplanation | None:
+    """A range (or pin) newer than the project's last release for the Python the log shows: pdftotext's build
+    asking for setuptools>=74.1.0 on 3.7 (the last setuptools for 3.7 is 68.0.0). Read whether pip's list is
+    there or not: the releases that would satisfy it do not support this Python. None when the log does not
+    show the Python, or the project still releases for it."""
+    from packaging.version import Version
+
+    last_here = dict(known.last).get(log.python) if log.python is not None else None
+    if last_here is None or log.python_line is None or not _excludes_all(spec, [Version(last_here)]):
+        return None
+    name = known.name
+    return LogExplanation(
+        kind="python-version",
+        category="python-version-unsupported",
+        summary=(
+            f"{name}{spec} asks for a release newer than {last_here}, {name}'s last release for Python "
+            f"{log.python} (the index on {RELEASES_AS_OF}); the log shows Python {log.python} (line "
+            f"{log.python_line[0]}): the releases that would satisfy it do not support this Python version."
+        ),
+        hint=(
+            f"Use a newer Python for {name}{spec} ({name} {known.newest} supports up to Python "
+            f"{known.pythons[1]}), or install {name}=={last_here}, the last release for this one."
+        ),
+        confidence=0.7,
+        evidence=(log.python_line,),
+    )
+
+
 def _explain_with_table(
-    known: ProjectReleases, spec: str, versions: Sequence[Version], listed: str | None, log: LogPython
+    known: ProjectReleases,
+    spec: str,
+    versions: Sequence[Version],
+    listed: str | None,
+    log: LogPython,
+    *,
+    cut: bool = False,
 ) -> LogExplanation | None:
     """What pip's line means for a project the release table knows (as of its date): a list that ends exactly
-    at the project's last release for some Python (or platform), or no release at all of a project that
-    publishes only wheels, read with the Python and platform the log names. None when the table and the log
-    together say no more than pip did."""
+    at the project's last release for some Python (or platform), a range newer than the project's last release
+    for the Python the log names, or no release at all of a project that publishes only wheels, read with the
+    Python and platform the log names. `cut`: the list's end is not in the log (`versions` is its start). None
+    when the table and the log together say no more than pip did."""
     from packaging.version import InvalidVersion, Version
 
     name = known.name
@@ -1722,7 +1779,7 @@ def _explain_with_table(
                 evidence=seen_platform,
             )
         end = str(max(versions))
-        pythons = known.pythons_ending_at(end)
+        pythons = known.pythons_ending_at(end) if not cut else ()
         if pythons and (log.python is None or log.python in pythons):
             return LogExplanation(
                 kind="python-version",
@@ -1740,7 +1797,10 @@ def _explain_with_table(
                 confidence=0.7,
                 evidence=seen_python,
             )
-        platforms = known.platforms_ending_at(end)
+        past = _range_past_last_for_python(known, spec, log)
+        if past is not None:
+            return past
+        platforms = known.platforms_ending_at(end) if not cut else ()
         if platforms and not pythons and (log.platform is None or log.platform in platforms):
             where = " or ".join(LogPython(platform=platform).platform_name for platform in platforms)
             return LogExplanation(
@@ -1758,6 +1818,15 @@ def _explain_with_table(
                 confidence=0.7,
                 evidence=seen_platform,
             )
+        return None
+    if (listed is None or cut) and spec and _wanted_exists(known, spec):
+        # pip 20.3-21.1 print no list at all when every release was left out for its Requires-Python ("Could
+        # not find a version that satisfies the requirement setuptools>=80.9.0" and nothing after); a list cut
+        # before its end shows nothing of the releases after the cut
+        past = _range_past_last_for_python(known, spec, log)
+        if past is not None:
+            return past
+    if cut:
         return None
     if listed is not None and listed.strip() in ("none", "") and known.wheel_only:
         # ("none" from pip 10 on, an empty list from older pips: the same fact)

@@ -369,6 +369,17 @@ def with_log_facts(
     elif found.kind == "no-wheel":
         # a project with no source archive: preferring wheels changes nothing
         fixes = [fix for fix in fixes if fix.id != "prefer-binary"]
+    summary, hint = found.summary, found.hint
+    if top.rule == "build-dependency-unavailable" and found.kind == "python-version":
+        # a build tool the package's build-system.requires names (setuptools>=74.1.0) that this Python is too
+        # old for: the build environment installs its own copy, so the tool's old release beside the package
+        # changes nothing; an older release of the package (an older floor) or a newer Python does
+        summary = f"Building {package}: {summary}"
+        hint = (
+            f"Use a newer Python, or install an older release of {package} whose build asks for a release "
+            f"this Python has (pip builds {package} in an environment of its own, so installing the older "
+            "build tool beside it does not help)."
+        )
     if found.suggestions:
         fixing = replace(context or FixContext(), package=package)
         fixes = [
@@ -382,8 +393,8 @@ def with_log_facts(
         top,
         category=found.category,
         confidence=found.confidence,
-        summary=found.summary,
-        hint=found.hint,
+        summary=summary,
+        hint=hint,
         fixes=tuple(fixes),
         evidence=evidence,
     )
