@@ -296,6 +296,19 @@ def test_one_wrapped_error_line_in_a_short_log_is_joined() -> None:
     # But a line of exactly 120 characters followed by an indented one, or one of pip's own, is no piece.
     assert wrap_width(b"a\n" + b"y" * 120 + b"\n    next\n") is None
     assert wrap_width(b"a\n" + b"y" * 120 + b"\nERROR: Could not find a version\n") is None
+    # Nor a command line exactly as wide as a usual terminal followed by a message of a pip before 19.3, which
+    # put no "ERROR: " first (a wheel name too long for the 80 characters read of the piece's start included).
+    command = b"C:\\Users\\ana>pip install https://download.example/whl/" + b"t" * 42 + b".whl"
+    assert len(command) == 100
+    for old_pip in (
+        b"torch-1.0.1-cp37-cp37m-win_amd64.whl is not a supported wheel on this platform.",
+        b"onnxruntime_gpu-1.4.0-cp37-cp37m-linux_x86_64.whl is not a supported wheel on this platform.",
+        b"Could not find a version that satisfies the requirement jaxlib (from versions: )",
+        b'Command "python setup.py egg_info" failed with error code 1 in C:\\Temp\\pip-build-x\\',
+    ):
+        assert wrap_width(command + b"\n" + old_pip + b"\n") is None
+    # while a piece that is no such message is still joined on
+    assert wrap_width(command + b"\ncp37m-win_amd64.whl\n") == (100, False)
 
 
 def test_two_wrapped_lines_in_a_longer_log_are_joined() -> None:

@@ -496,7 +496,7 @@ def _wrapped_at(lines: list[bytes], widest: int, unprefixed: bool, count: int) -
     if not after:
         return False
     margin = [text for text in after if text and not text[:2].isspace()]
-    if few and (len(margin) < len(after) or any(_PIP_LINE.match(text) for text in margin)):
+    if few and (len(margin) < len(after) or any(_PIP_MESSAGE.match(text) for text in margin)):
         return False
     return len(margin) * 2 >= len(after)
 
@@ -798,6 +798,20 @@ def last_error_lines(lines: Iterable[NumberedLine], limit: int = 8) -> list[Numb
 _PIP_LINE = re.compile(
     r"^(?:ERROR: |WARNING: |error: |Usage:|Collecting |Processing |Looking in |Requirement already "
     r"|DEPRECATION: )"
+)
+# A line pip prints whole, with or without the "ERROR: " pips before 19.3 did not put first: a short paste
+# whose command line happens to be as wide as a usual terminal (100 characters) is followed by one of these,
+# not by the rest of a line cut there.
+#   torch-1.0.0-cp37-cp37m-win_amd64.whl is not a supported wheel on this platform.      (pip 9 to 19.2)
+#   Could not find a version that satisfies the requirement jaxlib (from versions: )
+# (read from a line's first 80 characters: a long wheel name leaves only "... .whl is not" of its sentence)
+_PIP_MESSAGE = re.compile(
+    _PIP_LINE.pattern
+    + r"|^(?:Could not find a version that satisfies the requirement |No matching distribution found for "
+    r"|\S+\.whl is not(?: |$)|Command \"(?:python|/|[A-Za-z]:\\)"
+    r"|Exception:\s*$|You are using pip version |Successfully (?:installed|built|uninstalled) "
+    r"|Installing collected packages: |Building wheels for collected packages: |Obtaining |Downloading "
+    r"|Using cached |Could not install packages due to |Defaulting to user installation )"
 )
 # What python prints when the module is missing: "/venv/bin/python: No module named pip"
 _NO_PIP = re.compile(r": No module named pip\b")
