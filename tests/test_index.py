@@ -829,11 +829,31 @@ def test_the_release_table_needs_the_logs_own_lines_for_a_python_outside_its_ran
     )
     assert named is not None
     assert named.category == "python-version-unsupported"
-    covered = explain_log([line], log=log_python(["Python 3.12.1"]))
+    covered = explain_log([line], log=log_python(["Python 3.12.4"]))
     assert covered is not None
     # a Python with wheels today: the platform (or a 32-bit Python) is the likely reason
     assert covered.category == "no-matching-distribution"
     assert "Python 3.12 (line 1) has wheels today" in covered.summary
+
+
+@pytest.mark.parametrize("shown", ["Python 3.12.0", "$ python3 --version\nPython 3.12.1"])
+def test_a_python_at_its_first_patch_releases_dates_the_log(shown: str) -> None:
+    # tensorflow's first cp312 wheels came with 2.16 (March 2024), months after 3.12.0 and 3.12.1: a log naming
+    # one of those (and no platform) comes most likely from that time, whatever wheels exist today
+    from safe_pip.logpython import log_python
+
+    line = "ERROR: Could not find a version that satisfies the requirement tensorflow (from versions: none)"
+    early = explain_log([line], log=log_python(shown.split("\n")))
+    assert early is not None
+    assert (early.category, early.confidence) == ("python-version-unsupported", 0.6)
+    assert "one of Python 3.12's first releases" in early.summary
+    # a pre-release or a later patch is no such clue; a platform the log names keeps its own reading
+    for later in ("Python 3.12.10", "Python 3.12.0rc3"):
+        other = explain_log([line], log=log_python([later]))
+        assert other is None or "first releases" not in other.summary
+    windows_wheel = "Using cached tensorflow_intel-2.15.0-cp312-cp312-win_amd64.whl"
+    on_windows = explain_log([line], log=log_python([*shown.split("\n"), windows_wheel]))
+    assert on_windows is None or "first releases" not in on_windows.summary
 
 
 def _wrapped_versions_log(width: int, cut: bool = False) -> list[str]:
@@ -952,10 +972,14 @@ def test_no_wheel_at_all_read_with_the_python_and_the_platform_the_log_names() -
     assert told is not None
     assert (told.category, told.kind) == ("python-version-unsupported", "python-version")
     assert "older than them" in told.summary
-    # the same Python, the platform not shown: as before (the platform or a 32-bit Python is the likely reason)
+    # the same Python, the platform not shown: 3.12.0 is one of 3.12's first releases, so the same reading (the
+    # log predates the wheels); a later patch, the platform (or a 32-bit Python) is the likely reason
     unknown = explain_log([line], log=log_python(["Python 3.12.0"]))
     assert unknown is not None
-    assert unknown.category == "no-matching-distribution"
+    assert unknown.category == "python-version-unsupported"
+    later = explain_log([line], log=log_python(["Python 3.12.7"]))
+    assert later is not None
+    assert later.category == "no-matching-distribution"
     # a platform whose wheels stopped (macOS on Intel: onnxruntime's last is older than its newest): not a new
     # Python, said as before
     intel_mac = log_python(

@@ -1715,6 +1715,13 @@ def _range_past_last_for_python(known: ProjectReleases, spec: str, log: LogPytho
     )
 
 
+def _first_patch(python: str, text: str) -> str | None:
+    """Python `python` (X.Y) at its first patch releases, X.Y.0 or X.Y.1, as `text` names it ("Python 3.13.0",
+    "Python 3.11.1 (tags/v3.11.1:a7a450f, ...)"); None for a later patch, a pre-release or no patch at all."""
+    match = re.search(rf"(?<![\w.]){re.escape(python)}\.([01])(?![\w.])", text)
+    return f"{python}.{match.group(1)}" if match else None
+
+
 def _explain_with_table(
     known: ProjectReleases,
     spec: str,
@@ -1919,6 +1926,33 @@ def _explain_with_table(
                 ),
                 confidence=0.6,
                 evidence=seen_python + seen_platform,
+            )
+        first_patch = None
+        if python_shown_fine and log.python:
+            first_patch = _first_patch(log.python, python_shown_fine[1])
+        if first_patch and log.platform_line is None:
+            # The log names the Python at one of its first patch releases (3.13.0 in December 2024, 3.12.1
+            # in January 2024) and no platform: a Python that new comes from the months after it came
+            # out, when a wheel-only project often had no wheels for it yet (torch's cp313 macOS and
+            # Windows wheels came with 2.6, three months after 3.13.0); that it has them today says
+            # nothing of then.
+            return LogExplanation(
+                kind="python-version",
+                category="python-version-unsupported",
+                summary=(
+                    f"pip found no release of {name} with a wheel for this interpreter: {name} publishes "
+                    f"only wheels, and {shown}: {first_patch}, one of Python {log.python}'s first "
+                    "releases, so the log most likely comes from the months after it came out, before "
+                    f"{name} had wheels for it ({name} has them today {dated}). A platform without "
+                    "wheels is the other cause."
+                ),
+                hint=(
+                    f"Retry now (today's {name} has wheels for Python {log.python} on "
+                    f"{_platform_words(known)}), or use an older Python in a virtual environment for "
+                    f"{name} releases of that time."
+                ),
+                confidence=0.6,
+                evidence=seen_python,
             )
         return LogExplanation(
             kind="no-wheel",
