@@ -1931,6 +1931,16 @@ def _explain_with_table(
         if python_shown_fine and log.python:
             first_patch = _first_patch(log.python, python_shown_fine[1])
         if first_patch and log.platform_line is None:
+            # (the platforms its newest release still has wheels for: torch's stop at 2.2.2 on Intel Macs,
+            # before any cp313)
+            current = [
+                LogPython(platform=platform).platform_name
+                for platform, _ in known.platforms
+                if known.platform_current(platform)
+            ]
+            still = f": its newest release on {', '.join(current)}" if current else ""
+            if log.python in dict(known.last):
+                still = f" in releases up to {dict(known.last)[log.python]}"
             # The log names the Python at one of its first patch releases (3.13.0 in December 2024, 3.12.1
             # in January 2024) and no platform: a Python that new comes from the months after it came
             # out, when a wheel-only project often had no wheels for it yet (torch's cp313 macOS and
@@ -1947,9 +1957,8 @@ def _explain_with_table(
                     "wheels is the other cause."
                 ),
                 hint=(
-                    f"Retry now (today's {name} has wheels for Python {log.python} on "
-                    f"{_platform_words(known)}), or use an older Python in a virtual environment for "
-                    f"{name} releases of that time."
+                    f"Retry now ({name} has wheels for Python {log.python} today{still}), or use an older "
+                    f"Python in a virtual environment for {name} releases of that time."
                 ),
                 confidence=0.6,
                 evidence=seen_python,
