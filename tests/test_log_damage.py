@@ -239,6 +239,7 @@ _WRAPPED_BY_THEIR_TOOL_OR_SHORT = frozenset(
         "conda-python-pin-unsatisfiable/match-written-libmamba-pytorch113-pin-python312-conda2401.log",
         "conda-solver-unsatisfiable/match-written-libmamba-sklearn102-numpy119-conda2403.log",
         "no-matching-distribution/match-written-pipenv11-win-tried-prereleases-only.log",
+        "network-timeout/nomatch-written-nb-easy-install-connection-refused.log",
     }
 )
 
