@@ -1687,6 +1687,30 @@ def _parsed_versions(texts: Iterable[str]) -> list[Version]:
     return versions
 
 
+def _all_newer_than(spec: str, last: Version) -> bool:
+    """Whether every version `spec` allows is newer than `last`, told by its lower bounds (>=, >, ~=, ==):
+    `>=74.1.0` past 68.0.0, but not `==2.3.0` (older than 2.8.0: it is not asking for a newer release) nor a
+    spec with no lower bound (`<3`, `!=2.0`)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        specifiers = list(SpecifierSet(spec))
+    except InvalidSpecifier:
+        return False
+    for specifier in specifiers:
+        operator, text = specifier.operator, specifier.version
+        if operator not in (">=", ">", "~=", "==", "==="):
+            continue
+        try:
+            bound = Version(text[:-2] if text.endswith(".*") else text)
+        except InvalidVersion:
+            continue
+        if bound > last or (operator == ">" and bound == last):
+            return True
+    return False
+
+
 def _range_past_last_for_python(known: ProjectReleases, spec: str, log: LogPython) -> LogExplanation | None:
     """A range (or pin) newer than the project's last release for the Python the log shows: pdftotext's build
     asking for setuptools>=74.1.0 on 3.7 (the last setuptools for 3.7 is 68.0.0). Read whether pip's list is
@@ -1695,7 +1719,7 @@ def _range_past_last_for_python(known: ProjectReleases, spec: str, log: LogPytho
     from packaging.version import Version
 
     last_here = dict(known.last).get(log.python) if log.python is not None else None
-    if last_here is None or log.python_line is None or not _excludes_all(spec, [Version(last_here)]):
+    if last_here is None or log.python_line is None or not _all_newer_than(spec, Version(last_here)):
         return None
     name = known.name
     return LogExplanation(
