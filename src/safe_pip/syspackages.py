@@ -417,6 +417,14 @@ _TABLE: dict[str, dict[str, str]] = {
         "pacman": "gobject-introspection",
         "brew": "gobject-introspection",
     },
+    # GLib 2.80 took libgirepository in as girepository-2.0, which PyGObject 3.51+ builds against ("ERROR:
+    # Dependency 'girepository-2.0' is required but not found"); the 1.0 headers above do not provide it.
+    "girepository-2.0/girepository.h": {
+        "apt": "libgirepository-2.0-dev",
+        "dnf": "glib2-devel",
+        "pacman": "glib2",
+        "brew": "glib",
+    },
     "systemd/sd-journal.h": {
         "apt": "libsystemd-dev",
         "dnf": "systemd-devel",
@@ -965,6 +973,7 @@ _ALIASES = {
     "dbus-1": "dbus/dbus.h",
     "glib-2.0": "glib.h",
     "gobject-introspection-1.0": "girepository.h",
+    "girepository-2.0": "girepository-2.0/girepository.h",
     "libsystemd": "systemd/sd-journal.h",
     "libzmq": "zmq.h",
     "openblas": "cblas.h",
