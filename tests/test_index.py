@@ -767,7 +767,11 @@ def test_a_log_alone_read_with_the_release_table(
         ("match-pdftotext-setuptools-floor-py37-pip193", "python-version-unsupported", "newer than 68.0.0"),
         ("match-pdftotext-setuptools-floor-py36-pip181", "python-version-unsupported", "ends at 59.6.0"),
         # a wheelhouse with old setuptools on 3.11, which newer setuptools support: what it says, unchanged
-        ("match-written-wheelhouse-old-setuptools-py311-pip24", "no-matching-distribution", "needs setuptools"),
+        (
+            "match-written-wheelhouse-old-setuptools-py311-pip24",
+            "no-matching-distribution",
+            "needs setuptools",
+        ),
     ],
 )
 def test_a_build_dependency_floor_past_the_last_release_for_the_logs_python(
