@@ -1263,12 +1263,7 @@ def explain_log(
         if wrong_build is not None:
             return wrong_build
         pinned = re.fullmatch(r"===?([\w.!+-]+)", spec)
-        versions = []
-        for text in listed:
-            try:
-                versions.append(Version(text))
-            except InvalidVersion:
-                continue
+        versions = _parsed_versions(listed)
         from safe_pip.releasetables import load_release_tables, may_list
 
         placeholder = _placeholder_of(package, spec, versions)
