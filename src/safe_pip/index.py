@@ -1277,8 +1277,12 @@ def explain_log(
             # --only-binary a release (or a project) with no wheel for this Python and platform
             return _format_explained(package, spec, wheels, formats, match.group("versions"))
         known = load_release_tables().get(name) if may_list(name) else None
+        listed_text = match.group("versions")
+        if known is not None and versions and _only_placeholders(known, versions):
+            # (torch's 0.1.2 name-holder archives, listed alone: pip found no real release, as "none")
+            versions, listed_text = [], "none"
         if known is not None:
-            told = _explain_with_table(known, spec, versions, match.group("versions"), log or LogPython())
+            told = _explain_with_table(known, spec, versions, listed_text, log or LogPython())
             if told is not None:
                 return told
             if match.group("cut") is not None:
@@ -1668,6 +1672,12 @@ def _platform_words(known: ProjectReleases) -> str:
 
 def _python_words(pythons: Sequence[str]) -> str:
     return "Python " + " or ".join(pythons)
+
+
+def _only_placeholders(known: ProjectReleases, versions: Sequence[Version]) -> bool:
+    """Whether every version pip listed is one the table calls no release of the project (torch 0.1.2...)."""
+    placeholders = set(_parsed_versions(known.placeholders))
+    return bool(placeholders) and all(version in placeholders for version in versions)
 
 
 def _parsed_versions(texts: Iterable[str]) -> list[Version]:

@@ -60,7 +60,8 @@ class ProjectReleases:
     """One project's entry. `pythons`: the oldest and newest CPython any release covers; `last`: the last
     release for each Python it no longer releases for; `platforms`: each platform's newest release with a
     wheel (wheel-only projects; empty otherwise); `firsts`: a platform's first release with a wheel, for the
-    platforms that got wheels long after the project's first release (jaxlib on Windows from 0.4.13)."""
+    platforms that got wheels long after the project's first release (jaxlib on Windows from 0.4.13);
+    `placeholders`: versions that are no release of the project."""
 
     name: str
     wheel_only: bool
@@ -69,6 +70,9 @@ class ProjectReleases:
     last: tuple[tuple[str, str], ...]
     platforms: tuple[tuple[str, str], ...]
     firsts: tuple[tuple[str, str], ...] = ()
+    # Versions that are no release of the project (an early name-holder's source archives: torch 0.1.2,
+    # 0.1.2.post1, 0.1.2.post2): pip listing only these found no real release for this interpreter.
+    placeholders: tuple[str, ...] = ()
 
     def covers_python(self, python: str) -> bool:
         """Whether some release has a file for CPython `python` ("3.13")."""
@@ -190,6 +194,11 @@ def parse_release_tables(text: str, origin: str = "release-tables.toml") -> dict
                 raise ReleaseTablesError(f"{where} first: {platform!r} is not one of its platforms")
             if _version(version, f"{where} first.{platform}") > _version(platforms[platform], where):
                 raise ReleaseTablesError(f"{where} first.{platform} = {version!r} is newer than its last")
+        placeholders = entry.get("placeholders", [])
+        if not isinstance(placeholders, list):
+            raise ReleaseTablesError(f"{where} placeholders must be a list of version strings")
+        for version in placeholders:
+            _version(version, f"{where} placeholders")
         projects[name.lower()] = ProjectReleases(
             name=name,
             wheel_only=wheel_only,
@@ -198,6 +207,7 @@ def parse_release_tables(text: str, origin: str = "release-tables.toml") -> dict
             last=tuple(sorted(last.items(), key=lambda item: _key(item[0]))),
             platforms=tuple(sorted(platforms.items())),
             firsts=tuple(sorted(firsts.items())),
+            placeholders=tuple(placeholders),
         )
     return projects
 
