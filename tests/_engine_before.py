@@ -24,6 +24,7 @@ from safe_pip.classify import (
     _collected_as,
     _note_sources,
     _notebook_of,
+    _project_folder_for,
     _requested_for,
     _source_of,
 )
@@ -702,6 +703,9 @@ class Classifier:
                     package, self._requested, self._index_names, self._origins, self._sources
                 ),
                 log_collected_as=_collected_as(package, self._origins),
+                log_project_folder=_project_folder_for(
+                    package, self._origins, self._sources, self._index_names
+                ),
             )
         fixes = []
         for spec in rule.fixes:

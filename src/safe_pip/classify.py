@@ -2152,6 +2152,9 @@ class Classifier:
                     package, self._requested, self._index_names, self._origins, self._sources
                 ),
                 log_collected_as=_collected_as(package, self._origins),
+                log_project_folder=_project_folder_for(
+                    package, self._origins, self._sources, self._index_names
+                ),
             )
         fixes = []
         for spec in rule.fixes:
@@ -2787,6 +2790,31 @@ def _requested_for(
     if None in named or canonical_name(_requirement_name(root)) in named:
         return ()  # the root may be the user's folder or URL (`pip install -e .`): not a name on the index
     return (root,)
+
+
+def _project_folder_for(
+    package: str | None,
+    origins: Mapping[str, tuple[str, str]],
+    sources: Sequence[tuple[str | None, str]],
+    index: set[str],
+) -> str:
+    """The user's own folder the log installs ("Processing /home/pi/smahub", from `pip install .`), when
+    `package` is a dependency pip collected for it ("Collecting pydantic-core==2.18.2 (from
+    pydantic==2.7.1->smahub==1.4.0)"): a venv of another Python gets that folder, not the dependency alone.
+    Empty when the chain's root was collected by name or from a requirement file, or the log installs no
+    folder, or several, or one by a file: URL (`pip install -e .`'s "Obtaining file:///...": an editable
+    install is the user's to repeat)."""
+    origin = origins.get(canonical_name(package)) if package else None
+    if origin is None or origin[1].startswith("-"):
+        return ""
+    if canonical_name(_requirement_name(origin[1])) in index:
+        return ""
+    folders = {
+        source
+        for name, source in sources
+        if name is None and _local_path(source) and not source.startswith("file:")
+    }
+    return next(iter(folders)) if len(folders) == 1 else ""
 
 
 def _collected_as(package: str | None, origins: Mapping[str, tuple[str, str]]) -> str:

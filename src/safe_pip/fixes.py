@@ -166,6 +166,9 @@ class FixContext:
     # How a log's pip collected the failing package "(from ...)" another project (`pandas==2.1.1` from
     # metagpt==0.8.1): a version there is that project's; "" when the user's own or unknown.
     log_collected_as: str = ""
+    # The user's own folder a log installs when the failing package is a dependency pip collected for it
+    # ("Processing /home/pi/smahub", then "(from ...->smahub==1.4.0)"): another Python's venv gets the folder.
+    log_project_folder: str = ""
 
     @property
     def builds_isolated(self) -> bool:
@@ -705,9 +708,14 @@ def render_fix(
         log_asked = _log_request(context) if context.pip_args is None and not source else ()
         if log_asked:
             to_install = list(log_asked)  # a dependency's Python: the venv gets what the user asked for
+        elif context.pip_args is None and not source and context.log_project_folder:
+            # ... or the user's own folder whose dependency it is (real paste: `pip3 install .` of smahub on
+            # 3.13, pydantic-core 2.18.2's PyO3 too old: the new venv got pydantic-core alone)
+            to_install = [context.log_project_folder]
         pinned = _requests(context).pinned_version(package) if package and context.pip_args else None
         logged_pin = values.get("pin") if context.pip_args is None and package else None
-        if logged_pin and _PROJECT_NAME.fullmatch(package) and not source and not log_asked:
+        folder = context.log_project_folder if context.pip_args is None else ""
+        if logged_pin and _PROJECT_NAME.fullmatch(package) and not source and not log_asked and not folder:
             # The log's own list of skipped releases gave this pin's Requires-Python: the version chosen
             # supports it, so the pin goes with it.
             to_install = [f"{package}=={logged_pin}"]
