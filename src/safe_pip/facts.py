@@ -11,6 +11,11 @@ from dataclasses import dataclass
 
 from safe_pip.pipboot import FORMAT_OPTIONS, SOURCE_FLAGS, SOURCE_OPTIONS, WANTED_PATTERN
 
+# packaging is imported where versions are read, not at start-up.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from packaging.version import Version
+
 __all__ = [
     "WANTED_REQUIREMENT",
     "OsRelease",
@@ -380,6 +385,19 @@ def python_version_for(requires: str, release: str | None = None) -> str | None:
         if allowed.contains(f"{version}.0") or allowed.contains(f"{version}.99"):
             return version
     return None
+
+
+def parsed_versions(texts: Iterable[str]) -> list[Version]:
+    """`texts` as versions, in order, leaving out what is no version (pip's list can hold "0.13.4.win32")."""
+    from packaging.version import InvalidVersion, Version
+
+    versions = []
+    for text in texts:
+        try:
+            versions.append(Version(text))
+        except InvalidVersion:
+            continue
+    return versions
 
 
 def _same_version(one: str, other: str) -> bool:

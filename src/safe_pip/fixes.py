@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from safe_pip.facts import (
     canonical_name,
+    parsed_versions,
     pinned_requirement,
     python_versions_from,
     requirement_words,
@@ -706,15 +707,15 @@ def render_fix(
         source = context.package_path if context.pip_args is None else None
         to_install = [source or context.package] if context.package else ["<package>"]
         log_asked = _log_request(context) if context.pip_args is None and not source else ()
+        # ... or, for a dependency of the user's own folder, that folder (real paste: `pip3 install .` of
+        # smahub on 3.13, pydantic-core 2.18.2's PyO3 too old: the new venv got pydantic-core alone)
+        folder = context.log_project_folder if context.pip_args is None and not source else ""
         if log_asked:
             to_install = list(log_asked)  # a dependency's Python: the venv gets what the user asked for
-        elif context.pip_args is None and not source and context.log_project_folder:
-            # ... or the user's own folder whose dependency it is (real paste: `pip3 install .` of smahub on
-            # 3.13, pydantic-core 2.18.2's PyO3 too old: the new venv got pydantic-core alone)
-            to_install = [context.log_project_folder]
+        elif folder:
+            to_install = [folder]
         pinned = _requests(context).pinned_version(package) if package and context.pip_args else None
         logged_pin = values.get("pin") if context.pip_args is None and package else None
-        folder = context.log_project_folder if context.pip_args is None else ""
         if logged_pin and _PROJECT_NAME.fullmatch(package) and not source and not log_asked and not folder:
             # The log's own list of skipped releases gave this pin's Requires-Python: the version chosen
             # supports it, so the pin goes with it.
@@ -1394,19 +1395,12 @@ def _parent_move(context: FixContext, package: str) -> tuple[str, str] | None:
 def _newest_within(versions: Sequence[str], specifier: str) -> str | None:
     """The newest of `versions` the specifier allows (pre-releases only when it names one, as pip does)."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
-    from packaging.version import InvalidVersion, Version
 
     try:
         allowed = SpecifierSet(specifier)
     except InvalidSpecifier:
         return None
-    parsed = []
-    for text in versions:
-        try:
-            parsed.append(Version(text))
-        except InvalidVersion:
-            continue
-    fitting = list(allowed.filter(parsed))
+    fitting = list(allowed.filter(parsed_versions(versions)))
     return str(max(fitting)) if fitting else None
 
 

@@ -1263,8 +1263,10 @@ def explain_log(
         if wrong_build is not None:
             return wrong_build
         pinned = re.fullmatch(r"===?([\w.!+-]+)", spec)
-        versions = _parsed_versions(listed)
+        from safe_pip.facts import parsed_versions
         from safe_pip.releasetables import load_release_tables, may_list
+
+        versions = parsed_versions(listed)
 
         placeholder = _placeholder_of(package, spec, versions)
         if placeholder is not None:
@@ -1289,7 +1291,7 @@ def explain_log(
                 # (its last version may be cut too: left out; the list's end is not known)
                 shown_part = [text.strip() for text in match.group("cut").split(",")][:-1]
                 told = _explain_with_table(
-                    known, spec, _parsed_versions(shown_part), "cut", log or LogPython(), cut=True
+                    known, spec, parsed_versions(shown_part), "cut", log or LogPython(), cut=True
                 )
                 if told is not None:
                     return told
@@ -1676,20 +1678,10 @@ def _python_words(pythons: Sequence[str]) -> str:
 
 def _only_placeholders(known: ProjectReleases, versions: Sequence[Version]) -> bool:
     """Whether every version pip listed is one the table calls no release of the project (torch 0.1.2...)."""
-    placeholders = set(_parsed_versions(known.placeholders))
+    from safe_pip.facts import parsed_versions
+
+    placeholders = set(parsed_versions(known.placeholders))
     return bool(placeholders) and all(version in placeholders for version in versions)
-
-
-def _parsed_versions(texts: Iterable[str]) -> list[Version]:
-    from packaging.version import InvalidVersion, Version
-
-    versions = []
-    for text in texts:
-        try:
-            versions.append(Version(text))
-        except InvalidVersion:
-            continue
-    return versions
 
 
 def _all_newer_than(spec: str, last: Version) -> bool:
