@@ -1959,9 +1959,11 @@ def _explain_with_table(
                 for platform, _ in known.platforms
                 if known.platform_current(platform)
             ]
-            still = f": its newest release on {', '.join(current)}" if current else ""
+            still = f"{name} has wheels for Python {log.python} today"
             if log.python in dict(known.last):
-                still = f" in releases up to {dict(known.last)[log.python]}"
+                still += f", in releases up to {dict(known.last)[log.python]}"
+            elif current:
+                still += f", its newest release on {', '.join(current)}"
             # The log names the Python at one of its first patch releases (3.13.0 in December 2024, 3.12.1
             # in January 2024) and no platform: a Python that new comes from the months after it came
             # out, when a wheel-only project often had no wheels for it yet (torch's cp313 macOS and
@@ -1974,12 +1976,12 @@ def _explain_with_table(
                     f"pip found no release of {name} with a wheel for this interpreter: {name} publishes "
                     f"only wheels, and {shown}: {first_patch}, one of Python {log.python}'s first "
                     "releases, so the log most likely comes from the months after it came out, before "
-                    f"{name} had wheels for it ({name} has them today {dated}). A platform without "
-                    "wheels is the other cause."
+                    f"{name} had wheels for it ({name} has them on the index of {RELEASES_AS_OF}). A "
+                    "platform without wheels is the other cause."
                 ),
                 hint=(
-                    f"Retry now ({name} has wheels for Python {log.python} today{still}), or use an older "
-                    f"Python in a virtual environment for {name} releases of that time."
+                    f"Retry now: {still}. Or use an older Python in a virtual environment for {name} "
+                    "releases of that time."
                 ),
                 confidence=0.6,
                 evidence=seen_python,
